@@ -1,0 +1,113 @@
+/**
+ * The Engine extension point: where source tables and dynamic tables live and where refreshes execute.
+ * One implementation per folder (`src/engine/sqlite/`, …). Engines never touch the catalog; they are told
+ * what to do by the Dynamic Table Manager and the refresh runner.
+ */
+
+/** node-sql-parser's name for the engine's SQL dialect. */
+export type SqlDialect = 'sqlite' | 'postgresql' | 'mysql';
+
+export interface EngineCapabilities {
+  /** DDL takes part in transactions (a table can be rebuilt and swapped atomically). */
+  readonly transactionalDdl: boolean;
+  /** Can delete and rewrite one partition atomically. */
+  readonly partitionedRefresh: boolean;
+  /** Can install change capture triggers and apply deltas (continuous mode). */
+  readonly changeCapture: boolean;
+}
+
+/** A table as the engine knows it. `database` null means the engine's default schema. */
+export interface TableRef {
+  readonly database: string | null;
+  readonly name: string;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** The engine's type name; empty string when the engine has none for it (SQLite expressions). */
+  readonly type: string;
+  readonly nullable: boolean;
+}
+
+export interface TableDescription {
+  readonly columns: readonly ColumnInfo[];
+  readonly primaryKey: readonly string[];
+}
+
+export interface TableDefinition {
+  readonly table: TableRef;
+  readonly columns: readonly ColumnInfo[];
+  /** Created as a real constraint only when non-null. */
+  readonly primaryKey: readonly string[] | null;
+}
+
+/** One target column of a dynamic table and the query output column that fills it. */
+export interface ColumnMapping {
+  readonly target: string;
+  readonly source: string;
+}
+
+export interface RefreshSpec {
+  readonly table: TableRef;
+  /** The definition query exactly as stored. */
+  readonly query: string;
+  readonly columns: readonly ColumnMapping[];
+  /**
+   * Null: replace the whole table. Otherwise replace only the rows whose target columns equal these values
+   * (keys are target column names), with the query's rows filtered the same way.
+   */
+  readonly partition: Readonly<Record<string, string>> | null;
+}
+
+export interface RefreshOutcome {
+  readonly rowsWritten: number;
+  readonly rowsDeleted: number;
+}
+
+export type StatementResult =
+  | {
+      readonly kind: 'rows';
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly unknown[])[];
+      /** True when more rows existed than the row limit allowed. */
+      readonly truncated: boolean;
+    }
+  | { readonly kind: 'update'; readonly rowsAffected: number };
+
+export interface ExecuteOptions {
+  /** Most rows returned for a statement that reads. */
+  readonly rowLimit: number;
+}
+
+/**
+ * An engine. Errors a client caused (bad SQL, a missing table, a constraint violation) are thrown as
+ * FreshetError VALIDATION_ERROR with the engine's own message; failures of the engine itself as ENGINE_ERROR.
+ */
+export interface Engine {
+  /** Short name shown to users (`sqlite`). */
+  readonly name: string;
+  readonly dialect: SqlDialect;
+  /** The database name used when an identifier has none (`main` on SQLite). */
+  readonly defaultDatabase: string;
+  capabilities(): EngineCapabilities;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap liveness check for `/health`. */
+  ping(): Promise<void>;
+  listTables(): Promise<readonly TableRef[]>;
+  /** Null when the table does not exist. */
+  describeTable(table: TableRef): Promise<TableDescription | null>;
+  /** The output columns of a query, with types, without running it. Unique names are not enforced here. */
+  describeQuery(query: string): Promise<readonly ColumnInfo[]>;
+  createTable(definition: TableDefinition): Promise<void>;
+  dropTable(table: TableRef): Promise<void>;
+  /**
+   * Atomically replaces a table by one with a new definition, filled by a full refresh: readers see the old
+   * table or the new one, never neither.
+   */
+  rebuildTable(definition: TableDefinition, refresh: RefreshSpec): Promise<RefreshOutcome>;
+  /** Atomic full or partition refresh (see {@link RefreshSpec.partition}). */
+  refresh(spec: RefreshSpec): Promise<RefreshOutcome>;
+  /** Runs one statement the gateway does not own. */
+  execute(sql: string, options: ExecuteOptions): Promise<StatementResult>;
+}

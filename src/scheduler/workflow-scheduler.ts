@@ -1,0 +1,109 @@
+/**
+ * The WorkflowScheduler extension point (after Flink's FLIP-448). A scheduler plugin creates, changes and
+ * deletes the scheduler-side workflow that calls Freshet back on a table's CRON. It talks to the outside world
+ * only; whatever it must remember it returns as a handler (stored by Freshet and handed back on every call) or
+ * keeps in the {@link PluginStateStore} it is given.
+ */
+import type { ZodType } from 'zod';
+import type { Freshness } from '../sql/statements';
+
+/** JSON describing one workflow, as returned by the plugin that created it. */
+export type RefreshHandler = Readonly<Record<string, unknown>>;
+
+export interface RefreshSchedule {
+  /** Canonical 7-field Quartz CRON (`0 0/5 * * * ? *`). */
+  readonly quartzCron: string;
+  /** 5-field Unix cron, or null when the schedule has second granularity. */
+  readonly unixCron: string | null;
+  readonly freshness: Freshness;
+  /** IANA time zone the CRON is evaluated in. */
+  readonly timeZone: string;
+}
+
+export interface CallbackTarget {
+  /** Absolute URL of `POST /v3/dynamic-tables/refresh`. */
+  readonly refreshUrl: string;
+  /** Absolute URL prefix of `GET /v3/jobs/{jobId}` (append the job id). */
+  readonly jobsUrl: string;
+  /** Bearer token scoped to refresh callbacks and job reads; null when auth is off. */
+  readonly token: string | null;
+}
+
+export interface CreateRefreshWorkflowRequest {
+  /** The table identifier as Freshet prints it (`default.main.orders_daily`). */
+  readonly tableIdentifier: string;
+  /** The CREATE statement, for the scheduler's description of the workflow. */
+  readonly statement: string;
+  readonly schedule: RefreshSchedule;
+  readonly initConfig: Readonly<Record<string, string>>;
+  readonly executionConfig: Readonly<Record<string, string>>;
+  readonly callback: CallbackTarget;
+}
+
+export type WorkflowModification =
+  | { readonly kind: 'suspend' }
+  | { readonly kind: 'resume'; readonly dynamicOptions: Readonly<Record<string, string>> }
+  | { readonly kind: 'reschedule'; readonly schedule: RefreshSchedule };
+
+export interface WorkflowInspection {
+  readonly exists: boolean;
+  /** Null when the workflow does not exist. */
+  readonly paused: boolean | null;
+  /** The schedule as the scheduler holds it (its own dialect), or null. */
+  readonly schedule: string | null;
+}
+
+export interface WorkflowScheduler {
+  /** Connects and resumes whatever the scheduler runs in-process. Called once before any other call. */
+  open(): Promise<void>;
+  /** Stops timers and releases connections. */
+  close(): Promise<void>;
+  /** Creates and activates a periodic workflow; returns its handler. */
+  createRefreshWorkflow(request: CreateRefreshWorkflowRequest): Promise<RefreshHandler>;
+  /** Suspends, resumes or reschedules; returns the (possibly updated) handler. */
+  modifyRefreshWorkflow(handler: RefreshHandler, modification: WorkflowModification): Promise<RefreshHandler>;
+  /** Deletes the workflow. A workflow that is already gone is a success. */
+  deleteRefreshWorkflow(handler: RefreshHandler): Promise<void>;
+  /** What the scheduler holds for this handler, for drift checks. */
+  inspect(handler: RefreshHandler): Promise<WorkflowInspection>;
+}
+
+/** A small persistent key-value store the gateway keeps for a plugin in its catalog. */
+export interface PluginStateStore {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(): Promise<ReadonlyArray<{ readonly key: string; readonly value: unknown }>>;
+}
+
+/** A refresh requested by an in-process scheduler: the same path as a REST callback. */
+export interface ScheduledRefresh {
+  readonly tables: readonly string[];
+  readonly scheduleTime: Date;
+  readonly configuration: Readonly<Record<string, string>>;
+}
+
+export interface SchedulerLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SchedulerContext {
+  /** Base URL of this gateway as schedulers should call it. */
+  readonly gatewayUrl: string;
+  readonly stateStore: PluginStateStore;
+  readonly logger: SchedulerLogger;
+  /** Current time; replaceable in tests. */
+  now(): Date;
+  /** For schedulers that run inside the gateway: fire a periodic refresh. Resolves when the job is accepted. */
+  triggerRefresh(request: ScheduledRefresh): Promise<void>;
+}
+
+export interface WorkflowSchedulerFactory<Options = unknown> {
+  /** The `scheduler.type` value that selects this plugin. */
+  readonly identifier: string;
+  /** Validates `scheduler.options`; every problem is reported at start-up. */
+  readonly optionsSchema: ZodType<Options>;
+  create(options: Options, context: SchedulerContext): WorkflowScheduler;
+}

@@ -1,0 +1,128 @@
+/**
+ * Parsed statements: plain, readonly, discriminated by `kind`. Positions are 1-based and refer to the whole
+ * text the client sent (so an error in the third statement of a script points at the right line).
+ */
+
+export interface SourcePosition {
+  /** 0-based character offset in the client's text. */
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A possibly qualified name as written, unquoted: `[catalog.][database.]name` → 1 to 3 parts. */
+export interface ObjectName {
+  readonly parts: readonly string[];
+  readonly position: SourcePosition;
+}
+
+export type FreshnessUnit = 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+
+export interface Freshness {
+  /** A positive integer. */
+  readonly interval: number;
+  readonly unit: FreshnessUnit;
+}
+
+export type RefreshModeKeyword = 'FULL' | 'CONTINUOUS';
+
+/** The defining query, exactly as written, and where it starts. */
+export interface QueryText {
+  readonly text: string;
+  readonly position: SourcePosition;
+}
+
+export interface PrimaryKeySpec {
+  readonly constraintName: string | null;
+  readonly columns: readonly string[];
+  /** False when written `NOT ENFORCED`. */
+  readonly enforced: boolean;
+}
+
+export interface CreateDynamicTable {
+  readonly kind: 'createDynamicTable';
+  readonly orAlter: boolean;
+  readonly ifNotExists: boolean;
+  readonly name: ObjectName;
+  /** Column names of the optional column list; null when there is no list. */
+  readonly columns: readonly string[] | null;
+  readonly primaryKey: PrimaryKeySpec | null;
+  readonly comment: string | null;
+  readonly partitionKeys: readonly string[];
+  readonly options: Readonly<Record<string, string>>;
+  /** Null when FRESHNESS / TARGET_LAG is omitted. */
+  readonly freshness: Freshness | null;
+  /** Null when REFRESH_MODE is omitted (logical mode AUTOMATIC). */
+  readonly refreshMode: RefreshModeKeyword | null;
+  readonly query: QueryText;
+  /** The whole statement as written. */
+  readonly text: string;
+}
+
+export type AlterAction =
+  | { readonly kind: 'suspend' }
+  | { readonly kind: 'resume'; readonly options: Readonly<Record<string, string>> }
+  | { readonly kind: 'refresh'; readonly partition: Readonly<Record<string, string>> | null }
+  | { readonly kind: 'setFreshness'; readonly freshness: Freshness }
+  | { readonly kind: 'setRefreshMode'; readonly mode: RefreshModeKeyword }
+  | { readonly kind: 'setQuery'; readonly query: QueryText };
+
+export interface AlterDynamicTable {
+  readonly kind: 'alterDynamicTable';
+  readonly name: ObjectName;
+  readonly action: AlterAction;
+  readonly text: string;
+}
+
+export interface DropDynamicTable {
+  readonly kind: 'dropDynamicTable';
+  readonly name: ObjectName;
+  readonly ifExists: boolean;
+  readonly text: string;
+}
+
+export interface ShowDynamicTables {
+  readonly kind: 'showDynamicTables';
+  /** SQL LIKE pattern (`%`, `_`), or null. */
+  readonly like: string | null;
+  readonly text: string;
+}
+
+export interface ShowCreateDynamicTable {
+  readonly kind: 'showCreateDynamicTable';
+  readonly name: ObjectName;
+  readonly text: string;
+}
+
+export interface DescribeDynamicTable {
+  readonly kind: 'describeDynamicTable';
+  readonly name: ObjectName;
+  readonly text: string;
+}
+
+/** What a pass-through statement does to a table, when the front-end can tell. */
+export type PassthroughEffect = 'create' | 'drop' | 'alter' | 'write' | 'read' | 'other';
+
+/** A statement the gateway does not own; it goes to the engine as written. */
+export interface PassthroughStatement {
+  readonly kind: 'passthrough';
+  readonly text: string;
+  readonly position: SourcePosition;
+  /** Upper-cased leading keyword (`SELECT`, `INSERT`, `CREATE`, …). */
+  readonly verb: string;
+  readonly effect: PassthroughEffect;
+  /**
+   * The table the statement creates, drops, alters or writes (INSERT INTO / UPDATE / DELETE FROM / REPLACE INTO /
+   * DROP TABLE / ALTER TABLE / CREATE TABLE), when it can be read from the leading keywords; null otherwise.
+   */
+  readonly target: ObjectName | null;
+}
+
+export type Statement =
+  | CreateDynamicTable
+  | AlterDynamicTable
+  | DropDynamicTable
+  | ShowDynamicTables
+  | ShowCreateDynamicTable
+  | DescribeDynamicTable
+  | PassthroughStatement;

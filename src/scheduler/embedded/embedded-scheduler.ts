@@ -1,0 +1,314 @@
+/**
+ * The embedded workflow scheduler: runs every workflow on one in-process timer and fires refreshes through
+ * {@link SchedulerContext.triggerRefresh}. Unlike Flink's embedded Quartz scheduler (in-memory job store, lost
+ * on restart, one fire per missed tick), workflows persist in the plugin state store and a restart after
+ * downtime fires one catch-up per table, for the latest missed tick.
+ *
+ * Delivery is at most once per tick: a tick's time is persisted as `lastFireTime` before its refresh is
+ * triggered, so a crash between the two skips that one tick rather than running it twice. The next tick
+ * repairs the staleness, and skipping is the safer side for partitioned refreshes, whose partition derives
+ * from the schedule time.
+ */
+import { randomUUID } from 'node:crypto';
+import { messageOf, schedulerError } from '../../errors';
+import { nextFireTime, previousFireTime, quartzToCronParser } from '../../freshness/cron';
+import { requireTimeZone } from '../../freshness/schedule-time';
+import type {
+  CreateRefreshWorkflowRequest,
+  RefreshHandler,
+  SchedulerContext,
+  WorkflowInspection,
+  WorkflowModification,
+  WorkflowScheduler,
+} from '../workflow-scheduler';
+import {
+  describeHandler,
+  handlerOf,
+  isWorkflowKey,
+  parseWorkflowRecord,
+  workflowIdOf,
+  workflowKey,
+  workflowNameOf,
+  type WorkflowRecord,
+} from './embedded-workflow-record';
+
+/** setTimeout fires at once (with a warning) for delays above this; longer waits re-arm when it expires. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+interface ScheduledWorkflow {
+  readonly record: WorkflowRecord;
+  /** Epoch ms of the first tick after `lastFireTime`; null when paused or the CRON cannot be evaluated. */
+  readonly dueAt: number | null;
+}
+
+type Lifecycle = 'new' | 'open' | 'closed';
+
+/** The `embedded` scheduler. Build it through `embeddedSchedulerFactory`. */
+export class EmbeddedScheduler implements WorkflowScheduler {
+  readonly #context: SchedulerContext;
+  readonly #workflows = new Map<string, ScheduledWorkflow>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #lifecycle: Lifecycle = 'new';
+  #timer: NodeJS.Timeout | undefined;
+  /** State changes and fires run one at a time, in call order, so a fire never races a modification. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(context: SchedulerContext) {
+    this.#context = context;
+  }
+
+  /** Loads the persisted workflows and arms the timer; overdue workflows fire their catch-up right after. */
+  async open(): Promise<void> {
+    if (this.#lifecycle === 'open') return;
+    if (this.#lifecycle === 'closed') {
+      throw schedulerError('The embedded scheduler was closed; create a new instance to open it again.');
+    }
+    for (const { key, value } of await this.#context.stateStore.list()) {
+      if (!isWorkflowKey(key)) continue;
+      const record = parseWorkflowRecord(value);
+      if (record === null) {
+        this.#context.logger.warn('Ignoring an unreadable embedded workflow record.', { key });
+        continue;
+      }
+      this.#remember(record);
+    }
+    this.#lifecycle = 'open';
+    this.#arm();
+  }
+
+  /** Stops the timer and waits for refreshes already triggered to be accepted or fail. */
+  async close(): Promise<void> {
+    if (this.#lifecycle === 'closed') return;
+    this.#lifecycle = 'closed';
+    this.#disarm();
+    await this.#queue;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  createRefreshWorkflow(request: CreateRefreshWorkflowRequest): Promise<RefreshHandler> {
+    return this.#serially(async () => {
+      const { quartzCron, timeZone } = request.schedule;
+      assertRunnableSchedule(quartzCron, timeZone);
+      const duplicate = [...this.#workflows.values()].find((w) => w.record.tableIdentifier === request.tableIdentifier);
+      if (duplicate !== undefined) {
+        this.#context.logger.warn('Table already has an embedded workflow; creating another one.', {
+          table: request.tableIdentifier,
+          existingWorkflowId: duplicate.record.workflowId,
+        });
+      }
+      const now = this.#context.now().toISOString();
+      const record: WorkflowRecord = {
+        workflowId: randomUUID(),
+        tableIdentifier: request.tableIdentifier,
+        quartzCron,
+        timeZone,
+        paused: false,
+        dynamicOptions: {},
+        // Ticks before the workflow existed are not owed to anyone.
+        lastFireTime: now,
+        createdAt: now,
+      };
+      await this.#save(record);
+      this.#arm();
+      this.#context.logger.info('Created embedded workflow.', {
+        workflow: workflowNameOf(record.tableIdentifier),
+        workflowId: record.workflowId,
+        cron: quartzCron,
+        timeZone,
+      });
+      return handlerOf(record);
+    });
+  }
+
+  modifyRefreshWorkflow(handler: RefreshHandler, modification: WorkflowModification): Promise<RefreshHandler> {
+    return this.#serially(async () => {
+      const current = this.#find(handler);
+      if (current === undefined) throw schedulerError(`Embedded workflow ${describeHandler(handler)} does not exist.`);
+      const now = this.#context.now().toISOString();
+      let record: WorkflowRecord;
+      switch (modification.kind) {
+        case 'suspend':
+          record = { ...current, paused: true };
+          break;
+        case 'resume':
+          // Ticks missed while paused are not replayed: the table resumes on its next tick from now.
+          record = {
+            ...current,
+            paused: false,
+            dynamicOptions: { ...modification.dynamicOptions },
+            lastFireTime: current.paused ? now : current.lastFireTime,
+          };
+          break;
+        case 'reschedule': {
+          const { quartzCron, timeZone } = modification.schedule;
+          assertRunnableSchedule(quartzCron, timeZone);
+          // The new CRON counts from now, so a change of schedule does not itself trigger a refresh.
+          record = { ...current, quartzCron, timeZone, lastFireTime: now };
+          break;
+        }
+      }
+      await this.#save(record);
+      this.#arm();
+      return handlerOf(record);
+    });
+  }
+
+  deleteRefreshWorkflow(handler: RefreshHandler): Promise<void> {
+    return this.#serially(async () => {
+      const workflowId = workflowIdOf(handler);
+      if (workflowId === null) return;
+      await this.#context.stateStore.delete(workflowKey(workflowId));
+      this.#workflows.delete(workflowId);
+      this.#arm();
+    });
+  }
+
+  async inspect(handler: RefreshHandler): Promise<WorkflowInspection> {
+    this.#assertOpen();
+    const record = this.#find(handler);
+    if (record === undefined) return { exists: false, paused: null, schedule: null };
+    return { exists: true, paused: record.paused, schedule: record.quartzCron };
+  }
+
+  #find(handler: RefreshHandler): WorkflowRecord | undefined {
+    const workflowId = workflowIdOf(handler);
+    return workflowId === null ? undefined : this.#workflows.get(workflowId)?.record;
+  }
+
+  async #save(record: WorkflowRecord): Promise<void> {
+    await this.#context.stateStore.put(workflowKey(record.workflowId), record);
+    this.#remember(record);
+  }
+
+  #remember(record: WorkflowRecord): void {
+    this.#workflows.set(record.workflowId, { record, dueAt: this.#dueAt(record) });
+  }
+
+  #dueAt(record: WorkflowRecord): number | null {
+    if (record.paused) return null;
+    try {
+      return nextFireTime(record.quartzCron, new Date(record.lastFireTime), record.timeZone).getTime();
+    } catch (error) {
+      this.#context.logger.error('Embedded workflow has a schedule that cannot be evaluated; it will not fire.', {
+        workflowId: record.workflowId,
+        cron: record.quartzCron,
+        timeZone: record.timeZone,
+        error: messageOf(error),
+      });
+      return null;
+    }
+  }
+
+  /** Points the one timer at the earliest due workflow (now, if one is overdue). */
+  #arm(): void {
+    this.#disarm();
+    if (this.#lifecycle !== 'open') return;
+    let earliest = Infinity;
+    for (const { dueAt } of this.#workflows.values()) {
+      if (dueAt !== null && dueAt < earliest) earliest = dueAt;
+    }
+    if (earliest === Infinity) return;
+    const delay = Math.min(Math.max(earliest - this.#context.now().getTime(), 0), MAX_TIMER_DELAY_MS);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#enqueue(() => this.#fireDue()).catch((error: unknown) => {
+        this.#context.logger.error('Embedded scheduler failed to fire due workflows.', { error: messageOf(error) });
+      });
+    }, delay);
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * Fires every workflow whose next tick has come, once, for the latest tick at or before now: a timer that
+   * fires late or a gateway that was down for hours gives one refresh per table, not one per missed tick.
+   */
+  async #fireDue(): Promise<void> {
+    const now = this.#context.now();
+    for (const { record, dueAt } of [...this.#workflows.values()]) {
+      if (this.#lifecycle !== 'open') return;
+      if (dueAt === null || dueAt > now.getTime()) continue;
+      // Never null here: the tick at dueAt is itself at or before now.
+      const scheduleTime = previousFireTime(record.quartzCron, now, record.timeZone) ?? new Date(dueAt);
+      const fired: WorkflowRecord = { ...record, lastFireTime: scheduleTime.toISOString() };
+      try {
+        await this.#save(fired);
+      } catch (error) {
+        // Firing anyway keeps the table fresh; a duplicate after a crash is absorbed by the refresh endpoint,
+        // which is idempotent on (tables, schedule time).
+        this.#remember(fired);
+        this.#context.logger.error('Could not persist the fire time of an embedded workflow; firing anyway.', {
+          workflowId: record.workflowId,
+          error: messageOf(error),
+        });
+      }
+      if (scheduleTime.getTime() > dueAt) {
+        this.#context.logger.info('Embedded workflow missed ticks; firing one catch-up refresh.', {
+          table: record.tableIdentifier,
+          missedSince: new Date(dueAt).toISOString(),
+          scheduleTime: scheduleTime.toISOString(),
+        });
+      }
+      this.#trigger(fired, scheduleTime);
+    }
+    this.#arm();
+  }
+
+  #trigger(record: WorkflowRecord, scheduleTime: Date): void {
+    const refresh = Promise.resolve()
+      .then(() =>
+        this.#context.triggerRefresh({
+          tables: [record.tableIdentifier],
+          scheduleTime,
+          configuration: record.dynamicOptions,
+        }),
+      )
+      .catch((error: unknown) => {
+        this.#context.logger.error('Embedded workflow could not trigger its refresh.', {
+          table: record.tableIdentifier,
+          scheduleTime: scheduleTime.toISOString(),
+          error: messageOf(error),
+        });
+      })
+      .finally(() => this.#inFlight.delete(refresh));
+    this.#inFlight.add(refresh);
+  }
+
+  /** Runs a caller's operation in turn; it fails when the scheduler is not open by the time its turn comes. */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    return this.#enqueue(() => {
+      this.#assertOpen();
+      return task();
+    });
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #assertOpen(): void {
+    if (this.#lifecycle !== 'open') {
+      throw schedulerError(
+        this.#lifecycle === 'new'
+          ? 'The embedded scheduler is not open yet; call open() first.'
+          : 'The embedded scheduler is closed.',
+      );
+    }
+  }
+}
+
+/** Rejects, before anything is stored, a schedule the timer could not evaluate. */
+function assertRunnableSchedule(quartzCron: string, timeZone: string): void {
+  try {
+    requireTimeZone(timeZone);
+    quartzToCronParser(quartzCron);
+  } catch (error) {
+    throw schedulerError(`The embedded scheduler cannot run this schedule: ${messageOf(error)}`, error);
+  }
+}

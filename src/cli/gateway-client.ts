@@ -1,0 +1,142 @@
+import axios, { type AxiosInstance } from 'axios';
+import { z } from 'zod';
+
+/** The default gateway address: where `npm start` listens unless configured otherwise. */
+export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8083';
+
+const rowsResultSchema = z.object({
+  kind: z.literal('rows'),
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.unknown())),
+  truncated: z.boolean().optional(),
+  message: z.string().optional(),
+});
+
+const okResultSchema = z.object({
+  kind: z.literal('ok'),
+  message: z.string(),
+  table: z.string().optional(),
+  jobId: z.string().optional(),
+});
+
+const statementResultSchema = z.discriminatedUnion('kind', [rowsResultSchema, okResultSchema]);
+const successBodySchema = z.object({ results: z.array(statementResultSchema) });
+
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    line: z.number().optional(),
+    column: z.number().optional(),
+    details: z.unknown().optional(),
+  }),
+});
+
+const partialDetailsSchema = z.object({
+  statementIndex: z.number(),
+  results: z.array(statementResultSchema),
+});
+
+/** A statement that returned rows (a query, SHOW, DESCRIBE). */
+export type RowsResultJson = z.infer<typeof rowsResultSchema>;
+/** A statement that returned an acknowledgement (DDL, DML, ALTER … REFRESH). */
+export type OkResultJson = z.infer<typeof okResultSchema>;
+/** One statement's result in a `POST /v3/statements` response (DESIGN.md §6). */
+export type StatementResultJson = z.infer<typeof statementResultSchema>;
+/** The `error` object of an error response (DESIGN.md §6). */
+export type GatewayErrorJson = z.infer<typeof errorBodySchema>['error'];
+
+/** What became of one `POST /v3/statements` request. */
+export type StatementsOutcome =
+  | { readonly kind: 'results'; readonly results: readonly StatementResultJson[] }
+  | {
+      readonly kind: 'error';
+      readonly error: GatewayErrorJson;
+      /** Results of the statements that completed before the failing one, in order. */
+      readonly completed: readonly StatementResultJson[];
+    }
+  /** No HTTP answer at all: refused, unknown host, reset, timed out. */
+  | { readonly kind: 'unreachable'; readonly url: string; readonly reason: string };
+
+export interface GatewayClientOptions {
+  /** Base URL of the gateway, e.g. `http://127.0.0.1:8083`; a trailing slash is ignored. */
+  readonly url: string;
+  /** Bearer token; omitted when the gateway runs without auth. */
+  readonly token?: string;
+}
+
+/** A thin REST client for the statements endpoint; it never throws for anything the gateway answers. */
+export class GatewayClient {
+  readonly url: string;
+  private readonly http: AxiosInstance;
+
+  constructor(options: GatewayClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.http = axios.create({
+      baseURL: this.url,
+      headers: options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` },
+      // Every HTTP answer is a result to show the user, and a body that is not JSON must be reported as such
+      // rather than silently handed over as a string.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      // Statements (a CREATE with its initial refresh) may legitimately run for a long time.
+      timeout: 0,
+    });
+  }
+
+  /**
+   * Sends `text` (one or more `;`-separated statements) as one request, so that line and column numbers in
+   * an error refer to `text` itself.
+   */
+  async execute(text: string, signal?: AbortSignal): Promise<StatementsOutcome> {
+    let status: number;
+    let body: string;
+    try {
+      const response = await this.http.post<string>('/v3/statements', { statement: text }, { signal });
+      status = response.status;
+      body = typeof response.data === 'string' ? response.data : String(response.data);
+    } catch (error) {
+      return { kind: 'unreachable', url: this.url, reason: reasonOf(error) };
+    }
+    return interpret(status, body, this.url);
+  }
+}
+
+function interpret(status: number, body: string, url: string): StatementsOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return unexpected(status, body, url);
+  }
+
+  if (status >= 200 && status < 300) {
+    const success = successBodySchema.safeParse(json);
+    return success.success ? { kind: 'results', results: success.data.results } : unexpected(status, body, url);
+  }
+  const failure = errorBodySchema.safeParse(json);
+  if (!failure.success) return unexpected(status, body, url);
+  const partial = partialDetailsSchema.safeParse(failure.data.error.details);
+  return { kind: 'error', error: failure.data.error, completed: partial.success ? partial.data.results : [] };
+}
+
+function unexpected(status: number, body: string, url: string): StatementsOutcome {
+  const snippet = body.trim().replace(/\s+/g, ' ').slice(0, 200);
+  return {
+    kind: 'error',
+    error: {
+      code: 'UNEXPECTED_RESPONSE',
+      message:
+        `${url} answered HTTP ${status} with a body that is not a Freshet response` +
+        `${snippet === '' ? '' : `: ${snippet}`}. Check that --url points at a Freshet gateway.`,
+    },
+    completed: [],
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (axios.isCancel(error)) return 'cancelled';
+  if (axios.isAxiosError(error)) return error.code ?? error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,14 @@
+/**
+ * The catalog's schema migrations, in order. They are listed here (not discovered from the folder) so the
+ * same list runs from TypeScript sources and from compiled JavaScript, on every catalog database.
+ */
+import type { Knex } from 'knex';
+import * as initial from './migrations/0001-initial';
+
+export interface CatalogMigration {
+  readonly name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [{ name: '0001-initial', ...initial }];

@@ -1,0 +1,359 @@
+/**
+ * Freshet's own metadata store on knex: dynamic tables, refresh jobs, refresh history and plugin state.
+ * It stores and returns records; it decides nothing.
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { CATALOG_MIGRATIONS } from '../../catalog';
+import type { PluginStateStore } from '../scheduler/workflow-scheduler';
+import type { DynamicTableRecord, HistoryRecord, JobRecord, JobStatus } from './records';
+
+type Row = Record<string, unknown>;
+
+const json = (value: unknown): string => JSON.stringify(value);
+const parseJson = <T>(value: unknown, fallback: T): T =>
+  typeof value === 'string' && value !== '' ? (JSON.parse(value) as T) : fallback;
+const str = (value: unknown): string => String(value);
+const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** knex connection settings for a catalog URL (`sqlite:<path>`). */
+export function catalogConnection(url: string, baseDir: string): Knex.Config {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    const resolved = file === ':memory:' ? file : path.resolve(baseDir, file);
+    if (resolved !== ':memory:') mkdirSync(path.dirname(resolved), { recursive: true });
+    return {
+      client: 'better-sqlite3',
+      connection: { filename: resolved },
+      useNullAsDefault: true,
+      pool: {
+        afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 30000');
+          done(null, conn);
+        },
+      },
+    };
+  }
+  throw new Error(`catalog.url "${url}" is not supported: use sqlite:<path>`);
+}
+
+export class Catalog {
+  private readonly db: Knex;
+
+  constructor(readonly url: string, baseDir: string) {
+    this.db = knexFactory(catalogConnection(url, baseDir));
+  }
+
+  /** Applies pending migrations. */
+  async open(): Promise<void> {
+    await this.db.migrate.latest({
+      tableName: 'catalog_migrations',
+      migrationSource: {
+        getMigrations: async () => [...CATALOG_MIGRATIONS],
+        getMigrationName: (migration: { name: string }) => migration.name,
+        getMigration: async (migration: Knex.Migration) => migration,
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.raw('select 1');
+  }
+
+  // ---- dynamic tables ----
+
+  async getTable(key: string): Promise<DynamicTableRecord | null> {
+    const row = (await this.db('dynamic_tables').where({ table_key: key }).first()) as Row | undefined;
+    return row ? toTable(row) : null;
+  }
+
+  async listTables(): Promise<DynamicTableRecord[]> {
+    const rows = (await this.db('dynamic_tables').orderBy('table_key')) as Row[];
+    return rows.map(toTable);
+  }
+
+  /** Inserts a new table; false when one with the same key exists already. */
+  async insertTable(record: DynamicTableRecord): Promise<boolean> {
+    try {
+      await this.db('dynamic_tables').insert(fromTable(record));
+      return true;
+    } catch (error) {
+      if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
+      throw error;
+    }
+  }
+
+  async updateTable(record: DynamicTableRecord): Promise<void> {
+    await this.db('dynamic_tables').where({ table_key: record.key }).update(fromTable(record));
+  }
+
+  async deleteTable(key: string): Promise<void> {
+    await this.db('dynamic_tables').where({ table_key: key }).delete();
+  }
+
+  // ---- jobs ----
+
+  /** The newest attempt of a deduplicated job. */
+  async latestJobByKey(dedupeKey: string): Promise<JobRecord | null> {
+    const row = (await this.db('refresh_jobs').where({ dedupe_key: dedupeKey }).orderBy('attempt', 'desc').first()) as
+      | Row
+      | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  async getJob(jobId: string): Promise<JobRecord | null> {
+    const row = (await this.db('refresh_jobs').where({ job_id: jobId }).first()) as Row | undefined;
+    return row ? toJob(row) : null;
+  }
+
+  /**
+   * Inserts a job and one PENDING history row per table in one transaction. False when the (dedupe key,
+   * attempt) pair exists already, i.e. another caller created the same attempt first.
+   */
+  async insertJob(job: JobRecord, history: ReadonlyArray<Omit<HistoryRecord, 'id'>>): Promise<boolean> {
+    try {
+      await this.db.transaction(async (trx) => {
+        await trx('refresh_jobs').insert(fromJob(job));
+        if (history.length > 0) await trx('refresh_history').insert(history.map(fromHistory));
+      });
+      return true;
+    } catch (error) {
+      if (job.dedupeKey !== null && /unique|duplicate/i.test(String((error as Error).message))) return false;
+      throw error;
+    }
+  }
+
+  async updateJob(jobId: string, changes: Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt'>>): Promise<void> {
+    const row: Row = {};
+    if (changes.status !== undefined) row.status = changes.status;
+    if (changes.error !== undefined) row.error = changes.error;
+    if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
+    if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
+    await this.db('refresh_jobs').where({ job_id: jobId }).update(row);
+  }
+
+  async jobsWithStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {
+    const rows = (await this.db('refresh_jobs').whereIn('status', statuses as JobStatus[]).orderBy('created_at')) as Row[];
+    return rows.map(toJob);
+  }
+
+  // ---- history ----
+
+  async updateHistory(
+    jobId: string,
+    tableKey: string,
+    changes: Partial<Pick<HistoryRecord, 'state' | 'rowsWritten' | 'rowsDeleted' | 'startedAt' | 'finishedAt' | 'error' | 'partition'>>,
+  ): Promise<void> {
+    const row: Row = {};
+    if (changes.state !== undefined) row.state = changes.state;
+    if (changes.rowsWritten !== undefined) row.rows_written = changes.rowsWritten;
+    if (changes.rowsDeleted !== undefined) row.rows_deleted = changes.rowsDeleted;
+    if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
+    if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
+    if (changes.error !== undefined) row.error = changes.error;
+    if (changes.partition !== undefined) row.partition_spec = changes.partition === null ? null : json(changes.partition);
+    await this.db('refresh_history').where({ job_id: jobId, table_key: tableKey }).update(row);
+  }
+
+  async historyOfJob(jobId: string): Promise<HistoryRecord[]> {
+    const rows = (await this.db('refresh_history').where({ job_id: jobId }).orderBy('id')) as Row[];
+    return rows.map(toHistory);
+  }
+
+  /** Newest first. */
+  async historyOfTable(tableKey: string, limit: number, beforeId?: number): Promise<HistoryRecord[]> {
+    let query = this.db('refresh_history').where({ table_key: tableKey });
+    if (beforeId !== undefined) query = query.andWhere('id', '<', beforeId);
+    const rows = (await query.orderBy('id', 'desc').limit(limit)) as Row[];
+    return rows.map(toHistory);
+  }
+
+  /** The newest successful full-table (unpartitioned) refresh of a table. */
+  async lastSuccessfulRefresh(tableKey: string): Promise<HistoryRecord | null> {
+    const row = (await this.db('refresh_history')
+      .where({ table_key: tableKey, state: 'SUCCEEDED' })
+      .orderBy('schedule_time', 'desc')
+      .first()) as Row | undefined;
+    return row ? toHistory(row) : null;
+  }
+
+  async deleteHistoryOfTable(tableKey: string): Promise<void> {
+    await this.db('refresh_history').where({ table_key: tableKey }).delete();
+  }
+
+  /** Marks every unfinished job and history row FAILED (after a restart nobody is running them). */
+  async failUnfinished(reason: string, at: string): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const jobs = await trx('refresh_jobs').whereIn('status', ['PENDING', 'RUNNING']).update({ status: 'FAILED', error: reason, finished_at: at });
+      await trx('refresh_history').whereIn('state', ['PENDING', 'RUNNING']).update({ state: 'FAILED', error: reason, finished_at: at });
+      return Number(jobs);
+    });
+  }
+
+  // ---- plugin state ----
+
+  pluginStateStore(scope: string): PluginStateStore {
+    const db = this.db;
+    return {
+      async get(key) {
+        const row = (await db('plugin_state').where({ scope, state_key: key }).first()) as Row | undefined;
+        return row ? JSON.parse(str(row.state_value)) : undefined;
+      },
+      async put(key, value) {
+        await db('plugin_state')
+          .insert({ scope, state_key: key, state_value: json(value) })
+          .onConflict(['scope', 'state_key'])
+          .merge(['state_value']);
+      },
+      async delete(key) {
+        await db('plugin_state').where({ scope, state_key: key }).delete();
+      },
+      async list() {
+        const rows = (await db('plugin_state').where({ scope }).orderBy('state_key')) as Row[];
+        return rows.map((row) => ({ key: str(row.state_key), value: JSON.parse(str(row.state_value)) as unknown }));
+      },
+    };
+  }
+}
+
+function toTable(row: Row): DynamicTableRecord {
+  return {
+    key: str(row.table_key),
+    identifier: str(row.identifier),
+    catalogName: str(row.catalog_name),
+    databaseName: str(row.database_name),
+    tableName: str(row.table_name),
+    definitionQuery: str(row.definition_query),
+    queryHash: str(row.query_hash),
+    createStatement: str(row.create_statement),
+    freshness: { interval: Number(row.freshness_interval), unit: str(row.freshness_unit) as DynamicTableRecord['freshness']['unit'] },
+    logicalRefreshMode: str(row.logical_refresh_mode) as DynamicTableRecord['logicalRefreshMode'],
+    refreshMode: str(row.refresh_mode) as DynamicTableRecord['refreshMode'],
+    refreshStatus: str(row.refresh_status) as DynamicTableRecord['refreshStatus'],
+    partitionKeys: parseJson(row.partition_keys, []),
+    options: parseJson(row.options, {}),
+    schema: parseJson(row.table_schema, []),
+    columnMapping: parseJson(row.column_mapping, []),
+    primaryKey: parseJson(row.primary_key, null),
+    comment: strOrNull(row.comment),
+    sourceTables: parseJson(row.source_tables, []),
+    schedulerType: strOrNull(row.scheduler_type),
+    cron: strOrNull(row.cron),
+    refreshHandler: parseJson(row.refresh_handler, null),
+    createdAt: str(row.created_at),
+    updatedAt: str(row.updated_at),
+  };
+}
+
+function fromTable(r: DynamicTableRecord): Row {
+  return {
+    table_key: r.key,
+    identifier: r.identifier,
+    catalog_name: r.catalogName,
+    database_name: r.databaseName,
+    table_name: r.tableName,
+    definition_query: r.definitionQuery,
+    query_hash: r.queryHash,
+    create_statement: r.createStatement,
+    freshness_interval: r.freshness.interval,
+    freshness_unit: r.freshness.unit,
+    logical_refresh_mode: r.logicalRefreshMode,
+    refresh_mode: r.refreshMode,
+    refresh_status: r.refreshStatus,
+    partition_keys: json(r.partitionKeys),
+    options: json(r.options),
+    table_schema: json(r.schema),
+    column_mapping: json(r.columnMapping),
+    primary_key: r.primaryKey === null ? null : json(r.primaryKey),
+    comment: r.comment,
+    source_tables: json(r.sourceTables),
+    scheduler_type: r.schedulerType,
+    cron: r.cron,
+    refresh_handler: r.refreshHandler === null ? null : json(r.refreshHandler),
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+function toJob(row: Row): JobRecord {
+  return {
+    jobId: str(row.job_id),
+    dedupeKey: strOrNull(row.dedupe_key),
+    attempt: Number(row.attempt),
+    trigger: str(row.trigger_kind) as JobRecord['trigger'],
+    status: str(row.status) as JobStatus,
+    tables: parseJson(row.tables, []),
+    scheduleTime: str(row.schedule_time),
+    isPeriodic: Boolean(row.is_periodic),
+    configuration: parseJson(row.configuration, {}),
+    staticPartitions: parseJson(row.static_partitions, null),
+    clusterInfo: parseJson(row.cluster_info, {}),
+    error: strOrNull(row.error),
+    createdAt: str(row.created_at),
+    startedAt: strOrNull(row.started_at),
+    finishedAt: strOrNull(row.finished_at),
+  };
+}
+
+function fromJob(j: JobRecord): Row {
+  return {
+    job_id: j.jobId,
+    dedupe_key: j.dedupeKey,
+    attempt: j.attempt,
+    trigger_kind: j.trigger,
+    status: j.status,
+    tables: json(j.tables),
+    schedule_time: j.scheduleTime,
+    is_periodic: j.isPeriodic,
+    configuration: json(j.configuration),
+    static_partitions: j.staticPartitions === null ? null : json(j.staticPartitions),
+    cluster_info: json(j.clusterInfo),
+    error: j.error,
+    created_at: j.createdAt,
+    started_at: j.startedAt,
+    finished_at: j.finishedAt,
+  };
+}
+
+function toHistory(row: Row): HistoryRecord {
+  return {
+    id: Number(row.id),
+    jobId: str(row.job_id),
+    tableKey: str(row.table_key),
+    identifier: str(row.identifier),
+    trigger: str(row.trigger_kind) as HistoryRecord['trigger'],
+    scheduleTime: str(row.schedule_time),
+    partition: parseJson(row.partition_spec, null),
+    state: str(row.state) as JobStatus,
+    rowsWritten: numOrNull(row.rows_written),
+    rowsDeleted: numOrNull(row.rows_deleted),
+    startedAt: strOrNull(row.started_at),
+    finishedAt: strOrNull(row.finished_at),
+    error: strOrNull(row.error),
+  };
+}
+
+function fromHistory(h: Omit<HistoryRecord, 'id'>): Row {
+  return {
+    job_id: h.jobId,
+    table_key: h.tableKey,
+    identifier: h.identifier,
+    trigger_kind: h.trigger,
+    schedule_time: h.scheduleTime,
+    partition_spec: h.partition === null ? null : json(h.partition),
+    state: h.state,
+    rows_written: h.rowsWritten,
+    rows_deleted: h.rowsDeleted,
+    started_at: h.startedAt,
+    finished_at: h.finishedAt,
+    error: h.error,
+  };
+}

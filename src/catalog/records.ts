@@ -1,0 +1,78 @@
+/** What the catalog stores, as the rest of Freshet sees it. */
+import type { ColumnInfo, ColumnMapping } from '../engine/engine';
+import type { LogicalRefreshMode, RefreshMode } from '../freshness';
+import type { RefreshHandler } from '../scheduler/workflow-scheduler';
+import type { Freshness, PrimaryKeySpec } from '../sql/statements';
+
+export type RefreshStatus = 'INITIALIZING' | 'ACTIVATED' | 'SUSPENDED';
+export type RefreshTrigger = 'SCHEDULED' | 'MANUAL' | 'CREATION' | 'CONTINUOUS';
+export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface DynamicTableRecord {
+  /** Lower-cased identifier; the catalog's key. */
+  readonly key: string;
+  /** `catalog.database.name` with the case the user wrote. */
+  readonly identifier: string;
+  readonly catalogName: string;
+  readonly databaseName: string;
+  readonly tableName: string;
+  /** The query exactly as written. */
+  readonly definitionQuery: string;
+  readonly queryHash: string;
+  /** The CREATE statement as written. */
+  readonly createStatement: string;
+  readonly freshness: Freshness;
+  readonly logicalRefreshMode: LogicalRefreshMode;
+  readonly refreshMode: RefreshMode;
+  readonly refreshStatus: RefreshStatus;
+  readonly partitionKeys: readonly string[];
+  readonly options: Readonly<Record<string, string>>;
+  readonly schema: readonly ColumnInfo[];
+  readonly columnMapping: readonly ColumnMapping[];
+  readonly primaryKey: PrimaryKeySpec | null;
+  readonly comment: string | null;
+  /** Keys of the tables the query reads (dynamic or not). */
+  readonly sourceTables: readonly string[];
+  readonly schedulerType: string | null;
+  readonly cron: string | null;
+  readonly refreshHandler: RefreshHandler | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface JobRecord {
+  readonly jobId: string;
+  /** Tables + schedule time; null for jobs that are never deduplicated. */
+  readonly dedupeKey: string | null;
+  readonly attempt: number;
+  readonly trigger: RefreshTrigger;
+  readonly status: JobStatus;
+  /** Table keys in the order they are refreshed (upstream first). */
+  readonly tables: readonly string[];
+  /** ISO-8601 UTC. */
+  readonly scheduleTime: string;
+  readonly isPeriodic: boolean;
+  readonly configuration: Readonly<Record<string, string>>;
+  readonly staticPartitions: Readonly<Record<string, string>> | null;
+  readonly clusterInfo: Readonly<Record<string, string>>;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface HistoryRecord {
+  readonly id: number;
+  readonly jobId: string;
+  readonly tableKey: string;
+  readonly identifier: string;
+  readonly trigger: RefreshTrigger;
+  readonly scheduleTime: string;
+  readonly partition: Readonly<Record<string, string>> | null;
+  readonly state: JobStatus;
+  readonly rowsWritten: number | null;
+  readonly rowsDeleted: number | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+}

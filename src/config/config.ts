@@ -1,0 +1,192 @@
+/**
+ * Freshet's configuration: one object, validated once at start-up with every problem reported. Read from an
+ * optional JSON file and from FRESHET_* environment variables; the defaults give the embedded set-up.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const durationText = z.union([z.string().min(1), z.number().int().positive()]);
+
+const tokenSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    token: z.string().min(16, 'a token must be at least 16 characters'),
+    scopes: z.array(z.enum(['admin', 'callback'])).min(1),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8083),
+        /** The URL schedulers use to call back; derived from host and port when omitted. */
+        publicUrl: z.string().url().optional(),
+        bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    catalog: z
+      .object({
+        /** `sqlite:<path>`; relative paths are relative to dataDir. */
+        url: z.string().min(1).default('sqlite:catalog.db'),
+      })
+      .strict()
+      .prefault({}),
+    engine: z
+      .object({
+        type: z.literal('sqlite').default('sqlite'),
+        /** The SQLite file holding source tables and dynamic tables; relative to dataDir. */
+        path: z.string().min(1).default('warehouse.db'),
+        catalogName: z.string().min(1).default('default'),
+      })
+      .strict()
+      .prefault({}),
+    scheduler: z
+      .object({
+        type: z.string().min(1).default('embedded'),
+        options: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .prefault({}),
+    refresh: z
+      .object({
+        freshnessThreshold: durationText.default('30 minutes'),
+        defaultFreshnessContinuous: durationText.default('3 minutes'),
+        defaultFreshnessFull: durationText.default('1 hour'),
+        /** How long CREATE waits for the initial refresh before answering. */
+        createWaitSeconds: z.number().min(0).default(60),
+        /** Longest `?wait=` a refresh callback may ask for. */
+        maxWaitSeconds: z.number().min(0).default(3600),
+      })
+      .strict()
+      .prefault({}),
+    statements: z
+      .object({ rowLimit: z.number().int().positive().default(1000) })
+      .strict()
+      .prefault({}),
+    timeZone: z.string().min(1).default('UTC'),
+    auth: z
+      .object({ tokens: z.array(tokenSchema).default([]) })
+      .strict()
+      .prefault({}),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .strict();
+
+export type FreshetConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Thrown when the configuration is invalid; `problems` lists every one of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables and where they go in the configuration. */
+const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'number' | 'json']> = [
+  ['FRESHET_HOST', ['server', 'host'], 'string'],
+  ['FRESHET_PORT', ['server', 'port'], 'number'],
+  ['FRESHET_PUBLIC_URL', ['server', 'publicUrl'], 'string'],
+  ['FRESHET_DATA_DIR', ['dataDir'], 'string'],
+  ['FRESHET_CATALOG_URL', ['catalog', 'url'], 'string'],
+  ['FRESHET_ENGINE_PATH', ['engine', 'path'], 'string'],
+  ['FRESHET_SCHEDULER_TYPE', ['scheduler', 'type'], 'string'],
+  ['FRESHET_SCHEDULER_OPTIONS', ['scheduler', 'options'], 'json'],
+  ['FRESHET_FRESHNESS_THRESHOLD', ['refresh', 'freshnessThreshold'], 'string'],
+  ['FRESHET_ROW_LIMIT', ['statements', 'rowLimit'], 'number'],
+  ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
+  ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
+  ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],
+];
+
+function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
+  let node = target;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  });
+}
+
+/** Merges the file (if any), the environment and explicit overrides, then validates. */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput } = {}): FreshetConfig {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const file = options.file ?? env.FRESHET_CONFIG;
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new ConfigError([`config file ${file} does not exist`]);
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError([`config file ${file} is not valid JSON: ${(error as Error).message}`]);
+    }
+  }
+  for (const [name, keys, kind] of ENV_KEYS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (kind === 'number') {
+      const n = Number(value);
+      if (!Number.isFinite(n)) problems.push(`${name}: expected a number, got "${value}"`);
+      else setPath(raw, keys, n);
+    } else if (kind === 'json') {
+      try {
+        setPath(raw, keys, JSON.parse(value));
+      } catch {
+        problems.push(`${name}: expected JSON, got "${value}"`);
+      }
+    } else setPath(raw, keys, value);
+  }
+  const merged = deepMerge(raw, (options.overrides ?? {}) as Record<string, unknown>);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      problems.push(`${where}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return Object.freeze(parsed.data);
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    const bothObjects =
+      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current !== null && !Array.isArray(current);
+    out[key] = bothObjects ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
+}
+
+/** A path from the configuration, resolved against dataDir when relative. */
+export function resolveDataPath(config: FreshetConfig, file: string): string {
+  return path.isAbsolute(file) ? file : path.resolve(config.dataDir, file);
+}
+
+/** The configuration with every secret replaced, for `freshet config` and logs. */
+export function maskSecrets(config: FreshetConfig): unknown {
+  return JSON.parse(
+    JSON.stringify(config, (key, value: unknown) => {
+      if (typeof value === 'string' && /token|password|secret/i.test(key)) return '****';
+      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^@/]*@/i.test(value)) return value.replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:****@');
+      return value;
+    }),
+  );
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}

@@ -1,0 +1,684 @@
+/**
+ * The Dynamic Table Manager owns every state change of a dynamic table: it checks a request, writes the
+ * catalog, tells the engine and the workflow scheduler what to do, and undoes what it did when a step fails.
+ */
+import type { Catalog } from '../catalog/catalog';
+import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
+import type { Engine, TableDefinition } from '../engine/engine';
+import { FreshetError, invalidState, messageOf, notFound, schedulerError, validationError, alreadyExists } from '../errors';
+import {
+  deduceRefreshMode,
+  defaultFreshness,
+  freshnessToQuartzCron,
+  formatFreshness,
+  freshnessToSeconds,
+  isValidTimeZone,
+  logicalRefreshModeOf,
+  parseScheduleTime,
+  partitionFormatters,
+  periodicPartition,
+  quartzToUnixCron,
+  type LogicalRefreshMode,
+} from '../freshness';
+import type { Logger } from '../logger';
+import { ContinuousRunner, type ContinuousTick } from '../refresh/continuous-runner';
+import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
+import type { CallbackTarget, RefreshSchedule, WorkflowScheduler } from '../scheduler/workflow-scheduler';
+import { analyzeQuery } from '../sql/query-analyzer';
+import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
+import { resolveName, resolveObjectName, splitIdentifierText, type ResolvedName } from './identifiers';
+import { buildDefinition } from './table-definition';
+import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
+
+export interface ManagerSettings {
+  readonly catalogName: string;
+  readonly timeZone: string;
+  readonly thresholdSeconds: number;
+  readonly defaultFreshness: { readonly continuousSeconds: number; readonly fullSeconds: number };
+  /** How long CREATE and ALTER … REFRESH wait for their refresh before answering. */
+  readonly statementWaitMs: number;
+  readonly schedulerType: string;
+  readonly callback: CallbackTarget;
+}
+
+export interface RefreshRequest {
+  readonly tables: readonly string[];
+  /** Text as the scheduler sent it, or a Date from an in-process scheduler; absent → now, no deduplication. */
+  readonly scheduleTime?: string | Date;
+  readonly timeZone?: string;
+  readonly configuration?: Readonly<Record<string, string>>;
+  readonly isPeriodic?: boolean;
+  readonly staticPartitions?: Readonly<Record<string, string>>;
+  readonly trigger?: RefreshTrigger;
+}
+
+export interface DdlOutcome {
+  readonly message: string;
+  readonly identifier: string;
+  readonly job?: JobRecord;
+}
+
+export class DynamicTableManager {
+  private readonly continuous: ContinuousRunner;
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly engine: Engine,
+    private readonly scheduler: WorkflowScheduler,
+    private readonly runner: RefreshRunner,
+    private readonly settings: ManagerSettings,
+    private readonly logger: Logger,
+  ) {
+    this.continuous = new ContinuousRunner((tick) => this.continuousTick(tick), logger);
+  }
+
+  get defaults() {
+    return { catalogName: this.settings.catalogName, databaseName: this.engine.defaultDatabase };
+  }
+
+  /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */
+  async open(): Promise<void> {
+    const now = new Date();
+    const failed = await this.runner.recover(now);
+    if (failed > 0) this.logger.warn('refresh jobs interrupted by the last stop were marked FAILED', { jobs: failed });
+    for (const table of await this.catalog.listTables()) {
+      if (table.refreshStatus === 'INITIALIZING') await this.abandonCreate(table);
+      else if (table.refreshMode === 'CONTINUOUS' && table.refreshStatus === 'ACTIVATED') await this.startContinuous(table, false);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.continuous.close();
+  }
+
+  // ---------------------------------------------------------------- CREATE
+
+  async create(stmt: CreateDynamicTable): Promise<DdlOutcome> {
+    const name = resolveObjectName(stmt.name, this.defaults);
+    const existing = await this.catalog.getTable(name.key);
+    if (existing) {
+      if (stmt.ifNotExists) return { message: `Dynamic table ${existing.identifier} already exists; nothing changed.`, identifier: existing.identifier };
+      if (stmt.orAlter) return this.alterFromCreate(existing, stmt);
+      throw alreadyExists(`Dynamic table ${existing.identifier} already exists. Use CREATE OR ALTER or IF NOT EXISTS, or drop it first.`);
+    }
+    if (await this.engine.describeTable({ database: name.databaseName, name: name.tableName })) {
+      throw alreadyExists(`A table named ${name.identifier} already exists and is not a dynamic table; choose another name or drop it first.`);
+    }
+    const record = await this.draftRecord(name, stmt);
+    if (!(await this.catalog.insertTable(record))) throw alreadyExists(`Dynamic table ${name.identifier} already exists.`);
+
+    let active: DynamicTableRecord;
+    try {
+      await this.engine.createTable(this.tableDefinition(record));
+      try {
+        active = await this.activate(record, stmt.text);
+      } catch (error) {
+        await this.engine.dropTable({ database: record.databaseName, name: record.tableName }).catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      await this.catalog.deleteTable(record.key);
+      throw error;
+    }
+
+    if (record.options.initialize === 'on_schedule') {
+      if (active.refreshMode === 'CONTINUOUS') await this.startContinuous(active, false);
+      return { message: `Dynamic table ${active.identifier} created (${describeMode(active)}); first refresh on schedule.`, identifier: active.identifier };
+    }
+    const job = await this.submit([{ table: active, partition: null }], { trigger: 'CREATION', scheduleTime: new Date(), deduplicate: false });
+    if (active.refreshMode === 'CONTINUOUS') await this.startContinuous(active, false);
+    const finished = (await this.runner.waitFor(job.jobId, this.settings.statementWaitMs)) ?? job;
+    return {
+      message: `Dynamic table ${active.identifier} created (${describeMode(active)}); initial refresh ${finished.status}${finished.error ? `: ${finished.error}` : ''}.`,
+      identifier: active.identifier,
+      job: finished,
+    };
+  }
+
+  /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
+  private async draftRecord(name: ResolvedName, stmt: CreateDynamicTable): Promise<DynamicTableRecord> {
+    const sourceTables = await this.checkQuery(stmt.query, name);
+    const definition = await buildDefinition(this.engine, {
+      query: stmt.query.text,
+      columns: stmt.columns,
+      primaryKey: stmt.primaryKey,
+      partitionKeys: stmt.partitionKeys,
+      options: stmt.options,
+    });
+    const logical = logicalRefreshModeOf(stmt.refreshMode);
+    const freshness = stmt.freshness ?? defaultFreshness(logical, this.settings.defaultFreshness);
+    const refreshMode = deduceRefreshMode(logical, freshness, this.settings.thresholdSeconds);
+    const cron = refreshMode === 'FULL' ? freshnessToQuartzCron(freshness) : null;
+    const now = new Date().toISOString();
+    return {
+      key: name.key,
+      identifier: name.identifier,
+      catalogName: name.catalogName,
+      databaseName: name.databaseName,
+      tableName: name.tableName,
+      definitionQuery: stmt.query.text,
+      queryHash: definition.queryHash,
+      createStatement: stmt.text,
+      freshness,
+      logicalRefreshMode: logical,
+      refreshMode,
+      refreshStatus: 'INITIALIZING',
+      partitionKeys: stmt.partitionKeys,
+      options: stmt.options,
+      schema: definition.schema,
+      columnMapping: definition.columnMapping,
+      primaryKey: stmt.primaryKey,
+      comment: stmt.comment,
+      sourceTables,
+      schedulerType: refreshMode === 'FULL' ? this.settings.schedulerType : null,
+      cron,
+      refreshHandler: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Parses the query in the engine's dialect; every source table must exist. Returns their keys. */
+  private async checkQuery(query: QueryText, self: ResolvedName): Promise<string[]> {
+    const analysis = analyzeQuery(query, this.engine.dialect);
+    const known = new Set((await this.engine.listTables()).map((t) => `${(t.database ?? this.engine.defaultDatabase).toLowerCase()}.${t.name.toLowerCase()}`));
+    const keys: string[] = [];
+    for (const source of analysis.sourceTables) {
+      const resolved = this.resolveSource(source);
+      if (resolved.key === self.key) {
+        throw validationError(`The query of ${self.identifier} reads ${self.identifier} itself; a dynamic table cannot depend on itself.`, {
+          line: source.position.line,
+          column: source.position.column,
+        });
+      }
+      if (!known.has(`${resolved.databaseName.toLowerCase()}.${resolved.tableName.toLowerCase()}`)) {
+        throw validationError(`Table '${source.parts.join('.')}' used in the query does not exist.`, {
+          line: source.position.line,
+          column: source.position.column,
+        });
+      }
+      if (!keys.includes(resolved.key)) keys.push(resolved.key);
+    }
+    return keys;
+  }
+
+  private resolveSource(source: ObjectName): ResolvedName {
+    try {
+      return resolveObjectName(source, this.defaults);
+    } catch (error) {
+      if (error instanceof FreshetError) {
+        throw validationError(`Table '${source.parts.join('.')}' used in the query cannot be read: ${error.message}`, {
+          line: source.position.line,
+          column: source.position.column,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Creates the workflow (FULL) and marks the table ACTIVATED. */
+  private async activate(record: DynamicTableRecord, statement: string): Promise<DynamicTableRecord> {
+    let handler = null;
+    if (record.refreshMode === 'FULL') handler = await this.createWorkflow(record, statement);
+    const active: DynamicTableRecord = { ...record, refreshStatus: 'ACTIVATED', refreshHandler: handler, updatedAt: new Date().toISOString() };
+    try {
+      await this.catalog.updateTable(active);
+    } catch (error) {
+      if (handler) await this.scheduler.deleteRefreshWorkflow(handler).catch(() => undefined);
+      throw error;
+    }
+    return active;
+  }
+
+  /** A table left INITIALIZING by a stopped process is removed again: a half-made CREATE leaves nothing. */
+  private async abandonCreate(table: DynamicTableRecord): Promise<void> {
+    this.logger.warn('removing a dynamic table whose CREATE did not finish', { table: table.identifier });
+    if (table.refreshHandler) await this.scheduler.deleteRefreshWorkflow(table.refreshHandler).catch(() => undefined);
+    await this.engine.dropTable({ database: table.databaseName, name: table.tableName }).catch(() => undefined);
+    await this.catalog.deleteHistoryOfTable(table.key);
+    await this.catalog.deleteTable(table.key);
+  }
+
+  // ---------------------------------------------------------------- ALTER
+
+  async alter(stmt: AlterDynamicTable): Promise<DdlOutcome> {
+    const table = await this.requireTable(stmt.name);
+    const action = stmt.action;
+    if (table.refreshStatus === 'INITIALIZING') {
+      throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
+    }
+    switch (action.kind) {
+      case 'suspend':
+        return this.suspend(table);
+      case 'resume':
+        return this.resume(table, action.options);
+      case 'refresh':
+        return this.manualRefresh(table, action.partition);
+      case 'setFreshness': {
+        const updated = await this.reschedule(table, action.freshness, table.logicalRefreshMode);
+        return { message: `Dynamic table ${table.identifier} now has freshness ${describeFreshnessText(action.freshness)} (${describeMode(updated)}).`, identifier: table.identifier };
+      }
+      case 'setRefreshMode': {
+        const updated = await this.reschedule(table, table.freshness, action.mode);
+        return { message: `Dynamic table ${table.identifier} now refreshes in ${updated.refreshMode} mode.`, identifier: table.identifier };
+      }
+      case 'setQuery':
+        return this.changeQuery(table, action.query, null, table.primaryKey);
+    }
+  }
+
+  private async suspend(table: DynamicTableRecord): Promise<DdlOutcome> {
+    if (table.refreshStatus === 'SUSPENDED') throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
+    let handler = table.refreshHandler;
+    if (table.refreshMode === 'FULL' && handler) {
+      handler = await this.schedulerCall(`suspend the refresh workflow of ${table.identifier}`, () =>
+        this.scheduler.modifyRefreshWorkflow(handler!, { kind: 'suspend' }),
+      );
+    } else this.continuous.stop(table.key);
+    await this.catalog.updateTable({ ...table, refreshStatus: 'SUSPENDED', refreshHandler: handler, updatedAt: new Date().toISOString() });
+    return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
+  }
+
+  private async resume(table: DynamicTableRecord, options: Readonly<Record<string, string>>): Promise<DdlOutcome> {
+    if (table.refreshStatus === 'ACTIVATED') throw invalidState(`Dynamic table ${table.identifier} is already active; only a suspended table can be resumed.`);
+    let handler = table.refreshHandler;
+    if (table.refreshMode === 'FULL' && handler) {
+      handler = await this.schedulerCall(`resume the refresh workflow of ${table.identifier}`, () =>
+        this.scheduler.modifyRefreshWorkflow(handler!, { kind: 'resume', dynamicOptions: options }),
+      );
+    }
+    const resumed: DynamicTableRecord = { ...table, refreshStatus: 'ACTIVATED', refreshHandler: handler, updatedAt: new Date().toISOString() };
+    await this.catalog.updateTable(resumed);
+    if (resumed.refreshMode === 'CONTINUOUS') await this.startContinuous(resumed, false, options);
+    return { message: `Dynamic table ${table.identifier} resumed.`, identifier: table.identifier };
+  }
+
+  private async manualRefresh(table: DynamicTableRecord, partition: Readonly<Record<string, string>> | null): Promise<DdlOutcome> {
+    const job = await this.requestRefresh({ tables: [table.key], isPeriodic: false, ...(partition ? { staticPartitions: partition } : {}) });
+    const finished = (await this.runner.waitFor(job.jobId, this.settings.statementWaitMs)) ?? job;
+    return {
+      message: `Refresh of ${table.identifier}${partition ? ` partition ${formatPartition(partition)}` : ''}: job ${finished.jobId} ${finished.status}${finished.error ? `: ${finished.error}` : ''}.`,
+      identifier: table.identifier,
+      job: finished,
+    };
+  }
+
+  /**
+   * Applies a new freshness and/or logical mode: the physical mode is deduced again, and the workflow or the
+   * continuous runner follow (FULL→FULL reschedules, a mode change swaps one for the other).
+   */
+  private async reschedule(table: DynamicTableRecord, freshness: Freshness, logical: LogicalRefreshMode): Promise<DynamicTableRecord> {
+    const mode = deduceRefreshMode(logical, freshness, this.settings.thresholdSeconds);
+    const cron = mode === 'FULL' ? freshnessToQuartzCron(freshness) : null;
+    let handler = table.refreshHandler;
+    const next: DynamicTableRecord = { ...table, freshness, logicalRefreshMode: logical, refreshMode: mode, cron, updatedAt: new Date().toISOString() };
+    return this.runner.exclusive(table.key, async () => {
+      if (table.refreshMode === 'FULL' && mode === 'FULL') {
+        if (handler && cron !== table.cron) {
+          const current = handler;
+          handler = await this.schedulerCall(`reschedule the refresh workflow of ${table.identifier}`, () =>
+            this.scheduler.modifyRefreshWorkflow(current, { kind: 'reschedule', schedule: this.schedule(next) }),
+          );
+        }
+      } else if (table.refreshMode === 'FULL' && mode === 'CONTINUOUS') {
+        if (handler) {
+          const current = handler;
+          await this.schedulerCall(`delete the refresh workflow of ${table.identifier}`, () => this.scheduler.deleteRefreshWorkflow(current));
+        }
+        handler = null;
+      } else if (table.refreshMode === 'CONTINUOUS' && mode === 'FULL') {
+        this.continuous.stop(table.key);
+        handler = await this.createWorkflow(next, table.createStatement);
+        if (table.refreshStatus === 'SUSPENDED') {
+          const created = handler;
+          handler = await this.schedulerCall(`suspend the refresh workflow of ${table.identifier}`, () =>
+            this.scheduler.modifyRefreshWorkflow(created, { kind: 'suspend' }),
+          );
+        }
+      }
+      const updated: DynamicTableRecord = { ...next, refreshHandler: handler, schedulerType: mode === 'FULL' ? this.settings.schedulerType : null };
+      await this.catalog.updateTable(updated);
+      if (mode === 'CONTINUOUS' && updated.refreshStatus === 'ACTIVATED') await this.startContinuous(updated, false);
+      return updated;
+    });
+  }
+
+  /** ALTER … AS and CREATE OR ALTER: the table is rebuilt with the new query, atomically. */
+  private async changeQuery(
+    table: DynamicTableRecord,
+    query: QueryText,
+    columns: readonly string[] | null,
+    primaryKey: DynamicTableRecord['primaryKey'],
+    extra: Partial<Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>> = {},
+  ): Promise<DdlOutcome> {
+    const name = resolveName([table.catalogName, table.databaseName, table.tableName], this.defaults);
+    const sourceTables = await this.checkQuery(query, name);
+    for (const source of sourceTables) {
+      if ((await this.downstreamOf(table.key)).includes(source)) {
+        throw validationError(`The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; cycles are not allowed.`);
+      }
+    }
+    const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
+    const options = extra.options ?? table.options;
+    const definition = await buildDefinition(this.engine, { query: query.text, columns, primaryKey, partitionKeys, options });
+    const updated: DynamicTableRecord = {
+      ...table,
+      ...extra,
+      definitionQuery: query.text,
+      queryHash: definition.queryHash,
+      schema: definition.schema,
+      columnMapping: definition.columnMapping,
+      primaryKey,
+      sourceTables,
+      updatedAt: new Date().toISOString(),
+    };
+    const job = await this.submit([{ table: updated, partition: null, rebuild: this.tableDefinition(updated) }], {
+      trigger: 'MANUAL',
+      scheduleTime: new Date(),
+      deduplicate: false,
+    });
+    const finished = (await this.runner.waitFor(job.jobId, 24 * 3600 * 1000)) ?? job;
+    if (finished.status !== 'SUCCEEDED') {
+      const detail = (await this.runner.view(job.jobId))?.history[0]?.error ?? finished.error;
+      throw validationError(`The new query of ${table.identifier} could not be applied; the table keeps its old definition and rows. ${detail ?? ''}`.trim());
+    }
+    await this.catalog.updateTable(updated);
+    return { message: `Dynamic table ${table.identifier} now uses the new query; it was rebuilt and refreshed.`, identifier: table.identifier, job: finished };
+  }
+
+  private async alterFromCreate(existing: DynamicTableRecord, stmt: CreateDynamicTable): Promise<DdlOutcome> {
+    if (existing.refreshStatus === 'INITIALIZING') throw invalidState(`Dynamic table ${existing.identifier} is still being created.`);
+    const messages: string[] = [];
+    let table = existing;
+    const logical = logicalRefreshModeOf(stmt.refreshMode);
+    const freshness = stmt.freshness ?? defaultFreshness(logical, this.settings.defaultFreshness);
+    const queryChanged =
+      stmt.query.text !== table.definitionQuery ||
+      JSON.stringify(stmt.primaryKey) !== JSON.stringify(table.primaryKey) ||
+      JSON.stringify(stmt.partitionKeys) !== JSON.stringify(table.partitionKeys) ||
+      JSON.stringify(stmt.columns) !== JSON.stringify(table.columnMapping.some((m) => m.source !== m.target) ? table.columnMapping.map((m) => m.target) : null);
+    if (queryChanged) {
+      const outcome = await this.changeQuery(table, stmt.query, stmt.columns, stmt.primaryKey, {
+        comment: stmt.comment,
+        options: stmt.options,
+        partitionKeys: stmt.partitionKeys,
+        createStatement: stmt.text,
+      });
+      messages.push(outcome.message);
+      table = (await this.catalog.getTable(table.key)) ?? table;
+    }
+    if (freshness.interval !== table.freshness.interval || freshness.unit !== table.freshness.unit || logical !== table.logicalRefreshMode) {
+      table = await this.reschedule(table, freshness, logical);
+      messages.push(`Freshness ${describeFreshnessText(freshness)} (${describeMode(table)}).`);
+    }
+    if (!queryChanged && (stmt.comment !== table.comment || JSON.stringify(stmt.options) !== JSON.stringify(table.options))) {
+      await this.catalog.updateTable({ ...table, comment: stmt.comment, options: stmt.options, createStatement: stmt.text, updatedAt: new Date().toISOString() });
+      messages.push('Comment and options updated.');
+    }
+    return {
+      message: messages.length > 0 ? `Dynamic table ${existing.identifier} altered. ${messages.join(' ')}` : `Dynamic table ${existing.identifier} is unchanged.`,
+      identifier: existing.identifier,
+    };
+  }
+
+  // ---------------------------------------------------------------- DROP
+
+  async drop(stmt: DropDynamicTable): Promise<DdlOutcome> {
+    const name = resolveObjectName(stmt.name, this.defaults);
+    const table = await this.catalog.getTable(name.key);
+    if (!table) {
+      await this.refuseIfPlainTable(name);
+      if (stmt.ifExists) return { message: `Dynamic table ${name.identifier} does not exist; nothing dropped.`, identifier: name.identifier };
+      throw notFound(`Dynamic table ${name.identifier} does not exist.`);
+    }
+    if (table.refreshStatus === 'INITIALIZING') throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
+    const dependants = await this.dependantsOf(table.key);
+    if (dependants.length > 0) {
+      throw invalidState(`Cannot drop ${table.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`);
+    }
+    // The workflow goes first: if the scheduler refuses, the table stays whole and the DROP can be repeated.
+    if (table.refreshHandler) {
+      const handler = table.refreshHandler;
+      await this.schedulerCall(`delete the refresh workflow of ${table.identifier}`, () => this.scheduler.deleteRefreshWorkflow(handler));
+    }
+    this.continuous.stop(table.key);
+    await this.runner.exclusive(table.key, async () => {
+      await this.engine.dropTable({ database: table.databaseName, name: table.tableName });
+      await this.catalog.deleteHistoryOfTable(table.key);
+      await this.catalog.deleteTable(table.key);
+    });
+    return { message: `Dynamic table ${table.identifier} dropped.`, identifier: table.identifier };
+  }
+
+  // ---------------------------------------------------------------- refresh
+
+  /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */
+  async requestRefresh(request: RefreshRequest): Promise<JobRecord> {
+    if (request.tables.length === 0) throw validationError('tables must name at least one dynamic table.');
+    const timeZone = request.timeZone ?? this.settings.timeZone;
+    if (!isValidTimeZone(timeZone)) throw validationError(`Unknown time zone '${timeZone}'; use an IANA name such as UTC or Europe/Berlin.`);
+    const isPeriodic = request.isPeriodic ?? false;
+    const tables: DynamicTableRecord[] = [];
+    for (const text of request.tables) {
+      const table = await this.requireTableText(text);
+      if (tables.some((t) => t.key === table.key)) continue;
+      if (table.refreshStatus === 'INITIALIZING') throw invalidState(`Dynamic table ${table.identifier} is still being created.`);
+      if (isPeriodic && table.refreshStatus === 'SUSPENDED') {
+        throw invalidState(`Dynamic table ${table.identifier} is suspended, so its scheduled refreshes do not run. Resume it, or send isPeriodic=false for a one-off refresh.`);
+      }
+      tables.push(table);
+    }
+    const given = request.scheduleTime !== undefined;
+    const scheduleTime =
+      request.scheduleTime === undefined ? new Date() : request.scheduleTime instanceof Date ? request.scheduleTime : parseScheduleTime(request.scheduleTime, timeZone);
+    const staticPartitions = request.staticPartitions && Object.keys(request.staticPartitions).length > 0 ? request.staticPartitions : null;
+    if (staticPartitions) for (const table of tables) checkPartitionSpec(table, staticPartitions);
+    const refreshes: TableRefresh[] = upstreamFirst(tables).map((table) => ({
+      table,
+      partition: staticPartitions && !isPeriodic ? staticPartitions : isPeriodic ? this.periodicPartitionOf(table, scheduleTime, timeZone) : null,
+    }));
+    return this.runner.submit({
+      refreshes,
+      scheduleTime,
+      deduplicate: given,
+      trigger: request.trigger ?? (isPeriodic ? 'SCHEDULED' : 'MANUAL'),
+      isPeriodic,
+      configuration: request.configuration ?? {},
+      staticPartitions,
+    });
+  }
+
+  private periodicPartitionOf(table: DynamicTableRecord, scheduleTime: Date, timeZone: string): Record<string, string> | null {
+    const formatters = partitionFormatters(table.options);
+    if (Object.keys(formatters).length === 0) return null;
+    return periodicPartition(scheduleTime, table.freshness, formatters, timeZone);
+  }
+
+  private submit(refreshes: TableRefresh[], how: { trigger: RefreshTrigger; scheduleTime: Date; deduplicate: boolean }): Promise<JobRecord> {
+    return this.runner.submit({ refreshes, ...how, isPeriodic: false, configuration: {}, staticPartitions: null });
+  }
+
+  private async continuousTick(tick: ContinuousTick): Promise<{ done: Promise<unknown> }> {
+    const job = await this.requestRefresh({ tables: [tick.tableKey], scheduleTime: tick.tickTime, configuration: tick.configuration, trigger: 'CONTINUOUS' });
+    return { done: this.runner.waitFor(job.jobId, 24 * 3600 * 1000) };
+  }
+
+  private async startContinuous(table: DynamicTableRecord, immediate: boolean, configuration: Readonly<Record<string, string>> = {}): Promise<void> {
+    const intervalSeconds = freshnessToSeconds(table.freshness);
+    const last = await this.catalog.lastSuccessfulRefresh(table.key);
+    const lastAt = last ? Date.parse(last.scheduleTime) : Date.now();
+    const due = immediate ? Date.now() : Math.max(Date.now(), lastAt + intervalSeconds * 1000);
+    this.continuous.start(table.key, intervalSeconds, new Date(due), configuration);
+  }
+
+  async waitForJob(jobId: string, timeoutMs: number): Promise<JobRecord | null> {
+    return this.runner.waitFor(jobId, Math.max(0, timeoutMs));
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async getTable(text: string): Promise<DynamicTableRecord> {
+    return this.requireTableText(text);
+  }
+
+  async listTables(): Promise<DynamicTableRecord[]> {
+    return this.catalog.listTables();
+  }
+
+  async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
+    const [last] = await this.catalog.historyOfTable(table.key, 1);
+    return tableDetail(table, await this.catalog.lastSuccessfulRefresh(table.key), last ?? null, now);
+  }
+
+  async summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {
+    const all = await this.catalog.listTables();
+    const now = new Date();
+    const tables: TableSummary[] = [];
+    for (const t of all.slice(offset, offset + limit)) {
+      const state = freshnessState(await this.catalog.lastSuccessfulRefresh(t.key), now);
+      tables.push({
+        identifier: t.identifier,
+        name: t.tableName,
+        refreshMode: t.refreshMode,
+        refreshStatus: t.refreshStatus,
+        freshness: formatFreshness(t.freshness),
+        validThrough: state.validThrough ?? null,
+        lagSeconds: state.lagSeconds ?? null,
+      });
+    }
+    return { tables, total: all.length };
+  }
+
+  async refreshHistory(text: string, limit: number): Promise<RefreshView[]> {
+    const table = await this.requireTableText(text);
+    return (await this.catalog.historyOfTable(table.key, limit)).map(refreshView);
+  }
+
+  async job(jobId: string): Promise<JobDetail | null> {
+    const view = await this.runner.view(jobId);
+    return view ? jobDetail(view.job, view.history) : null;
+  }
+
+  async health(): Promise<{ catalog: string; engine: string }> {
+    const check = async (probe: () => Promise<void>) => probe().then(() => 'ok', (error: unknown) => `unavailable: ${messageOf(error)}`);
+    return { catalog: await check(() => this.catalog.ping()), engine: await check(() => this.engine.ping()) };
+  }
+
+  /** Keys of the dynamic tables whose query reads `key`. */
+  async dependantsOf(key: string): Promise<string[]> {
+    return (await this.catalog.listTables()).filter((t) => t.sourceTables.includes(key)).map((t) => t.identifier);
+  }
+
+  /** Every table downstream of `key`, transitively (keys). */
+  private async downstreamOf(key: string): Promise<string[]> {
+    const all = await this.catalog.listTables();
+    const found = new Set<string>();
+    const visit = (k: string) => {
+      for (const t of all) if (t.sourceTables.includes(k) && !found.has(t.key)) (found.add(t.key), visit(t.key));
+    };
+    visit(key);
+    return [...found];
+  }
+
+  private async requireTable(name: ObjectName): Promise<DynamicTableRecord> {
+    const resolved = resolveObjectName(name, this.defaults);
+    const table = await this.catalog.getTable(resolved.key);
+    if (table) return table;
+    await this.refuseIfPlainTable(resolved);
+    throw notFound(`Dynamic table ${resolved.identifier} does not exist.`);
+  }
+
+  private async requireTableText(text: string): Promise<DynamicTableRecord> {
+    const resolved = resolveName(splitIdentifierText(text), this.defaults);
+    const table = await this.catalog.getTable(resolved.key);
+    if (table) return table;
+    await this.refuseIfPlainTable(resolved);
+    throw notFound(`Dynamic table ${resolved.identifier} does not exist.`);
+  }
+
+  private async refuseIfPlainTable(name: ResolvedName): Promise<void> {
+    if (await this.engine.describeTable({ database: name.databaseName, name: name.tableName })) {
+      throw validationError(`Table ${name.identifier} is not a dynamic table; DYNAMIC TABLE statements and refreshes apply only to dynamic tables.`);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private tableDefinition(record: DynamicTableRecord): TableDefinition {
+    return {
+      table: { database: record.databaseName, name: record.tableName },
+      columns: record.schema,
+      primaryKey: record.primaryKey && record.primaryKey.enforced ? record.primaryKey.columns : null,
+    };
+  }
+
+  private schedule(record: DynamicTableRecord): RefreshSchedule {
+    const quartzCron = record.cron ?? freshnessToQuartzCron(record.freshness);
+    return { quartzCron, unixCron: quartzToUnixCron(quartzCron), freshness: record.freshness, timeZone: this.settings.timeZone };
+  }
+
+  private createWorkflow(record: DynamicTableRecord, statement: string) {
+    return this.schedulerCall(`create the refresh workflow of ${record.identifier}`, () =>
+      this.scheduler.createRefreshWorkflow({
+        tableIdentifier: record.identifier,
+        statement,
+        schedule: this.schedule(record),
+        initConfig: {},
+        executionConfig: {},
+        callback: this.settings.callback,
+      }),
+    );
+  }
+
+  /** Scheduler failures become SCHEDULER_ERROR (502) carrying the scheduler's own message. */
+  private async schedulerCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof FreshetError && error.code !== 'INTERNAL' && error.code !== 'SCHEDULER_ERROR') throw error;
+      throw schedulerError(`Scheduler '${this.settings.schedulerType}' could not ${what}: ${messageOf(error)}`, error);
+    }
+  }
+}
+
+function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<string, string>>): void {
+  const unknown = Object.keys(spec).filter((k) => !table.partitionKeys.some((p) => p.toLowerCase() === k.toLowerCase()));
+  if (unknown.length > 0) {
+    throw validationError(
+      `The partition spec of ${table.identifier} contains unknown partition keys: ${unknown.join(', ')}. All known partition keys are: ${table.partitionKeys.join(', ') || '(none: the table is not partitioned)'}.`,
+    );
+  }
+}
+
+/** Orders tables so that each comes after the listed tables it reads. */
+function upstreamFirst(tables: readonly DynamicTableRecord[]): DynamicTableRecord[] {
+  const listed = new Map(tables.map((t) => [t.key, t]));
+  const ordered: DynamicTableRecord[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (t: DynamicTableRecord) => {
+    if (state.get(t.key) === 'done' || state.get(t.key) === 'visiting') return;
+    state.set(t.key, 'visiting');
+    for (const source of t.sourceTables) {
+      const upstream = listed.get(source);
+      if (upstream) visit(upstream);
+    }
+    state.set(t.key, 'done');
+    ordered.push(t);
+  };
+  tables.forEach(visit);
+  return ordered;
+}
+
+function describeMode(t: DynamicTableRecord): string {
+  return t.refreshMode === 'FULL' ? `FULL refresh, CRON ${t.cron}` : `CONTINUOUS refresh every ${describeFreshnessText(t.freshness)}`;
+}
+
+function describeFreshnessText(f: Freshness): string {
+  return `${f.interval} ${f.unit.toLowerCase()}${f.interval === 1 ? '' : 's'}`;
+}
+
+function formatPartition(p: Readonly<Record<string, string>>): string {
+  return `(${Object.entries(p)
+    .map(([k, v]) => `${k} = '${v}'`)
+    .join(', ')})`;
+}

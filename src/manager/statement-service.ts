@@ -1,0 +1,148 @@
+/**
+ * Runs a script of SQL statements: DYNAMIC TABLE statements go to the manager, everything else to the engine.
+ * Statements run in order; the first failure stops the script and reports which statement failed and what the
+ * ones before it returned.
+ */
+import type { Catalog } from '../catalog/catalog';
+import type { Engine, StatementResult } from '../engine/engine';
+import { FreshetError, invalidState, validationError } from '../errors';
+import { formatFreshness } from '../freshness';
+import { parseScript } from '../sql/ddl-parser';
+import type { PassthroughStatement, Statement } from '../sql/statements';
+import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
+import { resolveObjectName } from './identifiers';
+import { showCreate, type TableDetail } from './table-view';
+
+export type StatementResultJson =
+  | {
+      readonly kind: 'rows';
+      readonly columns: readonly string[];
+      readonly rows: ReadonlyArray<readonly unknown[]>;
+      readonly truncated?: boolean;
+      readonly message?: string;
+      readonly table?: TableDetail;
+    }
+  | { readonly kind: 'ok'; readonly message: string; readonly table?: string; readonly jobId?: string; readonly rowsAffected?: number };
+
+export class StatementService {
+  constructor(
+    private readonly manager: DynamicTableManager,
+    private readonly catalog: Catalog,
+    private readonly engine: Engine,
+    private readonly rowLimit: number,
+  ) {}
+
+  async executeScript(script: string): Promise<StatementResultJson[]> {
+    const statements = parseScript(script);
+    if (statements.length === 0) throw validationError('The request holds no SQL statement.');
+    const results: StatementResultJson[] = [];
+    for (const [index, statement] of statements.entries()) {
+      try {
+        results.push(await this.execute(statement));
+      } catch (error) {
+        if (error instanceof FreshetError && statements.length > 1) {
+          throw new FreshetError(error.code, error.message, {
+            line: error.line,
+            column: error.column,
+            cause: error,
+            details: { statementIndex: index, results },
+          });
+        }
+        throw error;
+      }
+    }
+    return results;
+  }
+
+  private async execute(statement: Statement): Promise<StatementResultJson> {
+    switch (statement.kind) {
+      case 'createDynamicTable':
+        return ddl(await this.manager.create(statement));
+      case 'alterDynamicTable':
+        return ddl(await this.manager.alter(statement));
+      case 'dropDynamicTable':
+        return ddl(await this.manager.drop(statement));
+      case 'showDynamicTables':
+        return this.showTables(statement.like);
+      case 'showCreateDynamicTable': {
+        const table = await this.manager.getTable(statement.name.parts.join('.'));
+        return { kind: 'rows', columns: ['create_statement'], rows: [[showCreate(table)]] };
+      }
+      case 'describeDynamicTable':
+        return this.describe(statement.name.parts.join('.'));
+      case 'passthrough':
+        return this.passthrough(statement);
+    }
+  }
+
+  private async showTables(like: string | null): Promise<StatementResultJson> {
+    const pattern = like === null ? null : likeToRegExp(like);
+    const { tables } = await this.manager.summaries(0, Number.MAX_SAFE_INTEGER);
+    const rows = tables
+      .filter((t) => pattern === null || pattern.test(t.name))
+      .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds]);
+    return { kind: 'rows', columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds'], rows };
+  }
+
+  private async describe(text: string): Promise<StatementResultJson> {
+    const t = await this.manager.getTable(text);
+    const detail = await this.manager.detail(t);
+    const pk = new Set((t.primaryKey?.columns ?? []).map((c) => c.toLowerCase()));
+    const partitions = new Set(t.partitionKeys.map((c) => c.toLowerCase()));
+    const rows = t.schema.map((c) => [c.name, c.type, c.nullable, pk.has(c.name.toLowerCase()), partitions.has(c.name.toLowerCase())]);
+    const lag = detail.lagSeconds === undefined ? 'never refreshed' : `valid through ${detail.validThrough} (lag ${detail.lagSeconds} s)`;
+    return {
+      kind: 'rows',
+      columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
+      rows,
+      message: `${t.identifier}: ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}`,
+      table: detail,
+    };
+  }
+
+  private async passthrough(statement: PassthroughStatement): Promise<StatementResultJson> {
+    if (statement.target && statement.effect !== 'read' && statement.effect !== 'other') {
+      const name = resolveObjectName(statement.target, this.manager.defaults);
+      const table = await this.catalog.getTable(name.key);
+      if (table && statement.effect !== 'create') {
+        throw validationError(
+          `${table.identifier} is a dynamic table; Freshet maintains its rows and schema. Use ALTER DYNAMIC TABLE or DROP DYNAMIC TABLE instead of ${statement.verb}.`,
+          { line: statement.target.position.line, column: statement.target.position.column },
+        );
+      }
+      if (statement.effect === 'drop' || statement.effect === 'alter') {
+        const dependants = await this.manager.dependantsOf(name.key);
+        if (dependants.length > 0) {
+          throw invalidState(`Cannot ${statement.verb.toLowerCase()} ${name.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`);
+        }
+      }
+    }
+    let result: StatementResult;
+    try {
+      result = await this.engine.execute(statement.text, { rowLimit: this.rowLimit });
+    } catch (error) {
+      throw offsetPosition(error, statement);
+    }
+    if (result.kind === 'rows') {
+      return { kind: 'rows', columns: result.columns, rows: result.rows, ...(result.truncated ? { truncated: true } : {}) };
+    }
+    return { kind: 'ok', message: `${statement.verb} OK, ${result.rowsAffected} row(s) affected.`, rowsAffected: result.rowsAffected };
+  }
+}
+
+function ddl(outcome: DdlOutcome): StatementResultJson {
+  return { kind: 'ok', message: outcome.message, table: outcome.identifier, ...(outcome.job ? { jobId: outcome.job.jobId } : {}) };
+}
+
+/** Engine errors carry positions relative to the statement; clients want them relative to what they sent. */
+function offsetPosition(error: unknown, statement: PassthroughStatement): unknown {
+  if (!(error instanceof FreshetError) || error.line === undefined) return error;
+  const line = statement.position.line + error.line - 1;
+  const column = error.line === 1 ? statement.position.column + (error.column ?? 1) - 1 : error.column;
+  return new FreshetError(error.code, error.message, { line, column, details: error.details, cause: error });
+}
+
+function likeToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}

@@ -1,0 +1,171 @@
+/** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
+import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
+import { formatFreshness } from '../freshness';
+
+export interface RefreshView {
+  readonly jobId: string;
+  readonly table: string;
+  readonly trigger: string;
+  readonly scheduleTime: string;
+  readonly partition: Readonly<Record<string, string>> | null;
+  readonly state: string;
+  readonly rowsWritten: number | null;
+  readonly rowsDeleted: number | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+}
+
+export function refreshView(h: HistoryRecord): RefreshView {
+  return {
+    jobId: h.jobId,
+    table: h.identifier,
+    trigger: h.trigger,
+    scheduleTime: h.scheduleTime,
+    partition: h.partition,
+    state: h.state,
+    rowsWritten: h.rowsWritten,
+    rowsDeleted: h.rowsDeleted,
+    startedAt: h.startedAt,
+    finishedAt: h.finishedAt,
+    error: h.error,
+  };
+}
+
+export interface TableSummary {
+  readonly identifier: string;
+  readonly name: string;
+  readonly refreshMode: string;
+  readonly refreshStatus: string;
+  readonly freshness: string;
+  readonly validThrough: string | null;
+  readonly lagSeconds: number | null;
+}
+
+export interface TableDetail {
+  readonly identifier: string;
+  readonly definitionQuery: string;
+  readonly freshness: { readonly interval: number; readonly unit: string; readonly text: string };
+  readonly logicalRefreshMode: string;
+  readonly refreshMode: string;
+  readonly refreshStatus: string;
+  readonly partitionKeys: readonly string[];
+  readonly options: Readonly<Record<string, string>>;
+  readonly schema: ReadonlyArray<{ readonly name: string; readonly type: string; readonly nullable: boolean }>;
+  readonly primaryKey: readonly string[] | null;
+  readonly comment: string | null;
+  readonly sourceTables: readonly string[];
+  readonly scheduler: { readonly type: string | null; readonly cron: string | null; readonly handler: unknown };
+  readonly validThrough?: string;
+  readonly lagSeconds?: number;
+  readonly lastRefresh?: RefreshView;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Valid-through is the schedule time of the newest successful refresh; lag is how far behind now it is. */
+export function freshnessState(lastSuccess: HistoryRecord | null, now: Date): { validThrough?: string; lagSeconds?: number } {
+  if (!lastSuccess) return {};
+  const lag = Math.max(0, Math.floor((now.getTime() - Date.parse(lastSuccess.scheduleTime)) / 1000));
+  return { validThrough: lastSuccess.scheduleTime, lagSeconds: lag };
+}
+
+export function tableDetail(t: DynamicTableRecord, lastSuccess: HistoryRecord | null, last: HistoryRecord | null, now: Date): TableDetail {
+  return {
+    identifier: t.identifier,
+    definitionQuery: t.definitionQuery,
+    freshness: { interval: t.freshness.interval, unit: t.freshness.unit, text: formatFreshness(t.freshness) },
+    logicalRefreshMode: t.logicalRefreshMode,
+    refreshMode: t.refreshMode,
+    refreshStatus: t.refreshStatus,
+    partitionKeys: t.partitionKeys,
+    options: t.options,
+    schema: t.schema.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+    primaryKey: t.primaryKey ? t.primaryKey.columns : null,
+    comment: t.comment,
+    sourceTables: t.sourceTables,
+    scheduler: { type: t.schedulerType, cron: t.cron, handler: t.refreshHandler },
+    ...freshnessState(lastSuccess, now),
+    ...(last ? { lastRefresh: refreshView(last) } : {}),
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export interface JobTableView {
+  readonly table: string;
+  readonly status: string;
+  readonly partition?: Readonly<Record<string, string>>;
+  readonly rowsWritten?: number;
+  readonly rowsDeleted?: number;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly error?: string;
+}
+
+export interface JobDetail {
+  readonly jobId: string;
+  readonly status: string;
+  readonly trigger: string;
+  readonly attempt: number;
+  readonly scheduleTime: string;
+  readonly isPeriodic: boolean;
+  readonly tables: readonly JobTableView[];
+  readonly clusterInfo: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly error?: string;
+}
+
+export function jobDetail(job: JobRecord, history: readonly HistoryRecord[]): JobDetail {
+  const tables = history.map((h) => {
+    const view: Record<string, unknown> = { table: h.identifier, status: h.state };
+    if (h.partition) view.partition = h.partition;
+    if (h.rowsWritten !== null) view.rowsWritten = h.rowsWritten;
+    if (h.rowsDeleted !== null) view.rowsDeleted = h.rowsDeleted;
+    if (h.startedAt) view.startedAt = h.startedAt;
+    if (h.finishedAt) view.finishedAt = h.finishedAt;
+    if (h.error) view.error = h.error;
+    return view as unknown as JobTableView;
+  });
+  return {
+    jobId: job.jobId,
+    status: job.status,
+    trigger: job.trigger,
+    attempt: job.attempt,
+    scheduleTime: job.scheduleTime,
+    isPeriodic: job.isPeriodic,
+    tables,
+    clusterInfo: job.clusterInfo,
+    createdAt: job.createdAt,
+    ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+const quoteIdent = (name: string) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
+const quoteString = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** The CREATE statement that makes this table again, with the deduced freshness and refresh mode spelled out. */
+export function showCreate(t: DynamicTableRecord): string {
+  const lines = [`CREATE DYNAMIC TABLE ${[t.catalogName, t.databaseName, t.tableName].map(quoteIdent).join('.')}`];
+  const explicitColumns = t.columnMapping.some((m) => m.source !== m.target);
+  if (explicitColumns || t.primaryKey) {
+    const parts = explicitColumns ? t.columnMapping.map((m) => `  ${quoteIdent(m.target)}`) : [];
+    if (t.primaryKey) {
+      const name = t.primaryKey.constraintName ? `CONSTRAINT ${quoteIdent(t.primaryKey.constraintName)} ` : '';
+      parts.push(`  ${name}PRIMARY KEY (${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`);
+    }
+    lines.push(`(\n${parts.join(',\n')}\n)`);
+  }
+  if (t.comment !== null) lines.push(`COMMENT ${quoteString(t.comment)}`);
+  if (t.partitionKeys.length > 0) lines.push(`PARTITIONED BY (${t.partitionKeys.map(quoteIdent).join(', ')})`);
+  const options = Object.entries(t.options);
+  if (options.length > 0) lines.push(`WITH (\n${options.map(([k, v]) => `  ${quoteString(k)} = ${quoteString(v)}`).join(',\n')}\n)`);
+  lines.push(`FRESHNESS = ${formatFreshness(t.freshness)}`);
+  lines.push(`REFRESH_MODE = ${t.refreshMode}`);
+  lines.push(`AS ${t.definitionQuery}`);
+  return lines.join('\n');
+}

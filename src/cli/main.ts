@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/** The `freshet` command: `start` (what `npm start` runs), `sql` (the SQL client) and `config`. */
+import { ConfigError, loadConfig, maskSecrets } from '../config/config';
+import { startGateway } from '../gateway';
+import { parseArgs, UsageError } from './args';
+import { runSqlClient } from './sql-client';
+
+const USAGE = `Usage: freshet <command> [options]
+
+Commands:
+  start [--config FILE]    run the gateway (defaults: 127.0.0.1:8083, SQLite under ./data, embedded scheduler)
+  sql [--url URL] [-e SQL] [-f FILE]
+                           the SQL client; see 'freshet sql --help'
+  config [--config FILE]   print the effective configuration, secrets masked
+
+Configuration comes from an optional JSON file (--config or FRESHET_CONFIG) and FRESHET_* variables.`;
+
+async function start(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs(argv, { config: { type: 'string', short: 'c' } });
+  const config = loadConfig(values.config !== undefined ? { file: values.config } : {});
+  const gateway = await startGateway(config);
+  process.stdout.write(`Freshet gateway listening on ${gateway.url} (data in ${config.dataDir}). Press Ctrl-C to stop.\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void gateway.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+function printConfig(argv: readonly string[]): number {
+  const { values } = parseArgs(argv, { config: { type: 'string', short: 'c' } });
+  const config = loadConfig(values.config !== undefined ? { file: values.config } : {});
+  process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest);
+      case 'sql':
+        return await runSqlClient(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTty: Boolean(process.stdin.isTTY) });
+      case 'config':
+        return printConfig(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`freshet: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Assembles a gateway from its configuration: catalog, engine, scheduler plugin, refresh runner, manager and
+ * the REST app, and stops them in the reverse order.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Catalog } from './catalog/catalog';
+import { ConfigError, isLoopbackHost, resolveDataPath, type FreshetConfig } from './config/config';
+import { SqliteEngine } from './engine/sqlite/sqlite-engine';
+import { parseDurationSeconds } from './freshness';
+import { createLogger, type Logger } from './logger';
+import { DynamicTableManager } from './manager/dynamic-table-manager';
+import { StatementService } from './manager/statement-service';
+import { RefreshRunner } from './refresh/refresh-runner';
+import { createRestApp } from './rest/app';
+import { findSchedulerFactory, parseSchedulerOptions } from './scheduler/registry';
+import type { SchedulerContext, WorkflowScheduler } from './scheduler/workflow-scheduler';
+
+export interface Gateway {
+  /** Base URL the gateway listens on (`http://127.0.0.1:8083`). */
+  readonly url: string;
+  readonly manager: DynamicTableManager;
+  close(): Promise<void>;
+}
+
+function durationSeconds(name: string, value: string | number, problems: string[]): number {
+  try {
+    return parseDurationSeconds(value);
+  } catch (error) {
+    problems.push(`${name}: ${(error as Error).message}`);
+    return 0;
+  }
+}
+
+export async function startGateway(config: FreshetConfig, logger: Logger = createLogger(config.logLevel)): Promise<Gateway> {
+  const problems: string[] = [];
+  if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
+    problems.push(`server.host: listening on ${config.server.host} without auth tokens is refused; configure auth.tokens or listen on 127.0.0.1`);
+  }
+  const thresholdSeconds = durationSeconds('refresh.freshnessThreshold', config.refresh.freshnessThreshold, problems);
+  const continuousSeconds = durationSeconds('refresh.defaultFreshnessContinuous', config.refresh.defaultFreshnessContinuous, problems);
+  const fullSeconds = durationSeconds('refresh.defaultFreshnessFull', config.refresh.defaultFreshnessFull, problems);
+  let factory;
+  let options: unknown;
+  try {
+    factory = findSchedulerFactory(config.scheduler.type);
+    options = parseSchedulerOptions(factory, config.scheduler.options);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0 || factory === undefined) throw new ConfigError(problems);
+
+  const catalog = new Catalog(config.catalog.url, config.dataDir);
+  await catalog.open();
+  const engine = new SqliteEngine({ path: resolveDataPath(config, config.engine.path) });
+  await engine.open();
+
+  const host = config.server.host;
+  const callbackToken = config.auth.tokens.find((t) => t.scopes.includes('callback'))?.token ?? null;
+  // The real port is known only after listen(); the callback URL is read lazily through this holder.
+  const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
+  const runner = new RefreshRunner(catalog, engine, { engine: engine.name, catalog: config.engine.catalogName }, logger);
+  let manager: DynamicTableManager | undefined;
+  const context: SchedulerContext = {
+    get gatewayUrl() {
+      return address.url;
+    },
+    stateStore: catalog.pluginStateStore(factory.identifier),
+    logger,
+    now: () => new Date(),
+    triggerRefresh: async (request) => {
+      if (!manager) throw new Error('The gateway is not ready yet.');
+      await manager.requestRefresh({ tables: request.tables, scheduleTime: request.scheduleTime, configuration: request.configuration, isPeriodic: true });
+    },
+  };
+  const scheduler: WorkflowScheduler = factory.create(options, context);
+  manager = new DynamicTableManager(
+    catalog,
+    engine,
+    scheduler,
+    runner,
+    {
+      catalogName: config.engine.catalogName,
+      timeZone: config.timeZone,
+      thresholdSeconds,
+      defaultFreshness: { continuousSeconds, fullSeconds },
+      statementWaitMs: config.refresh.createWaitSeconds * 1000,
+      schedulerType: factory.identifier,
+      get callback() {
+        return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/`, token: callbackToken };
+      },
+    },
+    logger,
+  );
+  await manager.open();
+  await scheduler.open();
+
+  const statements = new StatementService(manager, catalog, engine, config.statements.rowLimit);
+  const app = createRestApp({
+    manager,
+    statements,
+    schedulerType: factory.identifier,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    maxWaitSeconds: config.refresh.maxWaitSeconds,
+    tokens: config.auth.tokens,
+    logger,
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.server.port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (config.server.publicUrl === undefined) address.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('Freshet gateway listening', { url: address.url, scheduler: factory.identifier, dataDir: config.dataDir });
+
+  const ready = manager;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    manager: ready,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await scheduler.close();
+        await ready.close();
+        await runner.close();
+        await engine.close();
+        await catalog.close();
+      })()),
+  };
+}

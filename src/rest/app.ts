@@ -1,0 +1,112 @@
+/**
+ * REST v3: translates HTTP into calls on the gateway's services and errors into HTTP. It decides nothing.
+ */
+import express, { type Express, type Request } from 'express';
+import { notFound, validationError } from '../errors';
+import type { Logger } from '../logger';
+import type { DynamicTableManager } from '../manager/dynamic-table-manager';
+import type { StatementService } from '../manager/statement-service';
+import { authenticate, type TokenGrant } from './auth';
+import { errorHandler, sendError } from './error-handler';
+import { refreshBody, statementBody } from './schemas';
+
+export interface RestDependencies {
+  readonly manager: DynamicTableManager;
+  readonly statements: StatementService;
+  readonly schedulerType: string;
+  readonly bodyLimitBytes: number;
+  readonly maxWaitSeconds: number;
+  readonly tokens: readonly TokenGrant[];
+  readonly logger: Logger;
+}
+
+/** Some schedulers cannot set a JSON content type: every body is read as JSON whatever it is labelled. */
+function jsonBody(req: Request): unknown {
+  const raw = typeof req.body === 'string' ? req.body : '';
+  if (raw.trim() === '') throw validationError('The request body is empty; send a JSON object.');
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw validationError(`The request body is not valid JSON: ${(error as Error).message}.`);
+  }
+}
+
+function intParam(req: Request, name: string, fallback: number, max: number): number {
+  const raw = req.query[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw validationError(`Query parameter ${name} must be a whole number from 0 to ${max}; got '${String(raw)}'.`);
+  }
+  return value;
+}
+
+export function createRestApp(deps: RestDependencies): Express {
+  const { manager, statements } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
+  app.use(authenticate(deps.tokens));
+
+  app.get('/health', async (_req, res) => {
+    const checks = await manager.health();
+    const ok = checks.catalog === 'ok' && checks.engine === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', ...checks, scheduler: deps.schedulerType });
+  });
+
+  app.post('/v3/statements', async (req, res) => {
+    const body = statementBody.parse(jsonBody(req));
+    res.json({ results: await statements.executeScript(body.statement) });
+  });
+
+  app.post('/v3/dynamic-tables/refresh', async (req, res) => {
+    const waitSeconds = req.query.wait === undefined ? null : Number(req.query.wait);
+    if (waitSeconds !== null && (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > deps.maxWaitSeconds)) {
+      throw validationError(`Query parameter wait must be a number of seconds from 0 to ${deps.maxWaitSeconds}; got '${String(req.query.wait)}'.`);
+    }
+    const body = refreshBody.parse(jsonBody(req));
+    const job = await manager.requestRefresh({
+      tables: body.tables,
+      ...(body.scheduleTime !== undefined ? { scheduleTime: body.scheduleTime } : {}),
+      ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
+      configuration: { ...body.dynamicOptions, ...body.configuration },
+      isPeriodic: body.isPeriodic ?? false,
+      ...(body.staticPartitions !== undefined ? { staticPartitions: body.staticPartitions } : {}),
+    });
+    if (waitSeconds === null) {
+      res.json({ jobId: job.jobId, clusterInfo: job.clusterInfo });
+      return;
+    }
+    await manager.waitForJob(job.jobId, waitSeconds * 1000);
+    const detail = await manager.job(job.jobId);
+    const status = detail?.status === 'SUCCEEDED' ? 200 : detail?.status === 'FAILED' ? 500 : 202;
+    res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail });
+  });
+
+  app.get('/v3/jobs/:jobId', async (req, res) => {
+    const detail = await manager.job(String(req.params.jobId));
+    if (!detail) throw notFound(`Refresh job ${String(req.params.jobId)} does not exist.`);
+    res.json(detail);
+  });
+
+  app.get('/v3/dynamic-tables', async (req, res) => {
+    const limit = intParam(req, 'limit', 100, 1000);
+    const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const page = await manager.summaries(offset, limit);
+    res.json({ tables: page.tables, total: page.total, ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}) });
+  });
+
+  app.get('/v3/dynamic-tables/:id', async (req, res) => {
+    res.json(await manager.detail(await manager.getTable(String(req.params.id))));
+  });
+
+  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
+    const limit = intParam(req, 'limit', 50, 1000);
+    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
+  });
+
+  app.use((req, res) => sendError(res, 'NOT_FOUND', `There is no ${req.method} ${req.path}; see the REST API in README.md.`));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

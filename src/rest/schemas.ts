@@ -1,0 +1,49 @@
+/** Request bodies of REST v3, validated with zod. */
+import { z } from 'zod';
+
+/** Schedulers that can send only flat bodies of strings send JSON maps and booleans as strings. */
+const stringMap = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  },
+  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String), {
+    error: 'expected an object of string values (or such an object as a JSON string)',
+  }),
+);
+
+const flexibleBoolean = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+export const statementBody = z
+  .object({
+    statement: z.string({ error: 'statement is required: the SQL text to run' }).min(1, 'statement must not be empty'),
+    catalog: z.string().optional(),
+    database: z.string().optional(),
+  })
+  .strict();
+
+export const refreshBody = z
+  .object({
+    tables: z.union([
+      z.array(z.string().min(1)).min(1, 'tables must name at least one dynamic table'),
+      z
+        .string()
+        .min(1, 'tables must name at least one dynamic table')
+        .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t !== '')),
+    ]),
+    scheduleTime: z.string().min(1).optional(),
+    timeZone: z.string().min(1).optional(),
+    configuration: stringMap.optional(),
+    dynamicOptions: stringMap.optional(),
+    executionConfig: stringMap.optional(),
+    isPeriodic: flexibleBoolean.optional(),
+    staticPartitions: stringMap.optional(),
+  })
+  .strict();
+
+export type RefreshBody = z.infer<typeof refreshBody>;

@@ -1,0 +1,133 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { TestGateway } from './helpers/gateway';
+import { control } from './fixtures/refusing-scheduler';
+
+describe('gateway: lifecycle and errors', () => {
+  let gw: TestGateway;
+  beforeEach(async () => {
+    gw = await TestGateway.start();
+    await gw.sql(`CREATE TABLE src (k TEXT); INSERT INTO src VALUES ('a');
+      CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+  });
+  afterEach(() => gw.close());
+
+  it('suspends and resumes, and refuses to do either twice', async () => {
+    await gw.sql('ALTER DYNAMIC TABLE dt SUSPEND');
+    assert.equal((await gw.table('dt')).refreshStatus, 'SUSPENDED');
+    const twice = await gw.sqlError('ALTER DYNAMIC TABLE dt SUSPEND');
+    assert.equal(twice.status, 409);
+    assert.equal(twice.error.code, 'INVALID_STATE');
+    assert.match(twice.error.message, /default\.main\.dt is already suspended/);
+    const periodic = await gw.refresh({ tables: ['dt'], scheduleTime: '2024-01-01 00:00:00', isPeriodic: true });
+    assert.equal(periodic.status, 409, 'scheduled refreshes of a suspended table are refused');
+    const manual = await gw.refresh({ tables: ['dt'] }, 10);
+    assert.equal(manual.status, 200, 'a one-off refresh of a suspended table runs');
+    await gw.sql(`ALTER DYNAMIC TABLE dt RESUME WITH ('sink.parallelism' = '2')`);
+    assert.equal((await gw.table('dt')).refreshStatus, 'ACTIVATED');
+    const again = await gw.sqlError('ALTER DYNAMIC TABLE dt RESUME');
+    assert.equal(again.status, 409);
+    assert.match(again.error.message, /default\.main\.dt is already active/);
+  });
+
+  it('answers 404 for ALTER and DROP of a missing table, and DROP IF EXISTS succeeds', async () => {
+    for (const sql of ['ALTER DYNAMIC TABLE ghost SUSPEND', 'ALTER MATERIALIZED TABLE ghost REFRESH', 'DROP DYNAMIC TABLE ghost']) {
+      const { status, error } = await gw.sqlError(sql);
+      assert.equal(status, 404, sql);
+      assert.equal(error.code, 'NOT_FOUND');
+      assert.match(error.message, /default\.main\.ghost/);
+    }
+    const [ok] = await gw.sql('DROP DYNAMIC TABLE IF EXISTS ghost');
+    assert.match(ok.message, /does not exist/);
+  });
+
+  it('refuses DYNAMIC TABLE statements on a plain table, and plain writes to a dynamic table', async () => {
+    for (const sql of ['ALTER DYNAMIC TABLE src SUSPEND', 'DROP DYNAMIC TABLE src', 'DESCRIBE DYNAMIC TABLE src']) {
+      const { status, error } = await gw.sqlError(sql);
+      assert.equal(status, 400, sql);
+      assert.match(error.message, /default\.main\.src is not a dynamic table/);
+    }
+    const create = await gw.sqlError('CREATE DYNAMIC TABLE src AS SELECT 1 AS x');
+    assert.equal(create.status, 409);
+    assert.equal(create.error.code, 'ALREADY_EXISTS');
+    for (const sql of ['DROP TABLE dt', `INSERT INTO dt VALUES ('z')`, 'DELETE FROM dt', 'ALTER TABLE dt ADD COLUMN y INTEGER']) {
+      const { status, error } = await gw.sqlError(sql);
+      assert.equal(status, 400, sql);
+      assert.match(error.message, /default\.main\.dt is a dynamic table/);
+    }
+    const dropSource = await gw.sqlError('DROP TABLE src');
+    assert.equal(dropSource.status, 409);
+    assert.match(dropSource.error.message, /default\.main\.dt/);
+  });
+
+  it('drops a table: workflow, rows and catalog entry', async () => {
+    const handler = (await gw.table('dt')).scheduler.handler;
+    assert.ok(handler);
+    await gw.sql('DROP DYNAMIC TABLE dt');
+    assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
+    const { error } = await gw.sqlError('SELECT * FROM dt');
+    assert.match(error.message, /no such table/);
+    await gw.sql('DROP TABLE src');
+  });
+
+  it('refuses to drop a dynamic table that others read', async () => {
+    await gw.sql('CREATE DYNAMIC TABLE dt2 FRESHNESS = INTERVAL \'1\' HOUR AS SELECT k FROM dt');
+    const { status, error } = await gw.sqlError('DROP DYNAMIC TABLE dt');
+    assert.equal(status, 409);
+    assert.match(error.message, /default\.main\.dt2/);
+  });
+
+  it('rejects TEMPORARY and OR REPLACE, naming the clause', async () => {
+    assert.match((await gw.sqlError('CREATE TEMPORARY DYNAMIC TABLE t AS SELECT 1')).error.message, /TEMPORARY/);
+    assert.match((await gw.sqlError('CREATE OR REPLACE DYNAMIC TABLE t AS SELECT 1')).error.message, /OR REPLACE/);
+  });
+
+  it('answers unknown routes and bad statement bodies with 4xx', async () => {
+    assert.equal((await gw.request('GET', '/v3/nothing')).status, 404);
+    const empty = await gw.request('POST', '/v3/statements', {});
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.error.message, /statement/);
+    const engine = await gw.sqlError('SELECT * FROM missing_table');
+    assert.equal(engine.status, 400);
+    assert.match(engine.error.message, /no such table: missing_table/);
+  });
+
+  it('tells which statement of a script failed and what the ones before returned', async () => {
+    const res = await gw.request('POST', '/v3/statements', { statement: 'SELECT 1 AS one;\nSELECT * FROM nope' });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.details.statementIndex, 1);
+    assert.deepEqual(res.body.error.details.results[0].rows, [[1]]);
+  });
+});
+
+describe('gateway: a CREATE whose workflow cannot be made', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start({ scheduler: { type: path.join(__dirname, 'fixtures', 'refusing-scheduler'), options: { reason: 'scheduler is down' } } });
+    await gw.sql(`CREATE TABLE src (k TEXT)`);
+  });
+  after(() => gw.close());
+
+  it('answers 502 SCHEDULER_ERROR with the scheduler\'s message and leaves nothing behind', async () => {
+    control.refusing = true;
+    const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+    assert.equal(status, 502);
+    assert.equal(error.code, 'SCHEDULER_ERROR');
+    assert.match(error.message, /scheduler is down/);
+    assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
+    const tables = await gw.rows(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
+    assert.deepEqual(tables, [['src']], 'no physical table left');
+    control.refusing = false;
+    await gw.sql(`CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+  });
+
+  it('keeps the table intact when the scheduler refuses a DROP, so the DROP can be repeated', async () => {
+    control.refusing = true;
+    const { status } = await gw.sqlError('DROP DYNAMIC TABLE dt');
+    assert.equal(status, 502);
+    assert.equal((await gw.table('dt')).refreshStatus, 'ACTIVATED');
+    control.refusing = false;
+    await gw.sql('DROP DYNAMIC TABLE dt');
+    assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The embedded SQLite engine. Statements run on worker threads so a long refresh never blocks the gateway's
+ * event loop: a writer thread for refreshes and DDL (SQLite allows one writer at a time) and a reader thread
+ * for introspection and pass-through statements (WAL lets it read while the writer writes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { FreshetError, engineError, messageOf, validationError } from '../../errors';
+import type {
+  ColumnInfo,
+  Engine,
+  EngineCapabilities,
+  ExecuteOptions,
+  RefreshOutcome,
+  RefreshSpec,
+  SqlDialect,
+  StatementResult,
+  TableDefinition,
+  TableDescription,
+  TableRef,
+} from '../engine';
+import { toFreshetError } from './sqlite-errors';
+import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
+import { SqliteWorkerClient } from './sqlite-worker-client';
+
+export interface SqliteEngineOptions {
+  /** The database file; its directory is created when missing. In-memory databases are not supported. */
+  readonly path: string;
+  /** How long a statement waits for a lock held by another connection. Default 30 s. */
+  readonly busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 30_000;
+
+/**
+ * {@link Engine} on a SQLite file (better-sqlite3, WAL, `synchronous = NORMAL`, foreign keys on).
+ *
+ * Pass-through results: integers beyond ±(2^53 − 1) come back as decimal strings, BLOBs as upper-case hex.
+ * Types of expression columns in {@link describeQuery} are inferred as described in `sqlite-types.ts`.
+ */
+export class SqliteEngine implements Engine {
+  readonly name = 'sqlite';
+  readonly dialect: SqlDialect = 'sqlite';
+  readonly defaultDatabase = 'main';
+  private readonly options: Readonly<Required<SqliteEngineOptions>>;
+  private readonly writer: SqliteWorkerClient;
+  private readonly reader: SqliteWorkerClient;
+
+  constructor(options: SqliteEngineOptions) {
+    this.options = Object.freeze({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    const { path: file, busyTimeoutMs } = this.options;
+    this.writer = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'writer' });
+    this.reader = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
+  }
+
+  capabilities(): EngineCapabilities {
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false };
+  }
+
+  async open(): Promise<void> {
+    const file = this.options.path;
+    if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) {
+      throw validationError('The SQLite engine needs a database file path; in-memory databases cannot be shared between its threads.');
+    }
+    try {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    } catch (error) {
+      throw engineError(`Cannot create the folder of the SQLite database ${file}: ${messageOf(error)}`, error);
+    }
+    try {
+      // The writer first: it switches the file to WAL before anyone else connects.
+      await this.writer.start();
+      await this.reader.start();
+    } catch (error) {
+      await this.close();
+      throw toFreshetError(error);
+    }
+  }
+
+  /** Waits for queued work, closes both connections and ends the threads. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.reader.stop(), this.writer.stop()]);
+  }
+
+  async ping(): Promise<void> {
+    await this.run(this.reader, 'ping', null);
+  }
+
+  listTables(): Promise<readonly TableRef[]> {
+    return this.run(this.reader, 'listTables', null);
+  }
+
+  describeTable(table: TableRef): Promise<TableDescription | null> {
+    return this.run(this.reader, 'describeTable', { table });
+  }
+
+  describeQuery(query: string): Promise<readonly ColumnInfo[]> {
+    return this.run(this.reader, 'describeQuery', { query }, query);
+  }
+
+  async createTable(definition: TableDefinition): Promise<void> {
+    await this.run(this.writer, 'createTable', { definition });
+  }
+
+  async dropTable(table: TableRef): Promise<void> {
+    await this.run(this.writer, 'dropTable', { table });
+  }
+
+  rebuildTable(definition: TableDefinition, refresh: RefreshSpec): Promise<RefreshOutcome> {
+    return this.run(this.writer, 'rebuildTable', { definition, spec: refresh }, refresh.query);
+  }
+
+  refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
+    return this.run(this.writer, 'refresh', { spec }, spec.query);
+  }
+
+  /** Read-only statements run on the reader; statements that write go to the writer, behind any refresh. */
+  async execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
+    const args = { sql, rowLimit: Math.max(0, Math.floor(options.rowLimit)) };
+    const read = await this.run(this.reader, 'execute', { ...args, readOnly: true }, sql);
+    if (read.kind !== 'needsWriter') return read;
+    const written = await this.run(this.writer, 'execute', { ...args, readOnly: false }, sql);
+    if (written.kind === 'needsWriter') throw new FreshetError('INTERNAL', 'The SQLite writer declined a write.'); // unreachable: readOnly is false
+    return written;
+  }
+
+  private async run<K extends OperationName>(
+    client: SqliteWorkerClient,
+    op: K,
+    args: OperationArgs<K>,
+    statementText?: string,
+  ): Promise<OperationResult<K>> {
+    try {
+      return await client.call(op, args);
+    } catch (error) {
+      throw toFreshetError(error, statementText);
+    }
+  }
+}

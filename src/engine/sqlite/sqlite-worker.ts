@@ -1,0 +1,97 @@
+/**
+ * Entry point of a SQLite worker thread: owns one better-sqlite3 connection and answers requests one at a
+ * time (see `sqlite-protocol.ts`). Started by `SqliteWorkerClient`; never imported by the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { isFreshetError } from '../../errors';
+import { describeQuery } from './sqlite-describe-query';
+import { executeStatement } from './sqlite-execute';
+import { describeTable, listTables } from './sqlite-introspection';
+import type {
+  OperationArgs,
+  OperationName,
+  OperationResult,
+  SqliteWorkerConfig,
+  WorkerErrorPayload,
+  WorkerMessage,
+  WorkerRequest,
+} from './sqlite-protocol';
+import { createTable, dropTable, rebuildTable, refreshTable } from './sqlite-refresh';
+
+type Handlers = { [K in OperationName]: (db: Database, args: OperationArgs<K>) => OperationResult<K> };
+
+const handlers: Handlers = {
+  ping: (db) => {
+    db.prepare('SELECT 1').get();
+    return null;
+  },
+  close: (db) => {
+    db.close();
+    return null;
+  },
+  listTables: (db) => listTables(db),
+  describeTable: (db, { table }) => describeTable(db, table),
+  describeQuery: (db, { query }) => describeQuery(db, query),
+  createTable: (db, { definition }) => {
+    createTable(db, definition);
+    return null;
+  },
+  dropTable: (db, { table }) => {
+    dropTable(db, table);
+    return null;
+  },
+  refresh: (db, { spec }) => refreshTable(db, spec),
+  rebuildTable: (db, { definition, spec }) => rebuildTable(db, definition, spec),
+  execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
+};
+
+function toPayload(error: unknown): WorkerErrorPayload {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    name: error instanceof Error ? error.constructor.name : 'Error',
+    message: error instanceof Error ? error.message : String(error),
+    sqliteCode: !isFreshetError(error) && typeof code === 'string' && code.startsWith('SQLITE_') ? code : null,
+    freshetCode: isFreshetError(error) ? error.code : null,
+  };
+}
+
+function open(config: SqliteWorkerConfig): Database {
+  const db = new BetterSqlite3(config.path, { timeout: config.busyTimeoutMs });
+  try {
+    if (config.role === 'writer') {
+      // WAL is a property of the file; the writer sets it before the reader connects.
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch ${config.path} to WAL (journal mode is ${String(mode)})`);
+    }
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function start(port: NonNullable<typeof parentPort>): void {
+  const post = (message: WorkerMessage) => port.postMessage(message);
+  let db: Database;
+  try {
+    db = open(workerData as SqliteWorkerConfig);
+  } catch (error) {
+    post({ kind: 'startFailed', error: toPayload(error) });
+    return;
+  }
+  port.on('message', (request: WorkerRequest) => {
+    try {
+      const handler = handlers[request.op] as (db: Database, args: unknown) => unknown;
+      post({ kind: 'result', id: request.id, value: handler(db, request.args) });
+    } catch (error) {
+      post({ kind: 'error', id: request.id, error: toPayload(error) });
+    }
+  });
+  post({ kind: 'ready' });
+}
+
+if (parentPort !== null) start(parentPort);

@@ -5,9 +5,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Catalog } from './catalog/catalog';
-import { ConfigError, isLoopbackHost, resolveDataPath, type FreshetConfig } from './config/config';
+import { durationSetting, resolveDataPath, type FreshetConfig } from './config/config';
 import { SqliteEngine } from './engine/sqlite/sqlite-engine';
-import { parseDurationSeconds } from './freshness';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager } from './manager/dynamic-table-manager';
 import { StatementService } from './manager/statement-service';
@@ -23,32 +22,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function durationSeconds(name: string, value: string | number, problems: string[]): number {
-  try {
-    return parseDurationSeconds(value);
-  } catch (error) {
-    problems.push(`${name}: ${(error as Error).message}`);
-    return 0;
-  }
-}
-
 export async function startGateway(config: FreshetConfig, logger: Logger = createLogger(config.logLevel)): Promise<Gateway> {
-  const problems: string[] = [];
-  if (config.auth.tokens.length === 0 && !isLoopbackHost(config.server.host)) {
-    problems.push(`server.host: listening on ${config.server.host} without auth tokens is refused; configure auth.tokens or listen on 127.0.0.1`);
-  }
-  const thresholdSeconds = durationSeconds('refresh.freshnessThreshold', config.refresh.freshnessThreshold, problems);
-  const continuousSeconds = durationSeconds('refresh.defaultFreshnessContinuous', config.refresh.defaultFreshnessContinuous, problems);
-  const fullSeconds = durationSeconds('refresh.defaultFreshnessFull', config.refresh.defaultFreshnessFull, problems);
-  let factory;
-  let options: unknown;
-  try {
-    factory = findSchedulerFactory(config.scheduler.type);
-    options = parseSchedulerOptions(factory, config.scheduler.options);
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  if (problems.length > 0 || factory === undefined) throw new ConfigError(problems);
+  const thresholdSeconds = durationSetting(config.refresh.freshnessThreshold);
+  const continuousSeconds = durationSetting(config.refresh.defaultFreshnessContinuous);
+  const fullSeconds = durationSetting(config.refresh.defaultFreshnessFull);
+  const factory = findSchedulerFactory(config.scheduler.type);
+  const options = parseSchedulerOptions(factory, config.scheduler.options);
 
   const catalog = new Catalog(config.catalog.url, config.dataDir);
   await catalog.open();

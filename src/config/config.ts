@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { parseDurationSeconds } from '../freshness';
+import { findSchedulerFactory, parseSchedulerOptions } from '../scheduler/registry';
 
 const durationText = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -155,8 +157,42 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
       problems.push(`${where}: ${issue.message}`);
     }
   }
+  problems.push(...semanticProblems(merged));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
+}
+
+/** What the schema cannot see: durations that do not parse, the scheduler plugin and its options, auth vs host. */
+function semanticProblems(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const section = (name: string) => (typeof raw[name] === 'object' && raw[name] !== null ? (raw[name] as Record<string, unknown>) : {});
+  for (const key of ['freshnessThreshold', 'defaultFreshnessContinuous', 'defaultFreshnessFull']) {
+    const value = section('refresh')[key];
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    try {
+      parseDurationSeconds(value);
+    } catch (error) {
+      problems.push(`refresh.${key}: ${(error as Error).message}`);
+    }
+  }
+  const scheduler = section('scheduler');
+  const type = typeof scheduler.type === 'string' ? scheduler.type : 'embedded';
+  try {
+    parseSchedulerOptions(findSchedulerFactory(type), scheduler.options ?? {});
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';
+  const tokens = section('auth').tokens;
+  if (!isLoopbackHost(host) && !(Array.isArray(tokens) && tokens.length > 0)) {
+    problems.push(`server.host: listening on ${host} without auth tokens is refused; configure auth.tokens or listen on 127.0.0.1`);
+  }
+  return problems;
+}
+
+/** Seconds of a duration setting that {@link loadConfig} has already checked. */
+export function durationSetting(value: string | number): number {
+  return parseDurationSeconds(value);
 }
 
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FreshetError } from '../src/errors';
+import { assertValidationError } from './helpers/assertions';
 import {
   formatFreshness,
   freshnessToQuartzCron,
@@ -11,16 +11,6 @@ import {
 import type { Freshness, FreshnessUnit } from '../src/sql/statements';
 
 const f = (interval: number, unit: FreshnessUnit): Freshness => ({ interval, unit });
-
-function assertValidationError(fn: () => unknown, message: string | RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, 'VALIDATION_ERROR');
-    if (typeof message === 'string') assert.equal(error.message, message);
-    else assert.match(error.message, message);
-    return true;
-  });
-}
 
 const SIXTY_DIVISORS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
 const TWENTY_FOUR_DIVISORS = [1, 2, 3, 4, 6, 8, 12];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FreshetError } from '../src/errors';
+import { assertValidationError } from './helpers/assertions';
 import {
   deduceRefreshMode,
   defaultFreshness,
@@ -14,16 +14,6 @@ import type { LogicalRefreshMode } from '../src/freshness';
 import type { Freshness, FreshnessUnit } from '../src/sql/statements';
 
 const f = (interval: number, unit: FreshnessUnit): Freshness => ({ interval, unit });
-
-function assertValidationError(fn: () => unknown, message: string | RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, 'VALIDATION_ERROR');
-    if (typeof message === 'string') assert.equal(error.message, message);
-    else assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('freshness', () => {
   describe('freshnessToSeconds', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FreshetError } from '../src/errors';
+import { assertValidationError } from './helpers/assertions';
 import { parseScheduleTime, partitionFormatters, periodicPartition, validateDateFormatter } from '../src/freshness';
 import type { Freshness, FreshnessUnit } from '../src/sql/statements';
 
@@ -45,15 +45,6 @@ const FLINK_CASES: Array<[string, Freshness, Record<string, string>, Record<stri
   ['2024-01-01 02:00:00', f(2, 'HOUR'), DAY, { day: '2024-01-01' }],
   ['2024-01-01 00:01:00', f(1, 'MINUTE'), DAY, { day: '2024-01-01' }],
 ];
-
-function assertValidationError(fn: () => unknown, message: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, 'VALIDATION_ERROR');
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('periodic partition', () => {
   describe("Flink's partition table (UTC)", () => {

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
-import { FreshetError } from '../src/errors';
+import { assertValidationError } from './helpers/assertions';
 import { SCHEDULE_TIME_FORMATS, formatScheduleTime, isValidTimeZone, parseScheduleTime } from '../src/freshness';
-
-function assertValidationError(fn: () => unknown, check: (message: string) => void): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, 'VALIDATION_ERROR');
-    check(error.message);
-    return true;
-  });
-}
 
 describe('schedule time', () => {
   describe('parseScheduleTime accepts', () => {

@@ -131,3 +131,18 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
   });
 });
+
+describe('gateway: statement namespaces', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start();
+  });
+  after(() => gw.close());
+
+  it('accepts the default catalog and database and refuses ones that do not exist', async () => {
+    assert.equal((await gw.request('POST', '/v3/statements', { statement: 'SELECT 1', catalog: 'default', database: 'main' })).status, 200);
+    const res = await gw.request('POST', '/v3/statements', { statement: 'SELECT 1', catalog: 'lake' });
+    assert.equal(res.status, 404);
+    assert.match(res.body.error.message, /Catalog 'lake' does not exist/);
+  });
+});

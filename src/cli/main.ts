@@ -24,6 +24,10 @@ async function start(argv: readonly string[]): Promise<number> {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.stdout.write('Stopping: waiting for running refreshes to finish (press Ctrl-C again to stop at once).\n');
+      // A second signal stops at once; refreshes still running are rolled back by SQLite and marked FAILED at the next start.
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
       void gateway.close().then(resolve, resolve);
     };
     process.on('SIGINT', stop);

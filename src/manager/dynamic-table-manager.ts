@@ -72,6 +72,11 @@ export class DynamicTableManager {
     this.continuous = new ContinuousRunner((tick) => this.continuousTick(tick), logger);
   }
 
+  /** A statement request may name its catalog and database; only the ones that exist are accepted. */
+  checkNamespace(catalog: string | undefined, database: string | undefined): void {
+    resolveName([catalog ?? this.settings.catalogName, database ?? this.engine.defaultDatabase, 'any'], this.defaults);
+  }
+
   get defaults() {
     return { catalogName: this.settings.catalogName, databaseName: this.engine.defaultDatabase };
   }

@@ -192,21 +192,25 @@ export class RefreshRunner {
 
   /** The job once it has finished, or as it stands when `timeoutMs` has passed. */
   async waitFor(jobId: string, timeoutMs: number): Promise<JobRecord | null> {
-    const current = await this.catalog.getJob(jobId);
-    if (!current || !UNFINISHED.has(current.status) || timeoutMs <= 0) return current;
-    return new Promise((resolve) => {
-      const set = this.waiters.get(jobId) ?? new Set();
-      this.waiters.set(jobId, set);
-      const done = (job: JobRecord) => {
-        clearTimeout(timer);
-        resolve(job);
-      };
-      const timer = setTimeout(async () => {
-        set.delete(done);
-        resolve(await this.catalog.getJob(jobId));
-      }, timeoutMs);
-      set.add(done);
-    });
+    if (timeoutMs <= 0) return this.catalog.getJob(jobId);
+    // Register before reading: a job that finishes between the read and the registration would otherwise be
+    // missed, and the caller would wait for the whole timeout.
+    let done!: (job: JobRecord) => void;
+    const finished = new Promise<JobRecord>((resolve) => (done = resolve));
+    const set = this.waiters.get(jobId) ?? new Set();
+    this.waiters.set(jobId, set);
+    set.add(done);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const current = await this.catalog.getJob(jobId);
+      if (!current || !UNFINISHED.has(current.status)) return current;
+      const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+      return (await Promise.race([finished, timedOut])) ?? (await this.catalog.getJob(jobId));
+    } finally {
+      clearTimeout(timer);
+      set.delete(done);
+      if (set.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+    }
   }
 
   async view(jobId: string): Promise<JobView | null> {

@@ -57,6 +57,7 @@ export function createRestApp(deps: RestDependencies): Express {
 
   app.post('/v3/statements', async (req, res) => {
     const body = statementBody.parse(jsonBody(req));
+    manager.checkNamespace(body.catalog, body.database);
     res.json({ results: await statements.executeScript(body.statement) });
   });
 

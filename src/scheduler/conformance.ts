@@ -246,6 +246,21 @@ export function runSchedulerConformance(
       }
     });
 
+    it('lists the workflows it made, with their tables and paused state', async () => {
+      const scheduler = await openScheduler();
+      const a = await create(scheduler, { ...conformanceRequest(), tableIdentifier: 'default.main.conformance_a' });
+      let b = await create(scheduler, { ...conformanceRequest(), tableIdentifier: 'default.main.conformance_b' });
+      b = await scheduler.modifyRefreshWorkflow(b, { kind: 'suspend' });
+      const listed = await scheduler.listRefreshWorkflows();
+      const byTable = new Map(listed.map((w) => [w.tableIdentifier, w]));
+      assert.equal(byTable.get('default.main.conformance_a')?.paused, false);
+      assert.equal(byTable.get('default.main.conformance_b')?.paused, true);
+      assert.equal((await scheduler.inspect(byTable.get('default.main.conformance_a')!.handler)).exists, true, 'listed handlers work');
+      await scheduler.deleteRefreshWorkflow(a);
+      const after = await scheduler.listRefreshWorkflows();
+      assert.ok(!after.some((w) => w.tableIdentifier === 'default.main.conformance_a'), 'a deleted workflow is not listed');
+    });
+
     it('keeps two workflows independent', async () => {
       const scheduler = await openScheduler();
       let first = await create(scheduler);

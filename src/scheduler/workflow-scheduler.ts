@@ -53,6 +53,21 @@ export interface WorkflowInspection {
   readonly schedule: string | null;
 }
 
+/** A workflow as the scheduler lists it, for drift checks. */
+export interface ListedWorkflow {
+  /** The table the workflow refreshes, as given at creation; null when the scheduler cannot tell. */
+  readonly tableIdentifier: string | null;
+  readonly handler: RefreshHandler;
+  readonly paused: boolean | null;
+}
+
+/**
+ * A scheduler plugin. Failures are thrown as FreshetError: SCHEDULER_ERROR (the scheduler refused or could not be
+ * reached; the message carries the scheduler's own words) or VALIDATION_ERROR (the request cannot be scheduled
+ * there, e.g. a second-level CRON on a minute-granularity scheduler). When a create fails half-way and the plugin
+ * could not undo what it had made, it throws SCHEDULER_ERROR with `details: { orphanHandler }` so that the gateway
+ * can delete the leftover later.
+ */
 export interface WorkflowScheduler {
   /** Connects and resumes whatever the scheduler runs in-process. Called once before any other call. */
   open(): Promise<void>;
@@ -66,6 +81,8 @@ export interface WorkflowScheduler {
   deleteRefreshWorkflow(handler: RefreshHandler): Promise<void>;
   /** What the scheduler holds for this handler, for drift checks. */
   inspect(handler: RefreshHandler): Promise<WorkflowInspection>;
+  /** Every refresh workflow this plugin made that the scheduler still holds (to find ones Freshet no longer knows). */
+  listRefreshWorkflows(): Promise<readonly ListedWorkflow[]>;
 }
 
 /** A small persistent key-value store the gateway keeps for a plugin in its catalog. */

@@ -15,6 +15,7 @@ import { nextFireTime, previousFireTime, quartzToCronParser } from '../../freshn
 import { requireTimeZone } from '../../freshness/schedule-time';
 import type {
   CreateRefreshWorkflowRequest,
+  ListedWorkflow,
   RefreshHandler,
   SchedulerContext,
   WorkflowInspection,
@@ -168,6 +169,11 @@ export class EmbeddedScheduler implements WorkflowScheduler {
     const record = this.#find(handler);
     if (record === undefined) return { exists: false, paused: null, schedule: null };
     return { exists: true, paused: record.paused, schedule: record.quartzCron };
+  }
+
+  async listRefreshWorkflows(): Promise<readonly ListedWorkflow[]> {
+    this.#assertOpen();
+    return [...this.#workflows.values()].map(({ record }) => ({ tableIdentifier: record.tableIdentifier, handler: handlerOf(record), paused: record.paused }));
   }
 
   #find(handler: RefreshHandler): WorkflowRecord | undefined {

@@ -43,6 +43,11 @@ export function catalogConnection(url: string, baseDir: string): Knex.Config {
 
 export class Catalog {
   private readonly db: Knex;
+  /**
+   * Dynamic tables by key. Every write goes through this object, so within one gateway process the cache is
+   * exact; it spares refresh callbacks a catalog read per table.
+   */
+  private readonly tables = new Map<string, DynamicTableRecord | null>();
 
   constructor(readonly url: string, baseDir: string) {
     this.db = knexFactory(catalogConnection(url, baseDir));
@@ -71,8 +76,12 @@ export class Catalog {
   // ---- dynamic tables ----
 
   async getTable(key: string): Promise<DynamicTableRecord | null> {
+    const cached = this.tables.get(key);
+    if (cached !== undefined) return cached;
     const row = (await this.db('dynamic_tables').where({ table_key: key }).first()) as Row | undefined;
-    return row ? toTable(row) : null;
+    const record = row ? toTable(row) : null;
+    this.tables.set(key, record);
+    return record;
   }
 
   async listTables(): Promise<DynamicTableRecord[]> {
@@ -84,6 +93,7 @@ export class Catalog {
   async insertTable(record: DynamicTableRecord): Promise<boolean> {
     try {
       await this.db('dynamic_tables').insert(fromTable(record));
+      this.tables.set(record.key, record);
       return true;
     } catch (error) {
       if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
@@ -92,10 +102,13 @@ export class Catalog {
   }
 
   async updateTable(record: DynamicTableRecord): Promise<void> {
+    this.tables.delete(record.key);
     await this.db('dynamic_tables').where({ table_key: record.key }).update(fromTable(record));
+    this.tables.set(record.key, record);
   }
 
   async deleteTable(key: string): Promise<void> {
+    this.tables.delete(key);
     await this.db('dynamic_tables').where({ table_key: key }).delete();
   }
 

@@ -20,11 +20,19 @@ const SCHEDULE_TIME =
  */
 export function isValidTimeZone(zone: string): boolean {
   if (typeof zone !== 'string' || zone.length === 0) return false;
-  if (IANAZone.isValidZone(zone)) return true;
+  const known = zoneValidity.get(zone);
+  if (known !== undefined) return known;
   // @types/luxon declares a non-null result, but luxon returns null for anything other than `UTC±h[:mm]`.
-  const fixed = FixedOffsetZone.parseSpecifier(zone) as FixedOffsetZone | null;
-  return fixed !== null && fixed.isValid;
+  const iana = IANAZone.isValidZone(zone);
+  const fixed = iana ? null : (FixedOffsetZone.parseSpecifier(zone) as FixedOffsetZone | null);
+  const valid = iana || (fixed !== null && fixed.isValid);
+  // Checking a zone builds an Intl.DateTimeFormat, which is costly on a callback's hot path; the answer never changes.
+  if (zoneValidity.size >= 1000) zoneValidity.clear();
+  zoneValidity.set(zone, valid);
+  return valid;
 }
+
+const zoneValidity = new Map<string, boolean>();
 
 /** Throws a validation error naming `timeZone` unless {@link isValidTimeZone} accepts it. */
 export function requireTimeZone(timeZone: string): void {

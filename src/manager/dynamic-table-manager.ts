@@ -27,7 +27,7 @@ import type { CallbackTarget, RefreshSchedule, WorkflowScheduler } from '../sche
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
 import { resolveName, resolveObjectName, splitIdentifierText, type ResolvedName } from './identifiers';
-import { buildDefinition } from './table-definition';
+import { buildDefinition, type Definition, type DefinitionInput } from './table-definition';
 import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
 
 export interface ManagerSettings {
@@ -106,15 +106,12 @@ export class DynamicTableManager {
       if (stmt.orAlter) return this.alterFromCreate(existing, stmt);
       throw alreadyExists(`Dynamic table ${existing.identifier} already exists. Use CREATE OR ALTER or IF NOT EXISTS, or drop it first.`);
     }
-    if (await this.engine.describeTable({ database: name.databaseName, name: name.tableName })) {
-      throw alreadyExists(`A table named ${name.identifier} already exists and is not a dynamic table; choose another name or drop it first.`);
-    }
     const record = await this.draftRecord(name, stmt);
     if (!(await this.catalog.insertTable(record))) throw alreadyExists(`Dynamic table ${name.identifier} already exists.`);
 
     let active: DynamicTableRecord;
     try {
-      await this.engine.createTable(this.tableDefinition(record));
+      await this.createPhysicalTable(record);
       try {
         active = await this.activate(record, stmt.text);
       } catch (error) {
@@ -140,16 +137,25 @@ export class DynamicTableManager {
     };
   }
 
+  /** A plain table of the same name makes the engine refuse; say so in Freshet's words. */
+  private async createPhysicalTable(record: DynamicTableRecord): Promise<void> {
+    try {
+      await this.engine.createTable(this.tableDefinition(record));
+    } catch (error) {
+      if (await this.engine.describeTable({ database: record.databaseName, name: record.tableName })) {
+        throw alreadyExists(`A table named ${record.identifier} already exists and is not a dynamic table; choose another name or drop it first.`);
+      }
+      throw error;
+    }
+  }
+
   /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
   private async draftRecord(name: ResolvedName, stmt: CreateDynamicTable): Promise<DynamicTableRecord> {
-    const sourceTables = await this.checkQuery(stmt.query, name);
-    const definition = await buildDefinition(this.engine, {
-      query: stmt.query.text,
-      columns: stmt.columns,
-      primaryKey: stmt.primaryKey,
-      partitionKeys: stmt.partitionKeys,
-      options: stmt.options,
-    });
+    const { sourceTables, definition } = await this.checkQuery(
+      stmt.query,
+      name,
+      { columns: stmt.columns, primaryKey: stmt.primaryKey, partitionKeys: stmt.partitionKeys, options: stmt.options },
+    );
     const logical = logicalRefreshModeOf(stmt.refreshMode);
     const freshness = stmt.freshness ?? defaultFreshness(logical, this.settings.defaultFreshness);
     const refreshMode = deduceRefreshMode(logical, freshness, this.settings.thresholdSeconds);
@@ -183,11 +189,13 @@ export class DynamicTableManager {
     };
   }
 
-  /** Parses the query in the engine's dialect; every source table must exist. Returns their keys. */
-  private async checkQuery(query: QueryText, self: ResolvedName): Promise<string[]> {
+  /**
+   * Parses the query in the engine's dialect and asks the engine for its output columns, which also proves every
+   * source table exists.
+   */
+  private async checkQuery(query: QueryText, self: ResolvedName, input: Omit<DefinitionInput, 'query'>): Promise<{ sourceTables: string[]; definition: Definition }> {
     const analysis = analyzeQuery(query, this.engine.dialect);
-    const known = new Set((await this.engine.listTables()).map((t) => `${(t.database ?? this.engine.defaultDatabase).toLowerCase()}.${t.name.toLowerCase()}`));
-    const keys: string[] = [];
+    const sourceTables: string[] = [];
     for (const source of analysis.sourceTables) {
       const resolved = this.resolveSource(source);
       if (resolved.key === self.key) {
@@ -196,15 +204,12 @@ export class DynamicTableManager {
           column: source.position.column,
         });
       }
-      if (!known.has(`${resolved.databaseName.toLowerCase()}.${resolved.tableName.toLowerCase()}`)) {
-        throw validationError(`Table '${source.parts.join('.')}' used in the query does not exist.`, {
-          line: source.position.line,
-          column: source.position.column,
-        });
-      }
-      if (!keys.includes(resolved.key)) keys.push(resolved.key);
+      if (!sourceTables.includes(resolved.key)) sourceTables.push(resolved.key);
     }
-    return keys;
+    const definition = await buildDefinition(this.engine, { ...input, query: query.text }).catch((error: unknown) => {
+      throw missingSourceError(error, analysis.sourceTables) ?? error;
+    });
+    return { sourceTables, definition };
   }
 
   private resolveSource(source: ObjectName): ResolvedName {
@@ -357,15 +362,14 @@ export class DynamicTableManager {
     extra: Partial<Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>> = {},
   ): Promise<DdlOutcome> {
     const name = resolveName([table.catalogName, table.databaseName, table.tableName], this.defaults);
-    const sourceTables = await this.checkQuery(query, name);
+    const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
+    const options = extra.options ?? table.options;
+    const { sourceTables, definition } = await this.checkQuery(query, name, { columns, primaryKey, partitionKeys, options });
     for (const source of sourceTables) {
       if ((await this.downstreamOf(table.key)).includes(source)) {
         throw validationError(`The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; cycles are not allowed.`);
       }
     }
-    const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
-    const options = extra.options ?? table.options;
-    const definition = await buildDefinition(this.engine, { query: query.text, columns, primaryKey, partitionKeys, options });
     const updated: DynamicTableRecord = {
       ...table,
       ...extra,
@@ -644,6 +648,19 @@ export class DynamicTableManager {
       throw schedulerError(`Scheduler '${this.settings.schedulerType}' could not ${what}: ${messageOf(error)}`, error);
     }
   }
+}
+
+/** SQLite names a missing table in its own words; say it the way the rest of Freshet does, at the table's place. */
+function missingSourceError(error: unknown, sources: readonly ObjectName[]): FreshetError | null {
+  if (!(error instanceof FreshetError)) return null;
+  const match = /no such table: (\S+)/i.exec(error.message);
+  if (!match) return null;
+  const missing = (match[1] as string).toLowerCase();
+  const source = sources.find((s) => s.parts.join('.').toLowerCase() === missing || (s.parts.at(-1) ?? '').toLowerCase() === missing);
+  return validationError(`Table '${source ? source.parts.join('.') : match[1]}' used in the query does not exist.`, {
+    ...(source ? { line: source.position.line, column: source.position.column } : {}),
+    cause: error,
+  });
 }
 
 function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<string, string>>): void {

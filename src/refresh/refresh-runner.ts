@@ -2,7 +2,7 @@
  * Runs refresh jobs: creates them idempotently, refreshes their tables in order on the engine (one table at
  * a time, never the same table twice at once), and records the job and a history row per table.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, HistoryRecord, JobRecord, RefreshTrigger } from '../catalog/records';
 import type { Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
@@ -42,6 +42,8 @@ export class RefreshRunner {
   private readonly waiters = new Map<string, Set<(job: JobRecord) => void>>();
   private readonly creating = new Map<string, Promise<JobRecord>>();
   private readonly running = new Set<Promise<void>>();
+  /** Succeeded jobs by dedupe key: final, so a repeated callback needs no catalog read. Oldest dropped first. */
+  private readonly succeeded = new Map<string, JobRecord>();
   private closed = false;
 
   constructor(
@@ -61,11 +63,14 @@ export class RefreshRunner {
     if (this.closed) throw new Error('The refresh runner is shut down.');
     if (!request.deduplicate) return this.create(request, null, 1);
     const dedupeKey = dedupeKeyOf(request);
+    const done = this.succeeded.get(dedupeKey);
+    if (done) return done;
     // Serialise creation per key inside this process; the catalog's unique key guards across processes.
     const inFlight = this.creating.get(dedupeKey);
     if (inFlight) return inFlight;
     const creation = (async () => {
       const latest = await this.catalog.latestJobByKey(dedupeKey);
+      if (latest?.status === 'SUCCEEDED') this.remember(latest);
       if (latest && latest.status !== 'FAILED') return latest;
       const attempt = latest ? latest.attempt + 1 : 1;
       return this.create(request, dedupeKey, attempt);
@@ -130,13 +135,11 @@ export class RefreshRunner {
       const { table } = refresh;
       await this.locks.withLock(table.key, async () => {
         const startedAt = new Date().toISOString();
-        if (!started) {
-          started = true;
-          await this.catalog.updateJob(job.jobId, { status: 'RUNNING', startedAt });
-        }
         const blockedBy = table.sourceTables.find((source) => failed.has(source));
         if (blockedBy !== undefined) {
           failed.add(table.key);
+          if (!started) await this.catalog.updateJob(job.jobId, { status: 'RUNNING', startedAt });
+          started = true;
           await this.catalog.updateHistory(job.jobId, table.key, {
             state: 'FAILED',
             startedAt,
@@ -145,22 +148,30 @@ export class RefreshRunner {
           });
           return;
         }
-        await this.catalog.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt });
-        try {
-          const outcome = await this.refreshOne(refresh);
+        // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
+        const outcome = this.refreshOne(refresh).then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        const marks = [this.catalog.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt })];
+        if (!started) marks.push(this.catalog.updateJob(job.jobId, { status: 'RUNNING', startedAt }));
+        started = true;
+        await Promise.all(marks);
+        const result = await outcome;
+        if (result.ok) {
           await this.catalog.updateHistory(job.jobId, table.key, {
             state: 'SUCCEEDED',
-            rowsWritten: outcome.rowsWritten,
-            rowsDeleted: outcome.rowsDeleted,
+            rowsWritten: result.value.rowsWritten,
+            rowsDeleted: result.value.rowsDeleted,
             finishedAt: new Date().toISOString(),
           });
-        } catch (error) {
+        } else {
           failed.add(table.key);
-          this.logger.warn('refresh failed', { job: job.jobId, table: table.identifier, error: messageOf(error) });
+          this.logger.warn('refresh failed', { job: job.jobId, table: table.identifier, error: messageOf(result.error) });
           await this.catalog.updateHistory(job.jobId, table.key, {
             state: 'FAILED',
             finishedAt: new Date().toISOString(),
-            error: messageOf(error),
+            error: messageOf(result.error),
           });
         }
       });
@@ -184,10 +195,16 @@ export class RefreshRunner {
 
   private async notify(jobId: string): Promise<void> {
     const waiting = this.waiters.get(jobId);
-    if (!waiting) return;
     this.waiters.delete(jobId);
     const job = await this.catalog.getJob(jobId);
-    if (job) for (const resolve of waiting) resolve(job);
+    if (job?.status === 'SUCCEEDED') this.remember(job);
+    if (job && waiting) for (const resolve of waiting) resolve(job);
+  }
+
+  private remember(job: JobRecord): void {
+    if (job.dedupeKey === null) return;
+    if (this.succeeded.size >= 10_000) this.succeeded.delete(this.succeeded.keys().next().value as string);
+    this.succeeded.set(job.dedupeKey, job);
   }
 
   /** The job once it has finished, or as it stands when `timeoutMs` has passed. */
@@ -235,8 +252,14 @@ export class RefreshRunner {
   }
 }
 
+/**
+ * Jobs are idempotent on (tables, schedule time, partitions, periodic or not). Each table counts with its creation
+ * time, so a table dropped and created again under the same name does not inherit the old table's jobs. Hashed, to
+ * fit the catalog column whatever the number of tables.
+ */
 function dedupeKeyOf(request: JobRequest): string {
-  const tables = request.refreshes.map((r) => r.table.key).sort();
+  const tables = request.refreshes.map((r) => `${r.table.key}@${r.table.createdAt}`).sort();
   const partitions = request.staticPartitions === null ? '' : JSON.stringify(Object.entries(request.staticPartitions).sort());
-  return `${tables.join(',')}@${request.scheduleTime.toISOString()}${partitions === '' ? '' : `#${partitions}`}${request.isPeriodic ? '' : '!manual'}`;
+  const text = [tables.join(','), request.scheduleTime.toISOString(), partitions, request.isPeriodic ? 'periodic' : 'one-off'].join('|');
+  return createHash('sha256').update(text).digest('hex');
 }

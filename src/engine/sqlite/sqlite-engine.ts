@@ -1,8 +1,11 @@
 /**
  * The embedded SQLite engine. Statements run on worker threads so a long refresh never blocks the gateway's
  * event loop: a writer thread for refreshes and DDL (SQLite allows one writer at a time) and a reader thread
- * for introspection and pass-through statements (WAL lets it read while the writer writes).
+ * for pass-through statements (WAL lets it read while the writer writes). Schema questions (what columns a query
+ * returns, which tables exist) only prepare statements and read the schema, which WAL never blocks: they are
+ * answered on a read-only connection in the calling thread, sparing a thread hop on every CREATE.
  */
+import BetterSqlite3, { type Database } from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FreshetError, engineError, messageOf, validationError } from '../../errors';
@@ -19,7 +22,9 @@ import type {
   TableDescription,
   TableRef,
 } from '../engine';
+import { describeQuery as describeQueryOn } from './sqlite-describe-query';
 import { toFreshetError } from './sqlite-errors';
+import { describeTable as describeTableOn, listTables as listTablesOn } from './sqlite-introspection';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
 import { SqliteWorkerClient } from './sqlite-worker-client';
 
@@ -45,6 +50,7 @@ export class SqliteEngine implements Engine {
   private readonly options: Readonly<Required<SqliteEngineOptions>>;
   private readonly writer: SqliteWorkerClient;
   private readonly reader: SqliteWorkerClient;
+  private schema: Database | null = null;
 
   constructor(options: SqliteEngineOptions) {
     this.options = Object.freeze({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
@@ -71,6 +77,8 @@ export class SqliteEngine implements Engine {
       // The writer first: it switches the file to WAL before anyone else connects.
       await this.writer.start();
       await this.reader.start();
+      // Short timeout: this connection runs in the gateway's thread and must never hold it long.
+      this.schema = new BetterSqlite3(file, { readonly: true, timeout: 1000 });
     } catch (error) {
       await this.close();
       throw toFreshetError(error);
@@ -79,6 +87,8 @@ export class SqliteEngine implements Engine {
 
   /** Waits for queued work, closes both connections and ends the threads. */
   async close(): Promise<void> {
+    this.schema?.close();
+    this.schema = null;
     await Promise.allSettled([this.reader.stop(), this.writer.stop()]);
   }
 
@@ -86,16 +96,25 @@ export class SqliteEngine implements Engine {
     await this.run(this.reader, 'ping', null);
   }
 
-  listTables(): Promise<readonly TableRef[]> {
-    return this.run(this.reader, 'listTables', null);
+  async listTables(): Promise<readonly TableRef[]> {
+    return this.onSchema((db) => listTablesOn(db));
   }
 
-  describeTable(table: TableRef): Promise<TableDescription | null> {
-    return this.run(this.reader, 'describeTable', { table });
+  async describeTable(table: TableRef): Promise<TableDescription | null> {
+    return this.onSchema((db) => describeTableOn(db, table));
   }
 
-  describeQuery(query: string): Promise<readonly ColumnInfo[]> {
-    return this.run(this.reader, 'describeQuery', { query }, query);
+  async describeQuery(query: string): Promise<readonly ColumnInfo[]> {
+    return this.onSchema((db) => describeQueryOn(db, query), query);
+  }
+
+  private onSchema<T>(read: (db: Database) => T, statementText?: string): T {
+    if (this.schema === null) throw engineError('The SQLite engine is not open; call open() first.');
+    try {
+      return read(this.schema);
+    } catch (error) {
+      throw toFreshetError(error, statementText);
+    }
   }
 
   async createTable(definition: TableDefinition): Promise<void> {

@@ -3,7 +3,7 @@
  * constraint violation) is VALIDATION_ERROR, what went wrong with the database itself is ENGINE_ERROR.
  */
 import { Parser } from 'node-sql-parser/build/sqlite';
-import { FreshetError, engineError, validationError } from '../../errors';
+import { FreshetError, engineError, isFreshetError, validationError } from '../../errors';
 import type { WorkerErrorPayload } from './sqlite-protocol';
 
 /** Result codes (and their extended forms) that a statement's author can fix. */
@@ -62,10 +62,21 @@ function isClientError(payload: WorkerErrorPayload): boolean {
  * The FreshetError for anything a worker call rejected with. `statementText` is the SQL the client wrote
  * (a pass-through statement or a definition query); line and column of a syntax error are relative to it.
  */
+/** An error as it crosses from a worker thread: plain data, with SQLite's result code when there is one. */
+export function errorPayload(error: unknown): WorkerErrorPayload {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    name: error instanceof Error ? error.constructor.name : 'Error',
+    message: error instanceof Error ? error.message : String(error),
+    sqliteCode: !isFreshetError(error) && typeof code === 'string' && code.startsWith('SQLITE_') ? code : null,
+    freshetCode: isFreshetError(error) ? error.code : null,
+  };
+}
+
+/** The FreshetError for an error a worker reported or a SQLite call in this thread threw. */
 export function toFreshetError(error: unknown, statementText?: string): FreshetError {
   if (error instanceof FreshetError) return error;
-  if (!(error instanceof SqliteWorkerFailure)) return engineError(`SQLite: ${error instanceof Error ? error.message : String(error)}`, error);
-  const payload = error.payload;
+  const payload = error instanceof SqliteWorkerFailure ? error.payload : errorPayload(error);
   if (payload.freshetCode !== null) return new FreshetError(payload.freshetCode, payload.message);
   const cause = Object.assign(new Error(payload.message), { code: payload.sqliteCode });
   if (!isClientError(payload)) return engineError(`SQLite: ${payload.message}`, cause);

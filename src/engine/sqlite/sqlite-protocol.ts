@@ -4,12 +4,10 @@
  */
 import type { ErrorCode } from '../../errors';
 import type {
-  ColumnInfo,
   RefreshOutcome,
   RefreshSpec,
   StatementResult,
   TableDefinition,
-  TableDescription,
   TableRef,
 } from '../engine';
 
@@ -35,9 +33,6 @@ export interface NeedsWriter {
 export interface SqliteOperations {
   ping: { args: null; result: null };
   close: { args: null; result: null };
-  listTables: { args: null; result: TableRef[] };
-  describeTable: { args: { table: TableRef }; result: TableDescription | null };
-  describeQuery: { args: { query: string }; result: ColumnInfo[] };
   createTable: { args: { definition: TableDefinition }; result: null };
   dropTable: { args: { table: TableRef }; result: null };
   refresh: { args: { spec: RefreshSpec }; result: RefreshOutcome };

@@ -5,16 +5,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
-import { isFreshetError } from '../../errors';
-import { describeQuery } from './sqlite-describe-query';
+import { errorPayload } from './sqlite-errors';
 import { executeStatement } from './sqlite-execute';
-import { describeTable, listTables } from './sqlite-introspection';
 import type {
   OperationArgs,
   OperationName,
   OperationResult,
   SqliteWorkerConfig,
-  WorkerErrorPayload,
   WorkerMessage,
   WorkerRequest,
 } from './sqlite-protocol';
@@ -31,9 +28,6 @@ const handlers: Handlers = {
     db.close();
     return null;
   },
-  listTables: (db) => listTables(db),
-  describeTable: (db, { table }) => describeTable(db, table),
-  describeQuery: (db, { query }) => describeQuery(db, query),
   createTable: (db, { definition }) => {
     createTable(db, definition);
     return null;
@@ -46,16 +40,6 @@ const handlers: Handlers = {
   rebuildTable: (db, { definition, spec }) => rebuildTable(db, definition, spec),
   execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
 };
-
-function toPayload(error: unknown): WorkerErrorPayload {
-  const code = (error as { code?: unknown } | null)?.code;
-  return {
-    name: error instanceof Error ? error.constructor.name : 'Error',
-    message: error instanceof Error ? error.message : String(error),
-    sqliteCode: !isFreshetError(error) && typeof code === 'string' && code.startsWith('SQLITE_') ? code : null,
-    freshetCode: isFreshetError(error) ? error.code : null,
-  };
-}
 
 function open(config: SqliteWorkerConfig): Database {
   const db = new BetterSqlite3(config.path, { timeout: config.busyTimeoutMs });
@@ -80,7 +64,7 @@ function start(port: NonNullable<typeof parentPort>): void {
   try {
     db = open(workerData as SqliteWorkerConfig);
   } catch (error) {
-    post({ kind: 'startFailed', error: toPayload(error) });
+    post({ kind: 'startFailed', error: errorPayload(error) });
     return;
   }
   port.on('message', (request: WorkerRequest) => {
@@ -88,7 +72,7 @@ function start(port: NonNullable<typeof parentPort>): void {
       const handler = handlers[request.op] as (db: Database, args: unknown) => unknown;
       post({ kind: 'result', id: request.id, value: handler(db, request.args) });
     } catch (error) {
-      post({ kind: 'error', id: request.id, error: toPayload(error) });
+      post({ kind: 'error', id: request.id, error: errorPayload(error) });
     }
   });
   post({ kind: 'ready' });

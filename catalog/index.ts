@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './migrations/0001-initial';
+import * as credentials from './migrations/0002-scheduler-credentials-and-orphans';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -11,4 +12,7 @@ export interface CatalogMigration {
   down(knex: Knex): Promise<void>;
 }
 
-export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [{ name: '0001-initial', ...initial }];
+export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
+  { name: '0001-initial', ...initial },
+  { name: '0002-scheduler-credentials-and-orphans', ...credentials },
+];

@@ -9,6 +9,7 @@ import { durationSetting, resolveDataPath, type FreshetConfig } from './config/c
 import { SqliteEngine } from './engine/sqlite/sqlite-engine';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager } from './manager/dynamic-table-manager';
+import { hasDrift } from './manager/scheduler-drift';
 import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
 import { createRestApp } from './rest/app';
@@ -35,7 +36,6 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   await engine.open();
 
   const host = config.server.host;
-  const callbackToken = config.auth.tokens.find((t) => t.scopes.includes('callback'))?.token ?? null;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
   const runner = new RefreshRunner(catalog, engine, { engine: engine.name, catalog: config.engine.catalogName }, logger);
@@ -66,14 +66,16 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
       statementWaitMs: config.refresh.createWaitSeconds * 1000,
       schedulerType: factory.identifier,
       get callback() {
-        return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/`, token: callbackToken };
+        return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/` };
       },
+      authEnabled: config.auth.tokens.length > 0,
     },
     logger,
   );
   await manager.open();
   await scheduler.open();
 
+  const ready = manager;
   const statements = new StatementService(manager, catalog, engine, config.statements.rowLimit);
   const app = createRestApp({
     manager,
@@ -82,6 +84,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
     bodyLimitBytes: config.server.bodyLimitBytes,
     maxWaitSeconds: config.refresh.maxWaitSeconds,
     tokens: config.auth.tokens,
+    isCallbackToken: (token) => ready.isCallbackToken(token),
     logger,
   });
   const server: Server = await new Promise((resolve, reject) => {
@@ -92,13 +95,14 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   if (config.server.publicUrl === undefined) address.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info('Freshet gateway listening', { url: address.url, scheduler: factory.identifier, dataDir: config.dataDir });
 
-  const ready = manager;
+  const driftTimer = startDriftChecks(ready, config.scheduler.driftCheckSeconds, logger);
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     manager: ready,
     close: () =>
       (closing ??= (async () => {
+        if (driftTimer) clearInterval(driftTimer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -110,4 +114,25 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
         await catalog.close();
       })()),
   };
+}
+
+/** Runs the drift check periodically and logs what it finds; repairing is left to an operator's request. */
+function startDriftChecks(manager: DynamicTableManager, seconds: number, logger: Logger): NodeJS.Timeout | null {
+  if (seconds <= 0) return null;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    manager
+      .checkDrift(false)
+      .then((report) => {
+        if (hasDrift(report) || report.errors.length > 0) logger.warn('scheduler drift found; POST /v3/scheduler/drift/repair repairs it', { report });
+      })
+      .catch((error: unknown) => logger.warn('scheduler drift check failed', { error: (error as Error).message }))
+      .finally(() => {
+        running = false;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }

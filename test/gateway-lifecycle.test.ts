@@ -103,13 +103,17 @@ describe('gateway: lifecycle and errors', () => {
 describe('gateway: a CREATE whose workflow cannot be made', () => {
   let gw: TestGateway;
   before(async () => {
+    control.reset();
     gw = await TestGateway.start({ scheduler: { type: path.join(__dirname, 'fixtures', 'refusing-scheduler'), options: { reason: 'scheduler is down' } } });
     await gw.sql(`CREATE TABLE src (k TEXT)`);
   });
-  after(() => gw.close());
+  after(async () => {
+    control.reset();
+    await gw.close();
+  });
 
   it('answers 502 SCHEDULER_ERROR with the scheduler\'s message and leaves nothing behind', async () => {
-    control.refusing = true;
+    control.refuseCreate = true;
     const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
     assert.equal(status, 502);
     assert.equal(error.code, 'SCHEDULER_ERROR');
@@ -117,18 +121,93 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
     const tables = await gw.rows(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
     assert.deepEqual(tables, [['src']], 'no physical table left');
-    control.refusing = false;
+    control.refuseCreate = false;
     await gw.sql(`CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
   });
 
   it('keeps the table intact when the scheduler refuses a DROP, so the DROP can be repeated', async () => {
-    control.refusing = true;
+    control.refuseDelete = true;
     const { status } = await gw.sqlError('DROP DYNAMIC TABLE dt');
     assert.equal(status, 502);
     assert.equal((await gw.table('dt')).refreshStatus, 'ACTIVATED');
-    control.refusing = false;
+    control.refuseDelete = false;
     await gw.sql('DROP DYNAMIC TABLE dt');
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/dt')).status, 404);
+    assert.equal(control.workflows.size, 0);
+  });
+
+  it('deletes a workflow a failed CREATE left behind once the scheduler answers again', async () => {
+    control.orphanOnCreate = true;
+    control.refuseDelete = true;
+    const { status } = await gw.sqlError(`CREATE DYNAMIC TABLE half FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+    assert.equal(status, 502);
+    assert.equal((await gw.request('GET', '/v3/dynamic-tables/half')).status, 404);
+    assert.ok(control.workflows.has('default.main.half'), 'the scheduler kept the workflow');
+    const pending = (await gw.request('GET', '/v3/scheduler/drift')).body;
+    assert.deepEqual(pending.orphansPending.map((o: any) => o.tableIdentifier), ['default.main.half']);
+    control.orphanOnCreate = false;
+    control.refuseDelete = false;
+    const clean = (await gw.request('GET', '/v3/scheduler/drift')).body;
+    assert.deepEqual([clean.orphansPending, clean.extra, clean.missing], [[], [], []]);
+    assert.equal(control.workflows.has('default.main.half'), false);
+  });
+
+  it('reports missing, extra, wrongly paused and rescheduled workflows, and repairs them on request', async () => {
+    await gw.sql(`CREATE DYNAMIC TABLE a FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src;
+      CREATE DYNAMIC TABLE b FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src;
+      CREATE DYNAMIC TABLE c FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+    assert.deepEqual((await gw.request('GET', '/v3/scheduler/drift')).body.tablesChecked, 3);
+    control.workflows.delete('default.main.a');
+    control.workflows.get('default.main.b')!.paused = true;
+    control.workflows.get('default.main.c')!.schedule = '0 0 0/2 * * ? *';
+    control.workflows.set('default.main.gone', { paused: false, schedule: '0 0 0/1 * * ? *', token: null });
+    const drift = (await gw.request('GET', '/v3/scheduler/drift')).body;
+    assert.deepEqual(drift.missing, [{ table: 'default.main.a' }]);
+    assert.deepEqual(drift.wronglyPaused, [{ table: 'default.main.b', expectedPaused: false, actualPaused: true }]);
+    assert.deepEqual(drift.wrongSchedule, [{ table: 'default.main.c', expected: '0 0 0/1 * * ? *', actual: '0 0 0/2 * * ? *' }]);
+    assert.deepEqual(drift.extra.map((e: any) => e.tableIdentifier), ['default.main.gone']);
+    const repaired = (await gw.request('POST', '/v3/scheduler/drift/repair')).body;
+    assert.equal(repaired.repaired.length, 4, JSON.stringify(repaired.repaired));
+    assert.deepEqual([repaired.missing, repaired.wronglyPaused, repaired.wrongSchedule, repaired.extra], [[], [], [], []]);
+    assert.ok(control.workflows.has('default.main.a'));
+    assert.equal(control.workflows.has('default.main.gone'), false);
+  });
+});
+
+describe('gateway: callback credentials', () => {
+  const admin = 'admin-token-0123456789';
+  let gw: TestGateway;
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  before(async () => {
+    control.reset();
+    gw = await TestGateway.start({
+      auth: { tokens: [{ token: admin, scopes: ['admin'] }] },
+      scheduler: { type: path.join(__dirname, 'fixtures', 'refusing-scheduler') },
+    });
+    const res = await gw.request('POST', '/v3/statements', { statement: `CREATE TABLE src (k TEXT); CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src` }, as(admin));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+  after(async () => {
+    control.reset();
+    await gw.close();
+  });
+
+  it('gives each workflow its own token, good for refresh calls and job reads only, and never shows it', async () => {
+    const token = control.workflows.get('default.main.dt')!.token;
+    assert.match(token ?? '', /^fcb_/);
+    const refreshed = await gw.request('POST', '/v3/dynamic-tables/refresh?wait=10', { tables: 'dt', scheduleTime: '2024-01-01 00:00:00', isPeriodic: true }, as(token!));
+    assert.equal(refreshed.status, 200);
+    assert.equal((await gw.request('GET', `/v3/jobs/${refreshed.body.jobId}`, undefined, as(token!))).status, 200);
+    assert.equal((await gw.request('POST', '/v3/statements', { statement: 'SELECT 1' }, as(token!))).status, 403);
+    assert.equal((await gw.refresh({ tables: 'dt' })).status, 401, 'a callback without a token is refused');
+    const detail = await gw.request('GET', '/v3/dynamic-tables/dt', undefined, as(admin));
+    assert.doesNotMatch(JSON.stringify(detail.body), /fcb_/);
+  });
+
+  it('revokes the token when the table is dropped', async () => {
+    const token = control.workflows.get('default.main.dt')!.token!;
+    await gw.request('POST', '/v3/statements', { statement: 'DROP DYNAMIC TABLE dt' }, as(admin));
+    assert.equal((await gw.request('POST', '/v3/dynamic-tables/refresh', { tables: 'dt' }, as(token))).status, 401);
   });
 });
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { CATALOG_MIGRATIONS } from '../../catalog';
 import type { PluginStateStore } from '../scheduler/workflow-scheduler';
-import type { DynamicTableRecord, HistoryRecord, JobRecord, JobStatus } from './records';
+import type { DynamicTableRecord, HistoryRecord, JobRecord, JobStatus, OrphanRecord } from './records';
 
 type Row = Record<string, unknown>;
 
@@ -209,6 +209,52 @@ export class Catalog {
       await trx('refresh_history').whereIn('state', ['PENDING', 'RUNNING']).update({ state: 'FAILED', error: reason, finished_at: at });
       return Number(jobs);
     });
+  }
+
+  // ---- callback tokens ----
+
+  async insertCallbackToken(tokenHash: string, tableKey: string, at: string): Promise<void> {
+    await this.db('callback_tokens').insert({ token_hash: tokenHash, table_key: tableKey, created_at: at });
+  }
+
+  /** The table a callback token was minted for, or null. */
+  async callbackTokenTable(tokenHash: string): Promise<string | null> {
+    const row = (await this.db('callback_tokens').where({ token_hash: tokenHash }).first()) as Row | undefined;
+    return row ? str(row.table_key) : null;
+  }
+
+  async deleteCallbackTokens(tableKey: string, keep?: string): Promise<void> {
+    let query = this.db('callback_tokens').where({ table_key: tableKey });
+    if (keep !== undefined) query = query.whereNot({ token_hash: keep });
+    await query.delete();
+  }
+
+  // ---- workflows left behind ----
+
+  async insertOrphan(orphan: Omit<OrphanRecord, 'id'>): Promise<void> {
+    await this.db('scheduler_orphans').insert({
+      scheduler_type: orphan.schedulerType,
+      table_identifier: orphan.tableIdentifier,
+      handler: json(orphan.handler),
+      reason: orphan.reason,
+      created_at: orphan.createdAt,
+    });
+  }
+
+  async listOrphans(schedulerType: string): Promise<OrphanRecord[]> {
+    const rows = (await this.db('scheduler_orphans').where({ scheduler_type: schedulerType }).orderBy('id')) as Row[];
+    return rows.map((row) => ({
+      id: Number(row.id),
+      schedulerType: str(row.scheduler_type),
+      tableIdentifier: str(row.table_identifier),
+      handler: parseJson(row.handler, {}),
+      reason: strOrNull(row.reason),
+      createdAt: str(row.created_at),
+    }));
+  }
+
+  async deleteOrphan(id: number): Promise<void> {
+    await this.db('scheduler_orphans').where({ id }).delete();
   }
 
   // ---- plugin state ----

@@ -76,3 +76,13 @@ export interface HistoryRecord {
   readonly finishedAt: string | null;
   readonly error: string | null;
 }
+
+/** A workflow a failed CREATE left in the scheduler, deleted once the scheduler answers again. */
+export interface OrphanRecord {
+  readonly id: number;
+  readonly schedulerType: string;
+  readonly tableIdentifier: string;
+  readonly handler: RefreshHandler;
+  readonly reason: string | null;
+  readonly createdAt: string;
+}

@@ -51,6 +51,8 @@ export const configSchema = z
       .object({
         type: z.string().min(1).default('embedded'),
         options: z.record(z.string(), z.unknown()).default({}),
+        /** How often the workflows are compared with the catalog (0: never). */
+        driftCheckSeconds: z.number().min(0).default(300),
       })
       .strict()
       .prefault({}),

@@ -2,10 +2,11 @@
  * The Dynamic Table Manager owns every state change of a dynamic table: it checks a request, writes the
  * catalog, tells the engine and the workflow scheduler what to do, and undoes what it did when a step fails.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
 import type { Engine, TableDefinition } from '../engine/engine';
-import { FreshetError, invalidState, messageOf, notFound, schedulerError, validationError, alreadyExists } from '../errors';
+import { FreshetError, invalidState, messageOf, notFound, validationError, alreadyExists } from '../errors';
 import {
   deduceRefreshMode,
   defaultFreshness,
@@ -23,12 +24,16 @@ import {
 import type { Logger } from '../logger';
 import { ContinuousRunner, type ContinuousTick } from '../refresh/continuous-runner';
 import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
-import type { CallbackTarget, RefreshSchedule, WorkflowScheduler } from '../scheduler/workflow-scheduler';
+import type { CallbackTarget, ListedWorkflow, RefreshHandler, RefreshSchedule, WorkflowScheduler } from '../scheduler/workflow-scheduler';
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
 import { resolveName, resolveObjectName, splitIdentifierText, type ResolvedName } from './identifiers';
+import { compareDrift, type DriftReport, type TableInspection } from './scheduler-drift';
 import { buildDefinition, type Definition, type DefinitionInput } from './table-definition';
 import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
+
+const CALLBACK_TOKEN_PREFIX = 'fcb_';
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ManagerSettings {
   readonly catalogName: string;
@@ -38,7 +43,9 @@ export interface ManagerSettings {
   /** How long CREATE and ALTER … REFRESH wait for their refresh before answering. */
   readonly statementWaitMs: number;
   readonly schedulerType: string;
-  readonly callback: CallbackTarget;
+  /** Where workflows call back; each workflow gets its own token when auth is on. */
+  readonly callback: Pick<CallbackTarget, 'refreshUrl' | 'jobsUrl'>;
+  readonly authEnabled: boolean;
 }
 
 export interface RefreshRequest {
@@ -335,6 +342,7 @@ export class DynamicTableManager {
           const current = handler;
           await this.schedulerCall(`delete the refresh workflow of ${table.identifier}`, () => this.scheduler.deleteRefreshWorkflow(current));
         }
+        await this.catalog.deleteCallbackTokens(table.key);
         handler = null;
       } else if (table.refreshMode === 'CONTINUOUS' && mode === 'FULL') {
         this.continuous.stop(table.key);
@@ -454,6 +462,7 @@ export class DynamicTableManager {
     await this.runner.exclusive(table.key, async () => {
       await this.engine.dropTable({ database: table.databaseName, name: table.tableName });
       await this.catalog.deleteHistoryOfTable(table.key);
+      await this.catalog.deleteCallbackTokens(table.key);
       await this.catalog.deleteTable(table.key);
     });
     return { message: `Dynamic table ${table.identifier} dropped.`, identifier: table.identifier };
@@ -626,18 +635,146 @@ export class DynamicTableManager {
     return { quartzCron, unixCron: quartzToUnixCron(quartzCron), freshness: record.freshness, timeZone: this.settings.timeZone };
   }
 
-  private createWorkflow(record: DynamicTableRecord, statement: string) {
-    return this.schedulerCall(`create the refresh workflow of ${record.identifier}`, () =>
-      this.scheduler.createRefreshWorkflow({
-        tableIdentifier: record.identifier,
-        statement,
-        schedule: this.schedule(record),
-        initConfig: {},
-        executionConfig: {},
-        callback: this.settings.callback,
-      }),
-    );
+  /**
+   * Creates a table's workflow with a callback token of its own (refresh calls and job reads only). A workflow a
+   * failed create left behind is recorded, to be deleted when the scheduler answers again.
+   */
+  private async createWorkflow(record: DynamicTableRecord, statement: string): Promise<RefreshHandler> {
+    let token: string | null = null;
+    if (this.settings.authEnabled) {
+      token = `${CALLBACK_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+      await this.catalog.insertCallbackToken(hashToken(token), record.key, new Date().toISOString());
+    }
+    try {
+      return await this.schedulerCall(`create the refresh workflow of ${record.identifier}`, () =>
+        this.scheduler.createRefreshWorkflow({
+          tableIdentifier: record.identifier,
+          statement,
+          schedule: this.schedule(record),
+          initConfig: {},
+          executionConfig: {},
+          callback: { ...this.settings.callback, token },
+        }),
+      );
+    } catch (error) {
+      if (token !== null) await this.catalog.deleteCallbackTokens(record.key, undefined).catch(() => undefined);
+      const orphan = error instanceof FreshetError ? (error.details as { orphanHandler?: RefreshHandler } | undefined)?.orphanHandler : undefined;
+      if (orphan) {
+        await this.catalog.insertOrphan({
+          schedulerType: this.settings.schedulerType,
+          tableIdentifier: record.identifier,
+          handler: orphan,
+          reason: messageOf(error),
+          createdAt: new Date().toISOString(),
+        });
+      }
+      throw error;
+    }
   }
+
+  /** True when `token` is a callback token minted for a workflow that still exists. */
+  async isCallbackToken(token: string): Promise<boolean> {
+    if (!token.startsWith(CALLBACK_TOKEN_PREFIX)) return false;
+    return (await this.catalog.callbackTokenTable(hashToken(token))) !== null;
+  }
+
+  // ---------------------------------------------------------------- drift
+
+  /** Deletes workflows failed CREATEs left behind; returns the ones the scheduler still refuses to delete. */
+  private async cleanOrphans(): Promise<DriftReport['orphansPending']> {
+    const pending: Array<{ tableIdentifier: string; reason: string | null }> = [];
+    for (const orphan of await this.catalog.listOrphans(this.settings.schedulerType)) {
+      try {
+        await this.scheduler.deleteRefreshWorkflow(orphan.handler);
+        await this.catalog.deleteOrphan(orphan.id);
+        this.logger.info('deleted a workflow a failed CREATE left behind', { table: orphan.tableIdentifier });
+      } catch (error) {
+        pending.push({ tableIdentifier: orphan.tableIdentifier, reason: messageOf(error) });
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * Compares every FULL table's workflow with what the scheduler holds. With `repair`, re-creates missing
+   * workflows, pauses or resumes wrongly paused ones, reschedules, deletes extra ones, and checks again.
+   */
+  async checkDrift(repair: boolean): Promise<DriftReport> {
+    const report = await this.driftReport();
+    if (!repair) return report;
+    const repaired: string[] = [];
+    const attempt = async (what: string, action: () => Promise<void>) => {
+      try {
+        await action();
+        repaired.push(what);
+      } catch (error) {
+        repaired.push(`could not ${what}: ${messageOf(error)}`);
+      }
+    };
+    for (const { table: identifier } of report.missing) {
+      await attempt(`re-create the workflow of ${identifier}`, async () => {
+        const table = await this.requireTableText(identifier);
+        let handler = await this.createWorkflow(table, table.createStatement);
+        if (table.refreshStatus === 'SUSPENDED') handler = await this.scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' });
+        await this.catalog.updateTable({ ...table, refreshHandler: handler, updatedAt: new Date().toISOString() });
+      });
+    }
+    for (const { table: identifier, expectedPaused } of report.wronglyPaused) {
+      await attempt(`${expectedPaused ? 'pause' : 'resume'} the workflow of ${identifier}`, async () => {
+        const table = await this.requireTableText(identifier);
+        const handler = await this.scheduler.modifyRefreshWorkflow(table.refreshHandler!, expectedPaused ? { kind: 'suspend' } : { kind: 'resume', dynamicOptions: {} });
+        await this.catalog.updateTable({ ...table, refreshHandler: handler, updatedAt: new Date().toISOString() });
+      });
+    }
+    for (const { table: identifier } of report.wrongSchedule) {
+      await attempt(`reschedule the workflow of ${identifier}`, async () => {
+        const table = await this.requireTableText(identifier);
+        const handler = await this.scheduler.modifyRefreshWorkflow(table.refreshHandler!, { kind: 'reschedule', schedule: this.schedule(table) });
+        await this.catalog.updateTable({ ...table, refreshHandler: handler, updatedAt: new Date().toISOString() });
+      });
+    }
+    for (const extra of report.extra) {
+      await attempt(`delete the extra workflow of ${extra.tableIdentifier ?? 'an unknown table'}`, () => this.scheduler.deleteRefreshWorkflow(extra.handler));
+    }
+    return { ...(await this.driftReport()), repaired };
+  }
+
+  private async driftReport(): Promise<DriftReport> {
+    const errors: Array<{ table?: string; message: string }> = [];
+    const orphansPending = await this.cleanOrphans();
+    const tables = (await this.catalog.listTables()).filter((t) => t.refreshMode === 'FULL' && t.refreshStatus !== 'INITIALIZING');
+    const inspected: TableInspection[] = [];
+    for (const table of tables) {
+      if (!table.refreshHandler) {
+        inspected.push({ table, inspection: null });
+        continue;
+      }
+      try {
+        inspected.push({ table, inspection: await this.scheduler.inspect(table.refreshHandler) });
+      } catch (error) {
+        inspected.push({ table, inspection: null, error: messageOf(error) });
+      }
+    }
+    let listed: readonly ListedWorkflow[] = [];
+    try {
+      listed = await this.scheduler.listRefreshWorkflows();
+    } catch (error) {
+      errors.push({ message: `Could not list the scheduler's workflows: ${messageOf(error)}` });
+    }
+    return compareDrift({
+      scheduler: this.settings.schedulerType,
+      inspected,
+      listed,
+      expectedSchedules: (t) => {
+        const schedule = this.schedule(t);
+        return [schedule.quartzCron, ...(schedule.unixCron ? [schedule.unixCron] : [])];
+      },
+      orphansPending,
+      errors,
+      now: new Date(),
+    });
+  }
+
 
   /** Scheduler failures become SCHEDULER_ERROR (502) carrying the scheduler's own message. */
   private async schedulerCall<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -645,7 +782,10 @@ export class DynamicTableManager {
       return await call();
     } catch (error) {
       if (error instanceof FreshetError && error.code !== 'INTERNAL' && error.code !== 'SCHEDULER_ERROR') throw error;
-      throw schedulerError(`Scheduler '${this.settings.schedulerType}' could not ${what}: ${messageOf(error)}`, error);
+      throw new FreshetError('SCHEDULER_ERROR', `Scheduler '${this.settings.schedulerType}' could not ${what}: ${messageOf(error)}`, {
+        cause: error,
+        details: error instanceof FreshetError ? error.details : undefined,
+      });
     }
   }
 }

@@ -17,6 +17,8 @@ export interface RestDependencies {
   readonly bodyLimitBytes: number;
   readonly maxWaitSeconds: number;
   readonly tokens: readonly TokenGrant[];
+  /** Recognises callback tokens minted for workflows. */
+  readonly isCallbackToken: (token: string) => Promise<boolean>;
   readonly logger: Logger;
 }
 
@@ -47,7 +49,7 @@ export function createRestApp(deps: RestDependencies): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
-  app.use(authenticate(deps.tokens));
+  app.use(authenticate(deps.tokens, deps.isCallbackToken));
 
   app.get('/health', async (_req, res) => {
     const checks = await manager.health();
@@ -105,6 +107,14 @@ export function createRestApp(deps: RestDependencies): Express {
   app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
     const limit = intParam(req, 'limit', 50, 1000);
     res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
+  });
+
+  app.get('/v3/scheduler/drift', async (_req, res) => {
+    res.json(await manager.checkDrift(false));
+  });
+
+  app.post('/v3/scheduler/drift/repair', async (_req, res) => {
+    res.json(await manager.checkDrift(true));
   });
 
   app.use((req, res) => sendError(res, 'NOT_FOUND', `There is no ${req.method} ${req.path}; see the REST API in README.md.`));

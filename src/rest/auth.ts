@@ -25,13 +25,18 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function authenticate(grants: readonly TokenGrant[]): RequestHandler {
-  return (req, res, next) => {
+/**
+ * `isCallbackToken` recognises the tokens minted for scheduler workflows; they carry the `callback` scope.
+ */
+export function authenticate(grants: readonly TokenGrant[], isCallbackToken: (token: string) => Promise<boolean>): RequestHandler {
+  return async (req, res, next) => {
     if (grants.length === 0 || req.path === '/health') return next();
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return sendError(res, 'UNAUTHORIZED', 'Authentication required: send Authorization: Bearer <token>.');
-    const grant = grants.find((g) => sameToken(g.token, match[1] as string));
+    const token = match[1] as string;
+    const grant: TokenGrant | undefined =
+      grants.find((g) => sameToken(g.token, token)) ?? ((await isCallbackToken(token)) ? { token, scopes: ['callback'] } : undefined);
     if (!grant) return sendError(res, 'UNAUTHORIZED', 'The bearer token is not valid.');
     if (grant.scopes.includes('admin')) return next();
     if (grant.scopes.includes('callback') && CALLBACK_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))) return next();

@@ -74,6 +74,12 @@ export function conformanceRequest(schedule: RefreshSchedule = CONFORMANCE_SCHED
 }
 
 /** Registers `scheduler conformance: <name>` with one mocha test per promise Freshet relies on. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]));
+}
+
 export function runSchedulerConformance(
   name: string,
   factory: WorkflowSchedulerFactory<any>,
@@ -256,6 +262,7 @@ export function runSchedulerConformance(
       assert.equal(byTable.get('default.main.conformance_a')?.paused, false);
       assert.equal(byTable.get('default.main.conformance_b')?.paused, true);
       assert.equal((await scheduler.inspect(byTable.get('default.main.conformance_a')!.handler)).exists, true, 'listed handlers work');
+      assert.deepEqual(sortKeys(byTable.get('default.main.conformance_b')!.handler), sortKeys(b), 'a workflow is listed with the handler the plugin returned for it');
       await scheduler.deleteRefreshWorkflow(a);
       const after = await scheduler.listRefreshWorkflows();
       assert.ok(!after.some((w) => w.tableIdentifier === 'default.main.conformance_a'), 'a deleted workflow is not listed');

@@ -1,0 +1,1 @@
+export { schedulerFactory, type CrontabOptions } from './crontab-scheduler';

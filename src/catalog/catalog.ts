@@ -18,7 +18,10 @@ const str = (value: unknown): string => String(value);
 const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-/** knex connection settings for a catalog URL (`sqlite:<path>`). */
+/**
+ * knex connection settings for a catalog URL: `sqlite:<path>` (relative to `baseDir`),
+ * `postgres://user@host:port/db` (or `postgresql://`), `mysql://user:password@host:port/db` (or `mariadb://`).
+ */
 export function catalogConnection(url: string, baseDir: string): Knex.Config {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
@@ -38,19 +41,33 @@ export function catalogConnection(url: string, baseDir: string): Knex.Config {
       },
     };
   }
-  throw new Error(`catalog.url "${url}" is not supported: use sqlite:<path>`);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return { client: 'pg', connection: url, pool: { min: 0, max: 10 } };
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    // mysql2 knows only the mysql: scheme; MariaDB speaks the same protocol.
+    return { client: 'mysql2', connection: url.replace(/^mariadb:/, 'mysql:'), pool: { min: 0, max: 10 } };
+  }
+  throw new Error(`catalog.url "${url}" is not supported: use sqlite:<path>, postgres://… or mysql://…`);
+}
+
+/** The catalog's database kind, from its URL. */
+export function catalogKind(url: string): 'sqlite' | 'postgres' | 'mysql' {
+  return url.startsWith('sqlite:') ? 'sqlite' : /^postgres/.test(url) ? 'postgres' : 'mysql';
 }
 
 export class Catalog {
   private readonly db: Knex;
   /**
-   * Dynamic tables by key. Every write goes through this object, so within one gateway process the cache is
-   * exact; it spares refresh callbacks a catalog read per table.
+   * Dynamic tables by key, for a SQLite catalog: it belongs to one gateway process and every write goes through
+   * this object, so the cache is exact and spares refresh callbacks a catalog read per table. A PostgreSQL or
+   * MySQL catalog may be shared by several gateways, so nothing is cached for it.
    */
-  private readonly tables = new Map<string, DynamicTableRecord | null>();
+  private readonly tables: Map<string, DynamicTableRecord | null> | null;
 
   constructor(readonly url: string, baseDir: string) {
     this.db = knexFactory(catalogConnection(url, baseDir));
+    this.tables = catalogKind(url) === 'sqlite' ? new Map() : null;
   }
 
   /** Applies pending migrations. */
@@ -76,11 +93,11 @@ export class Catalog {
   // ---- dynamic tables ----
 
   async getTable(key: string): Promise<DynamicTableRecord | null> {
-    const cached = this.tables.get(key);
+    const cached = this.tables?.get(key);
     if (cached !== undefined) return cached;
     const row = (await this.db('dynamic_tables').where({ table_key: key }).first()) as Row | undefined;
     const record = row ? toTable(row) : null;
-    this.tables.set(key, record);
+    this.tables?.set(key, record);
     return record;
   }
 
@@ -93,7 +110,7 @@ export class Catalog {
   async insertTable(record: DynamicTableRecord): Promise<boolean> {
     try {
       await this.db('dynamic_tables').insert(fromTable(record));
-      this.tables.set(record.key, record);
+      this.tables?.set(record.key, record);
       return true;
     } catch (error) {
       if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
@@ -102,13 +119,13 @@ export class Catalog {
   }
 
   async updateTable(record: DynamicTableRecord): Promise<void> {
-    this.tables.delete(record.key);
+    this.tables?.delete(record.key);
     await this.db('dynamic_tables').where({ table_key: record.key }).update(fromTable(record));
-    this.tables.set(record.key, record);
+    this.tables?.set(record.key, record);
   }
 
   async deleteTable(key: string): Promise<void> {
-    this.tables.delete(key);
+    this.tables?.delete(key);
     await this.db('dynamic_tables').where({ table_key: key }).delete();
   }
 

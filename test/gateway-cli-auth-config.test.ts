@@ -110,6 +110,13 @@ describe('configuration', () => {
     assert.doesNotMatch(out.stdout, /super-secret/);
   });
 
+  it('freshet start with a bad DolphinScheduler configuration lists every problem and names the plugin', async () => {
+    const out = await freshet(['start'], { FRESHET_SCHEDULER_TYPE: 'dolphinscheduler', FRESHET_SCHEDULER_OPTIONS: '{"baseUrl": "nope", "version": "9"}' });
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /Invalid options for scheduler 'dolphinscheduler'/);
+    for (const option of ['baseUrl', 'token', 'projectName', 'version', 'serverTimeZone']) assert.match(out.stderr, new RegExp(`scheduler\\.options\\.${option}`));
+  });
+
   it('freshet start exits with one message listing every problem', async () => {
     const out = await freshet(['start'], {
       FRESHET_PORT: '-5',

@@ -3,11 +3,13 @@
  * built-in identifier is loaded as a module path or package name exporting a WorkflowSchedulerFactory.
  */
 import * as path from 'node:path';
+import { dolphinSchedulerFactory } from '../../plugins/dolphinscheduler';
 import { embeddedSchedulerFactory } from './embedded/embedded-factory';
 import type { WorkflowSchedulerFactory } from './workflow-scheduler';
 
-export const BUILT_IN_SCHEDULERS: ReadonlyMap<string, WorkflowSchedulerFactory<any>> = new Map([
+export const BUILT_IN_SCHEDULERS: ReadonlyMap<string, WorkflowSchedulerFactory<any>> = new Map<string, WorkflowSchedulerFactory<any>>([
   [embeddedSchedulerFactory.identifier, embeddedSchedulerFactory],
+  [dolphinSchedulerFactory.identifier, dolphinSchedulerFactory],
 ]);
 
 function isFactory(value: unknown): value is WorkflowSchedulerFactory<unknown> {
@@ -39,5 +41,5 @@ export function parseSchedulerOptions(factory: WorkflowSchedulerFactory<unknown>
   const parsed = factory.optionsSchema.safeParse(options);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `scheduler.options${i.path.length > 0 ? `.${i.path.join('.')}` : ''}: ${i.message}`);
-  throw new Error(`Invalid options for scheduler '${factory.identifier}':\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  throw new Error(`Invalid options for scheduler '${factory.identifier}':\n${problems.map((p) => `    - ${p}`).join('\n')}`);
 }

@@ -117,6 +117,13 @@ describe('configuration', () => {
     for (const option of ['baseUrl', 'token', 'projectName', 'version', 'serverTimeZone']) assert.match(out.stderr, new RegExp(`scheduler\\.options\\.${option}`));
   });
 
+  it('freshet start with a bad Airflow configuration lists every problem and names the plugin', async () => {
+    const out = await freshet(['start'], { FRESHET_SCHEDULER_TYPE: 'airflow', FRESHET_SCHEDULER_OPTIONS: '{"apiVersion": 7, "dagsFolder": "/no/such/folder"}' });
+    assert.equal(out.code, 1);
+    assert.match(out.stderr, /Invalid options for scheduler 'airflow'/);
+    for (const option of ['apiVersion', 'baseUrl', 'dagsFolder']) assert.match(out.stderr, new RegExp(`scheduler\\.options\\.${option}`));
+  });
+
   it('freshet start exits with one message listing every problem', async () => {
     const out = await freshet(['start'], {
       FRESHET_PORT: '-5',

@@ -3,12 +3,14 @@
  * built-in identifier is loaded as a module path or package name exporting a WorkflowSchedulerFactory.
  */
 import * as path from 'node:path';
+import { airflowSchedulerFactory } from '../../plugins/airflow';
 import { dolphinSchedulerFactory } from '../../plugins/dolphinscheduler';
 import { embeddedSchedulerFactory } from './embedded/embedded-factory';
 import type { WorkflowSchedulerFactory } from './workflow-scheduler';
 
 export const BUILT_IN_SCHEDULERS: ReadonlyMap<string, WorkflowSchedulerFactory<any>> = new Map<string, WorkflowSchedulerFactory<any>>([
   [embeddedSchedulerFactory.identifier, embeddedSchedulerFactory],
+  [airflowSchedulerFactory.identifier, airflowSchedulerFactory],
   [dolphinSchedulerFactory.identifier, dolphinSchedulerFactory],
 ]);
 

@@ -23,6 +23,12 @@ for (const airflow of [2, 3] as const) {
       return res.body.results;
     }
     const dagFiles = () => readdirSync(setup.dagsFolder).filter((f) => f.endsWith('.py'));
+    /** The gateway's drift check finds nothing left over in Airflow and nothing missing. */
+    async function assertNoDrift() {
+      const { status, body } = await gw.request('GET', '/v3/scheduler/drift', undefined, { authorization: `Bearer ${ADMIN}` });
+      assert.equal(status, 200);
+      assert.deepEqual([body.missing, body.extra, body.orphansPending, body.wronglyPaused, body.errors], [[], [], [], [], []], JSON.stringify(body));
+    }
 
     beforeEach(async () => {
       setup = await startFakeAirflow({ airflow, parseDelayMs: 100 });
@@ -100,6 +106,7 @@ for (const airflow of [2, 3] as const) {
       await setup.fake.start();
       assert.equal((await table('spend')).status, 404);
       assert.deepEqual(dagFiles(), []);
+      await assertNoDrift();
     });
 
     it('keeps the table when Airflow is away during a DROP, and drops it once Airflow is back', async () => {
@@ -112,10 +119,12 @@ for (const airflow of [2, 3] as const) {
       assert.equal((await table('spend')).status, 200);
       assert.ok(existsSync(path.join(setup.dagsFolder, handler.fileName)));
       await setup.fake.start();
+      await assertNoDrift();
       await sql('DROP DYNAMIC TABLE spend');
       assert.equal((await table('spend')).status, 404);
       assert.deepEqual(dagFiles(), []);
       assert.equal(setup.fake.dag(handler.dagId), undefined);
+      await assertNoDrift();
     });
   });
 }

@@ -14,6 +14,11 @@ export interface EngineCapabilities {
   readonly partitionedRefresh: boolean;
   /** Can install change capture triggers and apply deltas (continuous mode). */
   readonly changeCapture: boolean;
+  /**
+   * Runs CONTINUOUS tables as long-running jobs of its own (a streaming engine), through
+   * {@link Engine.startContinuousJob} and {@link Engine.stopContinuousJob}, instead of Freshet's in-process runner.
+   */
+  readonly continuousJobs: boolean;
 }
 
 /** A table as the engine knows it. `database` null means the engine's default schema. */
@@ -49,6 +54,8 @@ export interface ColumnMapping {
 
 export interface RefreshSpec {
   readonly table: TableRef;
+  /** Session settings and dynamic options for the refresh (an engine that has no use for them ignores them). */
+  readonly configuration?: Readonly<Record<string, string>>;
   /** The definition query exactly as stored. */
   readonly query: string;
   readonly columns: readonly ColumnMapping[];
@@ -60,8 +67,17 @@ export interface RefreshSpec {
 }
 
 export interface RefreshOutcome {
+  /** Rows written, or -1 when the engine cannot tell (a remote batch job). */
   readonly rowsWritten: number;
   readonly rowsDeleted: number;
+  /** Where the refresh ran (job id, cluster), for the job's `clusterInfo`. */
+  readonly clusterInfo?: Readonly<Record<string, string>>;
+}
+
+/** A long-running job that keeps a CONTINUOUS table fresh, for engines with `continuousJobs`. */
+export interface ContinuousJob {
+  readonly jobId: string;
+  readonly clusterInfo: Readonly<Record<string, string>>;
 }
 
 export type StatementResult =
@@ -110,4 +126,8 @@ export interface Engine {
   refresh(spec: RefreshSpec): Promise<RefreshOutcome>;
   /** Runs one statement the gateway does not own. */
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult>;
+  /** With `continuousJobs`: starts the job that keeps the table fresh (a streaming INSERT INTO). */
+  startContinuousJob?(spec: RefreshSpec): Promise<ContinuousJob>;
+  /** With `continuousJobs`: stops (cancels) that job; a job already gone is a success. */
+  stopContinuousJob?(jobId: string): Promise<void>;
 }

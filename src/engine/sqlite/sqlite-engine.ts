@@ -60,7 +60,7 @@ export class SqliteEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false };
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false };
   }
 
   async open(): Promise<void> {

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Catalog } from './catalog/catalog';
 import { durationSetting, resolveDataPath, type FreshetConfig } from './config/config';
+import type { Engine } from './engine/engine';
 import { SqliteEngine } from './engine/sqlite/sqlite-engine';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager } from './manager/dynamic-table-manager';
@@ -32,13 +33,15 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
 
   const catalog = new Catalog(config.catalog.url, config.dataDir);
   await catalog.open();
-  const engine = new SqliteEngine({ path: resolveDataPath(config, config.engine.path) });
-  await engine.open();
+  const engines = await openEngines(config);
+  const defaultCatalog = config.defaultCatalog ?? config.engine.catalogName;
+  const defaultEngine = [...engines].find(([name]) => name.toLowerCase() === defaultCatalog.toLowerCase())?.[1] as Engine;
 
   const host = config.server.host;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
-  const runner = new RefreshRunner(catalog, engine, { engine: engine.name, catalog: config.engine.catalogName }, logger);
+  const engineOf = (name: string) => [...engines].find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? defaultEngine;
+  const runner = new RefreshRunner(catalog, engineOf, { engine: defaultEngine.name, catalog: defaultCatalog }, logger);
   let manager: DynamicTableManager | undefined;
   const context: SchedulerContext = {
     get gatewayUrl() {
@@ -55,11 +58,11 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   const scheduler: WorkflowScheduler = factory.create(options, context);
   manager = new DynamicTableManager(
     catalog,
-    engine,
+    engines,
     scheduler,
     runner,
     {
-      catalogName: config.engine.catalogName,
+      defaultCatalog,
       timeZone: config.timeZone,
       thresholdSeconds,
       defaultFreshness: { continuousSeconds, fullSeconds },
@@ -76,7 +79,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   await scheduler.open();
 
   const ready = manager;
-  const statements = new StatementService(manager, catalog, engine, config.statements.rowLimit);
+  const statements = new StatementService(manager, catalog, config.statements.rowLimit);
   const app = createRestApp({
     manager,
     statements,
@@ -110,7 +113,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
         await scheduler.close();
         await ready.close();
         await runner.close();
-        await engine.close();
+        for (const engine of engines.values()) await engine.close();
         await catalog.close();
       })()),
   };
@@ -135,4 +138,30 @@ function startDriftChecks(manager: DynamicTableManager, seconds: number, logger:
   }, seconds * 1000);
   timer.unref();
   return timer;
+}
+
+/** One engine per catalog: the default SQLite one (unless `catalogs` redefines it) and every configured catalog. */
+async function openEngines(config: FreshetConfig): Promise<Map<string, Engine>> {
+  const specs = new Map<string, string>([[config.engine.catalogName, `sqlite:${config.engine.path}`]]);
+  for (const [name, { url }] of Object.entries(config.catalogs)) {
+    for (const existing of [...specs.keys()]) if (existing.toLowerCase() === name.toLowerCase()) specs.delete(existing);
+    specs.set(name, url);
+  }
+  const engines = new Map<string, Engine>();
+  try {
+    for (const [name, url] of specs) {
+      const engine = engineForUrl(url, config);
+      await engine.open();
+      engines.set(name, engine);
+    }
+  } catch (error) {
+    for (const engine of engines.values()) await engine.close().catch(() => undefined);
+    throw error;
+  }
+  return engines;
+}
+
+function engineForUrl(url: string, config: FreshetConfig): Engine {
+  if (url.startsWith('sqlite:')) return new SqliteEngine({ path: resolveDataPath(config, url.slice('sqlite:'.length)) });
+  throw new Error(`Catalog URL ${url} needs an engine this build does not have.`);
 }

@@ -47,6 +47,15 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * More catalogs (engine connections) beside the default one: `{name: {url}}` with `sqlite:<path>` (relative to
+     * dataDir), `postgres://…` or `mysql://…`. A catalog named like `engine.catalogName` replaces the default SQLite one.
+     */
+    catalogs: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'catalog names are letters, digits and _'), z.object({ url: z.string().min(1) }).strict())
+      .default({}),
+    /** The catalog unqualified names and statements use; `engine.catalogName` when omitted. */
+    defaultCatalog: z.string().min(1).optional(),
     scheduler: z
       .object({
         type: z.string().min(1).default('embedded'),
@@ -100,6 +109,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_DATA_DIR', ['dataDir'], 'string'],
   ['FRESHET_CATALOG_URL', ['catalog', 'url'], 'string'],
   ['FRESHET_ENGINE_PATH', ['engine', 'path'], 'string'],
+  ['FRESHET_CATALOGS', ['catalogs'], 'json'],
+  ['FRESHET_DEFAULT_CATALOG', ['defaultCatalog'], 'string'],
   ['FRESHET_SCHEDULER_TYPE', ['scheduler', 'type'], 'string'],
   ['FRESHET_SCHEDULER_OPTIONS', ['scheduler', 'options'], 'json'],
   ['FRESHET_FRESHNESS_THRESHOLD', ['refresh', 'freshnessThreshold'], 'string'],
@@ -183,6 +194,16 @@ function semanticProblems(raw: Record<string, unknown>): string[] {
     parseSchedulerOptions(findSchedulerFactory(type), scheduler.options ?? {});
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  const catalogs = section('catalogs');
+  const defaultCatalog = typeof raw.defaultCatalog === 'string' ? raw.defaultCatalog : typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default';
+  const names = new Set([...Object.keys(catalogs), typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default'].map((n) => n.toLowerCase()));
+  if (!names.has(defaultCatalog.toLowerCase())) problems.push(`defaultCatalog: '${defaultCatalog}' is not a catalog; the catalogs are ${[...names].join(', ')}`);
+  for (const [name, spec] of Object.entries(catalogs)) {
+    const url = (spec as { url?: unknown } | null)?.url;
+    if (typeof url === 'string' && !/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/.test(url)) {
+      problems.push(`catalogs.${name}.url: '${url}' is not supported; use sqlite:<path>, postgres://… or mysql://…`);
+    }
   }
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';
   const tokens = section('auth').tokens;

@@ -27,7 +27,7 @@ import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
 import type { CallbackTarget, ListedWorkflow, RefreshHandler, RefreshSchedule, WorkflowScheduler } from '../scheduler/workflow-scheduler';
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
-import { resolveName, resolveObjectName, splitIdentifierText, type ResolvedName } from './identifiers';
+import { resolveName, resolveObjectName, splitIdentifierText, type CatalogInfo, type NameDefaults, type ResolvedName } from './identifiers';
 import { compareDrift, type DriftReport, type TableInspection } from './scheduler-drift';
 import { buildDefinition, type Definition, type DefinitionInput } from './table-definition';
 import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
@@ -36,7 +36,8 @@ const CALLBACK_TOKEN_PREFIX = 'fcb_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ManagerSettings {
-  readonly catalogName: string;
+  /** The catalog unqualified names and statements use unless a request names another. */
+  readonly defaultCatalog: string;
   readonly timeZone: string;
   readonly thresholdSeconds: number;
   readonly defaultFreshness: { readonly continuousSeconds: number; readonly fullSeconds: number };
@@ -68,24 +69,50 @@ export interface DdlOutcome {
 export class DynamicTableManager {
   private readonly continuous: ContinuousRunner;
 
+  private readonly namespaces: ReadonlyMap<string, CatalogInfo>;
+
   constructor(
     private readonly catalog: Catalog,
-    private readonly engine: Engine,
+    /** One engine per catalog (engine connection), by catalog name. */
+    private readonly engines: ReadonlyMap<string, Engine>,
     private readonly scheduler: WorkflowScheduler,
     private readonly runner: RefreshRunner,
     private readonly settings: ManagerSettings,
     private readonly logger: Logger,
   ) {
     this.continuous = new ContinuousRunner((tick) => this.continuousTick(tick), logger);
+    this.namespaces = new Map(
+      [...engines].map(([name, engine]) => [
+        name.toLowerCase(),
+        { name, defaultDatabase: engine.defaultDatabase, onlyDefaultDatabase: engine.dialect === 'sqlite' },
+      ]),
+    );
+    if (!this.namespaces.has(settings.defaultCatalog.toLowerCase())) {
+      throw new Error(`The default catalog '${settings.defaultCatalog}' is not among the catalogs ${[...engines.keys()].join(', ')}.`);
+    }
   }
 
-  /** A statement request may name its catalog and database; only the ones that exist are accepted. */
-  checkNamespace(catalog: string | undefined, database: string | undefined): void {
-    resolveName([catalog ?? this.settings.catalogName, database ?? this.engine.defaultDatabase, 'any'], this.defaults);
+  /** The engine holding a catalog's tables. */
+  engineOf(catalogName: string): Engine {
+    const engine = [...this.engines].find(([name]) => name.toLowerCase() === catalogName.toLowerCase())?.[1];
+    if (!engine) throw new FreshetError('INTERNAL', `No engine for catalog '${catalogName}'.`);
+    return engine;
   }
 
-  get defaults() {
-    return { catalogName: this.settings.catalogName, databaseName: this.engine.defaultDatabase };
+  /** Where unqualified names point for a statement request (`catalog`, `database` of POST /v3/statements). */
+  namespace(catalog?: string, database?: string): NameDefaults {
+    const info = this.namespaces.get((catalog ?? this.settings.defaultCatalog).toLowerCase());
+    if (!info) {
+      throw notFound(`Catalog '${catalog}' does not exist; the catalogs are ${[...this.namespaces.values()].map((c) => `'${c.name}'`).join(', ')}.`);
+    }
+    const ns: NameDefaults = { catalogName: info.name, databaseName: info.defaultDatabase, catalogs: this.namespaces };
+    if (database === undefined) return ns;
+    const resolved = resolveName([info.name, database, 'any'], ns);
+    return { ...ns, databaseName: resolved.databaseName };
+  }
+
+  get defaults(): NameDefaults {
+    return this.namespace();
   }
 
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */
@@ -105,8 +132,8 @@ export class DynamicTableManager {
 
   // ---------------------------------------------------------------- CREATE
 
-  async create(stmt: CreateDynamicTable): Promise<DdlOutcome> {
-    const name = resolveObjectName(stmt.name, this.defaults);
+  async create(stmt: CreateDynamicTable, ns: NameDefaults = this.defaults): Promise<DdlOutcome> {
+    const name = resolveObjectName(stmt.name, ns);
     const existing = await this.catalog.getTable(name.key);
     if (existing) {
       if (stmt.ifNotExists) return { message: `Dynamic table ${existing.identifier} already exists; nothing changed.`, identifier: existing.identifier };
@@ -122,7 +149,7 @@ export class DynamicTableManager {
       try {
         active = await this.activate(record, stmt.text);
       } catch (error) {
-        await this.engine.dropTable({ database: record.databaseName, name: record.tableName }).catch(() => undefined);
+        await this.engineOf(record.catalogName).dropTable({ database: record.databaseName, name: record.tableName }).catch(() => undefined);
         throw error;
       }
     } catch (error) {
@@ -147,9 +174,9 @@ export class DynamicTableManager {
   /** A plain table of the same name makes the engine refuse; say so in Freshet's words. */
   private async createPhysicalTable(record: DynamicTableRecord): Promise<void> {
     try {
-      await this.engine.createTable(this.tableDefinition(record));
+      await this.engineOf(record.catalogName).createTable(this.tableDefinition(record));
     } catch (error) {
-      if (await this.engine.describeTable({ database: record.databaseName, name: record.tableName })) {
+      if (await this.engineOf(record.catalogName).describeTable({ database: record.databaseName, name: record.tableName })) {
         throw alreadyExists(`A table named ${record.identifier} already exists and is not a dynamic table; choose another name or drop it first.`);
       }
       throw error;
@@ -201,10 +228,18 @@ export class DynamicTableManager {
    * source table exists.
    */
   private async checkQuery(query: QueryText, self: ResolvedName, input: Omit<DefinitionInput, 'query'>): Promise<{ sourceTables: string[]; definition: Definition }> {
-    const analysis = analyzeQuery(query, this.engine.dialect);
+    const engine = this.engineOf(self.catalogName);
+    const analysis = analyzeQuery(query, engine.dialect);
+    const within: NameDefaults = { catalogName: self.catalogName, databaseName: self.databaseName, catalogs: this.namespaces };
     const sourceTables: string[] = [];
     for (const source of analysis.sourceTables) {
-      const resolved = this.resolveSource(source);
+      const resolved = this.resolveSource(source, within);
+      if (resolved.catalogName !== self.catalogName) {
+        throw validationError(
+          `The query of ${self.identifier} reads ${resolved.identifier} from catalog '${resolved.catalogName}'; a query runs on its table's own catalog ('${self.catalogName}').`,
+          { line: source.position.line, column: source.position.column },
+        );
+      }
       if (resolved.key === self.key) {
         throw validationError(`The query of ${self.identifier} reads ${self.identifier} itself; a dynamic table cannot depend on itself.`, {
           line: source.position.line,
@@ -213,15 +248,15 @@ export class DynamicTableManager {
       }
       if (!sourceTables.includes(resolved.key)) sourceTables.push(resolved.key);
     }
-    const definition = await buildDefinition(this.engine, { ...input, query: query.text }).catch((error: unknown) => {
+    const definition = await buildDefinition(engine, { ...input, query: query.text }).catch((error: unknown) => {
       throw missingSourceError(error, analysis.sourceTables) ?? error;
     });
     return { sourceTables, definition };
   }
 
-  private resolveSource(source: ObjectName): ResolvedName {
+  private resolveSource(source: ObjectName, within: NameDefaults): ResolvedName {
     try {
-      return resolveObjectName(source, this.defaults);
+      return resolveObjectName(source, within);
     } catch (error) {
       if (error instanceof FreshetError) {
         throw validationError(`Table '${source.parts.join('.')}' used in the query cannot be read: ${error.message}`, {
@@ -251,15 +286,15 @@ export class DynamicTableManager {
   private async abandonCreate(table: DynamicTableRecord): Promise<void> {
     this.logger.warn('removing a dynamic table whose CREATE did not finish', { table: table.identifier });
     if (table.refreshHandler) await this.scheduler.deleteRefreshWorkflow(table.refreshHandler).catch(() => undefined);
-    await this.engine.dropTable({ database: table.databaseName, name: table.tableName }).catch(() => undefined);
+    await this.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName }).catch(() => undefined);
     await this.catalog.deleteHistoryOfTable(table.key);
     await this.catalog.deleteTable(table.key);
   }
 
   // ---------------------------------------------------------------- ALTER
 
-  async alter(stmt: AlterDynamicTable): Promise<DdlOutcome> {
-    const table = await this.requireTable(stmt.name);
+  async alter(stmt: AlterDynamicTable, ns: NameDefaults = this.defaults): Promise<DdlOutcome> {
+    const table = await this.requireTable(stmt.name, ns);
     const action = stmt.action;
     if (table.refreshStatus === 'INITIALIZING') {
       throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
@@ -440,8 +475,8 @@ export class DynamicTableManager {
 
   // ---------------------------------------------------------------- DROP
 
-  async drop(stmt: DropDynamicTable): Promise<DdlOutcome> {
-    const name = resolveObjectName(stmt.name, this.defaults);
+  async drop(stmt: DropDynamicTable, ns: NameDefaults = this.defaults): Promise<DdlOutcome> {
+    const name = resolveObjectName(stmt.name, ns);
     const table = await this.catalog.getTable(name.key);
     if (!table) {
       await this.refuseIfPlainTable(name);
@@ -460,7 +495,7 @@ export class DynamicTableManager {
     }
     this.continuous.stop(table.key);
     await this.runner.exclusive(table.key, async () => {
-      await this.engine.dropTable({ database: table.databaseName, name: table.tableName });
+      await this.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName });
       await this.catalog.deleteHistoryOfTable(table.key);
       await this.catalog.deleteCallbackTokens(table.key);
       await this.catalog.deleteTable(table.key);
@@ -535,8 +570,8 @@ export class DynamicTableManager {
 
   // ---------------------------------------------------------------- reads
 
-  async getTable(text: string): Promise<DynamicTableRecord> {
-    return this.requireTableText(text);
+  async getTable(text: string, ns: NameDefaults = this.defaults): Promise<DynamicTableRecord> {
+    return this.requireTableText(text, ns);
   }
 
   async listTables(): Promise<DynamicTableRecord[]> {
@@ -545,7 +580,7 @@ export class DynamicTableManager {
 
   async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
     const [last] = await this.catalog.historyOfTable(table.key, 1);
-    return tableDetail(table, await this.catalog.lastSuccessfulRefresh(table.key), last ?? null, now);
+    return tableDetail(table, this.engineOf(table.catalogName).name, await this.catalog.lastSuccessfulRefresh(table.key), last ?? null, now);
   }
 
   async summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {
@@ -557,6 +592,7 @@ export class DynamicTableManager {
       tables.push({
         identifier: t.identifier,
         name: t.tableName,
+        engine: this.engineOf(t.catalogName).name,
         refreshMode: t.refreshMode,
         refreshStatus: t.refreshStatus,
         freshness: formatFreshness(t.freshness),
@@ -579,7 +615,12 @@ export class DynamicTableManager {
 
   async health(): Promise<{ catalog: string; engine: string }> {
     const check = async (probe: () => Promise<void>) => probe().then(() => 'ok', (error: unknown) => `unavailable: ${messageOf(error)}`);
-    return { catalog: await check(() => this.catalog.ping()), engine: await check(() => this.engine.ping()) };
+    const engines: string[] = [];
+    for (const [name, engine] of this.engines) {
+      const state = await check(() => engine.ping());
+      if (state !== 'ok') engines.push(`${name}: ${state}`);
+    }
+    return { catalog: await check(() => this.catalog.ping()), engine: engines.length === 0 ? 'ok' : engines.join('; ') };
   }
 
   /** Keys of the dynamic tables whose query reads `key`. */
@@ -598,16 +639,16 @@ export class DynamicTableManager {
     return [...found];
   }
 
-  private async requireTable(name: ObjectName): Promise<DynamicTableRecord> {
-    const resolved = resolveObjectName(name, this.defaults);
+  private async requireTable(name: ObjectName, ns: NameDefaults = this.defaults): Promise<DynamicTableRecord> {
+    const resolved = resolveObjectName(name, ns);
     const table = await this.catalog.getTable(resolved.key);
     if (table) return table;
     await this.refuseIfPlainTable(resolved);
     throw notFound(`Dynamic table ${resolved.identifier} does not exist.`);
   }
 
-  private async requireTableText(text: string): Promise<DynamicTableRecord> {
-    const resolved = resolveName(splitIdentifierText(text), this.defaults);
+  private async requireTableText(text: string, ns: NameDefaults = this.defaults): Promise<DynamicTableRecord> {
+    const resolved = resolveName(splitIdentifierText(text), ns);
     const table = await this.catalog.getTable(resolved.key);
     if (table) return table;
     await this.refuseIfPlainTable(resolved);
@@ -615,7 +656,7 @@ export class DynamicTableManager {
   }
 
   private async refuseIfPlainTable(name: ResolvedName): Promise<void> {
-    if (await this.engine.describeTable({ database: name.databaseName, name: name.tableName })) {
+    if (await this.engineOf(name.catalogName).describeTable({ database: name.databaseName, name: name.tableName })) {
       throw validationError(`Table ${name.identifier} is not a dynamic table; DYNAMIC TABLE statements and refreshes apply only to dynamic tables.`);
     }
   }

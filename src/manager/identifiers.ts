@@ -12,9 +12,20 @@ export interface ResolvedName {
   readonly key: string;
 }
 
+/** A catalog as names see it: what it is called and which database an unqualified name means. */
+export interface CatalogInfo {
+  readonly name: string;
+  readonly defaultDatabase: string;
+  /** True when the catalog has exactly one database (SQLite). */
+  readonly onlyDefaultDatabase: boolean;
+}
+
+/** Where unqualified names point, and which catalogs exist. */
 export interface NameDefaults {
   readonly catalogName: string;
   readonly databaseName: string;
+  /** Keyed by lower-cased catalog name. */
+  readonly catalogs: ReadonlyMap<string, CatalogInfo>;
 }
 
 export function resolveName(parts: readonly string[], defaults: NameDefaults): ResolvedName {
@@ -22,16 +33,20 @@ export function resolveName(parts: readonly string[], defaults: NameDefaults): R
     throw validationError(`"${parts.join('.')}" is not a table identifier: use [catalog.][database.]name`);
   }
   const tableName = parts[parts.length - 1] as string;
-  const databaseName = parts.length >= 2 ? (parts[parts.length - 2] as string) : defaults.databaseName;
-  const catalogName = parts.length === 3 ? (parts[0] as string) : defaults.catalogName;
-  if (catalogName.toLowerCase() !== defaults.catalogName.toLowerCase()) {
-    throw notFound(`Catalog '${catalogName}' does not exist; the only catalog is '${defaults.catalogName}'.`);
+  const catalogText = parts.length === 3 ? (parts[0] as string) : defaults.catalogName;
+  const catalog = defaults.catalogs.get(catalogText.toLowerCase());
+  if (!catalog) {
+    throw notFound(`Catalog '${catalogText}' does not exist; the catalogs are ${[...defaults.catalogs.values()].map((c) => `'${c.name}'`).join(', ')}.`);
   }
-  if (databaseName.toLowerCase() !== defaults.databaseName.toLowerCase()) {
-    throw notFound(`Database '${catalogName}.${databaseName}' does not exist; the only database is '${defaults.databaseName}'.`);
+  const sameCatalog = catalog.name.toLowerCase() === defaults.catalogName.toLowerCase();
+  const databaseText = parts.length >= 2 ? (parts[parts.length - 2] as string) : sameCatalog ? defaults.databaseName : catalog.defaultDatabase;
+  const isDefault = databaseText.toLowerCase() === catalog.defaultDatabase.toLowerCase();
+  if (!isDefault && catalog.onlyDefaultDatabase) {
+    throw notFound(`Database '${catalog.name}.${databaseText}' does not exist; catalog '${catalog.name}' has only database '${catalog.defaultDatabase}'.`);
   }
-  const identifier = `${defaults.catalogName}.${defaults.databaseName}.${tableName}`;
-  return { catalogName: defaults.catalogName, databaseName: defaults.databaseName, tableName, identifier, key: identifier.toLowerCase() };
+  const databaseName = isDefault ? catalog.defaultDatabase : databaseText;
+  const identifier = `${catalog.name}.${databaseName}.${tableName}`;
+  return { catalogName: catalog.name, databaseName, tableName, identifier, key: identifier.toLowerCase() };
 }
 
 export function resolveObjectName(name: ObjectName, defaults: NameDefaults): ResolvedName {

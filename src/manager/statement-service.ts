@@ -4,13 +4,13 @@
  * ones before it returned.
  */
 import type { Catalog } from '../catalog/catalog';
-import type { Engine, StatementResult } from '../engine/engine';
+import type { StatementResult } from '../engine/engine';
 import { FreshetError, invalidState, validationError } from '../errors';
 import { formatFreshness } from '../freshness';
 import { parseScript } from '../sql/ddl-parser';
 import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
-import { resolveObjectName } from './identifiers';
+import { resolveObjectName, type NameDefaults } from './identifiers';
 import { showCreate, type TableDetail } from './table-view';
 
 export type StatementResultJson =
@@ -28,17 +28,21 @@ export class StatementService {
   constructor(
     private readonly manager: DynamicTableManager,
     private readonly catalog: Catalog,
-    private readonly engine: Engine,
     private readonly rowLimit: number,
   ) {}
 
-  async executeScript(script: string): Promise<StatementResultJson[]> {
+  /**
+   * `catalog` and `database` say where unqualified names point and which engine runs the statements the gateway
+   * does not own; by default the default catalog and its default database.
+   */
+  async executeScript(script: string, where: { catalog?: string; database?: string } = {}): Promise<StatementResultJson[]> {
+    const ns = this.manager.namespace(where.catalog, where.database);
     const statements = parseScript(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
     const results: StatementResultJson[] = [];
     for (const [index, statement] of statements.entries()) {
       try {
-        results.push(await this.execute(statement));
+        results.push(await this.execute(statement, ns));
       } catch (error) {
         if (error instanceof FreshetError && statements.length > 1) {
           throw new FreshetError(error.code, error.message, {
@@ -54,24 +58,24 @@ export class StatementService {
     return results;
   }
 
-  private async execute(statement: Statement): Promise<StatementResultJson> {
+  private async execute(statement: Statement, ns: NameDefaults): Promise<StatementResultJson> {
     switch (statement.kind) {
       case 'createDynamicTable':
-        return ddl(await this.manager.create(statement));
+        return ddl(await this.manager.create(statement, ns));
       case 'alterDynamicTable':
-        return ddl(await this.manager.alter(statement));
+        return ddl(await this.manager.alter(statement, ns));
       case 'dropDynamicTable':
-        return ddl(await this.manager.drop(statement));
+        return ddl(await this.manager.drop(statement, ns));
       case 'showDynamicTables':
         return this.showTables(statement.like);
       case 'showCreateDynamicTable': {
-        const table = await this.manager.getTable(statement.name.parts.join('.'));
+        const table = await this.manager.getTable(statement.name.parts.join('.'), ns);
         return { kind: 'rows', columns: ['create_statement'], rows: [[showCreate(table)]] };
       }
       case 'describeDynamicTable':
-        return this.describe(statement.name.parts.join('.'));
+        return this.describe(statement.name.parts.join('.'), ns);
       case 'passthrough':
-        return this.passthrough(statement);
+        return this.passthrough(statement, ns);
     }
   }
 
@@ -80,12 +84,12 @@ export class StatementService {
     const { tables } = await this.manager.summaries(0, Number.MAX_SAFE_INTEGER);
     const rows = tables
       .filter((t) => pattern === null || pattern.test(t.name))
-      .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds]);
-    return { kind: 'rows', columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds'], rows };
+      .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds, t.engine]);
+    return { kind: 'rows', columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds', 'engine'], rows };
   }
 
-  private async describe(text: string): Promise<StatementResultJson> {
-    const t = await this.manager.getTable(text);
+  private async describe(text: string, ns: NameDefaults): Promise<StatementResultJson> {
+    const t = await this.manager.getTable(text, ns);
     const detail = await this.manager.detail(t);
     const pk = new Set((t.primaryKey?.columns ?? []).map((c) => c.toLowerCase()));
     const partitions = new Set(t.partitionKeys.map((c) => c.toLowerCase()));
@@ -95,14 +99,14 @@ export class StatementService {
       kind: 'rows',
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
       rows,
-      message: `${t.identifier}: ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}`,
+      message: `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}`,
       table: detail,
     };
   }
 
-  private async passthrough(statement: PassthroughStatement): Promise<StatementResultJson> {
+  private async passthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementResultJson> {
     if (statement.target && statement.effect !== 'read' && statement.effect !== 'other') {
-      const name = resolveObjectName(statement.target, this.manager.defaults);
+      const name = resolveObjectName(statement.target, ns);
       const table = await this.catalog.getTable(name.key);
       if (table && statement.effect !== 'create') {
         throw validationError(
@@ -119,7 +123,7 @@ export class StatementService {
     }
     let result: StatementResult;
     try {
-      result = await this.engine.execute(statement.text, { rowLimit: this.rowLimit });
+      result = await this.manager.engineOf(ns.catalogName).execute(statement.text, { rowLimit: this.rowLimit });
     } catch (error) {
       throw offsetPosition(error, statement);
     }

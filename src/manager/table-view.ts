@@ -35,6 +35,8 @@ export function refreshView(h: HistoryRecord): RefreshView {
 export interface TableSummary {
   readonly identifier: string;
   readonly name: string;
+  /** The engine of the table's catalog (`sqlite`, `postgres`, …). */
+  readonly engine: string;
   readonly refreshMode: string;
   readonly refreshStatus: string;
   readonly freshness: string;
@@ -42,8 +44,17 @@ export interface TableSummary {
   readonly lagSeconds: number | null;
 }
 
+/** Where a dynamic table's rows live. */
+export interface TableLocation {
+  readonly catalog: string;
+  readonly database: string;
+  readonly table: string;
+  readonly engine: string;
+}
+
 export interface TableDetail {
   readonly identifier: string;
+  readonly location: TableLocation;
   readonly definitionQuery: string;
   readonly freshness: { readonly interval: number; readonly unit: string; readonly text: string };
   readonly logicalRefreshMode: string;
@@ -70,9 +81,10 @@ export function freshnessState(lastSuccess: HistoryRecord | null, now: Date): { 
   return { validThrough: lastSuccess.scheduleTime, lagSeconds: lag };
 }
 
-export function tableDetail(t: DynamicTableRecord, lastSuccess: HistoryRecord | null, last: HistoryRecord | null, now: Date): TableDetail {
+export function tableDetail(t: DynamicTableRecord, engine: string, lastSuccess: HistoryRecord | null, last: HistoryRecord | null, now: Date): TableDetail {
   return {
     identifier: t.identifier,
+    location: { catalog: t.catalogName, database: t.databaseName, table: t.tableName, engine },
     definitionQuery: t.definitionQuery,
     freshness: { interval: t.freshness.interval, unit: t.freshness.unit, text: formatFreshness(t.freshness) },
     logicalRefreshMode: t.logicalRefreshMode,

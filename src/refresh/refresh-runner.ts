@@ -48,7 +48,8 @@ export class RefreshRunner {
 
   constructor(
     private readonly catalog: Catalog,
-    private readonly engine: Engine,
+    /** The engine of a catalog, by catalog name. */
+    private readonly engineOf: (catalogName: string) => Engine,
     private readonly clusterInfo: Readonly<Record<string, string>>,
     private readonly logger: Logger,
   ) {}
@@ -190,7 +191,8 @@ export class RefreshRunner {
       columns: table.columnMapping,
       partition: refresh.partition,
     };
-    return refresh.rebuild ? this.engine.rebuildTable(refresh.rebuild, spec) : this.engine.refresh(spec);
+    const engine = this.engineOf(table.catalogName);
+    return refresh.rebuild ? engine.rebuildTable(refresh.rebuild, spec) : engine.refresh(spec);
   }
 
   private async notify(jobId: string): Promise<void> {

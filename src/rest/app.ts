@@ -59,8 +59,7 @@ export function createRestApp(deps: RestDependencies): Express {
 
   app.post('/v3/statements', async (req, res) => {
     const body = statementBody.parse(jsonBody(req));
-    manager.checkNamespace(body.catalog, body.database);
-    res.json({ results: await statements.executeScript(body.statement) });
+    res.json({ results: await statements.executeScript(body.statement, { catalog: body.catalog, database: body.database }) });
   });
 
   app.post('/v3/dynamic-tables/refresh', async (req, res) => {

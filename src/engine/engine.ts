@@ -19,6 +19,11 @@ export interface EngineCapabilities {
    * {@link Engine.startContinuousJob} and {@link Engine.stopContinuousJob}, instead of Freshet's in-process runner.
    */
   readonly continuousJobs: boolean;
+  /**
+   * Can stream a query's rows out ({@link Engine.readBatches}) and load streamed rows in
+   * ({@link Engine.replaceFromBatches}): what a dynamic table whose query runs on another catalog needs.
+   */
+  readonly streaming: boolean;
 }
 
 /** A table as the engine knows it. `database` null means the engine's default schema. */
@@ -74,6 +79,28 @@ export interface RefreshOutcome {
   readonly clusterInfo?: Readonly<Record<string, string>>;
 }
 
+/** Rows in the order of a read's columns. */
+export type RowBatch = readonly (readonly unknown[])[];
+
+/** What to read from the source catalog of a cross-catalog dynamic table. */
+export interface ReadSpec {
+  readonly query: string;
+  /** Output columns of the query, in the order each row carries them. */
+  readonly columns: readonly string[];
+  /** Output column → value: only the rows of one partition. */
+  readonly filter: Readonly<Record<string, string>> | null;
+  /** Most rows held in memory at a time. */
+  readonly batchRows: number;
+}
+
+/** Where streamed rows go: a table of the target catalog, replaced atomically. */
+export interface LoadSpec {
+  /** The table's definition, its columns in the order the rows carry them; a changed definition rebuilds it. */
+  readonly definition: TableDefinition;
+  /** Column → value: replace only this partition's rows. */
+  readonly partition: Readonly<Record<string, string>> | null;
+}
+
 /** A long-running job that keeps a CONTINUOUS table fresh, for engines with `continuousJobs`. */
 export interface ContinuousJob {
   readonly jobId: string;
@@ -126,6 +153,14 @@ export interface Engine {
   refresh(spec: RefreshSpec): Promise<RefreshOutcome>;
   /** Runs one statement the gateway does not own. */
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult>;
+  /** With `streaming`: the query's rows in batches, never more than one batch in memory. */
+  readBatches?(spec: ReadSpec): AsyncIterable<RowBatch>;
+  /**
+   * With `streaming`: replaces the table's rows (or one partition's) with the streamed rows. The rows are staged
+   * first and swapped in at the end, so readers see the old rows or the new ones, also when the copy fails or the
+   * process is killed part-way.
+   */
+  replaceFromBatches?(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome>;
   /** With `continuousJobs`: starts the job that keeps the table fresh (a streaming INSERT INTO). */
   startContinuousJob?(spec: RefreshSpec): Promise<ContinuousJob>;
   /** With `continuousJobs`: stops (cancels) that job; a job already gone is a success. */

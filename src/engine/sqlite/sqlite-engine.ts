@@ -14,6 +14,9 @@ import type {
   Engine,
   EngineCapabilities,
   ExecuteOptions,
+  LoadSpec,
+  ReadSpec,
+  RowBatch,
   RefreshOutcome,
   RefreshSpec,
   SqlDialect,
@@ -60,7 +63,7 @@ export class SqliteEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false };
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
   }
 
   async open(): Promise<void> {
@@ -131,6 +134,39 @@ export class SqliteEngine implements Engine {
 
   refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
     return this.run(this.writer, 'refresh', { spec }, spec.query);
+  }
+
+  /** A cursor holds its connection until it is done, so each read gets a reader thread of its own. */
+  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
+    const { path: file, busyTimeoutMs } = this.options;
+    const client = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
+    try {
+      await client.start();
+      await this.run(client, 'openCursor', { spec: { query: spec.query, columns: spec.columns, filter: spec.filter } }, spec.query);
+      for (;;) {
+        const { rows, done } = await this.run(client, 'nextBatch', { size: spec.batchRows });
+        if (rows.length > 0) yield rows;
+        if (done) return;
+      }
+    } finally {
+      await client.stop();
+    }
+  }
+
+  /** Stages the rows on the writer thread, one transaction per batch, then swaps them in with one more. */
+  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
+    const table = load.definition.table;
+    const columns = load.definition.columns.map((c) => c.name);
+    await this.run(this.writer, 'createStage', { definition: load.definition });
+    try {
+      for await (const rows of batches) {
+        if (rows.length > 0) await this.run(this.writer, 'insertStage', { table, columns, rows });
+      }
+      return await this.run(this.writer, 'swapStage', { definition: load.definition, partition: load.partition });
+    } catch (error) {
+      await this.run(this.writer, 'dropStage', { table }).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Read-only statements run on the reader; statements that write go to the writer, behind any refresh. */

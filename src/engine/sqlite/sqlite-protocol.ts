@@ -4,6 +4,8 @@
  */
 import type { ErrorCode } from '../../errors';
 import type {
+  ReadSpec,
+  RowBatch,
   RefreshOutcome,
   RefreshSpec,
   StatementResult,
@@ -37,6 +39,13 @@ export interface SqliteOperations {
   dropTable: { args: { table: TableRef }; result: null };
   refresh: { args: { spec: RefreshSpec }; result: RefreshOutcome };
   rebuildTable: { args: { definition: TableDefinition; spec: RefreshSpec }; result: RefreshOutcome };
+  openCursor: { args: { spec: Omit<ReadSpec, 'batchRows'> }; result: null };
+  nextBatch: { args: { size: number }; result: { rows: RowBatch; done: boolean } };
+  closeCursor: { args: null; result: null };
+  createStage: { args: { definition: TableDefinition }; result: null };
+  insertStage: { args: { table: TableRef; columns: readonly string[]; rows: RowBatch }; result: number };
+  swapStage: { args: { definition: TableDefinition; partition: Readonly<Record<string, string>> | null }; result: RefreshOutcome };
+  dropStage: { args: { table: TableRef }; result: null };
   /** `readOnly`: answer {@link NeedsWriter} instead of running a statement that writes. */
   execute: { args: { sql: string; rowLimit: number; readOnly: boolean }; result: StatementResult | NeedsWriter };
 }

@@ -16,6 +16,7 @@ import type {
   WorkerRequest,
 } from './sqlite-protocol';
 import { createTable, dropTable, rebuildTable, refreshTable } from './sqlite-refresh';
+import { closeCursor, createStage, dropStage, insertStage, nextBatch, openCursor, swapStage } from './sqlite-stream';
 
 type Handlers = { [K in OperationName]: (db: Database, args: OperationArgs<K>) => OperationResult<K> };
 
@@ -38,6 +39,13 @@ const handlers: Handlers = {
   },
   refresh: (db, { spec }) => refreshTable(db, spec),
   rebuildTable: (db, { definition, spec }) => rebuildTable(db, definition, spec),
+  openCursor: (db, { spec }) => openCursor(db, spec),
+  nextBatch: (db, { size }) => nextBatch(db, size),
+  closeCursor: (db) => closeCursor(db),
+  createStage: (db, { definition }) => createStage(db, definition),
+  insertStage: (db, { table, columns, rows }) => insertStage(db, table, columns, rows),
+  swapStage: (db, { definition, partition }) => swapStage(db, definition, partition),
+  dropStage: (db, { table }) => dropStage(db, table),
   execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
 };
 

@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
-import type { Engine, TableDefinition } from '../engine/engine';
-import { FreshetError, invalidState, messageOf, notFound, validationError, alreadyExists } from '../errors';
+import type { Engine, RefreshOutcome, TableDefinition } from '../engine/engine';
+import { FreshetError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
 import {
   deduceRefreshMode,
   defaultFreshness,
@@ -21,6 +21,7 @@ import {
   quartzToUnixCron,
   type LogicalRefreshMode,
 } from '../freshness';
+import { portableType } from '../engine/type-mapping';
 import type { Logger } from '../logger';
 import { ContinuousRunner, type ContinuousTick } from '../refresh/continuous-runner';
 import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
@@ -33,6 +34,10 @@ import { buildDefinition, type Definition, type DefinitionInput } from './table-
 import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
 
 const CALLBACK_TOKEN_PREFIX = 'fcb_';
+/** The option naming the catalog a dynamic table's query runs on, when it is not the table's own. */
+export const SOURCE_CATALOG_OPTION = 'source.catalog';
+/** Rows per batch when copying between catalogs: large enough to amortise round trips, small enough for memory. */
+const CROSS_CATALOG_BATCH_ROWS = 5_000;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ManagerSettings {
@@ -99,6 +104,34 @@ export class DynamicTableManager {
     return engine;
   }
 
+  /**
+   * Refreshes a table whose query runs on another catalog: rows stream from the source catalog's engine into the
+   * table's own, at most one batch in memory, staged and swapped in atomically. `definition` rebuilds the table.
+   */
+  async refreshAcrossCatalogs(table: DynamicTableRecord, partition: Readonly<Record<string, string>> | null, definition?: TableDefinition): Promise<RefreshOutcome> {
+    const sourceCatalog = table.options[SOURCE_CATALOG_OPTION];
+    if (sourceCatalog === undefined) throw new FreshetError('INTERNAL', `${table.identifier} has no source catalog.`);
+    const source = this.engineOf(sourceCatalog);
+    const target = this.engineOf(table.catalogName);
+    if (!source.readBatches || !target.replaceFromBatches) {
+      throw engineError(`Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} cannot be refreshed.`);
+    }
+    const sourceOf = (column: string) => table.columnMapping.find((m) => m.target.toLowerCase() === column.toLowerCase())?.source ?? column;
+    const filter = partition === null ? null : Object.fromEntries(Object.entries(partition).map(([column, value]) => [sourceOf(column), value]));
+    const rows = source.readBatches({
+      query: table.definitionQuery,
+      columns: table.columnMapping.map((m) => m.source),
+      filter,
+      batchRows: CROSS_CATALOG_BATCH_ROWS,
+    });
+    return target.replaceFromBatches({ definition: definition ?? this.tableDefinition(table), partition }, rows);
+  }
+
+  /** True when a table's rows come from another catalog. */
+  isCrossCatalog(table: DynamicTableRecord): boolean {
+    return table.options[SOURCE_CATALOG_OPTION] !== undefined;
+  }
+
   /** Where unqualified names point for a statement request (`catalog`, `database` of POST /v3/statements). */
   namespace(catalog?: string, database?: string): NameDefaults {
     const info = this.namespaces.get((catalog ?? this.settings.defaultCatalog).toLowerCase());
@@ -140,7 +173,7 @@ export class DynamicTableManager {
       if (stmt.orAlter) return this.alterFromCreate(existing, stmt);
       throw alreadyExists(`Dynamic table ${existing.identifier} already exists. Use CREATE OR ALTER or IF NOT EXISTS, or drop it first.`);
     }
-    const record = await this.draftRecord(name, stmt);
+    const record = await this.draftRecord(name, stmt, ns);
     if (!(await this.catalog.insertTable(record))) throw alreadyExists(`Dynamic table ${name.identifier} already exists.`);
 
     let active: DynamicTableRecord;
@@ -184,12 +217,17 @@ export class DynamicTableManager {
   }
 
   /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
-  private async draftRecord(name: ResolvedName, stmt: CreateDynamicTable): Promise<DynamicTableRecord> {
+  private async draftRecord(name: ResolvedName, stmt: CreateDynamicTable, ns: NameDefaults): Promise<DynamicTableRecord> {
+    const within = this.sourceNamespace(stmt.options, ns);
     const { sourceTables, definition } = await this.checkQuery(
       stmt.query,
       name,
       { columns: stmt.columns, primaryKey: stmt.primaryKey, partitionKeys: stmt.partitionKeys, options: stmt.options },
+      within,
     );
+    // A table fed from another catalog remembers where its query runs.
+    const options =
+      within.catalogName.toLowerCase() === name.catalogName.toLowerCase() ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };
     const logical = logicalRefreshModeOf(stmt.refreshMode);
     const freshness = stmt.freshness ?? defaultFreshness(logical, this.settings.defaultFreshness);
     const refreshMode = deduceRefreshMode(logical, freshness, this.settings.thresholdSeconds);
@@ -209,7 +247,7 @@ export class DynamicTableManager {
       refreshMode,
       refreshStatus: 'INITIALIZING',
       partitionKeys: stmt.partitionKeys,
-      options: stmt.options,
+      options,
       schema: definition.schema,
       columnMapping: definition.columnMapping,
       primaryKey: stmt.primaryKey,
@@ -227,31 +265,67 @@ export class DynamicTableManager {
    * Parses the query in the engine's dialect and asks the engine for its output columns, which also proves every
    * source table exists.
    */
-  private async checkQuery(query: QueryText, self: ResolvedName, input: Omit<DefinitionInput, 'query'>): Promise<{ sourceTables: string[]; definition: Definition }> {
-    const engine = this.engineOf(self.catalogName);
-    const analysis = analyzeQuery(query, engine.dialect);
-    const within: NameDefaults = { catalogName: self.catalogName, databaseName: self.databaseName, catalogs: this.namespaces };
+  private async checkQuery(
+    query: QueryText,
+    self: ResolvedName,
+    input: Omit<DefinitionInput, 'query'>,
+    within: NameDefaults,
+  ): Promise<{ sourceTables: string[]; definition: Definition }> {
+    const source = this.engineOf(within.catalogName);
+    const target = this.engineOf(self.catalogName);
+    if (source !== target && !(source.capabilities().streaming && target.capabilities().streaming)) {
+      throw validationError(
+        `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to '${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
+      );
+    }
+    const analysis = analyzeQuery(query, source.dialect);
     const sourceTables: string[] = [];
-    for (const source of analysis.sourceTables) {
-      const resolved = this.resolveSource(source, within);
-      if (resolved.catalogName !== self.catalogName) {
+    for (const table of analysis.sourceTables) {
+      const resolved = this.resolveSource(table, within);
+      if (resolved.catalogName !== within.catalogName) {
         throw validationError(
-          `The query of ${self.identifier} reads ${resolved.identifier} from catalog '${resolved.catalogName}'; a query runs on its table's own catalog ('${self.catalogName}').`,
-          { line: source.position.line, column: source.position.column },
+          `The query of ${self.identifier} reads ${resolved.identifier} from catalog '${resolved.catalogName}', but it runs on catalog '${within.catalogName}'. ` +
+            `A query reads one catalog: write it in that catalog's names (without the catalog part) and send it with "catalog": "${resolved.catalogName}", or add WITH ('source.catalog' = '${resolved.catalogName}').`,
+          { line: table.position.line, column: table.position.column },
         );
       }
       if (resolved.key === self.key) {
         throw validationError(`The query of ${self.identifier} reads ${self.identifier} itself; a dynamic table cannot depend on itself.`, {
-          line: source.position.line,
-          column: source.position.column,
+          line: table.position.line,
+          column: table.position.column,
         });
       }
       if (!sourceTables.includes(resolved.key)) sourceTables.push(resolved.key);
     }
-    const definition = await buildDefinition(engine, { ...input, query: query.text }).catch((error: unknown) => {
+    const described = await buildDefinition(source, { ...input, query: query.text }).catch((error: unknown) => {
       throw missingSourceError(error, analysis.sourceTables) ?? error;
     });
+    const definition =
+      source === target
+        ? described
+        : { ...described, schema: described.schema.map((c) => ({ ...c, type: portableType(c.type, source.dialect, target.dialect) })) };
     return { sourceTables, definition };
+  }
+
+  /**
+   * Where a new table's query runs: the catalog named by WITH ('source.catalog' = …), else the request's current
+   * catalog (as in Flink, unqualified names in a query resolve in the session's catalog and database).
+   */
+  private sourceNamespace(options: Readonly<Record<string, string>>, ns: NameDefaults): NameDefaults {
+    const named = options[SOURCE_CATALOG_OPTION];
+    if (named === undefined || named.toLowerCase() === ns.catalogName.toLowerCase()) return ns;
+    try {
+      return this.namespace(named);
+    } catch (error) {
+      throw validationError(`Option '${SOURCE_CATALOG_OPTION}' names catalog '${named}', which does not exist.`, { cause: error });
+    }
+  }
+
+  /** The namespace a stored table's query runs in. */
+  private queryNamespaceOf(table: DynamicTableRecord): NameDefaults {
+    const source = table.options[SOURCE_CATALOG_OPTION];
+    if (source !== undefined) return this.namespace(source);
+    return { catalogName: table.catalogName, databaseName: table.databaseName, catalogs: this.namespaces };
   }
 
   private resolveSource(source: ObjectName, within: NameDefaults): ResolvedName {
@@ -407,7 +481,7 @@ export class DynamicTableManager {
     const name = resolveName([table.catalogName, table.databaseName, table.tableName], this.defaults);
     const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
     const options = extra.options ?? table.options;
-    const { sourceTables, definition } = await this.checkQuery(query, name, { columns, primaryKey, partitionKeys, options });
+    const { sourceTables, definition } = await this.checkQuery(query, name, { columns, primaryKey, partitionKeys, options }, this.queryNamespaceOf({ ...table, options }));
     for (const source of sourceTables) {
       if ((await this.downstreamOf(table.key)).includes(source)) {
         throw validationError(`The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; cycles are not allowed.`);

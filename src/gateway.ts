@@ -5,14 +5,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Catalog } from './catalog/catalog';
-import { durationSetting, resolveDataPath, type FreshetConfig } from './config/config';
+import { durationSetting, type FreshetConfig } from './config/config';
 import type { Engine } from './engine/engine';
-import { SqliteEngine } from './engine/sqlite/sqlite-engine';
+import { createEngine } from './engine/engine-factory';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager } from './manager/dynamic-table-manager';
 import { hasDrift } from './manager/scheduler-drift';
 import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
+import { startReplica } from './replica/replica';
 import { createRestApp } from './rest/app';
 import { findSchedulerFactory, parseSchedulerOptions } from './scheduler/registry';
 import type { SchedulerContext, WorkflowScheduler } from './scheduler/workflow-scheduler';
@@ -41,7 +42,8 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
   const engineOf = (name: string) => [...engines].find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? defaultEngine;
-  const runner = new RefreshRunner(catalog, engineOf, { engine: defaultEngine.name, catalog: defaultCatalog }, logger);
+  const replica = await startReplica(catalog, config.replica, logger);
+  const runner = new RefreshRunner(catalog, engineOf, { engine: defaultEngine.name, catalog: defaultCatalog }, logger, replica);
   let manager: DynamicTableManager | undefined;
   const context: SchedulerContext = {
     get gatewayUrl() {
@@ -50,6 +52,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
     stateStore: catalog.pluginStateStore(factory.identifier),
     logger,
     now: () => new Date(),
+    leadership: replica.leadership,
     triggerRefresh: async (request) => {
       if (!manager) throw new Error('The gateway is not ready yet.');
       await manager.requestRefresh({ tables: request.tables, scheduleTime: request.scheduleTime, configuration: request.configuration, isPeriodic: true });
@@ -113,6 +116,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
         await scheduler.close();
         await ready.close();
         await runner.close();
+        await replica.close();
         for (const engine of engines.values()) await engine.close();
         await catalog.close();
       })()),
@@ -162,6 +166,5 @@ async function openEngines(config: FreshetConfig): Promise<Map<string, Engine>> 
 }
 
 function engineForUrl(url: string, config: FreshetConfig): Engine {
-  if (url.startsWith('sqlite:')) return new SqliteEngine({ path: resolveDataPath(config, url.slice('sqlite:'.length)) });
-  throw new Error(`Catalog URL ${url} needs an engine this build does not have.`);
+  return createEngine(url, { baseDir: config.dataDir });
 }

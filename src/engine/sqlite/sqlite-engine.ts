@@ -149,6 +149,8 @@ export class SqliteEngine implements Engine {
         if (done) return;
       }
     } finally {
+      // A reader that stops early leaves its cursor open; close it so the connection can close.
+      await this.run(client, 'closeCursor', null).catch(() => undefined);
       await client.stop();
     }
   }

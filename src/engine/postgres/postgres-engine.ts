@@ -1,0 +1,176 @@
+/**
+ * The PostgreSQL engine (node-postgres). Two pools: one for the engine's own work (refreshes, DDL, schema
+ * questions) and one for pass-through statements, so that session state a client sets (`SET search_path`,
+ * temporary tables) never leaks into a refresh. Session state is not kept between pass-through statements
+ * either: each runs on whichever pooled connection is free.
+ */
+import { engineError, messageOf } from '../../errors';
+import type {
+  ColumnInfo,
+  Engine,
+  EngineCapabilities,
+  ExecuteOptions,
+  LoadSpec,
+  ReadSpec,
+  RefreshOutcome,
+  RowBatch,
+  RefreshSpec,
+  SqlDialect,
+  StatementResult,
+  TableDefinition,
+  TableDescription,
+  TableRef,
+} from '../engine';
+import type { PgPool } from './postgres-driver';
+import { toFreshetError } from './postgres-errors';
+import { executeStatement } from './postgres-execute';
+import { describeQuery, describeTable, listTables } from './postgres-introspection';
+import { createPool, run } from './postgres-pool';
+import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
+import { readBatches, replaceFromBatches } from './postgres-stream';
+
+export interface PostgresEngineOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://`), with libpq-style query parameters. */
+  readonly url: string;
+  /** Connections for refreshes, DDL and schema questions. Default 5. */
+  readonly poolSize?: number;
+  /** Connections for pass-through statements. Default 5. */
+  readonly statementPoolSize?: number;
+  /** How long to wait for a new connection before failing with ENGINE_ERROR. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+const DEFAULT_SCHEMA = 'public';
+
+/** The URL without its password, for messages. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the configured PostgreSQL URL';
+  }
+}
+
+/**
+ * {@link Engine} on a PostgreSQL database. Tables without a database live in the connection's current schema
+ * (`public` unless the URL's `options` set a `search_path`), read once at {@link open}.
+ *
+ * Types are PostgreSQL's own names (`integer`, `numeric(10,2)`, `character varying(40)`); pass-through
+ * values are converted as described in `postgres-execute.ts`. A refresh's `configuration` is not applied:
+ * nothing in it names PostgreSQL settings.
+ */
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres';
+  readonly dialect: SqlDialect = 'postgresql';
+  private readonly options: Readonly<Required<PostgresEngineOptions>>;
+  private schema = DEFAULT_SCHEMA;
+  private pools: { readonly engine: PgPool; readonly statements: PgPool } | null = null;
+
+  constructor(options: PostgresEngineOptions) {
+    this.options = Object.freeze({
+      url: options.url,
+      poolSize: options.poolSize ?? 5,
+      statementPoolSize: options.statementPoolSize ?? 5,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    });
+  }
+
+  /** The schema of tables whose reference names no database. */
+  get defaultDatabase(): string {
+    return this.schema;
+  }
+
+  capabilities(): EngineCapabilities {
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
+  }
+
+  /** Connects (failing with ENGINE_ERROR when the server cannot be reached) and reads the current schema. */
+  async open(): Promise<void> {
+    if (this.pools !== null) return;
+    const { url, poolSize, statementPoolSize, connectTimeoutMs } = this.options;
+    const engine = createPool({ url, size: poolSize, connectTimeoutMs, role: 'engine' });
+    const statements = createPool({ url, size: statementPoolSize, connectTimeoutMs, role: 'statements' });
+    try {
+      const current = await run<{ schema: string | null }>(engine, { sql: 'SELECT current_schema() AS schema', client: null });
+      this.schema = current.rows[0]?.schema ?? DEFAULT_SCHEMA;
+    } catch (error) {
+      await Promise.allSettled([engine.end(), statements.end()]);
+      throw engineError(`Cannot connect to PostgreSQL at ${displayUrl(url)}: ${messageOf(error).replace(/^PostgreSQL: /, '')}`, error);
+    }
+    this.pools = { engine, statements };
+  }
+
+  /** Waits for the statements in flight and closes every connection. */
+  async close(): Promise<void> {
+    const pools = this.pools;
+    this.pools = null;
+    if (pools !== null) await Promise.allSettled([pools.engine.end(), pools.statements.end()]);
+  }
+
+  async ping(): Promise<void> {
+    await run(this.pool('engine'), { sql: 'SELECT 1', client: null });
+  }
+
+  listTables(): Promise<readonly TableRef[]> {
+    return this.translate(() => listTables(this.pool('engine'), this.schema));
+  }
+
+  describeTable(table: TableRef): Promise<TableDescription | null> {
+    return this.translate(() => describeTable(this.pool('engine'), table, this.schema));
+  }
+
+  /** See `postgres-introspection.ts`: the query is planned, not run. */
+  describeQuery(query: string): Promise<readonly ColumnInfo[]> {
+    return this.translate(() => describeQuery(this.pool('engine'), query));
+  }
+
+  createTable(definition: TableDefinition): Promise<void> {
+    return this.translate(() => createTable(this.pool('engine'), definition, this.schema));
+  }
+
+  dropTable(table: TableRef): Promise<void> {
+    return this.translate(() => dropTable(this.pool('engine'), table, this.schema));
+  }
+
+  rebuildTable(definition: TableDefinition, refresh: RefreshSpec): Promise<RefreshOutcome> {
+    return this.translate(() => rebuildTable(this.pool('engine'), definition, refresh, this.schema));
+  }
+
+  refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
+    return this.translate(() => refreshTable(this.pool('engine'), spec, this.schema));
+  }
+
+  /** See `postgres-stream.ts`: a cursor in a read-only transaction holds one engine connection until done. */
+  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
+    yield* readBatches(this.pool('engine'), spec);
+  }
+
+  /**
+   * See `postgres-stream.ts`: staged batch by batch, swapped in with one transaction. An error of `batches`
+   * (the source engine's) comes out as it went in.
+   */
+  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
+    return replaceFromBatches(this.pool('engine'), load, batches, this.schema);
+  }
+
+  execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
+    const rowLimit = Math.max(0, Math.floor(options.rowLimit));
+    return this.translate(() => executeStatement(this.pool('statements'), sql, rowLimit));
+  }
+
+  private pool(role: 'engine' | 'statements'): PgPool {
+    if (this.pools === null) throw engineError('The PostgreSQL engine is not open; call open() first.');
+    return this.pools[role];
+  }
+
+  /** Errors the work did not translate itself (a failed catalog query) become FreshetErrors here. */
+  private async translate<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toFreshetError(error);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Pass-through statements: one statement the gateway does not own, in its own transaction.
+ *
+ * Memory: a statement that returns rows is executed through the extended protocol's portal with a row limit,
+ * so the server sends at most `rowLimit + 1` rows and the rest are never produced (the extra row only says
+ * "truncated"). Values come back JSON-ready: bigint as a number while exact, else its decimal string;
+ * numeric as its decimal string; dates and timestamps as the server prints them; bytea as upper-case hex;
+ * json as parsed JSON; arrays element by element.
+ */
+import { validationError } from '../../errors';
+import type { StatementResult } from '../engine';
+import { type PgConnection, type PgPool, type PgPoolClient, type PgResult, pg } from './postgres-driver';
+import { toFreshetError } from './postgres-errors';
+import { withClient } from './postgres-pool';
+
+/**
+ * pg's Query with a row limit per Execute, stopping at the first suspension of the portal instead of asking
+ * for the next batch. With a row limit pg sends Sync only after CommandComplete, so this query sends it
+ * everywhere else the exchange can end (suspension, error); the server answers every Sync with one
+ * ReadyForQuery, which is what frees the connection for its next query.
+ */
+class RowLimitedQuery extends pg.Query {
+  private synced = false;
+
+  override handlePortalSuspended(connection: PgConnection): void {
+    // Sync closes the portal and ends the implicit transaction: rows past the limit are never computed.
+    this.sync(connection);
+  }
+
+  override handleCommandComplete(message: unknown, connection: PgConnection): void {
+    this.synced = true; // pg syncs after CommandComplete itself when a row limit is set
+    super.handleCommandComplete(message, connection);
+  }
+
+  override handleEmptyQuery(connection: PgConnection): void {
+    this.synced = true;
+    super.handleEmptyQuery(connection);
+  }
+
+  override handleError(error: Error, connection: PgConnection): void {
+    // After an error the server skips everything up to the next Sync; without one it would never be ready again.
+    this.sync(connection);
+    super.handleError(error, connection);
+  }
+
+  private sync(connection: PgConnection): void {
+    if (this.synced) return;
+    this.synced = true;
+    connection.sync();
+  }
+}
+
+function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<PgResult<unknown[]>> {
+  const query = new RowLimitedQuery({ text: sql, rows: rowLimit + 1, rowMode: 'array' });
+  return new Promise((resolve, reject) => client.query(query, (error, result) => (error === null ? resolve(result) : reject(error))));
+}
+
+/** A value as JSON can carry it without losing anything. */
+function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('hex').toUpperCase();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  return value;
+}
+
+const TRANSACTION_CONTROL =
+  'PostgreSQL: transaction control (BEGIN, COMMIT, SAVEPOINT, …) is not supported here; every statement runs in its own transaction.';
+
+/** See the file comment; `rowLimit` is the most rows returned. */
+export function executeStatement(pool: PgPool, sql: string, rowLimit: number): Promise<StatementResult> {
+  return withClient(pool, async (client) => {
+    let result: PgResult<unknown[]>;
+    try {
+      result = await submit(client, sql, rowLimit);
+    } catch (error) {
+      throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+    }
+    // The pool's clients are shared by every caller, so a transaction must not outlive its statement.
+    if (client.getTransactionStatus() !== 'I') {
+      await client.query({ text: 'ROLLBACK' });
+      throw validationError(TRANSACTION_CONTROL);
+    }
+    if (result.fields.length === 0) return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
+    return {
+      kind: 'rows',
+      columns: result.fields.map((field) => field.name),
+      rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
+      truncated: result.rows.length > rowLimit,
+    };
+  });
+}

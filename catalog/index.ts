@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as initial from './migrations/0001-initial';
 import * as credentials from './migrations/0002-scheduler-credentials-and-orphans';
+import * as replicas from './migrations/0003-replicas';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -15,4 +16,5 @@ export interface CatalogMigration {
 export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0001-initial', ...initial },
   { name: '0002-scheduler-credentials-and-orphans', ...credentials },
+  { name: '0003-replicas', ...replicas },
 ];

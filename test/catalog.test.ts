@@ -106,6 +106,25 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       await again.close();
     });
 
+    if (kind !== 'sqlite') {
+      it('is migrated once when several gateways start on a new catalog at the same moment', async () => {
+        const fresh = await createDatabase(kind);
+        const gateways = Array.from({ length: 4 }, () => new Catalog(fresh.url, dir));
+        try {
+          const results = await Promise.allSettled(gateways.map((g) => g.open()));
+          assert.deepEqual(
+            results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')),
+            ['ok', 'ok', 'ok', 'ok'],
+          );
+          assert.equal(await gateways[0]!.insertTable(tableRecord('default.main.t')), true);
+          await Promise.all(gateways.map((g) => g.open()));
+        } finally {
+          for (const g of gateways) await g.close();
+          await fresh.drop();
+        }
+      });
+    }
+
     it('stores every field of a dynamic table and reads it back unchanged, also from a new connection', async () => {
       const record = tableRecord('default.main.t', { refreshHandler: { workflowId: 'w-1', nested: { n: 1 } }, cron: '0 0/5 * * * ? *' });
       assert.equal(await catalog.insertTable(record), true);
@@ -149,6 +168,85 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       assert.equal((await catalog.lastSuccessfulRefresh('default.main.a'))?.jobId, 'j1');
       assert.equal(await catalog.lastSuccessfulRefresh('default.main.b'), null);
       assert.equal((await catalog.historyOfTable('default.main.a', 10)).length, 1);
+    });
+
+    it('hands each expired job to exactly one gateway, and leaves live and finished ones alone', async () => {
+      const past = '2024-01-01T00:00:00.000Z';
+      const future = '2999-01-01T00:00:00.000Z';
+      const now = new Date().toISOString();
+      await catalog.insertJob(jobRecord('live', { dedupeKey: null }), [history('live', 'default.main.t')], { owner: 'a', leaseUntil: future, resumable: true });
+      await catalog.insertJob(jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }), [history('expired', 'default.main.t')], {
+        owner: 'a',
+        leaseUntil: past,
+        resumable: false,
+      });
+      await catalog.insertJob(jobRecord('unowned', { dedupeKey: null, createdAt: '2024-01-01T00:00:02.000Z' }), [history('unowned', 'default.main.t')]);
+      await catalog.insertJob(jobRecord('done', { dedupeKey: null, status: 'SUCCEEDED' }), [], { owner: 'a', leaseUntil: past, resumable: true });
+      assert.deepEqual(await catalog.jobOwnership('live'), { owner: 'a', leaseUntil: future, resumable: true });
+      assert.equal(await catalog.jobOwnership('unowned'), null);
+
+      const claimed = await catalog.claimExpiredJobs('b', future, now, 10);
+      assert.deepEqual(
+        claimed.map((c) => [c.job.jobId, c.previousOwner, c.resumable]),
+        [
+          ['expired', 'a', false],
+          ['unowned', null, true],
+        ],
+      );
+      assert.deepEqual(claimed[0]!.job, jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }));
+      assert.deepEqual(await catalog.claimExpiredJobs('c', future, now, 10), [], 'claimed jobs hold a live lease now');
+      assert.deepEqual(await catalog.jobOwnership('expired'), { owner: 'b', leaseUntil: future, resumable: false });
+
+      assert.equal(await catalog.renewJobLeases(['live', 'expired', 'done'], 'a', future), 1, 'a renews only what it still owns');
+      assert.equal(await catalog.updateJob('expired', { status: 'SUCCEEDED' }, 'a'), false, 'a may not finish a job b took over');
+      assert.equal(await catalog.updateJob('expired', { status: 'SUCCEEDED' }, 'b'), true);
+      assert.equal((await catalog.getJob('expired'))?.status, 'SUCCEEDED');
+    });
+
+    it('never hands one job to two gateways claiming at the same moment', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `j${String(i).padStart(2, '0')}`);
+      for (const id of ids) {
+        await catalog.insertJob(jobRecord(id, { dedupeKey: null }), [], { owner: 'dead', leaseUntil: '2024-01-01T00:00:00.000Z', resumable: true });
+      }
+      const gateways = [catalog, new Catalog(url, dir), new Catalog(url, dir)];
+      const won = await Promise.all(
+        gateways.map(async (gateway, i) => {
+          const mine: string[] = [];
+          for (;;) {
+            const batch = await gateway.claimExpiredJobs(`g${i}`, '2999-01-01T00:00:00.000Z', new Date().toISOString(), 4);
+            if (batch.length === 0) return mine;
+            mine.push(...batch.map((c) => c.job.jobId));
+          }
+        }),
+      );
+      await Promise.all(gateways.slice(1).map((g) => g.close()));
+      assert.deepEqual(won.flat().sort(), ids, 'every job claimed once, none twice');
+      for (const [i, mine] of won.entries()) {
+        for (const id of mine) assert.equal((await catalog.jobOwnership(id))?.owner, `g${i}`);
+      }
+    });
+
+    it('gives a named lease to one holder at a time, and to another once it passes or is released', async () => {
+      const t = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
+      assert.equal(await catalog.getLease('scheduler-leader'), null);
+      assert.equal(await catalog.acquireLease('scheduler-leader', 'a', t(30), t(0)), true);
+      assert.equal(await catalog.acquireLease('scheduler-leader', 'b', t(40), t(10)), false, 'a holds it until second 30');
+      assert.equal(await catalog.acquireLease('scheduler-leader', 'a', t(45), t(15)), true, 'the holder renews');
+      assert.equal(await catalog.renewLeases(['scheduler-leader'], 'b', t(60)), 0);
+      assert.equal(await catalog.renewLeases(['scheduler-leader', 'table:x'], 'a', t(50)), 1);
+      assert.deepEqual(await catalog.getLease('scheduler-leader'), { name: 'scheduler-leader', owner: 'a', until: t(50) });
+      assert.equal(await catalog.acquireLease('scheduler-leader', 'b', t(59), t(51)), true, 'passed: b takes it');
+      await catalog.releaseLease('scheduler-leader', 'a');
+      assert.equal((await catalog.getLease('scheduler-leader'))?.owner, 'b', 'a cannot release what it no longer holds');
+      await catalog.releaseLease('scheduler-leader', 'b');
+      assert.equal(await catalog.getLease('scheduler-leader'), null);
+      assert.equal(await catalog.acquireLease('scheduler-leader', 'c', t(58), t(52)), true, 'released: taken at once');
+
+      const others = [new Catalog(url, dir), new Catalog(url, dir)];
+      const contenders = [catalog, ...others, catalog, ...others];
+      const results = await Promise.all(contenders.map((c, i) => c.acquireLease('table:default.main.t', `r${i}`, t(30), t(0))));
+      await Promise.all(others.map((c) => c.close()));
+      assert.equal(results.filter(Boolean).length, 1, 'exactly one of the gateways racing for a new lease gets it');
     });
 
     it('keeps plugin state, callback token hashes and orphaned workflows', async () => {

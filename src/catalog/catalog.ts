@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { CATALOG_MIGRATIONS } from '../../catalog';
 import type { PluginStateStore } from '../scheduler/workflow-scheduler';
-import type { DynamicTableRecord, HistoryRecord, JobRecord, JobStatus, OrphanRecord } from './records';
+import type { ClaimedJob, DynamicTableRecord, HistoryRecord, JobOwnership, JobRecord, JobStatus, LeaseRecord, OrphanRecord } from './records';
 
 type Row = Record<string, unknown>;
 
@@ -17,6 +17,18 @@ const parseJson = <T>(value: unknown, fallback: T): T =>
 const str = (value: unknown): string => String(value);
 const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const UNFINISHED: JobStatus[] = ['PENDING', 'RUNNING'];
+/**
+ * How gateways take turns migrating a shared catalog: a PostgreSQL advisory lock under a key of Freshet's own
+ * ("FRSHMIGR" in ASCII), a MySQL named lock per database (waiting up to 5 minutes).
+ */
+const MIGRATION_LOCK = {
+  postgres: ['SELECT pg_advisory_lock(5067204100744628050)', 'SELECT pg_advisory_unlock(5067204100744628050)'],
+  mysql: [
+    "SELECT GET_LOCK(LEFT(CONCAT('freshet_migrations:', DATABASE()), 64), 300)",
+    "SELECT RELEASE_LOCK(LEFT(CONCAT('freshet_migrations:', DATABASE()), 64))",
+  ],
+} as const;
 
 /**
  * knex connection settings for a catalog URL: `sqlite:<path>` (relative to `baseDir`),
@@ -65,13 +77,38 @@ export class Catalog {
    */
   private readonly tables: Map<string, DynamicTableRecord | null> | null;
 
+  /** Which database holds the catalog: a SQLite catalog belongs to one gateway, the others may be shared. */
+  readonly kind: 'sqlite' | 'postgres' | 'mysql';
+
   constructor(readonly url: string, baseDir: string) {
     this.db = knexFactory(catalogConnection(url, baseDir));
-    this.tables = catalogKind(url) === 'sqlite' ? new Map() : null;
+    this.kind = catalogKind(url);
+    this.tables = this.kind === 'sqlite' ? new Map() : null;
   }
 
-  /** Applies pending migrations. */
+  /**
+   * Applies pending migrations. Gateways starting together on a shared catalog migrate one at a time, under a
+   * database lock held on one connection: knex's own migration lock cannot guard the very first start, when each
+   * gateway creates knex's migration tables and lock row at once (on MySQL this can leave two lock rows, and
+   * then every later start fails as "already locked").
+   */
   async open(): Promise<void> {
+    if (this.kind === 'sqlite') return this.migrate();
+    const [lock, unlock] = MIGRATION_LOCK[this.kind];
+    const connection: unknown = await this.db.client.acquireConnection();
+    try {
+      await this.db.raw(lock).connection(connection);
+      try {
+        await this.migrate();
+      } finally {
+        await this.db.raw(unlock).connection(connection);
+      }
+    } finally {
+      await this.db.client.releaseConnection(connection);
+    }
+  }
+
+  private async migrate(): Promise<void> {
     await this.db.migrate.latest({
       tableName: 'catalog_migrations',
       migrationSource: {
@@ -146,12 +183,15 @@ export class Catalog {
 
   /**
    * Inserts a job and one PENDING history row per table in one transaction. False when the (dedupe key,
-   * attempt) pair exists already, i.e. another caller created the same attempt first.
+   * attempt) pair exists already, i.e. another caller created the same attempt first. `ownership` records the
+   * gateway that runs the job and its first lease.
    */
-  async insertJob(job: JobRecord, history: ReadonlyArray<Omit<HistoryRecord, 'id'>>): Promise<boolean> {
+  async insertJob(job: JobRecord, history: ReadonlyArray<Omit<HistoryRecord, 'id'>>, ownership?: JobOwnership): Promise<boolean> {
+    const row = fromJob(job);
+    if (ownership) Object.assign(row, { owner: ownership.owner, lease_until: ownership.leaseUntil, resumable: ownership.resumable });
     try {
       await this.db.transaction(async (trx) => {
-        await trx('refresh_jobs').insert(fromJob(job));
+        await trx('refresh_jobs').insert(row);
         if (history.length > 0) await trx('refresh_history').insert(history.map(fromHistory));
       });
       return true;
@@ -161,13 +201,23 @@ export class Catalog {
     }
   }
 
-  async updateJob(jobId: string, changes: Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt'>>): Promise<void> {
+  /**
+   * Changes a job. With `ownedBy`, only while that replica still owns it: false when another gateway has taken
+   * the job over meanwhile (or the job does not exist).
+   */
+  async updateJob(
+    jobId: string,
+    changes: Partial<Pick<JobRecord, 'status' | 'error' | 'startedAt' | 'finishedAt'>>,
+    ownedBy?: string,
+  ): Promise<boolean> {
     const row: Row = {};
     if (changes.status !== undefined) row.status = changes.status;
     if (changes.error !== undefined) row.error = changes.error;
     if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
     if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
-    await this.db('refresh_jobs').where({ job_id: jobId }).update(row);
+    const query = this.db('refresh_jobs').where({ job_id: jobId });
+    if (ownedBy !== undefined) query.andWhere({ owner: ownedBy });
+    return Number(await query.update(row)) > 0;
   }
 
   async jobsWithStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {
@@ -226,6 +276,100 @@ export class Catalog {
       await trx('refresh_history').whereIn('state', ['PENDING', 'RUNNING']).update({ state: 'FAILED', error: reason, finished_at: at });
       return Number(jobs);
     });
+  }
+
+  // ---- several gateways on one catalog: job ownership and named leases ----
+
+  /** Who runs a job and until when; null for a job that does not exist or was never given an owner. */
+  async jobOwnership(jobId: string): Promise<JobOwnership | null> {
+    const row = (await this.db('refresh_jobs').where({ job_id: jobId }).first('owner', 'lease_until', 'resumable')) as Row | undefined;
+    if (!row || row.owner === null || row.owner === undefined) return null;
+    return { owner: str(row.owner), leaseUntil: str(row.lease_until), resumable: Boolean(row.resumable) };
+  }
+
+  /**
+   * Extends the leases of the unfinished jobs among `jobIds` that `owner` still holds; returns how many it
+   * extended. A job another gateway has taken over is left alone.
+   */
+  async renewJobLeases(jobIds: readonly string[], owner: string, leaseUntil: string): Promise<number> {
+    let renewed = 0;
+    // Chunked: MySQL and SQLite bound the number of parameters in one statement.
+    for (let i = 0; i < jobIds.length; i += 500) {
+      const ids = jobIds.slice(i, i + 500);
+      renewed += Number(
+        await this.db('refresh_jobs').whereIn('job_id', ids).andWhere({ owner }).whereIn('status', UNFINISHED).update({ lease_until: leaseUntil }),
+      );
+    }
+    return renewed;
+  }
+
+  /**
+   * Takes over, for `owner`, up to `limit` unfinished jobs whose lease has passed by `now` (or that never had
+   * one), oldest first, giving each a lease until `leaseUntil`. Gateways that claim at the same moment each get
+   * different jobs: PostgreSQL and MySQL lock the rows they pick (`FOR UPDATE SKIP LOCKED`), SQLite takes each
+   * job with an UPDATE that only succeeds while its lease is still expired.
+   */
+  async claimExpiredJobs(owner: string, leaseUntil: string, now: string, limit: number): Promise<ClaimedJob[]> {
+    const expired = (query: Knex.QueryBuilder) =>
+      query.whereIn('status', UNFINISHED).andWhere((q) => q.whereNull('lease_until').orWhere('lease_until', '<', now));
+    const claimed = (row: Row): ClaimedJob => ({ job: toJob(row), resumable: Boolean(row.resumable), previousOwner: strOrNull(row.owner) });
+    if (this.kind === 'sqlite') {
+      const rows = (await expired(this.db('refresh_jobs')).orderBy('created_at').limit(limit)) as Row[];
+      const won: ClaimedJob[] = [];
+      for (const row of rows) {
+        const changed = await expired(this.db('refresh_jobs').where({ job_id: row.job_id })).update({ owner, lease_until: leaseUntil });
+        if (Number(changed) === 1) won.push(claimed(row));
+      }
+      return won;
+    }
+    return this.db.transaction(async (trx) => {
+      const rows = (await expired(trx('refresh_jobs')).orderBy('created_at').limit(limit).forUpdate().skipLocked()) as Row[];
+      if (rows.length === 0) return [];
+      await trx('refresh_jobs')
+        .whereIn(
+          'job_id',
+          rows.map((row) => str(row.job_id)),
+        )
+        .update({ owner, lease_until: leaseUntil });
+      return rows.map(claimed);
+    });
+  }
+
+  /**
+   * Takes or extends the named lease for `owner` until `until`: true when `owner` holds it now, false while
+   * another holder's lease has not passed by `now`.
+   */
+  async acquireLease(name: string, owner: string, until: string, now: string): Promise<boolean> {
+    const take = () =>
+      this.db('leases')
+        .where({ name })
+        .andWhere((q) => q.where({ owner }).orWhere('lease_until', '<', now))
+        .update({ owner, lease_until: until });
+    if (Number(await take()) === 1) return true;
+    // First use of the name: an expired placeholder, so that the conditional UPDATE above decides who wins.
+    await this.db('leases').insert({ name, owner: '', lease_until: '' }).onConflict('name').ignore();
+    return Number(await take()) === 1;
+  }
+
+  /** Extends the named leases `owner` still holds; returns how many it extended. */
+  async renewLeases(names: readonly string[], owner: string, until: string): Promise<number> {
+    let renewed = 0;
+    for (let i = 0; i < names.length; i += 500) {
+      renewed += Number(await this.db('leases').whereIn('name', names.slice(i, i + 500)).andWhere({ owner }).update({ lease_until: until }));
+    }
+    return renewed;
+  }
+
+  /** Gives a lease up at once, if `owner` holds it, so that the next gateway need not wait for it to pass. */
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.db('leases').where({ name, owner }).update({ owner: '', lease_until: '' });
+  }
+
+  /** The current holder of a named lease, or null when nobody holds it (possibly expired: compare `until`). */
+  async getLease(name: string): Promise<LeaseRecord | null> {
+    const row = (await this.db('leases').where({ name }).first()) as Row | undefined;
+    if (!row || str(row.owner) === '') return null;
+    return { name: str(row.name), owner: str(row.owner), until: str(row.lease_until) };
   }
 
   // ---- callback tokens ----

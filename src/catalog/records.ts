@@ -86,3 +86,35 @@ export interface OrphanRecord {
   readonly reason: string | null;
   readonly createdAt: string;
 }
+
+/**
+ * Which gateway (replica) runs a refresh job and until when: several gateways may share one catalog, and a job
+ * whose lease has passed is taken over by another gateway.
+ */
+export interface JobOwnership {
+  /** The replica id of the gateway running the job. */
+  readonly owner: string;
+  /** ISO-8601 UTC; once it has passed, any gateway may take the job over. */
+  readonly leaseUntil: string;
+  /**
+   * False when another gateway cannot run the job again from the catalog alone (ALTER … AS: the new definition
+   * lives only in the gateway that started it); such a job is failed instead of taken over.
+   */
+  readonly resumable: boolean;
+}
+
+/** A job this gateway has just taken over from one that stopped renewing its lease. */
+export interface ClaimedJob {
+  readonly job: JobRecord;
+  readonly resumable: boolean;
+  /** The replica that held the job before, or null when nobody did. */
+  readonly previousOwner: string | null;
+}
+
+/** A named lease (`scheduler-leader`, `table:<key>`): who holds it and until when. */
+export interface LeaseRecord {
+  readonly name: string;
+  readonly owner: string;
+  /** ISO-8601 UTC. */
+  readonly until: string;
+}

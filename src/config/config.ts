@@ -87,6 +87,16 @@ export const configSchema = z
       .strict()
       .prefault({}),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** Several gateways on one PostgreSQL or MySQL catalog (ignored with a SQLite catalog, which has one gateway). */
+    replica: z
+      .object({
+        /** Written as the owner of this gateway's jobs and leases; unique per process when omitted. */
+        id: z.string().min(1).max(128).optional(),
+        /** How long a job or leader lease holds unrenewed: how soon another gateway takes over a stopped one's work. */
+        leaseSeconds: z.number().positive().default(30),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -118,6 +128,8 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],
+  ['FRESHET_REPLICA_ID', ['replica', 'id'], 'string'],
+  ['FRESHET_REPLICA_LEASE_SECONDS', ['replica', 'leaseSeconds'], 'number'],
 ];
 
 function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {

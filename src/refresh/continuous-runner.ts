@@ -1,7 +1,8 @@
 /**
  * Keeps CONTINUOUS tables fresh without an external workflow: one timer per active table, firing every
  * freshness interval. A tick is skipped while the table's previous continuous refresh is still unfinished,
- * so a slow refresh never piles up work.
+ * so a slow refresh never piles up work. When several gateways share a catalog, only the leader's ticks run
+ * (see {@link ContinuousRunnerOptions.isLeader}); the others keep their timers on the same grid and skip.
  */
 import type { Logger } from '../logger';
 
@@ -13,6 +14,14 @@ export interface ContinuousTick {
 
 /** Starts a refresh for the tick; `done` settles when that refresh has finished. */
 export type ContinuousSubmit = (tick: ContinuousTick) => Promise<{ readonly done: Promise<unknown> }>;
+
+export interface ContinuousRunnerOptions {
+  /**
+   * Asked at every tick: false skips the tick, because another gateway sharing the catalog holds the leader
+   * lease and runs it. Defaults to always true (one gateway, or a SQLite catalog).
+   */
+  readonly isLeader?: () => boolean;
+}
 
 interface Entry {
   readonly intervalMs: number;
@@ -26,10 +35,20 @@ export class ContinuousRunner {
   private readonly entries = new Map<string, Entry>();
   private closed = false;
 
+  private isLeader: () => boolean;
+
   constructor(
     private readonly submit: ContinuousSubmit,
     private readonly logger: Logger,
-  ) {}
+    options: ContinuousRunnerOptions = {},
+  ) {
+    this.isLeader = options.isLeader ?? (() => true);
+  }
+
+  /** Replaces the leadership question (for a runner built before the gateway's replica services exist). */
+  setLeadership(isLeader: () => boolean): void {
+    this.isLeader = isLeader;
+  }
 
   /**
    * Starts (or restarts) keeping a table fresh. `firstTickAt` is when the first refresh is due: now for a table
@@ -53,6 +72,14 @@ export class ContinuousRunner {
     return this.entries.has(tableKey);
   }
 
+  /**
+   * The tables kept fresh and their intervals: for comparing with the catalog when other gateways sharing it
+   * create, change or drop CONTINUOUS tables.
+   */
+  scheduled(): Array<{ readonly tableKey: string; readonly intervalSeconds: number }> {
+    return [...this.entries].map(([tableKey, entry]) => ({ tableKey, intervalSeconds: entry.intervalMs / 1000 }));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const inFlight = [...this.entries.values()].map((e) => e.inFlight).filter((p): p is Promise<unknown> => p !== null);
@@ -72,7 +99,7 @@ export class ContinuousRunner {
     // The next tick stays on the fixed grid; ticks missed while busy are dropped, not queued.
     const now = Date.now();
     entry.nextTick += entry.intervalMs * Math.max(1, Math.ceil((now - entry.nextTick + 1) / entry.intervalMs));
-    if (entry.inFlight === null) {
+    if (entry.inFlight === null && this.isLeader()) {
       try {
         const { done } = await this.submit({ tableKey, tickTime, configuration: entry.configuration });
         entry.inFlight = done.finally(() => {

@@ -1,13 +1,20 @@
 /**
  * Runs refresh jobs: creates them idempotently, refreshes their tables in order on the engine (one table at
  * a time, never the same table twice at once), and records the job and a history row per table.
+ *
+ * Several gateways (replicas) may share a PostgreSQL or MySQL catalog. Then each job is owned by the gateway
+ * that created it and carries a lease that gateway renews while it runs the job; every gateway sweeps the
+ * catalog for jobs whose lease has passed (their gateway stopped) and takes them over, and a table lease in the
+ * catalog keeps two gateways from refreshing one table at once.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
-import type { DynamicTableRecord, HistoryRecord, JobRecord, RefreshTrigger } from '../catalog/records';
+import type { ClaimedJob, DynamicTableRecord, HistoryRecord, JobRecord, RefreshTrigger } from '../catalog/records';
 import type { Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
 import { messageOf } from '../errors';
 import type { Logger } from '../logger';
+import { defaultReplicaId } from '../replica/replica-id';
+import { LeaseKeeper } from './lease-keeper';
 import { TableLocks } from './table-locks';
 
 export interface TableRefresh {
@@ -30,6 +37,17 @@ export interface JobRequest {
   readonly staticPartitions: Readonly<Record<string, string>> | null;
 }
 
+/** This gateway as one of several on a shared catalog. */
+export interface RunnerReplica {
+  /** Written as the owner of the jobs and leases this gateway holds; unique per running process. */
+  readonly id: string;
+  /** How long a job or table lease holds without renewal; another gateway takes the job over after it. */
+  readonly leaseSeconds: number;
+}
+
+/** Jobs taken over in one sweep at most; the next sweep takes the rest. */
+const SWEEP_BATCH = 100;
+
 export interface JobView {
   readonly job: JobRecord;
   readonly history: readonly HistoryRecord[];
@@ -45,6 +63,11 @@ export class RefreshRunner {
   /** Succeeded jobs by dedupe key: final, so a repeated callback needs no catalog read. Oldest dropped first. */
   private readonly succeeded = new Map<string, JobRecord>();
   private closed = false;
+  /** Null for a SQLite catalog: it belongs to this one gateway, so there is nobody to share jobs or tables with. */
+  private readonly keeper: LeaseKeeper | null;
+  private readonly replicaId: string;
+  private readonly leaseMs: number;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly catalog: Catalog,
@@ -52,11 +75,100 @@ export class RefreshRunner {
     private readonly engineOf: (catalogName: string) => Engine,
     private readonly clusterInfo: Readonly<Record<string, string>>,
     private readonly logger: Logger,
-  ) {}
+    replica: RunnerReplica = { id: defaultReplicaId(), leaseSeconds: 30 },
+  ) {
+    this.replicaId = replica.id;
+    this.leaseMs = replica.leaseSeconds * 1000;
+    this.keeper = catalog.kind === 'sqlite' ? null : new LeaseKeeper(catalog, replica.id, this.leaseMs, logger);
+  }
 
-  /** Jobs left PENDING or RUNNING by a process that stopped are failed: nobody runs them any more. */
+  /**
+   * Start-up duty for the jobs a stopped process left unfinished. On a SQLite catalog that process was this
+   * gateway's predecessor and nobody runs its jobs any more: they are failed. A shared catalog's unfinished jobs
+   * may belong to other gateways that are alive, so nothing is failed; instead this gateway starts sweeping for
+   * jobs whose lease has passed and takes them over. Returns the number of jobs failed.
+   */
   async recover(now: Date): Promise<number> {
+    if (this.keeper) {
+      this.startSweeping();
+      return 0;
+    }
     return this.catalog.failUnfinished('The gateway stopped before this refresh finished; it was not applied.', now.toISOString());
+  }
+
+  /**
+   * Takes over the unfinished jobs whose lease has passed by `now` (their gateway stopped) and starts running
+   * them; returns how many it took. Gateways sweeping at the same moment never take the same job.
+   */
+  async sweep(now = new Date()): Promise<number> {
+    if (!this.keeper || this.closed) return 0;
+    const claimed = await this.catalog.claimExpiredJobs(this.replicaId, this.keeper.leaseUntil(now.getTime()), now.toISOString(), SWEEP_BATCH);
+    for (const job of claimed) this.start(job.job.jobId, () => this.takeOver(job));
+    return claimed.length;
+  }
+
+  private startSweeping(): void {
+    if (this.sweepTimer !== undefined || this.closed) return;
+    const every = Math.min(5000, Math.max(500, this.leaseMs / 3));
+    const round = () => {
+      this.sweep()
+        .catch((error: unknown) => this.logger.warn('could not look for refresh jobs to take over', { error: messageOf(error) }))
+        .finally(() => {
+          if (this.closed) return;
+          // Jitter keeps the gateways from sweeping in step.
+          this.sweepTimer = setTimeout(round, every * (0.75 + Math.random() / 2));
+          this.sweepTimer.unref();
+        });
+    };
+    round();
+  }
+
+  /** Runs a job taken over from a gateway that stopped, from its first table not yet refreshed. */
+  private async takeOver({ job, resumable, previousOwner }: ClaimedJob): Promise<void> {
+    this.logger.info('taking over a refresh job whose gateway stopped renewing its lease', { job: job.jobId, previousOwner });
+    const history = await this.catalog.historyOfJob(job.jobId);
+    if (!resumable) {
+      const at = new Date().toISOString();
+      const error = 'The gateway running this refresh stopped before it finished; it was not applied. Repeat the statement.';
+      for (const row of history) {
+        if (UNFINISHED.has(row.state)) await this.catalog.updateHistory(job.jobId, row.tableKey, { state: 'FAILED', finishedAt: at, error });
+      }
+      await this.catalog.updateJob(job.jobId, { status: 'FAILED', error, finishedAt: at }, this.replicaId);
+      await this.notify(job.jobId);
+      return;
+    }
+    const failed = new Set<string>();
+    const refreshes: TableRefresh[] = [];
+    for (const key of job.tables) {
+      const row = history.find((h) => h.tableKey === key);
+      // Committed and recorded by the previous gateway: refreshing it again would run it twice.
+      if (row?.state === 'SUCCEEDED') continue;
+      if (row?.state === 'FAILED') {
+        failed.add(key);
+        continue;
+      }
+      const table = await this.catalog.getTable(key);
+      if (table === null) {
+        failed.add(key);
+        const at = new Date().toISOString();
+        await this.catalog.updateHistory(job.jobId, key, { state: 'FAILED', startedAt: at, finishedAt: at, error: 'The table was dropped before its refresh ran.' });
+        continue;
+      }
+      refreshes.push({ table, partition: row?.partition ?? null });
+    }
+    await this.execute(job, refreshes, { failed, started: job.status === 'RUNNING' });
+  }
+
+  /** Runs `work` for a job this gateway owns, renewing the job's lease until it ends; `close` waits for it. */
+  private start(jobId: string, work: () => Promise<void>): void {
+    this.keeper?.holdJob(jobId);
+    const run = work()
+      .catch((error: unknown) => this.logger.error('refresh job could not be run to its end', { job: jobId, error: messageOf(error) }))
+      .finally(() => {
+        this.keeper?.releaseJob(jobId);
+        this.running.delete(run);
+      });
+    this.running.add(run);
   }
 
   /** Returns the existing job for a repeated request, or creates and starts a new one. */
@@ -118,23 +230,39 @@ export class RefreshRunner {
       finishedAt: null,
       error: null,
     }));
-    if (!(await this.catalog.insertJob(job, history))) {
+    const ownership = {
+      owner: this.replicaId,
+      leaseUntil: new Date(Date.now() + this.leaseMs).toISOString(),
+      // A rebuild's new definition lives only in this process: another gateway could not run it again.
+      resumable: request.refreshes.every((r) => !r.rebuild),
+    };
+    if (!(await this.catalog.insertJob(job, history, ownership))) {
       // Another process created this attempt first: answer with its job.
       const existing = dedupeKey === null ? null : await this.catalog.latestJobByKey(dedupeKey);
       if (existing) return existing;
       throw new Error('A refresh job with the same key was created concurrently and could not be read back.');
     }
-    const run = this.execute(job, request.refreshes).finally(() => this.running.delete(run));
-    this.running.add(run);
+    this.start(job.jobId, () => this.execute(job, request.refreshes));
     return job;
   }
 
-  private async execute(job: JobRecord, refreshes: readonly TableRefresh[]): Promise<void> {
-    const failed = new Set<string>();
-    let started = false;
+  /**
+   * Refreshes the job's tables in order and records the outcome. `resume` describes a job taken over from
+   * another gateway: the tables that failed there, and whether it had started.
+   */
+  private async execute(
+    job: JobRecord,
+    refreshes: readonly TableRefresh[],
+    resume: { readonly failed: ReadonlySet<string>; readonly started: boolean } = { failed: new Set(), started: false },
+  ): Promise<void> {
+    const failed = new Set<string>(resume.failed);
+    let started = resume.started;
     for (const refresh of refreshes) {
       const { table } = refresh;
-      await this.locks.withLock(table.key, async () => {
+      const step = async (): Promise<boolean> => {
+        // Checked under the table lease, right before the engine: a gateway too slow to renew its lease never
+        // refreshes a job that another gateway has taken over meanwhile.
+        if (this.keeper && !(await this.keeper.confirmJob(job.jobId))) return false;
         const startedAt = new Date().toISOString();
         const blockedBy = table.sourceTables.find((source) => failed.has(source));
         if (blockedBy !== undefined) {
@@ -147,14 +275,14 @@ export class RefreshRunner {
             finishedAt: startedAt,
             error: `Not refreshed because its upstream table ${blockedBy} failed in this job.`,
           });
-          return;
+          return true;
         }
         // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
         const outcome = this.refreshOne(refresh).then(
           (value) => ({ ok: true as const, value }),
           (error: unknown) => ({ ok: false as const, error }),
         );
-        const marks = [this.catalog.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt })];
+        const marks: Promise<unknown>[] = [this.catalog.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt })];
         if (!started) marks.push(this.catalog.updateJob(job.jobId, { status: 'RUNNING', startedAt }));
         started = true;
         await Promise.all(marks);
@@ -175,12 +303,21 @@ export class RefreshRunner {
             error: messageOf(result.error),
           });
         }
-      });
+        return true;
+      };
+      const stillOurs = await this.locks.withLock(table.key, () => (this.keeper ? this.keeper.withTableLease(table.key, step) : step()));
+      if (!stillOurs) {
+        this.logger.warn('another gateway took this refresh job over; leaving it to that gateway', { job: job.jobId });
+        return;
+      }
     }
     const finishedAt = new Date().toISOString();
     const error = failed.size === 0 ? null : `Refresh failed for ${[...failed].join(', ')}; see the tables' entries for the cause.`;
-    await this.catalog.updateJob(job.jobId, { status: error === null ? 'SUCCEEDED' : 'FAILED', error, finishedAt });
-    this.notify(job.jobId);
+    const status = error === null ? 'SUCCEEDED' : 'FAILED';
+    if (!(await this.catalog.updateJob(job.jobId, { status, error, finishedAt }, this.keeper ? this.replicaId : undefined))) {
+      this.logger.warn('another gateway took this refresh job over before it was recorded as finished', { job: job.jobId });
+    }
+    await this.notify(job.jobId);
   }
 
   private refreshOne(refresh: TableRefresh): Promise<RefreshOutcome> {
@@ -220,15 +357,33 @@ export class RefreshRunner {
     this.waiters.set(jobId, set);
     set.add(done);
     let timer: NodeJS.Timeout | undefined;
+    let waiting = true;
     try {
       const current = await this.catalog.getJob(jobId);
       if (!current || !UNFINISHED.has(current.status)) return current;
       const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-      return (await Promise.race([finished, timedOut])) ?? (await this.catalog.getJob(jobId));
+      const racers: Promise<JobRecord | null>[] = [finished, timedOut];
+      // A job another gateway runs finishes without telling this one: watch the catalog for it.
+      if (this.keeper) racers.push(this.pollUntilFinished(jobId, () => waiting));
+      return (await Promise.race(racers)) ?? (await this.catalog.getJob(jobId));
     } finally {
+      waiting = false;
       clearTimeout(timer);
       set.delete(done);
       if (set.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
+    }
+  }
+
+  /** The job once the catalog shows it finished; null once `waiting` turns false. */
+  private async pollUntilFinished(jobId: string, waiting: () => boolean): Promise<JobRecord | null> {
+    let pause = 100;
+    for (;;) {
+      await new Promise<void>((resolve) => setTimeout(resolve, pause).unref());
+      pause = Math.min(pause * 2, 1000);
+      if (!waiting()) return null;
+      if (this.keeper?.holdsJobLocally(jobId)) continue;
+      const job = await this.catalog.getJob(jobId);
+      if (job && !UNFINISHED.has(job.status)) return job;
     }
   }
 
@@ -238,9 +393,9 @@ export class RefreshRunner {
     return { job, history: await this.catalog.historyOfJob(jobId) };
   }
 
-  /** Runs `work` while no refresh of the table runs (for DROP and ALTER). */
+  /** Runs `work` while no refresh of the table runs, on this gateway or any other (for DROP and ALTER). */
   exclusive<T>(tableKey: string, work: () => Promise<T>): Promise<T> {
-    return this.locks.withLock(tableKey, work);
+    return this.locks.withLock(tableKey, () => (this.keeper ? this.keeper.withTableLease(tableKey, work) : work()));
   }
 
   isRefreshing(tableKey: string): boolean {
@@ -250,7 +405,10 @@ export class RefreshRunner {
   /** Stops accepting jobs and waits for the running ones. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.sweepTimer);
+    // Leases stay renewed until the running jobs end, so nobody takes them over meanwhile.
     await Promise.allSettled([...this.running]);
+    this.keeper?.close();
   }
 }
 

@@ -106,6 +106,17 @@ export interface SchedulerLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Which of several gateways sharing one catalog fires in-process schedules: exactly one of them, the holder of
+ * the leader lease. Only schedulers that run inside the gateway need it.
+ */
+export interface SchedulerLeadership {
+  /** True while this gateway holds the leader lease. */
+  isLeader(): boolean;
+  /** Calls `listener` whenever this gateway gains or loses the lease; returns a function that stops the calls. */
+  onChange(listener: (leader: boolean) => void): () => void;
+}
+
 export interface SchedulerContext {
   /** Base URL of this gateway as schedulers should call it. */
   readonly gatewayUrl: string;
@@ -115,6 +126,12 @@ export interface SchedulerContext {
   now(): Date;
   /** For schedulers that run inside the gateway: fire a periodic refresh. Resolves when the job is accepted. */
   triggerRefresh(request: ScheduledRefresh): Promise<void>;
+  /**
+   * Present when several gateways may share the catalog, and with it the state store. A scheduler that runs
+   * inside the gateway then fires only while `isLeader()`, and treats the state store as the truth, since other
+   * gateways write workflows there too. Absent: this gateway is the only one and always fires.
+   */
+  readonly leadership?: SchedulerLeadership;
 }
 
 export interface WorkflowSchedulerFactory<Options = unknown> {

@@ -8,6 +8,11 @@
  * triggered, so a crash between the two skips that one tick rather than running it twice. The next tick
  * repairs the staleness, and skipping is the safer side for partitioned refreshes, whose partition derives
  * from the schedule time.
+ *
+ * When several gateways share the catalog ({@link SchedulerContext.leadership}), every one of them accepts
+ * create, modify and delete (they only write the state store), but only the leader's timer fires. The leader
+ * re-reads the state store when it gains the lease and every few seconds, and re-reads each workflow right
+ * before firing it, so it sees what other gateways wrote and never fires a tick a previous leader already fired.
  */
 import { randomUUID } from 'node:crypto';
 import { messageOf, schedulerError } from '../../errors';
@@ -36,6 +41,9 @@ import {
 /** setTimeout fires at once (with a warning) for delays above this; longer waits re-arm when it expires. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** With a shared state store: how often the leader re-reads it, i.e. how late it may see a workflow created elsewhere. */
+const SHARED_RELOAD_MS = 2000;
+
 interface ScheduledWorkflow {
   readonly record: WorkflowRecord;
   /** Epoch ms of the first tick after `lastFireTime`; null when paused or the CRON cannot be evaluated. */
@@ -51,6 +59,8 @@ export class EmbeddedScheduler implements WorkflowScheduler {
   readonly #inFlight = new Set<Promise<void>>();
   #lifecycle: Lifecycle = 'new';
   #timer: NodeJS.Timeout | undefined;
+  #reloadTimer: NodeJS.Timeout | undefined;
+  #stopFollowingLeadership: (() => void) | undefined;
   /** State changes and fires run one at a time, in call order, so a fire never races a modification. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -64,6 +74,25 @@ export class EmbeddedScheduler implements WorkflowScheduler {
     if (this.#lifecycle === 'closed') {
       throw schedulerError('The embedded scheduler was closed; create a new instance to open it again.');
     }
+    await this.#reload();
+    this.#lifecycle = 'open';
+    const leadership = this.#context.leadership;
+    if (leadership !== undefined) {
+      this.#stopFollowingLeadership = leadership.onChange((leader) => {
+        if (leader) this.#refreshFromStore();
+        else this.#disarm();
+      });
+      this.#reloadTimer = setInterval(() => {
+        if (leadership.isLeader()) this.#refreshFromStore();
+      }, SHARED_RELOAD_MS);
+      this.#reloadTimer.unref();
+    }
+    this.#arm();
+  }
+
+  /** Replaces the workflows held in memory by the ones in the state store. */
+  async #reload(): Promise<void> {
+    const seen = new Set<string>();
     for (const { key, value } of await this.#context.stateStore.list()) {
       if (!isWorkflowKey(key)) continue;
       const record = parseWorkflowRecord(value);
@@ -71,10 +100,26 @@ export class EmbeddedScheduler implements WorkflowScheduler {
         this.#context.logger.warn('Ignoring an unreadable embedded workflow record.', { key });
         continue;
       }
-      this.#remember(record);
+      seen.add(record.workflowId);
+      const known = this.#workflows.get(record.workflowId)?.record;
+      if (known === undefined || JSON.stringify(known) !== JSON.stringify(record)) this.#remember(record);
     }
-    this.#lifecycle = 'open';
-    this.#arm();
+    for (const workflowId of [...this.#workflows.keys()]) if (!seen.has(workflowId)) this.#workflows.delete(workflowId);
+  }
+
+  /** Re-reads the shared state store in turn with other operations, then re-arms. */
+  #refreshFromStore(): void {
+    this.#enqueue(async () => {
+      if (this.#lifecycle !== 'open') return;
+      await this.#reload();
+      this.#arm();
+    }).catch((error: unknown) => {
+      this.#context.logger.error('Embedded scheduler could not re-read its workflows.', { error: messageOf(error) });
+    });
+  }
+
+  #isLeader(): boolean {
+    return this.#context.leadership?.isLeader() ?? true;
   }
 
   /** Stops the timer and waits for refreshes already triggered to be accepted or fail. */
@@ -82,6 +127,8 @@ export class EmbeddedScheduler implements WorkflowScheduler {
     if (this.#lifecycle === 'closed') return;
     this.#lifecycle = 'closed';
     this.#disarm();
+    this.#stopFollowingLeadership?.();
+    clearInterval(this.#reloadTimer);
     await this.#queue;
     await Promise.allSettled([...this.#inFlight]);
   }
@@ -123,7 +170,7 @@ export class EmbeddedScheduler implements WorkflowScheduler {
 
   modifyRefreshWorkflow(handler: RefreshHandler, modification: WorkflowModification): Promise<RefreshHandler> {
     return this.#serially(async () => {
-      const current = this.#find(handler);
+      const current = await this.#current(handler);
       if (current === undefined) throw schedulerError(`Embedded workflow ${describeHandler(handler)} does not exist.`);
       const now = this.#context.now().toISOString();
       let record: WorkflowRecord;
@@ -166,19 +213,29 @@ export class EmbeddedScheduler implements WorkflowScheduler {
 
   async inspect(handler: RefreshHandler): Promise<WorkflowInspection> {
     this.#assertOpen();
-    const record = this.#find(handler);
+    const record = await this.#current(handler);
     if (record === undefined) return { exists: false, paused: null, schedule: null };
     return { exists: true, paused: record.paused, schedule: record.quartzCron };
   }
 
   async listRefreshWorkflows(): Promise<readonly ListedWorkflow[]> {
     this.#assertOpen();
+    if (this.#context.leadership !== undefined) await this.#serially(() => this.#reload());
     return [...this.#workflows.values()].map(({ record }) => ({ tableIdentifier: record.tableIdentifier, handler: handlerOf(record), paused: record.paused }));
   }
 
-  #find(handler: RefreshHandler): WorkflowRecord | undefined {
+  /** The workflow a handler names; read from the state store when other gateways may have changed it. */
+  async #current(handler: RefreshHandler): Promise<WorkflowRecord | undefined> {
     const workflowId = workflowIdOf(handler);
-    return workflowId === null ? undefined : this.#workflows.get(workflowId)?.record;
+    if (workflowId === null) return undefined;
+    if (this.#context.leadership === undefined) return this.#workflows.get(workflowId)?.record;
+    const record = parseWorkflowRecord(await this.#context.stateStore.get(workflowKey(workflowId)));
+    if (record === null) {
+      this.#workflows.delete(workflowId);
+      return undefined;
+    }
+    this.#remember(record);
+    return record;
   }
 
   async #save(record: WorkflowRecord): Promise<void> {
@@ -208,7 +265,7 @@ export class EmbeddedScheduler implements WorkflowScheduler {
   /** Points the one timer at the earliest due workflow (now, if one is overdue). */
   #arm(): void {
     this.#disarm();
-    if (this.#lifecycle !== 'open') return;
+    if (this.#lifecycle !== 'open' || !this.#isLeader()) return;
     let earliest = Infinity;
     for (const { dueAt } of this.#workflows.values()) {
       if (dueAt !== null && dueAt < earliest) earliest = dueAt;
@@ -235,8 +292,13 @@ export class EmbeddedScheduler implements WorkflowScheduler {
    */
   async #fireDue(): Promise<void> {
     const now = this.#context.now();
-    for (const { record, dueAt } of [...this.#workflows.values()]) {
-      if (this.#lifecycle !== 'open') return;
+    for (const { record: held, dueAt: heldDueAt } of [...this.#workflows.values()]) {
+      if (this.#lifecycle !== 'open' || !this.#isLeader()) return;
+      if (heldDueAt === null || heldDueAt > now.getTime()) continue;
+      // Another gateway may have paused, changed, deleted or (as the previous leader) fired it meanwhile.
+      const record = this.#context.leadership === undefined ? held : await this.#current(handlerOf(held));
+      if (record === undefined || !this.#isLeader()) continue;
+      const dueAt = record === held ? heldDueAt : this.#dueAt(record);
       if (dueAt === null || dueAt > now.getTime()) continue;
       // Never null here: the tick at dueAt is itself at or before now.
       const scheduleTime = previousFireTime(record.quartzCron, now, record.timeZone) ?? new Date(dueAt);

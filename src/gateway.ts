@@ -41,9 +41,15 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   const host = config.server.host;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
-  const engineOf = (name: string) => [...engines].find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? defaultEngine;
   const replica = await startReplica(catalog, config.replica, logger);
-  const runner = new RefreshRunner(catalog, engineOf, { engine: defaultEngine.name, catalog: defaultCatalog }, logger, replica);
+  // The manager decides how each table is refreshed; it is made below, before any job can run.
+  const runner = new RefreshRunner(
+    catalog,
+    (refresh, configuration) => (manager as DynamicTableManager).performRefresh(refresh, configuration),
+    { engine: defaultEngine.name, catalog: defaultCatalog },
+    logger,
+    replica,
+  );
   let manager: DynamicTableManager | undefined;
   const context: SchedulerContext = {
     get gatewayUrl() {
@@ -75,6 +81,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
         return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/` };
       },
       authEnabled: config.auth.tokens.length > 0,
+      isLeader: replica.isLeader,
     },
     logger,
   );

@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Catalog } from '../src/catalog/catalog';
 import type { DynamicTableRecord, JobRecord } from '../src/catalog/records';
-import type { Engine, RefreshOutcome, RefreshSpec } from '../src/engine/engine';
+import type { RefreshOutcome, RefreshSpec } from '../src/engine/engine';
 import { createLogger } from '../src/logger';
 import { ContinuousRunner } from '../src/refresh/continuous-runner';
-import { RefreshRunner, type JobRequest } from '../src/refresh/refresh-runner';
+import { RefreshRunner, type JobRequest, type RefreshPerformer } from '../src/refresh/refresh-runner';
 import { LeaderLease } from '../src/replica/leader-lease';
 import { EmbeddedScheduler } from '../src/scheduler/embedded/embedded-scheduler';
 import type { ScheduledRefresh, SchedulerContext, SchedulerLeadership } from '../src/scheduler/workflow-scheduler';
@@ -17,6 +17,17 @@ import { eventually, sleep } from './helpers/gateway';
 const logger = createLogger('silent');
 
 /** An engine whose refreshes the test can hold back; it records every refresh and how many overlapped. */
+/** Refreshes a table on an engine, as the manager does for a table of the engine's own catalog. */
+function performOn(engine: FakeEngine): RefreshPerformer {
+  return (refresh) =>
+    engine.refresh({
+      table: { database: refresh.table.databaseName, name: refresh.table.tableName },
+      query: refresh.table.definitionQuery,
+      columns: refresh.table.columnMapping,
+      partition: refresh.partition,
+    });
+}
+
 class FakeEngine {
   readonly refreshed: string[] = [];
   maxOverlap = 0;
@@ -138,7 +149,7 @@ for (const kind of ['postgres', 'mysql'] as const) {
     async function gateway(id: string, engine: FakeEngine): Promise<{ catalog: Catalog; runner: RefreshRunner }> {
       const catalog = new Catalog(url, dir);
       await catalog.open();
-      const runner = new RefreshRunner(catalog, () => engine as unknown as Engine, {}, logger, { id, leaseSeconds: 1 });
+      const runner = new RefreshRunner(catalog, performOn(engine), {}, logger, { id, leaseSeconds: 1 });
       opened.push({ close: () => runner.close() }, catalog);
       return { catalog, runner };
     }
@@ -362,7 +373,7 @@ describe('refresh jobs on a SQLite catalog (one gateway)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-leases-'));
     const catalog = new Catalog('sqlite:catalog.db', dir);
     await catalog.open();
-    const runner = new RefreshRunner(catalog, () => new FakeEngine() as unknown as Engine, {}, logger, { id: 'a', leaseSeconds: 1 });
+    const runner = new RefreshRunner(catalog, performOn(new FakeEngine()), {}, logger, { id: 'a', leaseSeconds: 1 });
     try {
       const table = tableRecord('orders');
       await catalog.insertTable(table);

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
-import type { Engine, RefreshOutcome, TableDefinition } from '../engine/engine';
+import type { Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
 import { FreshetError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
 import {
   deduceRefreshMode,
@@ -38,6 +38,10 @@ const CALLBACK_TOKEN_PREFIX = 'fcb_';
 export const SOURCE_CATALOG_OPTION = 'source.catalog';
 /** Rows per batch when copying between catalogs: large enough to amortise round trips, small enough for memory. */
 const CROSS_CATALOG_BATCH_ROWS = 5_000;
+/** How long past the statement wait an INITIALIZING table on a shared catalog is left to the gateway creating it. */
+const ABANDON_AFTER_MS = 10 * 60 * 1000;
+/** How often a gateway on a shared catalog aligns its continuous runner with the catalog. */
+const RECONCILE_CONTINUOUS_MS = 5_000;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ManagerSettings {
@@ -52,6 +56,8 @@ export interface ManagerSettings {
   /** Where workflows call back; each workflow gets its own token when auth is on. */
   readonly callback: Pick<CallbackTarget, 'refreshUrl' | 'jobsUrl'>;
   readonly authEnabled: boolean;
+  /** False while another gateway on a shared catalog leads continuous refreshes; always leader when omitted. */
+  readonly isLeader?: () => boolean;
 }
 
 export interface RefreshRequest {
@@ -73,6 +79,7 @@ export interface DdlOutcome {
 
 export class DynamicTableManager {
   private readonly continuous: ContinuousRunner;
+  private reconciler: NodeJS.Timeout | null = null;
 
   private readonly namespaces: ReadonlyMap<string, CatalogInfo>;
 
@@ -85,7 +92,7 @@ export class DynamicTableManager {
     private readonly settings: ManagerSettings,
     private readonly logger: Logger,
   ) {
-    this.continuous = new ContinuousRunner((tick) => this.continuousTick(tick), logger);
+    this.continuous = new ContinuousRunner((tick) => this.continuousTick(tick), logger, { isLeader: settings.isLeader });
     this.namespaces = new Map(
       [...engines].map(([name, engine]) => [
         name.toLowerCase(),
@@ -153,14 +160,54 @@ export class DynamicTableManager {
     const now = new Date();
     const failed = await this.runner.recover(now);
     if (failed > 0) this.logger.warn('refresh jobs interrupted by the last stop were marked FAILED', { jobs: failed });
+    // On a shared catalog another gateway may be creating a table right now: only a CREATE older than any CREATE
+    // can take is abandoned.
+    const abandonBefore = this.catalog.kind === 'sqlite' ? Infinity : now.getTime() - this.settings.statementWaitMs - ABANDON_AFTER_MS;
     for (const table of await this.catalog.listTables()) {
-      if (table.refreshStatus === 'INITIALIZING') await this.abandonCreate(table);
-      else if (table.refreshMode === 'CONTINUOUS' && table.refreshStatus === 'ACTIVATED') await this.startContinuous(table, false);
+      if (table.refreshStatus === 'INITIALIZING' && Date.parse(table.updatedAt) < abandonBefore) await this.abandonCreate(table);
+    }
+    await this.reconcileContinuous();
+    if (this.catalog.kind !== 'sqlite') {
+      // Other gateways create, change and drop CONTINUOUS tables too; the leader's runner follows the catalog.
+      this.reconciler = setInterval(() => {
+        this.reconcileContinuous().catch((error: unknown) => this.logger.warn('continuous tables could not be reconciled', { error: messageOf(error) }));
+      }, RECONCILE_CONTINUOUS_MS);
+      this.reconciler.unref();
     }
   }
 
   async close(): Promise<void> {
+    if (this.reconciler) clearInterval(this.reconciler);
     await this.continuous.close();
+  }
+
+  /** Makes the continuous runner keep exactly the ACTIVATED CONTINUOUS tables of the catalog, at their intervals. */
+  private async reconcileContinuous(): Promise<void> {
+    const wanted = new Map(
+      (await this.catalog.listTables())
+        .filter((t) => t.refreshMode === 'CONTINUOUS' && t.refreshStatus === 'ACTIVATED')
+        .map((t) => [t.key, t] as const),
+    );
+    const running = new Map(this.continuous.scheduled().map((e) => [e.tableKey, e.intervalSeconds] as const));
+    for (const key of running.keys()) if (!wanted.has(key)) this.continuous.stop(key);
+    for (const [key, table] of wanted) {
+      if (running.get(key) !== freshnessToSeconds(table.freshness)) await this.startContinuous(table, false);
+    }
+  }
+
+  /** Carries out one table's refresh for the runner: on the table's own engine, or streamed from its source catalog. */
+  performRefresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
+    const { table } = refresh;
+    if (this.isCrossCatalog(table)) return this.refreshAcrossCatalogs(table, refresh.partition, refresh.rebuild);
+    const spec: RefreshSpec = {
+      table: { database: table.databaseName, name: table.tableName },
+      query: table.definitionQuery,
+      columns: table.columnMapping,
+      partition: refresh.partition,
+      configuration,
+    };
+    const engine = this.engineOf(table.catalogName);
+    return refresh.rebuild ? engine.rebuildTable(refresh.rebuild, spec) : engine.refresh(spec);
   }
 
   // ---------------------------------------------------------------- CREATE

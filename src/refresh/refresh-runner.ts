@@ -10,7 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { ClaimedJob, DynamicTableRecord, HistoryRecord, JobRecord, RefreshTrigger } from '../catalog/records';
-import type { Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
+import type { RefreshOutcome, TableDefinition } from '../engine/engine';
 import { messageOf } from '../errors';
 import type { Logger } from '../logger';
 import { defaultReplicaId } from '../replica/replica-id';
@@ -48,6 +48,9 @@ export interface RunnerReplica {
 /** Jobs taken over in one sweep at most; the next sweep takes the rest. */
 const SWEEP_BATCH = 100;
 
+/** Carries out one table's refresh with the job's configuration. */
+export type RefreshPerformer = (refresh: TableRefresh, configuration: Readonly<Record<string, string>>) => Promise<RefreshOutcome>;
+
 export interface JobView {
   readonly job: JobRecord;
   readonly history: readonly HistoryRecord[];
@@ -71,8 +74,8 @@ export class RefreshRunner {
 
   constructor(
     private readonly catalog: Catalog,
-    /** The engine of a catalog, by catalog name. */
-    private readonly engineOf: (catalogName: string) => Engine,
+    /** Carries out one table's refresh (the manager decides how: on the table's engine, or streamed from another catalog). */
+    private readonly perform: RefreshPerformer,
     private readonly clusterInfo: Readonly<Record<string, string>>,
     private readonly logger: Logger,
     replica: RunnerReplica = { id: defaultReplicaId(), leaseSeconds: 30 },
@@ -278,7 +281,7 @@ export class RefreshRunner {
           return true;
         }
         // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
-        const outcome = this.refreshOne(refresh).then(
+        const outcome = this.perform(refresh, job.configuration).then(
           (value) => ({ ok: true as const, value }),
           (error: unknown) => ({ ok: false as const, error }),
         );
@@ -320,17 +323,7 @@ export class RefreshRunner {
     await this.notify(job.jobId);
   }
 
-  private refreshOne(refresh: TableRefresh): Promise<RefreshOutcome> {
-    const { table } = refresh;
-    const spec: RefreshSpec = {
-      table: { database: table.databaseName, name: table.tableName },
-      query: table.definitionQuery,
-      columns: table.columnMapping,
-      partition: refresh.partition,
-    };
-    const engine = this.engineOf(table.catalogName);
-    return refresh.rebuild ? engine.rebuildTable(refresh.rebuild, spec) : engine.refresh(spec);
-  }
+
 
   private async notify(jobId: string): Promise<void> {
     const waiting = this.waiters.get(jobId);

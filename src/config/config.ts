@@ -213,8 +213,8 @@ function semanticProblems(raw: Record<string, unknown>): string[] {
   if (!names.has(defaultCatalog.toLowerCase())) problems.push(`defaultCatalog: '${defaultCatalog}' is not a catalog; the catalogs are ${[...names].join(', ')}`);
   for (const [name, spec] of Object.entries(catalogs)) {
     const url = (spec as { url?: unknown } | null)?.url;
-    if (typeof url === 'string' && !/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/.test(url)) {
-      problems.push(`catalogs.${name}.url: '${url}' is not supported; use sqlite:<path>, postgres://… or mysql://…`);
+    if (typeof url === 'string' && !/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/|flink:https?:\/\/)/.test(url)) {
+      problems.push(`catalogs.${name}.url: '${url}' is not supported; use sqlite:<path>, postgres://…, mysql://… or flink:http://…`);
     }
   }
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';

@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { validationError } from '../errors';
 import type { Engine } from './engine';
+import { FlinkEngine } from './flink/flink-engine';
+import type { FlinkEngineOptionsInput } from './flink/flink-options';
 import { MysqlEngine } from './mysql/mysql-engine';
 import { PostgresEngine } from './postgres/postgres-engine';
 import { SqliteEngine } from './sqlite/sqlite-engine';
@@ -15,7 +17,12 @@ export interface EngineFactoryOptions {
 }
 
 /** The URL forms {@link createEngine} accepts, for messages and documentation. */
-export const ENGINE_URL_FORMS = ['sqlite:<path>', 'postgres://user:password@host:5432/database', 'mysql://user:password@host:3306/database'] as const;
+export const ENGINE_URL_FORMS = [
+  'sqlite:<path>',
+  'postgres://user:password@host:5432/database',
+  'mysql://user:password@host:3306/database',
+  'flink:http://sql-gateway:8083[?catalog=c&database=d&session.<key>=v&table.<key>=v]',
+] as const;
 
 /**
  * The engine for a URL: `sqlite:<path>` (relative to `options.baseDir`), `postgres://…` or `postgresql://…`,
@@ -36,9 +43,43 @@ export function createEngine(url: string, options: EngineFactoryOptions): Engine
     case 'mysql':
     case 'mariadb':
       return new MysqlEngine({ url });
+    case 'flink':
+      return new FlinkEngine(flinkOptionsFromUrl(url.slice('flink:'.length)));
     default:
       throw validationError(`The engine URL "${redact(url)}" has no engine Freshet knows; use one of: ${ENGINE_URL_FORMS.join(', ')}.`);
   }
+}
+
+/**
+ * `flink:http://gateway:8083?catalog=paimon&database=db&session.parallelism.default=4&table.connector=…`: the SQL
+ * Gateway's address, the catalog and database every session uses, session properties and the WITH options of the
+ * tables Freshet creates.
+ */
+function flinkOptionsFromUrl(text: string): FlinkEngineOptionsInput {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw validationError(`The engine URL "flink:${redact(text)}" does not hold the SQL Gateway's http(s) address after 'flink:'.`);
+  }
+  const sessionProperties: Record<string, string> = {};
+  const tableOptions: Record<string, string> = {};
+  let catalog: string | undefined;
+  let database: string | undefined;
+  for (const [key, value] of parsed.searchParams) {
+    if (key === 'catalog') catalog = value;
+    else if (key === 'database') database = value;
+    else if (key.startsWith('session.')) sessionProperties[key.slice('session.'.length)] = value;
+    else if (key.startsWith('table.')) tableOptions[key.slice('table.'.length)] = value;
+    else throw validationError(`The Flink engine URL has an unknown parameter '${key}'; use catalog, database, session.<key> or table.<key>.`);
+  }
+  return {
+    url: `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`,
+    ...(catalog !== undefined ? { catalog } : {}),
+    ...(database !== undefined ? { database } : {}),
+    sessionProperties,
+    tableOptions,
+  };
 }
 
 /** The URL with any password hidden, for an error message. */

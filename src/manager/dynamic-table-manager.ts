@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
-import type { Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
+import type { ContinuousJob, Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
 import { FreshetError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
 import {
   deduceRefreshMode,
@@ -185,7 +185,7 @@ export class DynamicTableManager {
   private async reconcileContinuous(): Promise<void> {
     const wanted = new Map(
       (await this.catalog.listTables())
-        .filter((t) => t.refreshMode === 'CONTINUOUS' && t.refreshStatus === 'ACTIVATED')
+        .filter((t) => t.refreshMode === 'CONTINUOUS' && t.refreshStatus === 'ACTIVATED' && !this.runsContinuousJobs(t))
         .map((t) => [t.key, t] as const),
     );
     const running = new Map(this.continuous.scheduled().map((e) => [e.tableKey, e.intervalSeconds] as const));
@@ -237,6 +237,18 @@ export class DynamicTableManager {
       throw error;
     }
 
+    if (active.refreshMode === 'CONTINUOUS' && this.runsContinuousJobs(active)) {
+      // A streaming job reads its sources from the beginning: a batch refresh first would write the rows twice.
+      try {
+        active = await this.startContinuousRefresh(active);
+      } catch (error) {
+        await this.engineOf(active.catalogName).dropTable({ database: active.databaseName, name: active.tableName }).catch(() => undefined);
+        await this.catalog.deleteTable(active.key);
+        throw error;
+      }
+      const job = this.continuousJobOf(active);
+      return { message: `Dynamic table ${active.identifier} created (${describeMode(active)}); continuous job ${job?.jobId ?? ''} started.`, identifier: active.identifier };
+    }
     if (record.options.initialize === 'on_schedule') {
       if (active.refreshMode === 'CONTINUOUS') await this.startContinuous(active, false);
       return { message: `Dynamic table ${active.identifier} created (${describeMode(active)}); first refresh on schedule.`, identifier: active.identifier };
@@ -406,7 +418,8 @@ export class DynamicTableManager {
   /** A table left INITIALIZING by a stopped process is removed again: a half-made CREATE leaves nothing. */
   private async abandonCreate(table: DynamicTableRecord): Promise<void> {
     this.logger.warn('removing a dynamic table whose CREATE did not finish', { table: table.identifier });
-    if (table.refreshHandler) await this.scheduler.deleteRefreshWorkflow(table.refreshHandler).catch(() => undefined);
+    await this.stopContinuousRefresh(table).catch(() => undefined);
+    if (table.refreshHandler && !this.continuousJobOf(table)) await this.scheduler.deleteRefreshWorkflow(table.refreshHandler).catch(() => undefined);
     await this.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName }).catch(() => undefined);
     await this.catalog.deleteHistoryOfTable(table.key);
     await this.catalog.deleteTable(table.key);
@@ -447,7 +460,7 @@ export class DynamicTableManager {
       handler = await this.schedulerCall(`suspend the refresh workflow of ${table.identifier}`, () =>
         this.scheduler.modifyRefreshWorkflow(handler!, { kind: 'suspend' }),
       );
-    } else this.continuous.stop(table.key);
+    } else handler = (await this.stopContinuousRefresh(table)).refreshHandler;
     await this.catalog.updateTable({ ...table, refreshStatus: 'SUSPENDED', refreshHandler: handler, updatedAt: new Date().toISOString() });
     return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
   }
@@ -462,7 +475,7 @@ export class DynamicTableManager {
     }
     const resumed: DynamicTableRecord = { ...table, refreshStatus: 'ACTIVATED', refreshHandler: handler, updatedAt: new Date().toISOString() };
     await this.catalog.updateTable(resumed);
-    if (resumed.refreshMode === 'CONTINUOUS') await this.startContinuous(resumed, false, options);
+    if (resumed.refreshMode === 'CONTINUOUS') await this.startContinuousRefresh(resumed, options);
     return { message: `Dynamic table ${table.identifier} resumed.`, identifier: table.identifier };
   }
 
@@ -501,7 +514,7 @@ export class DynamicTableManager {
         await this.catalog.deleteCallbackTokens(table.key);
         handler = null;
       } else if (table.refreshMode === 'CONTINUOUS' && mode === 'FULL') {
-        this.continuous.stop(table.key);
+        await this.stopContinuousRefresh(table);
         handler = await this.createWorkflow(next, table.createStatement);
         if (table.refreshStatus === 'SUSPENDED') {
           const created = handler;
@@ -510,9 +523,10 @@ export class DynamicTableManager {
           );
         }
       }
+      if (table.refreshMode === 'CONTINUOUS' && mode === 'CONTINUOUS') handler = (await this.stopContinuousRefresh(table)).refreshHandler;
       const updated: DynamicTableRecord = { ...next, refreshHandler: handler, schedulerType: mode === 'FULL' ? this.settings.schedulerType : null };
       await this.catalog.updateTable(updated);
-      if (mode === 'CONTINUOUS' && updated.refreshStatus === 'ACTIVATED') await this.startContinuous(updated, false);
+      if (mode === 'CONTINUOUS' && updated.refreshStatus === 'ACTIVATED') return this.startContinuousRefresh(updated);
       return updated;
     });
   }
@@ -609,12 +623,13 @@ export class DynamicTableManager {
     if (dependants.length > 0) {
       throw invalidState(`Cannot drop ${table.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`);
     }
-    // The workflow goes first: if the scheduler refuses, the table stays whole and the DROP can be repeated.
-    if (table.refreshHandler) {
+    // The workflow (or continuous job) goes first: if it cannot be stopped, the table stays whole and the DROP
+    // can be repeated.
+    if (table.refreshHandler && !this.continuousJobOf(table)) {
       const handler = table.refreshHandler;
       await this.schedulerCall(`delete the refresh workflow of ${table.identifier}`, () => this.scheduler.deleteRefreshWorkflow(handler));
     }
-    this.continuous.stop(table.key);
+    await this.stopContinuousRefresh(table);
     await this.runner.exclusive(table.key, async () => {
       await this.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName });
       await this.catalog.deleteHistoryOfTable(table.key);
@@ -683,6 +698,47 @@ export class DynamicTableManager {
     const lastAt = last ? Date.parse(last.scheduleTime) : Date.now();
     const due = immediate ? Date.now() : Math.max(Date.now(), lastAt + intervalSeconds * 1000);
     this.continuous.start(table.key, intervalSeconds, new Date(due), configuration);
+  }
+
+  /** True when the table's engine keeps CONTINUOUS tables fresh with jobs of its own (a streaming engine). */
+  private runsContinuousJobs(table: DynamicTableRecord): boolean {
+    return this.engineOf(table.catalogName).capabilities().continuousJobs;
+  }
+
+  private continuousJobOf(table: DynamicTableRecord): ContinuousJob | null {
+    return (table.refreshHandler as { continuousJob?: ContinuousJob } | null)?.continuousJob ?? null;
+  }
+
+  /**
+   * Starts keeping an ACTIVATED CONTINUOUS table fresh: a streaming job on an engine that runs them (its id kept as
+   * the table's handler), else Freshet's own runner. Returns the table as stored.
+   */
+  private async startContinuousRefresh(table: DynamicTableRecord, options: Readonly<Record<string, string>> = {}): Promise<DynamicTableRecord> {
+    if (!this.runsContinuousJobs(table)) {
+      await this.startContinuous(table, false, options);
+      return table;
+    }
+    const engine = this.engineOf(table.catalogName);
+    const job = await engine.startContinuousJob!({
+      table: { database: table.databaseName, name: table.tableName },
+      query: table.definitionQuery,
+      columns: table.columnMapping,
+      partition: null,
+      // As Flink does for its materialized tables: the freshness is the checkpoint interval.
+      configuration: { 'execution.checkpointing.interval': `${freshnessToSeconds(table.freshness)} s`, ...options },
+    });
+    const running: DynamicTableRecord = { ...table, refreshHandler: { continuousJob: job }, schedulerType: engine.name, updatedAt: new Date().toISOString() };
+    await this.catalog.updateTable(running);
+    return running;
+  }
+
+  /** Stops whatever keeps a CONTINUOUS table fresh; returns the table without its job (the caller stores it). */
+  private async stopContinuousRefresh(table: DynamicTableRecord): Promise<DynamicTableRecord> {
+    this.continuous.stop(table.key);
+    const job = this.continuousJobOf(table);
+    if (!job) return table;
+    await this.engineOf(table.catalogName).stopContinuousJob!(job.jobId);
+    return { ...table, refreshHandler: null, schedulerType: null };
   }
 
   async waitForJob(jobId: string, timeoutMs: number): Promise<JobRecord | null> {

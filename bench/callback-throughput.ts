@@ -2,13 +2,15 @@
  * Callback throughput: how fast the gateway answers `POST /v3/dynamic-tables/refresh` — (a) repeats of a job
  * that already succeeded (what a retrying scheduler sends) and (b) new jobs on a small table — compared with a
  * bare express route on the same machine under the same load. Server and load generator run in separate
- * processes. After (b), the gateway's backlog of accepted jobs is drained and every job checked.
+ * processes. After (b), the gateway's backlog of accepted jobs is drained and every job checked. The gateway's
+ * catalog is SQLite here; `postgres-callback.ts` runs the same measurement with it on PostgreSQL.
  */
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { ForkedServer } from './forked-server';
 import { runLoad, type LoadOptions, type LoadResult } from './load';
+import type { GatewayCatalogs } from './server-messages';
 import {
   fmtInt,
   fmtMs,
@@ -45,21 +47,62 @@ async function loadWithWarmUp(options: LoadOptions): Promise<LoadResult> {
   return runLoad(options);
 }
 
-function jobCounts(catalog: Database): Map<string, number> {
-  const rows = catalog.prepare('SELECT status, COUNT(*) AS n FROM refresh_jobs GROUP BY status').all() as Array<{ status: string; n: number }>;
-  return new Map(rows.map((r) => [r.status, r.n]));
+/** The jobs a gateway's catalog holds, read behind the gateway's back to count and check them. */
+export interface JobLedger {
+  /** Jobs by status. */
+  counts(): Promise<Map<string, number>>;
+  /** Status by job id. */
+  statuses(): Promise<Map<string, string>>;
+  close(): Promise<void>;
 }
+
+/** What differs between runs of the callback benchmark: where the gateway keeps its catalog. */
+export interface CallbackVariant {
+  /** Heading of the printed block. */
+  readonly title: string;
+  /** Start of each summary row's name, e.g. `Callback`. */
+  readonly rowPrefix: string;
+  /** Catalog settings of the forked gateway. */
+  readonly catalogs: GatewayCatalogs;
+  /** Opens the ledger of the gateway's catalog once the gateway has started on `dataDir`. */
+  openLedger(dataDir: string): Promise<JobLedger>;
+}
+
+function sqliteLedger(file: string): JobLedger {
+  const catalog: Database = new BetterSqlite3(file);
+  return {
+    counts: async () => {
+      const rows = catalog.prepare('SELECT status, COUNT(*) AS n FROM refresh_jobs GROUP BY status').all() as Array<{ status: string; n: number }>;
+      return new Map(rows.map((r) => [r.status, r.n]));
+    },
+    statuses: async () => {
+      const rows = catalog.prepare('SELECT job_id AS id, status FROM refresh_jobs').all() as Array<{ id: string; status: string }>;
+      return new Map(rows.map((r) => [r.id, r.status]));
+    },
+    close: async () => {
+      catalog.close();
+    },
+  };
+}
+
+/** The gateway's default set-up: its catalog in `catalog.db` in the data folder. */
+const SQLITE_CATALOG: CallbackVariant = {
+  title: 'Callback throughput (POST /v3/dynamic-tables/refresh vs. a bare express route)',
+  rowPrefix: 'Callback',
+  catalogs: {},
+  openLedger: async (dataDir) => sqliteLedger(path.join(dataDir, 'catalog.db')),
+};
 
 const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
 const unfinished = (counts: Map<string, number>) => (counts.get('PENDING') ?? 0) + (counts.get('RUNNING') ?? 0);
 
 /** Waits until no job is PENDING or RUNNING (or the time is up). */
-async function drain(catalog: Database): Promise<{ drained: boolean; drainMs: number; counts: Map<string, number> }> {
+async function drain(catalog: JobLedger): Promise<{ drained: boolean; drainMs: number; counts: Map<string, number> }> {
   const from = performance.now();
-  let counts = jobCounts(catalog);
+  let counts = await catalog.counts();
   while (unfinished(counts) > 0 && performance.now() - from < DRAIN_TIMEOUT_MS) {
     await sleep(50);
-    counts = jobCounts(catalog);
+    counts = await catalog.counts();
   }
   return { drained: unfinished(counts) === 0, drainMs: performance.now() - from, counts };
 }
@@ -77,7 +120,7 @@ interface NewJobsOutcome extends LoadResult {
  * schedule times of its own and is drained before the timed load starts.
  */
 async function measureNewJobs(
-  catalog: Database,
+  catalog: JobLedger,
   gatewayUrl: string,
   load: { connections: number; durationSeconds: number },
   bare: LoadResult,
@@ -100,11 +143,9 @@ async function measureNewJobs(
     },
   });
   describeLoad('(b) new jobs', result, bare);
-  line('(b) jobs waiting when the load stopped', fmtInt(unfinished(jobCounts(catalog))));
+  line('(b) jobs waiting when the load stopped', fmtInt(unfinished(await catalog.counts())));
   const { drained, drainMs, counts } = await drain(catalog);
-  const statusOf = new Map(
-    (catalog.prepare('SELECT job_id AS id, status FROM refresh_jobs').all() as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]),
-  );
+  const statusOf = await catalog.statuses();
   const acceptedSucceeded = [...accepted].filter((id) => statusOf.get(id) === 'SUCCEEDED').length;
   const created = total(counts) - total(before);
   const succeeded = (counts.get('SUCCEEDED') ?? 0) - (before.get('SUCCEEDED') ?? 0);
@@ -127,8 +168,13 @@ async function prepareGateway(url: string): Promise<void> {
   await sql(url, `CREATE DYNAMIC TABLE d FRESHNESS = INTERVAL '1' HOUR AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM small GROUP BY k`);
 }
 
-export async function runCallbackThroughput(settings: BenchSettings): Promise<SummaryRow[]> {
-  heading('Callback throughput (POST /v3/dynamic-tables/refresh vs. a bare express route)');
+export function runCallbackThroughput(settings: BenchSettings): Promise<SummaryRow[]> {
+  return measureCallbackThroughput(settings, SQLITE_CATALOG);
+}
+
+/** The callback benchmark with the gateway's catalog where `variant` puts it; the bare route is measured in the same run. */
+export async function measureCallbackThroughput(settings: BenchSettings, variant: CallbackVariant): Promise<SummaryRow[]> {
+  heading(variant.title);
   const load = { connections: settings.connections, durationSeconds: settings.durationSeconds };
   line('load', `autocannon, ${load.connections} connections, ${load.durationSeconds} s per target after a ${WARM_UP_SECONDS} s warm-up, separate server process`);
 
@@ -144,19 +190,19 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
 
   const folder = temporaryFolder('callback');
   let gateway: ForkedServer | null = null;
-  let catalog: Database | null = null;
+  let catalog: JobLedger | null = null;
   try {
-    gateway = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path }, settings.cpuProfileDir);
+    gateway = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path, ...variant.catalogs }, settings.cpuProfileDir);
     const refreshUrl = `${gateway.url}/v3/dynamic-tables/refresh`;
     await prepareGateway(gateway.url);
-    catalog = new BetterSqlite3(path.join(folder.path, 'catalog.db'));
+    catalog = await variant.openLedger(folder.path);
 
     // (a) The job exists and succeeded before the load starts; every request repeats it.
     const first = await postJson(`${refreshUrl}?wait=60`, duplicate);
     if (first.status !== 200) throw new Error(`the job to duplicate did not succeed (${first.status}): ${JSON.stringify(first.body)}`);
-    const jobsBefore = total(jobCounts(catalog));
+    const jobsBefore = total(await catalog.counts());
     const duplicates = await loadWithWarmUp({ ...load, url: refreshUrl, body: duplicate });
-    const jobsCreatedByDuplicates = total(jobCounts(catalog)) - jobsBefore;
+    const jobsCreatedByDuplicates = total(await catalog.counts()) - jobsBefore;
     describeLoad('(a) duplicates of a SUCCEEDED job', duplicates, bare);
     line('(a) jobs created by the duplicates', `${jobsCreatedByDuplicates} (expected 0)`);
 
@@ -164,7 +210,7 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
 
     const rows: SummaryRow[] = [
       {
-        benchmark: 'Callback: duplicates of a SUCCEEDED job',
+        benchmark: `${variant.rowPrefix}: duplicates of a SUCCEEDED job`,
         measured: fmtRate(duplicates.requestsPerSecond, 'req/s'),
         baseline: fmtRate(bare.requestsPerSecond, 'req/s'),
         ratio: fmtRatio(duplicates.requestsPerSecond / bare.requestsPerSecond),
@@ -172,7 +218,7 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
         verdict: verdict(duplicates.requestsPerSecond / bare.requestsPerSecond >= GOAL_DUPLICATE_RATIO && jobsCreatedByDuplicates === 0),
       },
       {
-        benchmark: 'Callback: duplicates, p99 latency',
+        benchmark: `${variant.rowPrefix}: duplicates, p99 latency`,
         measured: fmtMs(duplicates.p99Ms),
         baseline: fmtMs(bare.p99Ms),
         ratio: '',
@@ -180,7 +226,7 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
         verdict: verdict(duplicates.p99Ms < GOAL_P99_MS),
       },
       {
-        benchmark: 'Callback: new jobs (small table), p99 latency',
+        benchmark: `${variant.rowPrefix}: new jobs (small table), p99 latency`,
         measured: `${fmtMs(fresh.p99Ms)} at ${fmtRate(fresh.requestsPerSecond, 'req/s')}`,
         baseline: fmtMs(bare.p99Ms),
         ratio: fmtRatio(fresh.requestsPerSecond / bare.requestsPerSecond),
@@ -188,7 +234,7 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
         verdict: verdict(fresh.p99Ms < GOAL_P99_MS),
       },
       {
-        benchmark: 'Callback: new jobs, backlog drained, all SUCCEEDED',
+        benchmark: `${variant.rowPrefix}: new jobs, backlog drained, all SUCCEEDED`,
         measured: `${fmtInt(fresh.created)} jobs, drained in ${fmtMs(fresh.drainMs)}`,
         baseline: '',
         ratio: '',
@@ -199,7 +245,7 @@ export async function runCallbackThroughput(settings: BenchSettings): Promise<Su
     printVerdicts(rows);
     return rows;
   } finally {
-    catalog?.close();
+    await catalog?.close();
     if (gateway) {
       const stopped = await gateway.stop();
       line('gateway close', `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`);

@@ -39,6 +39,11 @@ export class ForkedServer {
     });
   }
 
+  /** The server's process id, for reading its memory use from `/proc`. */
+  get pid(): number {
+    return this.child.pid ?? Number.NaN;
+  }
+
   /** Forks a process serving `spec`; `cpuProfileDir` makes it write a V8 CPU profile there when it exits. */
   static async start(spec: ServerSpec, cpuProfileDir: string | null = null): Promise<ForkedServer> {
     const script = childScript();

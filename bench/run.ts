@@ -1,10 +1,15 @@
 /**
- * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks (or the ones
- * named on the command line) and prints a Markdown summary for README.md. Goals are reported, not asserted;
- * the exit code is non-zero only when a benchmark could not run.
+ * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
+ * PostgreSQL counterparts and the cross-catalog copy (or the ones named on the command line) and prints a
+ * Markdown summary for README.md. Goals are reported, not asserted; the exit code is non-zero only when a
+ * benchmark could not run.
  */
 import { runCallbackThroughput } from './callback-throughput';
+import { runCrossCatalogCopy } from './cross-catalog-copy';
+import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
+import { runPostgresCallback } from './postgres-callback';
+import { runPostgresRefresh } from './postgres-refresh';
 import { runRefreshOverhead } from './refresh-overhead';
 import { disposeAllFolders, fmtMs, heading, line, markdownTable, readSettings, type BenchSettings, type SummaryRow } from './support';
 
@@ -12,6 +17,9 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   refresh: runRefreshOverhead,
   callback: runCallbackThroughput,
   ddl: runDdlThroughput,
+  'pg-refresh': runPostgresRefresh,
+  'pg-callback': runPostgresCallback,
+  copy: runCrossCatalogCopy,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -42,11 +50,16 @@ async function main(argv: readonly string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** How long an interrupted run may spend dropping its throwaway databases before it exits anyway. */
+const DROP_GRACE_MS = 5_000;
+
 // Ctrl-C reaches the forked servers too (same process group); they close on their own when we go.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     disposeAllFolders();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+    setTimeout(exit, DROP_GRACE_MS).unref();
+    void disposeAllDatabases().finally(exit);
   });
 }
 

@@ -32,7 +32,16 @@ async function listenBare(): Promise<{ url: string; stop: Stop }> {
 
 async function startServer(spec: ServerSpec): Promise<{ url: string; stop: Stop }> {
   if (spec.kind === 'bare') return listenBare();
-  const config = loadConfig({ env: {}, overrides: { logLevel: 'silent', dataDir: spec.dataDir, server: { port: 0 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      logLevel: 'silent',
+      dataDir: spec.dataDir,
+      server: { port: 0 },
+      ...(spec.catalogUrl === undefined ? {} : { catalog: { url: spec.catalogUrl } }),
+      ...(spec.catalogs === undefined ? {} : { catalogs: { ...spec.catalogs } }),
+    },
+  });
   const gateway = await startGateway(config);
   return { url: gateway.url, stop: () => gateway.close() };
 }

@@ -68,14 +68,19 @@ export function catalogKind(url: string): 'sqlite' | 'postgres' | 'mysql' {
   return url.startsWith('sqlite:') ? 'sqlite' : /^postgres/.test(url) ? 'postgres' : 'mysql';
 }
 
+/** How long a gateway trusts a table record it read from a catalog shared with other gateways. */
+export const SHARED_TABLE_CACHE_MS = 1_000;
+
 export class Catalog {
   private readonly db: Knex;
   /**
-   * Dynamic tables by key, for a SQLite catalog: it belongs to one gateway process and every write goes through
-   * this object, so the cache is exact and spares refresh callbacks a catalog read per table. A PostgreSQL or
-   * MySQL catalog may be shared by several gateways, so nothing is cached for it.
+   * Dynamic tables by key, so that refresh callbacks do not read the catalog for every table. A SQLite catalog
+   * belongs to one gateway process and every write goes through this object, so its entries never expire. A
+   * server catalog may be shared by several gateways: its entries are trusted for {@link SHARED_TABLE_CACHE_MS},
+   * so a change made by another gateway is seen within that time (this gateway's own changes at once).
    */
-  private readonly tables: Map<string, DynamicTableRecord | null> | null;
+  private readonly tables = new Map<string, { readonly record: DynamicTableRecord | null; readonly until: number }>();
+  private readonly tableCacheMs: number;
 
   /** Which database holds the catalog: a SQLite catalog belongs to one gateway, the others may be shared. */
   readonly kind: 'sqlite' | 'postgres' | 'mysql';
@@ -83,7 +88,7 @@ export class Catalog {
   constructor(readonly url: string, baseDir: string) {
     this.db = knexFactory(catalogConnection(url, baseDir));
     this.kind = catalogKind(url);
-    this.tables = this.kind === 'sqlite' ? new Map() : null;
+    this.tableCacheMs = this.kind === 'sqlite' ? Infinity : SHARED_TABLE_CACHE_MS;
   }
 
   /**
@@ -129,12 +134,17 @@ export class Catalog {
 
   // ---- dynamic tables ----
 
+  private remember(key: string, record: DynamicTableRecord | null): void {
+    if (this.tables.size >= 10_000) this.tables.clear();
+    this.tables.set(key, { record, until: Date.now() + this.tableCacheMs });
+  }
+
   async getTable(key: string): Promise<DynamicTableRecord | null> {
-    const cached = this.tables?.get(key);
-    if (cached !== undefined) return cached;
+    const cached = this.tables.get(key);
+    if (cached !== undefined && cached.until > Date.now()) return cached.record;
     const row = (await this.db('dynamic_tables').where({ table_key: key }).first()) as Row | undefined;
     const record = row ? toTable(row) : null;
-    this.tables?.set(key, record);
+    this.remember(key, record);
     return record;
   }
 
@@ -147,7 +157,7 @@ export class Catalog {
   async insertTable(record: DynamicTableRecord): Promise<boolean> {
     try {
       await this.db('dynamic_tables').insert(fromTable(record));
-      this.tables?.set(record.key, record);
+      this.remember(record.key, record);
       return true;
     } catch (error) {
       if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
@@ -156,14 +166,15 @@ export class Catalog {
   }
 
   async updateTable(record: DynamicTableRecord): Promise<void> {
-    this.tables?.delete(record.key);
+    this.tables.delete(record.key);
     await this.db('dynamic_tables').where({ table_key: record.key }).update(fromTable(record));
-    this.tables?.set(record.key, record);
+    this.remember(record.key, record);
   }
 
   async deleteTable(key: string): Promise<void> {
-    this.tables?.delete(key);
+    this.tables.delete(key);
     await this.db('dynamic_tables').where({ table_key: key }).delete();
+    this.remember(key, null);
   }
 
   // ---- jobs ----

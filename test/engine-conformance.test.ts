@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Engine, RefreshSpec, RowBatch, StatementResult, TableDefinition, TableRef } from '../src/engine/engine';
+import type { Engine, RefreshSpec, RowBatch, TableDefinition, TableRef } from '../src/engine/engine';
 import { createEngine } from '../src/engine/engine-factory';
 import { FreshetError } from '../src/errors';
 import { createDatabase } from './helpers/databases';
+import { rejectsWith, rowsOf } from './helpers/assertions';
 
 interface Subject {
   readonly kind: 'sqlite' | 'postgres' | 'mysql';
@@ -75,22 +76,7 @@ function numbers(n: number, label: string): string {
   return `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${n}) SELECT i AS id, '${label}' AS v FROM s`;
 }
 
-function rowsOf(result: StatementResult): readonly (readonly unknown[])[] {
-  assert.equal(result.kind, 'rows');
-  return result.kind === 'rows' ? result.rows : [];
-}
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<FreshetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const ENGINE_PREFIX = /^(SQLite|PostgreSQL|MySQL): /;
 

@@ -4,18 +4,8 @@ import { FlinkEngine } from '../src/engine/flink/flink-engine';
 import { gatewayFailure } from '../src/engine/flink/flink-errors';
 import { FreshetError } from '../src/errors';
 import { FlinkGatewayFake, type SessionRecord } from './fakes/flink-gateway-fake';
+import { rejectsWith } from './helpers/assertions';
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<FreshetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

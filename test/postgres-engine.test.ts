@@ -3,10 +3,10 @@
  * it, and a run without it fails). What every engine does alike is in engine-conformance.test.ts.
  */
 import assert from 'node:assert/strict';
-import type { RefreshSpec, StatementResult, TableRef } from '../src/engine/engine';
+import type { RefreshSpec, TableRef } from '../src/engine/engine';
 import { PostgresEngine } from '../src/engine/postgres/postgres-engine';
-import { FreshetError } from '../src/errors';
 import { type ThrowawayDatabase, createDatabase } from './helpers/databases';
+import { rejectsWith, rowsOf } from './helpers/assertions';
 
 const dt: TableRef = { database: null, name: 'dt' };
 
@@ -26,22 +26,7 @@ function fullRefresh(query: string): RefreshSpec {
   };
 }
 
-function rowsOf(result: StatementResult): readonly (readonly unknown[])[] {
-  assert.equal(result.kind, 'rows');
-  return result.kind === 'rows' ? result.rows : [];
-}
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<FreshetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

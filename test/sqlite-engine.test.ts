@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { RefreshSpec, StatementResult, TableRef } from '../src/engine/engine';
+import type { RefreshSpec, TableRef } from '../src/engine/engine';
 import { SqliteEngine } from '../src/engine/sqlite/sqlite-engine';
-import { FreshetError } from '../src/errors';
+import { rejectsWith, rowsOf } from './helpers/assertions';
 
 /** Rows 1..n of a recursive CTE: a refresh source of any size without a source table. */
 function numbers(n: number, label: string): string {
@@ -30,22 +30,7 @@ function fullRefresh(query: string): RefreshSpec {
   };
 }
 
-function rowsOf(result: StatementResult): readonly (readonly unknown[])[] {
-  assert.equal(result.kind, 'rows');
-  return result.kind === 'rows' ? result.rows : [];
-}
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<FreshetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('SqliteEngine', function () {
   let dir: string;

@@ -6,27 +6,13 @@
  */
 import type { Pool } from 'mysql2/promise';
 import { engineError, messageOf, validationError } from '../../errors';
-import type {
-  ColumnInfo,
-  Engine,
-  EngineCapabilities,
-  ExecuteOptions,
-  LoadSpec,
-  ReadSpec,
-  RefreshOutcome,
-  RowBatch,
-  RefreshSpec,
-  SqlDialect,
-  StatementResult,
-  TableDefinition,
-  TableDescription,
-  TableRef,
-} from '../engine';
+import type { EngineCapabilities, SqlDialect } from '../engine';
 import { toFreshetError } from './mysql-errors';
 import { executeStatement } from './mysql-execute';
 import { describeQuery, describeTable, listTables } from './mysql-introspection';
 import { createPool, run } from './mysql-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './mysql-refresh';
+import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './mysql-stream';
 
 export interface MysqlEngineOptions {
@@ -64,6 +50,23 @@ function parseUrl(url: string): ParsedUrl {
   return { url: connectUrl, database, display: parsed.toString() };
 }
 
+/** MySQL's half of a pooled engine. */
+const MYSQL_DIALECT: PooledDialect<Pool> = {
+  label: 'MySQL',
+  ping: (pool) => run(pool, { sql: 'SELECT 1', client: null }),
+  listTables,
+  describeTable,
+  describeQuery,
+  createTable,
+  dropTable,
+  rebuildTable,
+  refreshTable,
+  readBatches,
+  replaceFromBatches,
+  executeStatement,
+  toFreshetError: (error) => toFreshetError(error),
+};
+
 /**
  * {@link Engine} on a MySQL or MariaDB database. Tables without a database live in the database the URL
  * names. DDL commits implicitly on MySQL, so `transactionalDdl` is false and a rebuild swaps tables with one
@@ -74,16 +77,16 @@ function parseUrl(url: string): ParsedUrl {
  * `mysql-pool.ts` and `mysql-execute.ts`. A refresh's `configuration` is not applied: nothing in it names
  * MySQL settings.
  */
-export class MysqlEngine implements Engine {
+export class MysqlEngine extends PooledEngine<Pool> {
   readonly name = 'mysql';
   readonly dialect: SqlDialect = 'mysql';
   readonly defaultDatabase: string;
   private readonly options: Readonly<Required<MysqlEngineOptions>>;
   private readonly target: ParsedUrl;
-  private pools: { readonly engine: Pool; readonly statements: Pool } | null = null;
 
   /** Throws VALIDATION_ERROR when the URL names no database. */
   constructor(options: MysqlEngineOptions) {
+    super(MYSQL_DIALECT);
     this.options = Object.freeze({
       url: options.url,
       poolSize: options.poolSize ?? 5,
@@ -111,77 +114,5 @@ export class MysqlEngine implements Engine {
       throw engineError(`Cannot connect to MySQL at ${this.target.display}: ${messageOf(error).replace(/^MySQL: /, '')}`, error);
     }
     this.pools = { engine, statements };
-  }
-
-  /** Waits for the statements in flight and closes every connection. */
-  async close(): Promise<void> {
-    const pools = this.pools;
-    this.pools = null;
-    if (pools !== null) await Promise.allSettled([pools.engine.end(), pools.statements.end()]);
-  }
-
-  async ping(): Promise<void> {
-    await run(this.pool('engine'), { sql: 'SELECT 1', client: null });
-  }
-
-  listTables(): Promise<readonly TableRef[]> {
-    return this.translate(() => listTables(this.pool('engine'), this.defaultDatabase));
-  }
-
-  describeTable(table: TableRef): Promise<TableDescription | null> {
-    return this.translate(() => describeTable(this.pool('engine'), table, this.defaultDatabase));
-  }
-
-  /** See `mysql-introspection.ts`: the query is prepared, not run. */
-  describeQuery(query: string): Promise<readonly ColumnInfo[]> {
-    return this.translate(() => describeQuery(this.pool('engine'), query));
-  }
-
-  createTable(definition: TableDefinition): Promise<void> {
-    return this.translate(() => createTable(this.pool('engine'), definition, this.defaultDatabase));
-  }
-
-  dropTable(table: TableRef): Promise<void> {
-    return this.translate(() => dropTable(this.pool('engine'), table, this.defaultDatabase));
-  }
-
-  rebuildTable(definition: TableDefinition, refresh: RefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => rebuildTable(this.pool('engine'), definition, refresh, this.defaultDatabase));
-  }
-
-  refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => refreshTable(this.pool('engine'), spec, this.defaultDatabase));
-  }
-
-  /** See `mysql-stream.ts`: one streaming SELECT holds one engine connection until done. */
-  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
-    yield* readBatches(this.pool('engine'), spec);
-  }
-
-  /**
-   * See `mysql-stream.ts`: staged batch by batch, then swapped in. An error of `batches` (the source
-   * engine's) comes out as it went in.
-   */
-  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
-    return replaceFromBatches(this.pool('engine'), load, batches, this.defaultDatabase);
-  }
-
-  execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
-    const rowLimit = Math.max(0, Math.floor(options.rowLimit));
-    return this.translate(() => executeStatement(this.pool('statements'), sql, rowLimit));
-  }
-
-  private pool(role: 'engine' | 'statements'): Pool {
-    if (this.pools === null) throw engineError('The MySQL engine is not open; call open() first.');
-    return this.pools[role];
-  }
-
-  /** Errors the work did not translate itself become FreshetErrors here. */
-  private async translate<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw toFreshetError(error);
-    }
   }
 }

@@ -5,28 +5,14 @@
  * either: each runs on whichever pooled connection is free.
  */
 import { engineError, messageOf } from '../../errors';
-import type {
-  ColumnInfo,
-  Engine,
-  EngineCapabilities,
-  ExecuteOptions,
-  LoadSpec,
-  ReadSpec,
-  RefreshOutcome,
-  RowBatch,
-  RefreshSpec,
-  SqlDialect,
-  StatementResult,
-  TableDefinition,
-  TableDescription,
-  TableRef,
-} from '../engine';
+import type { EngineCapabilities, SqlDialect } from '../engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
 import { describeQuery, describeTable, listTables } from './postgres-introspection';
 import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
+import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './postgres-stream';
 
 export interface PostgresEngineOptions {
@@ -53,6 +39,23 @@ function displayUrl(url: string): string {
   }
 }
 
+/** PostgreSQL's half of a pooled engine. */
+const POSTGRES_DIALECT: PooledDialect<PgPool> = {
+  label: 'PostgreSQL',
+  ping: (pool) => run(pool, { sql: 'SELECT 1', client: null }),
+  listTables,
+  describeTable,
+  describeQuery,
+  createTable,
+  dropTable,
+  rebuildTable,
+  refreshTable,
+  readBatches,
+  replaceFromBatches,
+  executeStatement,
+  toFreshetError: (error) => toFreshetError(error),
+};
+
 /**
  * {@link Engine} on a PostgreSQL database. Tables without a database live in the connection's current schema
  * (`public` unless the URL's `options` set a `search_path`), read once at {@link open}.
@@ -61,14 +64,14 @@ function displayUrl(url: string): string {
  * values are converted as described in `postgres-execute.ts`. A refresh's `configuration` is not applied:
  * nothing in it names PostgreSQL settings.
  */
-export class PostgresEngine implements Engine {
+export class PostgresEngine extends PooledEngine<PgPool> {
   readonly name = 'postgres';
   readonly dialect: SqlDialect = 'postgresql';
   private readonly options: Readonly<Required<PostgresEngineOptions>>;
   private schema = DEFAULT_SCHEMA;
-  private pools: { readonly engine: PgPool; readonly statements: PgPool } | null = null;
 
   constructor(options: PostgresEngineOptions) {
+    super(POSTGRES_DIALECT);
     this.options = Object.freeze({
       url: options.url,
       poolSize: options.poolSize ?? 5,
@@ -100,77 +103,5 @@ export class PostgresEngine implements Engine {
       throw engineError(`Cannot connect to PostgreSQL at ${displayUrl(url)}: ${messageOf(error).replace(/^PostgreSQL: /, '')}`, error);
     }
     this.pools = { engine, statements };
-  }
-
-  /** Waits for the statements in flight and closes every connection. */
-  async close(): Promise<void> {
-    const pools = this.pools;
-    this.pools = null;
-    if (pools !== null) await Promise.allSettled([pools.engine.end(), pools.statements.end()]);
-  }
-
-  async ping(): Promise<void> {
-    await run(this.pool('engine'), { sql: 'SELECT 1', client: null });
-  }
-
-  listTables(): Promise<readonly TableRef[]> {
-    return this.translate(() => listTables(this.pool('engine'), this.schema));
-  }
-
-  describeTable(table: TableRef): Promise<TableDescription | null> {
-    return this.translate(() => describeTable(this.pool('engine'), table, this.schema));
-  }
-
-  /** See `postgres-introspection.ts`: the query is planned, not run. */
-  describeQuery(query: string): Promise<readonly ColumnInfo[]> {
-    return this.translate(() => describeQuery(this.pool('engine'), query));
-  }
-
-  createTable(definition: TableDefinition): Promise<void> {
-    return this.translate(() => createTable(this.pool('engine'), definition, this.schema));
-  }
-
-  dropTable(table: TableRef): Promise<void> {
-    return this.translate(() => dropTable(this.pool('engine'), table, this.schema));
-  }
-
-  rebuildTable(definition: TableDefinition, refresh: RefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => rebuildTable(this.pool('engine'), definition, refresh, this.schema));
-  }
-
-  refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => refreshTable(this.pool('engine'), spec, this.schema));
-  }
-
-  /** See `postgres-stream.ts`: a cursor in a read-only transaction holds one engine connection until done. */
-  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
-    yield* readBatches(this.pool('engine'), spec);
-  }
-
-  /**
-   * See `postgres-stream.ts`: staged batch by batch, swapped in with one transaction. An error of `batches`
-   * (the source engine's) comes out as it went in.
-   */
-  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
-    return replaceFromBatches(this.pool('engine'), load, batches, this.schema);
-  }
-
-  execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
-    const rowLimit = Math.max(0, Math.floor(options.rowLimit));
-    return this.translate(() => executeStatement(this.pool('statements'), sql, rowLimit));
-  }
-
-  private pool(role: 'engine' | 'statements'): PgPool {
-    if (this.pools === null) throw engineError('The PostgreSQL engine is not open; call open() first.');
-    return this.pools[role];
-  }
-
-  /** Errors the work did not translate itself (a failed catalog query) become FreshetErrors here. */
-  private async translate<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw toFreshetError(error);
-    }
   }
 }

@@ -1,0 +1,236 @@
+/**
+ * Change capture for SQLite source tables (worker side): triggers append every INSERT, UPDATE and DELETE of a
+ * source table in `main` to its changelog, `__freshet_changes_<table>`, which continuous dynamic tables read
+ * from their watermark on. Capture is per source table and shared by every dynamic table that reads it; the
+ * caller installs it for the first such table and removes it after the last.
+ *
+ * Changelog rows carry `__change_id` (the order of the changes), `__op` (`I` or `D`), `__captured_at` (Unix
+ * milliseconds) and then one column per source column, same names, same order. An UPDATE is logged as a `D`
+ * of the old row followed by an `I` of the new one, so consumers only ever apply inserts and deletes; an
+ * UPDATE that leaves every column as it was is not logged at all.
+ *
+ * Because the triggers live in the database schema, writes from every connection are captured, including
+ * other processes. One exception: rows that `INSERT OR REPLACE` (or `REPLACE`) deletes to resolve a conflict
+ * fire delete triggers only on connections with `PRAGMA recursive_triggers = ON`; every connection that may
+ * write a captured table with REPLACE must set it, or the replaced row's `D` is missing from the changelog.
+ *
+ * Changes to the source table's schema after installation:
+ * - `ADD COLUMN`: the new column would not be captured, so {@link captureMismatch} reports it and
+ *   {@link readChanges} refuses to read; the caller removes and reinstalls capture and refreshes fully.
+ * - `RENAME COLUMN`: SQLite rewrites the triggers, so values are still captured, but under the old column
+ *   name in the changelog; reported as a mismatch the same way.
+ * - `DROP COLUMN` of a captured column: SQLite itself refuses it while the triggers reference the column.
+ * - `RENAME TO`: the triggers follow the table but the changelog keeps the old name; capture for the new name
+ *   reads as not installed, and the old changelog must be removed under the old name.
+ * - `DROP TABLE`: SQLite drops the triggers with the table; the changelog stays until {@link removeCapture}.
+ */
+import type { Database } from 'better-sqlite3';
+import { invalidState, validationError } from '../../errors';
+import { INTERNAL_TABLE_PREFIX, quoteIdentifier } from './sqlite-sql';
+
+/** One captured change: `I` a row that appeared, `D` a row that went away. */
+export interface CapturedChange {
+  readonly changeId: number;
+  readonly op: 'I' | 'D';
+  /** The row's values in the source table's column order (at installation time). */
+  readonly row: unknown[];
+}
+
+const CHANGE_ID = '__change_id';
+const OP = '__op';
+const CAPTURED_AT = '__captured_at';
+const META_COLUMNS = [CHANGE_ID, OP, CAPTURED_AT];
+
+const TRIGGER_KINDS = ['insert', 'update', 'delete'] as const;
+
+/** The changelog table of a source table (in `main`). */
+export function changelogName(table: string): string {
+  return `${INTERNAL_TABLE_PREFIX}_changes_${table}`;
+}
+
+function triggerName(table: string, kind: (typeof TRIGGER_KINDS)[number]): string {
+  return `${INTERNAL_TABLE_PREFIX}_capture_${kind}_${table}`;
+}
+
+const main = (name: string) => `main.${quoteIdentifier(name)}`;
+
+function objectExists(db: Database, type: 'table' | 'trigger', name: string): boolean {
+  return db.prepare('SELECT 1 FROM main.sqlite_schema WHERE type = ? AND name = ?').get(type, name) !== undefined;
+}
+
+/** Columns whose values a row has, generated ones included (hidden 2 and 3), virtual-table hidden ones not. */
+function columnsOf(db: Database, table: string): string[] {
+  const rows = db
+    .prepare(`SELECT name FROM pragma_table_xinfo(?, 'main') WHERE hidden IN (0, 2, 3) ORDER BY cid`)
+    .all(table) as { name: string }[];
+  return rows.map((row) => row.name);
+}
+
+function changelogColumns(db: Database, table: string): string[] {
+  return columnsOf(db, changelogName(table)).slice(META_COLUMNS.length);
+}
+
+// Rows are appended with the same INSERT whichever trigger fires; `prefix` is NEW or OLD.
+function appendSql(table: string, columns: readonly string[], op: 'I' | 'D', prefix: 'NEW' | 'OLD'): string {
+  const targets = [OP, CAPTURED_AT, ...columns].map(quoteIdentifier).join(', ');
+  const values = columns.map((column) => `${prefix}.${quoteIdentifier(column)}`).join(', ');
+  const capturedAt = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+  // Unqualified: SQLite forbids qualified names in a trigger body and resolves them in the trigger's own schema.
+  return `INSERT INTO ${quoteIdentifier(changelogName(table))} (${targets}) VALUES ('${op}', ${capturedAt}, ${values});`;
+}
+
+function triggerSql(table: string, columns: readonly string[], kind: (typeof TRIGGER_KINDS)[number]): string {
+  const head = `CREATE TRIGGER ${main(triggerName(table, kind))} AFTER ${kind.toUpperCase()} ON ${quoteIdentifier(table)} FOR EACH ROW`;
+  if (kind === 'insert') return `${head} BEGIN ${appendSql(table, columns, 'I', 'NEW')} END`;
+  if (kind === 'delete') return `${head} BEGIN ${appendSql(table, columns, 'D', 'OLD')} END`;
+  // IS NOT compares NULLs and storage classes exactly, so only an UPDATE that really changed a value is logged.
+  const changed = columns.map((column) => `OLD.${quoteIdentifier(column)} IS NOT NEW.${quoteIdentifier(column)}`).join(' OR ');
+  return `${head} WHEN ${changed} BEGIN ${appendSql(table, columns, 'D', 'OLD')} ${appendSql(table, columns, 'I', 'NEW')} END`;
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+const columnList = (columns: readonly string[]) => `(${columns.join(', ')})`;
+
+/**
+ * Installs capture on `table` (a table in `main`): creates its changelog and the three triggers, in one
+ * transaction (a savepoint when the caller already holds one). Idempotent: installing again keeps the
+ * changelog and its rows and recreates the triggers, which also repairs a trigger dropped by hand.
+ * Throws VALIDATION_ERROR when the table does not exist, is a view, is one of Freshet's own tables or has a
+ * column whose name the changelog reserves; INVALID_STATE when capture is installed for a different column set
+ * than the table has now (see the module comment).
+ */
+export function installCapture(db: Database, table: string): void {
+  db.transaction(() => {
+    if (table.startsWith(INTERNAL_TABLE_PREFIX)) {
+      throw validationError(`Cannot capture changes of ${quoteIdentifier(table)}: it is one of Freshet's own tables.`);
+    }
+    if (!objectExists(db, 'table', table)) {
+      throw validationError(`Cannot capture changes of ${quoteIdentifier(table)}: there is no such table in main (views cannot be captured).`);
+    }
+    const columns = columnsOf(db, table);
+    const reserved = columns.filter((column) => META_COLUMNS.includes(column.toLowerCase()));
+    if (reserved.length > 0) {
+      throw validationError(
+        `Cannot capture changes of ${quoteIdentifier(table)}: its column ${quoteIdentifier(reserved[0] ?? '')} has a name the changelog reserves (${META_COLUMNS.join(', ')}); rename the column.`,
+      );
+    }
+    if (objectExists(db, 'table', changelogName(table))) {
+      const logged = changelogColumns(db, table);
+      if (!sameColumns(logged, columns)) {
+        throw invalidState(
+          `Change capture of ${quoteIdentifier(table)} was installed for columns ${columnList(logged)} but the table now has ${columnList(columns)}; remove capture and install it again.`,
+        );
+      }
+    } else {
+      // AUTOINCREMENT, unlike a plain INTEGER PRIMARY KEY, never reuses an id, even after the rows holding the
+      // highest ids are pruned: change ids stay monotonic for as long as the changelog exists, which is what
+      // makes a stored watermark meaningful.
+      const data = columns.map(quoteIdentifier).join(', ');
+      db.exec(
+        `CREATE TABLE ${main(changelogName(table))} (` +
+          `${quoteIdentifier(CHANGE_ID)} INTEGER PRIMARY KEY AUTOINCREMENT, ` +
+          `${quoteIdentifier(OP)} TEXT NOT NULL CHECK (${quoteIdentifier(OP)} IN ('I', 'D')), ` +
+          // Data columns have no declared type, so no affinity: values are kept exactly as the source held them.
+          `${quoteIdentifier(CAPTURED_AT)} INTEGER NOT NULL, ${data})`,
+      );
+    }
+    for (const kind of TRIGGER_KINDS) {
+      db.exec(`DROP TRIGGER IF EXISTS ${main(triggerName(table, kind))}`);
+      db.exec(triggerSql(table, columns, kind));
+    }
+  })();
+}
+
+/**
+ * Removes capture from `table`: drops its triggers and its changelog with every change in it. A no-op when
+ * nothing is installed; works also after the source table itself was dropped. Change ids start again from 1
+ * after a later reinstall, so no watermark taken before removal may be used afterwards.
+ */
+export function removeCapture(db: Database, table: string): void {
+  db.transaction(() => {
+    for (const kind of TRIGGER_KINDS) db.exec(`DROP TRIGGER IF EXISTS ${main(triggerName(table, kind))}`);
+    db.exec(`DROP TABLE IF EXISTS ${main(changelogName(table))}`);
+  })();
+}
+
+/** Whether `table` has a changelog and all three triggers. */
+export function captureInstalled(db: Database, table: string): boolean {
+  return objectExists(db, 'table', changelogName(table)) && TRIGGER_KINDS.every((kind) => objectExists(db, 'trigger', triggerName(table, kind)));
+}
+
+/**
+ * Why capture of `table` cannot be trusted to hold every change, or null when it can: not installed, a
+ * trigger missing, the source table gone, or the table's columns no longer those the changelog records.
+ */
+export function captureMismatch(db: Database, table: string): string | null {
+  const name = quoteIdentifier(table);
+  if (!objectExists(db, 'table', changelogName(table))) return `Change capture is not installed on ${name}.`;
+  if (!objectExists(db, 'table', table)) return `Table ${name}, whose changes were captured, no longer exists.`;
+  const missing = TRIGGER_KINDS.filter((kind) => !objectExists(db, 'trigger', triggerName(table, kind)));
+  if (missing.length > 0) return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
+  const logged = changelogColumns(db, table);
+  const columns = columnsOf(db, table);
+  if (!sameColumns(logged, columns)) {
+    return `Change capture of ${name} records columns ${columnList(logged)} but the table now has ${columnList(columns)}.`;
+  }
+  return null;
+}
+
+function requireCapture(db: Database, table: string): void {
+  if (!objectExists(db, 'table', changelogName(table))) {
+    throw invalidState(`Change capture is not installed on ${quoteIdentifier(table)}.`);
+  }
+}
+
+/**
+ * The highest change id ever assigned in the changelog of `table` (0 when none), also when that change has
+ * been pruned since: the starting watermark of a dynamic table created now, whose initial full refresh sees
+ * every change up to it. Read it in the same transaction as that refresh.
+ */
+export function currentChangeId(db: Database, table: string): number {
+  requireCapture(db, table);
+  // sqlite_sequence holds the AUTOINCREMENT high-water mark; it outlives the pruning of the rows themselves.
+  const row = db.prepare('SELECT seq FROM main.sqlite_sequence WHERE name = ?').get(changelogName(table)) as { seq: number } | undefined;
+  return Number(row?.seq ?? 0);
+}
+
+function requireWholeNumber(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}.`);
+}
+
+/**
+ * Up to `limit` changes of `table` with `after < changeId <= upTo`, in change order. Read a batch, apply it,
+ * store its last `changeId` as the new watermark in the same transaction, repeat until a batch comes back
+ * empty. Throws INVALID_STATE when {@link captureMismatch} reports a problem, since the changes could then be
+ * incomplete and the reader must fall back to a full refresh.
+ */
+export function readChanges(db: Database, table: string, after: number, upTo: number, limit: number): CapturedChange[] {
+  requireWholeNumber('after', after, 0);
+  requireWholeNumber('upTo', upTo, 0);
+  requireWholeNumber('limit', limit, 1);
+  const mismatch = captureMismatch(db, table);
+  if (mismatch !== null) throw invalidState(mismatch);
+  const data = changelogColumns(db, table).map(quoteIdentifier).join(', ');
+  const rows = db
+    .prepare(
+      `SELECT ${quoteIdentifier(CHANGE_ID)}, ${quoteIdentifier(OP)}, ${data} FROM ${main(changelogName(table))} ` +
+        `WHERE ${quoteIdentifier(CHANGE_ID)} > ? AND ${quoteIdentifier(CHANGE_ID)} <= ? ORDER BY ${quoteIdentifier(CHANGE_ID)} LIMIT ?`,
+    )
+    .raw(true)
+    .all(after, upTo, limit) as unknown[][];
+  return rows.map(([changeId, op, ...row]) => ({ changeId: Number(changeId), op: op as 'I' | 'D', row }));
+}
+
+/**
+ * Deletes the changes of `table` with `changeId <= below`: pass the lowest watermark among the dynamic tables
+ * reading it. Returns how many changes were deleted. Ids are never reused afterwards (see
+ * {@link currentChangeId}).
+ */
+export function pruneChanges(db: Database, table: string, below: number): number {
+  requireWholeNumber('below', below, 0);
+  requireCapture(db, table);
+  return db.prepare(`DELETE FROM ${main(changelogName(table))} WHERE ${quoteIdentifier(CHANGE_ID)} <= ?`).run(below).changes;
+}

@@ -29,9 +29,21 @@ import type { CallbackTarget, ListedWorkflow, RefreshHandler, RefreshSchedule, W
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
 import { resolveName, resolveObjectName, splitIdentifierText, type CatalogInfo, type NameDefaults, type ResolvedName } from './identifiers';
+import { classifyIncremental } from '../sql/incremental-shape';
 import { compareDrift, type DriftReport, type TableInspection } from './scheduler-drift';
-import { buildDefinition, type Definition, type DefinitionInput } from './table-definition';
-import { freshnessState, jobDetail, refreshView, tableDetail, type JobDetail, type RefreshView, type TableDetail, type TableSummary } from './table-view';
+import { REFRESH_STRATEGY_OPTION, buildDefinition, type Definition, type DefinitionInput } from './table-definition';
+import {
+  freshnessState,
+  incrementalView,
+  jobDetail,
+  refreshView,
+  tableDetail,
+  type IncrementalView,
+  type JobDetail,
+  type RefreshView,
+  type TableDetail,
+  type TableSummary,
+} from './table-view';
 
 const CALLBACK_TOKEN_PREFIX = 'fcb_';
 /** The option naming the catalog a dynamic table's query runs on, when it is not the table's own. */
@@ -132,6 +144,38 @@ export class DynamicTableManager {
       batchRows: CROSS_CATALOG_BATCH_ROWS,
     });
     return target.replaceFromBatches({ definition: definition ?? this.tableDefinition(table), partition }, rows);
+  }
+
+  /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in. */
+  private incrementalOf(table: DynamicTableRecord): IncrementalView {
+    return incrementalView(classifyIncremental(table.definitionQuery, this.engineOf(this.queryNamespaceOf(table).catalogName).dialect));
+  }
+
+  /**
+   * EXPLAIN CREATE DYNAMIC TABLE: everything the CREATE would check and decide, without creating anything.
+   */
+  async explainCreate(stmt: CreateDynamicTable, ns: NameDefaults = this.defaults): Promise<Array<[string, string]>> {
+    const name = resolveObjectName(stmt.name, ns);
+    const existing = await this.catalog.getTable(name.key);
+    const draft = await this.draftRecord(name, stmt, ns);
+    const incremental = this.incrementalOf(draft);
+    const engine = this.engineOf(draft.catalogName);
+    const source = draft.options[SOURCE_CATALOG_OPTION];
+    return [
+      ['table', draft.identifier],
+      ['exists', existing ? (stmt.orAlter ? 'yes: CREATE OR ALTER would alter it' : stmt.ifNotExists ? 'yes: nothing would change' : 'yes: CREATE would fail') : 'no'],
+      ['engine', engine.name],
+      ['query runs on', source === undefined ? draft.catalogName : `${source} (rows are copied into ${draft.catalogName})`],
+      ['source tables', draft.sourceTables.join(', ') || '(none)'],
+      ['columns', draft.schema.map((c) => `${c.name} ${c.type || '(no type)'}${c.nullable ? '' : ' NOT NULL'}`).join(', ')],
+      ['freshness', formatFreshness(draft.freshness)],
+      ['logical refresh mode', draft.logicalRefreshMode],
+      ['refresh mode', draft.refreshMode],
+      ['schedule', draft.refreshMode === 'FULL' ? `${draft.cron} (${this.settings.schedulerType} scheduler)` : this.runsContinuousJobs(draft) ? `a continuous job on ${engine.name}` : `Freshet's continuous runner, every ${describeFreshnessText(draft.freshness)}`],
+      ['incremental', incremental.eligible ? `eligible (${incremental.shape})` : `not eligible: ${incremental.reason}`],
+      ['detail', incremental.detail],
+      ['initial refresh', draft.options.initialize === 'on_schedule' ? 'none: first refresh on schedule' : 'right after CREATE'],
+    ];
   }
 
   /** True when a table's rows come from another catalog. */
@@ -284,6 +328,14 @@ export class DynamicTableManager {
       { columns: stmt.columns, primaryKey: stmt.primaryKey, partitionKeys: stmt.partitionKeys, options: stmt.options },
       within,
     );
+    if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') {
+      const verdict = classifyIncremental(stmt.query.text, this.engineOf(within.catalogName).dialect);
+      throw validationError(
+        verdict.incremental
+          ? `'${REFRESH_STRATEGY_OPTION}' = 'incremental' cannot be honoured yet: this version refreshes every table fully (the query itself qualifies: ${verdict.shape.kind}). Use 'auto'.`
+          : `'${REFRESH_STRATEGY_OPTION}' = 'incremental' needs a query Freshet can maintain incrementally; this one cannot (${verdict.reason}): ${verdict.detail}`,
+      );
+    }
     // A table fed from another catalog remembers where its query runs.
     const options =
       within.catalogName.toLowerCase() === name.catalogName.toLowerCase() ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };
@@ -757,7 +809,14 @@ export class DynamicTableManager {
 
   async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
     const [last] = await this.catalog.historyOfTable(table.key, 1);
-    return tableDetail(table, this.engineOf(table.catalogName).name, await this.catalog.lastSuccessfulRefresh(table.key), last ?? null, now);
+    return tableDetail(
+      table,
+      this.engineOf(table.catalogName).name,
+      this.incrementalOf(table),
+      await this.catalog.lastSuccessfulRefresh(table.key),
+      last ?? null,
+      now,
+    );
   }
 
   async summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {

@@ -74,6 +74,8 @@ export class StatementService {
       }
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
+      case 'explainCreateDynamicTable':
+        return { kind: 'rows', columns: ['property', 'value'], rows: await this.manager.explainCreate(statement.create, ns) };
       case 'passthrough':
         return this.passthrough(statement, ns);
     }
@@ -99,7 +101,7 @@ export class StatementService {
       kind: 'rows',
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
       rows,
-      message: `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}`,
+      message: `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are full`,
       table: detail,
     };
   }

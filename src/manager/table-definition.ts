@@ -9,6 +9,8 @@ import { dateFormatterOption, partitionFormatters, validateDateFormatter } from 
 import type { PrimaryKeySpec } from '../sql/statements';
 
 export const KNOWN_INITIALIZE_VALUES = ['on_create', 'on_schedule'] as const;
+export const REFRESH_STRATEGY_OPTION = 'refresh.strategy';
+export const KNOWN_STRATEGIES = ['auto', 'incremental', 'full'] as const;
 
 export interface DefinitionInput {
   readonly query: string;
@@ -61,6 +63,10 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
       );
     }
     validateDateFormatter(option, pattern);
+  }
+  const strategy = input.options[REFRESH_STRATEGY_OPTION];
+  if (strategy !== undefined && !(KNOWN_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw validationError(`Option '${REFRESH_STRATEGY_OPTION}' must be one of ${KNOWN_STRATEGIES.join(', ')}; got '${strategy}'.`);
   }
   const initialize = input.options.initialize;
   if (initialize !== undefined && !(KNOWN_INITIALIZE_VALUES as readonly string[]).includes(initialize)) {

@@ -1,6 +1,7 @@
 /** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
 import { formatFreshness } from '../freshness';
+import type { IncrementalVerdict } from '../sql/incremental-shape';
 
 export interface RefreshView {
   readonly jobId: string;
@@ -52,9 +53,22 @@ export interface TableLocation {
   readonly engine: string;
 }
 
+/** Whether a table's query could be maintained incrementally, and what actually runs. */
+export interface IncrementalView {
+  readonly eligible: boolean;
+  /** The query's shape when eligible (`projectFilter`, `innerJoin`, `aggregate`, `distinct`, `unionAll`). */
+  readonly shape?: string;
+  /** Why not, when not eligible (`OUTER_JOIN_NOT_SUPPORTED`, `WINDOW_FUNCTION`, …). */
+  readonly reason?: string;
+  readonly detail: string;
+  /** What each refresh does in this version. */
+  readonly applied: 'FULL';
+}
+
 export interface TableDetail {
   readonly identifier: string;
   readonly location: TableLocation;
+  readonly incremental: IncrementalView;
   readonly definitionQuery: string;
   readonly freshness: { readonly interval: number; readonly unit: string; readonly text: string };
   readonly logicalRefreshMode: string;
@@ -81,10 +95,18 @@ export function freshnessState(lastSuccess: HistoryRecord | null, now: Date): { 
   return { validThrough: lastSuccess.scheduleTime, lagSeconds: lag };
 }
 
-export function tableDetail(t: DynamicTableRecord, engine: string, lastSuccess: HistoryRecord | null, last: HistoryRecord | null, now: Date): TableDetail {
+export function tableDetail(
+  t: DynamicTableRecord,
+  engine: string,
+  incremental: IncrementalView,
+  lastSuccess: HistoryRecord | null,
+  last: HistoryRecord | null,
+  now: Date,
+): TableDetail {
   return {
     identifier: t.identifier,
     location: { catalog: t.catalogName, database: t.databaseName, table: t.tableName, engine },
+    incremental,
     definitionQuery: t.definitionQuery,
     freshness: { interval: t.freshness.interval, unit: t.freshness.unit, text: formatFreshness(t.freshness) },
     logicalRefreshMode: t.logicalRefreshMode,
@@ -180,4 +202,13 @@ export function showCreate(t: DynamicTableRecord): string {
   lines.push(`REFRESH_MODE = ${t.refreshMode}`);
   lines.push(`AS ${t.definitionQuery}`);
   return lines.join('\n');
+}
+
+const NOT_YET = 'Incremental maintenance is not available in this version: every refresh recomputes the whole table.';
+
+/** The view of a classifier verdict. */
+export function incrementalView(verdict: IncrementalVerdict): IncrementalView {
+  return verdict.incremental
+    ? { eligible: true, shape: verdict.shape.kind, detail: `The query has a shape Freshet can maintain incrementally (${verdict.shape.kind}). ${NOT_YET}`, applied: 'FULL' }
+    : { eligible: false, reason: verdict.reason, detail: `${verdict.detail} ${NOT_YET}`, applied: 'FULL' };
 }

@@ -77,6 +77,8 @@ function isDynamicTableStatement(tokens: TokenStream): boolean {
       const afterOr = words[1] === 'OR' ? 3 : 1;
       return namesDynamicTable(isTemporaryWord(words[afterOr]) ? afterOr + 1 : afterOr);
     }
+    case 'EXPLAIN':
+      return words[1] === 'CREATE' && namesDynamicTable(words[2] === 'OR' ? 4 : 2);
     case 'DROP':
       return namesDynamicTable(isTemporaryWord(words[1]) ? 2 : 1);
     case 'SHOW':
@@ -132,6 +134,9 @@ class DynamicTableParser extends TokenCursor {
     switch (upperWord(this.next())) {
       case 'CREATE':
         return this.create();
+      case 'EXPLAIN':
+        this.expectKeyword('CREATE', 'CREATE after EXPLAIN');
+        return { kind: 'explainCreateDynamicTable', create: this.create(), text: this.text };
       case 'ALTER':
         return this.alter();
       case 'DROP':

@@ -100,6 +100,13 @@ export interface DescribeDynamicTable {
   readonly text: string;
 }
 
+/** `EXPLAIN CREATE DYNAMIC TABLE …`: what the CREATE would do, checked but not carried out. */
+export interface ExplainCreateDynamicTable {
+  readonly kind: 'explainCreateDynamicTable';
+  readonly create: CreateDynamicTable;
+  readonly text: string;
+}
+
 /** What a pass-through statement does to a table, when the front-end can tell. */
 export type PassthroughEffect = 'create' | 'drop' | 'alter' | 'write' | 'read' | 'other';
 
@@ -125,4 +132,5 @@ export type Statement =
   | ShowDynamicTables
   | ShowCreateDynamicTable
   | DescribeDynamicTable
+  | ExplainCreateDynamicTable
   | PassthroughStatement;

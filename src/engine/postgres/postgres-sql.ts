@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { validationError } from '../../errors';
 import type { ColumnInfo, ColumnMapping, RefreshSpec, TableDefinition, TableRef } from '../engine';
+import { isTypeName } from '../type-name';
 
 /** Prefix of the engine's own scratch tables; `listTables` hides them. */
 export const INTERNAL_TABLE_PREFIX = '__freshet';
@@ -51,25 +52,12 @@ export function embedQuery(before: string, query: string, after: string): Statem
 // numbers, dots, brackets, and commas inside parentheses): nothing that could end the column definition.
 const TYPE_TOKEN = /\s+|"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*|\d+|[(),.[\]]/y;
 
-function isTypeName(type: string): boolean {
-  if (!/^[A-Za-z_"]/.test(type)) return false;
-  let depth = 0;
-  TYPE_TOKEN.lastIndex = 0;
-  while (TYPE_TOKEN.lastIndex < type.length) {
-    const match = TYPE_TOKEN.exec(type);
-    if (match === null) return false;
-    const token = match[0];
-    if (token === '(') depth += 1;
-    if (token === ')') depth -= 1;
-    if (depth < 0 || (token === ',' && depth === 0)) return false;
-  }
-  return depth === 0;
-}
+const TYPE_START = /^[A-Za-z_"]/;
 
 function columnDefinition(column: ColumnInfo): string {
   const type = column.type.trim();
   if (type === '') throw validationError(`Column ${quoteIdentifier(column.name)} needs a type on PostgreSQL.`);
-  if (!isTypeName(type)) {
+  if (!isTypeName(type, TYPE_START, TYPE_TOKEN)) {
     throw validationError(`Column ${quoteIdentifier(column.name)} has type "${column.type}", which is not a PostgreSQL type name.`);
   }
   return `${quoteIdentifier(column.name)} ${type}${column.nullable ? '' : ' NOT NULL'}`;

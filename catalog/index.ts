@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as initial from './migrations/0001-initial';
 import * as credentials from './migrations/0002-scheduler-credentials-and-orphans';
 import * as replicas from './migrations/0003-replicas';
+import * as refreshAction from './migrations/0004-refresh-action';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -17,4 +18,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0001-initial', ...initial },
   { name: '0002-scheduler-credentials-and-orphans', ...credentials },
   { name: '0003-replicas', ...replicas },
+  { name: '0004-refresh-action', ...refreshAction },
 ];

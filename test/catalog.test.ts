@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Catalog } from '../src/catalog/catalog';
+import knexFactory, { type Knex } from 'knex';
+import { CATALOG_MIGRATIONS } from '../catalog';
+import { Catalog, catalogConnection } from '../src/catalog/catalog';
 import type { DynamicTableRecord, JobRecord } from '../src/catalog/records';
 import { createDatabase, type CatalogKind } from './helpers/databases';
 
@@ -168,6 +170,101 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       assert.equal((await catalog.lastSuccessfulRefresh('default.main.a'))?.jobId, 'j1');
       assert.equal(await catalog.lastSuccessfulRefresh('default.main.b'), null);
       assert.equal((await catalog.historyOfTable('default.main.a', 10)).length, 1);
+    });
+
+    it('records what each refresh did, and nothing for refreshes that have not finished', async () => {
+      const tables = ['default.main.a', 'default.main.b', 'default.main.c'];
+      await catalog.insertJob(jobRecord('j1', { dedupeKey: null }), tables.map((t) => history('j1', t)));
+      assert.deepEqual(
+        (await catalog.historyOfJob('j1')).map((h) => [h.action, h.actionDetail]),
+        tables.map(() => [null, null]),
+      );
+      const detail = `Captured changes were lost: recomputed “everything” ✓ ${'x'.repeat(5_000)}`;
+      const finishedAt = '2024-01-01T00:00:05.000Z';
+      await catalog.updateHistory('j1', 'default.main.a', { state: 'SUCCEEDED', rowsWritten: 2, rowsDeleted: 1, action: 'INCREMENTAL', actionDetail: null, finishedAt });
+      await catalog.updateHistory('j1', 'default.main.b', { state: 'SUCCEEDED', rowsWritten: 7, rowsDeleted: 7, action: 'FULL', actionDetail: detail, finishedAt });
+      await catalog.updateHistory('j1', 'default.main.c', { state: 'SUCCEEDED', rowsWritten: 0, rowsDeleted: 0, action: 'NO_DATA', finishedAt });
+
+      const rows = await catalog.historyOfJob('j1');
+      assert.deepEqual(
+        rows.map((h) => [h.tableKey, h.action, h.actionDetail]),
+        [
+          ['default.main.a', 'INCREMENTAL', null],
+          ['default.main.b', 'FULL', detail],
+          ['default.main.c', 'NO_DATA', null],
+        ],
+      );
+      assert.deepEqual(rows[1], {
+        id: rows[1]!.id,
+        ...history('j1', 'default.main.b'),
+        state: 'SUCCEEDED',
+        rowsWritten: 7,
+        rowsDeleted: 7,
+        action: 'FULL',
+        actionDetail: detail,
+        finishedAt,
+      });
+      const other = new Catalog(url, dir);
+      try {
+        assert.deepEqual((await other.historyOfTable('default.main.b', 1))[0], rows[1], 'the same from a new connection');
+        assert.equal((await other.lastSuccessfulRefresh('default.main.c'))?.action, 'NO_DATA');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('reads refreshes recorded before actions were kept with no action, and records actions from then on', async () => {
+      const before = kind === 'sqlite' ? { url: 'sqlite:before.db', drop: async () => undefined } : await createDatabase(kind);
+      const upTo = CATALOG_MIGRATIONS.findIndex((m) => m.name === '0003-replicas');
+      const db = knexFactory(catalogConnection(before.url, dir));
+      let migrated: Catalog | undefined;
+      try {
+        await db.migrate.latest({
+          tableName: 'catalog_migrations',
+          migrationSource: {
+            getMigrations: async () => CATALOG_MIGRATIONS.slice(0, upTo + 1),
+            getMigrationName: (migration: { name: string }) => migration.name,
+            getMigration: async (migration: Knex.Migration) => migration,
+          },
+        });
+        await db('refresh_history').insert(
+          (['SUCCEEDED', 'FAILED'] as const).map((state, i) => ({
+            job_id: 'old',
+            table_key: `default.main.t${i}`,
+            identifier: `default.main.t${i}`,
+            trigger_kind: 'SCHEDULED',
+            schedule_time: '2024-01-01T00:00:00.000Z',
+            partition_spec: null,
+            state,
+            rows_written: state === 'SUCCEEDED' ? 4 : null,
+            rows_deleted: state === 'SUCCEEDED' ? 1 : null,
+            started_at: '2024-01-01T00:00:01.000Z',
+            finished_at: '2024-01-01T00:00:02.000Z',
+            error: state === 'FAILED' ? 'boom' : null,
+          })),
+        );
+        await db.destroy();
+
+        migrated = new Catalog(before.url, dir);
+        await migrated.open();
+        const rows = await migrated.historyOfJob('old');
+        assert.deepEqual(
+          rows.map((h) => [h.tableKey, h.state, h.rowsWritten, h.action, h.actionDetail]),
+          [
+            ['default.main.t0', 'SUCCEEDED', 4, null, null],
+            ['default.main.t1', 'FAILED', null, null, null],
+          ],
+        );
+        await migrated.updateHistory('old', 'default.main.t1', { state: 'SUCCEEDED', action: 'FULL', actionDetail: 'retried' });
+        assert.deepEqual(
+          (await migrated.historyOfTable('default.main.t1', 1)).map((h) => [h.action, h.actionDetail]),
+          [['FULL', 'retried']],
+        );
+      } finally {
+        await db.destroy();
+        await migrated?.close();
+        await before.drop();
+      }
     });
 
     it('hands each expired job to exactly one gateway, and leaves live and finished ones alone', async () => {

@@ -136,6 +136,11 @@ describe('gateway: refresh callbacks and jobs', () => {
     const history = await gw.refreshes('default.main.up');
     assert.deepEqual(history.map((h) => h.trigger), ['MANUAL', 'CREATION']);
     assert.equal(history[0].scheduleTime, '2024-06-01T10:00:00.000Z');
+    const creation = history[1];
+    assert.equal(creation.action, 'FULL', 'the first refresh computes the whole table');
+    const job = await gw.job(creation.jobId);
+    assert.equal(job.tables[0].action, 'FULL', 'the job shows it too');
+    assert.equal(job.tables[0].rowsWritten, creation.rowsWritten);
   });
 
   it('reports health', async () => {

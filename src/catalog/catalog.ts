@@ -18,6 +18,8 @@ const str = (value: unknown): string => String(value);
 const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 const UNFINISHED: JobStatus[] = ['PENDING', 'RUNNING'];
+/** A history row as a job is created: it has no id yet, and no action until its refresh has run. */
+type NewHistoryRow = Omit<HistoryRecord, 'id' | 'action' | 'actionDetail'>;
 /**
  * How gateways take turns migrating a shared catalog: a PostgreSQL advisory lock under a key of Freshet's own
  * ("FRSHMIGR" in ASCII), a MySQL named lock per database (waiting up to 5 minutes).
@@ -195,9 +197,10 @@ export class Catalog {
   /**
    * Inserts a job and one PENDING history row per table in one transaction. False when the (dedupe key,
    * attempt) pair exists already, i.e. another caller created the same attempt first. `ownership` records the
-   * gateway that runs the job and its first lease.
+   * gateway that runs the job and its first lease. The rows start without an action: what a refresh did is
+   * known once it has run ({@link Catalog.updateHistory}).
    */
-  async insertJob(job: JobRecord, history: ReadonlyArray<Omit<HistoryRecord, 'id'>>, ownership?: JobOwnership): Promise<boolean> {
+  async insertJob(job: JobRecord, history: ReadonlyArray<NewHistoryRow>, ownership?: JobOwnership): Promise<boolean> {
     const row = fromJob(job);
     if (ownership) Object.assign(row, { owner: ownership.owner, lease_until: ownership.leaseUntil, resumable: ownership.resumable });
     try {
@@ -241,12 +244,16 @@ export class Catalog {
   async updateHistory(
     jobId: string,
     tableKey: string,
-    changes: Partial<Pick<HistoryRecord, 'state' | 'rowsWritten' | 'rowsDeleted' | 'startedAt' | 'finishedAt' | 'error' | 'partition'>>,
+    changes: Partial<
+      Pick<HistoryRecord, 'state' | 'rowsWritten' | 'rowsDeleted' | 'action' | 'actionDetail' | 'startedAt' | 'finishedAt' | 'error' | 'partition'>
+    >,
   ): Promise<void> {
     const row: Row = {};
     if (changes.state !== undefined) row.state = changes.state;
     if (changes.rowsWritten !== undefined) row.rows_written = changes.rowsWritten;
     if (changes.rowsDeleted !== undefined) row.rows_deleted = changes.rowsDeleted;
+    if (changes.action !== undefined) row.action = changes.action;
+    if (changes.actionDetail !== undefined) row.action_detail = changes.actionDetail;
     if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
     if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
     if (changes.error !== undefined) row.error = changes.error;
@@ -566,13 +573,15 @@ function toHistory(row: Row): HistoryRecord {
     state: str(row.state) as JobStatus,
     rowsWritten: numOrNull(row.rows_written),
     rowsDeleted: numOrNull(row.rows_deleted),
+    action: strOrNull(row.action) as HistoryRecord['action'],
+    actionDetail: strOrNull(row.action_detail),
     startedAt: strOrNull(row.started_at),
     finishedAt: strOrNull(row.finished_at),
     error: strOrNull(row.error),
   };
 }
 
-function fromHistory(h: Omit<HistoryRecord, 'id'>): Row {
+function fromHistory(h: NewHistoryRow): Row {
   return {
     job_id: h.jobId,
     table_key: h.tableKey,

@@ -1,5 +1,5 @@
 /** What the catalog stores, as the rest of Freshet sees it. */
-import type { ColumnInfo, ColumnMapping } from '../engine/engine';
+import type { ColumnInfo, ColumnMapping, RefreshAction } from '../engine/engine';
 import type { LogicalRefreshMode, RefreshMode } from '../freshness';
 import type { RefreshHandler } from '../scheduler/workflow-scheduler';
 import type { Freshness, PrimaryKeySpec } from '../sql/statements';
@@ -70,8 +70,13 @@ export interface HistoryRecord {
   readonly scheduleTime: string;
   readonly partition: Readonly<Record<string, string>> | null;
   readonly state: JobStatus;
+  /** Rows inserted, or -1 when the engine cannot tell. */
   readonly rowsWritten: number | null;
   readonly rowsDeleted: number | null;
+  /** What the refresh did; null until it has succeeded, and for rows recorded before Freshet kept it. */
+  readonly action: RefreshAction | null;
+  /** Why a table maintained incrementally was refreshed fully this time; null when there is nothing to say. */
+  readonly actionDetail: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;

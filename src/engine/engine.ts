@@ -71,10 +71,20 @@ export interface RefreshSpec {
   readonly partition: Readonly<Record<string, string>> | null;
 }
 
+/**
+ * What a refresh did: recomputed the whole query (`FULL`), applied the sources' captured changes
+ * (`INCREMENTAL`), or found no change to apply and wrote nothing (`NO_DATA`).
+ */
+export type RefreshAction = 'FULL' | 'INCREMENTAL' | 'NO_DATA';
+
 export interface RefreshOutcome {
-  /** Rows written, or -1 when the engine cannot tell (a remote batch job). */
+  /** Rows written (inserted), or -1 when the engine cannot tell (a remote batch job). */
   readonly rowsWritten: number;
   readonly rowsDeleted: number;
+  /** `FULL` when absent. */
+  readonly action?: RefreshAction;
+  /** Why a table maintained incrementally was refreshed fully this time (first refresh, lost changes, …). */
+  readonly actionDetail?: string;
   /** Where the refresh ran (job id, cluster), for the job's `clusterInfo`. */
   readonly clusterInfo?: Readonly<Record<string, string>>;
 }

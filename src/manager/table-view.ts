@@ -1,5 +1,6 @@
 /** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
+import type { RefreshAction } from '../engine/engine';
 import { formatFreshness } from '../freshness';
 import type { IncrementalVerdict } from '../sql/incremental-shape';
 
@@ -10,8 +11,13 @@ export interface RefreshView {
   readonly scheduleTime: string;
   readonly partition: Readonly<Record<string, string>> | null;
   readonly state: string;
+  /** Rows inserted; -1 when the engine cannot tell (a remote batch job). */
   readonly rowsWritten: number | null;
   readonly rowsDeleted: number | null;
+  /** What the refresh did; null while it has not succeeded, and for refreshes recorded before Freshet kept it. */
+  readonly action: RefreshAction | null;
+  /** Why a table maintained incrementally was refreshed fully this time. */
+  readonly actionDetail: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;
@@ -27,6 +33,8 @@ export function refreshView(h: HistoryRecord): RefreshView {
     state: h.state,
     rowsWritten: h.rowsWritten,
     rowsDeleted: h.rowsDeleted,
+    action: h.action,
+    actionDetail: h.actionDetail,
     startedAt: h.startedAt,
     finishedAt: h.finishedAt,
     error: h.error,
@@ -130,8 +138,12 @@ export interface JobTableView {
   readonly table: string;
   readonly status: string;
   readonly partition?: Readonly<Record<string, string>>;
+  /** Rows inserted; -1 when the engine cannot tell. */
   readonly rowsWritten?: number;
   readonly rowsDeleted?: number;
+  /** What the refresh did, once it has succeeded. */
+  readonly action?: RefreshAction;
+  readonly actionDetail?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
@@ -158,6 +170,8 @@ export function jobDetail(job: JobRecord, history: readonly HistoryRecord[]): Jo
     if (h.partition) view.partition = h.partition;
     if (h.rowsWritten !== null) view.rowsWritten = h.rowsWritten;
     if (h.rowsDeleted !== null) view.rowsDeleted = h.rowsDeleted;
+    if (h.action !== null) view.action = h.action;
+    if (h.actionDetail !== null) view.actionDetail = h.actionDetail;
     if (h.startedAt) view.startedAt = h.startedAt;
     if (h.finishedAt) view.finishedAt = h.finishedAt;
     if (h.error) view.error = h.error;

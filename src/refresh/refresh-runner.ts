@@ -295,6 +295,8 @@ export class RefreshRunner {
             state: 'SUCCEEDED',
             rowsWritten: result.value.rowsWritten,
             rowsDeleted: result.value.rowsDeleted,
+            action: result.value.action ?? 'FULL',
+            actionDetail: result.value.actionDetail ?? null,
             finishedAt: new Date().toISOString(),
           });
         } else {

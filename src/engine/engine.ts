@@ -3,6 +3,7 @@
  * One implementation per folder (`src/engine/sqlite/`, …). Engines never touch the catalog; they are told
  * what to do by the Dynamic Table Manager and the refresh runner.
  */
+import type { IncrementalPlan } from '../sql/incremental-plan';
 
 /** node-sql-parser's name for the engine's SQL dialect. */
 export type SqlDialect = 'sqlite' | 'postgresql' | 'mysql';
@@ -89,6 +90,18 @@ export interface RefreshOutcome {
   readonly clusterInfo?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A refresh that applies the sources' captured changes since the table's watermark. The engine falls back to
+ * a full refresh (reporting why in {@link RefreshOutcome.actionDetail}) whenever it cannot trust the changes:
+ * on the first refresh, after capture was lost or a source's columns changed, or when the delta cannot be
+ * expressed. Capture on the sources is installed by the first such refresh.
+ */
+export interface IncrementalRefreshSpec extends RefreshSpec {
+  readonly plan: IncrementalPlan;
+  /** The plan's sources resolved to tables, in the same order as {@link IncrementalPlan.sources}. */
+  readonly sources: readonly TableRef[];
+}
+
 /** Rows in the order of a read's columns. */
 export type RowBatch = readonly (readonly unknown[])[];
 
@@ -171,6 +184,13 @@ export interface Engine {
    * process is killed part-way.
    */
   replaceFromBatches?(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome>;
+  /** With `changeCapture`: an incremental refresh (see {@link IncrementalRefreshSpec}); never partitioned. */
+  refreshIncremental?(spec: IncrementalRefreshSpec): Promise<RefreshOutcome>;
+  /**
+   * With `changeCapture`: forgets a table's incremental state and watermarks, and removes change capture from
+   * the sources no other table still reads incrementally. A no-op for a table that has none.
+   */
+  releaseIncremental?(table: TableRef): Promise<void>;
   /** With `continuousJobs`: starts the job that keeps the table fresh (a streaming INSERT INTO). */
   startContinuousJob?(spec: RefreshSpec): Promise<ContinuousJob>;
   /** With `continuousJobs`: stops (cancels) that job; a job already gone is a success. */

@@ -13,6 +13,7 @@ import type {
   ColumnInfo,
   Engine,
   EngineCapabilities,
+  IncrementalRefreshSpec,
   ExecuteOptions,
   LoadSpec,
   ReadSpec,
@@ -63,7 +64,7 @@ export class SqliteEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
   }
 
   async open(): Promise<void> {
@@ -134,6 +135,14 @@ export class SqliteEngine implements Engine {
 
   refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
     return this.run(this.writer, 'refresh', { spec }, spec.query);
+  }
+
+  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
+    return this.run(this.writer, 'refreshIncremental', { spec }, spec.query);
+  }
+
+  async releaseIncremental(table: TableRef): Promise<void> {
+    await this.run(this.writer, 'releaseIncremental', { table });
   }
 
   /** A cursor holds its connection until it is done, so each read gets a reader thread of its own. */

@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../../errors';
 import type {
+  IncrementalRefreshSpec,
   ReadSpec,
   RowBatch,
   RefreshOutcome,
@@ -39,6 +40,8 @@ export interface SqliteOperations {
   dropTable: { args: { table: TableRef }; result: null };
   refresh: { args: { spec: RefreshSpec }; result: RefreshOutcome };
   rebuildTable: { args: { definition: TableDefinition; spec: RefreshSpec }; result: RefreshOutcome };
+  refreshIncremental: { args: { spec: IncrementalRefreshSpec }; result: RefreshOutcome };
+  releaseIncremental: { args: { table: TableRef }; result: null };
   openCursor: { args: { spec: Omit<ReadSpec, 'batchRows'> }; result: null };
   nextBatch: { args: { size: number }; result: { rows: RowBatch; done: boolean } };
   closeCursor: { args: null; result: null };

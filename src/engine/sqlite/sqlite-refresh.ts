@@ -6,6 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { FreshetError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
+import { forgetIncremental, releaseWithin } from './sqlite-incremental';
 import { tableExists } from './sqlite-introspection';
 import { INTERNAL_TABLE_PREFIX, createTableSql, qualifiedName, quoteIdentifier, refreshPlan } from './sqlite-sql';
 
@@ -15,7 +16,10 @@ export function createTable(db: Database, definition: TableDefinition): void {
 
 /** Dropping a table that does not exist is not an error (a half-finished drop can be repeated). */
 export function dropTable(db: Database, table: TableRef): void {
-  db.prepare(`DROP TABLE IF EXISTS ${qualifiedName(table)}`).run();
+  db.transaction(() => {
+    releaseWithin(db, table);
+    db.prepare(`DROP TABLE IF EXISTS ${qualifiedName(table)}`).run();
+  }).immediate();
 }
 
 /**
@@ -27,6 +31,8 @@ export function refreshTable(db: Database, spec: RefreshSpec): RefreshOutcome {
   const remove = plan.deleteSql === null ? null : db.prepare(plan.deleteSql);
   const insert = db.prepare(plan.insertSql);
   const run = db.transaction((): RefreshOutcome => {
+    // Rewritten another way, the table no longer matches its incremental watermark.
+    forgetIncremental(db, spec.table);
     const rowsDeleted = remove === null ? 0 : remove.run(...plan.params).changes;
     const rowsWritten = insert.run(...plan.params).changes;
     return { rowsDeleted, rowsWritten };
@@ -47,6 +53,7 @@ export function rebuildTable(db: Database, definition: TableDefinition, spec: Re
   const scratch: TableRef = { database: target.database, name: `${INTERNAL_TABLE_PREFIX}_rebuild_${target.name}` };
   const plan = refreshPlan(spec, scratch, true);
   const run = db.transaction((): RefreshOutcome => {
+    forgetIncremental(db, target);
     db.prepare(`DROP TABLE IF EXISTS ${qualifiedName(scratch)}`).run();
     db.prepare(createTableSql(definition, scratch)).run();
     const rowsWritten = db.prepare(plan.insertSql).run(...plan.params).changes;

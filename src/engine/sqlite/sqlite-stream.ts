@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ReadSpec, RefreshOutcome, RowBatch, TableDefinition, TableRef } from '../engine';
+import { forgetIncremental } from './sqlite-incremental';
 import { tableExists } from './sqlite-introspection';
 import { INTERNAL_TABLE_PREFIX, asSubquery, createTableSql, qualifiedName, quoteIdentifier } from './sqlite-sql';
 
@@ -87,6 +88,7 @@ export function swapStage(db: Database, definition: TableDefinition, partition: 
     const values = filters.map(([, value]) => value);
     const columns = definition.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const swap = db.transaction((): RefreshOutcome => {
+      forgetIncremental(db, target);
       const rowsDeleted = db.prepare(`DELETE FROM ${qualifiedName(target)}${where}`).run(...values).changes;
       db.prepare(`INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`).run();
       db.prepare(`DROP TABLE ${qualifiedName(stage)}`).run();
@@ -95,6 +97,7 @@ export function swapStage(db: Database, definition: TableDefinition, partition: 
     return swap.immediate();
   }
   const swap = db.transaction((): RefreshOutcome => {
+    forgetIncremental(db, target);
     let rowsDeleted = 0;
     if (tableExists(db, target)) {
       rowsDeleted = (db.prepare(`SELECT count(*) AS n FROM ${qualifiedName(target)}`).get() as { n: number }).n;

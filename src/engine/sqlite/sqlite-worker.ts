@@ -16,6 +16,7 @@ import type {
   WorkerRequest,
 } from './sqlite-protocol';
 import { createTable, dropTable, rebuildTable, refreshTable } from './sqlite-refresh';
+import { refreshIncremental, releaseIncremental } from './sqlite-incremental';
 import { closeCursor, createStage, dropStage, insertStage, nextBatch, openCursor, swapStage } from './sqlite-stream';
 
 type Handlers = { [K in OperationName]: (db: Database, args: OperationArgs<K>) => OperationResult<K> };
@@ -38,6 +39,8 @@ const handlers: Handlers = {
     return null;
   },
   refresh: (db, { spec }) => refreshTable(db, spec),
+  refreshIncremental: (db, { spec }) => refreshIncremental(db, spec),
+  releaseIncremental: (db, { table }) => releaseIncremental(db, table),
   rebuildTable: (db, { definition, spec }) => rebuildTable(db, definition, spec),
   openCursor: (db, { spec }) => openCursor(db, spec),
   nextBatch: (db, { size }) => nextBatch(db, size),
@@ -59,6 +62,8 @@ function open(config: SqliteWorkerConfig): Database {
     }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Rows that INSERT OR REPLACE deletes then fire delete triggers, so change capture logs them.
+    db.pragma('recursive_triggers = ON');
     return db;
   } catch (error) {
     db.close();

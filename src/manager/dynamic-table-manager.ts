@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
-import type { ContinuousJob, Engine, RefreshOutcome, RefreshSpec, TableDefinition } from '../engine/engine';
+import type { ContinuousJob, Engine, RefreshOutcome, RefreshSpec, SqlDialect, TableDefinition, TableRef } from '../engine/engine';
 import { FreshetError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
 import {
   deduceRefreshMode,
@@ -29,7 +29,7 @@ import type { CallbackTarget, ListedWorkflow, RefreshHandler, RefreshSchedule, W
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Freshness, ObjectName, QueryText } from '../sql/statements';
 import { resolveName, resolveObjectName, splitIdentifierText, type CatalogInfo, type NameDefaults, type ResolvedName } from './identifiers';
-import { classifyIncremental } from '../sql/incremental-shape';
+import { planIncremental, type IncrementalPlan, type IncrementalPlanResult } from '../sql/incremental-plan';
 import { compareDrift, type DriftReport, type TableInspection } from './scheduler-drift';
 import { REFRESH_STRATEGY_OPTION, buildDefinition, type Definition, type DefinitionInput } from './table-definition';
 import {
@@ -54,6 +54,8 @@ const CROSS_CATALOG_BATCH_ROWS = 5_000;
 const ABANDON_AFTER_MS = 10 * 60 * 1000;
 /** How often a gateway on a shared catalog aligns its continuous runner with the catalog. */
 const RECONCILE_CONTINUOUS_MS = 5_000;
+/** Incremental plans kept in memory (one per distinct query text); the cache starts over when full. */
+const MAX_CACHED_PLANS = 1_000;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ManagerSettings {
@@ -94,6 +96,7 @@ export class DynamicTableManager {
   private reconciler: NodeJS.Timeout | null = null;
 
   private readonly namespaces: ReadonlyMap<string, CatalogInfo>;
+  private readonly plans = new Map<string, IncrementalPlanResult>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -146,9 +149,68 @@ export class DynamicTableManager {
     return target.replaceFromBatches({ definition: definition ?? this.tableDefinition(table), partition }, rows);
   }
 
-  /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in. */
+  /** The incremental plan of a query in a dialect (plans are pure, so they are kept per query text). */
+  private planOf(query: string, dialect: SqlDialect): IncrementalPlanResult {
+    const key = `${dialect}\u0000${query}`;
+    let planned = this.plans.get(key);
+    if (planned === undefined) {
+      planned = planIncremental(query, dialect);
+      if (this.plans.size >= MAX_CACHED_PLANS) this.plans.clear();
+      this.plans.set(key, planned);
+    }
+    return planned;
+  }
+
+  /**
+   * Why a table whose query qualifies is still refreshed fully, or null when its refreshes are incremental:
+   * CONTINUOUS tables are maintained incrementally unless `refresh.strategy` = 'full'; FULL tables only when
+   * it is 'incremental'; never when the query runs on another catalog or the engine cannot capture changes.
+   */
+  private fullRefreshReason(table: DynamicTableRecord): string | null {
+    const strategy = table.options[REFRESH_STRATEGY_OPTION] ?? 'auto';
+    if (strategy === 'full') return `'${REFRESH_STRATEGY_OPTION}' = 'full'`;
+    if (strategy === 'auto' && table.refreshMode !== 'CONTINUOUS') {
+      return `FULL tables are maintained incrementally only with '${REFRESH_STRATEGY_OPTION}' = 'incremental'`;
+    }
+    if (this.isCrossCatalog(table)) return `the query runs on catalog ${table.options[SOURCE_CATALOG_OPTION]}, and its rows are copied`;
+    const engine = this.engineOf(table.catalogName);
+    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) return `the ${engine.name} engine cannot capture changes`;
+    return null;
+  }
+
+  /** `'refresh.strategy' = 'incremental'` makes a table that would refresh fully an error at CREATE, with the reason. */
+  private requireIncremental(stmt: CreateDynamicTable, name: ResolvedName, within: NameDefaults): void {
+    const option = `'${REFRESH_STRATEGY_OPTION}' = 'incremental'`;
+    if (within.catalogName.toLowerCase() !== name.catalogName.toLowerCase()) {
+      throw validationError(`${option} needs the query to run where the table lives; this query runs on catalog ${within.catalogName}. Use 'auto' or 'full'.`);
+    }
+    const engine = this.engineOf(name.catalogName);
+    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+      throw validationError(`${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not have. Use 'auto' or 'full'.`);
+    }
+    const planned = this.planOf(stmt.query.text, engine.dialect);
+    if (!planned.incremental) {
+      throw validationError(`${option} needs a query Freshet can maintain incrementally; this one cannot (${planned.reason}): ${planned.detail}`);
+    }
+  }
+
+  /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in, and whether it is. */
   private incrementalOf(table: DynamicTableRecord): IncrementalView {
-    return incrementalView(classifyIncremental(table.definitionQuery, this.engineOf(this.queryNamespaceOf(table).catalogName).dialect));
+    const planned = this.planOf(table.definitionQuery, this.engineOf(this.queryNamespaceOf(table).catalogName).dialect);
+    return incrementalView(planned, planned.incremental ? this.fullRefreshReason(table) : null);
+  }
+
+  /** The plan and resolved sources of a table refreshed incrementally, or null when its refreshes are full. */
+  private incrementalRefreshOf(table: DynamicTableRecord): { plan: IncrementalPlan; sources: TableRef[] } | null {
+    if (this.fullRefreshReason(table) !== null) return null;
+    const planned = this.planOf(table.definitionQuery, this.engineOf(table.catalogName).dialect);
+    if (!planned.incremental) return null;
+    const ns = this.queryNamespaceOf(table);
+    const sources = planned.plan.sources.map((parts) => {
+      const resolved = resolveObjectName({ parts: [...parts], position: { offset: 0, line: 1, column: 1 } }, ns);
+      return { database: resolved.databaseName, name: resolved.tableName };
+    });
+    return { plan: planned.plan, sources };
   }
 
   /**
@@ -251,7 +313,10 @@ export class DynamicTableManager {
       configuration,
     };
     const engine = this.engineOf(table.catalogName);
-    return refresh.rebuild ? engine.rebuildTable(refresh.rebuild, spec) : engine.refresh(spec);
+    if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
+    const incremental = refresh.partition === null ? this.incrementalRefreshOf(table) : null;
+    if (incremental !== null && engine.refreshIncremental !== undefined) return engine.refreshIncremental({ ...spec, ...incremental });
+    return engine.refresh(spec);
   }
 
   // ---------------------------------------------------------------- CREATE
@@ -328,14 +393,7 @@ export class DynamicTableManager {
       { columns: stmt.columns, primaryKey: stmt.primaryKey, partitionKeys: stmt.partitionKeys, options: stmt.options },
       within,
     );
-    if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') {
-      const verdict = classifyIncremental(stmt.query.text, this.engineOf(within.catalogName).dialect);
-      throw validationError(
-        verdict.incremental
-          ? `'${REFRESH_STRATEGY_OPTION}' = 'incremental' cannot be honoured yet: this version refreshes every table fully (the query itself qualifies: ${verdict.shape.kind}). Use 'auto'.`
-          : `'${REFRESH_STRATEGY_OPTION}' = 'incremental' needs a query Freshet can maintain incrementally; this one cannot (${verdict.reason}): ${verdict.detail}`,
-      );
-    }
+    if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') this.requireIncremental(stmt, name, within);
     // A table fed from another catalog remembers where its query runs.
     const options =
       within.catalogName.toLowerCase() === name.catalogName.toLowerCase() ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };

@@ -2,7 +2,7 @@
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
 import type { RefreshAction } from '../engine/engine';
 import { formatFreshness } from '../freshness';
-import type { IncrementalVerdict } from '../sql/incremental-shape';
+import type { IncrementalPlanResult } from '../sql/incremental-plan';
 
 export interface RefreshView {
   readonly jobId: string;
@@ -69,8 +69,13 @@ export interface IncrementalView {
   /** Why not, when not eligible (`OUTER_JOIN_NOT_SUPPORTED`, `WINDOW_FUNCTION`, …). */
   readonly reason?: string;
   readonly detail: string;
-  /** What each refresh does in this version. */
-  readonly applied: 'FULL';
+  /**
+   * What refreshes do: INCREMENTAL applies the sources' captured changes (the first refresh, and any that
+   * cannot trust the changes, recompute fully and say why in the history); FULL recomputes the whole table.
+   */
+  readonly applied: 'INCREMENTAL' | 'FULL';
+  /** Why refreshes are full although the query could be maintained incrementally. */
+  readonly appliedReason?: string;
 }
 
 export interface TableDetail {
@@ -218,11 +223,20 @@ export function showCreate(t: DynamicTableRecord): string {
   return lines.join('\n');
 }
 
-const NOT_YET = 'Incremental maintenance is not available in this version: every refresh recomputes the whole table.';
-
-/** The view of a classifier verdict. */
-export function incrementalView(verdict: IncrementalVerdict): IncrementalView {
-  return verdict.incremental
-    ? { eligible: true, shape: verdict.shape.kind, detail: `The query has a shape Freshet can maintain incrementally (${verdict.shape.kind}). ${NOT_YET}`, applied: 'FULL' }
-    : { eligible: false, reason: verdict.reason, detail: `${verdict.detail} ${NOT_YET}`, applied: 'FULL' };
+/** The view of a query's incremental plan; `fullBecause` says why an eligible query is still refreshed fully. */
+export function incrementalView(planned: IncrementalPlanResult, fullBecause: string | null): IncrementalView {
+  if (!planned.incremental) {
+    return { eligible: false, reason: planned.reason, detail: `${planned.detail}; every refresh recomputes the whole table.`, applied: 'FULL' };
+  }
+  const shape = planned.plan.shape.kind;
+  if (fullBecause !== null) {
+    return {
+      eligible: true,
+      shape,
+      detail: `The query has a shape Freshet can maintain incrementally (${shape}), but every refresh recomputes the whole table: ${fullBecause}.`,
+      applied: 'FULL',
+      appliedReason: fullBecause,
+    };
+  }
+  return { eligible: true, shape, detail: `The query is maintained incrementally (${shape}): each refresh applies the changes captured on its sources.`, applied: 'INCREMENTAL' };
 }

@@ -56,7 +56,10 @@ export interface GroupedMaintenance {
 
 export interface IncrementalPlan {
   readonly shape: IncrementalShape;
-  /** The source tables, each as its name parts with quotes removed (`['main', 'orders']`). */
+  /**
+   * The source tables, each as its name parts with quotes removed (`['main', 'orders']`), unquoted names
+   * lower-cased for PostgreSQL as it does itself.
+   */
   readonly sources: ReadonlyArray<readonly string[]>;
   readonly maintenance: BagMaintenance | GroupedMaintenance;
 }
@@ -70,7 +73,7 @@ export function planIncremental(query: string, dialect: SqlDialect): Incremental
   const verdict = classifyIncremental(query, dialect);
   if (!verdict.incremental) return verdict;
   try {
-    return { incremental: true, plan: buildPlan(query, verdict.shape) };
+    return { incremental: true, plan: buildPlan(query, verdict.shape, dialect) };
   } catch (error) {
     if (error instanceof PlanFailure) return { incremental: false, reason: 'UNPARSABLE', detail: error.message };
     throw error;
@@ -126,11 +129,13 @@ interface Range {
   readonly to: number;
 }
 
-function buildPlan(query: string, shape: IncrementalShape): IncrementalPlan {
+function buildPlan(query: string, shape: IncrementalShape, dialect: SqlDialect): IncrementalPlan {
   const scanned = scan(query);
   const branches = splitUnionAll(scanned);
   const sources: string[][] = [];
-  const sourceIndex = (parts: string[]) => {
+  // PostgreSQL folds unquoted names to lower case; SQLite compares them case-insensitively.
+  const sourceIndex = (tokens: readonly Token[]) => {
+    const parts = tokens.map((t) => (t.kind === 'word' && dialect === 'postgresql' ? t.value.toLowerCase() : t.value));
     const key = parts.map((p) => p.toLowerCase()).join('\u0000');
     const found = sources.findIndex((s) => s.map((p) => p.toLowerCase()).join('\u0000') === key);
     if (found >= 0) return found;
@@ -224,7 +229,7 @@ function textOf(scanned: Scanned, from: number, to: number): string {
  * The template of one SELECT: its text from `range.from` to `range.to`, holes at the table references of its
  * FROM clause (after FROM or JOIN, or an opening parenthesis of a parenthesised join).
  */
-function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (parts: string[]) => number, skip: ReadonlySet<number> = new Set()): QueryTemplate {
+function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (tokens: readonly Token[]) => number, skip: ReadonlySet<number> = new Set()): QueryTemplate {
   const clauses = clausesOf(scanned, range);
   const fromAt = clauses.get('FROM');
   if (fromAt === undefined) throw new PlanFailure('The query has no FROM clause');
@@ -252,7 +257,7 @@ function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (parts: str
     pieces.push(current + scanned.text.slice(cursor, tokenAt(i).start));
     current = '';
     const last = parts[parts.length - 1] as Token;
-    slots.push({ source: sourceIndex(parts.map((p) => p.value)), written: textOf(scanned, i, chain.to), alias: hasAlias ? '' : `AS ${last.raw}` });
+    slots.push({ source: sourceIndex(parts), written: textOf(scanned, i, chain.to), alias: hasAlias ? '' : `AS ${last.raw}` });
     cursor = tokenAt(chain.to - 1).end;
     i = chain.to - 1;
   }
@@ -306,7 +311,7 @@ function groupedMaintenance(
   scanned: Scanned,
   branch: Range,
   shape: Extract<IncrementalShape, { kind: 'aggregate' | 'distinct' }>,
-  sourceIndex: (parts: string[]) => number,
+  sourceIndex: (tokens: readonly Token[]) => number,
 ): GroupedMaintenance {
   const range = withoutOrderBy(scanned, branch);
   const clauses = clausesOf(scanned, range);

@@ -134,7 +134,8 @@ for (const subject of SUBJECTS) {
       assert.equal(engine.defaultDatabase, expectedDefault);
       const capabilities = engine.capabilities();
       assert.equal(capabilities.partitionedRefresh, true);
-      assert.equal(capabilities.changeCapture, false);
+      assert.equal(capabilities.changeCapture, subject.kind !== 'mysql', 'SQLite and PostgreSQL capture changes');
+      assert.equal(typeof engine.refreshIncremental, subject.kind === 'mysql' ? 'undefined' : 'function');
       assert.equal(capabilities.transactionalDdl, subject.kind !== 'mysql');
     });
 

@@ -65,6 +65,7 @@ const QUERIES: ReadonlyArray<{ readonly name: string; readonly query: string }> 
       'SELECT region, COUNT(*) AS n, COUNT(amount) AS n_amount, SUM(amount) AS total, AVG(amount) AS mean, MIN(amount) AS low, MAX(amount) AS high FROM orders GROUP BY region',
   },
   { name: 'single_group', query: 'SELECT COUNT(*) AS n, SUM(amount) AS total, AVG(amount) AS mean, MAX(amount) AS high FROM orders WHERE region IS NOT NULL' },
+  { name: 'count_only', query: 'SELECT COUNT(*) AS n FROM orders' },
   { name: 'key_not_selected', query: 'SELECT SUM(amount) AS total, COUNT(*) AS n FROM orders GROUP BY region' },
   { name: 'group_without_aggregates', query: 'SELECT customer_id, region FROM orders GROUP BY customer_id, region' },
   { name: 'distinct', query: 'SELECT DISTINCT region, customer_id FROM orders' },

@@ -67,7 +67,7 @@ describe('SqliteEngine', function () {
     await engine.ping();
     assert.ok(fs.existsSync(file));
     assert.deepEqual(rowsOf(await run('PRAGMA journal_mode')), [['wal']]);
-    assert.deepEqual(engine.capabilities(), { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true });
+    assert.deepEqual(engine.capabilities(), { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true });
     assert.equal(engine.dialect, 'sqlite');
     assert.equal(engine.defaultDatabase, 'main');
   });

@@ -159,10 +159,11 @@ export function outputExpressions(plan: GroupedMaintenance, outputWidth: number,
 }
 
 /**
- * MIN and MAX of the groups in `groups` (a relation with `__k…` columns), recomputed from the sources as they
- * are now: `__k…` and one `__m…` per extreme. `keyMatch(a, b)` is the engine's NULL-safe key equality.
+ * MIN and MAX of the groups in `groups` (a relation with `__k…` columns; null for every group), recomputed from
+ * the sources as they are now: `__k…` and one `__m…` per extreme. `keyMatch(a, b)` is the engine's NULL-safe
+ * key equality.
  */
-export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups: string, keyMatch: (input: string, group: string) => string): string {
+export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups: string | null, keyMatch: (input: string, group: string) => string): string {
   const keys = keyCountOf(plan, inputWidth);
   const parts = [
     ...columns(keys).map((c, i) => `__in.${c} AS ${keyColumn(i)}`),
@@ -172,7 +173,7 @@ export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups
     }),
   ];
   const on = columns(keys).map((c, i) => keyMatch(`__in.${c}`, `g.${keyColumn(i)}`));
-  const join = keys === 0 ? '' : ` JOIN ${groups} AS g ON ${on.join(' AND ')}`;
+  const join = keys === 0 || groups === null ? '' : ` JOIN ${groups} AS g ON ${on.join(' AND ')}`;
   const groupBy = keys === 0 ? '' : ` GROUP BY ${columns(keys).map((c) => `__in.${c}`).join(', ')}`;
   return `${inputCte(plan, inputWidth)}\nSELECT ${parts.join(', ')} FROM __in${join}${groupBy}`;
 }

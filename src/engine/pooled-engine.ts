@@ -119,7 +119,7 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
   }
 
   /** Errors the dialect's work did not translate itself become FreshetErrors here. */
-  private async translate<T>(work: () => Promise<T>): Promise<T> {
+  protected async translate<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {

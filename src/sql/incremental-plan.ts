@@ -367,6 +367,7 @@ function groupedMaintenance(
   const body = branchTemplate(scanned, { from: fromAt - 0, to: fromEnd }, sourceIndex);
   if (body.slots.length !== 1) throw new PlanFailure('Expected one table reference in the grouped query');
   const pieces = [...body.pieces];
-  pieces[0] = `SELECT ${inputs.join(', ')} ${pieces[0] ?? ''}`;
+  // COUNT(*) alone reads no column, but a SELECT needs one.
+  pieces[0] = `SELECT ${inputs.length === 0 ? '1' : inputs.join(', ')} ${pieces[0] ?? ''}`;
   return { kind: 'grouped', input: { pieces, slots: body.slots }, keyCount: keyTexts.length, aggregates, outputs };
 }

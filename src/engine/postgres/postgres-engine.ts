@@ -5,11 +5,12 @@
  * either: each runs on whichever pooled connection is free.
  */
 import { engineError, messageOf } from '../../errors';
-import type { EngineCapabilities, SqlDialect } from '../engine';
+import type { EngineCapabilities, IncrementalRefreshSpec, RefreshOutcome, SqlDialect, TableRef } from '../engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
 import { describeQuery, describeTable, listTables } from './postgres-introspection';
+import { refreshIncremental, releaseIncremental } from './postgres-incremental';
 import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
 import { PooledEngine, type PooledDialect } from '../pooled-engine';
@@ -86,7 +87,15 @@ export class PostgresEngine extends PooledEngine<PgPool> {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
+  }
+
+  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
+    return this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase));
+  }
+
+  releaseIncremental(table: TableRef): Promise<void> {
+    return this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase));
   }
 
   /** Connects (failing with ENGINE_ERROR when the server cannot be reached) and reads the current schema. */

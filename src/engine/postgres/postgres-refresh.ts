@@ -7,6 +7,7 @@
 import { FreshetError, validationError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
 import type { PgPool, PgPoolClient } from './postgres-driver';
+import { forgetIncremental, releaseWithin } from './postgres-incremental';
 import { tableExists } from './postgres-introspection';
 import { inTransaction, run } from './postgres-pool';
 import { createTableSql, qualifiedName, quoteIdentifier, refreshPlan, scratchName } from './postgres-sql';
@@ -19,12 +20,17 @@ export async function createTable(pool: PgPool, definition: TableDefinition, sch
 
 /** Dropping a table that does not exist is not an error (a half-finished drop can be repeated). */
 export async function dropTable(pool: PgPool, table: TableRef, schema: string): Promise<void> {
-  await run(pool, { sql: `DROP TABLE IF EXISTS ${qualifiedName(table, schema)}`, client: null });
+  await inTransaction(pool, async (client) => {
+    await releaseWithin(client, table, schema);
+    await run(client, { sql: `DROP TABLE IF EXISTS ${qualifiedName(table, schema)}`, client: null });
+  });
 }
 
 export function refreshTable(pool: PgPool, spec: RefreshSpec, schema: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, schema);
   return inTransaction(pool, async (client) => {
+    // Rewritten another way, the table no longer matches its incremental watermark.
+    await forgetIncremental(client, spec.table, schema);
     const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
     return { rowsDeleted, rowsWritten };
@@ -89,6 +95,7 @@ export function rebuildTable(pool: PgPool, definition: TableDefinition, spec: Re
   const scratchKey = `${scratch.name}_pkey`;
   const plan = refreshPlan(spec, schema, scratch, true);
   return inTransaction(pool, async (client) => {
+    await forgetIncremental(client, target, schema);
     await run(client, { sql: `DROP TABLE IF EXISTS ${qualifiedName(scratch, schema)}`, client: null });
     await run(client, { sql: createTableSql(definition, schema, scratch, scratchKey), client: null });
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;

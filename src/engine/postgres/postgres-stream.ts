@@ -6,6 +6,7 @@
  */
 import type { LoadSpec, ReadSpec, RefreshOutcome, RowBatch, TableRef } from '../engine';
 import type { PgPool, PgPoolClient } from './postgres-driver';
+import { forgetIncremental } from './postgres-incremental';
 import { borrow, giveBack, inTransaction, run, runForArrays } from './postgres-pool';
 import { swapIn } from './postgres-refresh';
 import { INTERNAL_TABLE_PREFIX, createTableSql, embedQuery, partitionFilter, qualifiedName, quoteIdentifier, scratchName } from './postgres-sql';
@@ -103,9 +104,10 @@ export async function replaceFromBatches(pool: PgPool, load: LoadSpec, batches: 
     for await (const rows of batches) {
       if (rows.length > 0) rowsWritten += await stageBatch(pool, stageName, load.definition.columns, rows);
     }
-    const rowsDeleted = await inTransaction(pool, (client) =>
-      load.partition === null ? swapIn(client, stage, stageKey, load.definition, schema) : swapPartition(client, load, stage, schema),
-    );
+    const rowsDeleted = await inTransaction(pool, async (client) => {
+      await forgetIncremental(client, target, schema);
+      return load.partition === null ? swapIn(client, stage, stageKey, load.definition, schema) : swapPartition(client, load, stage, schema);
+    });
     return { rowsWritten, rowsDeleted };
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);

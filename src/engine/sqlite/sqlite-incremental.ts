@@ -245,9 +245,7 @@ function applyGrouped(db: Database, spec: IncrementalRefreshSpec, plan: GroupedM
     const hasExtremes = extremes(plan).length > 0;
     if (hasExtremes) {
       db.exec(`DROP TABLE IF EXISTS ${EXTREMES}`);
-      const sql = affected === null
-        ? extremesSql({ ...plan }, inputWidth, `(SELECT ${Array.from({ length: keys }, (_, i) => keyColumn(i)).join(', ') || '1'} FROM ${state})`, same)
-        : extremesSql(plan, inputWidth, GROUPS, same);
+      const sql = extremesSql(plan, inputWidth, affected, same);
       db.exec(`CREATE TABLE ${EXTREMES} AS ${sql}`);
     }
     let rowsDeleted: number;

@@ -4,6 +4,7 @@
  * full recomputation of its query gives. Runs on SQLite and on PostgreSQL (which must be running).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,10 +180,14 @@ for (const subject of SUBJECTS) {
     this.timeout(240_000);
     let engine: Engine;
     let tearDown: () => Promise<void>;
+    let currentUrl = '';
+    let currentBaseDir = '';
 
     beforeEach(async () => {
       const setUp = await subject.setUp();
       tearDown = setUp.tearDown;
+      currentUrl = setUp.url;
+      currentBaseDir = setUp.baseDir;
       engine = createEngine(setUp.url, { baseDir: setUp.baseDir });
       await engine.open();
     });
@@ -218,6 +223,42 @@ for (const subject of SUBJECTS) {
         for (const spec of tables) assert.ok(actions.get(spec.table.name)?.has('INCREMENTAL'), `${spec.table.name} was refreshed incrementally`);
       });
     }
+
+    it('leaves table and watermark consistent when the process is killed during an incremental refresh', async () => {
+      const setUpUrl = currentUrl;
+      await engine.execute('CREATE TABLE big (id INTEGER, g INTEGER, x INTEGER)', { rowLimit: 1 });
+      await engine.execute(
+        'INSERT INTO big (id, g, x) WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 150000) SELECT i, i % 100, i % 1000 FROM s',
+        { rowLimit: 1 },
+      );
+      const shapes = [
+        { spec: await createDynamicTable(engine, 'killed_bag', 'SELECT id, x FROM big WHERE x < 900'), checksum: 'SELECT COUNT(*), SUM(x), SUM(id) FROM ' },
+        { spec: await createDynamicTable(engine, 'killed_groups', 'SELECT g, COUNT(*) AS n, SUM(x) AS sx, MIN(x) AS lo FROM big GROUP BY g'), checksum: 'SELECT COUNT(*), SUM(n), SUM(sx), SUM(lo) FROM ' },
+      ];
+      for (const { spec } of shapes) assert.equal((await engine.refreshIncremental!(spec)).action, 'FULL');
+      await engine.execute('UPDATE big SET x = x + 1, g = g + 1 WHERE id % 3 <> 0', { rowLimit: 1 });
+      await engine.execute('DELETE FROM big WHERE id % 7 = 0', { rowLimit: 1 });
+      for (const { spec, checksum } of shapes) {
+        const before = await rows(engine, `${checksum}${spec.table.name}`);
+        const after = await rows(engine, `${checksum}(${spec.query}) AS q`);
+        const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'incremental-refresh-child.js'), setUpUrl, currentBaseDir, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+        const deadline = Date.now() + 30_000;
+        while (!output.includes('refreshing') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        child.kill('SIGKILL');
+        await exited;
+        assert.ok(output.includes('refreshing') && !output.includes('done'), `the kill came mid-refresh (child said: ${output.trim()})`);
+        const now = await rows(engine, `${checksum}${spec.table.name}`);
+        assert.ok(JSON.stringify(now) === JSON.stringify(before) || JSON.stringify(now) === JSON.stringify(after), `${spec.table.name} is either old or new after the kill`);
+        const next = await engine.refreshIncremental!(spec);
+        assert.notEqual(next.action, 'FULL', `the watermark survived the kill: ${next.actionDetail ?? ''}`);
+        assert.deepEqual(await rows(engine, `SELECT * FROM ${spec.table.name}`), await rows(engine, spec.query));
+      }
+    });
 
     it('records NO_DATA and writes nothing when no source changed', async () => {
       await createSources(engine, generator(9));

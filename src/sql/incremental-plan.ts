@@ -72,6 +72,9 @@ export type IncrementalPlanResult =
 export function planIncremental(query: string, dialect: SqlDialect): IncrementalPlanResult {
   const verdict = classifyIncremental(query, dialect);
   if (!verdict.incremental) return verdict;
+  if (verdict.shape.kind === 'unionAll' && verdict.shape.branches.some((b) => b.kind === 'aggregate' || b.kind === 'distinct')) {
+    return { incremental: false, reason: 'AGGREGATE_IN_UNION', detail: 'A UNION ALL branch that aggregates or uses DISTINCT is not maintained incrementally' };
+  }
   try {
     return { incremental: true, plan: buildPlan(query, verdict.shape, dialect) };
   } catch (error) {

@@ -82,6 +82,7 @@ export type NotIncrementalReason =
   | 'AGGREGATE_OF_EXPRESSION'
   | 'DISTINCT_AGGREGATE'
   | 'SELF_JOIN'
+  | 'AGGREGATE_IN_UNION'
   | 'MULTIPLE_SOURCES'
   | 'NO_SOURCE'
   | 'UNPARSABLE';

@@ -177,3 +177,19 @@ export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups
   const groupBy = keys === 0 ? '' : ` GROUP BY ${columns(keys).map((c) => `__in.${c}`).join(', ')}`;
   return `${inputCte(plan, inputWidth)}\nSELECT ${parts.join(', ')} FROM __in${join}${groupBy}`;
 }
+
+/**
+ * The target columns holding each group key (target column i is filled by query output `positions[i]`), or
+ * null when a key is not among the table's columns, so that its rows cannot be found by key.
+ */
+export function targetKeys(plan: GroupedMaintenance, keys: number, targets: readonly string[], positions: readonly number[]): string[] | null {
+  const outputs = plan.outputs ?? Array.from({ length: keys }, (_, key) => ({ key }));
+  const found: string[] = [];
+  for (let key = 0; key < keys; key += 1) {
+    const output = outputs.findIndex((o) => 'key' in o && o.key === key);
+    const target = positions.findIndex((p) => p === output);
+    if (output < 0 || target < 0) return null;
+    found.push(targets[target] ?? '');
+  }
+  return found;
+}

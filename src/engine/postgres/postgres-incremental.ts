@@ -35,6 +35,7 @@ import {
   stateSql,
   sumColumn,
   summed,
+  targetKeys,
   type ChangeSetSql,
 } from '../incremental-sql';
 import { renderTemplate, type GroupedMaintenance } from '../../sql/incremental-plan';
@@ -294,19 +295,6 @@ async function applyBag(client: PgPoolClient, spec: IncrementalRefreshSpec, sche
   );
   await run(client, sql(`DROP TABLE IF EXISTS ${DELTA}`));
   return { action: 'INCREMENTAL', rowsWritten: inserted.rowCount ?? 0, rowsDeleted };
-}
-
-/** Key columns of the target, per group key, when every key is selected; null when one is not. */
-function targetKeys(plan: GroupedMaintenance, keys: number, targets: readonly string[], positions: readonly number[]): string[] | null {
-  const outputs = plan.outputs ?? Array.from({ length: keys }, (_, key) => ({ key }));
-  const found: string[] = [];
-  for (let key = 0; key < keys; key += 1) {
-    const output = outputs.findIndex((o) => 'key' in o && o.key === key);
-    const target = positions.findIndex((p) => p === output);
-    if (output < 0 || target < 0) return null;
-    found.push(targets[target] ?? '');
-  }
-  return found;
 }
 
 async function inputWidthOf(client: PgPoolClient, plan: GroupedMaintenance): Promise<number> {

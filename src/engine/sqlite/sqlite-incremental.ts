@@ -32,6 +32,7 @@ import {
   stateSql,
   sumColumn,
   summed,
+  targetKeys,
   type ChangeSetSql,
 } from '../incremental-sql';
 import { renderTemplate, type GroupedMaintenance } from '../../sql/incremental-plan';
@@ -195,19 +196,6 @@ function applyBag(db: Database, spec: IncrementalRefreshSpec, changes: ReadonlyM
   } finally {
     db.exec(`DROP TABLE IF EXISTS ${DELTA}`);
   }
-}
-
-/** Key columns of the target, per group key, when every key is selected; null when one is not. */
-function targetKeys(plan: GroupedMaintenance, keys: number, targets: readonly string[], positions: readonly number[]): string[] | null {
-  const outputs = plan.outputs ?? Array.from({ length: keys }, (_, key) => ({ key }));
-  const found: string[] = [];
-  for (let key = 0; key < keys; key += 1) {
-    const output = outputs.findIndex((o) => 'key' in o && o.key === key);
-    const target = positions.findIndex((p) => p === output);
-    if (output < 0 || target < 0) return null;
-    found.push(targets[target] ?? '');
-  }
-  return found;
 }
 
 function inputWidthOf(db: Database, plan: GroupedMaintenance): number {

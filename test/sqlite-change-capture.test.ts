@@ -139,18 +139,64 @@ describe('SQLite change capture', function () {
     assert.deepEqual(opsOf(db), [['I', 9, 'elsewhere', 1]]);
   });
 
-  it('never reuses a change id after pruning, also when every change was pruned', function () {
+  it('never reuses a change id after pruning, keeping the newest change as the high-water mark', function () {
     installCapture(db, 'src');
     for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(i, 'r', 0);
     assert.equal(pruneChanges(db, 'src', 3), 3);
     assert.deepEqual(readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId), [4, 5]);
-    assert.equal(pruneChanges(db, 'src', 5), 2);
-    assert.equal(pruneChanges(db, 'src', 5), 0);
+    assert.equal(pruneChanges(db, 'src', 5), 1);
+    assert.equal(pruneChanges(db, 'src', ALL), 0);
+    assert.deepEqual(readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId), [5]);
     assert.equal(currentChangeId(db, 'src'), 5);
     db.exec(`INSERT INTO src VALUES (6, 'after', 0)`);
-    const [change] = readChanges(db, 'src', 0, ALL, 100);
+    const [change] = readChanges(db, 'src', 5, ALL, 100);
     assert.equal(change?.changeId, 6);
     assert.deepEqual(change?.row, [6, 'after', 0]);
+    assert.equal(currentChangeId(db, 'src'), 6);
+  });
+
+  it('keeps ids growing while a reader prunes everything it has seen, round after round', function () {
+    installCapture(db, 'src');
+    const seen: number[] = [];
+    let watermark = currentChangeId(db, 'src');
+    for (let round = 0; round < 4; round++) {
+      db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(round, 'new', 0);
+      db.prepare('UPDATE src SET score = ? WHERE id = ?').run(round + 0.5, round);
+      if (round % 2 === 1) db.prepare('DELETE FROM src WHERE id = ?').run(round - 1);
+      const batch = readChanges(db, 'src', watermark, currentChangeId(db, 'src'), 100);
+      assert.ok(batch.length > 0);
+      seen.push(...batch.map((change) => change.changeId));
+      watermark = batch[batch.length - 1]?.changeId ?? watermark;
+      assert.equal(currentChangeId(db, 'src'), watermark);
+      pruneChanges(db, 'src', watermark);
+      assert.equal(currentChangeId(db, 'src'), watermark, 'pruning leaves the high-water mark in place');
+      assert.deepEqual(readChanges(db, 'src', watermark, ALL, 100), []);
+    }
+    assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1), 'every id once, in order, none reused');
+    // VACUUM keeps the rowid alias, so the kept change still holds the high-water mark afterwards.
+    db.exec('VACUUM');
+    db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(99, 'last', 0);
+    assert.deepEqual(readChanges(db, 'src', watermark, ALL, 100).map((change) => [change.changeId, ...change.row]), [[watermark + 1, 99, 'last', 0]]);
+  });
+
+  it('keeps watermarks taken before pruning meaningful: each reader gets exactly the changes after its own', function () {
+    installCapture(db, 'src');
+    const ids = (after: number) => readChanges(db, 'src', after, ALL, 100).map((change) => change.changeId);
+    for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(i, 'a', 0);
+    const slow = currentChangeId(db, 'src');
+    db.exec(`INSERT INTO src VALUES (4, 'b', 0)`);
+    db.exec('DELETE FROM src WHERE id = 1');
+    const fast = currentChangeId(db, 'src');
+    assert.deepEqual([slow, fast], [3, 5]);
+    assert.equal(pruneChanges(db, 'src', Math.min(slow, fast)), 3);
+    assert.equal(currentChangeId(db, 'src'), 5);
+    db.exec(`INSERT INTO src VALUES (5, 'c', 0)`);
+    assert.deepEqual(ids(slow), [4, 5, 6]);
+    assert.deepEqual(ids(fast), [6]);
+    assert.equal(pruneChanges(db, 'src', fast), 2);
+    assert.equal(pruneChanges(db, 'src', ALL), 0);
+    assert.deepEqual(ids(fast), [6]);
+    assert.equal(currentChangeId(db, 'src'), 6);
   });
 
   it('reads changes in windows bounded by after, upTo and limit', function () {
@@ -249,6 +295,44 @@ describe('SQLite change capture', function () {
     installCapture(db, 'src');
     db.exec(`INSERT INTO src VALUES (2, 'b', 0, 'e')`);
     assert.deepEqual(opsOf(db), [['I', 2, 'b', 0, 'e']]);
+  });
+
+  it('reports a changelog of the earlier layout as needing reinstallation, and refuses to install over it', function () {
+    // The layout earlier versions created: AUTOINCREMENT ids and a capture timestamp before the data columns.
+    const log = `"${changelogName('src')}"`;
+    db.exec(
+      `CREATE TABLE ${log} ("__change_id" INTEGER PRIMARY KEY AUTOINCREMENT, "__op" TEXT NOT NULL CHECK ("__op" IN ('I', 'D')), ` +
+        `"__captured_at" INTEGER NOT NULL, "id", "name", "score")`,
+    );
+    const append = (op: string, prefix: string) =>
+      `INSERT INTO ${log} ("__op", "__captured_at", "id", "name", "score") VALUES ('${op}', 0, ${prefix}."id", ${prefix}."name", ${prefix}."score");`;
+    db.exec(`CREATE TRIGGER "__freshet_capture_insert_src" AFTER INSERT ON src FOR EACH ROW BEGIN ${append('I', 'NEW')} END`);
+    db.exec(`CREATE TRIGGER "__freshet_capture_update_src" AFTER UPDATE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} ${append('I', 'NEW')} END`);
+    db.exec(`CREATE TRIGGER "__freshet_capture_delete_src" AFTER DELETE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} END`);
+    db.exec(`INSERT INTO src VALUES (1, 'a', 0)`);
+    assert.equal(captureInstalled(db, 'src'), true);
+    assert.match(captureMismatch(db, 'src') ?? '', /^Change capture of "src" was installed by an older version of Freshet\.$/);
+    throwsCode(() => readChanges(db, 'src', 0, ALL, 10), 'INVALID_STATE', /installed by an older version/);
+    throwsCode(() => installCapture(db, 'src'), 'INVALID_STATE', /installed by an older version of Freshet; remove capture and install it again/);
+    removeCapture(db, 'src');
+    installCapture(db, 'src');
+    assert.equal(captureMismatch(db, 'src'), null);
+    assert.equal(currentChangeId(db, 'src'), 0);
+    db.exec(`INSERT INTO src VALUES (2, 'b', 0)`);
+    assert.deepEqual(readChanges(db, 'src', 0, ALL, 10), [{ changeId: 1, op: 'I', row: [2, 'b', 0] }]);
+    const layout = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(changelogName('src')) as { name: string }[];
+    assert.deepEqual(layout.map((column) => column.name), ['__change_id', '__op', 'id', 'name', 'score']);
+  });
+
+  it('captures a source column named like the earlier layout\'s timestamp, and still reserves the meta columns', function () {
+    db.exec('CREATE TABLE stamped (__captured_at INTEGER NOT NULL, v TEXT)');
+    installCapture(db, 'stamped');
+    assert.equal(captureMismatch(db, 'stamped'), null);
+    db.exec(`INSERT INTO stamped VALUES (1700000000000, 'x')`);
+    assert.deepEqual(opsOf(db, 'stamped'), [['I', 1700000000000, 'x']]);
+    installCapture(db, 'stamped');
+    db.exec('CREATE TABLE clash (v TEXT, "__Change_Id" INTEGER)');
+    throwsCode(() => installCapture(db, 'clash'), 'VALIDATION_ERROR', /column "__Change_Id" has a name the changelog reserves \(__change_id, __op\)/);
   });
 
   it('captures generated columns and reports a renamed column', function () {

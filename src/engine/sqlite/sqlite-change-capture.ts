@@ -4,10 +4,22 @@
  * from their watermark on. Capture is per source table and shared by every dynamic table that reads it; the
  * caller installs it for the first such table and removes it after the last.
  *
- * Changelog rows carry `__change_id` (the order of the changes), `__op` (`I` or `D`), `__captured_at` (Unix
- * milliseconds) and then one column per source column, same names, same order. An UPDATE is logged as a `D`
- * of the old row followed by an `I` of the new one, so consumers only ever apply inserts and deletes; an
- * UPDATE that leaves every column as it was is not logged at all.
+ * Changelog rows carry `__change_id` (the order of the changes), `__op` (`I` or `D`) and then one column per
+ * source column, same names, same order. An UPDATE is logged as a `D` of the old row followed by an `I` of the
+ * new one, so consumers only ever apply inserts and deletes; an UPDATE that leaves every column as it was is
+ * not logged at all.
+ *
+ * Change ids must never be reused while the changelog exists, or a stored watermark would skip changes. They
+ * are a plain `INTEGER PRIMARY KEY` (the rowid, which VACUUM keeps), not AUTOINCREMENT: AUTOINCREMENT would
+ * guarantee that by itself but rewrites `sqlite_sequence` on every captured row, a large part of the capture's
+ * cost. A plain rowid is one more than the highest id present, so it would hand out pruned ids again once the
+ * newest changes were deleted; {@link pruneChanges} therefore always keeps the newest change. Its id then stays
+ * the high-water mark, which is what {@link currentChangeId} returns, and a watermark taken before pruning is
+ * never reached again by a new change. As SQLite has one writer at a time, ids also follow commit order; the
+ * ids of a rolled-back transaction are handed out again, which is harmless since nobody saw them.
+ *
+ * A changelog of an earlier layout (with a `__captured_at` column and AUTOINCREMENT ids) is reported by
+ * {@link captureMismatch} like a changed source: the caller removes and reinstalls capture and refreshes fully.
  *
  * Because the triggers live in the database schema, writes from every connection are captured, including
  * other processes. One exception: rows that `INSERT OR REPLACE` (or `REPLACE`) deletes to resolve a conflict
@@ -38,8 +50,7 @@ export interface CapturedChange {
 
 const CHANGE_ID = '__change_id';
 const OP = '__op';
-const CAPTURED_AT = '__captured_at';
-const META_COLUMNS = [CHANGE_ID, OP, CAPTURED_AT];
+const META_COLUMNS = [CHANGE_ID, OP];
 
 const TRIGGER_KINDS = ['insert', 'update', 'delete'] as const;
 
@@ -58,25 +69,45 @@ function objectExists(db: Database, type: 'table' | 'trigger', name: string): bo
   return db.prepare('SELECT 1 FROM main.sqlite_schema WHERE type = ? AND name = ?').get(type, name) !== undefined;
 }
 
+interface ColumnInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly notnull: number;
+}
+
 /** Columns whose values a row has, generated ones included (hidden 2 and 3), virtual-table hidden ones not. */
+function columnInfoOf(db: Database, table: string): ColumnInfo[] {
+  return db
+    .prepare(`SELECT name, type, "notnull" FROM pragma_table_xinfo(?, 'main') WHERE hidden IN (0, 2, 3) ORDER BY cid`)
+    .all(table) as ColumnInfo[];
+}
+
 function columnsOf(db: Database, table: string): string[] {
-  const rows = db
-    .prepare(`SELECT name FROM pragma_table_xinfo(?, 'main') WHERE hidden IN (0, 2, 3) ORDER BY cid`)
-    .all(table) as { name: string }[];
-  return rows.map((row) => row.name);
+  return columnInfoOf(db, table).map((column) => column.name);
 }
 
 function changelogColumns(db: Database, table: string): string[] {
   return columnsOf(db, changelogName(table)).slice(META_COLUMNS.length);
 }
 
+/**
+ * Whether the changelog of `table` was laid out by an earlier version. This version declares its data columns
+ * without type or constraint; the earlier layout had `__captured_at INTEGER NOT NULL` among them, which a
+ * source column of that name can never look like here.
+ */
+function olderLayout(db: Database, table: string): boolean {
+  const data = columnInfoOf(db, changelogName(table)).slice(META_COLUMNS.length);
+  return data.some((column) => column.type !== '' || column.notnull !== 0);
+}
+
+const olderLayoutProblem = (table: string) => `Change capture of ${quoteIdentifier(table)} was installed by an older version of Freshet`;
+
 // Rows are appended with the same INSERT whichever trigger fires; `prefix` is NEW or OLD.
 function appendSql(table: string, columns: readonly string[], op: 'I' | 'D', prefix: 'NEW' | 'OLD'): string {
-  const targets = [OP, CAPTURED_AT, ...columns].map(quoteIdentifier).join(', ');
+  const targets = [OP, ...columns].map(quoteIdentifier).join(', ');
   const values = columns.map((column) => `${prefix}.${quoteIdentifier(column)}`).join(', ');
-  const capturedAt = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
   // Unqualified: SQLite forbids qualified names in a trigger body and resolves them in the trigger's own schema.
-  return `INSERT INTO ${quoteIdentifier(changelogName(table))} (${targets}) VALUES ('${op}', ${capturedAt}, ${values});`;
+  return `INSERT INTO ${quoteIdentifier(changelogName(table))} (${targets}) VALUES ('${op}', ${values});`;
 }
 
 function triggerSql(table: string, columns: readonly string[], kind: (typeof TRIGGER_KINDS)[number]): string {
@@ -100,7 +131,7 @@ const columnList = (columns: readonly string[]) => `(${columns.join(', ')})`;
  * changelog and its rows and recreates the triggers, which also repairs a trigger dropped by hand.
  * Throws VALIDATION_ERROR when the table does not exist, is a view, is one of Freshet's own tables or has a
  * column whose name the changelog reserves; INVALID_STATE when capture is installed for a different column set
- * than the table has now (see the module comment).
+ * than the table has now, or by an earlier version (see the module comment).
  */
 export function installCapture(db: Database, table: string): void {
   db.transaction(() => {
@@ -118,6 +149,7 @@ export function installCapture(db: Database, table: string): void {
       );
     }
     if (objectExists(db, 'table', changelogName(table))) {
+      if (olderLayout(db, table)) throw invalidState(`${olderLayoutProblem(table)}; remove capture and install it again.`);
       const logged = changelogColumns(db, table);
       if (!sameColumns(logged, columns)) {
         throw invalidState(
@@ -125,16 +157,15 @@ export function installCapture(db: Database, table: string): void {
         );
       }
     } else {
-      // AUTOINCREMENT, unlike a plain INTEGER PRIMARY KEY, never reuses an id, even after the rows holding the
-      // highest ids are pruned: change ids stay monotonic for as long as the changelog exists, which is what
-      // makes a stored watermark meaningful.
+      // A rowid alias, not AUTOINCREMENT; pruneChanges keeps ids from being reused (see the module comment).
+      // `__op` has no CHECK: only the triggers write it, always a literal 'I' or 'D', and a CHECK would be
+      // evaluated again for every captured row.
       const data = columns.map(quoteIdentifier).join(', ');
       db.exec(
         `CREATE TABLE ${main(changelogName(table))} (` +
-          `${quoteIdentifier(CHANGE_ID)} INTEGER PRIMARY KEY AUTOINCREMENT, ` +
-          `${quoteIdentifier(OP)} TEXT NOT NULL CHECK (${quoteIdentifier(OP)} IN ('I', 'D')), ` +
+          `${quoteIdentifier(CHANGE_ID)} INTEGER PRIMARY KEY, ${quoteIdentifier(OP)} TEXT NOT NULL, ` +
           // Data columns have no declared type, so no affinity: values are kept exactly as the source held them.
-          `${quoteIdentifier(CAPTURED_AT)} INTEGER NOT NULL, ${data})`,
+          `${data})`,
       );
     }
     for (const kind of TRIGGER_KINDS) {
@@ -162,13 +193,15 @@ export function captureInstalled(db: Database, table: string): boolean {
 }
 
 /**
- * Why capture of `table` cannot be trusted to hold every change, or null when it can: not installed, a
- * trigger missing, the source table gone, or the table's columns no longer those the changelog records.
+ * Why capture of `table` cannot be trusted to hold every change, or null when it can: not installed, the
+ * source table gone, the changelog laid out by an earlier version, a trigger missing, or the table's columns
+ * no longer those the changelog records.
  */
 export function captureMismatch(db: Database, table: string): string | null {
   const name = quoteIdentifier(table);
   if (!objectExists(db, 'table', changelogName(table))) return `Change capture is not installed on ${name}.`;
   if (!objectExists(db, 'table', table)) return `Table ${name}, whose changes were captured, no longer exists.`;
+  if (olderLayout(db, table)) return `${olderLayoutProblem(table)}.`;
   const missing = TRIGGER_KINDS.filter((kind) => !objectExists(db, 'trigger', triggerName(table, kind)));
   if (missing.length > 0) return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
   const logged = changelogColumns(db, table);
@@ -186,15 +219,14 @@ function requireCapture(db: Database, table: string): void {
 }
 
 /**
- * The highest change id ever assigned in the changelog of `table` (0 when none), also when that change has
- * been pruned since: the starting watermark of a dynamic table created now, whose initial full refresh sees
- * every change up to it. Read it in the same transaction as that refresh.
+ * The highest change id ever assigned in the changelog of `table` (0 when none), also after pruning, which
+ * always keeps that change: the starting watermark of a dynamic table created now, whose initial full refresh
+ * sees every change up to it. Read it in the same transaction as that refresh.
  */
 export function currentChangeId(db: Database, table: string): number {
   requireCapture(db, table);
-  // sqlite_sequence holds the AUTOINCREMENT high-water mark; it outlives the pruning of the rows themselves.
-  const row = db.prepare('SELECT seq FROM main.sqlite_sequence WHERE name = ?').get(changelogName(table)) as { seq: number } | undefined;
-  return Number(row?.seq ?? 0);
+  const row = db.prepare(`SELECT COALESCE(MAX(${quoteIdentifier(CHANGE_ID)}), 0) AS id FROM ${main(changelogName(table))}`).get() as { id: number };
+  return Number(row.id);
 }
 
 function requireWholeNumber(name: string, value: number, min: number): void {
@@ -225,12 +257,14 @@ export function readChanges(db: Database, table: string, after: number, upTo: nu
 }
 
 /**
- * Deletes the changes of `table` with `changeId <= below`: pass the lowest watermark among the dynamic tables
- * reading it. Returns how many changes were deleted. Ids are never reused afterwards (see
- * {@link currentChangeId}).
+ * Deletes the changes of `table` with `changeId <= below`, except the newest change, which stays as the
+ * high-water mark that keeps ids from being reused (see the module comment): pass the lowest watermark among
+ * the dynamic tables reading it. Returns how many changes were deleted.
  */
 export function pruneChanges(db: Database, table: string, below: number): number {
   requireWholeNumber('below', below, 0);
   requireCapture(db, table);
-  return db.prepare(`DELETE FROM ${main(changelogName(table))} WHERE ${quoteIdentifier(CHANGE_ID)} <= ?`).run(below).changes;
+  const id = quoteIdentifier(CHANGE_ID);
+  const changelog = main(changelogName(table));
+  return db.prepare(`DELETE FROM ${changelog} WHERE ${id} <= ? AND ${id} < (SELECT MAX(${id}) FROM ${changelog})`).run(below).changes;
 }

@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
- * PostgreSQL counterparts and the cross-catalog copy (or the ones named on the command line) and prints a
- * Markdown summary for README.md. Goals are reported, not asserted; the exit code is non-zero only when a
- * benchmark could not run.
+ * PostgreSQL counterparts, the cross-catalog copy and incremental refresh (or the ones named on the command
+ * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
+ * non-zero only when a benchmark could not run.
  */
 import { runCallbackThroughput } from './callback-throughput';
 import { runCrossCatalogCopy } from './cross-catalog-copy';
 import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
+import { runIncremental } from './incremental';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
 import { runRefreshOverhead } from './refresh-overhead';
@@ -20,6 +21,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   'pg-refresh': runPostgresRefresh,
   'pg-callback': runPostgresCallback,
   copy: runCrossCatalogCopy,
+  incremental: runIncremental,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

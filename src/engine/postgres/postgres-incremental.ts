@@ -195,8 +195,8 @@ export async function refreshIncremental(pool: PgPool, spec: IncrementalRefreshS
   } catch (error) {
     detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
   }
-  const capturable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
-  return inSnapshot(pool, (client) => fullRefresh(client, spec, schema, capturable === null ? detail : capturable));
+  const notMaintainable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
+  return inSnapshot(pool, (client) => fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null));
 }
 
 async function uncapturable(client: PgPoolClient, sources: readonly TableRef[], schema: string): Promise<TableRef | undefined> {
@@ -213,6 +213,11 @@ async function uncapturable(client: PgPoolClient, sources: readonly TableRef[], 
 
 /** Makes capture trustworthy on every source; returns why the table cannot be maintained incrementally, if so. */
 async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string): Promise<string | null> {
+  if (spec.partition !== null) return 'a partition refresh recomputes its partition';
+  if (spec.plan.maintenance.kind === 'grouped') {
+    const version = await run<{ version: string }>(client, sql('SELECT current_setting(\'server_version_num\') AS version'));
+    if (Number(version.rows[0]?.version ?? 0) < 150000) return 'GROUP BY and DISTINCT are maintained incrementally on PostgreSQL 15 and later (UNIQUE NULLS NOT DISTINCT)';
+  }
   const bad = await uncapturable(client, spec.sources, schema);
   if (bad !== undefined) return `${qualifiedName(bad, schema)} is not a plain table whose changes can be captured (a view, a partitioned table, or missing)`;
   await ensureWatermarks(client, schema);
@@ -397,12 +402,12 @@ async function applyGrouped(
  * Recomputes the table and makes it incrementally maintained from here on (capture was made trustworthy just
  * before, in a transaction of its own): lookup index and group state built, watermarks set to this snapshot.
  */
-async function fullRefresh(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string, detail: string): Promise<RefreshOutcome> {
+async function fullRefresh(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string, detail: string, maintain: boolean): Promise<RefreshOutcome> {
   await forgetIncremental(client, spec.table, schema);
   const plan = refreshPlan(spec, schema);
   const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
   const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
-  if (spec.partition !== null || (await uncapturable(client, spec.sources, schema)) !== undefined) {
+  if (!maintain || (await uncapturable(client, spec.sources, schema)) !== undefined) {
     return { action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted };
   }
   const { targets, positions } = await targetColumns(client, spec);

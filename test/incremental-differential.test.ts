@@ -260,6 +260,19 @@ for (const subject of SUBJECTS) {
       }
     });
 
+    it('refreshes a table over a view fully each time, saying why, and keeps it right', async () => {
+      await createSources(engine, generator(7));
+      await engine.execute('CREATE VIEW cheap_orders AS SELECT id, amount FROM orders WHERE amount < 30', { rowLimit: 1 });
+      const spec = await createDynamicTable(engine, 'from_view', 'SELECT id, amount FROM cheap_orders');
+      for (let round = 0; round < 2; round += 1) {
+        const outcome = await engine.refreshIncremental!(spec);
+        assert.equal(outcome.action, 'FULL');
+        assert.match(outcome.actionDetail ?? '', /view/);
+        assert.deepEqual(await rows(engine, 'SELECT * FROM from_view'), await rows(engine, spec.query));
+        await engine.execute('UPDATE orders SET amount = 1 WHERE id = 2', { rowLimit: 1 });
+      }
+    });
+
     it('records NO_DATA and writes nothing when no source changed', async () => {
       await createSources(engine, generator(9));
       const spec = await createDynamicTable(engine, 'quiet', QUERIES[0]?.query ?? '');

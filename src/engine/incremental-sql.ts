@@ -27,8 +27,6 @@ export const MAX_DELTA_TERMS = 80;
 /** Thrown when a delta cannot be expressed; the engine refreshes fully and reports `message`. */
 export class IncrementalUnavailable extends Error {}
 
-export const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** The i-th column (0-based) of a delta or input relation. */
 export const deltaColumn = (i: number) => `__c${i + 1}`;
 export const keyColumn = (i: number) => `__k${i + 1}`;
@@ -129,12 +127,6 @@ export function stateSql(plan: GroupedMaintenance, inputWidth: number): string {
   ];
   const groupBy = keys === 0 ? '' : ` GROUP BY ${columns(keys).join(', ')}`;
   return `${inputCte(plan, inputWidth)}\nSELECT ${parts.join(', ')} FROM __in${groupBy}`;
-}
-
-/** Names the columns of the state table has, in order (for engines that create it explicitly). */
-export function stateColumns(plan: GroupedMaintenance, inputWidth: number): string[] {
-  const keys = keyCountOf(plan, inputWidth);
-  return [...columns(keys, keyColumn), GROUP_COUNT, ...summed(plan).flatMap((j) => [sumColumn(j), countColumn(j)])];
 }
 
 /**

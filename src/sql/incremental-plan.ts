@@ -367,7 +367,7 @@ function groupedMaintenance(
     throw new PlanFailure('The aggregates of the query could not be located in its text');
   }
   const fromEnd = Math.min(...[groupAt, clauses.get('HAVING'), clauses.get('WINDOW'), clauses.get('ORDER'), clauses.get('LIMIT'), range.to].filter((n): n is number => n !== undefined));
-  const body = branchTemplate(scanned, { from: fromAt - 0, to: fromEnd }, sourceIndex);
+  const body = branchTemplate(scanned, { from: fromAt, to: fromEnd }, sourceIndex);
   if (body.slots.length !== 1) throw new PlanFailure('Expected one table reference in the grouped query');
   const pieces = [...body.pieces];
   // COUNT(*) alone reads no column, but a SELECT needs one.

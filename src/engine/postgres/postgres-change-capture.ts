@@ -152,6 +152,19 @@ function uncapturable(relation: Relation): string | null {
   return null;
 }
 
+/**
+ * Why `table` cannot be captured (missing, a view, partitioned, in an inheritance hierarchy, one of Freshet's
+ * own tables), or null when it can: what {@link installCapture} would refuse, asked without installing.
+ */
+export async function captureBlocker(client: PgPoolClient, table: TableRef, schema: string): Promise<string | null> {
+  const name = qualifiedName(table, schema);
+  if (table.name.startsWith(INTERNAL_TABLE_PREFIX)) return `${name} is one of Freshet's own tables`;
+  const relation = await relationOf(client, schemaOf(table, schema), table.name);
+  if (relation === null) return `${name} does not exist`;
+  const reason = uncapturable(relation);
+  return reason === null ? null : `changes of ${name} cannot be captured: ${reason}`;
+}
+
 /** A dollar-quote tag that `body` does not contain. */
 function dollarTag(body: string): string {
   let tag = '$freshet$';

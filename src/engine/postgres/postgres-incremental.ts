@@ -39,9 +39,10 @@ import {
   type ChangeSetSql,
 } from '../incremental-sql';
 import { renderTemplate, type GroupedMaintenance } from '../../sql/incremental-plan';
-import { captureMismatch, changeSetSql, currentSnapshot, installCapture, pendingChanges, pruneChanges, removeCapture } from './postgres-change-capture';
+import { captureBlocker, captureMismatch, changeSetSql, currentSnapshot, installCapture, pendingChanges, pruneChanges, removeCapture } from './postgres-change-capture';
 import type { PgPool, PgPoolClient } from './postgres-driver';
-import { run, withClient } from './postgres-pool';
+import { tableExists } from './postgres-introspection';
+import { inTransaction, run } from './postgres-pool';
 import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan, type Statement } from './postgres-sql';
 
 const MAX_IDENTIFIER_BYTES = 63;
@@ -69,39 +70,11 @@ const sourceOf = (key: string): TableRef => {
   return { database: key.slice(0, dot), name: key.slice(dot + 1) };
 };
 
-/** BEGIN ISOLATION LEVEL REPEATABLE READ … COMMIT on one client, rolled back when `work` throws. */
-async function inSnapshot<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, async (client) => {
-    await run(client, sql('BEGIN ISOLATION LEVEL REPEATABLE READ'));
-    try {
-      const value = await work(client);
-      await run(client, sql('COMMIT'));
-      return value;
-    } catch (error) {
-      await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
-      throw error;
-    }
-  });
-}
+/** One REPEATABLE READ transaction: a single snapshot reads the sources, decides which changes are new, and is stored. */
+const inSnapshot = <T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>) => inTransaction(pool, work, 'REPEATABLE READ');
 
-async function inTransaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
-  return withClient(pool, async (client) => {
-    await run(client, sql('BEGIN'));
-    try {
-      const value = await work(client);
-      await run(client, sql('COMMIT'));
-      return value;
-    } catch (error) {
-      await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
-      throw error;
-    }
-  });
-}
-
-async function relationExists(client: PgPoolClient, schema: string, name: string): Promise<boolean> {
-  const found = await run(client, sql('SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2'), [schema, name]);
-  return (found.rowCount ?? 0) > 0;
-}
+const watermarksExist = (client: PgPoolClient, schema: string) =>
+  tableExists(client, { database: schema, name: `${INTERNAL_TABLE_PREFIX}_watermarks` }, schema);
 
 async function ensureWatermarks(client: PgPoolClient, schema: string): Promise<void> {
   await run(client, sql(`CREATE TABLE IF NOT EXISTS ${watermarks(schema)} (dynamic_table text NOT NULL, source text NOT NULL, snapshot text NOT NULL, PRIMARY KEY (dynamic_table, source))`));
@@ -123,7 +96,7 @@ async function prune(client: PgPoolClient, source: TableRef, schema: string): Pr
  * calls this.
  */
 export async function forgetIncremental(client: PgPoolClient, table: TableRef, schema: string): Promise<TableRef[]> {
-  if (!(await relationExists(client, schema, `${INTERNAL_TABLE_PREFIX}_watermarks`))) return [];
+  if (!(await watermarksExist(client, schema))) return [];
   const deleted = await run<{ source: string }>(client, sql(`DELETE FROM ${watermarks(schema)} WHERE dynamic_table = $1 RETURNING source`), [tableKey(table, schema)]);
   await run(client, sql(`DROP TABLE IF EXISTS ${qualifiedName(stateOf(table), schema)}`));
   return deleted.rows.map((row) => sourceOf(row.source));
@@ -199,18 +172,6 @@ export async function refreshIncremental(pool: PgPool, spec: IncrementalRefreshS
   return inSnapshot(pool, (client) => fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null));
 }
 
-async function uncapturable(client: PgPoolClient, sources: readonly TableRef[], schema: string): Promise<TableRef | undefined> {
-  for (const source of sources) {
-    const kind = await run<{ kind: string }>(
-      client,
-      sql(`SELECT c.relkind AS kind FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`),
-      [schemaOf(source, schema), source.name],
-    );
-    if (kind.rows[0]?.kind !== 'r' || source.name.startsWith(INTERNAL_TABLE_PREFIX)) return source;
-  }
-  return undefined;
-}
-
 /** Makes capture trustworthy on every source; returns why the table cannot be maintained incrementally, if so. */
 async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string): Promise<string | null> {
   if (spec.partition !== null) return 'a partition refresh recomputes its partition';
@@ -218,8 +179,10 @@ async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec
     const version = await run<{ version: string }>(client, sql('SELECT current_setting(\'server_version_num\') AS version'));
     if (Number(version.rows[0]?.version ?? 0) < 150000) return 'GROUP BY and DISTINCT are maintained incrementally on PostgreSQL 15 and later (UNIQUE NULLS NOT DISTINCT)';
   }
-  const bad = await uncapturable(client, spec.sources, schema);
-  if (bad !== undefined) return `${qualifiedName(bad, schema)} is not a plain table whose changes can be captured (a view, a partitioned table, or missing)`;
+  for (const source of spec.sources) {
+    const blocker = await captureBlocker(client, source, schema);
+    if (blocker !== null) return blocker;
+  }
   await ensureWatermarks(client, schema);
   for (const source of spec.sources) {
     if ((await captureMismatch(client, source, schema)) === null) continue;
@@ -233,7 +196,7 @@ async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec
 
 async function applyChanges(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string): Promise<RefreshOutcome | string> {
   if (spec.partition !== null) return 'a partition refresh recomputes its partition';
-  if (!(await relationExists(client, schema, `${INTERNAL_TABLE_PREFIX}_watermarks`))) return 'first refresh since the table became incrementally maintained';
+  if (!(await watermarksExist(client, schema))) return 'first refresh since the table became incrementally maintained';
   const marks = await watermarksOf(client, spec.table, schema);
   if (spec.sources.some((source) => !marks.has(tableKey(source, schema)))) return 'first refresh since the table became incrementally maintained';
   for (const source of spec.sources) {
@@ -241,7 +204,7 @@ async function applyChanges(client: PgPoolClient, spec: IncrementalRefreshSpec, 
     if (mismatch !== null) return `${mismatch} The table was recomputed and capture reinstalled`;
   }
   const maintenance = spec.plan.maintenance;
-  if (maintenance.kind === 'grouped' && !(await relationExists(client, schemaOf(spec.table, schema), stateOf(spec.table).name))) {
+  if (maintenance.kind === 'grouped' && !(await tableExists(client, stateOf(spec.table), schema))) {
     return 'the group state of the table was missing';
   }
   const snapshot = await currentSnapshot(client);
@@ -407,7 +370,7 @@ async function fullRefresh(client: PgPoolClient, spec: IncrementalRefreshSpec, s
   const plan = refreshPlan(spec, schema);
   const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
   const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
-  if (!maintain || (await uncapturable(client, spec.sources, schema)) !== undefined) {
+  if (!maintain) {
     return { action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted };
   }
   const { targets, positions } = await targetColumns(client, spec);

@@ -64,10 +64,13 @@ export async function withClient<T>(pool: PgPool, work: (client: PgPoolClient) =
   }
 }
 
-/** `work` inside BEGIN … COMMIT on one client, rolled back when it throws. */
-export function inTransaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>): Promise<T> {
+/**
+ * `work` inside BEGIN … COMMIT on one client (the server's default isolation), rolled back when it throws;
+ * `REPEATABLE READ` gives every statement of `work` the same snapshot.
+ */
+export function inTransaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>, isolation?: 'REPEATABLE READ'): Promise<T> {
   return withClient(pool, async (client) => {
-    await run(client, { sql: 'BEGIN', client: null });
+    await run(client, { sql: isolation === undefined ? 'BEGIN' : `BEGIN ISOLATION LEVEL ${isolation}`, client: null });
     try {
       const value = await work(client);
       await run(client, { sql: 'COMMIT', client: null });

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { CATALOG_MIGRATIONS } from '../../catalog';
-import type { PluginStateStore } from '../scheduler/workflow-scheduler';
+import type { PluginStateStore } from '../model';
 import type { ClaimedJob, DynamicTableRecord, HistoryRecord, JobOwnership, JobRecord, JobStatus, LeaseRecord, OrphanRecord } from './records';
 
 type Row = Record<string, unknown>;

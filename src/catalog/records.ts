@@ -1,12 +1,19 @@
 /** What the catalog stores, as the rest of Freshet sees it. */
-import type { ColumnInfo, ColumnMapping, RefreshAction } from '../engine/engine';
-import type { LogicalRefreshMode, RefreshMode } from '../freshness';
-import type { RefreshHandler } from '../scheduler/workflow-scheduler';
-import type { Freshness, PrimaryKeySpec } from '../sql/statements';
+import type {
+  ColumnInfo,
+  ColumnMapping,
+  Freshness,
+  JobStatus,
+  LogicalRefreshMode,
+  PrimaryKeySpec,
+  RefreshAction,
+  RefreshHandler,
+  RefreshMode,
+  RefreshStatus,
+  RefreshTrigger,
+} from '../model';
 
-export type RefreshStatus = 'INITIALIZING' | 'ACTIVATED' | 'SUSPENDED';
-export type RefreshTrigger = 'SCHEDULED' | 'MANUAL' | 'CREATION' | 'CONTINUOUS';
-export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type { JobStatus, RefreshStatus, RefreshTrigger } from '../model';
 
 export interface DynamicTableRecord {
   /** Lower-cased identifier; the catalog's key. */

@@ -3,10 +3,10 @@
  * One implementation per folder (`src/engine/sqlite/`, …). Engines never touch the catalog; they are told
  * what to do by the Dynamic Table Manager and the refresh runner.
  */
+import type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 import type { IncrementalPlan } from '../sql/incremental-plan';
 
-/** node-sql-parser's name for the engine's SQL dialect. */
-export type SqlDialect = 'sqlite' | 'postgresql' | 'mysql';
+export type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 
 export interface EngineCapabilities {
   /** DDL takes part in transactions (a table can be rebuilt and swapped atomically). */
@@ -27,19 +27,6 @@ export interface EngineCapabilities {
   readonly streaming: boolean;
 }
 
-/** A table as the engine knows it. `database` null means the engine's default schema. */
-export interface TableRef {
-  readonly database: string | null;
-  readonly name: string;
-}
-
-export interface ColumnInfo {
-  readonly name: string;
-  /** The engine's type name; empty string when the engine has none for it (SQLite expressions). */
-  readonly type: string;
-  readonly nullable: boolean;
-}
-
 export interface TableDescription {
   readonly columns: readonly ColumnInfo[];
   readonly primaryKey: readonly string[];
@@ -50,12 +37,6 @@ export interface TableDefinition {
   readonly columns: readonly ColumnInfo[];
   /** Created as a real constraint only when non-null. */
   readonly primaryKey: readonly string[] | null;
-}
-
-/** One target column of a dynamic table and the query output column that fills it. */
-export interface ColumnMapping {
-  readonly target: string;
-  readonly source: string;
 }
 
 export interface RefreshSpec {
@@ -71,12 +52,6 @@ export interface RefreshSpec {
    */
   readonly partition: Readonly<Record<string, string>> | null;
 }
-
-/**
- * What a refresh did: recomputed the whole query (`FULL`), applied the sources' captured changes
- * (`INCREMENTAL`), or found no change to apply and wrote nothing (`NO_DATA`).
- */
-export type RefreshAction = 'FULL' | 'INCREMENTAL' | 'NO_DATA';
 
 export interface RefreshOutcome {
   /** Rows written (inserted), or -1 when the engine cannot tell (a remote batch job). */
@@ -122,12 +97,6 @@ export interface LoadSpec {
   readonly definition: TableDefinition;
   /** Column → value: replace only this partition's rows. */
   readonly partition: Readonly<Record<string, string>> | null;
-}
-
-/** A long-running job that keeps a CONTINUOUS table fresh, for engines with `continuousJobs`. */
-export interface ContinuousJob {
-  readonly jobId: string;
-  readonly clusterInfo: Readonly<Record<string, string>>;
 }
 
 export type StatementResult =

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { messageOf, validationError } from '../errors';
-import type { Freshness, FreshnessUnit } from '../sql/statements';
+import type { Freshness, FreshnessUnit } from '../model';
 import { validateFreshness } from './freshness';
 import { requireTimeZone } from './schedule-time';
 

@@ -1,11 +1,7 @@
 import { validationError } from '../errors';
-import type { Freshness, FreshnessUnit } from '../sql/statements';
+import type { Freshness, FreshnessUnit, LogicalRefreshMode, RefreshMode } from '../model';
 
-/** What the user wrote: `AUTOMATIC` when there is no `REFRESH_MODE` clause. */
-export type LogicalRefreshMode = 'AUTOMATIC' | 'FULL' | 'CONTINUOUS';
-
-/** What actually runs. */
-export type RefreshMode = 'FULL' | 'CONTINUOUS';
+export type { LogicalRefreshMode, RefreshMode } from '../model';
 
 /** The freshness units, smallest first, with their length in seconds. */
 export const FRESHNESS_UNIT_SECONDS: Readonly<Record<FreshnessUnit, number>> = Object.freeze({

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { validationError } from '../errors';
-import type { Freshness } from '../sql/statements';
+import type { Freshness } from '../model';
 import { freshnessToSeconds } from './freshness';
 import { requireTimeZone } from './schedule-time';
 

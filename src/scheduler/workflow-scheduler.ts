@@ -5,10 +5,9 @@
  * keeps in the {@link PluginStateStore} it is given.
  */
 import type { ZodType } from 'zod';
-import type { Freshness } from '../sql/statements';
+import type { Freshness, PluginStateStore, RefreshHandler } from '../model';
 
-/** JSON describing one workflow, as returned by the plugin that created it. */
-export type RefreshHandler = Readonly<Record<string, unknown>>;
+export type { PluginStateStore, RefreshHandler } from '../model';
 
 export interface RefreshSchedule {
   /** Canonical 7-field Quartz CRON (`0 0/5 * * * ? *`). */
@@ -83,14 +82,6 @@ export interface WorkflowScheduler {
   inspect(handler: RefreshHandler): Promise<WorkflowInspection>;
   /** Every refresh workflow this plugin made that the scheduler still holds (to find ones Freshet no longer knows). */
   listRefreshWorkflows(): Promise<readonly ListedWorkflow[]>;
-}
-
-/** A small persistent key-value store the gateway keeps for a plugin in its catalog. */
-export interface PluginStateStore {
-  get(key: string): Promise<unknown>;
-  put(key: string, value: unknown): Promise<void>;
-  delete(key: string): Promise<void>;
-  list(): Promise<ReadonlyArray<{ readonly key: string; readonly value: unknown }>>;
 }
 
 /** A refresh requested by an in-process scheduler: the same path as a REST callback. */

@@ -8,7 +8,7 @@
  * in the engine's own dialect. A source reference is replaced together with an alias, so `orders.amount` still
  * resolves when `orders` has become a sub-select of its changes. Pure: reads only the query text.
  */
-import type { SqlDialect } from '../engine/engine';
+import type { SqlDialect } from '../model';
 import { classifyIncremental, type IncrementalAggregateFunction, type IncrementalShape, type NotIncrementalReason } from './incremental-shape';
 import { TEXT_START, TokenStream, isIdentifierToken, isSymbol, upperWord, type Token } from './tokenizer';
 

@@ -28,7 +28,7 @@
  *   HAVING, aggregates, DISTINCT.
  */
 import { Parser } from 'node-sql-parser';
-import type { SqlDialect } from '../engine/engine';
+import type { SqlDialect } from '../model';
 
 /** The supported aggregate functions. */
 export type IncrementalAggregateFunction = 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';

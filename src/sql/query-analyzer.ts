@@ -2,7 +2,7 @@
  * Checks a dynamic table's defining query with node-sql-parser and finds the tables it reads.
  */
 import { Parser } from 'node-sql-parser';
-import type { SqlDialect } from '../engine/engine';
+import type { SqlDialect } from '../model';
 import { parseError } from '../errors';
 import type { ObjectName, QueryText, SourcePosition } from './statements';
 import { atPosition, isIdentifierToken, isSymbol, TokenStream, upperWord, type Token } from './tokenizer';

@@ -16,13 +16,9 @@ export interface ObjectName {
   readonly position: SourcePosition;
 }
 
-export type FreshnessUnit = 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+import type { Freshness, PrimaryKeySpec } from '../model';
 
-export interface Freshness {
-  /** A positive integer. */
-  readonly interval: number;
-  readonly unit: FreshnessUnit;
-}
+export type { Freshness, FreshnessUnit, PrimaryKeySpec } from '../model';
 
 export type RefreshModeKeyword = 'FULL' | 'CONTINUOUS';
 
@@ -30,13 +26,6 @@ export type RefreshModeKeyword = 'FULL' | 'CONTINUOUS';
 export interface QueryText {
   readonly text: string;
   readonly position: SourcePosition;
-}
-
-export interface PrimaryKeySpec {
-  readonly constraintName: string | null;
-  readonly columns: readonly string[];
-  /** False when written `NOT ENFORCED`. */
-  readonly enforced: boolean;
 }
 
 export interface CreateDynamicTable {

@@ -1,0 +1,75 @@
+/**
+ * Freshet's shared value types: the words of DESIGN.md §1 as TypeScript. Every layer may import this module;
+ * it imports nothing, so no layer reaches another through it.
+ */
+
+/** node-sql-parser's name for an engine's SQL dialect. */
+export type SqlDialect = 'sqlite' | 'postgresql' | 'mysql';
+
+export type FreshnessUnit = 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY';
+
+/** The declared maximum staleness of a dynamic table. */
+export interface Freshness {
+  /** A positive integer. */
+  readonly interval: number;
+  readonly unit: FreshnessUnit;
+}
+
+/** What the user wrote: `AUTOMATIC` when there is no `REFRESH_MODE` clause. */
+export type LogicalRefreshMode = 'AUTOMATIC' | 'FULL' | 'CONTINUOUS';
+
+/** What actually runs. */
+export type RefreshMode = 'FULL' | 'CONTINUOUS';
+
+export type RefreshStatus = 'INITIALIZING' | 'ACTIVATED' | 'SUSPENDED';
+export type RefreshTrigger = 'SCHEDULED' | 'MANUAL' | 'CREATION' | 'CONTINUOUS';
+export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/**
+ * What a refresh did: recomputed the whole query (`FULL`), applied the sources' captured changes
+ * (`INCREMENTAL`), or found no change to apply and wrote nothing (`NO_DATA`).
+ */
+export type RefreshAction = 'FULL' | 'INCREMENTAL' | 'NO_DATA';
+
+export interface PrimaryKeySpec {
+  readonly constraintName: string | null;
+  readonly columns: readonly string[];
+  /** False when written `NOT ENFORCED`. */
+  readonly enforced: boolean;
+}
+
+/** A table as an engine knows it. `database` null means the engine's default schema. */
+export interface TableRef {
+  readonly database: string | null;
+  readonly name: string;
+}
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** The engine's type name; empty string when the engine has none for it (SQLite expressions). */
+  readonly type: string;
+  readonly nullable: boolean;
+}
+
+/** One target column of a dynamic table and the query output column that fills it. */
+export interface ColumnMapping {
+  readonly target: string;
+  readonly source: string;
+}
+
+/** JSON describing one workflow, as returned by the scheduler plugin that created it. */
+export type RefreshHandler = Readonly<Record<string, unknown>>;
+
+/** A long-running job of an engine that keeps a CONTINUOUS table fresh (a streaming engine's job). */
+export interface ContinuousJob {
+  readonly jobId: string;
+  readonly clusterInfo: Readonly<Record<string, string>>;
+}
+
+/** A small persistent key-value store the gateway keeps for a plugin in its catalog. */
+export interface PluginStateStore {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(): Promise<ReadonlyArray<{ readonly key: string; readonly value: unknown }>>;
+}

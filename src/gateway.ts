@@ -9,7 +9,11 @@ import { durationSetting, type FreshetConfig } from './config/config';
 import type { Engine } from './engine/engine';
 import { createEngine } from './engine/engine-factory';
 import { createLogger, type Logger } from './logger';
-import { DynamicTableManager } from './manager/dynamic-table-manager';
+import { DynamicTableManager, type ManagerSettings } from './manager/dynamic-table-manager';
+import { Namespaces } from './manager/namespaces';
+import { RefreshRequests } from './manager/refresh-requests';
+import { RefreshStrategy } from './manager/refresh-strategy';
+import { TableLookup } from './manager/table-lookup';
 import { hasDrift } from './manager/scheduler-drift';
 import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
@@ -26,31 +30,49 @@ export interface Gateway {
 }
 
 export async function startGateway(config: FreshetConfig, logger: Logger = createLogger(config.logLevel)): Promise<Gateway> {
-  const thresholdSeconds = durationSetting(config.refresh.freshnessThreshold);
-  const continuousSeconds = durationSetting(config.refresh.defaultFreshnessContinuous);
-  const fullSeconds = durationSetting(config.refresh.defaultFreshnessFull);
+  // Whatever has been opened is closed again, newest first, when a later step of start-up fails.
+  const opened: Array<() => Promise<void>> = [];
+  const closeOpened = async () => {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    return await assemble(config, logger, opened);
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() => Promise<void>>): Promise<Gateway> {
   const factory = findSchedulerFactory(config.scheduler.type);
   const options = parseSchedulerOptions(factory, config.scheduler.options);
 
   const catalog = new Catalog(config.catalog.url, config.dataDir);
+  opened.push(() => catalog.close());
   await catalog.open();
   const engines = await openEngines(config);
+  opened.push(async () => {
+    for (const engine of engines.values()) await engine.close();
+  });
   const defaultCatalog = config.defaultCatalog ?? config.engine.catalogName;
-  const defaultEngine = [...engines].find(([name]) => name.toLowerCase() === defaultCatalog.toLowerCase())?.[1] as Engine;
+  const namespaces = new Namespaces(engines, defaultCatalog);
+  const defaultEngine = namespaces.engineOf(defaultCatalog);
 
   const host = config.server.host;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
-  const address = { url: config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}` };
+  const address = { url: config.server.publicUrl ?? urlOf(host, config.server.port) };
   const replica = await startReplica(catalog, config.replica, logger);
-  // The manager decides how each table is refreshed; it is made below, before any job can run.
+  opened.push(() => replica.close());
+  const strategy = new RefreshStrategy(namespaces);
   const runner = new RefreshRunner(
     catalog,
-    (refresh, configuration) => (manager as DynamicTableManager).performRefresh(refresh, configuration),
+    (refresh, configuration) => strategy.refresh(refresh, configuration),
     { engine: defaultEngine.name, catalog: defaultCatalog },
     logger,
     replica,
   );
-  let manager: DynamicTableManager | undefined;
+  opened.push(() => runner.close());
+  const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone);
   const context: SchedulerContext = {
     get gatewayUrl() {
       return address.url;
@@ -60,36 +82,27 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
     now: () => new Date(),
     leadership: replica.leadership,
     triggerRefresh: async (request) => {
-      if (!manager) throw new Error('The gateway is not ready yet.');
-      await manager.requestRefresh({ tables: request.tables, scheduleTime: request.scheduleTime, configuration: request.configuration, isPeriodic: true });
+      const { tables, scheduleTime, configuration } = request;
+      await requests.request({ tables, scheduleTime, configuration, isPeriodic: true });
     },
   };
   const scheduler: WorkflowScheduler = factory.create(options, context);
-  manager = new DynamicTableManager(
+  const manager = new DynamicTableManager({
     catalog,
-    engines,
-    scheduler,
+    namespaces,
+    strategy,
     runner,
-    {
-      defaultCatalog,
-      timeZone: config.timeZone,
-      thresholdSeconds,
-      defaultFreshness: { continuousSeconds, fullSeconds },
-      statementWaitMs: config.refresh.createWaitSeconds * 1000,
-      schedulerType: factory.identifier,
-      get callback() {
-        return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/` };
-      },
-      authEnabled: config.auth.tokens.length > 0,
-      isLeader: replica.isLeader,
-    },
+    requests,
+    scheduler,
+    settings: managerSettings(config, factory.identifier, address, replica.isLeader),
     logger,
-  );
+  });
+  opened.push(() => manager.close());
   await manager.open();
+  opened.push(() => scheduler.close());
   await scheduler.open();
 
-  const ready = manager;
-  const statements = new StatementService(manager, catalog, config.statements.rowLimit);
+  const statements = new StatementService(manager, config.statements.rowLimit);
   const app = createRestApp({
     manager,
     statements,
@@ -97,37 +110,72 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
     bodyLimitBytes: config.server.bodyLimitBytes,
     maxWaitSeconds: config.refresh.maxWaitSeconds,
     tokens: config.auth.tokens,
-    isCallbackToken: (token) => ready.isCallbackToken(token),
+    isCallbackToken: (token) => manager.isCallbackToken(token),
     logger,
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.server.port, host, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await listen(app, config.server.port, host);
   const port = (server.address() as AddressInfo).port;
-  if (config.server.publicUrl === undefined) address.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (config.server.publicUrl === undefined) address.url = urlOf(host, port);
   logger.info('Freshet gateway listening', { url: address.url, scheduler: factory.identifier, dataDir: config.dataDir });
 
-  const driftTimer = startDriftChecks(ready, config.scheduler.driftCheckSeconds, logger);
+  const driftTimer = startDriftChecks(manager, config.scheduler.driftCheckSeconds, logger);
+  opened.push(async () => {
+    if (driftTimer) clearInterval(driftTimer);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  });
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    manager: ready,
+    url: urlOf(host, port),
+    manager,
     close: () =>
       (closing ??= (async () => {
-        if (driftTimer) clearInterval(driftTimer);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        await scheduler.close();
-        await ready.close();
-        await runner.close();
-        await replica.close();
-        for (const engine of engines.values()) await engine.close();
-        await catalog.close();
+        for (const close of opened.reverse()) await close();
       })()),
   };
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function managerSettings(
+  config: FreshetConfig,
+  schedulerType: string,
+  address: { readonly url: string },
+  isLeader: () => boolean,
+): ManagerSettings {
+  return {
+    defaultCatalog: config.defaultCatalog ?? config.engine.catalogName,
+    timeZone: config.timeZone,
+    thresholdSeconds: durationSetting(config.refresh.freshnessThreshold),
+    defaultFreshness: {
+      continuousSeconds: durationSetting(config.refresh.defaultFreshnessContinuous),
+      fullSeconds: durationSetting(config.refresh.defaultFreshnessFull),
+    },
+    statementWaitMs: config.refresh.createWaitSeconds * 1000,
+    schedulerType,
+    get callback() {
+      return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/` };
+    },
+    authEnabled: config.auth.tokens.length > 0,
+    isLeader,
+  };
+}
+
+/** Listens on host:port; a port already taken is a start-up error that says so. */
+function listen(app: ReturnType<typeof createRestApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new Error(`port ${port} is already in use on ${host}`));
+      else if (error.code === 'EACCES') reject(new Error(`port ${port} on ${host} needs privileges this process lacks`));
+      else reject(error);
+    });
+  });
 }
 
 /** Runs the drift check periodically and logs what it finds; repairing is left to an operator's request. */

@@ -87,6 +87,11 @@ export class Catalog {
   /** Which database holds the catalog: a SQLite catalog belongs to one gateway, the others may be shared. */
   readonly kind: 'sqlite' | 'postgres' | 'mysql';
 
+  /** True when several gateways may share this catalog (a server database); a SQLite catalog has one gateway. */
+  get shared(): boolean {
+    return this.kind !== 'sqlite';
+  }
+
   constructor(readonly url: string, baseDir: string) {
     this.db = knexFactory(catalogConnection(url, baseDir));
     this.kind = catalogKind(url);

@@ -3,14 +3,12 @@
  * Statements run in order; the first failure stops the script and reports which statement failed and what the
  * ones before it returned.
  */
-import type { Catalog } from '../catalog/catalog';
-import type { StatementResult } from '../engine/engine';
-import { FreshetError, invalidState, validationError } from '../errors';
+import { FreshetError, validationError } from '../errors';
 import { formatFreshness } from '../freshness';
 import { parseScript } from '../sql/ddl-parser';
 import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
-import { resolveObjectName, type NameDefaults } from './identifiers';
+import type { NameDefaults } from './identifiers';
 import { showCreate, type TableDetail } from './table-view';
 
 export type StatementResultJson =
@@ -27,7 +25,6 @@ export type StatementResultJson =
 export class StatementService {
   constructor(
     private readonly manager: DynamicTableManager,
-    private readonly catalog: Catalog,
     private readonly rowLimit: number,
   ) {}
 
@@ -107,28 +104,7 @@ export class StatementService {
   }
 
   private async passthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementResultJson> {
-    if (statement.target && statement.effect !== 'read' && statement.effect !== 'other') {
-      const name = resolveObjectName(statement.target, ns);
-      const table = await this.catalog.getTable(name.key);
-      if (table && statement.effect !== 'create') {
-        throw validationError(
-          `${table.identifier} is a dynamic table; Freshet maintains its rows and schema. Use ALTER DYNAMIC TABLE or DROP DYNAMIC TABLE instead of ${statement.verb}.`,
-          { line: statement.target.position.line, column: statement.target.position.column },
-        );
-      }
-      if (statement.effect === 'drop' || statement.effect === 'alter') {
-        const dependants = await this.manager.dependantsOf(name.key);
-        if (dependants.length > 0) {
-          throw invalidState(`Cannot ${statement.verb.toLowerCase()} ${name.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`);
-        }
-      }
-    }
-    let result: StatementResult;
-    try {
-      result = await this.manager.engineOf(ns.catalogName).execute(statement.text, { rowLimit: this.rowLimit });
-    } catch (error) {
-      throw offsetPosition(error, statement);
-    }
+    const result = await this.manager.runPassthrough(statement, ns, { rowLimit: this.rowLimit });
     if (result.kind === 'rows') {
       return { kind: 'rows', columns: result.columns, rows: result.rows, ...(result.truncated ? { truncated: true } : {}) };
     }
@@ -138,14 +114,6 @@ export class StatementService {
 
 function ddl(outcome: DdlOutcome): StatementResultJson {
   return { kind: 'ok', message: outcome.message, table: outcome.identifier, ...(outcome.job ? { jobId: outcome.job.jobId } : {}) };
-}
-
-/** Engine errors carry positions relative to the statement; clients want them relative to what they sent. */
-function offsetPosition(error: unknown, statement: PassthroughStatement): unknown {
-  if (!(error instanceof FreshetError) || error.line === undefined) return error;
-  const line = statement.position.line + error.line - 1;
-  const column = error.line === 1 ? statement.position.column + (error.column ?? 1) - 1 : error.column;
-  return new FreshetError(error.code, error.message, { line, column, details: error.details, cause: error });
 }
 
 function likeToRegExp(pattern: string): RegExp {

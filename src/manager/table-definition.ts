@@ -3,7 +3,8 @@
  * table, checking everything a user can get wrong before anything is written.
  */
 import { createHash } from 'node:crypto';
-import type { ColumnInfo, ColumnMapping, Engine } from '../engine/engine';
+import type { DynamicTableRecord } from '../catalog/records';
+import type { ColumnInfo, ColumnMapping, Engine, TableDefinition } from '../engine/engine';
 import { validationError } from '../errors';
 import { dateFormatterOption, partitionFormatters, validateDateFormatter } from '../freshness';
 import type { PrimaryKeySpec } from '../sql/statements';
@@ -116,4 +117,13 @@ export function hashQuery(query: string): string {
     .trim()
     .toLowerCase();
   return createHash('sha256').update(normalised).digest('hex');
+}
+
+/** The physical table of a stored dynamic table, as its engine creates it. */
+export function physicalDefinition(record: DynamicTableRecord): TableDefinition {
+  return {
+    table: { database: record.databaseName, name: record.tableName },
+    columns: record.schema,
+    primaryKey: record.primaryKey && record.primaryKey.enforced ? record.primaryKey.columns : null,
+  };
 }

@@ -1,0 +1,149 @@
+/**
+ * ALTER DYNAMIC TABLE: SUSPEND, RESUME, REFRESH, SET FRESHNESS, SET REFRESH_MODE and AS (a new query, applied by
+ * an atomic rebuild); CREATE OR ALTER of an existing table comes here too.
+ */
+import type { DynamicTableRecord } from '../catalog/records';
+import { invalidState } from '../errors';
+import { defaultFreshness, logicalRefreshModeOf } from '../freshness';
+import type { AlterDynamicTable, CreateDynamicTable } from '../sql/statements';
+import type { NameDefaults } from './identifiers';
+import type { ManagerParts } from './manager-parts';
+import type { DdlOutcome } from './manager-types';
+import { describeFreshnessText, describeMode, formatPartition } from './messages';
+import { changeQuery } from './query-change';
+import { reschedule } from './reschedule';
+
+export class TableAlteration {
+  constructor(private readonly parts: ManagerParts) {}
+
+  async alter(stmt: AlterDynamicTable, ns: NameDefaults): Promise<DdlOutcome> {
+    const table = await this.parts.lookup.require(stmt.name, ns);
+    const action = stmt.action;
+    if (table.refreshStatus === 'INITIALIZING') {
+      throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
+    }
+    switch (action.kind) {
+      case 'suspend':
+        return this.suspend(table);
+      case 'resume':
+        return this.resume(table, action.options);
+      case 'refresh':
+        return this.manualRefresh(table, action.partition);
+      case 'setFreshness': {
+        const updated = await reschedule(this.parts, table, action.freshness, table.logicalRefreshMode);
+        return {
+          message: `Dynamic table ${table.identifier} now has freshness ${describeFreshnessText(action.freshness)} (${describeMode(updated)}).`,
+          identifier: table.identifier,
+        };
+      }
+      case 'setRefreshMode': {
+        const updated = await reschedule(this.parts, table, table.freshness, action.mode);
+        return {
+          message: `Dynamic table ${table.identifier} now refreshes in ${updated.refreshMode} mode.`,
+          identifier: table.identifier,
+        };
+      }
+      case 'setQuery':
+        return changeQuery(this.parts, table, action.query, null, table.primaryKey);
+    }
+  }
+
+  /** CREATE OR ALTER of an existing table: the query, the freshness and mode, then comment and options. */
+  async alterFromCreate(existing: DynamicTableRecord, stmt: CreateDynamicTable): Promise<DdlOutcome> {
+    if (existing.refreshStatus === 'INITIALIZING') {
+      throw invalidState(`Dynamic table ${existing.identifier} is still being created.`);
+    }
+    const messages: string[] = [];
+    let table = existing;
+    const logical = logicalRefreshModeOf(stmt.refreshMode);
+    const freshness = stmt.freshness ?? defaultFreshness(logical, this.parts.settings.defaultFreshness);
+    const queryChanged = definitionChanged(table, stmt);
+    if (queryChanged) {
+      const outcome = await changeQuery(this.parts, table, stmt.query, stmt.columns, stmt.primaryKey, {
+        comment: stmt.comment,
+        options: stmt.options,
+        partitionKeys: stmt.partitionKeys,
+        createStatement: stmt.text,
+      });
+      messages.push(outcome.message);
+      table = (await this.parts.catalog.getTable(table.key)) ?? table;
+    }
+    const sameFreshness = freshness.interval === table.freshness.interval && freshness.unit === table.freshness.unit;
+    if (!sameFreshness || logical !== table.logicalRefreshMode) {
+      table = await reschedule(this.parts, table, freshness, logical);
+      messages.push(`Freshness ${describeFreshnessText(freshness)} (${describeMode(table)}).`);
+    }
+    const optionsChanged = JSON.stringify(stmt.options) !== JSON.stringify(table.options);
+    if (!queryChanged && (stmt.comment !== table.comment || optionsChanged)) {
+      const updatedAt = new Date().toISOString();
+      await this.parts.catalog.updateTable({ ...table, comment: stmt.comment, options: stmt.options, createStatement: stmt.text, updatedAt });
+      messages.push('Comment and options updated.');
+    }
+    return {
+      message:
+        messages.length > 0
+          ? `Dynamic table ${existing.identifier} altered. ${messages.join(' ')}`
+          : `Dynamic table ${existing.identifier} is unchanged.`,
+      identifier: existing.identifier,
+    };
+  }
+
+  private async suspend(table: DynamicTableRecord): Promise<DdlOutcome> {
+    if (table.refreshStatus === 'SUSPENDED') throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
+    let handler = table.refreshHandler;
+    if (table.refreshMode === 'FULL' && handler) handler = await this.parts.workflows.suspend(table, handler);
+    else handler = (await this.parts.continuous.stop(table)).refreshHandler;
+    const updatedAt = new Date().toISOString();
+    await this.parts.catalog.updateTable({ ...table, refreshStatus: 'SUSPENDED', refreshHandler: handler, updatedAt });
+    return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
+  }
+
+  private async resume(table: DynamicTableRecord, options: Readonly<Record<string, string>>): Promise<DdlOutcome> {
+    if (table.refreshStatus === 'ACTIVATED') {
+      throw invalidState(`Dynamic table ${table.identifier} is already active; only a suspended table can be resumed.`);
+    }
+    let handler = table.refreshHandler;
+    if (table.refreshMode === 'FULL' && handler) handler = await this.parts.workflows.resume(table, handler, options);
+    const resumed: DynamicTableRecord = {
+      ...table,
+      refreshStatus: 'ACTIVATED',
+      refreshHandler: handler,
+      updatedAt: new Date().toISOString(),
+    };
+    await this.parts.catalog.updateTable(resumed);
+    if (resumed.refreshMode === 'CONTINUOUS') await this.parts.continuous.start(resumed, options);
+    return { message: `Dynamic table ${table.identifier} resumed.`, identifier: table.identifier };
+  }
+
+  private async manualRefresh(
+    table: DynamicTableRecord,
+    partition: Readonly<Record<string, string>> | null,
+  ): Promise<DdlOutcome> {
+    const { requests, settings } = this.parts;
+    const job = await requests.request({
+      tables: [table.key],
+      isPeriodic: false,
+      ...(partition ? { staticPartitions: partition } : {}),
+    });
+    const finished = (await requests.waitFor(job.jobId, settings.statementWaitMs)) ?? job;
+    const where = partition ? ` partition ${formatPartition(partition)}` : '';
+    const error = finished.error ? `: ${finished.error}` : '';
+    return {
+      message: `Refresh of ${table.identifier}${where}: job ${finished.jobId} ${finished.status}${error}.`,
+      identifier: table.identifier,
+      job: finished,
+    };
+  }
+}
+
+/** True when CREATE OR ALTER changes what the table holds (query, keys, partitioning or column names). */
+function definitionChanged(table: DynamicTableRecord, stmt: CreateDynamicTable): boolean {
+  const renamed = table.columnMapping.some((m) => m.source !== m.target);
+  const columns = renamed ? table.columnMapping.map((m) => m.target) : null;
+  return (
+    stmt.query.text !== table.definitionQuery ||
+    JSON.stringify(stmt.primaryKey) !== JSON.stringify(table.primaryKey) ||
+    JSON.stringify(stmt.partitionKeys) !== JSON.stringify(table.partitionKeys) ||
+    JSON.stringify(stmt.columns) !== JSON.stringify(columns)
+  );
+}

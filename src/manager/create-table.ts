@@ -1,0 +1,187 @@
+/**
+ * CREATE DYNAMIC TABLE: the catalog record is written INITIALIZING, the physical table created, the workflow (or
+ * continuous job) started and the table ACTIVATED; a failed step undoes the ones before it, so a CREATE that
+ * fails leaves nothing behind.
+ */
+import type { DynamicTableRecord } from '../catalog/records';
+import { alreadyExists } from '../errors';
+import { deduceRefreshMode, defaultFreshness, freshnessToQuartzCron, logicalRefreshModeOf } from '../freshness';
+import type { CreateDynamicTable } from '../sql/statements';
+import { type NameDefaults, type ResolvedName, resolveObjectName } from './identifiers';
+import type { ManagerParts } from './manager-parts';
+import type { DdlOutcome } from './manager-types';
+import { describeMode } from './messages';
+import { SOURCE_CATALOG_OPTION } from './namespaces';
+import { checkQuery } from './query-check';
+import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
+
+export class TableCreation {
+  constructor(private readonly parts: ManagerParts) {}
+
+  /** Creates a table; an existing one is left alone (IF NOT EXISTS), altered (OR ALTER) or refused. */
+  async create(
+    stmt: CreateDynamicTable,
+    ns: NameDefaults,
+    alterExisting: (existing: DynamicTableRecord) => Promise<DdlOutcome>,
+  ): Promise<DdlOutcome> {
+    const { catalog } = this.parts;
+    const name = resolveObjectName(stmt.name, ns);
+    const existing = await catalog.getTable(name.key);
+    if (existing) {
+      if (stmt.ifNotExists) {
+        return { message: `Dynamic table ${existing.identifier} already exists; nothing changed.`, identifier: existing.identifier };
+      }
+      if (stmt.orAlter) return alterExisting(existing);
+      throw alreadyExists(
+        `Dynamic table ${existing.identifier} already exists. Use CREATE OR ALTER or IF NOT EXISTS, or drop it first.`,
+      );
+    }
+    const record = await this.draft(name, stmt, ns);
+    if (!(await catalog.insertTable(record))) throw alreadyExists(`Dynamic table ${name.identifier} already exists.`);
+    const active = await this.activateOrUndo(record, stmt.text);
+    if (active.refreshMode === 'CONTINUOUS' && this.parts.continuous.runsJobs(active)) return this.startJob(active);
+    return this.initialize(active);
+  }
+
+  /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
+  async draft(name: ResolvedName, stmt: CreateDynamicTable, ns: NameDefaults): Promise<DynamicTableRecord> {
+    const { namespaces, settings } = this.parts;
+    const within = namespaces.sourceNamespace(stmt.options, ns);
+    const { sourceTables, definition } = await checkQuery(
+      namespaces,
+      stmt.query,
+      name,
+      { columns: stmt.columns, primaryKey: stmt.primaryKey, partitionKeys: stmt.partitionKeys, options: stmt.options },
+      within,
+    );
+    if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') {
+      this.parts.strategy.requireIncremental(stmt.query.text, name, within);
+    }
+    // A table fed from another catalog remembers where its query runs.
+    const sameCatalog = within.catalogName.toLowerCase() === name.catalogName.toLowerCase();
+    const options = sameCatalog ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };
+    const logical = logicalRefreshModeOf(stmt.refreshMode);
+    const freshness = stmt.freshness ?? defaultFreshness(logical, settings.defaultFreshness);
+    const refreshMode = deduceRefreshMode(logical, freshness, settings.thresholdSeconds);
+    const now = new Date().toISOString();
+    return {
+      key: name.key,
+      identifier: name.identifier,
+      catalogName: name.catalogName,
+      databaseName: name.databaseName,
+      tableName: name.tableName,
+      definitionQuery: stmt.query.text,
+      queryHash: definition.queryHash,
+      createStatement: stmt.text,
+      freshness,
+      logicalRefreshMode: logical,
+      refreshMode,
+      refreshStatus: 'INITIALIZING',
+      partitionKeys: stmt.partitionKeys,
+      options,
+      schema: definition.schema,
+      columnMapping: definition.columnMapping,
+      primaryKey: stmt.primaryKey,
+      comment: stmt.comment,
+      sourceTables,
+      schedulerType: refreshMode === 'FULL' ? settings.schedulerType : null,
+      cron: refreshMode === 'FULL' ? freshnessToQuartzCron(freshness) : null,
+      refreshHandler: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** Creates the physical table and activates the record; on failure both are removed again. */
+  private async activateOrUndo(record: DynamicTableRecord, statement: string): Promise<DynamicTableRecord> {
+    try {
+      await this.createPhysicalTable(record);
+      try {
+        return await this.activate(record, statement);
+      } catch (error) {
+        await this.dropPhysicalTable(record);
+        throw error;
+      }
+    } catch (error) {
+      await this.parts.catalog.deleteTable(record.key);
+      throw error;
+    }
+  }
+
+  /** A streaming job reads its sources from the beginning: a batch refresh first would write the rows twice. */
+  private async startJob(active: DynamicTableRecord): Promise<DdlOutcome> {
+    let running: DynamicTableRecord;
+    try {
+      running = await this.parts.continuous.start(active);
+    } catch (error) {
+      await this.dropPhysicalTable(active);
+      await this.parts.catalog.deleteTable(active.key);
+      throw error;
+    }
+    const job = this.parts.continuous.jobOf(running);
+    return {
+      message: `Dynamic table ${running.identifier} created (${describeMode(running)}); continuous job ${job?.jobId ?? ''} started.`,
+      identifier: running.identifier,
+    };
+  }
+
+  /** The initial refresh (unless the first one is left to the schedule), then the continuous runner. */
+  private async initialize(active: DynamicTableRecord): Promise<DdlOutcome> {
+    const { continuous, requests, settings } = this.parts;
+    if (active.options.initialize === 'on_schedule') {
+      if (active.refreshMode === 'CONTINUOUS') await continuous.schedule(active, false);
+      return {
+        message: `Dynamic table ${active.identifier} created (${describeMode(active)}); first refresh on schedule.`,
+        identifier: active.identifier,
+      };
+    }
+    const job = await requests.submit([{ table: active, partition: null }], 'CREATION');
+    if (active.refreshMode === 'CONTINUOUS') await continuous.schedule(active, false);
+    const finished = (await requests.waitFor(job.jobId, settings.statementWaitMs)) ?? job;
+    const error = finished.error ? `: ${finished.error}` : '';
+    return {
+      message: `Dynamic table ${active.identifier} created (${describeMode(active)}); initial refresh ${finished.status}${error}.`,
+      identifier: active.identifier,
+      job: finished,
+    };
+  }
+
+  /** A plain table of the same name makes the engine refuse; say so in Freshet's words. */
+  private async createPhysicalTable(record: DynamicTableRecord): Promise<void> {
+    const engine = this.parts.namespaces.engineOf(record.catalogName);
+    try {
+      await engine.createTable(physicalDefinition(record));
+    } catch (error) {
+      if (await engine.describeTable({ database: record.databaseName, name: record.tableName })) {
+        throw alreadyExists(
+          `A table named ${record.identifier} already exists and is not a dynamic table; choose another name or drop it first.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async dropPhysicalTable(record: DynamicTableRecord): Promise<void> {
+    const engine = this.parts.namespaces.engineOf(record.catalogName);
+    await engine.dropTable({ database: record.databaseName, name: record.tableName }).catch(() => undefined);
+  }
+
+  /** Creates the workflow (FULL) and marks the table ACTIVATED. */
+  private async activate(record: DynamicTableRecord, statement: string): Promise<DynamicTableRecord> {
+    const { workflows, catalog } = this.parts;
+    const handler = record.refreshMode === 'FULL' ? await workflows.create(record, statement) : null;
+    const active: DynamicTableRecord = {
+      ...record,
+      refreshStatus: 'ACTIVATED',
+      refreshHandler: handler,
+      updatedAt: new Date().toISOString(),
+    };
+    try {
+      await catalog.updateTable(active);
+    } catch (error) {
+      if (handler) await workflows.scheduler.deleteRefreshWorkflow(handler).catch(() => undefined);
+      throw error;
+    }
+    return active;
+  }
+}

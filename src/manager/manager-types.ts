@@ -1,0 +1,36 @@
+/** The manager's settings and the shapes its parts hand each other and their callers. */
+import type { JobRecord, RefreshTrigger } from '../catalog/records';
+import type { CallbackTarget } from '../scheduler/workflow-scheduler';
+
+export interface ManagerSettings {
+  /** The catalog unqualified names and statements use unless a request names another. */
+  readonly defaultCatalog: string;
+  readonly timeZone: string;
+  readonly thresholdSeconds: number;
+  readonly defaultFreshness: { readonly continuousSeconds: number; readonly fullSeconds: number };
+  /** How long CREATE and ALTER … REFRESH wait for their refresh before answering. */
+  readonly statementWaitMs: number;
+  readonly schedulerType: string;
+  /** Where workflows call back; each workflow gets its own token when auth is on. */
+  readonly callback: Pick<CallbackTarget, 'refreshUrl' | 'jobsUrl'>;
+  readonly authEnabled: boolean;
+  /** False while another gateway on a shared catalog leads continuous refreshes; always leader when omitted. */
+  readonly isLeader?: () => boolean;
+}
+
+export interface RefreshRequest {
+  readonly tables: readonly string[];
+  /** Text as the scheduler sent it, or a Date from an in-process scheduler; absent → now, no deduplication. */
+  readonly scheduleTime?: string | Date;
+  readonly timeZone?: string;
+  readonly configuration?: Readonly<Record<string, string>>;
+  readonly isPeriodic?: boolean;
+  readonly staticPartitions?: Readonly<Record<string, string>>;
+  readonly trigger?: RefreshTrigger;
+}
+
+export interface DdlOutcome {
+  readonly message: string;
+  readonly identifier: string;
+  readonly job?: JobRecord;
+}

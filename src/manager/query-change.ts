@@ -1,0 +1,68 @@
+/**
+ * ALTER … AS and CREATE OR ALTER with a new query: the table is rebuilt with the new definition and refreshed in
+ * one atomic step; if that fails, the table keeps its old definition and rows.
+ */
+import type { DynamicTableRecord } from '../catalog/records';
+import { validationError } from '../errors';
+import type { QueryText } from '../sql/statements';
+import { downstreamOf } from './dependencies';
+import { resolveName } from './identifiers';
+import type { ManagerParts } from './manager-parts';
+import type { DdlOutcome } from './manager-types';
+import { checkQuery } from './query-check';
+import { WAIT_FOR_OWN_JOB_MS } from './refresh-requests';
+import { physicalDefinition } from './table-definition';
+
+export type DefinitionExtras = Partial<
+  Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>
+>;
+
+export async function changeQuery(
+  parts: ManagerParts,
+  table: DynamicTableRecord,
+  query: QueryText,
+  columns: readonly string[] | null,
+  primaryKey: DynamicTableRecord['primaryKey'],
+  extra: DefinitionExtras = {},
+): Promise<DdlOutcome> {
+  const { namespaces, catalog, requests, runner } = parts;
+  const name = resolveName([table.catalogName, table.databaseName, table.tableName], namespaces.defaults);
+  const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
+  const options = extra.options ?? table.options;
+  const within = namespaces.queryNamespaceOf({ ...table, options });
+  const input = { columns, primaryKey, partitionKeys, options };
+  const { sourceTables, definition } = await checkQuery(namespaces, query, name, input, within);
+  for (const source of sourceTables) {
+    if ((await downstreamOf(catalog, table.key)).includes(source)) {
+      throw validationError(
+        `The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; cycles are not allowed.`,
+      );
+    }
+  }
+  const updated: DynamicTableRecord = {
+    ...table,
+    ...extra,
+    definitionQuery: query.text,
+    queryHash: definition.queryHash,
+    schema: definition.schema,
+    columnMapping: definition.columnMapping,
+    primaryKey,
+    sourceTables,
+    updatedAt: new Date().toISOString(),
+  };
+  const rebuild = physicalDefinition(updated);
+  const job = await requests.submit([{ table: updated, partition: null, rebuild }], 'MANUAL');
+  const finished = (await requests.waitFor(job.jobId, WAIT_FOR_OWN_JOB_MS)) ?? job;
+  if (finished.status !== 'SUCCEEDED') {
+    const detail = (await runner.view(job.jobId))?.history[0]?.error ?? finished.error;
+    throw validationError(
+      `The new query of ${table.identifier} could not be applied; the table keeps its old definition and rows. ${detail ?? ''}`.trim(),
+    );
+  }
+  await catalog.updateTable(updated);
+  return {
+    message: `Dynamic table ${table.identifier} now uses the new query; it was rebuilt and refreshed.`,
+    identifier: table.identifier,
+    job: finished,
+  };
+}

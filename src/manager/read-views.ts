@@ -1,0 +1,124 @@
+/** What users read about tables and jobs: details, summaries, history, EXPLAIN, health. Changes nothing. */
+import type { DynamicTableRecord } from '../catalog/records';
+import { messageOf } from '../errors';
+import { formatFreshness } from '../freshness';
+import type { CreateDynamicTable } from '../sql/statements';
+import type { TableCreation } from './create-table';
+import { type NameDefaults, resolveObjectName } from './identifiers';
+import type { ManagerParts } from './manager-parts';
+import { describeFreshnessText } from './messages';
+import { SOURCE_CATALOG_OPTION } from './namespaces';
+import {
+  type JobDetail,
+  type RefreshView,
+  type TableDetail,
+  type TableSummary,
+  freshnessState,
+  jobDetail,
+  refreshView,
+  tableDetail,
+} from './table-view';
+
+export class ReadViews {
+  constructor(
+    private readonly parts: ManagerParts,
+    private readonly creation: TableCreation,
+  ) {}
+
+  async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
+    const { catalog, namespaces, strategy } = this.parts;
+    const [last] = await catalog.historyOfTable(table.key, 1);
+    const engine = namespaces.engineOf(table.catalogName).name;
+    const lastSuccess = await catalog.lastSuccessfulRefresh(table.key);
+    return tableDetail(table, engine, strategy.incrementalOf(table), lastSuccess, last ?? null, now);
+  }
+
+  async summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {
+    const { catalog, namespaces } = this.parts;
+    const all = await catalog.listTables();
+    const now = new Date();
+    const tables: TableSummary[] = [];
+    for (const t of all.slice(offset, offset + limit)) {
+      const state = freshnessState(await catalog.lastSuccessfulRefresh(t.key), now);
+      tables.push({
+        identifier: t.identifier,
+        name: t.tableName,
+        engine: namespaces.engineOf(t.catalogName).name,
+        refreshMode: t.refreshMode,
+        refreshStatus: t.refreshStatus,
+        freshness: formatFreshness(t.freshness),
+        validThrough: state.validThrough ?? null,
+        lagSeconds: state.lagSeconds ?? null,
+      });
+    }
+    return { tables, total: all.length };
+  }
+
+  async refreshHistory(text: string, limit: number): Promise<RefreshView[]> {
+    const table = await this.parts.lookup.requireText(text);
+    return (await this.parts.catalog.historyOfTable(table.key, limit)).map(refreshView);
+  }
+
+  async job(jobId: string): Promise<JobDetail | null> {
+    const view = await this.parts.runner.view(jobId);
+    return view ? jobDetail(view.job, view.history) : null;
+  }
+
+  async health(): Promise<{ catalog: string; engine: string }> {
+    const check = async (probe: () => Promise<void>) =>
+      probe().then(
+        () => 'ok',
+        (error: unknown) => `unavailable: ${messageOf(error)}`,
+      );
+    const engines: string[] = [];
+    for (const [name, engine] of this.parts.namespaces.engines) {
+      const state = await check(() => engine.ping());
+      if (state !== 'ok') engines.push(`${name}: ${state}`);
+    }
+    const catalog = await check(() => this.parts.catalog.ping());
+    return { catalog, engine: engines.length === 0 ? 'ok' : engines.join('; ') };
+  }
+
+  /** EXPLAIN CREATE DYNAMIC TABLE: everything the CREATE would check and decide, without creating anything. */
+  async explainCreate(stmt: CreateDynamicTable, ns: NameDefaults): Promise<Array<[string, string]>> {
+    const { catalog, namespaces, strategy, settings, continuous } = this.parts;
+    const name = resolveObjectName(stmt.name, ns);
+    const existing = await catalog.getTable(name.key);
+    const draft = await this.creation.draft(name, stmt, ns);
+    const incremental = strategy.incrementalOf(draft);
+    const engine = namespaces.engineOf(draft.catalogName);
+    const source = draft.options[SOURCE_CATALOG_OPTION];
+    const exists = !existing
+      ? 'no'
+      : stmt.orAlter
+        ? 'yes: CREATE OR ALTER would alter it'
+        : stmt.ifNotExists
+          ? 'yes: nothing would change'
+          : 'yes: CREATE would fail';
+    const schedule =
+      draft.refreshMode === 'FULL'
+        ? `${draft.cron} (${settings.schedulerType} scheduler)`
+        : continuous.runsJobs(draft)
+          ? `a continuous job on ${engine.name}`
+          : `Freshet's continuous runner, every ${describeFreshnessText(draft.freshness)}`;
+    const columns = draft.schema.map((c) => `${c.name} ${c.type || '(no type)'}${c.nullable ? '' : ' NOT NULL'}`);
+    return [
+      ['table', draft.identifier],
+      ['exists', exists],
+      ['engine', engine.name],
+      ['query runs on', source === undefined ? draft.catalogName : `${source} (rows are copied into ${draft.catalogName})`],
+      ['source tables', draft.sourceTables.join(', ') || '(none)'],
+      ['columns', columns.join(', ')],
+      ['freshness', formatFreshness(draft.freshness)],
+      ['logical refresh mode', draft.logicalRefreshMode],
+      ['refresh mode', draft.refreshMode],
+      ['schedule', schedule],
+      ['incremental', incremental.eligible ? `eligible (${incremental.shape})` : `not eligible: ${incremental.reason}`],
+      ['detail', incremental.detail],
+      [
+        'initial refresh',
+        draft.options.initialize === 'on_schedule' ? 'none: first refresh on schedule' : 'right after CREATE',
+      ],
+    ];
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Refresh requests, whoever sends them (a scheduler's callback, ALTER … REFRESH, CREATE, the continuous
+ * runner): the tables are resolved and checked, put upstream first, given their partition, and submitted as
+ * one job.
+ */
+import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
+import { invalidState, validationError } from '../errors';
+import { isValidTimeZone, parseScheduleTime, partitionFormatters, periodicPartition } from '../freshness';
+import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
+import type { RefreshRequest } from './manager-types';
+import type { TableLookup } from './table-lookup';
+
+/** Longest a statement waits on a job it started itself and must see finish (ALTER … AS, continuous ticks). */
+export const WAIT_FOR_OWN_JOB_MS = 24 * 3600 * 1000;
+
+export class RefreshRequests {
+  constructor(
+    private readonly lookup: TableLookup,
+    private readonly runner: RefreshRunner,
+    private readonly timeZone: string,
+  ) {}
+
+  /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */
+  async request(request: RefreshRequest): Promise<JobRecord> {
+    if (request.tables.length === 0) throw validationError('tables must name at least one dynamic table.');
+    const timeZone = request.timeZone ?? this.timeZone;
+    if (!isValidTimeZone(timeZone)) {
+      throw validationError(`Unknown time zone '${timeZone}'; use an IANA name such as UTC or Europe/Berlin.`);
+    }
+    const isPeriodic = request.isPeriodic ?? false;
+    const tables = await this.tablesOf(request.tables, isPeriodic);
+    const scheduleTime =
+      request.scheduleTime === undefined
+        ? new Date()
+        : request.scheduleTime instanceof Date
+          ? request.scheduleTime
+          : parseScheduleTime(request.scheduleTime, timeZone);
+    const given = request.staticPartitions;
+    const staticPartitions = given && Object.keys(given).length > 0 ? given : null;
+    if (staticPartitions) for (const table of tables) checkPartitionSpec(table, staticPartitions);
+    const partitionOf = (table: DynamicTableRecord) => {
+      if (isPeriodic) return periodicPartitionOf(table, scheduleTime, timeZone);
+      return staticPartitions;
+    };
+    const refreshes: TableRefresh[] = upstreamFirst(tables).map((table) => ({ table, partition: partitionOf(table) }));
+    return this.runner.submit({
+      refreshes,
+      scheduleTime,
+      deduplicate: request.scheduleTime !== undefined,
+      trigger: request.trigger ?? (isPeriodic ? 'SCHEDULED' : 'MANUAL'),
+      isPeriodic,
+      configuration: request.configuration ?? {},
+      staticPartitions,
+    });
+  }
+
+  /** Submits refreshes Freshet itself decided on (CREATE's initial refresh, a rebuild), never deduplicated. */
+  submit(refreshes: TableRefresh[], trigger: RefreshTrigger): Promise<JobRecord> {
+    return this.runner.submit({
+      refreshes,
+      trigger,
+      scheduleTime: new Date(),
+      deduplicate: false,
+      isPeriodic: false,
+      configuration: {},
+      staticPartitions: null,
+    });
+  }
+
+  waitFor(jobId: string, timeoutMs: number): Promise<JobRecord | null> {
+    return this.runner.waitFor(jobId, Math.max(0, timeoutMs));
+  }
+
+  private async tablesOf(texts: readonly string[], isPeriodic: boolean): Promise<DynamicTableRecord[]> {
+    const tables: DynamicTableRecord[] = [];
+    for (const text of texts) {
+      const table = await this.lookup.requireText(text);
+      if (tables.some((t) => t.key === table.key)) continue;
+      if (table.refreshStatus === 'INITIALIZING') {
+        throw invalidState(`Dynamic table ${table.identifier} is still being created.`);
+      }
+      if (isPeriodic && table.refreshStatus === 'SUSPENDED') {
+        throw invalidState(
+          `Dynamic table ${table.identifier} is suspended, so its scheduled refreshes do not run. Resume it, or send isPeriodic=false for a one-off refresh.`,
+        );
+      }
+      tables.push(table);
+    }
+    return tables;
+  }
+}
+
+function periodicPartitionOf(table: DynamicTableRecord, scheduleTime: Date, timeZone: string) {
+  const formatters = partitionFormatters(table.options);
+  if (Object.keys(formatters).length === 0) return null;
+  return periodicPartition(scheduleTime, table.freshness, formatters, timeZone);
+}
+
+function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<string, string>>): void {
+  const known = (k: string) => table.partitionKeys.some((p) => p.toLowerCase() === k.toLowerCase());
+  const unknown = Object.keys(spec).filter((k) => !known(k));
+  if (unknown.length > 0) {
+    const keys = table.partitionKeys.join(', ') || '(none: the table is not partitioned)';
+    throw validationError(
+      `The partition spec of ${table.identifier} contains unknown partition keys: ${unknown.join(', ')}. All known partition keys are: ${keys}.`,
+    );
+  }
+}
+
+/** Orders tables so that each comes after the listed tables it reads. */
+function upstreamFirst(tables: readonly DynamicTableRecord[]): DynamicTableRecord[] {
+  const listed = new Map(tables.map((t) => [t.key, t]));
+  const ordered: DynamicTableRecord[] = [];
+  const seen = new Set<string>();
+  const visit = (t: DynamicTableRecord) => {
+    if (seen.has(t.key)) return;
+    seen.add(t.key);
+    for (const source of t.sourceTables) {
+      const upstream = listed.get(source);
+      if (upstream) visit(upstream);
+    }
+    ordered.push(t);
+  };
+  tables.forEach(visit);
+  return ordered;
+}

@@ -1,0 +1,155 @@
+/**
+ * How each table is refreshed: on its own engine fully or incrementally, or streamed from another catalog. This
+ * is what the refresh runner calls for every table of a job; it also answers whether (and why not) a table's
+ * refreshes are incremental. Incremental plans are pure, so they are kept per query text.
+ */
+import type { DynamicTableRecord } from '../catalog/records';
+import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine/engine';
+import { FreshetError, engineError, validationError } from '../errors';
+import type { SqlDialect } from '../model';
+import type { TableRefresh } from '../refresh/refresh-runner';
+import { type IncrementalPlan, type IncrementalPlanResult, planIncremental } from '../sql/incremental-plan';
+import type { NameDefaults, ResolvedName } from './identifiers';
+import { resolveObjectName } from './identifiers';
+import { type Namespaces, SOURCE_CATALOG_OPTION, isCrossCatalog } from './namespaces';
+import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
+import { type IncrementalView, incrementalView } from './table-view';
+
+/** Rows per batch when copying between catalogs: large enough to amortise round trips, small enough for memory. */
+const CROSS_CATALOG_BATCH_ROWS = 5_000;
+/** Incremental plans kept in memory (one per distinct query text); the cache starts over when full. */
+const MAX_CACHED_PLANS = 1_000;
+
+export class RefreshStrategy {
+  private readonly plans = new Map<string, IncrementalPlanResult>();
+
+  constructor(private readonly namespaces: Namespaces) {}
+
+  /** Carries out one table's refresh for the runner: on the table's own engine, or streamed from its source catalog. */
+  refresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
+    const { table } = refresh;
+    if (isCrossCatalog(table)) return this.refreshAcrossCatalogs(table, refresh.partition, refresh.rebuild);
+    const spec: RefreshSpec = {
+      table: { database: table.databaseName, name: table.tableName },
+      query: table.definitionQuery,
+      columns: table.columnMapping,
+      partition: refresh.partition,
+      configuration,
+    };
+    const engine = this.namespaces.engineOf(table.catalogName);
+    if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
+    const incremental = refresh.partition === null ? this.incrementalRefreshOf(table) : null;
+    if (incremental !== null && engine.refreshIncremental !== undefined) {
+      return engine.refreshIncremental({ ...spec, ...incremental });
+    }
+    return engine.refresh(spec);
+  }
+
+  /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in, and whether it is. */
+  incrementalOf(table: DynamicTableRecord): IncrementalView {
+    const dialect = this.namespaces.engineOf(this.namespaces.queryNamespaceOf(table).catalogName).dialect;
+    const planned = this.planOf(table.definitionQuery, dialect);
+    return incrementalView(planned, planned.incremental ? this.fullRefreshReason(table) : null);
+  }
+
+  /** `'refresh.strategy' = 'incremental'` makes a table that would refresh fully an error at CREATE, with the reason. */
+  requireIncremental(query: string, name: ResolvedName, within: NameDefaults): void {
+    const option = `'${REFRESH_STRATEGY_OPTION}' = 'incremental'`;
+    if (within.catalogName.toLowerCase() !== name.catalogName.toLowerCase()) {
+      throw validationError(
+        `${option} needs the query to run where the table lives; this query runs on catalog ${within.catalogName}. Use 'auto' or 'full'.`,
+      );
+    }
+    const engine = this.namespaces.engineOf(name.catalogName);
+    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+      throw validationError(
+        `${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not have. Use 'auto' or 'full'.`,
+      );
+    }
+    const planned = this.planOf(query, engine.dialect);
+    if (!planned.incremental) {
+      throw validationError(
+        `${option} needs a query Freshet can maintain incrementally; this one cannot (${planned.reason}): ${planned.detail}`,
+      );
+    }
+  }
+
+  /** The incremental plan of a query in a dialect. */
+  private planOf(query: string, dialect: SqlDialect): IncrementalPlanResult {
+    const key = `${dialect}\u0000${query}`;
+    let planned = this.plans.get(key);
+    if (planned === undefined) {
+      planned = planIncremental(query, dialect);
+      if (this.plans.size >= MAX_CACHED_PLANS) this.plans.clear();
+      this.plans.set(key, planned);
+    }
+    return planned;
+  }
+
+  /**
+   * Why a table whose query qualifies is still refreshed fully, or null when its refreshes are incremental:
+   * CONTINUOUS tables are maintained incrementally unless `refresh.strategy` = 'full'; FULL tables only when
+   * it is 'incremental'; never when the query runs on another catalog or the engine cannot capture changes.
+   */
+  private fullRefreshReason(table: DynamicTableRecord): string | null {
+    const strategy = table.options[REFRESH_STRATEGY_OPTION] ?? 'auto';
+    if (strategy === 'full') return `'${REFRESH_STRATEGY_OPTION}' = 'full'`;
+    if (strategy === 'auto' && table.refreshMode !== 'CONTINUOUS') {
+      return `FULL tables are maintained incrementally only with '${REFRESH_STRATEGY_OPTION}' = 'incremental'`;
+    }
+    if (isCrossCatalog(table)) {
+      return `the query runs on catalog ${table.options[SOURCE_CATALOG_OPTION]}, and its rows are copied`;
+    }
+    const engine = this.namespaces.engineOf(table.catalogName);
+    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+      return `the ${engine.name} engine cannot capture changes`;
+    }
+    return null;
+  }
+
+  /** The plan and resolved sources of a table refreshed incrementally, or null when its refreshes are full. */
+  private incrementalRefreshOf(table: DynamicTableRecord): { plan: IncrementalPlan; sources: TableRef[] } | null {
+    if (this.fullRefreshReason(table) !== null) return null;
+    const planned = this.planOf(table.definitionQuery, this.namespaces.engineOf(table.catalogName).dialect);
+    if (!planned.incremental) return null;
+    const ns = this.namespaces.queryNamespaceOf(table);
+    const sources = planned.plan.sources.map((parts) => {
+      const resolved = resolveObjectName({ parts: [...parts], position: { offset: 0, line: 1, column: 1 } }, ns);
+      return { database: resolved.databaseName, name: resolved.tableName };
+    });
+    return { plan: planned.plan, sources };
+  }
+
+  /**
+   * Refreshes a table whose query runs on another catalog: rows stream from the source catalog's engine into the
+   * table's own, at most one batch in memory, staged and swapped in atomically. `definition` rebuilds the table.
+   */
+  private refreshAcrossCatalogs(
+    table: DynamicTableRecord,
+    partition: Readonly<Record<string, string>> | null,
+    definition?: TableDefinition,
+  ): Promise<RefreshOutcome> {
+    const sourceCatalog = table.options[SOURCE_CATALOG_OPTION];
+    if (sourceCatalog === undefined) throw new FreshetError('INTERNAL', `${table.identifier} has no source catalog.`);
+    const source = this.namespaces.engineOf(sourceCatalog);
+    const target = this.namespaces.engineOf(table.catalogName);
+    if (!source.readBatches || !target.replaceFromBatches) {
+      throw engineError(
+        `Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} cannot be refreshed.`,
+      );
+    }
+    const sourceOf = (column: string) =>
+      table.columnMapping.find((m) => m.target.toLowerCase() === column.toLowerCase())?.source ?? column;
+    const filter =
+      partition === null
+        ? null
+        : Object.fromEntries(Object.entries(partition).map(([column, value]) => [sourceOf(column), value]));
+    const rows = source.readBatches({
+      query: table.definitionQuery,
+      columns: table.columnMapping.map((m) => m.source),
+      filter,
+      batchRows: CROSS_CATALOG_BATCH_ROWS,
+    });
+    return target.replaceFromBatches({ definition: definition ?? physicalDefinition(table), partition }, rows);
+  }
+}

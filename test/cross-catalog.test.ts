@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import knexFactory from 'knex';
 import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually } from './helpers/wait';
 
 describe('dynamic tables fed from another catalog (PostgreSQL → SQLite)', function () {
   this.timeout(60_000);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { eventually, sleep } from './helpers/gateway';
+import { eventually, sleep } from './helpers/wait';
 
 const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { eventually } from './helpers/gateway';
+import { eventually, sleep } from './helpers/wait';
 import { startFakeAirflow, type FakeAirflowSetup } from './fakes/airflow-harness';
 
 const HAND_MADE_DAG = `import pendulum
@@ -85,7 +85,7 @@ describe('fake Airflow 2 (/api/v1)', () => {
     // Would fail to import, but safe mode never loads it.
     writeFileSync(path.join(setup.dagsFolder, 'plain.py'), 'x = 1 / 0\n');
     await eventually(async () => (await call(api('/importErrors'), { headers: basic })).body.total_entries > 0);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     await setup.fake.processor.scan();
     const errors = (await call(api('/importErrors'), { headers: basic })).body.import_errors;
     assert.equal(errors.length, 1);

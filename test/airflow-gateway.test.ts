@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually } from './helpers/wait';
 import { runDagOnce } from './fakes/airflow-dag-run';
 import { observeFake, pluginOptions, startFakeAirflow, type FakeAirflowSetup } from './fakes/airflow-harness';
 

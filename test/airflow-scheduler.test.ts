@@ -8,6 +8,7 @@ import type { RefreshHandler, WorkflowScheduler } from '../src/scheduler/workflo
 import { airflowSchedulerFactory } from '../plugins/airflow';
 import type { AirflowFakeOptions } from './fakes/airflow-fake';
 import { observeFake, pluginOptions, schedulerContext, startFakeAirflow, type FakeAirflowSetup } from './fakes/airflow-harness';
+import { sleep, waitUntil } from './helpers/wait';
 
 /** Asserts a SCHEDULER_ERROR and returns it for further checks. */
 async function schedulerFailure(promise: Promise<unknown>): Promise<FreshetError> {
@@ -104,7 +105,7 @@ for (const airflow of [2, 3] as const) {
     it('reports the DAG it could not remove when Airflow goes away in the middle of a create', async () => {
       const { scheduler, setup, fake } = await open({ parseDelayMs: 400 });
       const creating = scheduler.createRefreshWorkflow(conformanceRequest());
-      while (readdirSync(setup.dagsFolder).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitUntil(() => readdirSync(setup.dagsFolder).length > 0, { intervalMs: 10, what: 'the DAG file' });
       await fake.stop();
       const error = await schedulerFailure(creating);
       const orphan = (error.details as { orphanHandler?: RefreshHandler }).orphanHandler;
@@ -139,7 +140,7 @@ for (const airflow of [2, 3] as const) {
       const { scheduler, setup, fake } = await open();
       const handler = await scheduler.createRefreshWorkflow(conformanceRequest());
       await scheduler.deleteRefreshWorkflow(handler);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       await fake.processor.scan();
       assert.deepEqual(observeFake(setup, handler), { exists: false, paused: null });
       assert.equal(fake.dag(String(handler.dagId)), undefined);

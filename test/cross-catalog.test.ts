@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import knexFactory from 'knex';
 import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process';
 
 describe('dynamic tables fed from another catalog (PostgreSQL → SQLite)', function () {
   this.timeout(60_000);
@@ -79,11 +79,9 @@ describe('a 5,000,000-row copy between catalogs', function () {
   this.timeout(600_000);
   let pg: ThrowawayDatabase;
   let dataDir: string;
-  let child: ChildProcess | undefined;
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const base = `http://127.0.0.1:${port}`;
+  let child: GatewayProcess | undefined;
   const post = async (route: string, body: unknown) => {
-    const res = await fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${child!.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -92,23 +90,19 @@ describe('a 5,000,000-row copy between catalogs', function () {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'freshet-copy-'));
   });
   after(async () => {
-    child?.kill('SIGKILL');
+    child?.process.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     await pg.drop();
   });
 
   it('streams the rows with the gateway\'s memory bounded (RSS under 300 MB)', async () => {
-    child = spawn(process.execPath, [path.resolve(__dirname, '..', 'src', 'cli', 'main.js'), 'start'], {
+    child = await startGatewayProcess({
       env: {
-        ...process.env,
         FRESHET_DATA_DIR: dataDir,
-        FRESHET_PORT: String(port),
         FRESHET_LOG_LEVEL: 'silent',
         FRESHET_CATALOGS: JSON.stringify({ warehouse: { url: pg.url } }),
       },
-      stdio: 'ignore',
     });
-    await eventually(() => fetch(`${base}/health`).then((r) => r.ok, () => false), 20_000);
     const made = await post('/v3/statements', {
       catalog: 'warehouse',
       statement: `CREATE TABLE events AS SELECT g AS id, g % 1000 AS grp, 'event-' || g AS label FROM generate_series(1, 5000000) AS g`,
@@ -121,7 +115,7 @@ describe('a 5,000,000-row copy between catalogs', function () {
     assert.equal(created.status, 200, JSON.stringify(created.body));
 
     const rssMb = () => {
-      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child!.pid}/status`, 'utf8'));
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child!.process.pid}/status`, 'utf8'));
       return match ? Number(match[1]) / 1024 : 0;
     };
     const idle = rssMb();

@@ -9,6 +9,7 @@ import { DolphinSchedulerFake } from './fakes/dolphinscheduler-fake';
 import { quartzProblem } from './fakes/ds-quartz';
 import { renderPlaceholders } from './fakes/ds-http-task';
 import type { DsVersion } from './fakes/ds-spec';
+import { waitUntil } from './helpers/wait';
 
 interface Answer {
   readonly status: number;
@@ -227,8 +228,7 @@ describe('dolphinscheduler fake', () => {
         await call(fake, 'POST', `/projects/${project}/${segment}/${code}/release`, { releaseState: 'ONLINE' });
         const made = await call(fake, 'POST', `/projects/${project}/schedules`, { processDefinitionCode: String(code), schedule: { ...SCHEDULE, crontab: '0/1 * * * * ? *' } });
         await call(fake, 'POST', `/projects/${project}/schedules/${made.json!.data.id}/online`);
-        const deadline = Date.now() + 5000;
-        while (fake.taskInstancesOf(code).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await waitUntil(() => fake.taskInstancesOf(code).length >= 2, { timeoutMs: 5000, what: 'two scheduled task instances' });
         const times = fake.taskInstancesOf(code).map((t) => t.scheduleTime.getTime());
         assert.ok(times.length >= 2, `fired ${times.length} times`);
         assert.ok(times.every((t) => t % 1000 === 0));

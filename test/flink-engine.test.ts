@@ -5,9 +5,7 @@ import { gatewayFailure } from '../src/engine/flink/flink-errors';
 import { FreshetError } from '../src/errors';
 import { FlinkGatewayFake, type SessionRecord } from './fakes/flink-gateway-fake';
 import { rejectsWith } from './helpers/assertions';
-
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './helpers/wait';
 
 const dt: TableRef = { database: null, name: 'dt' };
 const SOURCE_QUERY = 'SELECT id, v, k FROM src';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createDatabase, type CatalogKind } from './helpers/databases';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually } from './helpers/wait';
 
 for (const kind of ['postgres', 'mysql'] as Exclude<CatalogKind, 'sqlite'>[]) {
   describe(`gateway with its catalog on ${kind}`, function () {

@@ -1,18 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { eventually, sleep } from './helpers/gateway';
-
-const CLI = path.resolve(__dirname, '..', 'src', 'cli', 'main.js');
+import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process';
+import { eventually, sleep } from './helpers/wait';
 
 /** The gateway as a real process, so it can be killed with SIGKILL. */
-function startProcess(dataDir: string, port: number): ChildProcess {
-  return spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, FRESHET_DATA_DIR: dataDir, FRESHET_PORT: String(port), FRESHET_LOG_LEVEL: 'silent' },
-    stdio: 'ignore',
-  });
+function startProcess(dataDir: string): Promise<GatewayProcess> {
+  return startGatewayProcess({ env: { FRESHET_DATA_DIR: dataDir, FRESHET_LOG_LEVEL: 'silent' } });
 }
 
 async function post(url: string, body: unknown): Promise<any> {
@@ -29,21 +24,19 @@ async function sql(base: string, statement: string): Promise<any[]> {
 describe('gateway: killed during a refresh', function () {
   this.timeout(120_000);
   let dataDir: string;
-  let child: ChildProcess | undefined;
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const base = `http://127.0.0.1:${port}`;
+  let child: GatewayProcess | undefined;
 
   before(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'freshet-crash-'));
   });
   after(() => {
-    child?.kill('SIGKILL');
+    child?.process.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('leaves the old contents, reports the job FAILED after restart, and the next refresh succeeds', async () => {
-    child = startProcess(dataDir, port);
-    await eventually(() => fetch(`${base}/health`).then((r) => r.ok, () => false), 20_000);
+    child = await startProcess(dataDir);
+    let base = child.url;
     await sql(
       base,
       `CREATE TABLE big AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000) SELECT i, i % 997 AS g FROM n;
@@ -56,11 +49,12 @@ describe('gateway: killed during a refresh', function () {
     const jobId = started.body.jobId;
     await eventually(async () => ((await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any).status === "RUNNING", 10_000, 5);
     await sleep(50);
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    child.process.kill('SIGKILL');
+    await child.exited;
 
-    child = startProcess(dataDir, port);
-    await eventually(() => fetch(`${base}/health`).then((r) => r.ok, () => false), 20_000);
+    // The restarted gateway gets a port of its own; the job survives in the data folder, not at an address.
+    child = await startProcess(dataDir);
+    base = child.url;
     const [after] = await sql(base, 'SELECT count(*), sum(i) FROM copy');
     assert.deepEqual(after.rows, before.rows, 'the table holds exactly its old rows');
     const job = (await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any;
@@ -71,7 +65,7 @@ describe('gateway: killed during a refresh', function () {
     assert.notEqual(retried.body.jobId, jobId);
     const [fresh] = await sql(base, 'SELECT count(*) FROM copy');
     assert.ok((fresh.rows[0][0] as number) < (before.rows[0][0] as number), 'the new rows are in');
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    child.process.kill('SIGTERM');
+    await child.exited;
   });
 });

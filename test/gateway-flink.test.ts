@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { FlinkGatewayFake } from './fakes/flink-gateway-fake';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually } from './helpers/wait';
 
 describe('gateway with a Flink catalog', function () {
   this.timeout(30_000);

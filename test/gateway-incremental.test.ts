@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually } from './helpers/wait';
 
 /** Rows in a stable order, for comparing a dynamic table with its query. */
 const sorted = (rows: unknown[][]) => rows.map((row) => JSON.stringify(row)).sort();

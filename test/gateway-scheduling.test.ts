@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { TestGateway, eventually, sleep } from './helpers/gateway';
+import { TestGateway } from './helpers/gateway';
+import { eventually, sleep } from './helpers/wait';
 
 const SOURCE = `CREATE TABLE src (v INTEGER); INSERT INTO src VALUES (1), (2)`;
 

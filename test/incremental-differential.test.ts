@@ -13,6 +13,7 @@ import { createEngine } from '../src/engine/engine-factory';
 import { planIncremental } from '../src/sql/incremental-plan';
 import { rowsOf } from './helpers/assertions';
 import { createDatabase } from './helpers/databases';
+import { sleep, waitUntil } from './helpers/wait';
 
 interface Subject {
   readonly kind: 'sqlite' | 'postgres';
@@ -246,9 +247,9 @@ for (const subject of SUBJECTS) {
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-        const deadline = Date.now() + 30_000;
-        while (!output.includes('refreshing') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        const started = () => `the child to start refreshing (child said: ${output.trim()})`;
+        await waitUntil(() => output.includes('refreshing'), { timeoutMs: 30_000, intervalMs: 5, what: started });
+        await sleep(150);
         child.kill('SIGKILL');
         await exited;
         assert.ok(output.includes('refreshing') && !output.includes('done'), `the kill came mid-refresh (child said: ${output.trim()})`);

@@ -8,6 +8,7 @@ import { MysqlEngine } from '../src/engine/mysql/mysql-engine';
 import { PostgresEngine } from '../src/engine/postgres/postgres-engine';
 import { type ThrowawayDatabase, createDatabase } from './helpers/databases';
 import { rejectsWith, rowsOf } from './helpers/assertions';
+import { sleep } from './helpers/wait';
 
 const dt: TableRef = { database: null, name: 'dt' };
 
@@ -33,10 +34,6 @@ function fullRefresh(query: string): RefreshSpec {
     partition: null,
   };
 }
-
-
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('MysqlEngine', function () {
   this.timeout(30_000);

@@ -19,6 +19,7 @@ import type { PgPool, PgPoolClient } from '../src/engine/postgres/postgres-drive
 import { createPool, inTransaction, withClient } from '../src/engine/postgres/postgres-pool';
 import { type ThrowawayDatabase, createDatabase } from './helpers/databases';
 import { rejectsWith } from './helpers/assertions';
+import { waitUntil } from './helpers/wait';
 
 const src: TableRef = { database: null, name: 'src' };
 
@@ -50,12 +51,13 @@ describe('PostgreSQL change capture', function () {
 
   /** A watermark whose xmin is past `xid`: other sessions' transactions on the server may hold it back a moment. */
   async function watermarkPast(xid: string): Promise<string> {
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const snapshot = await watermark();
-      if (BigInt(snapshot.split(':')[0] ?? '0') > BigInt(xid)) return snapshot;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`No snapshot got past transaction ${xid}.`);
+    return waitUntil(
+      async () => {
+        const snapshot = await watermark();
+        return BigInt(snapshot.split(':')[0] ?? '0') > BigInt(xid) && snapshot;
+      },
+      { timeoutMs: 10_000, what: `a snapshot past transaction ${xid}` },
+    );
   }
 
   /** The rows of one change set (`I` or `D`) not seen by `after`, sorted, read as a consumer would. */

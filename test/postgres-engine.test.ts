@@ -7,6 +7,7 @@ import type { RefreshSpec, TableRef } from '../src/engine/engine';
 import { PostgresEngine } from '../src/engine/postgres/postgres-engine';
 import { type ThrowawayDatabase, createDatabase } from './helpers/databases';
 import { rejectsWith, rowsOf } from './helpers/assertions';
+import { sleep } from './helpers/wait';
 
 const dt: TableRef = { database: null, name: 'dt' };
 
@@ -25,10 +26,6 @@ function fullRefresh(query: string): RefreshSpec {
     partition: null,
   };
 }
-
-
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('PostgresEngine', function () {
   this.timeout(30_000);

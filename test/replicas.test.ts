@@ -5,14 +5,15 @@
  * in the refresh's own transaction, so a refresh rolled back by the kill leaves no row.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import { createDatabase } from './helpers/databases';
-import { eventually, sleep } from './helpers/gateway';
+import { startGatewayProcess } from './helpers/gateway-process';
+import { eventually, sleep } from './helpers/wait';
 
 /** The repository root, whether this file runs from test/ (tsx) or dist/test/ (compiled). */
 const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((dir) => existsSync(path.join(dir, 'package.json')))!;
@@ -24,8 +25,8 @@ const TOTAL_CALLBACKS = 500;
 interface Replica {
   readonly id: string;
   readonly url: string;
-  process: ChildProcess;
-  stderr: string;
+  readonly process: ChildProcess;
+  readonly stderr: string;
 }
 
 interface Callback {
@@ -42,16 +43,19 @@ interface Answer {
 
 const keyOf = (c: Callback) => `${c.table}@${c.scheduleTime}`;
 
-function startReplica(id: string, port: number, env: Record<string, string>): Replica {
-  const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, ...env, FRESHET_PORT: String(port), FRESHET_REPLICA_ID: id },
-    stdio: ['ignore', 'ignore', 'pipe'],
+/** Starts a replica on a port of its own choosing; resolves once it listens. */
+async function startReplica(id: string, env: Record<string, string>): Promise<Replica> {
+  const started = await startGatewayProcess({ env: { ...env, FRESHET_REPLICA_ID: id } }).catch((error: Error) => {
+    throw new Error(`${id} did not start: ${error.message}`);
   });
-  const replica: Replica = { id, url: `http://127.0.0.1:${port}`, process: child, stderr: '' };
-  child.stderr?.on('data', (chunk: Buffer) => {
-    replica.stderr = (replica.stderr + chunk.toString()).slice(-4000);
-  });
-  return replica;
+  return {
+    id,
+    url: started.url,
+    process: started.process,
+    get stderr() {
+      return started.stderr();
+    },
+  };
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
@@ -137,14 +141,10 @@ describe('several gateways on one PostgreSQL catalog', function () {
       FRESHET_REPLICA_LEASE_SECONDS: '3',
       FRESHET_LOG_LEVEL: 'silent',
     };
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    replicas.push(...['r0', 'r1', 'r2'].map((id, i) => startReplica(id, port + i, env)));
+    const starts = await Promise.allSettled(['r0', 'r1', 'r2'].map((id) => startReplica(id, env)));
+    for (const start of starts) if (start.status === 'fulfilled') replicas.push(start.value);
+    for (const start of starts) if (start.status === 'rejected') throw start.reason;
     const [r0, r1, r2] = replicas as [Replica, Replica, Replica];
-    for (const replica of replicas) {
-      await eventually(() => fetch(`${replica.url}/health`).then((r) => r.ok, () => false), 30_000).catch((error: Error) => {
-        throw new Error(`${replica.id} did not start: ${error.message}\n${replica.stderr}`);
-      });
-    }
 
     // Tables are created through one gateway; the others read them from the shared catalog. Their first refresh
     // waits for a callback, so that every refresh the audit sees comes from one.

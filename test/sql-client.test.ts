@@ -9,6 +9,7 @@ import { PassThrough, Writable } from 'node:stream';
 import express from 'express';
 import { runSqlClient, type ClientIo } from '../src/cli/sql-client';
 import { splitStatements } from '../src/sql/splitter';
+import { sleep, waitUntil } from './helpers/wait';
 
 interface RecordedRequest {
   readonly statement: string;
@@ -162,15 +163,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   return { code, out: s.stdout.text, err: s.stderr.text };
 }
 
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const waitFor = (condition: () => boolean, what: string) => waitUntil(condition, { timeoutMs: 2000, intervalMs: 5, what });
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+const settle = () => sleep(50);
 
 async function unusedPort(): Promise<number> {
   const probe = createServer();

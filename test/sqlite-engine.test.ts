@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { RefreshSpec, TableRef } from '../src/engine/engine';
 import { SqliteEngine } from '../src/engine/sqlite/sqlite-engine';
 import { rejectsWith, rowsOf } from './helpers/assertions';
+import { waitUntil } from './helpers/wait';
 
 /** Rows 1..n of a recursive CTE: a refresh source of any size without a source table. */
 function numbers(n: number, label: string): string {
@@ -370,11 +371,11 @@ describe('SqliteEngine', function () {
 
     // Kill once the uncommitted transaction has spilled several megabytes into the WAL.
     const wal = `${file}-wal`;
-    const deadline = Date.now() + 20_000;
-    while (!(output.includes('refreshing') && fs.existsSync(wal) && fs.statSync(wal).size > 8_000_000)) {
-      assert.ok(Date.now() < deadline, `the child's refresh never got going (output: ${JSON.stringify(output)})`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(() => output.includes('refreshing') && fs.existsSync(wal) && fs.statSync(wal).size > 8_000_000, {
+      timeoutMs: 20_000,
+      intervalMs: 10,
+      what: () => `the child's refresh to get going (output: ${JSON.stringify(output)})`,
+    });
     child.kill('SIGKILL');
     assert.equal(await exited, 'SIGKILL');
     assert.ok(!output.includes('finished'));

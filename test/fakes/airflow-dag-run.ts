@@ -3,6 +3,7 @@
  * templated fields render for the run (python3 + Jinja against the stub modules), its response filter for the
  * XCom, then the sensor's request and response check until the check passes or raises.
  */
+import { waitUntil } from '../helpers/wait';
 import { callDagFunction, renderDagRequests, type ProbeOptions, type ProbeRun, type RenderedRequest } from './airflow-python';
 
 export interface DagRunResult {
@@ -35,13 +36,16 @@ export async function runDagOnce(file: string, probe: ProbeOptions, run: ProbeRu
   const jobId = String(filtered.returned);
   const sensor = (await renderDagRequests(file, probe, { run, xcom: { refresh: jobId } })).wait_for_refresh;
   if (!sensor) throw new Error('the DAG has no sensor');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const poke = await send(sensor);
-    const check = await callDagFunction(file, probe, 'wait_for_refresh', 'response_check', poke.body);
-    if (check.raised) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: check.raised };
-    if (check.returned === true) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: null };
-    if (Date.now() > deadline) throw new Error(`the sensor still waits after ${timeoutMs} ms: ${JSON.stringify(poke.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let lastJob: unknown;
+  return waitUntil(
+    async (): Promise<DagRunResult | null> => {
+      const poke = await send(sensor);
+      lastJob = poke.body;
+      const check = await callDagFunction(file, probe, 'wait_for_refresh', 'response_check', poke.body);
+      if (check.raised) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: check.raised };
+      if (check.returned === true) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: null };
+      return null;
+    },
+    { timeoutMs, what: () => `the sensor's check to pass; the job it last read: ${JSON.stringify(lastJob)}` },
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * Airflow 3.2's public API (`/api/v2`, spec v2.yaml with the errata of specs/README.md) and SimpleAuthManager's
- * `POST /auth/token` for the fake: JWT bearer auth, FastAPI `{detail}` errors, pydantic 422s, DAGResponse.
+ * Airflow 3.2's public API (`/api/v2`, spec v2.yaml with the errata of test/fakes/specs/README.md) and
+ * SimpleAuthManager's `POST /auth/token` for the fake: JWT bearer auth, FastAPI `{detail}` errors, pydantic
+ * 422s, DAGResponse.
  */
 import type { FakeDag } from './airflow-dag-processor';
 import { signJwt, verifyJwt } from './airflow-jwt';

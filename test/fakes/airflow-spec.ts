@@ -1,8 +1,8 @@
 /**
  * The part of Airflow's published REST specs that the fakes serve, transcribed by hand (no YAML parser is
- * installed), with the lines of the spec files in shared/reference/specs/airflow/ each entry comes from:
- * `v1.yaml` (Airflow 2.10, /api/v1), `v2.yaml` (Airflow 3.2, /api/v2) and
- * `simple-auth-manager/v2-simple-auth-manager-generated.yaml` (POST /auth/token). The fakes reject, and record as
+ * installed), with the lines of the spec files each entry comes from: `v1.yaml` (Airflow 2.10, /api/v1),
+ * `v2.yaml` (Airflow 3.2, /api/v2) and `simple-auth-manager/v2-simple-auth-manager-generated.yaml`
+ * (POST /auth/token); test/fakes/specs/README.md names the published files and versions. The fakes reject, and record as
  * a violation, every request outside it: an unknown path or method, an unknown or mistyped query parameter, a
  * body that is missing or not JSON.
  */

@@ -1,7 +1,7 @@
 /**
- * DolphinScheduler's endpoints per release line, read from the endpoint lists derived from its Spring controllers
- * (`../shared/reference/specs/dolphinscheduler/*.derived.json` beside the repository). The fake routes by them
- * and the tests check the plugin's requests against them.
+ * DolphinScheduler's endpoints per release line, read from the endpoint tables derived from its Spring controllers
+ * and kept in the repository (`test/fakes/specs/dolphinscheduler/<version>.json`; their README says where each
+ * comes from). The fake routes by them and the tests check the plugin's requests against them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -30,12 +30,6 @@ export interface EndpointMatch {
   readonly pathParams: Readonly<Record<string, string>>;
 }
 
-const SPEC_FILES: Readonly<Record<DsVersion, string>> = {
-  '3.1': 'ds-3.1.9-endpoints.derived.json',
-  '3.2': 'ds-3.2.2-endpoints.derived.json',
-  '3.3': 'ds-dev-20241018-endpoints.derived.json',
-};
-
 /** The repository root: the nearest folder above this file holding package.json (works from dist/ too). */
 export function repoRoot(from = __dirname): string {
   let dir = from;
@@ -48,7 +42,7 @@ export function repoRoot(from = __dirname): string {
 }
 
 export function specFile(version: DsVersion): string {
-  return path.resolve(repoRoot(), '..', 'shared', 'reference', 'specs', 'dolphinscheduler', SPEC_FILES[version]);
+  return path.join(repoRoot(), 'test', 'fakes', 'specs', 'dolphinscheduler', `${version}.json`);
 }
 
 const cache = new Map<DsVersion, readonly SpecEndpoint[]>();

@@ -1,10 +1,10 @@
 /**
- * The Flink SQL Gateway REST API v3 as published in shared/reference/specs/flink/rest_v3_sql_gateway.yml
- * (version v3/2.4-SNAPSHOT), transcribed by hand (no YAML parser is installed), with the spec lines each
- * entry comes from. Paths are served under `/v3` (the spec's paths are relative to it). The fake refuses,
- * and records as a violation, every request outside it: an unknown path or method, a path parameter of the
- * wrong format, a missing or unknown query parameter, a body that is not JSON, has unknown fields (Flink reads
- * bodies with a strict mapper) or fields of the wrong type.
+ * The Flink SQL Gateway REST API v3 as published in Flink's `rest_v3_sql_gateway.yml` (version
+ * v3/2.4-SNAPSHOT; test/fakes/specs/README.md names the file and commit), transcribed by hand (no YAML parser
+ * is installed), with the spec lines each entry comes from. Paths are served under `/v3` (the spec's paths are
+ * relative to it). The fake refuses, and records as a violation, every request outside it: an unknown path or
+ * method, a path parameter of the wrong format, a missing or unknown query parameter, a body that is not JSON,
+ * has unknown fields (Flink reads bodies with a strict mapper) or fields of the wrong type.
  */
 
 export type FieldType = 'string' | 'int64' | 'boolean' | 'stringMap';

@@ -37,6 +37,7 @@ import {
   workflowNameOf,
   type WorkflowRecord,
 } from './embedded-workflow-record';
+import { realTimers, type CancelTimer, type SchedulerTimers } from './embedded-timers';
 
 /** setTimeout fires at once (with a warning) for delays above this; longer waits re-arm when it expires. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
@@ -52,20 +53,25 @@ interface ScheduledWorkflow {
 
 type Lifecycle = 'new' | 'open' | 'closed';
 
-/** The `embedded` scheduler. Build it through `embeddedSchedulerFactory`. */
+/**
+ * The `embedded` scheduler. Build it through `embeddedSchedulerFactory`; tests construct it directly to give it
+ * timers of their own, together with the context's `now()`.
+ */
 export class EmbeddedScheduler implements WorkflowScheduler {
   readonly #context: SchedulerContext;
+  readonly #timers: SchedulerTimers;
   readonly #workflows = new Map<string, ScheduledWorkflow>();
   readonly #inFlight = new Set<Promise<void>>();
   #lifecycle: Lifecycle = 'new';
-  #timer: NodeJS.Timeout | undefined;
-  #reloadTimer: NodeJS.Timeout | undefined;
+  #cancelTimer: CancelTimer | undefined;
+  #cancelReload: CancelTimer | undefined;
   #stopFollowingLeadership: (() => void) | undefined;
   /** State changes and fires run one at a time, in call order, so a fire never races a modification. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(context: SchedulerContext) {
+  constructor(context: SchedulerContext, timers: SchedulerTimers = realTimers) {
     this.#context = context;
+    this.#timers = timers;
   }
 
   /** Loads the persisted workflows and arms the timer; overdue workflows fire their catch-up right after. */
@@ -82,10 +88,9 @@ export class EmbeddedScheduler implements WorkflowScheduler {
         if (leader) this.#refreshFromStore();
         else this.#disarm();
       });
-      this.#reloadTimer = setInterval(() => {
+      this.#cancelReload = this.#timers.every(SHARED_RELOAD_MS, () => {
         if (leadership.isLeader()) this.#refreshFromStore();
-      }, SHARED_RELOAD_MS);
-      this.#reloadTimer.unref();
+      });
     }
     this.#arm();
   }
@@ -128,7 +133,7 @@ export class EmbeddedScheduler implements WorkflowScheduler {
     this.#lifecycle = 'closed';
     this.#disarm();
     this.#stopFollowingLeadership?.();
-    clearInterval(this.#reloadTimer);
+    this.#cancelReload?.();
     await this.#queue;
     await Promise.allSettled([...this.#inFlight]);
   }
@@ -272,18 +277,17 @@ export class EmbeddedScheduler implements WorkflowScheduler {
     }
     if (earliest === Infinity) return;
     const delay = Math.min(Math.max(earliest - this.#context.now().getTime(), 0), MAX_TIMER_DELAY_MS);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#cancelTimer = this.#timers.after(delay, () => {
+      this.#cancelTimer = undefined;
       this.#enqueue(() => this.#fireDue()).catch((error: unknown) => {
         this.#context.logger.error('Embedded scheduler failed to fire due workflows.', { error: messageOf(error) });
       });
-    }, delay);
-    this.#timer.unref();
+    });
   }
 
   #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
   }
 
   /**

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type { RefreshSpec, TableRef } from '../src/engine/engine';
+import type { Engine, RefreshSpec, TableRef } from '../src/engine/engine';
 import { SqliteEngine } from '../src/engine/sqlite/sqlite-engine';
 import { rejectsWith, rowsOf } from './helpers/assertions';
 
@@ -67,7 +67,10 @@ describe('SqliteEngine', function () {
     await engine.ping();
     assert.ok(fs.existsSync(file));
     assert.deepEqual(rowsOf(await run('PRAGMA journal_mode')), [['wal']]);
-    assert.deepEqual(engine.capabilities(), { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true });
+    assert.deepEqual(engine.capabilities(), { transactionalDdl: true, partitionedRefresh: true, otherDatabases: false });
+    assert.ok(engine.incremental, 'captures changes');
+    assert.ok(engine.streaming);
+    assert.equal((engine as Engine).continuousJobs, undefined);
     assert.equal(engine.dialect, 'sqlite');
     assert.equal(engine.defaultDatabase, 'main');
   });

@@ -111,7 +111,7 @@ export class DynamicTableManager {
     this.namespaces = new Map(
       [...engines].map(([name, engine]) => [
         name.toLowerCase(),
-        { name, defaultDatabase: engine.defaultDatabase, onlyDefaultDatabase: engine.dialect === 'sqlite' },
+        { name, defaultDatabase: engine.defaultDatabase, onlyDefaultDatabase: !engine.capabilities().otherDatabases },
       ]),
     );
     if (!this.namespaces.has(settings.defaultCatalog.toLowerCase())) {
@@ -133,9 +133,9 @@ export class DynamicTableManager {
   async refreshAcrossCatalogs(table: DynamicTableRecord, partition: Readonly<Record<string, string>> | null, definition?: TableDefinition): Promise<RefreshOutcome> {
     const sourceCatalog = table.options[SOURCE_CATALOG_OPTION];
     if (sourceCatalog === undefined) throw new FreshetError('INTERNAL', `${table.identifier} has no source catalog.`);
-    const source = this.engineOf(sourceCatalog);
-    const target = this.engineOf(table.catalogName);
-    if (!source.readBatches || !target.replaceFromBatches) {
+    const source = this.engineOf(sourceCatalog).streaming;
+    const target = this.engineOf(table.catalogName).streaming;
+    if (!source || !target) {
       throw engineError(`Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} cannot be refreshed.`);
     }
     const sourceOf = (column: string) => table.columnMapping.find((m) => m.target.toLowerCase() === column.toLowerCase())?.source ?? column;
@@ -174,7 +174,7 @@ export class DynamicTableManager {
     }
     if (this.isCrossCatalog(table)) return `the query runs on catalog ${table.options[SOURCE_CATALOG_OPTION]}, and its rows are copied`;
     const engine = this.engineOf(table.catalogName);
-    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) return `the ${engine.name} engine cannot capture changes`;
+    if (engine.incremental === undefined) return `the ${engine.name} engine cannot capture changes`;
     return null;
   }
 
@@ -185,7 +185,7 @@ export class DynamicTableManager {
       throw validationError(`${option} needs the query to run where the table lives; this query runs on catalog ${within.catalogName}. Use 'auto' or 'full'.`);
     }
     const engine = this.engineOf(name.catalogName);
-    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+    if (engine.incremental === undefined) {
       throw validationError(`${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not have. Use 'auto' or 'full'.`);
     }
     const planned = this.planOf(stmt.query.text, engine.dialect);
@@ -315,7 +315,7 @@ export class DynamicTableManager {
     const engine = this.engineOf(table.catalogName);
     if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
     const incremental = refresh.partition === null ? this.incrementalRefreshOf(table) : null;
-    if (incremental !== null && engine.refreshIncremental !== undefined) return engine.refreshIncremental({ ...spec, ...incremental });
+    if (incremental !== null && engine.incremental !== undefined) return engine.incremental.refresh({ ...spec, ...incremental });
     return engine.refresh(spec);
   }
 
@@ -442,7 +442,7 @@ export class DynamicTableManager {
   ): Promise<{ sourceTables: string[]; definition: Definition }> {
     const source = this.engineOf(within.catalogName);
     const target = this.engineOf(self.catalogName);
-    if (source !== target && !(source.capabilities().streaming && target.capabilities().streaming)) {
+    if (source !== target && !(source.streaming && target.streaming)) {
       throw validationError(
         `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to '${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
       );
@@ -812,7 +812,7 @@ export class DynamicTableManager {
 
   /** True when the table's engine keeps CONTINUOUS tables fresh with jobs of its own (a streaming engine). */
   private runsContinuousJobs(table: DynamicTableRecord): boolean {
-    return this.engineOf(table.catalogName).capabilities().continuousJobs;
+    return this.engineOf(table.catalogName).continuousJobs !== undefined;
   }
 
   private continuousJobOf(table: DynamicTableRecord): ContinuousJob | null {
@@ -829,13 +829,13 @@ export class DynamicTableManager {
       return table;
     }
     const engine = this.engineOf(table.catalogName);
-    const job = await engine.startContinuousJob!({
+    const job = await engine.continuousJobs!.start({
       table: { database: table.databaseName, name: table.tableName },
       query: table.definitionQuery,
       columns: table.columnMapping,
       partition: null,
-      // As Flink does for its materialized tables: the freshness is the checkpoint interval.
-      configuration: { 'execution.checkpointing.interval': `${freshnessToSeconds(table.freshness)} s`, ...options },
+      freshnessSeconds: freshnessToSeconds(table.freshness),
+      configuration: options,
     });
     const running: DynamicTableRecord = { ...table, refreshHandler: { continuousJob: job }, schedulerType: engine.name, updatedAt: new Date().toISOString() };
     await this.catalog.updateTable(running);
@@ -847,7 +847,7 @@ export class DynamicTableManager {
     this.continuous.stop(table.key);
     const job = this.continuousJobOf(table);
     if (!job) return table;
-    await this.engineOf(table.catalogName).stopContinuousJob!(job.jobId);
+    await this.engineOf(table.catalogName).continuousJobs!.stop(job.jobId);
     return { ...table, refreshHandler: null, schedulerType: null };
   }
 

@@ -98,7 +98,7 @@ export class MysqlEngine extends PooledEngine<Pool> {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: false, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
+    return { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true };
   }
 
   /** Connects, failing with ENGINE_ERROR when the server cannot be reached or the database does not exist. */

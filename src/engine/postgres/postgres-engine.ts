@@ -5,7 +5,7 @@
  * either: each runs on whichever pooled connection is free.
  */
 import { engineError, messageOf } from '../../errors';
-import type { EngineCapabilities, IncrementalRefreshSpec, RefreshOutcome, SqlDialect, TableRef } from '../engine';
+import type { EngineCapabilities, IncrementalMaintenance, SqlDialect } from '../engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
@@ -87,16 +87,13 @@ export class PostgresEngine extends PooledEngine<PgPool> {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, otherDatabases: true };
   }
 
-  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase));
-  }
-
-  releaseIncremental(table: TableRef): Promise<void> {
-    return this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase));
-  }
+  readonly incremental: IncrementalMaintenance = {
+    refresh: (spec) => this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase)),
+    release: (table) => this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase)),
+  };
 
   /** Connects (failing with ENGINE_ERROR when the server cannot be reached) and reads the current schema. */
   async open(): Promise<void> {

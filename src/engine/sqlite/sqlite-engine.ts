@@ -13,13 +13,14 @@ import type {
   ColumnInfo,
   Engine,
   EngineCapabilities,
-  IncrementalRefreshSpec,
   ExecuteOptions,
+  IncrementalMaintenance,
   LoadSpec,
   ReadSpec,
   RowBatch,
   RefreshOutcome,
   RefreshSpec,
+  RowStreaming,
   SqlDialect,
   StatementResult,
   TableDefinition,
@@ -64,8 +65,21 @@ export class SqliteEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, otherDatabases: false };
   }
+
+  /** Runs on the writer thread, like every refresh. */
+  readonly incremental: IncrementalMaintenance = {
+    refresh: (spec) => this.run(this.writer, 'refreshIncremental', { spec }, spec.query),
+    release: async (table) => {
+      await this.run(this.writer, 'releaseIncremental', { table });
+    },
+  };
+
+  readonly streaming: RowStreaming = {
+    readBatches: (spec) => this.readBatches(spec),
+    replaceFromBatches: (load, batches) => this.replaceFromBatches(load, batches),
+  };
 
   async open(): Promise<void> {
     const file = this.options.path;
@@ -137,16 +151,8 @@ export class SqliteEngine implements Engine {
     return this.run(this.writer, 'refresh', { spec }, spec.query);
   }
 
-  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
-    return this.run(this.writer, 'refreshIncremental', { spec }, spec.query);
-  }
-
-  async releaseIncremental(table: TableRef): Promise<void> {
-    await this.run(this.writer, 'releaseIncremental', { table });
-  }
-
   /** A cursor holds its connection until it is done, so each read gets a reader thread of its own. */
-  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
+  private async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
     const { path: file, busyTimeoutMs } = this.options;
     const client = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
     try {
@@ -165,7 +171,7 @@ export class SqliteEngine implements Engine {
   }
 
   /** Stages the rows on the writer thread, one transaction per batch, then swaps them in with one more. */
-  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
+  private async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
     const table = load.definition.table;
     const columns = load.definition.columns.map((c) => c.name);
     await this.run(this.writer, 'createStage', { definition: load.definition });

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
 import type { ContinuousJob, Engine, RefreshOutcome, RefreshSpec, SqlDialect, TableDefinition, TableRef } from '../engine/engine';
-import { FreshetError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
+import { FreshetError, MissingTableError, alreadyExists, engineError, invalidState, messageOf, notFound, validationError } from '../errors';
 import {
   deduceRefreshMode,
   defaultFreshness,
@@ -1125,14 +1125,16 @@ export class DynamicTableManager {
   }
 }
 
-/** SQLite names a missing table in its own words; say it the way the rest of Freshet does, at the table's place. */
+/** An engine names a missing table in its own words; say it the way the rest of Freshet does, at the table's place. */
 function missingSourceError(error: unknown, sources: readonly ObjectName[]): FreshetError | null {
-  if (!(error instanceof FreshetError)) return null;
-  const match = /no such table: (\S+)/i.exec(error.message);
-  if (!match) return null;
-  const missing = (match[1] as string).toLowerCase();
-  const source = sources.find((s) => s.parts.join('.').toLowerCase() === missing || (s.parts.at(-1) ?? '').toLowerCase() === missing);
-  return validationError(`Table '${source ? source.parts.join('.') : match[1]}' used in the query does not exist.`, {
+  if (!(error instanceof MissingTableError)) return null;
+  const missing = error.table.toLowerCase();
+  const bare = missing.slice(missing.lastIndexOf('.') + 1);
+  const source = sources.find((s) => {
+    const last = (s.parts.at(-1) ?? '').toLowerCase();
+    return s.parts.join('.').toLowerCase() === missing || last === missing || last === bare;
+  });
+  return validationError(`Table '${source ? source.parts.join('.') : error.table}' used in the query does not exist.`, {
     ...(source ? { line: source.position.line, column: source.position.column } : {}),
     cause: error,
   });

@@ -21,6 +21,40 @@ export interface EngineCapabilities {
   readonly otherDatabases: boolean;
 }
 
+/** The kinds of column type every engine can name, the common ground when rows move between engines. */
+export type PortableTypeFamily =
+  | 'integer'
+  | 'float'
+  | 'decimal'
+  | 'boolean'
+  | 'timestamptz'
+  | 'timestamp'
+  | 'date'
+  | 'time'
+  | 'binary'
+  | 'json'
+  | 'text';
+
+/** A column type independent of any engine. */
+export interface PortableType {
+  readonly family: PortableTypeFamily;
+  /** Digits of a `decimal` with a declared precision, else null. */
+  readonly precision: number | null;
+  /** Digits after the point of a `decimal` that declares them, else null. */
+  readonly scale: number | null;
+}
+
+/**
+ * An engine's own type names. Types map by family; precision is kept where both sides have it, and anything an
+ * engine does not recognise is text (every engine can hold any value as text).
+ */
+export interface TypeTranslation {
+  /** The portable type of one of this engine's column types. */
+  toPortable(type: string): PortableType;
+  /** This engine's column type for a portable type. */
+  fromPortable(type: PortableType): string;
+}
+
 export interface TableDescription {
   readonly columns: readonly ColumnInfo[];
   readonly primaryKey: readonly string[];
@@ -119,6 +153,8 @@ export interface Engine {
   /** The database name used when an identifier has none (`main` on SQLite). */
   readonly defaultDatabase: string;
   capabilities(): EngineCapabilities;
+  /** The engine's column type names, to and from portable types: how a column's type crosses catalogs. */
+  readonly types: TypeTranslation;
   open(): Promise<void>;
   close(): Promise<void>;
   /** Cheap liveness check for `/health`. */

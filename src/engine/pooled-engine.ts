@@ -21,6 +21,7 @@ import type {
   TableDefinition,
   TableDescription,
   TableRef,
+  TypeTranslation,
 } from './engine';
 
 /** What a dialect supplies: its operations, each on a pool, with the database names without one default to. */
@@ -49,6 +50,7 @@ export interface EnginePools<Pool> {
 export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implements Engine {
   abstract readonly name: string;
   abstract readonly dialect: SqlDialect;
+  abstract readonly types: TypeTranslation;
   protected pools: EnginePools<Pool> | null = null;
 
   protected constructor(private readonly sql: PooledDialect<Pool>) {}

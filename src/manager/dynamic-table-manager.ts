@@ -21,7 +21,7 @@ import {
   quartzToUnixCron,
   type LogicalRefreshMode,
 } from '../freshness';
-import { portableType } from '../engine/type-mapping';
+import { translateColumnType } from '../engine/type-mapping';
 import type { Logger } from '../logger';
 import { ContinuousRunner, type ContinuousTick } from '../refresh/continuous-runner';
 import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
@@ -472,7 +472,7 @@ export class DynamicTableManager {
     const definition =
       source === target
         ? described
-        : { ...described, schema: described.schema.map((c) => ({ ...c, type: portableType(c.type, source.dialect, target.dialect) })) };
+        : { ...described, schema: described.schema.map((c) => ({ ...c, type: translateColumnType(c.type, source, target) })) };
     return { sourceTables, definition };
   }
 

@@ -21,6 +21,7 @@ import type {
   TableDescription,
   TableRef,
 } from '../engine';
+import { FLINK_TYPES } from './flink-type-names';
 import { FlinkGatewayClient, type FlinkResult, type FlinkSession } from './flink-gateway-client';
 import {
   TERMINAL_JOB_STATES,
@@ -85,6 +86,7 @@ const MISSING_TABLE = /doesn't exist|does not exist|not found/i;
 export class FlinkEngine implements Engine {
   readonly name = 'flink';
   readonly dialect: SqlDialect = 'mysql';
+  readonly types = FLINK_TYPES;
   readonly #options: Readonly<FlinkEngineOptions>;
   readonly #client: FlinkGatewayClient;
   #database: string;

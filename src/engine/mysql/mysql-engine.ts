@@ -14,6 +14,7 @@ import { createPool, run } from './mysql-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './mysql-refresh';
 import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './mysql-stream';
+import { MYSQL_TYPES } from './mysql-type-names';
 
 export interface MysqlEngineOptions {
   /** `mysql://user:password@host:port/database` (or `mariadb://`); the database is required. */
@@ -80,6 +81,7 @@ const MYSQL_DIALECT: PooledDialect<Pool> = {
 export class MysqlEngine extends PooledEngine<Pool> {
   readonly name = 'mysql';
   readonly dialect: SqlDialect = 'mysql';
+  readonly types = MYSQL_TYPES;
   readonly defaultDatabase: string;
   private readonly options: Readonly<Required<MysqlEngineOptions>>;
   private readonly target: ParsedUrl;

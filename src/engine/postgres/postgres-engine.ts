@@ -15,6 +15,7 @@ import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
 import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './postgres-stream';
+import { POSTGRES_TYPES } from './postgres-type-names';
 
 export interface PostgresEngineOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`), with libpq-style query parameters. */
@@ -68,6 +69,7 @@ const POSTGRES_DIALECT: PooledDialect<PgPool> = {
 export class PostgresEngine extends PooledEngine<PgPool> {
   readonly name = 'postgres';
   readonly dialect: SqlDialect = 'postgresql';
+  readonly types = POSTGRES_TYPES;
   private readonly options: Readonly<Required<PostgresEngineOptions>>;
   private schema = DEFAULT_SCHEMA;
 

@@ -31,6 +31,7 @@ import { describeQuery as describeQueryOn } from './sqlite-describe-query';
 import { toFreshetError } from './sqlite-errors';
 import { describeTable as describeTableOn, listTables as listTablesOn } from './sqlite-introspection';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
+import { SQLITE_TYPES } from './sqlite-type-names';
 import { SqliteWorkerClient } from './sqlite-worker-client';
 
 export interface SqliteEngineOptions {
@@ -52,6 +53,7 @@ export class SqliteEngine implements Engine {
   readonly name = 'sqlite';
   readonly dialect: SqlDialect = 'sqlite';
   readonly defaultDatabase = 'main';
+  readonly types = SQLITE_TYPES;
   private readonly options: Readonly<Required<SqliteEngineOptions>>;
   private readonly writer: SqliteWorkerClient;
   private readonly reader: SqliteWorkerClient;

@@ -8,6 +8,28 @@ import type { IncrementalPlan } from '../sql/incremental-plan';
 
 export type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 
+/** What an engine's factory is given besides the URL. */
+export interface EngineFactoryOptions {
+  /** Folder that relative `sqlite:` paths are resolved against (the gateway's data directory). */
+  readonly baseDir: string;
+}
+
+/**
+ * Builds one kind of engine from a catalog URL. Listed in `registry.ts`, which picks the factory by the URL's
+ * scheme; configuration accepts exactly the schemes the registry lists.
+ */
+export interface EngineFactory {
+  /** The URL schemes (the part before the first `:`, lower case) that name this engine. */
+  readonly schemes: readonly string[];
+  /** The URL's form, for messages and documentation (`mysql://user:password@host:3306/database`). */
+  readonly urlForm: string;
+  /**
+   * The engine for a URL with one of {@link schemes}, not yet connected (nothing is connected until
+   * {@link Engine.open}). Throws VALIDATION_ERROR for a URL it cannot use, without the URL's password.
+   */
+  create(url: string, options: EngineFactoryOptions): Engine;
+}
+
 /** Plain facts about an engine; what it can additionally do is given by its optional capability objects. */
 export interface EngineCapabilities {
   /** DDL takes part in transactions (a table can be rebuilt and swapped atomically). */

@@ -134,8 +134,8 @@ async function createDynamicTable(engine: Engine, name: string, query: string): 
 }
 
 async function refreshIncrementally(engine: Engine, spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
-  if (engine.refreshIncremental === undefined) throw new Error(`the ${engine.name} engine has no incremental refresh`);
-  return engine.refreshIncremental(spec);
+  if (engine.incremental === undefined) throw new Error(`the ${engine.name} engine has no incremental refresh`);
+  return engine.incremental.refresh(spec);
 }
 
 async function seed(subject: Subject, rows: number): Promise<void> {

@@ -43,6 +43,20 @@ export class FreshetError extends Error {
   }
 }
 
+/**
+ * A statement named a table that does not exist: a VALIDATION_ERROR with the engine's own message, thrown by every
+ * engine so that callers can tell this case apart without reading the engine's words.
+ */
+export class MissingTableError extends FreshetError {
+  /** The missing table's name as the engine reports it, qualified when the engine qualifies it (`db.t`). */
+  readonly table: string;
+
+  constructor(table: string, message: string, options: ErrorOptions = {}) {
+    super('VALIDATION_ERROR', message, options);
+    this.table = table;
+  }
+}
+
 export function httpStatusOf(code: ErrorCode): number {
   return ERROR_STATUS[code];
 }

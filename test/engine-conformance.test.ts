@@ -134,8 +134,8 @@ for (const subject of SUBJECTS) {
       assert.equal(engine.defaultDatabase, expectedDefault);
       const capabilities = engine.capabilities();
       assert.equal(capabilities.partitionedRefresh, true);
-      assert.equal(capabilities.changeCapture, subject.kind !== 'mysql', 'SQLite and PostgreSQL capture changes');
-      assert.equal(typeof engine.refreshIncremental, subject.kind === 'mysql' ? 'undefined' : 'function');
+      assert.equal(engine.incremental !== undefined, subject.kind !== 'mysql', 'SQLite and PostgreSQL capture changes');
+      assert.equal(typeof engine.incremental?.refresh, subject.kind === 'mysql' ? 'undefined' : 'function');
       assert.equal(capabilities.transactionalDdl, subject.kind !== 'mysql');
     });
 
@@ -320,7 +320,7 @@ for (const subject of SUBJECTS) {
         primaryKey: ['id'],
       };
       const read = (source: Engine, filter: Record<string, string> | null = null, batchRows = 3) =>
-        source.readBatches!({ query: 'SELECT id, day FROM events', columns: ['id', 'day'], filter, batchRows });
+        source.streaming!.readBatches({ query: 'SELECT id, day FROM events', columns: ['id', 'day'], filter, batchRows });
       const copied = async () => rowsOf(await run('SELECT id, day FROM events_copy ORDER BY id'));
 
       before(async function () {
@@ -334,7 +334,7 @@ for (const subject of SUBJECTS) {
       });
 
       it('declares streaming and reads a query in batches of at most batchRows, or one partition of it', async function () {
-        assert.equal(engine.capabilities().streaming, true);
+        assert.ok(engine.streaming);
         const sizes: number[] = [];
         for await (const batch of read(engine)) sizes.push(batch.length);
         assert.deepEqual(sizes, [3, 3, 1]);
@@ -356,12 +356,12 @@ for (const subject of SUBJECTS) {
       });
 
       it('replaces a table, then one partition, with streamed rows and counts them', async function () {
-        assert.deepEqual(await engine.replaceFromBatches!({ definition: copy, partition: null }, read(engine)), { rowsWritten: 7, rowsDeleted: 0 });
-        assert.deepEqual(await engine.replaceFromBatches!({ definition: copy, partition: null }, read(engine)), { rowsWritten: 7, rowsDeleted: 7 });
+        assert.deepEqual(await engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, read(engine)), { rowsWritten: 7, rowsDeleted: 0 });
+        assert.deepEqual(await engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, read(engine)), { rowsWritten: 7, rowsDeleted: 7 });
         assert.deepEqual((await engine.describeTable(copy.table))?.primaryKey, ['id'], 'the table keeps its primary key');
         await run(`UPDATE events SET id = id + 100 WHERE day = 'tue'`);
         try {
-          const outcome = await engine.replaceFromBatches!({ definition: copy, partition: { day: 'tue' } }, read(engine, { day: 'tue' }));
+          const outcome = await engine.streaming!.replaceFromBatches({ definition: copy, partition: { day: 'tue' } }, read(engine, { day: 'tue' }));
           assert.deepEqual(outcome, { rowsWritten: 2, rowsDeleted: 2 });
           assert.deepEqual((await copied()).map((row) => row[0]), [1, 2, 5, 6, 7, 103, 104]);
         } finally {
@@ -370,20 +370,20 @@ for (const subject of SUBJECTS) {
       });
 
       it('keeps the old rows, and leaves no stage behind, when the stream fails or breaks the primary key', async function () {
-        await engine.replaceFromBatches!({ definition: copy, partition: null }, read(engine));
+        await engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, read(engine));
         const sourceFailure = new FreshetError('ENGINE_ERROR', 'source went away');
         async function* failing(): AsyncIterable<RowBatch> {
           yield [[1, 'x']];
           throw sourceFailure;
         }
-        await assert.rejects(engine.replaceFromBatches!({ definition: copy, partition: null }, failing()), (error: unknown) => error === sourceFailure);
+        await assert.rejects(engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, failing()), (error: unknown) => error === sourceFailure);
         async function* duplicates(): AsyncIterable<RowBatch> {
           yield [
             [1, 'a'],
             [1, 'b'],
           ];
         }
-        await rejectsWith(engine.replaceFromBatches!({ definition: copy, partition: null }, duplicates()), 'VALIDATION_ERROR', ENGINE_PREFIX);
+        await rejectsWith(engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, duplicates()), 'VALIDATION_ERROR', ENGINE_PREFIX);
         assert.equal((await copied()).length, 7);
         assert.ok(!(await engine.listTables()).some((t) => t.name.startsWith('__freshet')));
       });
@@ -394,11 +394,11 @@ for (const subject of SUBJECTS) {
         try {
           await sqlite.open();
           await sqlite.createTable({ ...copy, columns: [{ name: 'id', type: 'INTEGER', nullable: false }, { name: 'day', type: 'TEXT', nullable: true }] });
-          const intoSqlite = await sqlite.replaceFromBatches!({ definition: { ...copy, columns: [{ name: 'id', type: 'INTEGER', nullable: false }, { name: 'day', type: 'TEXT', nullable: true }] }, partition: null }, read(engine));
+          const intoSqlite = await sqlite.streaming!.replaceFromBatches({ definition: { ...copy, columns: [{ name: 'id', type: 'INTEGER', nullable: false }, { name: 'day', type: 'TEXT', nullable: true }] }, partition: null }, read(engine));
           assert.deepEqual(intoSqlite, { rowsWritten: 7, rowsDeleted: 0 });
           await sqlite.execute(`CREATE TABLE events (id INTEGER PRIMARY KEY, day TEXT)`, { rowLimit: 1 });
           await sqlite.execute(`INSERT INTO events SELECT id + 10, day FROM events_copy`, { rowLimit: 1 });
-          assert.deepEqual(await engine.replaceFromBatches!({ definition: copy, partition: null }, read(sqlite)), { rowsWritten: 7, rowsDeleted: 0 });
+          assert.deepEqual(await engine.streaming!.replaceFromBatches({ definition: copy, partition: null }, read(sqlite)), { rowsWritten: 7, rowsDeleted: 0 });
           assert.deepEqual((await copied()).map((row) => row[0]), [11, 12, 13, 14, 15, 16, 17]);
         } finally {
           await sqlite.close();

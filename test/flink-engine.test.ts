@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { RefreshSpec, TableRef } from '../src/engine/engine';
+import type { Engine, RefreshSpec, TableRef } from '../src/engine/engine';
 import { FlinkEngine } from '../src/engine/flink/flink-engine';
 import { gatewayFailure } from '../src/engine/flink/flink-errors';
 import { FreshetError } from '../src/errors';
@@ -266,7 +266,9 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
 
   it('starts a continuous job as a streaming INSERT INTO and stops it with STOP JOB', async function () {
     await createDt();
-    const job = await engine.startContinuousJob(refreshOf(SOURCE_QUERY, null, { 'execution.checkpointing.interval': '3 min' }));
+    // The table's configuration overrides the checkpoint interval the engine derives from the freshness.
+    const spec = { ...refreshOf(SOURCE_QUERY, null, { 'execution.checkpointing.interval': '3 min' }), freshnessSeconds: 30 };
+    const job = await engine.continuousJobs.start(spec);
     const [running] = fake.jobs;
     assert.ok(running);
     assert.equal(running.status, 'RUNNING');
@@ -279,14 +281,14 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     assert.equal(session.properties['execution.checkpointing.interval'], '3 min');
     assert.equal(fake.rowsOf('dt').length, 3);
 
-    await engine.stopContinuousJob(job.jobId);
+    await engine.continuousJobs.stop(job.jobId);
     assert.equal(running.status, 'CANCELED');
     assert.ok(fake.statements.includes(`STOP JOB '${job.jobId}'`));
 
-    await engine.stopContinuousJob(job.jobId); // already gone
-    await engine.stopContinuousJob('0123456789abcdef0123456789abcdef'); // never known
+    await engine.continuousJobs.stop(job.jobId); // already gone
+    await engine.continuousJobs.stop('0123456789abcdef0123456789abcdef'); // never known
     assert.equal(fake.statements.filter((s) => s.startsWith('STOP JOB')).length, 1);
-    await rejectsWith(engine.stopContinuousJob("x' OR '1"), 'VALIDATION_ERROR', /not a Flink job id/);
+    await rejectsWith(engine.continuousJobs.stop("x' OR '1"), 'VALIDATION_ERROR', /not a Flink job id/);
     assertTidy();
   });
 
@@ -379,7 +381,11 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   });
 
   it('declares continuous jobs and partitioned refresh, but no transactional DDL', function () {
-    assert.deepEqual(engine.capabilities(), { transactionalDdl: false, partitionedRefresh: true, changeCapture: false, continuousJobs: true, streaming: false });
+    assert.deepEqual(engine.capabilities(), { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true });
+    const declared: Engine = engine;
+    assert.equal(declared.incremental, undefined);
+    assert.ok(declared.continuousJobs);
+    assert.equal(declared.streaming, undefined);
     assert.equal(engine.name, 'flink');
     assert.equal(engine.dialect, 'mysql');
     assert.equal(engine.defaultDatabase, 'default_database');

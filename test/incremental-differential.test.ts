@@ -205,7 +205,7 @@ for (const subject of SUBJECTS) {
         const tables = [];
         for (const { name, query } of QUERIES) {
           const spec = await createDynamicTable(engine, `dt_${name}`, query);
-          const first = await engine.refreshIncremental!(spec);
+          const first = await engine.incremental!.refresh(spec);
           assert.equal(first.action, 'FULL', `${name}: the first refresh builds the table`);
           tables.push(spec);
         }
@@ -213,7 +213,7 @@ for (const subject of SUBJECTS) {
         for (let round = 0; round < 25; round += 1) {
           for (const statement of workload(random, round)) await engine.execute(statement, { rowLimit: 1 });
           for (const spec of tables) {
-            const outcome: RefreshOutcome = await engine.refreshIncremental!(spec);
+            const outcome: RefreshOutcome = await engine.incremental!.refresh(spec);
             assert.notEqual(outcome.action, 'FULL', `${spec.table.name} fell back to a full refresh in round ${round}: ${outcome.actionDetail ?? ''}`);
             actions.set(spec.table.name, (actions.get(spec.table.name) ?? new Set()).add(outcome.action ?? 'FULL'));
             const expected = await rows(engine, spec.query);
@@ -236,7 +236,7 @@ for (const subject of SUBJECTS) {
         { spec: await createDynamicTable(engine, 'killed_bag', 'SELECT id, x FROM big WHERE x < 900'), checksum: 'SELECT COUNT(*), SUM(x), SUM(id) FROM ' },
         { spec: await createDynamicTable(engine, 'killed_groups', 'SELECT g, COUNT(*) AS n, SUM(x) AS sx, MIN(x) AS lo FROM big GROUP BY g'), checksum: 'SELECT COUNT(*), SUM(n), SUM(sx), SUM(lo) FROM ' },
       ];
-      for (const { spec } of shapes) assert.equal((await engine.refreshIncremental!(spec)).action, 'FULL');
+      for (const { spec } of shapes) assert.equal((await engine.incremental!.refresh(spec)).action, 'FULL');
       await engine.execute('UPDATE big SET x = x + 1, g = g + 1 WHERE id % 3 <> 0', { rowLimit: 1 });
       await engine.execute('DELETE FROM big WHERE id % 7 = 0', { rowLimit: 1 });
       for (const { spec, checksum } of shapes) {
@@ -255,7 +255,7 @@ for (const subject of SUBJECTS) {
         assert.ok(output.includes('refreshing') && !output.includes('done'), `the kill came mid-refresh (child said: ${output.trim()})`);
         const now = await rows(engine, `${checksum}${spec.table.name}`);
         assert.ok(JSON.stringify(now) === JSON.stringify(before) || JSON.stringify(now) === JSON.stringify(after), `${spec.table.name} is either old or new after the kill`);
-        const next = await engine.refreshIncremental!(spec);
+        const next = await engine.incremental!.refresh(spec);
         assert.notEqual(next.action, 'FULL', `the watermark survived the kill: ${next.actionDetail ?? ''}`);
         assert.deepEqual(await rows(engine, `SELECT * FROM ${spec.table.name}`), await rows(engine, spec.query));
       }
@@ -266,7 +266,7 @@ for (const subject of SUBJECTS) {
       await engine.execute('CREATE VIEW cheap_orders AS SELECT id, amount FROM orders WHERE amount < 30', { rowLimit: 1 });
       const spec = await createDynamicTable(engine, 'from_view', 'SELECT id, amount FROM cheap_orders');
       for (let round = 0; round < 2; round += 1) {
-        const outcome = await engine.refreshIncremental!(spec);
+        const outcome = await engine.incremental!.refresh(spec);
         assert.equal(outcome.action, 'FULL');
         assert.match(outcome.actionDetail ?? '', /view/);
         assert.deepEqual(await rows(engine, 'SELECT * FROM from_view'), await rows(engine, spec.query));
@@ -277,34 +277,34 @@ for (const subject of SUBJECTS) {
     it('records NO_DATA and writes nothing when no source changed', async () => {
       await createSources(engine, generator(9));
       const spec = await createDynamicTable(engine, 'quiet', QUERIES[0]?.query ?? '');
-      await engine.refreshIncremental!(spec);
-      const again = await engine.refreshIncremental!(spec);
+      await engine.incremental!.refresh(spec);
+      const again = await engine.incremental!.refresh(spec);
       assert.deepEqual({ action: again.action, rowsWritten: again.rowsWritten, rowsDeleted: again.rowsDeleted }, { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 });
       // A change to a source the query does not read is not a change of this table.
       await engine.execute("INSERT INTO customers (id, name, tier) VALUES (99, 'x', 'gold')", { rowLimit: 1 });
-      assert.equal((await engine.refreshIncremental!(spec)).action, 'NO_DATA');
+      assert.equal((await engine.incremental!.refresh(spec)).action, 'NO_DATA');
     });
 
     it('counts the rows an incremental refresh inserted and deleted', async () => {
       await createSources(engine, generator(4));
       const spec = await createDynamicTable(engine, 'counted', 'SELECT id, amount FROM orders WHERE amount >= 0');
-      await engine.refreshIncremental!(spec);
+      await engine.incremental!.refresh(spec);
       await engine.execute('INSERT INTO orders (id, customer_id, region, amount, note) VALUES (500, 1, NULL, 5, NULL), (501, 1, NULL, 6, NULL)', { rowLimit: 1 });
       await engine.execute('UPDATE orders SET amount = 7 WHERE id = 500', { rowLimit: 1 });
-      const outcome = await engine.refreshIncremental!(spec);
+      const outcome = await engine.incremental!.refresh(spec);
       assert.deepEqual({ action: outcome.action, rowsWritten: outcome.rowsWritten, rowsDeleted: outcome.rowsDeleted }, { action: 'INCREMENTAL', rowsWritten: 2, rowsDeleted: 0 });
       await engine.execute('DELETE FROM orders WHERE id = 501', { rowLimit: 1 });
-      const removed = await engine.refreshIncremental!(spec);
+      const removed = await engine.incremental!.refresh(spec);
       assert.deepEqual({ rowsWritten: removed.rowsWritten, rowsDeleted: removed.rowsDeleted }, { rowsWritten: 0, rowsDeleted: 1 });
     });
 
     it('recomputes fully, saying why, when the table was changed behind its back', async () => {
       await createSources(engine, generator(5));
       const spec = await createDynamicTable(engine, 'tampered', 'SELECT id, amount FROM orders');
-      await engine.refreshIncremental!(spec);
+      await engine.incremental!.refresh(spec);
       await engine.execute('DELETE FROM tampered', { rowLimit: 1 });
       await engine.execute('DELETE FROM orders WHERE id = 1', { rowLimit: 1 });
-      const outcome = await engine.refreshIncremental!(spec);
+      const outcome = await engine.incremental!.refresh(spec);
       assert.equal(outcome.action, 'FULL');
       assert.match(outcome.actionDetail ?? '', /lacked \d+ of the \d+ rows/);
       assert.deepEqual(await rows(engine, 'SELECT * FROM tampered'), await rows(engine, spec.query));
@@ -314,8 +314,8 @@ for (const subject of SUBJECTS) {
       await createSources(engine, generator(6));
       const a = await createDynamicTable(engine, 'first_reader', 'SELECT id FROM orders');
       const b = await createDynamicTable(engine, 'second_reader', 'SELECT id, amount FROM orders WHERE amount > 3');
-      await engine.refreshIncremental!(a);
-      await engine.refreshIncremental!(b);
+      await engine.incremental!.refresh(a);
+      await engine.incremental!.refresh(b);
       const changelogs = async () => (await rows(engine, subject.kind === 'sqlite'
         ? "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE '__freshet_changes_%'"
         : "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '\\_\\_freshet\\_changes\\_%'")).length;

@@ -269,8 +269,8 @@ describe('MysqlEngine', function () {
         primaryKey: ['id'],
       };
       await engine.createTable(definition);
-      const rows = source.readBatches({ query: 'SELECT * FROM readings', columns, filter: null, batchRows: 1 });
-      assert.deepEqual(await engine.replaceFromBatches({ definition, partition: null }, rows), { rowsWritten: 2, rowsDeleted: 0 });
+      const rows = source.streaming.readBatches({ query: 'SELECT * FROM readings', columns, filter: null, batchRows: 1 });
+      assert.deepEqual(await engine.streaming.replaceFromBatches({ definition, partition: null }, rows), { rowsWritten: 2, rowsDeleted: 0 });
       assert.deepEqual(rowsOf(await run('SELECT id, at, amount, ok, raw, doc FROM readings_copy ORDER BY id')), [
         [1, '2024-01-01 08:00:00.123456', '12.50', 1, 'CAFE', { a: 1 }],
         [2, null, null, 0, null, null],

@@ -28,7 +28,7 @@ describe('SqliteEngine streaming between catalogs', () => {
     }
   };
   const read = (filter: Record<string, string> | null = null, batchRows = 3) =>
-    source.readBatches!({ query: 'SELECT id, day FROM events', columns: ['id', 'day'], filter, batchRows });
+    source.streaming!.readBatches({ query: 'SELECT id, day FROM events', columns: ['id', 'day'], filter, batchRows });
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-stream-'));
@@ -53,39 +53,39 @@ describe('SqliteEngine streaming between catalogs', () => {
   });
 
   it('replaces a table with streamed rows and counts them', async () => {
-    const outcome = await target.replaceFromBatches!({ definition, partition: null }, read());
+    const outcome = await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     assert.deepEqual(outcome, { rowsWritten: 7, rowsDeleted: 0 });
     assert.equal(targetRows().length, 7);
-    const again = await target.replaceFromBatches!({ definition, partition: null }, read());
+    const again = await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     assert.deepEqual(again, { rowsWritten: 7, rowsDeleted: 7 });
     assert.deepEqual((await target.describeTable(definition.table))?.primaryKey, ['id'], 'the table keeps its primary key');
   });
 
   it('replaces only one partition', async () => {
-    await target.replaceFromBatches!({ definition, partition: null }, read());
+    await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     await source.execute(`UPDATE events SET id = id + 100 WHERE day = 'tue'`, { rowLimit: 1 });
-    const outcome = await target.replaceFromBatches!({ definition, partition: { day: 'tue' } }, read({ day: 'tue' }));
+    const outcome = await target.streaming!.replaceFromBatches({ definition, partition: { day: 'tue' } }, read({ day: 'tue' }));
     assert.deepEqual(outcome, { rowsWritten: 2, rowsDeleted: 2 });
     assert.deepEqual(targetRows().map((r) => (r as unknown[])[0]), [1, 2, 5, 6, 7, 103, 104]);
   });
 
   it('keeps the old rows when the stream fails part-way, and leaves no stage behind', async () => {
-    await target.replaceFromBatches!({ definition, partition: null }, read());
+    await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     async function* failing(): AsyncIterable<RowBatch> {
       yield [[1, 'x']];
       throw new FreshetError('ENGINE_ERROR', 'source went away');
     }
-    await assert.rejects(target.replaceFromBatches!({ definition, partition: null }, failing()), /source went away/);
+    await assert.rejects(target.streaming!.replaceFromBatches({ definition, partition: null }, failing()), /source went away/);
     assert.equal(targetRows().length, 7);
     assert.deepEqual((await target.listTables()).map((t) => t.name), ['copy']);
   });
 
   it('keeps the old rows when the streamed rows break the primary key', async () => {
-    await target.replaceFromBatches!({ definition, partition: null }, read());
+    await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     async function* duplicates(): AsyncIterable<RowBatch> {
       yield [[1, 'a'], [1, 'b']];
     }
-    await assert.rejects(target.replaceFromBatches!({ definition, partition: null }, duplicates()), (error: unknown) => {
+    await assert.rejects(target.streaming!.replaceFromBatches({ definition, partition: null }, duplicates()), (error: unknown) => {
       assert.ok(error instanceof FreshetError);
       assert.equal(error.code, 'VALIDATION_ERROR');
       return true;

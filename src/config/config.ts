@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { ENGINE_URL_FORMS, findEngineFactory } from '../engine/registry';
 import { parseDurationSeconds } from '../freshness';
 import { findSchedulerFactory, parseSchedulerOptions } from '../scheduler/registry';
 
@@ -213,8 +214,8 @@ function semanticProblems(raw: Record<string, unknown>): string[] {
   if (!names.has(defaultCatalog.toLowerCase())) problems.push(`defaultCatalog: '${defaultCatalog}' is not a catalog; the catalogs are ${[...names].join(', ')}`);
   for (const [name, spec] of Object.entries(catalogs)) {
     const url = (spec as { url?: unknown } | null)?.url;
-    if (typeof url === 'string' && !/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/|flink:https?:\/\/)/.test(url)) {
-      problems.push(`catalogs.${name}.url: '${url}' is not supported; use sqlite:<path>, postgres://…, mysql://… or flink:http://…`);
+    if (typeof url === 'string' && findEngineFactory(url) === undefined) {
+      problems.push(`catalogs.${name}.url: '${url}' is not supported; use ${ENGINE_URL_FORMS.join(', ')}`);
     }
   }
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';

@@ -8,23 +8,73 @@ import type { IncrementalPlan } from '../sql/incremental-plan';
 
 export type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 
+/** What an engine's factory is given besides the URL. */
+export interface EngineFactoryOptions {
+  /** Folder that relative `sqlite:` paths are resolved against (the gateway's data directory). */
+  readonly baseDir: string;
+}
+
+/**
+ * Builds one kind of engine from a catalog URL. Listed in `registry.ts`, which picks the factory by the URL's
+ * scheme; configuration accepts exactly the schemes the registry lists.
+ */
+export interface EngineFactory {
+  /** The URL schemes (the part before the first `:`, lower case) that name this engine. */
+  readonly schemes: readonly string[];
+  /** The URL's form, for messages and documentation (`mysql://user:password@host:3306/database`). */
+  readonly urlForm: string;
+  /**
+   * The engine for a URL with one of {@link schemes}, not yet connected (nothing is connected until
+   * {@link Engine.open}). Throws VALIDATION_ERROR for a URL it cannot use, without the URL's password.
+   */
+  create(url: string, options: EngineFactoryOptions): Engine;
+}
+
+/** Plain facts about an engine; what it can additionally do is given by its optional capability objects. */
 export interface EngineCapabilities {
   /** DDL takes part in transactions (a table can be rebuilt and swapped atomically). */
   readonly transactionalDdl: boolean;
   /** Can delete and rewrite one partition atomically. */
   readonly partitionedRefresh: boolean;
-  /** Can install change capture triggers and apply deltas (continuous mode). */
-  readonly changeCapture: boolean;
   /**
-   * Runs CONTINUOUS tables as long-running jobs of its own (a streaming engine), through
-   * {@link Engine.startContinuousJob} and {@link Engine.stopContinuousJob}, instead of Freshet's in-process runner.
+   * Identifiers may name databases (schemas) other than {@link Engine.defaultDatabase}. False where an engine
+   * sees a single database (SQLite: `main`), so that a name with another database is refused up front.
    */
-  readonly continuousJobs: boolean;
-  /**
-   * Can stream a query's rows out ({@link Engine.readBatches}) and load streamed rows in
-   * ({@link Engine.replaceFromBatches}): what a dynamic table whose query runs on another catalog needs.
-   */
-  readonly streaming: boolean;
+  readonly otherDatabases: boolean;
+}
+
+/** The kinds of column type every engine can name, the common ground when rows move between engines. */
+export type PortableTypeFamily =
+  | 'integer'
+  | 'float'
+  | 'decimal'
+  | 'boolean'
+  | 'timestamptz'
+  | 'timestamp'
+  | 'date'
+  | 'time'
+  | 'binary'
+  | 'json'
+  | 'text';
+
+/** A column type independent of any engine. */
+export interface PortableType {
+  readonly family: PortableTypeFamily;
+  /** Digits of a `decimal` with a declared precision, else null. */
+  readonly precision: number | null;
+  /** Digits after the point of a `decimal` that declares them, else null. */
+  readonly scale: number | null;
+}
+
+/**
+ * An engine's own type names. Types map by family; precision is kept where both sides have it, and anything an
+ * engine does not recognise is text (every engine can hold any value as text).
+ */
+export interface TypeTranslation {
+  /** The portable type of one of this engine's column types. */
+  toPortable(type: string): PortableType;
+  /** This engine's column type for a portable type. */
+  fromPortable(type: PortableType): string;
 }
 
 export interface TableDescription {
@@ -125,6 +175,8 @@ export interface Engine {
   /** The database name used when an identifier has none (`main` on SQLite). */
   readonly defaultDatabase: string;
   capabilities(): EngineCapabilities;
+  /** The engine's column type names, to and from portable types: how a column's type crosses catalogs. */
+  readonly types: TypeTranslation;
   open(): Promise<void>;
   close(): Promise<void>;
   /** Cheap liveness check for `/health`. */
@@ -145,23 +197,63 @@ export interface Engine {
   refresh(spec: RefreshSpec): Promise<RefreshOutcome>;
   /** Runs one statement the gateway does not own. */
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult>;
-  /** With `streaming`: the query's rows in batches, never more than one batch in memory. */
-  readBatches?(spec: ReadSpec): AsyncIterable<RowBatch>;
   /**
-   * With `streaming`: replaces the table's rows (or one partition's) with the streamed rows. The rows are staged
-   * first and swapped in at the end, so readers see the old rows or the new ones, also when the copy fails or the
-   * process is killed part-way.
+   * Present on an engine that can maintain a table incrementally: without it, every refresh is a full one and
+   * a table that demands incremental refreshes is refused at CREATE.
    */
-  replaceFromBatches?(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome>;
-  /** With `changeCapture`: an incremental refresh (see {@link IncrementalRefreshSpec}); never partitioned. */
-  refreshIncremental?(spec: IncrementalRefreshSpec): Promise<RefreshOutcome>;
+  readonly incremental?: IncrementalMaintenance;
   /**
-   * With `changeCapture`: forgets a table's incremental state and watermarks, and removes change capture from
-   * the sources no other table still reads incrementally. A no-op for a table that has none.
+   * Present on an engine that can stream rows out and in: without it, the engine takes no part in a dynamic
+   * table whose query runs on another catalog (as either side).
    */
-  releaseIncremental?(table: TableRef): Promise<void>;
-  /** With `continuousJobs`: starts the job that keeps the table fresh (a streaming INSERT INTO). */
-  startContinuousJob?(spec: RefreshSpec): Promise<ContinuousJob>;
-  /** With `continuousJobs`: stops (cancels) that job; a job already gone is a success. */
-  stopContinuousJob?(jobId: string): Promise<void>;
+  readonly streaming?: RowStreaming;
+  /**
+   * Present on a streaming engine that keeps CONTINUOUS tables fresh with long-running jobs of its own; without
+   * it, Freshet's in-process runner refreshes them every freshness interval.
+   */
+  readonly continuousJobs?: ContinuousJobRunner;
+}
+
+/**
+ * Incremental maintenance: refreshes that apply the sources' captured changes. It includes change capture: the
+ * engine installs capture on a table's sources itself (on the first incremental refresh) and removes it when no
+ * table reads the source incrementally any more; nothing outside the engine installs or reads captured changes.
+ */
+export interface IncrementalMaintenance {
+  /** An incremental refresh (see {@link IncrementalRefreshSpec}); never partitioned. */
+  refresh(spec: IncrementalRefreshSpec): Promise<RefreshOutcome>;
+  /**
+   * Forgets a table's incremental state and watermarks, and removes change capture from the sources no other
+   * table still reads incrementally. A no-op for a table that has none.
+   */
+  release(table: TableRef): Promise<void>;
+}
+
+/** Moving rows between catalogs: what a dynamic table whose query runs on another catalog needs on both sides. */
+export interface RowStreaming {
+  /** The query's rows in batches, never more than one batch in memory. */
+  readBatches(spec: ReadSpec): AsyncIterable<RowBatch>;
+  /**
+   * Replaces the table's rows (or one partition's) with the streamed rows. The rows are staged first and swapped
+   * in at the end, so readers see the old rows or the new ones, also when the copy fails or the process is killed
+   * part-way. An error thrown by `batches` (the source engine's) comes out unchanged.
+   */
+  replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome>;
+}
+
+/** What a continuous job is started with: the table's refresh, and how fresh the table must be kept. */
+export interface ContinuousJobSpec extends RefreshSpec {
+  /**
+   * The table's freshness in seconds. The engine derives its own settings from it (Flink: the checkpoint
+   * interval, which is when a streaming job's results become visible); `configuration` overrides them.
+   */
+  readonly freshnessSeconds: number;
+}
+
+/** Long-running jobs that keep CONTINUOUS tables fresh on the engine itself (a streaming engine). */
+export interface ContinuousJobRunner {
+  /** Starts the job that keeps the table fresh (a streaming INSERT INTO); returns once the engine accepted it. */
+  start(spec: ContinuousJobSpec): Promise<ContinuousJob>;
+  /** Stops (cancels) that job; a job already gone is a success. */
+  stop(jobId: string): Promise<void>;
 }

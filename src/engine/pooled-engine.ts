@@ -15,11 +15,13 @@ import type {
   RefreshOutcome,
   RefreshSpec,
   RowBatch,
+  RowStreaming,
   SqlDialect,
   StatementResult,
   TableDefinition,
   TableDescription,
   TableRef,
+  TypeTranslation,
 } from './engine';
 
 /** What a dialect supplies: its operations, each on a pool, with the database names without one default to. */
@@ -48,6 +50,7 @@ export interface EnginePools<Pool> {
 export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implements Engine {
   abstract readonly name: string;
   abstract readonly dialect: SqlDialect;
+  abstract readonly types: TypeTranslation;
   protected pools: EnginePools<Pool> | null = null;
 
   protected constructor(private readonly sql: PooledDialect<Pool>) {}
@@ -98,13 +101,18 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
     return this.translate(() => this.sql.refreshTable(this.pool('engine'), spec, this.defaultDatabase));
   }
 
+  readonly streaming: RowStreaming = {
+    readBatches: (spec) => this.readBatches(spec),
+    replaceFromBatches: (load, batches) => this.replaceFromBatches(load, batches),
+  };
+
   /** One engine connection is held until the read is done (or abandoned). */
-  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
+  private async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
     yield* this.sql.readBatches(this.pool('engine'), spec);
   }
 
   /** Staged batch by batch, then swapped in. An error of `batches` (the source engine's) comes out as it went in. */
-  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
+  private async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
     return this.sql.replaceFromBatches(this.pool('engine'), load, batches, this.defaultDatabase);
   }
 

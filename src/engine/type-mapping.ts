@@ -1,74 +1,50 @@
 /**
  * Column types across engines, for dynamic tables whose rows come from another catalog: the source engine names
- * a type in its dialect, the target engine needs one of its own. Types map by family; precision is kept where both
- * sides have it, and anything unknown becomes text (every engine can hold any value as text).
+ * a type in its dialect, the target engine needs one of its own. Each engine translates its own names to and from
+ * a {@link PortableType}; this module only composes two engines' translations.
  */
-import type { SqlDialect } from './engine';
+import type { Engine, PortableType, PortableTypeFamily } from './engine';
 
-type Family = 'integer' | 'float' | 'decimal' | 'boolean' | 'timestamptz' | 'timestamp' | 'date' | 'time' | 'binary' | 'json' | 'text';
+/** The patterns of the common SQL type names, for engines whose names are the usual ones. */
+const FAMILIES: readonly (readonly [RegExp, PortableTypeFamily])[] = [
+  [/^(big|small|tiny|medium)?int(eger)?\d*\b|^(big|small)?serial|^int\d/, 'integer'],
+  [/^(real|double|float)/, 'float'],
+  [/^(numeric|decimal|number)/, 'decimal'],
+  [/^bool/, 'boolean'],
+  [/^timestamp.*with time zone|^timestamptz/, 'timestamptz'],
+  [/^(timestamp|datetime)/, 'timestamp'],
+  [/^date$/, 'date'],
+  [/^time\b/, 'time'],
+  [/^(blob|bytea|(var)?binary|longblob|mediumblob)/, 'binary'],
+  [/^jsonb?$/, 'json'],
+];
 
-function familyOf(type: string): { family: Family; precision: string } {
+/**
+ * The portable type of a type name in the usual SQL spellings (SQLite, PostgreSQL and MySQL names); anything else
+ * is text. Engines whose names follow these spellings use it as their {@link TypeTranslation.toPortable}.
+ */
+export function commonPortableType(type: string): PortableType {
   const t = type.trim().toLowerCase();
-  const precision = /\(\s*\d+\s*(,\s*\d+\s*)?\)/.exec(t)?.[0].replace(/\s+/g, '') ?? '';
-  if (/^(big|small|tiny|medium)?int(eger)?\d*\b|^(big|small)?serial|^int\d/.test(t)) return { family: 'integer', precision: '' };
-  if (/^(real|double|float)/.test(t)) return { family: 'float', precision: '' };
-  if (/^(numeric|decimal|number)/.test(t)) return { family: 'decimal', precision };
-  if (/^bool/.test(t)) return { family: 'boolean', precision: '' };
-  if (/^timestamp.*with time zone|^timestamptz/.test(t)) return { family: 'timestamptz', precision: '' };
-  if (/^(timestamp|datetime)/.test(t)) return { family: 'timestamp', precision: '' };
-  if (/^date$/.test(t)) return { family: 'date', precision: '' };
-  if (/^time\b/.test(t)) return { family: 'time', precision: '' };
-  if (/^(blob|bytea|(var)?binary|longblob|mediumblob)/.test(t)) return { family: 'binary', precision: '' };
-  if (/^jsonb?$/.test(t)) return { family: 'json', precision: '' };
-  return { family: 'text', precision: '' };
+  const family = FAMILIES.find(([pattern]) => pattern.test(t))?.[1] ?? 'text';
+  const digits = family === 'decimal' ? /\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)/.exec(t) : null;
+  return {
+    family,
+    precision: digits?.[1] === undefined ? null : Number(digits[1]),
+    scale: digits?.[2] === undefined ? null : Number(digits[2]),
+  };
 }
 
-const NAMES: Readonly<Record<SqlDialect, Readonly<Record<Family, string>>>> = {
-  sqlite: {
-    integer: 'INTEGER',
-    float: 'REAL',
-    decimal: 'NUMERIC',
-    boolean: 'INTEGER',
-    timestamptz: 'TEXT',
-    timestamp: 'TEXT',
-    date: 'TEXT',
-    time: 'TEXT',
-    binary: 'BLOB',
-    json: 'TEXT',
-    text: 'TEXT',
-  },
-  postgresql: {
-    integer: 'bigint',
-    float: 'double precision',
-    decimal: 'numeric',
-    boolean: 'boolean',
-    timestamptz: 'timestamp with time zone',
-    timestamp: 'timestamp',
-    date: 'date',
-    time: 'time',
-    binary: 'bytea',
-    json: 'jsonb',
-    text: 'text',
-  },
-  mysql: {
-    integer: 'bigint',
-    float: 'double',
-    decimal: 'decimal(65,30)',
-    boolean: 'boolean',
-    timestamptz: 'datetime(6)',
-    timestamp: 'datetime(6)',
-    date: 'date',
-    time: 'time(6)',
-    binary: 'longblob',
-    json: 'json',
-    text: 'longtext',
-  },
-};
+/** `(p,s)`, `(p)` or '' for a decimal's declared digits. */
+export function decimalDigits(type: PortableType): string {
+  if (type.precision === null) return '';
+  return type.scale === null ? `(${type.precision})` : `(${type.precision},${type.scale})`;
+}
 
-/** The target dialect's type for a source column type; the same dialect keeps the type as it is. */
-export function portableType(type: string, from: SqlDialect, to: SqlDialect): string {
-  if (from === to) return type;
-  const { family, precision } = familyOf(type);
-  if (family === 'decimal' && precision !== '' && to !== 'sqlite') return `${to === 'mysql' ? 'decimal' : 'numeric'}${precision}`;
-  return NAMES[to][family];
+/**
+ * The target engine's type for a column type of the source engine. Engines that share their type names (two
+ * catalogs on the same kind of engine) keep the type as it is.
+ */
+export function translateColumnType(type: string, from: Engine, to: Engine): string {
+  if (from.types === to.types) return type;
+  return to.types.fromPortable(from.types.toPortable(type));
 }

@@ -49,7 +49,7 @@ export class ContinuousRefreshes {
 
   /** True when the table's engine keeps CONTINUOUS tables fresh with jobs of its own (a streaming engine). */
   runsJobs(table: DynamicTableRecord): boolean {
-    return this.namespaces.engineOf(table.catalogName).capabilities().continuousJobs;
+    return this.namespaces.engineOf(table.catalogName).continuousJobs !== undefined;
   }
 
   jobOf(table: DynamicTableRecord): ContinuousJob | null {
@@ -74,18 +74,18 @@ export class ContinuousRefreshes {
    * the table's handler), else Freshet's own runner. Returns the table as stored.
    */
   async start(table: DynamicTableRecord, options: Readonly<Record<string, string>> = {}): Promise<DynamicTableRecord> {
-    if (!this.runsJobs(table)) {
+    const engine = this.namespaces.engineOf(table.catalogName);
+    if (engine.continuousJobs === undefined) {
       await this.schedule(table, false, options);
       return table;
     }
-    const engine = this.namespaces.engineOf(table.catalogName);
-    const job = await engine.startContinuousJob!({
+    const job = await engine.continuousJobs.start({
       table: { database: table.databaseName, name: table.tableName },
       query: table.definitionQuery,
       columns: table.columnMapping,
       partition: null,
-      // As Flink does for its materialized tables: the freshness is the checkpoint interval.
-      configuration: { 'execution.checkpointing.interval': `${freshnessToSeconds(table.freshness)} s`, ...options },
+      freshnessSeconds: freshnessToSeconds(table.freshness),
+      configuration: options,
     });
     const running: DynamicTableRecord = {
       ...table,
@@ -102,7 +102,9 @@ export class ContinuousRefreshes {
     this.runner.stop(table.key);
     const job = this.jobOf(table);
     if (!job) return table;
-    await this.namespaces.engineOf(table.catalogName).stopContinuousJob!(job.jobId);
+    const jobs = this.namespaces.engineOf(table.catalogName).continuousJobs;
+    if (jobs === undefined) throw new Error(`${table.identifier} has a continuous job, but its engine runs none.`);
+    await jobs.stop(job.jobId);
     return { ...table, refreshHandler: null, schedulerType: null };
   }
 

@@ -27,7 +27,7 @@ export class Namespaces {
     this.catalogs = new Map(
       [...engines].map(([name, engine]) => [
         name.toLowerCase(),
-        { name, defaultDatabase: engine.defaultDatabase, onlyDefaultDatabase: engine.dialect === 'sqlite' },
+        { name, defaultDatabase: engine.defaultDatabase, onlyDefaultDatabase: !engine.capabilities().otherDatabases },
       ]),
     );
     if (!this.catalogs.has(defaultCatalog.toLowerCase())) {

@@ -3,8 +3,8 @@
  * every source resolved in that catalog, no self-reference, and its output columns described by the engine
  * (which also proves every source exists).
  */
-import { FreshetError, validationError } from '../errors';
-import { portableType } from '../engine/type-mapping';
+import { translateColumnType } from '../engine/type-mapping';
+import { type FreshetError, MissingTableError, validationError } from '../errors';
 import { analyzeQuery } from '../sql/query-analyzer';
 import type { ObjectName, QueryText } from '../sql/statements';
 import type { NameDefaults, ResolvedName } from './identifiers';
@@ -26,7 +26,7 @@ export async function checkQuery(
 ): Promise<CheckedQuery> {
   const source = namespaces.engineOf(within.catalogName);
   const target = namespaces.engineOf(self.catalogName);
-  if (source !== target && !(source.capabilities().streaming && target.capabilities().streaming)) {
+  if (source !== target && !(source.streaming && target.streaming)) {
     throw validationError(
       `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to '${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
     );
@@ -55,20 +55,20 @@ export async function checkQuery(
     throw missingSourceError(error, analysis.sourceTables) ?? error;
   });
   if (source === target) return { sourceTables, definition: described };
-  const schema = described.schema.map((c) => ({ ...c, type: portableType(c.type, source.dialect, target.dialect) }));
+  const schema = described.schema.map((c) => ({ ...c, type: translateColumnType(c.type, source, target) }));
   return { sourceTables, definition: { ...described, schema } };
 }
 
-/** SQLite names a missing table in its own words; say it the way the rest of Freshet does, at the table's place. */
+/** An engine names a missing table in its own words; say it the way the rest of Freshet does, at the table's place. */
 function missingSourceError(error: unknown, sources: readonly ObjectName[]): FreshetError | null {
-  if (!(error instanceof FreshetError)) return null;
-  const match = /no such table: (\S+)/i.exec(error.message);
-  if (!match) return null;
-  const missing = (match[1] as string).toLowerCase();
-  const source = sources.find(
-    (s) => s.parts.join('.').toLowerCase() === missing || (s.parts.at(-1) ?? '').toLowerCase() === missing,
-  );
-  return validationError(`Table '${source ? source.parts.join('.') : match[1]}' used in the query does not exist.`, {
+  if (!(error instanceof MissingTableError)) return null;
+  const missing = error.table.toLowerCase();
+  const bare = missing.slice(missing.lastIndexOf('.') + 1);
+  const source = sources.find((s) => {
+    const last = (s.parts.at(-1) ?? '').toLowerCase();
+    return s.parts.join('.').toLowerCase() === missing || last === missing || last === bare;
+  });
+  return validationError(`Table '${source ? source.parts.join('.') : error.table}' used in the query does not exist.`, {
     ...(source ? { line: source.position.line, column: source.position.column } : {}),
     cause: error,
   });

@@ -39,8 +39,8 @@ export class RefreshStrategy {
     const engine = this.namespaces.engineOf(table.catalogName);
     if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
     const incremental = refresh.partition === null ? this.incrementalRefreshOf(table) : null;
-    if (incremental !== null && engine.refreshIncremental !== undefined) {
-      return engine.refreshIncremental({ ...spec, ...incremental });
+    if (incremental !== null && engine.incremental !== undefined) {
+      return engine.incremental.refresh({ ...spec, ...incremental });
     }
     return engine.refresh(spec);
   }
@@ -61,7 +61,7 @@ export class RefreshStrategy {
       );
     }
     const engine = this.namespaces.engineOf(name.catalogName);
-    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+    if (engine.incremental === undefined) {
       throw validationError(
         `${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not have. Use 'auto' or 'full'.`,
       );
@@ -101,7 +101,7 @@ export class RefreshStrategy {
       return `the query runs on catalog ${table.options[SOURCE_CATALOG_OPTION]}, and its rows are copied`;
     }
     const engine = this.namespaces.engineOf(table.catalogName);
-    if (!engine.capabilities().changeCapture || engine.refreshIncremental === undefined) {
+    if (engine.incremental === undefined) {
       return `the ${engine.name} engine cannot capture changes`;
     }
     return null;
@@ -131,9 +131,9 @@ export class RefreshStrategy {
   ): Promise<RefreshOutcome> {
     const sourceCatalog = table.options[SOURCE_CATALOG_OPTION];
     if (sourceCatalog === undefined) throw new FreshetError('INTERNAL', `${table.identifier} has no source catalog.`);
-    const source = this.namespaces.engineOf(sourceCatalog);
-    const target = this.namespaces.engineOf(table.catalogName);
-    if (!source.readBatches || !target.replaceFromBatches) {
+    const source = this.namespaces.engineOf(sourceCatalog).streaming;
+    const target = this.namespaces.engineOf(table.catalogName).streaming;
+    if (!source || !target) {
       throw engineError(
         `Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} cannot be refreshed.`,
       );

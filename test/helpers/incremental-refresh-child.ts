@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   await engine.open();
   const spec = JSON.parse(specJson) as IncrementalRefreshSpec;
   process.stdout.write('refreshing\n');
-  const outcome = await engine.refreshIncremental!(spec);
+  const outcome = await engine.incremental!.refresh(spec);
   process.stdout.write(`done ${outcome.action ?? 'FULL'}\n`);
   await engine.close();
 }

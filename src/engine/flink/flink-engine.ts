@@ -8,6 +8,8 @@ import { FreshetError, engineError, messageOf, validationError } from '../../err
 import type {
   ColumnInfo,
   ContinuousJob,
+  ContinuousJobRunner,
+  ContinuousJobSpec,
   Engine,
   EngineCapabilities,
   ExecuteOptions,
@@ -19,6 +21,7 @@ import type {
   TableDescription,
   TableRef,
 } from '../engine';
+import { FLINK_TYPES } from './flink-type-names';
 import { FlinkGatewayClient, type FlinkResult, type FlinkSession } from './flink-gateway-client';
 import {
   TERMINAL_JOB_STATES,
@@ -83,6 +86,7 @@ const MISSING_TABLE = /doesn't exist|does not exist|not found/i;
 export class FlinkEngine implements Engine {
   readonly name = 'flink';
   readonly dialect: SqlDialect = 'mysql';
+  readonly types = FLINK_TYPES;
   readonly #options: Readonly<FlinkEngineOptions>;
   readonly #client: FlinkGatewayClient;
   #database: string;
@@ -113,9 +117,14 @@ export class FlinkEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    // `streaming` (cross-catalog reads and loads) is not offered: loading rows through the gateway could not be atomic.
-    return { transactionalDdl: false, partitionedRefresh: true, changeCapture: false, continuousJobs: true, streaming: false };
+    return { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true };
   }
+
+  // No `streaming` (cross-catalog reads and loads): loading rows through the gateway could not be atomic.
+  readonly continuousJobs: ContinuousJobRunner = {
+    start: (spec) => this.#startContinuousJob(spec),
+    stop: (jobId) => this.#stopContinuousJob(jobId),
+  };
 
   /** Checks that the gateway answers REST v3 and that the configured catalog and database can be used. */
   async open(): Promise<void> {
@@ -219,11 +228,14 @@ export class FlinkEngine implements Engine {
   }
 
   /** Submits the streaming `INSERT INTO` and returns as soon as Flink has accepted the job. */
-  async startContinuousJob(spec: RefreshSpec): Promise<ContinuousJob> {
+  async #startContinuousJob(spec: ContinuousJobSpec): Promise<ContinuousJob> {
     if (hasPartition(spec)) {
       throw validationError(`A continuous job maintains all of ${quoteIdentifier(spec.table.name)}; it cannot be limited to a partition.`);
     }
-    const properties = this.#jobProperties(spec, 'continuous');
+    // As Flink does for its materialized tables: the freshness is the checkpoint interval.
+    const properties = this.#jobProperties(spec, 'continuous', {
+      'execution.checkpointing.interval': `${spec.freshnessSeconds} s`,
+    });
     const result = await this.#inSession(`start the continuous job of ${summaryName(spec.table, this.#naming)}`, properties, (session) =>
       session.execute(continuousSql(spec, this.#naming)),
     );
@@ -232,7 +244,7 @@ export class FlinkEngine implements Engine {
   }
 
   /** `STOP JOB '<id>'` (a cancel, without savepoint); a job the cluster no longer lists, or that has ended, is left alone. */
-  async stopContinuousJob(jobId: string): Promise<void> {
+  async #stopContinuousJob(jobId: string): Promise<void> {
     const stop = stopJobSql(jobId);
     await this.#inSession(`stop job ${jobId}`, this.#baseProperties(), async (session) => {
       const gone = async () => {
@@ -254,11 +266,15 @@ export class FlinkEngine implements Engine {
     return { 'execution.target': this.#options.executionTarget, ...this.#options.sessionProperties };
   }
 
-  /** Properties of a job's session: the table's configuration over the engine's, the runtime mode over both. */
-  #jobProperties(spec: RefreshSpec, kind: 'refresh' | 'continuous'): Record<string, string> {
+  /**
+   * Properties of a job's session: the table's configuration over the engine's and over `derived` (what the engine
+   * derives from the table), the runtime mode over all.
+   */
+  #jobProperties(spec: RefreshSpec, kind: 'refresh' | 'continuous', derived: Record<string, string> = {}): Record<string, string> {
     return {
       ...this.#baseProperties(),
       'pipeline.name': jobName(spec.table, this.#naming, kind),
+      ...derived,
       ...spec.configuration,
       'execution.runtime-mode': kind === 'refresh' ? 'batch' : 'streaming',
       // Batch: the statement ends when the job does. Streaming: it ends once the job is submitted.

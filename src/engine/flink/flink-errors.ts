@@ -3,7 +3,7 @@
  * server's Java stack trace as text) and turns them into FreshetErrors: a statement Flink rejected (parse or
  * validation) is VALIDATION_ERROR with Flink's own words; everything else is ENGINE_ERROR.
  */
-import { FreshetError, engineError, validationError } from '../../errors';
+import { FreshetError, MissingTableError, engineError, validationError } from '../../errors';
 
 /** One exception of a Java cause chain. */
 export interface JavaException {
@@ -113,6 +113,17 @@ function positionOf(chain: readonly JavaException[]): { line: number; column: nu
   return undefined;
 }
 
+/** The validator's words for a query naming a table that does not exist (`Object 'x' not found [within 'c.d']`). */
+const MISSING_OBJECT = /\bObject '([^']+)' not found\b/;
+
+function missingObjectOf(chain: readonly JavaException[]): string | undefined {
+  for (const exception of chain) {
+    const found = MISSING_OBJECT.exec(exception.message);
+    if (found) return found[1];
+  }
+  return undefined;
+}
+
 export interface StatementContext {
   /** The gateway's URL, named in ENGINE_ERRORs. */
   readonly url: string;
@@ -133,11 +144,10 @@ export function gatewayFailure(errors: readonly string[], status: number, contex
     const at = positionOf(chain);
     const offset = context.clientLineOffset;
     const line = at !== undefined && offset !== null && at.line > offset ? at.line - offset : undefined;
-    return validationError(`Flink: ${reason}`, {
-      line,
-      column: line === undefined ? undefined : at?.column,
-      details: { flinkErrors: errors },
-    });
+    const options = { line, column: line === undefined ? undefined : at?.column, details: { flinkErrors: errors } };
+    const missing = missingObjectOf(chain);
+    if (missing !== undefined) return new MissingTableError(missing, `Flink: ${reason}`, options);
+    return validationError(`Flink: ${reason}`, options);
   }
   return engineError(`The Flink SQL Gateway at ${context.url} failed to ${context.action} (HTTP ${status}): ${reason}`, {
     flinkErrors: errors,

@@ -14,6 +14,7 @@ import { createPool, run } from './mysql-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './mysql-refresh';
 import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './mysql-stream';
+import { MYSQL_TYPES } from './mysql-type-names';
 
 export interface MysqlEngineOptions {
   /** `mysql://user:password@host:port/database` (or `mariadb://`); the database is required. */
@@ -80,6 +81,7 @@ const MYSQL_DIALECT: PooledDialect<Pool> = {
 export class MysqlEngine extends PooledEngine<Pool> {
   readonly name = 'mysql';
   readonly dialect: SqlDialect = 'mysql';
+  readonly types = MYSQL_TYPES;
   readonly defaultDatabase: string;
   private readonly options: Readonly<Required<MysqlEngineOptions>>;
   private readonly target: ParsedUrl;
@@ -98,7 +100,7 @@ export class MysqlEngine extends PooledEngine<Pool> {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: false, partitionedRefresh: true, changeCapture: false, continuousJobs: false, streaming: true };
+    return { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true };
   }
 
   /** Connects, failing with ENGINE_ERROR when the server cannot be reached or the database does not exist. */

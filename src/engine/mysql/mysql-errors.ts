@@ -2,7 +2,7 @@
  * Turns mysql2 errors into FreshetErrors: what a client caused (bad SQL, a missing table, a constraint
  * violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
-import { FreshetError, engineError, messageOf, validationError } from '../../errors';
+import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
 import type { Statement } from './mysql-sql';
 
 /**
@@ -18,6 +18,10 @@ const CLIENT_CLASSES = new Set(['0A', '21', '22', '23', '3D', '42', '44', '45'])
  * (1442), and failed CHECK constraints (MySQL 3819, MariaDB 4025).
  */
 const CLIENT_ERRNOS = new Set([1292, 1364, 1366, 1442, 1644, 3819, 4025]);
+
+/** A statement named a table that does not exist: `Table 'db.t' doesn't exist`. */
+const ER_NO_SUCH_TABLE = 1146;
+const MISSING_TABLE = /^Table '(.+)' doesn't exist$/;
 
 /** The fields of a server error (mysql2's QueryError) the engine reads. */
 interface ServerError {
@@ -84,5 +88,8 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   const message = `MySQL: ${messageOf(error)}`;
   if (!isClientError(error)) return engineError(message, error);
   const position = statement === undefined ? undefined : syntaxErrorPosition(messageOf(error), statement);
-  return validationError(message, { line: position?.line, column: position?.column, cause: error });
+  const options = { line: position?.line, column: position?.column, cause: error };
+  const missing = isServerError(error) && error.errno === ER_NO_SUCH_TABLE ? MISSING_TABLE.exec(error.message)?.[1] : undefined;
+  if (missing !== undefined) return new MissingTableError(missing, message, options);
+  return validationError(message, options);
 }

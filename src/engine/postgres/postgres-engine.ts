@@ -5,7 +5,7 @@
  * either: each runs on whichever pooled connection is free.
  */
 import { engineError, messageOf } from '../../errors';
-import type { EngineCapabilities, IncrementalRefreshSpec, RefreshOutcome, SqlDialect, TableRef } from '../engine';
+import type { EngineCapabilities, IncrementalMaintenance, SqlDialect } from '../engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
@@ -15,6 +15,7 @@ import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
 import { PooledEngine, type PooledDialect } from '../pooled-engine';
 import { readBatches, replaceFromBatches } from './postgres-stream';
+import { POSTGRES_TYPES } from './postgres-type-names';
 
 export interface PostgresEngineOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://`), with libpq-style query parameters. */
@@ -68,6 +69,7 @@ const POSTGRES_DIALECT: PooledDialect<PgPool> = {
 export class PostgresEngine extends PooledEngine<PgPool> {
   readonly name = 'postgres';
   readonly dialect: SqlDialect = 'postgresql';
+  readonly types = POSTGRES_TYPES;
   private readonly options: Readonly<Required<PostgresEngineOptions>>;
   private schema = DEFAULT_SCHEMA;
 
@@ -87,16 +89,13 @@ export class PostgresEngine extends PooledEngine<PgPool> {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, otherDatabases: true };
   }
 
-  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
-    return this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase));
-  }
-
-  releaseIncremental(table: TableRef): Promise<void> {
-    return this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase));
-  }
+  readonly incremental: IncrementalMaintenance = {
+    refresh: (spec) => this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase)),
+    release: (table) => this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase)),
+  };
 
   /** Connects (failing with ENGINE_ERROR when the server cannot be reached) and reads the current schema. */
   async open(): Promise<void> {

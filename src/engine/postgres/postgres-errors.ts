@@ -2,7 +2,7 @@
  * Turns node-postgres errors into FreshetErrors: what a client caused (bad SQL, a missing table, a
  * constraint violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
-import { FreshetError, engineError, messageOf, validationError } from '../../errors';
+import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
 import type { Statement } from './postgres-sql';
 
 /**
@@ -31,6 +31,8 @@ function isServerError(error: unknown): error is Error & ServerError {
   const severity = (error as { severity?: unknown } | null)?.severity;
   return error instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string';
 }
+
+const MISSING_RELATION = /^relation "(.+)" does not exist$/;
 
 /** `$1` in a pass-through statement: the server asks for parameter values the client never sent. */
 const MISSING_PARAMETERS = /^bind message supplies \d+ parameters/;
@@ -82,5 +84,9 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   const message = `PostgreSQL: ${describe(error)}`;
   if (!isClientError(error)) return engineError(message, error);
   const position = statement === undefined || error.position === undefined ? undefined : clientPosition(statement, Number(error.position));
-  return validationError(message, { line: position?.line, column: position?.column, cause: error });
+  const options = { line: position?.line, column: position?.column, cause: error };
+  // 42P01 (undefined_table) also reports a missing FROM-clause entry, which names an alias, not a table.
+  const missing = error.code === '42P01' ? MISSING_RELATION.exec(error.message)?.[1] : undefined;
+  if (missing !== undefined) return new MissingTableError(missing, message, options);
+  return validationError(message, options);
 }

@@ -13,13 +13,14 @@ import type {
   ColumnInfo,
   Engine,
   EngineCapabilities,
-  IncrementalRefreshSpec,
   ExecuteOptions,
+  IncrementalMaintenance,
   LoadSpec,
   ReadSpec,
   RowBatch,
   RefreshOutcome,
   RefreshSpec,
+  RowStreaming,
   SqlDialect,
   StatementResult,
   TableDefinition,
@@ -30,6 +31,7 @@ import { describeQuery as describeQueryOn } from './sqlite-describe-query';
 import { toFreshetError } from './sqlite-errors';
 import { describeTable as describeTableOn, listTables as listTablesOn } from './sqlite-introspection';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
+import { SQLITE_TYPES } from './sqlite-type-names';
 import { SqliteWorkerClient } from './sqlite-worker-client';
 
 export interface SqliteEngineOptions {
@@ -51,6 +53,7 @@ export class SqliteEngine implements Engine {
   readonly name = 'sqlite';
   readonly dialect: SqlDialect = 'sqlite';
   readonly defaultDatabase = 'main';
+  readonly types = SQLITE_TYPES;
   private readonly options: Readonly<Required<SqliteEngineOptions>>;
   private readonly writer: SqliteWorkerClient;
   private readonly reader: SqliteWorkerClient;
@@ -64,8 +67,21 @@ export class SqliteEngine implements Engine {
   }
 
   capabilities(): EngineCapabilities {
-    return { transactionalDdl: true, partitionedRefresh: true, changeCapture: true, continuousJobs: false, streaming: true };
+    return { transactionalDdl: true, partitionedRefresh: true, otherDatabases: false };
   }
+
+  /** Runs on the writer thread, like every refresh. */
+  readonly incremental: IncrementalMaintenance = {
+    refresh: (spec) => this.run(this.writer, 'refreshIncremental', { spec }, spec.query),
+    release: async (table) => {
+      await this.run(this.writer, 'releaseIncremental', { table });
+    },
+  };
+
+  readonly streaming: RowStreaming = {
+    readBatches: (spec) => this.readBatches(spec),
+    replaceFromBatches: (load, batches) => this.replaceFromBatches(load, batches),
+  };
 
   async open(): Promise<void> {
     const file = this.options.path;
@@ -137,16 +153,8 @@ export class SqliteEngine implements Engine {
     return this.run(this.writer, 'refresh', { spec }, spec.query);
   }
 
-  refreshIncremental(spec: IncrementalRefreshSpec): Promise<RefreshOutcome> {
-    return this.run(this.writer, 'refreshIncremental', { spec }, spec.query);
-  }
-
-  async releaseIncremental(table: TableRef): Promise<void> {
-    await this.run(this.writer, 'releaseIncremental', { table });
-  }
-
   /** A cursor holds its connection until it is done, so each read gets a reader thread of its own. */
-  async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
+  private async *readBatches(spec: ReadSpec): AsyncIterable<RowBatch> {
     const { path: file, busyTimeoutMs } = this.options;
     const client = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
     try {
@@ -165,7 +173,7 @@ export class SqliteEngine implements Engine {
   }
 
   /** Stages the rows on the writer thread, one transaction per batch, then swaps them in with one more. */
-  async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
+  private async replaceFromBatches(load: LoadSpec, batches: AsyncIterable<RowBatch>): Promise<RefreshOutcome> {
     const table = load.definition.table;
     const columns = load.definition.columns.map((c) => c.name);
     await this.run(this.writer, 'createStage', { definition: load.definition });

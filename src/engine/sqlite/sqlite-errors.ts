@@ -3,7 +3,7 @@
  * constraint violation) is VALIDATION_ERROR, what went wrong with the database itself is ENGINE_ERROR.
  */
 import { Parser } from 'node-sql-parser/build/sqlite';
-import { FreshetError, engineError, isFreshetError, validationError } from '../../errors';
+import { FreshetError, MissingTableError, engineError, isFreshetError, validationError } from '../../errors';
 import type { WorkerErrorPayload } from './sqlite-protocol';
 
 /** Result codes (and their extended forms) that a statement's author can fix. */
@@ -11,6 +11,9 @@ const CLIENT_CODES = /^SQLITE_(ERROR|CONSTRAINT|MISMATCH|RANGE|TOOBIG)(_|$)/;
 
 /** better-sqlite3's own complaints about the statement text or its parameters. */
 const CLIENT_MESSAGES = /more than one statement|contains no statements|parameter|bind/i;
+
+/** SQLite's words for a statement naming a table that does not exist. */
+const MISSING_TABLE = /no such table: (\S+)/i;
 
 /** An error a worker reported, before it is classified. */
 export class SqliteWorkerFailure extends Error {
@@ -81,5 +84,8 @@ export function toFreshetError(error: unknown, statementText?: string): FreshetE
   const cause = Object.assign(new Error(payload.message), { code: payload.sqliteCode });
   if (!isClientError(payload)) return engineError(`SQLite: ${payload.message}`, cause);
   const position = statementText === undefined ? undefined : syntaxErrorPosition(payload.message, statementText);
-  return validationError(`SQLite: ${payload.message}`, { line: position?.line, column: position?.column, cause });
+  const options = { line: position?.line, column: position?.column, cause };
+  const missing = MISSING_TABLE.exec(payload.message)?.[1];
+  if (missing !== undefined) return new MissingTableError(missing, `SQLite: ${payload.message}`, options);
+  return validationError(`SQLite: ${payload.message}`, options);
 }

@@ -44,8 +44,8 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   const replica = await startReplica(catalog, config.replica, logger);
   // The manager decides how each table is refreshed; it is made below, before any job can run.
   const runner = new RefreshRunner(
-    catalog,
-    (refresh, configuration) => (manager as DynamicTableManager).performRefresh(refresh, configuration),
+    { tables: catalog.tables, jobs: catalog.jobs, leases: catalog.leases, shared: catalog.shared },
+    { refresh: (refresh, configuration) => (manager as DynamicTableManager).performRefresh(refresh, configuration) },
     { engine: defaultEngine.name, catalog: defaultCatalog },
     logger,
     replica,

@@ -268,12 +268,12 @@ export class DynamicTableManager {
     if (failed > 0) this.logger.warn('refresh jobs interrupted by the last stop were marked FAILED', { jobs: failed });
     // On a shared catalog another gateway may be creating a table right now: only a CREATE older than any CREATE
     // can take is abandoned.
-    const abandonBefore = this.catalog.kind === 'sqlite' ? Infinity : now.getTime() - this.settings.statementWaitMs - ABANDON_AFTER_MS;
+    const abandonBefore = !this.catalog.shared ? Infinity : now.getTime() - this.settings.statementWaitMs - ABANDON_AFTER_MS;
     for (const table of await this.catalog.listTables()) {
       if (table.refreshStatus === 'INITIALIZING' && Date.parse(table.updatedAt) < abandonBefore) await this.abandonCreate(table);
     }
     await this.reconcileContinuous();
-    if (this.catalog.kind !== 'sqlite') {
+    if (this.catalog.shared) {
       // Other gateways create, change and drop CONTINUOUS tables too; the leader's runner follows the catalog.
       this.reconciler = setInterval(() => {
         this.reconcileContinuous().catch((error: unknown) => this.logger.warn('continuous tables could not be reconciled', { error: messageOf(error) }));

@@ -103,6 +103,7 @@ function tableRecord(name: string): DynamicTableRecord {
     schedulerType: 'embedded',
     cron: '0 0 0/1 * * ? *',
     refreshHandler: null,
+    continuousJob: null,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
   };

@@ -46,6 +46,7 @@ export function toTable(row: Row): DynamicTableRecord {
     schedulerType: strOrNull(row.scheduler_type),
     cron: strOrNull(row.cron),
     refreshHandler: parseJson(row.refresh_handler, null),
+    continuousJob: parseJson(row.continuous_job, null),
     createdAt: str(row.created_at),
     updatedAt: str(row.updated_at),
   };
@@ -76,6 +77,7 @@ export function fromTable(r: DynamicTableRecord): Row {
     scheduler_type: r.schedulerType,
     cron: r.cron,
     refresh_handler: jsonOrNull(r.refreshHandler),
+    continuous_job: jsonOrNull(r.continuousJob),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };

@@ -425,6 +425,7 @@ export class DynamicTableManager {
       schedulerType: refreshMode === 'FULL' ? this.settings.schedulerType : null,
       cron,
       refreshHandler: null,
+      continuousJob: null,
       createdAt: now,
       updatedAt: now,
     };

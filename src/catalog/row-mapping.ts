@@ -164,7 +164,15 @@ export function fromHistory(h: NewHistoryRow): Row {
 export type HistoryChanges = Partial<
   Pick<
     HistoryRecord,
-    'state' | 'rowsWritten' | 'rowsDeleted' | 'action' | 'actionDetail' | 'startedAt' | 'finishedAt' | 'error' | 'partition'
+    | 'state'
+    | 'rowsWritten'
+    | 'rowsDeleted'
+    | 'action'
+    | 'actionDetail'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'error'
+    | 'partition'
   >
 >;
 

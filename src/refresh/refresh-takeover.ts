@@ -72,7 +72,8 @@ export class JobTakeover {
   /** Runs a job taken over from a gateway that stopped, from its first table not yet refreshed. */
   private async takeOver({ job, resumable, previousOwner }: ClaimedJob): Promise<void> {
     const { logger, stores } = this.context;
-    logger.info('taking over a refresh job whose gateway stopped renewing its lease', { job: job.jobId, previousOwner });
+    const message = 'taking over a refresh job whose gateway stopped renewing its lease';
+    logger.info(message, { job: job.jobId, previousOwner });
     const history = await stores.jobs.historyOfJob(job.jobId);
     if (!resumable) return this.failUnresumable(job, history);
     const failed = new Set<string>();

@@ -7,6 +7,7 @@ import * as initial from './migrations/0001-initial';
 import * as credentials from './migrations/0002-scheduler-credentials-and-orphans';
 import * as replicas from './migrations/0003-replicas';
 import * as refreshAction from './migrations/0004-refresh-action';
+import * as continuousJob from './migrations/0005-continuous-job';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -19,4 +20,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0002-scheduler-credentials-and-orphans', ...credentials },
   { name: '0003-replicas', ...replicas },
   { name: '0004-refresh-action', ...refreshAction },
+  { name: '0005-continuous-job', ...continuousJob },
 ];

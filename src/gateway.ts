@@ -65,8 +65,8 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() 
   opened.push(() => replica.close());
   const strategy = new RefreshStrategy(namespaces);
   const runner = new RefreshRunner(
-    catalog,
-    (refresh, configuration) => strategy.refresh(refresh, configuration),
+    { tables: catalog.tables, jobs: catalog.jobs, leases: catalog.leases, shared: catalog.shared },
+    strategy,
     { engine: defaultEngine.name, catalog: defaultCatalog },
     logger,
     replica,

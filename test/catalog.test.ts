@@ -6,6 +6,7 @@ import knexFactory, { type Knex } from 'knex';
 import { CATALOG_MIGRATIONS } from '../catalog';
 import { Catalog, catalogConnection } from '../src/catalog/catalog';
 import type { DynamicTableRecord, JobRecord } from '../src/catalog/records';
+import { fromTable } from '../src/catalog/row-mapping';
 import { createDatabase, type CatalogKind } from './helpers/databases';
 
 function tableRecord(key: string, overrides: Partial<DynamicTableRecord> = {}): DynamicTableRecord {
@@ -38,6 +39,7 @@ function tableRecord(key: string, overrides: Partial<DynamicTableRecord> = {}): 
     schedulerType: null,
     cron: null,
     refreshHandler: null,
+    continuousJob: null,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
     ...overrides,
@@ -259,6 +261,69 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         assert.deepEqual(
           (await migrated.historyOfTable('default.main.t1', 1)).map((h) => [h.action, h.actionDetail]),
           [['FULL', 'retried']],
+        );
+      } finally {
+        await db.destroy();
+        await migrated?.close();
+        await before.drop();
+      }
+    });
+
+    it('moves the continuous job of a table out of its refresh handler into a field of its own, and back', async () => {
+      const before = kind === 'sqlite' ? { url: 'sqlite:before-0005.db', drop: async () => undefined } : await createDatabase(kind);
+      const source = (upTo: string) => ({
+        getMigrations: async () => CATALOG_MIGRATIONS.slice(0, CATALOG_MIGRATIONS.findIndex((m) => m.name === upTo) + 1),
+        getMigrationName: (migration: { name: string }) => migration.name,
+        getMigration: async (migration: Knex.Migration) => migration,
+      });
+      const job = { jobId: 'streaming-1', clusterInfo: { engine: 'flink', session: 's' } };
+      const handlers = {
+        'default.main.streamed': { continuousJob: job },
+        'default.main.scheduled': { workflowId: 'w-1', nested: { continuousJob: 'not a job' } },
+        'default.main.idle': null,
+      };
+      let db = knexFactory(catalogConnection(before.url, dir));
+      let migrated: Catalog | undefined;
+      try {
+        await db.migrate.latest({ tableName: 'catalog_migrations', migrationSource: source('0004-refresh-action') });
+        for (const [key, refreshHandler] of Object.entries(handlers)) {
+          const { continuous_job: _, ...row } = fromTable(tableRecord(key, { refreshHandler }));
+          await db('dynamic_tables').insert(row);
+        }
+        await db.destroy();
+
+        migrated = new Catalog(before.url, dir);
+        await migrated.open();
+        assert.deepEqual(
+          (await migrated.listTables()).map((t) => [t.key, t.refreshHandler, t.continuousJob]),
+          [
+            ['default.main.idle', null, null],
+            ['default.main.scheduled', handlers['default.main.scheduled'], null],
+            ['default.main.streamed', null, job],
+          ],
+        );
+        const restarted = tableRecord('default.main.idle', { continuousJob: { ...job, jobId: 'streaming-2' } });
+        await migrated.updateTable(restarted);
+        await migrated.close();
+        migrated = new Catalog(before.url, dir);
+        assert.deepEqual(await migrated.getTable('default.main.idle'), restarted, 'read back from a new connection');
+        await migrated.close();
+        migrated = undefined;
+
+        db = knexFactory(catalogConnection(before.url, dir));
+        await db.migrate.down({ tableName: 'catalog_migrations', migrationSource: source('0005-continuous-job') });
+        const rows = (await db('dynamic_tables').orderBy('table_key').select('table_key', 'refresh_handler')) as Array<{
+          table_key: string;
+          refresh_handler: string | null;
+        }>;
+        assert.deepEqual(
+          rows.map((r) => [r.table_key, r.refresh_handler === null ? null : JSON.parse(r.refresh_handler)]),
+          [
+            ['default.main.idle', { continuousJob: { ...job, jobId: 'streaming-2' } }],
+            ['default.main.scheduled', handlers['default.main.scheduled']],
+            ['default.main.streamed', { continuousJob: job }],
+          ],
+          'undone, the jobs are back in the handlers',
         );
       } finally {
         await db.destroy();

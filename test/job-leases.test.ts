@@ -7,35 +7,54 @@ import type { DynamicTableRecord, JobRecord } from '../src/catalog/records';
 import type { RefreshOutcome, RefreshSpec } from '../src/engine/engine';
 import { createLogger } from '../src/logger';
 import { ContinuousRunner } from '../src/refresh/continuous-runner';
-import { RefreshRunner, type JobRequest, type RefreshPerformer } from '../src/refresh/refresh-runner';
+import { RefreshRunner, type JobRequest, type RunnerStores, type TableRefresher } from '../src/refresh/refresh-runner';
+import { systemClock, type Clock } from '../src/replica/clock';
 import { LeaderLease } from '../src/replica/leader-lease';
 import { EmbeddedScheduler } from '../src/scheduler/embedded/embedded-scheduler';
 import type { ScheduledRefresh, SchedulerContext, SchedulerLeadership } from '../src/scheduler/workflow-scheduler';
 import { createDatabase } from './helpers/databases';
 import { eventually, sleep } from './helpers/gateway';
+import { ManualClock } from './helpers/manual-clock';
 
 const logger = createLogger('silent');
 
-/** An engine whose refreshes the test can hold back; it records every refresh and how many overlapped. */
 /** Refreshes a table on an engine, as the manager does for a table of the engine's own catalog. */
-function performOn(engine: FakeEngine): RefreshPerformer {
-  return (refresh) =>
-    engine.refresh({
-      table: { database: refresh.table.databaseName, name: refresh.table.tableName },
-      query: refresh.table.definitionQuery,
-      columns: refresh.table.columnMapping,
-      partition: refresh.partition,
-    });
+function performOn(engine: FakeEngine): TableRefresher {
+  return {
+    refresh: (refresh) =>
+      engine.refresh({
+        table: { database: refresh.table.databaseName, name: refresh.table.tableName },
+        query: refresh.table.definitionQuery,
+        columns: refresh.table.columnMapping,
+        partition: refresh.partition,
+      }),
+  };
 }
 
+/** The stores a gateway gives its refresh runner. */
+const storesOf = (catalog: Catalog): RunnerStores => ({
+  tables: catalog.tables,
+  jobs: catalog.jobs,
+  leases: catalog.leases,
+  shared: catalog.shared,
+});
+
+/**
+ * An engine whose refreshes the test can hold back; it records every refresh, when it started (by the clock the
+ * leases are measured in) and how many overlapped.
+ */
 class FakeEngine {
   readonly refreshed: string[] = [];
+  readonly startedAt: number[] = [];
   maxOverlap = 0;
   private running = 0;
   private gate: Promise<void> = Promise.resolve();
   private open: () => void = () => undefined;
 
-  constructor(private readonly durationMs = 0) {}
+  constructor(
+    private readonly durationMs = 0,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   hold(): void {
     this.gate = new Promise((resolve) => (this.open = resolve));
@@ -47,6 +66,7 @@ class FakeEngine {
 
   async refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
     this.refreshed.push(spec.table.name);
+    this.startedAt.push(this.clock.now());
     this.running += 1;
     this.maxOverlap = Math.max(this.maxOverlap, this.running);
     try {
@@ -83,6 +103,7 @@ function tableRecord(name: string): DynamicTableRecord {
     schedulerType: 'embedded',
     cron: '0 0 0/1 * * ? *',
     refreshHandler: null,
+    continuousJob: null,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
   };
@@ -135,7 +156,7 @@ async function insertOrphanedJob(catalog: Catalog, jobId: string, table: Dynamic
   await catalog.insertJob(job, [history], { owner: 'killed-gateway', leaseUntil: leaseUntil.toISOString(), resumable });
 }
 
-const inMs = (ms: number) => new Date(Date.now() + ms);
+const inMs = (ms: number, clock: Clock = systemClock) => new Date(clock.now() + ms);
 
 for (const kind of ['postgres', 'mysql'] as const) {
   describe(`refresh jobs shared by several gateways on a ${kind} catalog`, function () {
@@ -143,19 +164,22 @@ for (const kind of ['postgres', 'mysql'] as const) {
     let dir: string;
     let drop: () => Promise<void>;
     let url: string;
+    /** The time leases are measured in, shared by the gateways of a test; it moves only when the test moves it. */
+    let clock: ManualClock;
     const opened: Array<{ close(): Promise<void> }> = [];
 
     /** A gateway's catalog connection and refresh runner, with a 1-second lease. */
     async function gateway(id: string, engine: FakeEngine): Promise<{ catalog: Catalog; runner: RefreshRunner }> {
       const catalog = new Catalog(url, dir);
       await catalog.open();
-      const runner = new RefreshRunner(catalog, performOn(engine), {}, logger, { id, leaseSeconds: 1 });
+      const runner = new RefreshRunner(storesOf(catalog), performOn(engine), {}, logger, { id, leaseSeconds: 1 }, clock);
       opened.push({ close: () => runner.close() }, catalog);
       return { catalog, runner };
     }
 
     beforeEach(async () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-leases-'));
+      clock = new ManualClock();
       ({ url, drop } = await createDatabase(kind));
     });
     afterEach(async () => {
@@ -172,7 +196,7 @@ for (const kind of ['postgres', 'mysql'] as const) {
       await a.catalog.insertTable(table);
       engine.hold();
       const job = await a.runner.submit(request(table, '2024-01-01T00:00:00Z'));
-      await sleep(2500);
+      await clock.advance(2500);
       assert.equal(await b.runner.sweep(), 0, 'two leases have gone by, but a renewed its own');
       assert.equal((await b.catalog.jobOwnership(job.jobId))?.owner, 'a');
       const repeated = await b.runner.submit(request(table, '2024-01-01T00:00:00Z'));
@@ -188,9 +212,9 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const [b, c] = [await gateway('b', engine), await gateway('c', engine)];
       const table = tableRecord('orders');
       await b.catalog.insertTable(table);
-      await insertOrphanedJob(b.catalog, 'orphan', table, inMs(1000));
+      await insertOrphanedJob(b.catalog, 'orphan', table, inMs(1000, clock));
       assert.deepEqual(await Promise.all([b.runner.sweep(), c.runner.sweep()]), [0, 0], 'not before the lease has passed');
-      await sleep(1100);
+      await clock.advance(1100);
       const taken = await Promise.all([b, c, b, c, b, c].map((g) => g.runner.sweep()));
       assert.equal(
         taken.reduce((sum, n) => sum + n, 0),
@@ -208,17 +232,21 @@ for (const kind of ['postgres', 'mysql'] as const) {
     });
 
     it('waits for the table lease of a killed gateway to pass before refreshing that table', async () => {
-      const engine = new FakeEngine();
+      const engine = new FakeEngine(0, clock);
       const a = await gateway('a', engine);
       const table = tableRecord('orders');
       await a.catalog.insertTable(table);
-      const until = inMs(1500);
-      assert.equal(await a.catalog.acquireLease(`table:${table.key}`, 'killed-gateway', until.toISOString(), new Date().toISOString()), true);
+      const until = inMs(1500, clock);
+      const now = new Date(clock.now()).toISOString();
+      assert.equal(await a.catalog.acquireLease(`table:${table.key}`, 'killed-gateway', until.toISOString(), now), true);
       const job = await a.runner.submit(request(table, '2024-01-01T00:00:00Z'));
-      await sleep(700);
+      await clock.advance(700);
+      // The runner asks for the table lease again a few times meanwhile (its pauses between asking are real time).
+      await sleep(300);
       assert.deepEqual(engine.refreshed, [], 'the table is still leased to the killed gateway');
+      await clock.advance(850);
       assert.equal((await a.runner.waitFor(job.jobId, 10_000))?.status, 'SUCCEEDED');
-      assert.ok(Date.now() >= until.getTime(), 'it ran after the lease had passed');
+      assert.ok(engine.startedAt[0]! >= until.getTime(), 'it ran after the lease had passed');
     });
 
     it('never refreshes one table on two gateways at once', async () => {
@@ -239,7 +267,7 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const b = await gateway('b', engine);
       const table = tableRecord('orders');
       await b.catalog.insertTable(table);
-      await insertOrphanedJob(b.catalog, 'rebuild', table, inMs(-1), false);
+      await insertOrphanedJob(b.catalog, 'rebuild', table, inMs(-1, clock), false);
       assert.equal(await b.runner.sweep(), 1);
       const job = await eventually(async () => {
         const current = await b.catalog.getJob('rebuild');
@@ -255,9 +283,9 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const b = await gateway('b', engine);
       const table = tableRecord('orders');
       await b.catalog.insertTable(table);
-      await insertOrphanedJob(b.catalog, 'live', table, inMs(60_000));
-      await insertOrphanedJob(b.catalog, 'abandoned', table, inMs(-1));
-      assert.equal(await b.runner.recover(new Date()), 0, 'nothing is failed on a shared catalog');
+      await insertOrphanedJob(b.catalog, 'live', table, inMs(60_000, clock));
+      await insertOrphanedJob(b.catalog, 'abandoned', table, inMs(-1, clock));
+      assert.equal(await b.runner.recover(new Date(clock.now())), 0, 'nothing is failed on a shared catalog');
       await eventually(async () => (await b.catalog.getJob('abandoned'))?.status === 'SUCCEEDED');
       assert.equal((await b.catalog.getJob('live'))?.status, 'RUNNING');
     });
@@ -266,8 +294,8 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const catalog = new Catalog(url, dir);
       await catalog.open();
       opened.push(catalog);
-      const a = new LeaderLease(catalog, 'a', 1000, logger);
-      const b = new LeaderLease(catalog, 'b', 1000, logger);
+      const a = new LeaderLease(catalog.leases, 'a', 1000, logger, { clock });
+      const b = new LeaderLease(catalog.leases, 'b', 1000, logger, { clock });
       const bChanges: boolean[] = [];
       b.onChange((leader) => bChanges.push(leader));
       await a.start();
@@ -275,13 +303,21 @@ for (const kind of ['postgres', 'mysql'] as const) {
       opened.push({ close: () => a.stop() }, { close: () => b.stop() });
       assert.equal(a.isLeader(), true);
       assert.equal(b.isLeader(), false);
-      await sleep(1500);
+      await clock.advance(1500);
       assert.equal(b.isLeader(), false, 'a renews');
       await a.stop({ release: false }); // as if killed
-      await eventually(async () => b.isLeader(), 3000, 20);
+      // b tries every third of a lease: its lease time has to go by for it to take the lease over.
+      await eventually(
+        async () => {
+          await clock.advance(100);
+          return b.isLeader();
+        },
+        3000,
+        20,
+      );
       assert.deepEqual(bChanges, [true]);
       await b.stop();
-      const c = new LeaderLease(catalog, 'c', 1000, logger);
+      const c = new LeaderLease(catalog.leases, 'c', 1000, logger, { clock });
       await c.start();
       opened.push({ close: () => c.stop() });
       assert.equal(c.isLeader(), true, 'b gave the lease up, so c leads without waiting');
@@ -373,7 +409,7 @@ describe('refresh jobs on a SQLite catalog (one gateway)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-leases-'));
     const catalog = new Catalog('sqlite:catalog.db', dir);
     await catalog.open();
-    const runner = new RefreshRunner(catalog, performOn(new FakeEngine()), {}, logger, { id: 'a', leaseSeconds: 1 });
+    const runner = new RefreshRunner(storesOf(catalog), performOn(new FakeEngine()), {}, logger, { id: 'a', leaseSeconds: 1 });
     try {
       const table = tableRecord('orders');
       await catalog.insertTable(table);

@@ -2,6 +2,7 @@
 import type {
   ColumnInfo,
   ColumnMapping,
+  ContinuousJob,
   Freshness,
   JobStatus,
   LogicalRefreshMode,
@@ -42,7 +43,10 @@ export interface DynamicTableRecord {
   readonly sourceTables: readonly string[];
   readonly schedulerType: string | null;
   readonly cron: string | null;
+  /** The scheduler workflow that refreshes the table; null while it has none (and for a continuous job). */
   readonly refreshHandler: RefreshHandler | null;
+  /** The engine job that keeps a CONTINUOUS table fresh when its engine runs one (a streaming engine). */
+  readonly continuousJob: ContinuousJob | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

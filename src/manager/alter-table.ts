@@ -90,11 +90,13 @@ export class TableAlteration {
 
   private async suspend(table: DynamicTableRecord): Promise<DdlOutcome> {
     if (table.refreshStatus === 'SUSPENDED') throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
-    let handler = table.refreshHandler;
-    if (table.refreshMode === 'FULL' && handler) handler = await this.parts.workflows.suspend(table, handler);
-    else handler = (await this.parts.continuous.stop(table)).refreshHandler;
+    const { refreshHandler } = table;
+    const paused =
+      table.refreshMode === 'FULL' && refreshHandler
+        ? { refreshHandler: await this.parts.workflows.suspend(table, refreshHandler) }
+        : { continuousJob: (await this.parts.continuous.stop(table)).continuousJob };
     const updatedAt = new Date().toISOString();
-    await this.parts.catalog.updateTable({ ...table, refreshStatus: 'SUSPENDED', refreshHandler: handler, updatedAt });
+    await this.parts.catalog.updateTable({ ...table, ...paused, refreshStatus: 'SUSPENDED', updatedAt });
     return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
   }
 

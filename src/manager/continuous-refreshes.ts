@@ -53,7 +53,7 @@ export class ContinuousRefreshes {
   }
 
   jobOf(table: DynamicTableRecord): ContinuousJob | null {
-    return (table.refreshHandler as { continuousJob?: ContinuousJob } | null)?.continuousJob ?? null;
+    return table.continuousJob;
   }
 
   /** Schedules Freshet's runner for a table: at once, or one interval after its last successful refresh. */
@@ -70,8 +70,8 @@ export class ContinuousRefreshes {
   }
 
   /**
-   * Starts keeping an ACTIVATED CONTINUOUS table fresh: a streaming job on an engine that runs them (its id kept as
-   * the table's handler), else Freshet's own runner. Returns the table as stored.
+   * Starts keeping an ACTIVATED CONTINUOUS table fresh: a streaming job on an engine that runs them (kept as the
+   * table's continuous job), else Freshet's own runner. Returns the table as stored.
    */
   async start(table: DynamicTableRecord, options: Readonly<Record<string, string>> = {}): Promise<DynamicTableRecord> {
     const engine = this.namespaces.engineOf(table.catalogName);
@@ -89,7 +89,7 @@ export class ContinuousRefreshes {
     });
     const running: DynamicTableRecord = {
       ...table,
-      refreshHandler: { continuousJob: job },
+      continuousJob: job,
       schedulerType: engine.name,
       updatedAt: new Date().toISOString(),
     };
@@ -105,7 +105,7 @@ export class ContinuousRefreshes {
     const jobs = this.namespaces.engineOf(table.catalogName).continuousJobs;
     if (jobs === undefined) throw new Error(`${table.identifier} has a continuous job, but its engine runs none.`);
     await jobs.stop(job.jobId);
-    return { ...table, refreshHandler: null, schedulerType: null };
+    return { ...table, continuousJob: null, schedulerType: null };
   }
 
   /** Makes the runner keep exactly the ACTIVATED CONTINUOUS tables of the catalog, at their intervals. */

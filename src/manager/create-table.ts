@@ -87,6 +87,7 @@ export class TableCreation {
       schedulerType: refreshMode === 'FULL' ? settings.schedulerType : null,
       cron: refreshMode === 'FULL' ? freshnessToQuartzCron(freshness) : null,
       refreshHandler: null,
+      continuousJob: null,
       createdAt: now,
       updatedAt: now,
     };

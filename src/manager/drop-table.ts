@@ -30,7 +30,7 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
       `Cannot drop ${table.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`,
     );
   }
-  if (table.refreshHandler && !continuous.jobOf(table)) await workflows.delete(table, table.refreshHandler);
+  if (table.refreshHandler) await workflows.delete(table, table.refreshHandler);
   await continuous.stop(table);
   await runner.exclusive(table.key, async () => {
     await namespaces.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName });

@@ -27,7 +27,7 @@ async function abandonCreate(parts: ManagerParts, table: DynamicTableRecord): Pr
   const { continuous, workflows, namespaces, catalog, logger } = parts;
   logger.warn('removing a dynamic table whose CREATE did not finish', { table: table.identifier });
   await continuous.stop(table).catch(() => undefined);
-  if (table.refreshHandler && !continuous.jobOf(table)) {
+  if (table.refreshHandler) {
     await workflows.scheduler.deleteRefreshWorkflow(table.refreshHandler).catch(() => undefined);
   }
   const engine = namespaces.engineOf(table.catalogName);

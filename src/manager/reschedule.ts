@@ -21,7 +21,8 @@ export async function reschedule(
   return runner.exclusive(table.key, async () => {
     const handler = await followMode(parts, table, next);
     const schedulerType = mode === 'FULL' ? settings.schedulerType : null;
-    const updated: DynamicTableRecord = { ...next, refreshHandler: handler, schedulerType };
+    // Whatever ran the table continuously was stopped above; a CONTINUOUS table gets its job again from start().
+    const updated: DynamicTableRecord = { ...next, refreshHandler: handler, continuousJob: null, schedulerType };
     await catalog.updateTable(updated);
     if (mode === 'CONTINUOUS' && updated.refreshStatus === 'ACTIVATED') return continuous.start(updated);
     return updated;
@@ -49,5 +50,6 @@ async function followMode(
     const created = await workflows.create(next, table.createStatement);
     return table.refreshStatus === 'SUSPENDED' ? workflows.suspend(table, created) : created;
   }
-  return (await continuous.stop(table)).refreshHandler;
+  await continuous.stop(table);
+  return handler;
 }

@@ -131,7 +131,8 @@ export function tableDetail(
     primaryKey: t.primaryKey ? t.primaryKey.columns : null,
     comment: t.comment,
     sourceTables: t.sourceTables,
-    scheduler: { type: t.schedulerType, cron: t.cron, handler: t.refreshHandler },
+    // A streaming engine's job is shown where the workflow of a scheduled table is.
+    scheduler: { type: t.schedulerType, cron: t.cron, handler: t.continuousJob ? { continuousJob: t.continuousJob } : t.refreshHandler },
     ...freshnessState(lastSuccess, now),
     ...(last ? { lastRefresh: refreshView(last) } : {}),
     createdAt: t.createdAt,

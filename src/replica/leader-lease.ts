@@ -3,42 +3,54 @@
  * the in-process schedules (embedded scheduler ticks, continuous refreshes). Every gateway tries to take or renew
  * it every third of the lease; when the leader stops, another takes it once the lease has passed.
  */
-import type { Catalog } from '../catalog/catalog';
+import type { LeaseStore } from '../catalog/lease-store';
 import { messageOf } from '../errors';
 import type { Logger } from '../logger';
 import type { SchedulerLeadership } from '../scheduler/workflow-scheduler';
+import { isoAt, systemClock, type Clock, type ClockTimer } from './clock';
 
 export const LEADER_LEASE_NAME = 'scheduler-leader';
+
+export interface LeaderLeaseOptions {
+  /** The lease's name in the catalog; {@link LEADER_LEASE_NAME} unless told. */
+  readonly name?: string;
+  /** What the lease is measured in, and what renews it; the wall clock unless told. */
+  readonly clock?: Clock;
+}
 
 export class LeaderLease implements SchedulerLeadership {
   readonly #listeners = new Set<(leader: boolean) => void>();
   #leader = false;
   /** Local time (epoch ms) until which the lease is ours, counted from before the request that took it. */
   #heldUntil = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ClockTimer | undefined;
   #attempting: Promise<void> | null = null;
   #stopped = false;
+  readonly #clock: Clock;
+  readonly name: string;
 
   constructor(
-    private readonly catalog: Catalog,
+    private readonly leases: Pick<LeaseStore, 'acquire' | 'release'>,
     /** This gateway's replica id. */
     readonly owner: string,
     readonly leaseMs: number,
     private readonly logger: Logger,
-    readonly name: string = LEADER_LEASE_NAME,
-  ) {}
+    options: LeaderLeaseOptions = {},
+  ) {
+    this.name = options.name ?? LEADER_LEASE_NAME;
+    this.#clock = options.clock ?? systemClock;
+  }
 
   /** Makes the first attempt (so that a gateway starting alone is the leader at once), then keeps trying. */
   async start(): Promise<void> {
     await this.attempt();
     if (this.#stopped) return;
-    this.#timer = setInterval(() => void this.attempt(), Math.max(50, Math.floor(this.leaseMs / 3)));
-    this.#timer.unref();
+    this.#timer = this.#clock.every(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.attempt());
   }
 
   isLeader(): boolean {
     // A leader that cannot renew stops acting as one when its lease passes, before anyone else may take it.
-    return this.#leader && Date.now() < this.#heldUntil;
+    return this.#leader && this.#clock.now() < this.#heldUntil;
   }
 
   onChange(listener: (leader: boolean) => void): () => void {
@@ -58,22 +70,23 @@ export class LeaderLease implements SchedulerLeadership {
    */
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     await this.#attempting;
     const wasLeader = this.#leader;
     this.#set(false);
     if (wasLeader && options.release !== false) {
-      await this.catalog.releaseLease(this.name, this.owner).catch((error: unknown) => {
-        this.logger.warn('could not give up the leader lease; another gateway takes it when it passes', { error: messageOf(error) });
+      await this.leases.release(this.name, this.owner).catch((error: unknown) => {
+        const message = 'could not give up the leader lease; another gateway takes it when it passes';
+        this.logger.warn(message, { error: messageOf(error) });
       });
     }
   }
 
   async #attempt(): Promise<void> {
     if (this.#stopped) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     try {
-      const held = await this.catalog.acquireLease(this.name, this.owner, new Date(now + this.leaseMs).toISOString(), new Date(now).toISOString());
+      const held = await this.leases.acquire(this.name, this.owner, isoAt(now, this.leaseMs), isoAt(now));
       if (this.#stopped) return;
       if (held) this.#heldUntil = now + this.leaseMs;
       this.#set(held);

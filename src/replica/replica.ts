@@ -3,9 +3,10 @@
  * the jobs and leases it holds), its lease length, and whether it leads the in-process schedules. A SQLite
  * catalog belongs to one gateway, which is always the leader.
  */
-import type { Catalog } from '../catalog/catalog';
+import type { LeaseStore } from '../catalog/lease-store';
 import type { Logger } from '../logger';
 import type { SchedulerLeadership } from '../scheduler/workflow-scheduler';
+import type { Clock } from './clock';
 import { LeaderLease } from './leader-lease';
 import { defaultReplicaId } from './replica-id';
 
@@ -27,12 +28,26 @@ export interface Replica {
   close(): Promise<void>;
 }
 
+/** What of the catalog a replica uses. */
+export interface ReplicaCatalog {
+  /** False for a SQLite catalog: this gateway is the only one. */
+  readonly shared: boolean;
+  readonly leases: Pick<LeaseStore, 'acquire' | 'release'>;
+}
+
 /** Starts this gateway's replica services; on a shared catalog it competes for the leader lease from now on. */
-export async function startReplica(catalog: Catalog, settings: ReplicaSettings, logger: Logger): Promise<Replica> {
+export async function startReplica(
+  catalog: ReplicaCatalog,
+  settings: ReplicaSettings,
+  logger: Logger,
+  clock?: Clock,
+): Promise<Replica> {
   const id = settings.id ?? defaultReplicaId();
   const { leaseSeconds } = settings;
-  if (catalog.kind === 'sqlite') return { id, leaseSeconds, leadership: undefined, isLeader: () => true, close: async () => undefined };
-  const lease = new LeaderLease(catalog, id, leaseSeconds * 1000, logger);
+  if (!catalog.shared) {
+    return { id, leaseSeconds, leadership: undefined, isLeader: () => true, close: async () => undefined };
+  }
+  const lease = new LeaderLease(catalog.leases, id, leaseSeconds * 1000, logger, clock ? { clock } : {});
   await lease.start();
   return { id, leaseSeconds, leadership: lease, isLeader: () => lease.isLeader(), close: () => lease.stop() };
 }

@@ -1,0 +1,36 @@
+/** What the parts of the refresh runner (submitting, executing, waiting, taking over) share. */
+import type { JobStore } from '../catalog/job-store';
+import type { LeaseStore } from '../catalog/lease-store';
+import type { DynamicTableStore } from '../catalog/table-store';
+import type { Logger } from '../logger';
+import type { Clock } from '../replica/clock';
+import type { LeaseKeeper } from './lease-keeper';
+import type { TableRefresher } from './table-refresher';
+import type { TableLocks } from './table-locks';
+
+/** The catalog stores the refresh runner uses. */
+export interface RunnerStores {
+  /** Read when a job taken over from another gateway is resumed. */
+  readonly tables: Pick<DynamicTableStore, 'get'>;
+  readonly jobs: JobStore;
+  readonly leases: LeaseStore;
+  /** Whether other gateways may share the catalog: only then are jobs and tables leased. */
+  readonly shared: boolean;
+}
+
+export interface RunnerContext {
+  readonly stores: RunnerStores;
+  readonly refresher: TableRefresher;
+  /** One refresh of a table at a time in this process. */
+  readonly locks: TableLocks;
+  /** Null for a catalog this gateway does not share: there is nobody to lease jobs or tables against. */
+  readonly keeper: LeaseKeeper | null;
+  readonly replicaId: string;
+  /** How long a job or table lease holds without renewal. */
+  readonly leaseMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Job and history states that are not final. */
+export const UNFINISHED: ReadonlySet<string> = new Set(['PENDING', 'RUNNING']);

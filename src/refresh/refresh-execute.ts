@@ -1,0 +1,106 @@
+/** Runs a job's table refreshes in order, each under the table's lock (and lease), and records the outcome. */
+import type { JobRecord } from '../catalog/records';
+import { messageOf } from '../errors';
+import type { RunnerContext } from './refresh-context';
+import type { TableRefresh } from './table-refresher';
+
+/** Where a job taken over from another gateway stands: the tables that failed there, and whether it started. */
+export interface JobResume {
+  readonly failed: ReadonlySet<string>;
+  readonly started: boolean;
+}
+
+/** What executing a job has learnt so far. */
+interface Progress {
+  readonly failed: Set<string>;
+  started: boolean;
+}
+
+/**
+ * Refreshes the job's tables in order and records the outcome. False when another gateway took the job over
+ * on the way (the job is left to it, unrecorded); true once the job's end is recorded (or found taken over).
+ */
+export async function executeJob(
+  context: RunnerContext,
+  job: JobRecord,
+  refreshes: readonly TableRefresh[],
+  resume: JobResume = { failed: new Set(), started: false },
+): Promise<boolean> {
+  const { keeper, locks, logger, stores } = context;
+  const progress: Progress = { failed: new Set(resume.failed), started: resume.started };
+  for (const refresh of refreshes) {
+    const step = () => refreshStep(context, job, refresh, progress);
+    const key = refresh.table.key;
+    const stillOurs = await locks.withLock(key, () => (keeper ? keeper.withTableLease(key, step) : step()));
+    if (!stillOurs) {
+      logger.warn('another gateway took this refresh job over; leaving it to that gateway', { job: job.jobId });
+      return false;
+    }
+  }
+  const { failed } = progress;
+  const finishedAt = new Date().toISOString();
+  const error =
+    failed.size === 0 ? null : `Refresh failed for ${[...failed].join(', ')}; see the tables' entries for the cause.`;
+  const status = error === null ? 'SUCCEEDED' : 'FAILED';
+  if (!(await stores.jobs.update(job.jobId, { status, error, finishedAt }, keeper ? context.replicaId : undefined))) {
+    logger.warn('another gateway took this refresh job over before it was recorded as finished', { job: job.jobId });
+  }
+  return true;
+}
+
+/** One table's refresh, under its lock (and lease); false when the job is no longer this gateway's. */
+async function refreshStep(
+  context: RunnerContext,
+  job: JobRecord,
+  refresh: TableRefresh,
+  progress: Progress,
+): Promise<boolean> {
+  const { keeper, stores } = context;
+  const { table } = refresh;
+  // Checked under the table lease, right before the engine: a gateway too slow to renew its lease never
+  // refreshes a job that another gateway has taken over meanwhile.
+  if (keeper && !(await keeper.confirmJob(job.jobId))) return false;
+  const startedAt = new Date().toISOString();
+  const blockedBy = table.sourceTables.find((source) => progress.failed.has(source));
+  if (blockedBy !== undefined) {
+    progress.failed.add(table.key);
+    if (!progress.started) await stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt });
+    progress.started = true;
+    await stores.jobs.updateHistory(job.jobId, table.key, {
+      state: 'FAILED',
+      startedAt,
+      finishedAt: startedAt,
+      error: `Not refreshed because its upstream table ${blockedBy} failed in this job.`,
+    });
+    return true;
+  }
+  // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
+  const outcome = context.refresher.refresh(refresh, job.configuration).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const marks: Promise<unknown>[] = [stores.jobs.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt })];
+  if (!progress.started) marks.push(stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt }));
+  progress.started = true;
+  await Promise.all(marks);
+  const result = await outcome;
+  if (result.ok) {
+    await stores.jobs.updateHistory(job.jobId, table.key, {
+      state: 'SUCCEEDED',
+      rowsWritten: result.value.rowsWritten,
+      rowsDeleted: result.value.rowsDeleted,
+      action: result.value.action ?? 'FULL',
+      actionDetail: result.value.actionDetail ?? null,
+      finishedAt: new Date().toISOString(),
+    });
+  } else {
+    progress.failed.add(table.key);
+    context.logger.warn('refresh failed', { job: job.jobId, table: table.identifier, error: messageOf(result.error) });
+    await stores.jobs.updateHistory(job.jobId, table.key, {
+      state: 'FAILED',
+      finishedAt: new Date().toISOString(),
+      error: messageOf(result.error),
+    });
+  }
+  return true;
+}

@@ -49,7 +49,7 @@ function schedule(quartzCron: string, timeZone = 'UTC'): RefreshSchedule {
 const EVERY_SECOND = schedule('0/1 * * * * ? *');
 const EVERY_MINUTE = schedule('0 0/1 * * * ? *');
 
-/** A clock the test moves by hand; unless told, it starts a quarter second past a whole second, as a real start would. */
+/** A clock the test moves by hand; unless told, it starts between two whole seconds, as a real start would. */
 const fakeClock = (start = '2024-01-01T00:00:00.250Z') => new FakeClock(start);
 
 describe('embedded scheduler', () => {
@@ -71,8 +71,9 @@ describe('embedded scheduler', () => {
     const open: WorkflowScheduler[] = [];
 
     async function openScheduler(test: TestContext): Promise<WorkflowScheduler> {
-      const scheduler =
-        test.clock === undefined ? embeddedSchedulerFactory.create({}, test.context) : new EmbeddedScheduler(test.context, test.clock);
+      const scheduler = test.clock === undefined
+        ? embeddedSchedulerFactory.create({}, test.context)
+        : new EmbeddedScheduler(test.context, test.clock);
       open.push(scheduler);
       await scheduler.open();
       return scheduler;

@@ -53,7 +53,8 @@ export function startGatewayProcess(options: GatewayProcessOptions): Promise<Gat
       reject(new Error(`The gateway process ${why}.\nstdout: ${stdout.trim()}\nstderr: ${stderr.trim()}`));
     };
     const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited (${signal ?? code}) before it listened`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`exited (${signal ?? code}) before it listened`);
     child.once('exit', onExit);
     let listening = false;
     // Read on after the line too, so that a full pipe never blocks the gateway.

@@ -14,12 +14,13 @@ export interface WaitOptions {
 }
 
 type Falsy = undefined | null | false;
+type Check<T> = () => T | Falsy | Promise<T | Falsy>;
 
 /**
  * Tries `check` until it returns a truthy value, and returns that value. It tries at least once, and once more
  * after the time is up, so a slow machine fails only when the condition is really not met.
  */
-export async function waitUntil<T>(check: () => T | Falsy | Promise<T | Falsy>, options: WaitOptions = {}): Promise<T> {
+export async function waitUntil<T>(check: Check<T>, options: WaitOptions = {}): Promise<T> {
   const { timeoutMs = 10_000, intervalMs = 50, what } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -34,6 +35,6 @@ export async function waitUntil<T>(check: () => T | Falsy | Promise<T | Falsy>, 
 }
 
 /** {@link waitUntil} with the timeout and interval given in place, as most existing tests call it. */
-export function eventually<T>(check: () => T | Falsy | Promise<T | Falsy>, timeoutMs?: number, intervalMs?: number): Promise<T> {
+export function eventually<T>(check: Check<T>, timeoutMs?: number, intervalMs?: number): Promise<T> {
   return waitUntil(check, { timeoutMs, intervalMs });
 }

@@ -6,7 +6,7 @@
  *
  *   npx tsx test/fakes/specs/derive.ts                  writes the tables
  *   npx tsx test/fakes/specs/derive.ts --check          only reports whether the committed tables are up to date
- *   npx tsx test/fakes/specs/derive.ts --shared <dir>   reads the `shared` folder from elsewhere (e.g. a worktree)
+ *   npx tsx test/fakes/specs/derive.ts --shared <dir>   reads the `shared` folder from another place
  *
  * Exit codes: 0 done (or up to date), 1 the committed tables differ (--check), 2 no `shared` folder beside
  * the repository.
@@ -62,7 +62,8 @@ function main(argv: readonly string[]): number {
   const check = argv.includes('--check');
   const root = repositoryRoot(__dirname);
   const sharedAt = argv.indexOf('--shared');
-  const shared = sharedAt >= 0 && argv[sharedAt + 1] !== undefined ? path.resolve(argv[sharedAt + 1]!) : path.resolve(root, '..', 'shared');
+  const given = sharedAt >= 0 ? argv[sharedAt + 1] : undefined;
+  const shared = given !== undefined ? path.resolve(given) : path.resolve(root, '..', 'shared');
   const sourceDir = path.join(shared, 'reference', 'specs', 'dolphinscheduler');
   if (!existsSync(sourceDir)) {
     process.stderr.write(

@@ -77,8 +77,8 @@ export function jsonOrText(text: string): unknown {
 }
 
 async function attempt(request: HttpRequest): Promise<HttpAnswer> {
-  const signals = [request.signal, request.timeoutMs === undefined ? undefined : AbortSignal.timeout(request.timeoutMs)];
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  const timeout = request.timeoutMs === undefined ? undefined : AbortSignal.timeout(request.timeoutMs);
+  const present = [request.signal, timeout].filter((signal): signal is AbortSignal => signal !== undefined);
   const response = await fetch(request.url, {
     method: request.method,
     ...(request.headers === undefined ? {} : { headers: { ...request.headers } }),
@@ -91,7 +91,9 @@ async function attempt(request: HttpRequest): Promise<HttpAnswer> {
 
 function unreachable(error: unknown, request: HttpRequest): HttpUnreachableError {
   const name = (error as { name?: unknown } | null)?.name;
-  if (request.signal?.aborted === true) return new HttpUnreachableError('cancelled', undefined, messageOf(error), error);
+  if (request.signal?.aborted === true) {
+    return new HttpUnreachableError('cancelled', undefined, messageOf(error), error);
+  }
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new HttpUnreachableError('timeout', undefined, messageOf(error), error);
   }

@@ -3,7 +3,14 @@
  * a JWT from `POST /auth/token`), with both versions' DAG objects read into one shape. Every failure is a
  * SCHEDULER_ERROR that carries Airflow's own message, the HTTP status and the operation.
  */
-import { FreshetError, httpRequest, HttpUnreachableError, jsonOrText, type HttpAnswer, type HttpRequest } from '../../src/plugin-api';
+import {
+  FreshetError,
+  httpRequest,
+  HttpUnreachableError,
+  jsonOrText,
+  type HttpAnswer,
+  type HttpRequest,
+} from '../../src/plugin-api';
 import { airflowErrorMessage } from './airflow-errors';
 
 export interface AirflowClientOptions {

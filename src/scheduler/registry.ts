@@ -68,7 +68,8 @@ export function parseSchedulerOptions(factory: WorkflowSchedulerFactory<unknown>
   const problems = parsed.error.issues.map(
     (i) => `scheduler.options${i.path.length > 0 ? `.${i.path.join('.')}` : ''}: ${i.message}`,
   );
-  throw new Error(`Invalid options for scheduler '${factory.identifier}':\n${problems.map((p) => `    - ${p}`).join('\n')}`);
+  const list = problems.map((p) => `    - ${p}`).join('\n');
+  throw new Error(`Invalid options for scheduler '${factory.identifier}':\n${list}`);
 }
 
 function isFactory(value: unknown): value is WorkflowSchedulerFactory<unknown> {
@@ -89,14 +90,17 @@ function loadFactory(type: string, baseDir: string, builtIn: readonly string[]):
     loaded = require(specifier);
   } catch (error) {
     throw new Error(
-      `scheduler.type '${type}' is neither a built-in scheduler (${builtIn.join(', ')}) nor a module that can be loaded: ${(error as Error).message}`,
+      `scheduler.type '${type}' is neither a built-in scheduler (${builtIn.join(', ')}) ` +
+        `nor a module that can be loaded: ${(error as Error).message}`,
     );
   }
   const moduleExports = loaded as Record<string, unknown>;
-  const factory = [moduleExports.schedulerFactory, moduleExports.default, ...Object.values(moduleExports)].find(isFactory);
+  const candidates = [moduleExports.schedulerFactory, moduleExports.default, ...Object.values(moduleExports)];
+  const factory = candidates.find(isFactory);
   if (!factory) {
     throw new Error(
-      `Module '${type}' does not export a WorkflowSchedulerFactory (an object with identifier, optionsSchema and create).`,
+      `Module '${type}' does not export a WorkflowSchedulerFactory ` +
+        '(an object with identifier, optionsSchema and create).',
     );
   }
   return factory;

@@ -63,7 +63,8 @@ export class AlterDropParser extends DdlReader {
     const temporary = this.acceptKeyword('TEMP', 'TEMPORARY');
     if (temporary !== null) {
       throw parseError(
-        `DROP ${upperWord(temporary)} ${this.tableWord()} TABLE is not supported: dynamic tables are never temporary; use DROP ${this.tableWord()} TABLE.`,
+        `DROP ${upperWord(temporary)} ${this.tableWord()} TABLE is not supported: ` +
+          `dynamic tables are never temporary; use DROP ${this.tableWord()} TABLE.`,
         temporary.position,
       );
     }

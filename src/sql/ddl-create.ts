@@ -24,7 +24,8 @@ export class CreateDynamicTableParser extends DdlReader {
       if (isWord(replace, 'REPLACE')) {
         const table = `${this.tableWord()} TABLE`;
         throw parseError(
-          `CREATE OR REPLACE ${table} is not supported: use CREATE OR ALTER ${table} to change an existing table's query${atPosition(replace.position)}`,
+          `CREATE OR REPLACE ${table} is not supported: ` +
+            `use CREATE OR ALTER ${table} to change an existing table's query${atPosition(replace.position)}`,
           replace.position,
         );
       }
@@ -34,7 +35,8 @@ export class CreateDynamicTableParser extends DdlReader {
     const temporary = this.acceptKeyword('TEMP', 'TEMPORARY');
     if (temporary !== null) {
       throw parseError(
-        `CREATE ${upperWord(temporary)} ${this.tableWord()} TABLE is not supported. Dynamic tables are always persistent: remove ${upperWord(temporary)}.`,
+        `CREATE ${upperWord(temporary)} ${this.tableWord()} TABLE is not supported. ` +
+          `Dynamic tables are always persistent: remove ${upperWord(temporary)}.`,
         temporary.position,
       );
     }

@@ -100,7 +100,8 @@ export abstract class DdlReader extends TokenCursor {
     const token = this.peek();
     if (!isWord(token, 'INTERVAL')) {
       throw parseError(
-        `FRESHNESS must be an interval such as INTERVAL '5' MINUTE, but found ${describeToken(token)}${atPosition(token.position)}`,
+        `FRESHNESS must be an interval such as INTERVAL '5' MINUTE, ` +
+          `but found ${describeToken(token)}${atPosition(token.position)}`,
         token.position,
       );
     }
@@ -127,7 +128,8 @@ export abstract class DdlReader extends TokenCursor {
     const token = this.peek();
     if (isWord(token, 'DOWNSTREAM') || (token.kind === 'string' && token.value.trim().toUpperCase() === 'DOWNSTREAM')) {
       throw parseError(
-        `TARGET_LAG = DOWNSTREAM is not supported: give the lag as a duration, such as TARGET_LAG = '5 minutes'${atPosition(token.position)}`,
+        'TARGET_LAG = DOWNSTREAM is not supported: ' +
+          `give the lag as a duration, such as TARGET_LAG = '5 minutes'${atPosition(token.position)}`,
         token.position,
       );
     }
@@ -136,7 +138,8 @@ export abstract class DdlReader extends TokenCursor {
     const [count, unitWord, ...rest] = token.value.trim().split(/\s+/);
     if (count === undefined || unitWord === undefined || rest.length > 0) {
       throw parseError(
-        `TARGET_LAG must be a number and a time unit, such as '5 minutes', but was: ${token.value}${atPosition(token.position)}`,
+        "TARGET_LAG must be a number and a time unit, such as '5 minutes', " +
+          `but was: ${token.value}${atPosition(token.position)}`,
         token.position,
       );
     }

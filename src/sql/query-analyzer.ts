@@ -62,7 +62,8 @@ function astify(query: QueryText, dialect: SqlDialect): unknown {
   let furthest: SyntaxFailure | undefined;
   for (const failure of outcome.errors.map(syntaxFailure)) {
     // The grammar that read furthest points closest to the real mistake.
-    if (furthest === undefined || (failure.location?.offset ?? -1) > (furthest.location?.offset ?? -1)) furthest = failure;
+    const further = (failure.location?.offset ?? -1) > (furthest?.location?.offset ?? -1);
+    if (furthest === undefined || further) furthest = failure;
   }
   throw syntaxError(query, furthest ?? { message: 'The query could not be parsed' });
 }

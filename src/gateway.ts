@@ -5,7 +5,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Catalog } from './catalog/catalog';
-import { durationSetting, type FreshetConfig } from './config/config';
+import { airflowSchedulerFactory } from '../plugins/airflow';
+import { dolphinSchedulerFactory } from '../plugins/dolphinscheduler';
+import {
+  durationSetting,
+  loadConfig,
+  type ConfigCheck,
+  type FreshetConfig,
+  type LoadConfigOptions,
+} from './config/config';
 import type { Engine } from './engine/engine';
 import { createEngine } from './engine/engine-factory';
 import { createLogger, type Logger } from './logger';
@@ -19,7 +27,7 @@ import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
 import { startReplica } from './replica/replica';
 import { createRestApp } from './rest/app';
-import { findSchedulerFactory, parseSchedulerOptions } from './scheduler/registry';
+import { SchedulerRegistry } from './scheduler/registry';
 import type { SchedulerContext, WorkflowScheduler } from './scheduler/workflow-scheduler';
 
 export interface Gateway {
@@ -27,6 +35,18 @@ export interface Gateway {
   readonly url: string;
   readonly manager: DynamicTableManager;
   close(): Promise<void>;
+}
+
+/** What `scheduler.type` names without a module path: the embedded scheduler and the plugins shipped with Freshet. */
+export const BUILT_IN_SCHEDULERS = new SchedulerRegistry([airflowSchedulerFactory, dolphinSchedulerFactory]);
+
+/**
+ * The configuration a gateway starts with: {@link loadConfig} plus the scheduler plugin and its options, every
+ * problem listed in one ConfigError.
+ */
+export function loadGatewayConfig(options: LoadConfigOptions = {}): FreshetConfig {
+  const schedulerCheck: ConfigCheck = (input) => BUILT_IN_SCHEDULERS.problems(input.scheduler);
+  return loadConfig({ ...options, checks: [...(options.checks ?? []), schedulerCheck] });
 }
 
 export async function startGateway(config: FreshetConfig, logger: Logger = createLogger(config.logLevel)): Promise<Gateway> {
@@ -44,8 +64,7 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
 }
 
 async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() => Promise<void>>): Promise<Gateway> {
-  const factory = findSchedulerFactory(config.scheduler.type);
-  const options = parseSchedulerOptions(factory, config.scheduler.options);
+  const { factory, options } = BUILT_IN_SCHEDULERS.resolve(config.scheduler.type, config.scheduler.options);
 
   const catalog = new Catalog(config.catalog.url, config.dataDir);
   opened.push(() => catalog.close());

@@ -1,25 +1,8 @@
 /**
- * Freshet's public API for code outside the gateway: scheduler plugin authors, and programs that embed a gateway.
+ * Freshet's public API for code outside the gateway: scheduler plugin authors (everything in the plugin API),
+ * and programs that embed a gateway.
  */
-export type {
-  CallbackTarget,
-  CreateRefreshWorkflowRequest,
-  ListedWorkflow,
-  PluginStateStore,
-  RefreshHandler,
-  RefreshSchedule,
-  ScheduledRefresh,
-  SchedulerContext,
-  SchedulerLogger,
-  WorkflowInspection,
-  WorkflowModification,
-  WorkflowScheduler,
-  WorkflowSchedulerFactory,
-} from './scheduler/workflow-scheduler';
-export { runSchedulerConformance, conformanceRequest, type ConformanceHarness } from './scheduler/conformance';
-export { MemoryStateStore } from './scheduler/memory-state-store';
-export { FreshetError, schedulerError, validationError, type ErrorCode } from './errors';
-export type { Freshness, FreshnessUnit } from './sql/statements';
+export * from './plugin-api';
 export type { Engine, EngineCapabilities } from './engine/engine';
-export { loadConfig, type FreshetConfig, type ConfigInput } from './config/config';
-export { startGateway, type Gateway } from './gateway';
+export { ConfigError, loadConfig, type FreshetConfig, type ConfigInput } from './config/config';
+export { loadGatewayConfig, startGateway, type Gateway } from './gateway';

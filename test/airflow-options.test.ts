@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config/config';
+import { ConfigError } from '../src/config/config';
+import { loadGatewayConfig } from '../src/gateway';
 import { findSchedulerFactory, parseSchedulerOptions } from '../src/scheduler/registry';
 import { airflowSchedulerFactory } from '../plugins/airflow';
 
@@ -89,7 +90,7 @@ describe('airflow scheduler options', () => {
 
   it('lists the plugin problems among the configuration problems at start-up', () => {
     assert.throws(
-      () => loadConfig({ env: {}, overrides: { scheduler: { type: PLUGIN_PATH, options: { apiVersion: 1, baseUrl: 'nope' } }, logLevel: 'loud' as never } }),
+      () => loadGatewayConfig({ env: {}, overrides: { scheduler: { type: PLUGIN_PATH, options: { apiVersion: 1, baseUrl: 'nope' } }, logLevel: 'loud' as never } }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.ok(error.problems.some((p) => p.startsWith('logLevel')));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { dolphinSchedulerFactory, schedulerFactory } from '../plugins/dolphinscheduler';
-import { loadConfig } from '../src/config/config';
 import { FreshetError, isFreshetError } from '../src/errors';
+import { loadGatewayConfig } from '../src/gateway';
 import { conformanceRequest } from '../src/scheduler/conformance';
 import { findSchedulerFactory, parseSchedulerOptions } from '../src/scheduler/registry';
 import type { CreateRefreshWorkflowRequest, RefreshHandler, WorkflowScheduler } from '../src/scheduler/workflow-scheduler';
@@ -225,7 +225,7 @@ describe('dolphinscheduler plugin', () => {
 
     it('stops the gateway configuration with the plugin problems among the others', () => {
       assert.throws(
-        () => loadConfig({ env: {}, overrides: { logLevel: 'silent', scheduler: { type: PLUGIN_PATH, options: { baseUrl: 'http://ds:12345/dolphinscheduler', token: 't' } } } }),
+        () => loadGatewayConfig({ env: {}, overrides: { logLevel: 'silent', scheduler: { type: PLUGIN_PATH, options: { baseUrl: 'http://ds:12345/dolphinscheduler', token: 't' } } } }),
         /Invalid options for scheduler 'dolphinscheduler':\n\s+- scheduler\.options\.projectName: .*\n\s+- scheduler\.options\.serverTimeZone: /,
       );
     });

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config/config';
+import { loadGatewayConfig } from '../src/gateway';
 import { TestGateway } from './helpers/gateway';
 
 const run = promisify(execFile);
@@ -91,7 +92,7 @@ describe('configuration', () => {
 
   it('refuses to listen beyond loopback without tokens, and names an unknown scheduler', async () => {
     assert.throws(
-      () => loadConfig({ env: {}, overrides: { logLevel: 'silent', server: { host: '0.0.0.0', port: 0 }, scheduler: { type: 'no-such-scheduler' } } }),
+      () => loadGatewayConfig({ env: {}, overrides: { logLevel: 'silent', server: { host: '0.0.0.0', port: 0 }, scheduler: { type: 'no-such-scheduler' } } }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.match(error.message, /without auth tokens is refused/);

@@ -1,7 +1,8 @@
 /**
  * An example third-party scheduler plugin: each FULL dynamic table becomes an entry in a crontab file that the
- * system's cron daemon runs, calling Freshet back with curl. It uses only Freshet's public API (`src/index.ts`,
- * the package `freshet` for a plugin published on its own).
+ * system's cron daemon runs, calling Freshet back with curl. It uses only Freshet's plugin API
+ * (`src/plugin-api.ts`, also exported by the package `freshet` for a plugin published on its own), as the
+ * plugins shipped with Freshet do.
  *
  *   scheduler: { type: "./examples/crontab-scheduler", options: { crontabFile: "/etc/cron.d/freshet", user: "freshet" } }
  */
@@ -19,7 +20,7 @@ import {
   type WorkflowModification,
   type WorkflowScheduler,
   type WorkflowSchedulerFactory,
-} from '../../src/index';
+} from '../../src/plugin-api';
 
 const optionsSchema = z
   .object({

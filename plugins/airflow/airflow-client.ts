@@ -3,7 +3,14 @@
  * a JWT from `POST /auth/token`), with both versions' DAG objects read into one shape. Every failure is a
  * SCHEDULER_ERROR that carries Airflow's own message, the HTTP status and the operation.
  */
-import { FreshetError, messageOf } from '../../src/errors';
+import {
+  FreshetError,
+  httpRequest,
+  HttpUnreachableError,
+  jsonOrText,
+  type HttpAnswer,
+  type HttpRequest,
+} from '../../src/plugin-api';
 import { airflowErrorMessage } from './airflow-errors';
 
 export interface AirflowClientOptions {
@@ -156,16 +163,15 @@ export class AirflowClient {
   }
 
   async #call(call: Call): Promise<{ status: number; body: unknown }> {
-    let response = await this.#send(call, await this.#authorization(call));
-    if (this.#options.apiVersion === 2 && (await isRejectedToken(response))) {
+    let answer = await this.#send(call, await this.#authorization(call));
+    if (this.#options.apiVersion === 2 && isRejectedToken(answer)) {
       // Tokens expire (401) and become invalid when the API server restarts with a new secret (403).
-      await response.body?.cancel();
       this.#token = null;
-      response = await this.#send(call, await this.#authorization(call));
+      answer = await this.#send(call, await this.#authorization(call));
     }
-    const body = await readBody(response);
-    if (response.ok || call.accept?.includes(response.status)) return { status: response.status, body };
-    throw this.#failure(call, response.status, airflowErrorMessage(body, response.statusText));
+    const body = jsonOrText(answer.text);
+    if (answer.ok || call.accept?.includes(answer.status)) return { status: answer.status, body };
+    throw this.#failure(call, answer.status, airflowErrorMessage(body, answer.statusText));
   }
 
   async #authorization(call: Call): Promise<string> {
@@ -182,47 +188,47 @@ export class AirflowClient {
   }
 
   async #login(call: Call): Promise<string> {
-    const url = `${this.#options.baseUrl}/auth/token`;
-    const response = await this.#fetch(call, url, {
+    const answer = await this.#fetch(call, {
       method: 'POST',
+      url: `${this.#options.baseUrl}/auth/token`,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ username: this.#options.username, password: this.#options.password }),
     });
-    const body = await readBody(response);
+    const body = jsonOrText(answer.text);
     const token = (body as { access_token?: unknown } | null)?.access_token;
-    if (response.status === 201 && typeof token === 'string' && token !== '') return token;
+    if (answer.status === 201 && typeof token === 'string' && token !== '') return token;
     throw this.#failure(
       { ...call, operation: `log in as ${this.#options.username} (POST /auth/token) to ${call.operation}` },
-      response.status,
-      airflowErrorMessage(body, response.statusText),
+      answer.status,
+      airflowErrorMessage(body, answer.statusText),
     );
   }
 
-  #send(call: Call, authorization: string): Promise<Response> {
+  #send(call: Call, authorization: string): Promise<HttpAnswer> {
     const headers: Record<string, string> = { authorization, accept: 'application/json' };
     if (call.body !== undefined) headers['content-type'] = 'application/json';
-    return this.#fetch(call, `${this.apiRoot}${call.path}`, {
+    return this.#fetch(call, {
       method: call.method,
+      url: `${this.apiRoot}${call.path}`,
       headers,
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
     });
   }
 
-  async #fetch(call: Call, url: string, init: RequestInit): Promise<Response> {
-    const attempt = () => fetch(url, { ...init, signal: AbortSignal.timeout(this.#options.requestTimeoutMs) });
+  async #fetch(call: Call, request: Omit<HttpRequest, 'timeoutMs' | 'retryOnConnectionFailure'>): Promise<HttpAnswer> {
+    const timeoutMs = this.#options.requestTimeoutMs;
     try {
-      // Every call is idempotent, so one more try is safe; it gets past a kept-alive connection the server had
-      // just closed (fetch then fails with "other side closed" without trying a new connection).
-      return await attempt().catch((error: unknown) => {
-        if ((error as Error).name === 'TimeoutError') throw error;
-        return attempt();
-      });
+      // Every call is idempotent, so one more try after a connection failure is safe.
+      return await httpRequest({ ...request, timeoutMs, retryOnConnectionFailure: true });
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.#options.requestTimeoutMs} ms` : causeOf(error);
-      throw new FreshetError('SCHEDULER_ERROR', `Airflow at ${this.#options.baseUrl} cannot be reached to ${call.operation} (${init.method} ${url}): ${reason}`, {
-        cause: error,
-        details: { operation: call.operation, url },
-      });
+      if (!(error instanceof HttpUnreachableError)) throw error;
+      const reason = error.kind === 'timeout' ? `no answer within ${timeoutMs} ms` : error.reason;
+      const { method, url } = request;
+      throw new FreshetError(
+        'SCHEDULER_ERROR',
+        `Airflow at ${this.#options.baseUrl} cannot be reached to ${call.operation} (${method} ${url}): ${reason}`,
+        { cause: error.cause, details: { operation: call.operation, url } },
+      );
     }
   }
 
@@ -234,21 +240,11 @@ export class AirflowClient {
 }
 
 /** A v2 answer that means "log in again": 401 (missing or expired token) or 403 "Invalid JWT token". */
-async function isRejectedToken(response: Response): Promise<boolean> {
-  if (response.status === 401) return true;
-  if (response.status !== 403) return false;
-  const detail = airflowErrorMessage(await readBody(response.clone()), '');
+function isRejectedToken(answer: HttpAnswer): boolean {
+  if (answer.status === 401) return true;
+  if (answer.status !== 403) return false;
+  const detail = airflowErrorMessage(jsonOrText(answer.text), '');
   return /invalid (jwt )?token|signature|expired/i.test(detail);
-}
-
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text === '') return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 function arrayField(body: unknown, name: string): unknown[] {
@@ -259,10 +255,4 @@ function arrayField(body: unknown, name: string): unknown[] {
 function numberField(body: unknown, name: string, fallback: number): number {
   const value = (body as Record<string, unknown> | null)?.[name];
   return typeof value === 'number' ? value : fallback;
-}
-
-/** fetch reports "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in its cause. */
-function causeOf(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
 }

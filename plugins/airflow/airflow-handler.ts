@@ -1,7 +1,7 @@
 /** The refresh handler of an Airflow workflow, and how a table's DAG id and file name are derived. */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { RefreshHandler } from '../../src/scheduler/workflow-scheduler';
+import type { RefreshHandler } from '../../src/plugin-api';
 
 /** A type rather than an interface, so that it is a {@link RefreshHandler} as it stands. */
 export type AirflowHandler = {

@@ -3,18 +3,21 @@
  * a DAG file into Airflow's DAGs folder, waits for the DAG processor to load it, and drives the DAG through the
  * REST API from then on (pause, unpause, delete). See examples/airflow/README.md for the Airflow side.
  */
-import { FreshetError, messageOf, schedulerError, validationError } from '../../src/errors';
-import { isValidTimeZone } from '../../src/freshness';
-import type {
-  CreateRefreshWorkflowRequest,
-  ListedWorkflow,
-  RefreshHandler,
-  RefreshSchedule,
-  SchedulerContext,
-  WorkflowInspection,
-  WorkflowModification,
-  WorkflowScheduler,
-} from '../../src/scheduler/workflow-scheduler';
+import {
+  type CreateRefreshWorkflowRequest,
+  FreshetError,
+  isValidTimeZone,
+  type ListedWorkflow,
+  messageOf,
+  type RefreshHandler,
+  type RefreshSchedule,
+  type SchedulerContext,
+  schedulerError,
+  validationError,
+  type WorkflowInspection,
+  type WorkflowModification,
+  type WorkflowScheduler,
+} from '../../src/plugin-api';
 import { AirflowClient, type AirflowDag, type AirflowImportError } from './airflow-client';
 import { dagIdFor, handlerOf, readHandler, type AirflowHandler } from './airflow-handler';
 import { dagsFolderProblem, type AirflowOptions } from './airflow-options';

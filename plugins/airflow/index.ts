@@ -2,7 +2,7 @@
  * The `airflow` scheduler plugin: one Airflow DAG per dynamic table, on Airflow 2 (`apiVersion: 1`) or Airflow 3
  * (`apiVersion: 2`). `scheduler.type` may name it by identifier once registered, or by this folder's path.
  */
-import type { WorkflowSchedulerFactory } from '../../src/scheduler/workflow-scheduler';
+import type { WorkflowSchedulerFactory } from '../../src/plugin-api';
 import { airflowOptionsSchema, type AirflowOptions } from './airflow-options';
 import { AirflowScheduler } from './airflow-scheduler';
 

@@ -3,7 +3,7 @@
  * fields), the `token` header, and the `{code, msg, data, success, failed}` envelope, whose `code` is checked on
  * every answer because DolphinScheduler reports most refusals with HTTP 200 or 201.
  */
-import { FreshetError, messageOf, schedulerError } from '../../src/errors';
+import { FreshetError, httpRequest, HttpUnreachableError, schedulerError } from '../../src/plugin-api';
 
 export type FormValue = string | number | undefined;
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -60,33 +60,33 @@ export class DolphinSchedulerClient {
     const headers: Record<string, string> = { token: this.#settings.token, accept: 'application/json' };
     if (!inQuery) headers['content-type'] = 'application/x-www-form-urlencoded; charset=UTF-8';
 
-    let response: Response;
-    let text: string;
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(url, {
+      answer = await httpRequest({
         method,
+        url,
         headers,
         ...(inQuery ? {} : { body: form.toString() }),
-        signal: AbortSignal.timeout(this.#settings.timeoutMs),
+        timeoutMs: this.#settings.timeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw this.#unreachable(error, method, path, action);
     }
-    return this.#unwrap<T>(response.status, text, method, path, action);
+    return this.#unwrap<T>(answer.status, answer.text, method, path, action);
   }
 
-  #unreachable(error: unknown, method: HttpMethod, path: string, action: string): FreshetError {
-    const name = (error as { name?: string } | null)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
+  #unreachable(error: unknown, method: HttpMethod, path: string, action: string): unknown {
+    if (!(error instanceof HttpUnreachableError)) return error;
+    if (error.kind !== 'connection') {
       return schedulerError(
         `DolphinScheduler at ${this.#settings.baseUrl} did not answer within ${this.#settings.timeoutMs} ms when asked to ${action} (${method} ${path}).`,
-        error,
+        error.cause,
       );
     }
-    const cause = (error as { cause?: unknown } | null)?.cause;
-    const why = cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
-    return schedulerError(`Cannot reach DolphinScheduler at ${this.#settings.baseUrl} to ${action} (${method} ${path}): ${why}`, error);
+    return schedulerError(
+      `Cannot reach DolphinScheduler at ${this.#settings.baseUrl} to ${action} (${method} ${path}): ${error.reason}`,
+      error.cause,
+    );
   }
 
   #unwrap<T>(status: number, text: string, method: HttpMethod, path: string, action: string): T {

@@ -1,6 +1,6 @@
 /** The `scheduler.options` of the DolphinScheduler plugin, validated at start-up with every problem reported. */
 import { z } from 'zod';
-import { isValidTimeZone } from '../../src/freshness/schedule-time';
+import { isValidTimeZone } from '../../src/plugin-api';
 
 const timeZone = (what: string, missing: string) =>
   z

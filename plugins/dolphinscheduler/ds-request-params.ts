@@ -1,6 +1,6 @@
 /** The form parameters of the calls that create or change a workflow and its schedule. */
 import { DateTime } from 'luxon';
-import type { CreateRefreshWorkflowRequest } from '../../src/scheduler/workflow-scheduler';
+import type { CreateRefreshWorkflowRequest } from '../../src/plugin-api';
 import type { FormValue } from './ds-client';
 import type { DolphinSchedulerOptions } from './ds-options';
 import type { DolphinSchedulerApi } from './ds-paths';

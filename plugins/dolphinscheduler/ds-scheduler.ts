@@ -7,17 +7,20 @@
  * Nothing is kept in the gateway besides the handler: every change reads the workflow and its schedule from
  * DolphinScheduler first, so that a schedule recreated in its UI, or a state that is already right, is respected.
  */
-import { FreshetError, messageOf, schedulerError, validationError } from '../../src/errors';
-import type {
-  CreateRefreshWorkflowRequest,
-  ListedWorkflow,
-  RefreshHandler,
-  RefreshSchedule,
-  SchedulerContext,
-  WorkflowInspection,
-  WorkflowModification,
-  WorkflowScheduler,
-} from '../../src/scheduler/workflow-scheduler';
+import {
+  type CreateRefreshWorkflowRequest,
+  FreshetError,
+  type ListedWorkflow,
+  messageOf,
+  type RefreshHandler,
+  type RefreshSchedule,
+  type SchedulerContext,
+  schedulerError,
+  validationError,
+  type WorkflowInspection,
+  type WorkflowModification,
+  type WorkflowScheduler,
+} from '../../src/plugin-api';
 import { DolphinSchedulerClient, isRefusal, type FormValue, type HttpMethod } from './ds-client';
 import type { DolphinSchedulerOptions } from './ds-options';
 import { dolphinSchedulerApi, dsPaths, DS_STATUS, type DolphinSchedulerApi } from './ds-paths';

@@ -3,7 +3,7 @@
  * with a flat body of strings (3.3's HTTP task turns any nested body into a bodyless GET), and the handler that
  * names it.
  */
-import type { RefreshHandler } from '../../src/scheduler/workflow-scheduler';
+import type { RefreshHandler } from '../../src/plugin-api';
 import type { DolphinSchedulerApi, DolphinSchedulerVersion } from './ds-paths';
 
 /** What the HTTP task's body carries, before DolphinScheduler renders `$[…]`. */

@@ -3,7 +3,7 @@
  * DolphinScheduler workflow whose HTTP task calls Freshet's refresh endpoint on the table's Quartz schedule.
  * Set-up on the DolphinScheduler side: examples/dolphinscheduler/README.md.
  */
-import type { WorkflowSchedulerFactory } from '../../src/scheduler/workflow-scheduler';
+import type { WorkflowSchedulerFactory } from '../../src/plugin-api';
 import { dolphinSchedulerOptionsSchema, type DolphinSchedulerOptions } from './ds-options';
 import { DolphinSchedulerScheduler } from './ds-scheduler';
 

@@ -1,5 +1,5 @@
-import axios, { type AxiosInstance } from 'axios';
 import { z } from 'zod';
+import { httpRequest, HttpUnreachableError } from '../http-request';
 
 /** The default gateway address: where `npm start` listens unless configured otherwise. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8083';
@@ -68,21 +68,15 @@ export interface GatewayClientOptions {
 /** A thin REST client for the statements endpoint; it never throws for anything the gateway answers. */
 export class GatewayClient {
   readonly url: string;
-  private readonly http: AxiosInstance;
+  readonly #headers: Readonly<Record<string, string>>;
 
   constructor(options: GatewayClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
-    this.http = axios.create({
-      baseURL: this.url,
-      headers: options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` },
-      // Every HTTP answer is a result to show the user, and a body that is not JSON must be reported as such
-      // rather than silently handed over as a string.
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      // Statements (a CREATE with its initial refresh) may legitimately run for a long time.
-      timeout: 0,
-    });
+    this.#headers = {
+      accept: 'application/json, text/plain, */*',
+      'content-type': 'application/json',
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+    };
   }
 
   /**
@@ -93,9 +87,17 @@ export class GatewayClient {
     let status: number;
     let body: string;
     try {
-      const response = await this.http.post<string>('/v3/statements', { statement: text }, { signal });
-      status = response.status;
-      body = typeof response.data === 'string' ? response.data : String(response.data);
+      // Every HTTP answer is a result to show the user, and a body that is not JSON must be reported as such.
+      // No timeout: statements (a CREATE with its initial refresh) may legitimately run for a long time.
+      const answer = await httpRequest({
+        method: 'POST',
+        url: `${this.url}/v3/statements`,
+        headers: this.#headers,
+        body: JSON.stringify({ statement: text }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+      status = answer.status;
+      body = answer.text;
     } catch (error) {
       return { kind: 'unreachable', url: this.url, reason: reasonOf(error) };
     }
@@ -136,7 +138,7 @@ function unexpected(status: number, body: string, url: string): StatementsOutcom
 }
 
 function reasonOf(error: unknown): string {
-  if (axios.isCancel(error)) return 'cancelled';
-  if (axios.isAxiosError(error)) return error.code ?? error.message;
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof HttpUnreachableError)) return error instanceof Error ? error.message : String(error);
+  if (error.kind === 'cancelled') return 'cancelled';
+  return error.code ?? error.reason;
 }

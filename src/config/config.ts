@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ENGINE_URL_FORMS, findEngineFactory } from '../engine/registry';
 import { parseDurationSeconds } from '../freshness';
-import { findSchedulerFactory, parseSchedulerOptions } from '../scheduler/registry';
 
 const durationText = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -146,8 +145,23 @@ function setPath(target: Record<string, unknown>, keys: readonly string[], value
   });
 }
 
+/**
+ * A check the schema cannot make, run on the merged input as it is (not yet validated, so that its problems are
+ * listed with every other one); returns what it finds wrong. Start-up adds the scheduler plugin's check this way, so
+ * that loading a configuration never loads a plugin.
+ */
+export type ConfigCheck = (input: Readonly<Record<string, unknown>>) => readonly string[];
+
+export interface LoadConfigOptions {
+  /** A JSON file; `FRESHET_CONFIG` when omitted, none when neither is set. */
+  readonly file?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly overrides?: ConfigInput;
+  readonly checks?: readonly ConfigCheck[];
+}
+
 /** Merges the file (if any), the environment and explicit overrides, then validates. */
-export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput } = {}): FreshetConfig {
+export function loadConfig(options: LoadConfigOptions = {}): FreshetConfig {
   const env = options.env ?? process.env;
   const problems: string[] = [];
   let raw: Record<string, unknown> = {};
@@ -183,13 +197,13 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
       problems.push(`${where}: ${issue.message}`);
     }
   }
-  problems.push(...semanticProblems(merged));
+  problems.push(...semanticProblems(merged, options.checks ?? []));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return Object.freeze(parsed.data);
 }
 
-/** What the schema cannot see: durations that do not parse, the scheduler plugin and its options, auth vs host. */
-function semanticProblems(raw: Record<string, unknown>): string[] {
+/** What the schema cannot see: durations that do not parse, the given checks, catalogs, auth vs host. */
+function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigCheck[]): string[] {
   const problems: string[] = [];
   const section = (name: string) => (typeof raw[name] === 'object' && raw[name] !== null ? (raw[name] as Record<string, unknown>) : {});
   for (const key of ['freshnessThreshold', 'defaultFreshnessContinuous', 'defaultFreshnessFull']) {
@@ -201,13 +215,7 @@ function semanticProblems(raw: Record<string, unknown>): string[] {
       problems.push(`refresh.${key}: ${(error as Error).message}`);
     }
   }
-  const scheduler = section('scheduler');
-  const type = typeof scheduler.type === 'string' ? scheduler.type : 'embedded';
-  try {
-    parseSchedulerOptions(findSchedulerFactory(type), scheduler.options ?? {});
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
+  for (const check of checks) problems.push(...check(raw));
   const catalogs = section('catalogs');
   const defaultCatalog = typeof raw.defaultCatalog === 'string' ? raw.defaultCatalog : typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default';
   const names = new Set([...Object.keys(catalogs), typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default'].map((n) => n.toLowerCase()));

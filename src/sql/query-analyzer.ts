@@ -1,9 +1,9 @@
 /**
  * Checks a dynamic table's defining query with node-sql-parser and finds the tables it reads.
  */
-import { Parser } from 'node-sql-parser';
 import type { SqlDialect } from '../model';
 import { parseError } from '../errors';
+import { astifyInDialect } from './dialects';
 import type { ObjectName, QueryText, SourcePosition } from './statements';
 import { atPosition, isIdentifierToken, isSymbol, TokenStream, upperWord, type Token } from './tokenizer';
 
@@ -15,19 +15,6 @@ export interface QueryAnalysis {
    */
   readonly sourceTables: readonly ObjectName[];
 }
-
-/**
- * node-sql-parser's grammars lag behind the engines: its SQLite grammar rejects, among others,
- * `OVER (ORDER BY …)` without PARTITION BY, RIGHT / FULL / CROSS JOIN, INTERSECT / EXCEPT, `FILTER (WHERE …)`,
- * `NULLS LAST` and named windows, all valid SQLite. A query the engine's own grammar rejects is therefore tried
- * with the other grammars before it is refused; the engine still validates the query when the table is created,
- * and table names read the same way in all three.
- */
-const GRAMMARS: Readonly<Record<SqlDialect, readonly SqlDialect[]>> = {
-  sqlite: ['sqlite', 'postgresql', 'mysql'],
-  postgresql: ['postgresql', 'mysql', 'sqlite'],
-  mysql: ['mysql', 'postgresql', 'sqlite'],
-};
 
 const SELECT_ONLY = 'The query of a dynamic table must be a SELECT statement';
 
@@ -70,16 +57,13 @@ export function analyzeQuery(query: QueryText, dialect: SqlDialect): QueryAnalys
 }
 
 function astify(query: QueryText, dialect: SqlDialect): unknown {
-  const parser = new Parser();
+  const outcome = astifyInDialect(query.text, dialect);
+  if (outcome.ok) return outcome.ast;
   let furthest: SyntaxFailure | undefined;
-  for (const grammar of GRAMMARS[dialect]) {
-    try {
-      return parser.astify(query.text, { database: grammar });
-    } catch (error) {
-      const failure = syntaxFailure(error);
-      // The grammar that read furthest points closest to the real mistake.
-      if (furthest === undefined || (failure.location?.offset ?? -1) > (furthest.location?.offset ?? -1)) furthest = failure;
-    }
+  for (const failure of outcome.errors.map(syntaxFailure)) {
+    // The grammar that read furthest points closest to the real mistake.
+    const further = (failure.location?.offset ?? -1) > (furthest?.location?.offset ?? -1);
+    if (furthest === undefined || further) furthest = failure;
   }
   throw syntaxError(query, furthest ?? { message: 'The query could not be parsed' });
 }

@@ -1,0 +1,98 @@
+/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, SET, AS) and DROP DYNAMIC TABLE. */
+import { parseError } from '../errors';
+import { DdlReader } from './ddl-reader';
+import type { AlterAction, AlterDynamicTable, DropDynamicTable } from './statements';
+import { atPosition, upperWord } from './tokenizer';
+
+export class AlterDropParser extends DdlReader {
+  parse(): AlterDynamicTable | DropDynamicTable {
+    return upperWord(this.next()) === 'ALTER' ? this.alter() : this.drop();
+  }
+
+  private alter(): AlterDynamicTable {
+    const tableWord = upperWord(this.next());
+    this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
+    const name = this.objectName();
+    let action: AlterAction;
+    switch (upperWord(this.peek())) {
+      case 'SUSPEND':
+        this.next();
+        action = { kind: 'suspend' };
+        break;
+      case 'RESUME':
+        this.next();
+        action = { kind: 'resume', options: this.acceptKeyword('WITH') === null ? {} : this.options() };
+        break;
+      case 'REFRESH':
+        this.next();
+        action = { kind: 'refresh', partition: this.acceptKeyword('PARTITION') === null ? null : this.partitionSpec() };
+        break;
+      case 'SET':
+        this.next();
+        action = this.setAction();
+        break;
+      case 'AS':
+        return {
+          kind: 'alterDynamicTable',
+          name,
+          action: { kind: 'setQuery', query: this.query(this.next()) },
+          text: this.text,
+        };
+      default:
+        this.fail('one of SUSPEND, RESUME, REFRESH, SET, AS');
+    }
+    this.expectEnd();
+    return { kind: 'alterDynamicTable', name, action, text: this.text };
+  }
+
+  private setAction(): AlterAction {
+    const token = this.peek();
+    const keyword = upperWord(token);
+    if (keyword === 'FRESHNESS' || keyword === 'TARGET_LAG') {
+      this.next();
+      return { kind: 'setFreshness', freshness: this.freshness(keyword) };
+    }
+    if (keyword === 'REFRESH_MODE') {
+      this.next();
+      return { kind: 'setRefreshMode', mode: this.refreshMode() };
+    }
+    this.fail('FRESHNESS, TARGET_LAG or REFRESH_MODE after SET');
+  }
+
+  private drop(): DropDynamicTable {
+    const temporary = this.acceptKeyword('TEMP', 'TEMPORARY');
+    if (temporary !== null) {
+      throw parseError(
+        `DROP ${upperWord(temporary)} ${this.tableWord()} TABLE is not supported: ` +
+          `dynamic tables are never temporary; use DROP ${this.tableWord()} TABLE.`,
+        temporary.position,
+      );
+    }
+    const tableWord = upperWord(this.next());
+    this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
+    const ifExists = this.acceptIf('EXISTS');
+    const name = this.objectName();
+    this.rejectLateIf('EXISTS', undefined, `DROP ${tableWord} TABLE IF EXISTS ${name.parts.join('.')}`);
+    this.expectEnd();
+    return { kind: 'dropDynamicTable', name, ifExists, text: this.text };
+  }
+
+  /** `( col = 'value' [, …] )` after REFRESH PARTITION. */
+  private partitionSpec(): Record<string, string> {
+    this.expectSymbol('(', "'(' and a partition such as (ds = '2024-01-01')");
+    const partition = new Map<string, string>();
+    do {
+      const column = this.identifier("a partition column, as in PARTITION (ds = '2024-01-01')");
+      if (partition.has(column.value)) {
+        throw parseError(
+          `Partition column '${column.value}' is given more than once${atPosition(column.position)}`,
+          column.position,
+        );
+      }
+      this.expectSymbol('=', `'=' after the partition column ${column.value}`);
+      partition.set(column.value, this.literal(`a value for partition column ${column.value} as a string literal`));
+    } while (this.acceptSymbol(','));
+    this.expectSymbol(')', "',' or ')'");
+    return Object.fromEntries(partition);
+  }
+}

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { str, type Row } from './row-mapping';
 
+/** Reads and writes `callback_tokens`. */
 export class CallbackTokenStore {
   constructor(private readonly db: Knex) {}
 

@@ -28,6 +28,7 @@ import { DynamicTableStore } from './table-store';
 export { catalogConnection, catalogKind, type CatalogDialect } from './catalog-connection';
 export { SHARED_TABLE_CACHE_MS } from './table-store';
 
+/** The catalog of one gateway: its connection and one store per kind of record. */
 export class Catalog {
   readonly connection: CatalogConnection;
   readonly tables: DynamicTableStore;

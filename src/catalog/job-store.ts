@@ -23,6 +23,7 @@ const UNFINISHED: JobStatus[] = ['PENDING', 'RUNNING'];
 /** Ids in one statement at most: MySQL and SQLite bound the number of parameters in one statement. */
 const CHUNK = 500;
 
+/** Reads and writes `refresh_jobs` and `refresh_history`. */
 export class JobStore {
   constructor(
     private readonly db: Knex,

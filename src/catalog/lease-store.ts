@@ -9,6 +9,7 @@ import { str, type Row } from './row-mapping';
 /** Names in one statement at most: MySQL and SQLite bound the number of parameters in one statement. */
 const CHUNK = 500;
 
+/** Reads and writes `leases`. */
 export class LeaseStore {
   constructor(private readonly db: Knex) {}
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { OrphanRecord } from './records';
 import { fromOrphan, toOrphan, type Row } from './row-mapping';
 
+/** Reads and writes `scheduler_orphans`. */
 export class OrphanStore {
   constructor(private readonly db: Knex) {}
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { PluginStateStore } from '../model';
 import { json, str, type Row } from './row-mapping';
 
+/** Reads and writes `plugin_state`, one {@link PluginStateStore} per scope. */
 export class PluginStates {
   constructor(private readonly db: Knex) {}
 

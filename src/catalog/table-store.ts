@@ -9,6 +9,7 @@ export const SHARED_TABLE_CACHE_MS = 1_000;
 /** Entries the cache holds at most; it starts over when full. */
 const CACHE_LIMIT = 10_000;
 
+/** Reads and writes `dynamic_tables`, answering repeated reads from a cache. */
 export class DynamicTableStore {
   /**
    * Dynamic tables by key, so that refresh callbacks do not read the catalog for every table. A SQLite catalog

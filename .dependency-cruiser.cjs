@@ -70,6 +70,53 @@ module.exports = {
       to: { path: '^src/(catalog|engine)/' },
     },
     {
+      name: 'sql-is-a-leaf',
+      severity: 'error',
+      comment:
+        'The SQL front-end parses and classifies text; it knows nothing of where tables live or who runs them. ' +
+        'Take value types from src/model.ts and let the manager (or an engine) combine SQL with the rest.',
+      from: { path: '^src/sql/' },
+      to: { path: '^src/(catalog|engine|scheduler|refresh|replica|manager|rest|cli|config)/|^src/(gateway|index|plugin-api)\\.ts$' },
+    },
+    {
+      name: 'schedulers-know-no-core',
+      severity: 'error',
+      comment:
+        'The scheduler side (the WorkflowScheduler interface, its registry, the embedded scheduler) talks to the ' +
+        'rest of Freshet only through the SchedulerContext it is given. Put what it needs in that context or in ' +
+        'src/model.ts.',
+      from: { path: '^src/scheduler/' },
+      to: { path: '^src/(catalog|engine|sql|refresh|replica|manager|rest|cli|config)/|^src/(gateway|index)\\.ts$' },
+    },
+    {
+      name: 'runner-below-manager',
+      severity: 'error',
+      comment:
+        'The refresh runner and the replica leases run what the manager decided; they do not call the manager, ' +
+        'the REST layer, the CLI or the configuration. Take what they need as a constructor argument (as the ' +
+        'runner takes its TableRefresher).',
+      from: { path: '^src/(refresh|replica)/' },
+      to: { path: '^src/(manager|rest|cli|config|sql)/|^src/(gateway|index)\\.ts$' },
+    },
+    {
+      name: 'manager-below-edges',
+      severity: 'error',
+      comment:
+        'The manager decides; the REST layer, the CLI and src/gateway.ts call it, never the other way round. ' +
+        'Return a value (or throw a FreshetError) and let the edge translate it.',
+      from: { path: '^src/manager/' },
+      to: { path: '^src/(rest|cli|config)/|^src/(gateway|index)\\.ts$' },
+    },
+    {
+      name: 'only-the-gateway-assembles',
+      severity: 'error',
+      comment:
+        'src/gateway.ts assembles the parts; only the CLI and the public entry import it. Ask for the part you ' +
+        'need as a parameter instead.',
+      from: { path: '^src/', pathNot: '^src/(cli/|index\\.ts$)' },
+      to: { path: '^src/gateway\\.ts$' },
+    },
+    {
       name: 'no-dev-from-src',
       severity: 'error',
       comment:

@@ -17,6 +17,12 @@ export type {
   WorkflowSchedulerFactory,
 } from './scheduler/workflow-scheduler';
 export { runSchedulerConformance, conformanceRequest, type ConformanceHarness } from './scheduler/conformance';
+export {
+  runEngineConformance,
+  type EngineConformanceHarness,
+  type EngineConformancePart,
+  type EngineUnderTest,
+} from './engine/conformance';
 export { MemoryStateStore } from './scheduler/memory-state-store';
 export { FreshetError, schedulerError, validationError, type ErrorCode } from './errors';
 export type { Freshness, FreshnessUnit } from './sql/statements';

@@ -3,6 +3,7 @@
  * violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
 import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
+import { CLOSING_LENGTH, type TextPosition, positionOf } from '../server-sql';
 import type { Statement } from './mysql-sql';
 
 /**
@@ -41,19 +42,6 @@ export function isClientError(error: unknown): boolean {
   return isServerError(error) && (CLIENT_CLASSES.has(error.sqlState.slice(0, 2)) || CLIENT_ERRNOS.has(error.errno));
 }
 
-interface TextPosition {
-  readonly line: number;
-  readonly column: number;
-}
-
-/** Line and column (1-based; columns counted in characters) of an index into `text`. */
-function positionOf(text: string, index: number): TextPosition {
-  const lines = text.slice(0, index).split('\n');
-  return { line: lines.length, column: Array.from(lines[lines.length - 1] ?? '').length + 1 };
-}
-
-/** Characters of the `\n)` that close an embedded query (see `embedQuery`). */
-const CLOSING_LENGTH = 2;
 
 /**
  * Where a syntax error is in the client's own text. MySQL names the line of the statement it sent and the

@@ -47,7 +47,8 @@ export function registerStreamingConformance({ harness, engine, run }: Conforman
       await engine().createTable(copy);
     });
 
-    it('declares streaming and reads a query in batches of at most batchRows, or one partition of it', async function () {
+    const batchesTitle = 'declares streaming and reads a query in batches of at most batchRows, or one partition of it';
+    it(batchesTitle, async function () {
       assert.ok(engine().streaming);
       const sizes: number[] = [];
       for await (const batch of read(engine())) sizes.push(batch.length);
@@ -72,7 +73,8 @@ export function registerStreamingConformance({ harness, engine, run }: Conforman
     it('replaces a table, then one partition, with streamed rows and counts them', async function () {
       assert.deepEqual(await load(read(engine())), { rowsWritten: 7, rowsDeleted: 0 });
       assert.deepEqual(await load(read(engine())), { rowsWritten: 7, rowsDeleted: 7 });
-      assert.deepEqual((await engine().describeTable(copy.table))?.primaryKey, ['id'], 'the table keeps its primary key');
+      const described = await engine().describeTable(copy.table);
+      assert.deepEqual(described?.primaryKey, ['id'], 'the table keeps its primary key');
       await run(`UPDATE events SET id = id + 100 WHERE day = 'tue'`);
       try {
         const outcome = await load(read(engine(), { day: 'tue' }), { day: 'tue' });
@@ -83,7 +85,8 @@ export function registerStreamingConformance({ harness, engine, run }: Conforman
       }
     });
 
-    it('keeps the old rows, and leaves no stage behind, when the stream fails or breaks the primary key', async function () {
+    const failureTitle = 'keeps the old rows, and leaves no stage behind, when the stream fails or breaks the primary key';
+    it(failureTitle, async function () {
       await load(read(engine()));
       const sourceFailure = new FreshetError('ENGINE_ERROR', 'source went away');
       async function* failing(): AsyncIterable<RowBatch> {
@@ -109,7 +112,8 @@ export function registerStreamingConformance({ harness, engine, run }: Conforman
         await sqlite.open();
         const sqliteCopy = { ...copy, columns: SQLITE_COLUMNS };
         await sqlite.createTable(sqliteCopy);
-        const intoSqlite = await streaming(sqlite).replaceFromBatches({ definition: sqliteCopy, partition: null }, read(engine()));
+        const into = { definition: sqliteCopy, partition: null };
+        const intoSqlite = await streaming(sqlite).replaceFromBatches(into, read(engine()));
         assert.deepEqual(intoSqlite, { rowsWritten: 7, rowsDeleted: 0 });
         await sqlite.execute(`CREATE TABLE events (id INTEGER PRIMARY KEY, day TEXT)`, { rowLimit: 1 });
         await sqlite.execute(`INSERT INTO events SELECT id + 10, day FROM events_copy`, { rowLimit: 1 });

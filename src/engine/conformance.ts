@@ -98,7 +98,8 @@ function registerSchemaParts({ harness, engine, run, part }: ConformanceContext)
     });
   });
 
-  part('describes a query’s output columns: names, types, and what cannot be NULL', 'describe-query-types', async () => {
+  const describeTitle = 'describes a query’s output columns: names, types, and what cannot be NULL';
+  part(describeTitle, 'describe-query-types', async () => {
     const columns = await engine().describeQuery(
       `SELECT customer, count(*) AS n, sum(amount) AS revenue, 'eu' AS region, qty
          FROM orders GROUP BY customer, qty;`,
@@ -117,9 +118,11 @@ function registerSchemaParts({ harness, engine, run, part }: ConformanceContext)
     assert.equal(revenue?.nullable, true);
   });
 
-  part('refuses to describe a query naming a missing column, or a missing table (a MissingTableError)', null, async () => {
+  const missingTitle = 'refuses to describe a query naming a missing column, or a missing table (a MissingTableError)';
+  part(missingTitle, null, async () => {
     await rejectsWith(engine().describeQuery('SELECT nope FROM orders'), 'VALIDATION_ERROR', messagePrefix);
-    const missing = await rejectsWith(engine().describeQuery('SELECT id FROM missing_table'), 'VALIDATION_ERROR', messagePrefix);
+    const described = engine().describeQuery('SELECT id FROM missing_table');
+    const missing = await rejectsWith(described, 'VALIDATION_ERROR', messagePrefix);
     assert.ok(missing instanceof MissingTableError, `a MissingTableError: ${missing.message}`);
     assert.equal(missing.table.slice(missing.table.lastIndexOf('.') + 1), 'missing_table');
   });
@@ -227,7 +230,8 @@ function registerRefreshParts({ harness, engine, run, part }: ConformanceContext
     await rejectsWith(engine().refresh(spec({ region: 'eu' })), 'VALIDATION_ERROR', /Partition column .region./);
   });
 
-  const failedTitle = 'keeps the old rows and reports VALIDATION_ERROR when a refresh violates a constraint or reads a missing table';
+  const failedTitle =
+    'keeps the old rows and reports VALIDATION_ERROR when a refresh violates a constraint or reads a missing table';
   part(failedTitle, 'failed-refresh', async () => {
     const dt = await createDt('guarded_dt', 3);
     const duplicates = `SELECT 1 AS id, 'x' AS v UNION ALL SELECT 1, 'y'`;
@@ -243,7 +247,8 @@ function registerRefreshParts({ harness, engine, run, part }: ConformanceContext
     assert.deepEqual(await engine().refresh(fullRefresh(dt, numbers(2, 'new'))), { rowsWritten: 2, rowsDeleted: 3 });
   });
 
-  part('rebuilds a table under a new definition, more than once, leaving no scratch table behind', 'rebuild', async () => {
+  const rebuildTitle = 'rebuilds a table under a new definition, more than once, leaving no scratch table behind';
+  part(rebuildTitle, 'rebuild', async () => {
     const dt = await createDt('rebuilt_dt', 2);
     const definition = {
       table: dt,
@@ -278,7 +283,8 @@ function registerStatementParts({ harness, run, part }: ConformanceContext): voi
   part('runs pass-through statements with a row limit and change counts', 'pass-through', async () => {
     const created = await run(`CREATE TABLE t (id ${ddl.integer}, v ${ddl.key})`);
     assert.deepEqual(created, { kind: 'update', rowsAffected: 0 });
-    assert.deepEqual(await run(`INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')`), { kind: 'update', rowsAffected: 3 });
+    const inserted = await run(`INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+    assert.deepEqual(inserted, { kind: 'update', rowsAffected: 3 });
     assert.deepEqual(await run('SELECT id, v FROM t ORDER BY id', 2), {
       kind: 'rows',
       columns: ['id', 'v'],

@@ -124,7 +124,8 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
       const { label } = this.sql;
       const message = messageOf(error);
       const reason = message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message;
-      throw engineError(`Cannot connect to ${label} at ${displayUrl(url, `the configured ${label} URL`)}: ${reason}`, error);
+      const where = displayUrl(url, `the configured ${label} URL`);
+      throw engineError(`Cannot connect to ${label} at ${where}: ${reason}`, error);
     }
     this.pools = { engine, statements };
   }

@@ -153,7 +153,8 @@ export function refreshPlan(
     mapping: partitionMapping(dialect, spec, column),
     value,
   }));
-  const where = (side: (mapping: ColumnMapping) => string) => partitionFilter(dialect, partition.map((p) => side(p.mapping)));
+  const where = (side: (mapping: ColumnMapping) => string) =>
+    partitionFilter(dialect, partition.map((p) => side(p.mapping)));
   const table = qualifiedName(dialect, into, defaultDatabase);
   const targets = spec.columns.map((mapping) => quote(mapping.target)).join(', ');
   const sources = spec.columns.map((mapping) => `src.${quote(mapping.source)}`).join(', ');

@@ -35,7 +35,8 @@ function parseUrl(url: string): ParsedUrl {
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
     throw validationError(
-      `The MySQL engine URL must name one database: mysql://user:password@host:3306/<database> (got ${parsed.pathname || 'none'}).`,
+      'The MySQL engine URL must name one database: mysql://user:password@host:3306/<database> ' +
+        `(got ${parsed.pathname || 'none'}).`,
     );
   }
   return { url: parsed.toString(), database };

@@ -77,7 +77,8 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   if (!isClientError(error)) return engineError(message, error);
   const position = statement === undefined ? undefined : syntaxErrorPosition(messageOf(error), statement);
   const options = { line: position?.line, column: position?.column, cause: error };
-  const missing = isServerError(error) && error.errno === ER_NO_SUCH_TABLE ? MISSING_TABLE.exec(error.message)?.[1] : undefined;
+  const noSuchTable = isServerError(error) && error.errno === ER_NO_SUCH_TABLE;
+  const missing = noSuchTable ? MISSING_TABLE.exec(error.message)?.[1] : undefined;
   if (missing !== undefined) return new MissingTableError(missing, message, options);
   return validationError(message, options);
 }

@@ -73,7 +73,8 @@ export class PostgresEngine extends PooledEngine<PgPool> {
 
   /** Reads the current schema. */
   protected async connected(pool: PgPool): Promise<void> {
-    const current = await run<{ schema: string | null }>(pool, { sql: 'SELECT current_schema() AS schema', client: null });
+    const statement = { sql: 'SELECT current_schema() AS schema', client: null };
+    const current = await run<{ schema: string | null }>(pool, statement);
     this.schema = current.rows[0]?.schema ?? DEFAULT_SCHEMA;
   }
 }

@@ -33,11 +33,17 @@ export const qualifiedName = (table: TableRef, defaultSchema: string): string =>
   server.qualifiedName(POSTGRES_SQL, table, defaultSchema);
 
 /** See {@link server.createTableSql}; without `primaryKeyName`, PostgreSQL's `<table>_pkey`. */
-export function createTableSql(definition: TableDefinition, schema: string, table?: TableRef, primaryKeyName?: string): string {
+export function createTableSql(
+  definition: TableDefinition,
+  schema: string,
+  table?: TableRef,
+  primaryKeyName?: string,
+): string {
   return server.createTableSql(POSTGRES_SQL, definition, schema, table, primaryKeyName);
 }
 
-export const scratchName = (role: 'rebuild' | 'stage', name: string): string => server.scratchName(POSTGRES_SQL, role, name);
+export const scratchName = (role: 'rebuild' | 'stage', name: string): string =>
+  server.scratchName(POSTGRES_SQL, role, name);
 
 export const partitionMapping = (spec: RefreshSpec, column: string): ColumnMapping =>
   server.partitionMapping(POSTGRES_SQL, spec, column);

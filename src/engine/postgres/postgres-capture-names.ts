@@ -38,7 +38,8 @@ export const functionName = (table: string) => internalName('capture', table);
 export const statement = (sql: string): Statement => ({ sql, client: null });
 
 export const schemaOf = (table: TableRef, schema: string) => table.database ?? schema;
-export const inSchema = (table: TableRef, schema: string, name: string): string => qualifiedName({ database: schemaOf(table, schema), name }, schema);
+export const inSchema = (table: TableRef, schema: string, name: string): string =>
+  qualifiedName({ database: schemaOf(table, schema), name }, schema);
 
 export interface Relation {
   readonly oid: number;
@@ -52,8 +53,10 @@ export async function relationOf(client: PgPoolClient, schema: string, name: str
   const result = await run<Relation>(
     client,
     statement(
-      'SELECT c.oid, c.relkind AS kind, EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS "inHierarchy" ' +
-        'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+      'SELECT c.oid, c.relkind AS kind, EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i ' +
+        'WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS "inHierarchy" ' +
+        'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+        'WHERE n.nspname = $1 AND c.relname = $2',
     ),
     [schema, name],
   );

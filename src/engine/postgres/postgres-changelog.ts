@@ -14,14 +14,17 @@ import { qualifiedName, quoteIdentifier } from './postgres-sql';
  * everything this transaction sees. Read it in the REPEATABLE READ transaction of the refresh it stands for.
  */
 export async function currentSnapshot(client: PgPoolClient): Promise<string> {
-  const result = await run<{ snapshot: string }>(client, statement('SELECT pg_catalog.pg_current_snapshot()::text AS snapshot'));
+  const current = statement('SELECT pg_catalog.pg_current_snapshot()::text AS snapshot');
+  const result = await run<{ snapshot: string }>(client, current);
   const snapshot = result.rows[0]?.snapshot;
   if (snapshot === undefined) throw invalidState('pg_current_snapshot() returned no row.');
   return snapshot;
 }
 
 function requireSnapshot(name: string, value: string): void {
-  if (!SNAPSHOT.test(value)) throw new RangeError(`${name} must be a pg_snapshot in text form (xmin:xmax:xip,…), got ${JSON.stringify(value)}.`);
+  if (!SNAPSHOT.test(value)) {
+    throw new RangeError(`${name} must be a pg_snapshot in text form (xmin:xmax:xip,…), got ${JSON.stringify(value)}.`);
+  }
 }
 
 /** The changes a snapshot has not seen; `wm` is a pg_snapshot expression. The xmin bound lets the index be used. */
@@ -37,7 +40,13 @@ function unseenBy(wm: string): string {
  * check {@link pendingChanges} for a TRUNCATE first, since a `T` calls for a full refresh instead. Throws
  * RangeError when `after` is not a snapshot in text form.
  */
-export function changeSetSql(table: TableRef, schema: string, columns: readonly string[], op: 'I' | 'D', after: string): string {
+export function changeSetSql(
+  table: TableRef,
+  schema: string,
+  columns: readonly string[],
+  op: 'I' | 'D',
+  after: string,
+): string {
   requireSnapshot('after', after);
   const wm = `'${after}'::pg_catalog.pg_snapshot`;
   return (
@@ -69,7 +78,8 @@ export async function pendingChanges(
   const result = await run<{ changes: string | number; truncated: boolean | null }>(
     client,
     statement(
-      `SELECT count(*) AS changes, bool_or(${quoteIdentifier(OP)} = 'T') AS truncated FROM ${changelog} WHERE ${unseenBy('$1::pg_catalog.pg_snapshot')}`,
+      `SELECT count(*) AS changes, bool_or(${quoteIdentifier(OP)} = 'T') AS truncated FROM ${changelog} ` +
+        `WHERE ${unseenBy('$1::pg_catalog.pg_snapshot')}`,
     ),
     [after],
   );
@@ -83,7 +93,12 @@ export async function pendingChanges(
  * changes were deleted. Throws RangeError for an empty list or a malformed watermark, INVALID_STATE when
  * capture is not installed.
  */
-export async function pruneChanges(client: PgPoolClient, table: TableRef, schema: string, watermarks: readonly string[]): Promise<number> {
+export async function pruneChanges(
+  client: PgPoolClient,
+  table: TableRef,
+  schema: string,
+  watermarks: readonly string[],
+): Promise<number> {
   if (watermarks.length === 0) throw new RangeError('pruneChanges needs the watermark of at least one reader.');
   let oldest: bigint | null = null;
   for (const watermark of watermarks) {
@@ -92,6 +107,7 @@ export async function pruneChanges(client: PgPoolClient, table: TableRef, schema
     if (oldest === null || xmin < oldest) oldest = xmin;
   }
   const changelog = await requireChangelog(client, table, schema);
-  const result = await run(client, statement(`DELETE FROM ${changelog} WHERE ${quoteIdentifier(XID)} < $1::xid8`), [String(oldest)]);
+  const prune = statement(`DELETE FROM ${changelog} WHERE ${quoteIdentifier(XID)} < $1::xid8`);
+  const result = await run(client, prune, [String(oldest)]);
   return result.rowCount ?? 0;
 }

@@ -23,8 +23,12 @@ export function internalName(role: string, name: string): string {
 
 export const schemaOf = (table: TableRef, schema: string) => table.database ?? schema;
 export const tableKey = (table: TableRef, schema: string) => `${schemaOf(table, schema)}.${table.name}`;
-export const watermarks = (schema: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_watermarks`)}`;
-export const stateOf = (table: TableRef): TableRef => ({ database: table.database, name: internalName('state', table.name) });
+export const watermarks = (schema: string) =>
+  `${quoteIdentifier(schema)}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_watermarks`)}`;
+export const stateOf = (table: TableRef): TableRef => ({
+  database: table.database,
+  name: internalName('state', table.name),
+});
 const sourceOf = (key: string): TableRef => {
   const dot = key.indexOf('.');
   return { database: key.slice(0, dot), name: key.slice(dot + 1) };
@@ -35,16 +39,24 @@ export const watermarksExist = (client: PgPoolClient, schema: string) =>
   tableExists(client, { database: schema, name: `${INTERNAL_TABLE_PREFIX}_watermarks` }, schema);
 
 export async function ensureWatermarks(client: PgPoolClient, schema: string): Promise<void> {
-  await run(client, sql(`CREATE TABLE IF NOT EXISTS ${watermarks(schema)} (dynamic_table text NOT NULL, source text NOT NULL, snapshot text NOT NULL, PRIMARY KEY (dynamic_table, source))`));
+  const columns = 'dynamic_table text NOT NULL, source text NOT NULL, snapshot text NOT NULL';
+  const create = `CREATE TABLE IF NOT EXISTS ${watermarks(schema)} (${columns}, PRIMARY KEY (dynamic_table, source))`;
+  await run(client, sql(create));
 }
 
-export async function watermarksOf(client: PgPoolClient, table: TableRef, schema: string): Promise<Map<string, string>> {
-  const rows = await run<{ source: string; snapshot: string }>(client, sql(`SELECT source, snapshot FROM ${watermarks(schema)} WHERE dynamic_table = $1`), [tableKey(table, schema)]);
+export async function watermarksOf(
+  client: PgPoolClient,
+  table: TableRef,
+  schema: string,
+): Promise<Map<string, string>> {
+  const select = sql(`SELECT source, snapshot FROM ${watermarks(schema)} WHERE dynamic_table = $1`);
+  const rows = await run<{ source: string; snapshot: string }>(client, select, [tableKey(table, schema)]);
   return new Map(rows.rows.map((row) => [row.source, row.snapshot]));
 }
 
 export async function prune(client: PgPoolClient, source: TableRef, schema: string): Promise<void> {
-  const rows = await run<{ snapshot: string }>(client, sql(`SELECT snapshot FROM ${watermarks(schema)} WHERE source = $1`), [tableKey(source, schema)]);
+  const select = sql(`SELECT snapshot FROM ${watermarks(schema)} WHERE source = $1`);
+  const rows = await run<{ snapshot: string }>(client, select, [tableKey(source, schema)]);
   if (rows.rows.length > 0) await pruneChanges(client, source, schema, rows.rows.map((row) => row.snapshot));
 }
 
@@ -55,7 +67,8 @@ export async function prune(client: PgPoolClient, source: TableRef, schema: stri
  */
 export async function forgetIncremental(client: PgPoolClient, table: TableRef, schema: string): Promise<TableRef[]> {
   if (!(await watermarksExist(client, schema))) return [];
-  const deleted = await run<{ source: string }>(client, sql(`DELETE FROM ${watermarks(schema)} WHERE dynamic_table = $1 RETURNING source`), [tableKey(table, schema)]);
+  const forget = sql(`DELETE FROM ${watermarks(schema)} WHERE dynamic_table = $1 RETURNING source`);
+  const deleted = await run<{ source: string }>(client, forget, [tableKey(table, schema)]);
   await run(client, sql(`DROP TABLE IF EXISTS ${qualifiedName(stateOf(table), schema)}`));
   return deleted.rows.map((row) => sourceOf(row.source));
 }
@@ -63,9 +76,11 @@ export async function forgetIncremental(client: PgPoolClient, table: TableRef, s
 /** Inside the caller's transaction: forgets `table`'s state and removes capture no other table needs. */
 export async function releaseWithin(client: PgPoolClient, table: TableRef, schema: string): Promise<void> {
   const sources = await forgetIncremental(client, table, schema);
-  await run(client, sql(`DROP INDEX IF EXISTS ${quoteIdentifier(schemaOf(table, schema))}.${quoteIdentifier(internalName('ix', table.name))}`));
+  const index = `${quoteIdentifier(schemaOf(table, schema))}.${quoteIdentifier(internalName('ix', table.name))}`;
+  await run(client, sql(`DROP INDEX IF EXISTS ${index}`));
   for (const source of sources) {
-    const still = await run(client, sql(`SELECT 1 FROM ${watermarks(schema)} WHERE source = $1 LIMIT 1`), [tableKey(source, schema)]);
+    const readers = sql(`SELECT 1 FROM ${watermarks(schema)} WHERE source = $1 LIMIT 1`);
+    const still = await run(client, readers, [tableKey(source, schema)]);
     if ((still.rowCount ?? 0) === 0) await removeCapture(client, source, schema);
   }
 }

@@ -75,14 +75,16 @@ export function runEngineConformance(name: string, harness: EngineConformanceHar
     });
 
     registerSchemaParts(context);
+    registerTableParts(context);
     registerRefreshParts(context);
+    registerFailureAndRebuildParts(context);
     registerStatementParts(context);
     if (harness.expected.streaming) registerStreamingConformance(context);
     else it(`streams rows between catalogs (not for ${name}: the engine declares no row streaming)`);
   });
 }
 
-function registerSchemaParts({ harness, engine, run, part }: ConformanceContext): void {
+function registerSchemaParts({ harness, engine, part }: ConformanceContext): void {
   const { ddl, types, messagePrefix } = harness;
   const orders = table('orders');
   before(async function () {
@@ -127,6 +129,10 @@ function registerSchemaParts({ harness, engine, run, part }: ConformanceContext)
     assert.equal(missing.table.slice(missing.table.lastIndexOf('.') + 1), 'missing_table');
   });
 
+}
+
+function registerTableParts({ harness, engine, run, part }: ConformanceContext): void {
+  const { ddl, types } = harness;
   part('creates, lists, describes and drops tables with a composite primary key', null, async () => {
     const sales = table('daily_sales');
     await engine().createTable({
@@ -169,30 +175,33 @@ function registerSchemaParts({ harness, engine, run, part }: ConformanceContext)
   });
 }
 
-function registerRefreshParts({ harness, engine, run, part }: ConformanceContext): void {
-  const { ddl, messagePrefix } = harness;
-  const fullRefresh = (target: TableRef, query: string): RefreshSpec => ({
-    table: target,
-    query,
-    columns: [
-      { target: 'id', source: 'id' },
-      { target: 'v', source: 'v' },
-    ],
-    partition: null,
-  });
-  async function createDt(name: string, oldRows: number): Promise<TableRef> {
-    const dt = table(name);
-    const columns = [
-      { name: 'id', type: ddl.integer, nullable: false },
-      { name: 'v', type: ddl.text, nullable: true },
-    ];
-    await engine().createTable({ table: dt, columns, primaryKey: ['id'] });
-    if (oldRows > 0) await engine().refresh(fullRefresh(dt, numbers(oldRows, 'old')));
-    return dt;
-  }
+const fullRefresh = (target: TableRef, query: string): RefreshSpec => ({
+  table: target,
+  query,
+  columns: [
+    { target: 'id', source: 'id' },
+    { target: 'v', source: 'v' },
+  ],
+  partition: null,
+});
 
+/** A dynamic table `(id, v)` keyed on id, holding `oldRows` rows labelled 'old'. */
+async function createDt({ harness, engine }: ConformanceContext, name: string, oldRows: number): Promise<TableRef> {
+  const dt = table(name);
+  const columns = [
+    { name: 'id', type: harness.ddl.integer, nullable: false },
+    { name: 'v', type: harness.ddl.text, nullable: true },
+  ];
+  await engine().createTable({ table: dt, columns, primaryKey: ['id'] });
+  if (oldRows > 0) await engine().refresh(fullRefresh(dt, numbers(oldRows, 'old')));
+  return dt;
+}
+
+function registerRefreshParts(context: ConformanceContext): void {
+  const { harness, engine, run, part } = context;
+  const { ddl } = harness;
   part('replaces the whole table on a full refresh and counts what it wrote and deleted', 'full-refresh', async () => {
-    const dt = await createDt('full_dt', 0);
+    const dt = await createDt(context, 'full_dt', 0);
     assert.deepEqual(await engine().refresh(fullRefresh(dt, numbers(3, 'old'))), { rowsWritten: 3, rowsDeleted: 0 });
     const outcome = await engine().refresh(fullRefresh(dt, `${numbers(5, 'new')} -- trailing comment`));
     assert.deepEqual(outcome, { rowsWritten: 5, rowsDeleted: 3 });
@@ -230,10 +239,15 @@ function registerRefreshParts({ harness, engine, run, part }: ConformanceContext
     await rejectsWith(engine().refresh(spec({ region: 'eu' })), 'VALIDATION_ERROR', /Partition column .region./);
   });
 
+}
+
+function registerFailureAndRebuildParts(context: ConformanceContext): void {
+  const { harness, engine, run, part } = context;
+  const { ddl, messagePrefix } = harness;
   const failedTitle =
     'keeps the old rows and reports VALIDATION_ERROR when a refresh violates a constraint or reads a missing table';
   part(failedTitle, 'failed-refresh', async () => {
-    const dt = await createDt('guarded_dt', 3);
+    const dt = await createDt(context, 'guarded_dt', 3);
     const duplicates = `SELECT 1 AS id, 'x' AS v UNION ALL SELECT 1, 'y'`;
     await rejectsWith(engine().refresh(fullRefresh(dt, duplicates)), 'VALIDATION_ERROR', messagePrefix);
     const missing = engine().refresh(fullRefresh(dt, 'SELECT id, v FROM no_such_source'));
@@ -249,7 +263,7 @@ function registerRefreshParts({ harness, engine, run, part }: ConformanceContext
 
   const rebuildTitle = 'rebuilds a table under a new definition, more than once, leaving no scratch table behind';
   part(rebuildTitle, 'rebuild', async () => {
-    const dt = await createDt('rebuilt_dt', 2);
+    const dt = await createDt(context, 'rebuilt_dt', 2);
     const definition = {
       table: dt,
       columns: [

@@ -9,3 +9,14 @@ export function redactUrl(url: string): string {
 export function schemeOf(url: string): string | undefined {
   return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
 }
+
+/** A URL without its password, for messages; `fallback` when the text is not a URL. */
+export function displayUrl(url: string, fallback: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return fallback;
+  }
+}

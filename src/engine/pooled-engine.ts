@@ -4,7 +4,7 @@
  * and the Engine members, each handed to the dialect's module with the pool and the default database.
  */
 import type { FreshetError } from '../errors';
-import { engineError } from '../errors';
+import { engineError, messageOf } from '../errors';
 import type {
   ColumnInfo,
   Engine,
@@ -23,11 +23,43 @@ import type {
   TableRef,
   TypeTranslation,
 } from './engine';
+import { displayUrl } from './engine-url';
+
+/** The options of a server engine. */
+export interface PooledEngineOptions {
+  /** The server's connection URL (`postgres://user:password@host:port/database`). */
+  readonly url: string;
+  /** Connections for refreshes, DDL and schema questions. Default 5. */
+  readonly poolSize?: number;
+  /** Connections for pass-through statements. Default 5. */
+  readonly statementPoolSize?: number;
+  /** How long to wait for a new connection before failing with ENGINE_ERROR. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** What a pool is made from. */
+export interface PoolSettings {
+  readonly url: string;
+  readonly size: number;
+  readonly connectTimeoutMs: number;
+  /** What the pool's connections are for, for the server's view of its clients. */
+  readonly role: 'engine' | 'statements';
+}
+
+/** A value as JSON can carry it without losing anything. */
+export function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('hex').toUpperCase();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  return value;
+}
 
 /** What a dialect supplies: its operations, each on a pool, with the database names without one default to. */
 export interface PooledDialect<Pool> {
   /** The server's name in messages (`PostgreSQL`). */
   readonly label: string;
+  createPool(settings: PoolSettings): Pool;
   ping(pool: Pool): Promise<unknown>;
   listTables(pool: Pool, database: string): Promise<TableRef[]>;
   describeTable(pool: Pool, table: TableRef, database: string): Promise<TableDescription | null>;
@@ -52,14 +84,51 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
   abstract readonly dialect: SqlDialect;
   abstract readonly types: TypeTranslation;
   protected pools: EnginePools<Pool> | null = null;
+  protected readonly options: Readonly<Required<PooledEngineOptions>>;
 
-  protected constructor(private readonly sql: PooledDialect<Pool>) {}
+  protected constructor(
+    private readonly sql: PooledDialect<Pool>,
+    options: PooledEngineOptions,
+  ) {
+    this.options = Object.freeze({
+      url: options.url,
+      poolSize: options.poolSize ?? 5,
+      statementPoolSize: options.statementPoolSize ?? 5,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    });
+  }
 
   /** The database (schema) of tables whose reference names none. */
   abstract readonly defaultDatabase: string;
   abstract capabilities(): EngineCapabilities;
-  /** Creates the pools, checks the server answers, and sets {@link pools}. */
-  abstract open(): Promise<void>;
+
+  /** The URL the pools connect with (the configured one unless the dialect rewrites it). */
+  protected connectionUrl(): string {
+    return this.options.url;
+  }
+
+  /** The first statement on a new engine pool: proves the server answers, and reads what the engine needs. */
+  protected abstract connected(pool: Pool): Promise<void>;
+
+  /** Creates the pools and checks the server answers, failing with ENGINE_ERROR when it cannot be reached. */
+  async open(): Promise<void> {
+    if (this.pools !== null) return;
+    const { poolSize, statementPoolSize, connectTimeoutMs } = this.options;
+    const url = this.connectionUrl();
+    const engine = this.sql.createPool({ url, size: poolSize, connectTimeoutMs, role: 'engine' });
+    const statements = this.sql.createPool({ url, size: statementPoolSize, connectTimeoutMs, role: 'statements' });
+    try {
+      await this.connected(engine);
+    } catch (error) {
+      await Promise.allSettled([engine.end(), statements.end()]);
+      const { label } = this.sql;
+      const message = messageOf(error);
+      const reason = message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message;
+      const where = displayUrl(url, `the configured ${label} URL`);
+      throw engineError(`Cannot connect to ${label} at ${where}: ${reason}`, error);
+    }
+    this.pools = { engine, statements };
+  }
 
   /** Waits for the statements in flight and closes every connection. */
   async close(): Promise<void> {

@@ -270,7 +270,11 @@ export class FlinkEngine implements Engine {
    * Properties of a job's session: the table's configuration over the engine's and over `derived` (what the engine
    * derives from the table), the runtime mode over all.
    */
-  #jobProperties(spec: RefreshSpec, kind: 'refresh' | 'continuous', derived: Record<string, string> = {}): Record<string, string> {
+  #jobProperties(
+    spec: RefreshSpec,
+    kind: 'refresh' | 'continuous',
+    derived: Record<string, string> = {},
+  ): Record<string, string> {
     return {
       ...this.#baseProperties(),
       'pipeline.name': jobName(spec.table, this.#naming, kind),

@@ -3,6 +3,7 @@
  * violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
 import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
+import { CLOSING_LENGTH, type TextPosition, positionOf } from '../server-sql';
 import type { Statement } from './mysql-sql';
 
 /**
@@ -41,19 +42,6 @@ export function isClientError(error: unknown): boolean {
   return isServerError(error) && (CLIENT_CLASSES.has(error.sqlState.slice(0, 2)) || CLIENT_ERRNOS.has(error.errno));
 }
 
-interface TextPosition {
-  readonly line: number;
-  readonly column: number;
-}
-
-/** Line and column (1-based; columns counted in characters) of an index into `text`. */
-function positionOf(text: string, index: number): TextPosition {
-  const lines = text.slice(0, index).split('\n');
-  return { line: lines.length, column: Array.from(lines[lines.length - 1] ?? '').length + 1 };
-}
-
-/** Characters of the `\n)` that close an embedded query (see `embedQuery`). */
-const CLOSING_LENGTH = 2;
 
 /**
  * Where a syntax error is in the client's own text. MySQL names the line of the statement it sent and the
@@ -89,7 +77,8 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   if (!isClientError(error)) return engineError(message, error);
   const position = statement === undefined ? undefined : syntaxErrorPosition(messageOf(error), statement);
   const options = { line: position?.line, column: position?.column, cause: error };
-  const missing = isServerError(error) && error.errno === ER_NO_SUCH_TABLE ? MISSING_TABLE.exec(error.message)?.[1] : undefined;
+  const noSuchTable = isServerError(error) && error.errno === ER_NO_SUCH_TABLE;
+  const missing = noSuchTable ? MISSING_TABLE.exec(error.message)?.[1] : undefined;
   if (missing !== undefined) return new MissingTableError(missing, message, options);
   return validationError(message, options);
 }

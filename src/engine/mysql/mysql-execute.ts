@@ -11,6 +11,7 @@ import type { Connection as CoreConnection, FieldPacket, ResultSetHeader } from 
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { validationError } from '../../errors';
 import type { StatementResult } from '../engine';
+import { toJsonValue } from '../pooled-engine';
 import { toFreshetError } from './mysql-errors';
 import { withConnection } from './mysql-pool';
 
@@ -21,15 +22,6 @@ const SERVER_STATUS_AUTOCOMMIT = 0x0002;
 const LEADING_NOISE = /^(?:\s+|\(|--[^\n]*(?:\n|$)|#[^\n]*(?:\n|$)|\/\*(?!!)[\s\S]*?\*\/)*/;
 const READ_ONLY = /^(?:SELECT|SHOW|DESCRIBE|DESC|EXPLAIN|VALUES|TABLE|HELP)\b/i;
 const SESSION_LOCK = /^(?:LOCK\s+TABLES?|FLUSH\s+TABLES?\b[\s\S]*\bWITH\s+READ\s+LOCK)\b/i;
-
-/** A value as JSON can carry it without losing anything. */
-function toJsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (Buffer.isBuffer(value)) return value.toString('hex').toUpperCase();
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
-  if (Array.isArray(value)) return value.map(toJsonValue);
-  return value;
-}
 
 type Streamed =
   | { readonly kind: 'rows'; readonly columns: string[]; readonly rows: unknown[][]; readonly truncated: boolean; readonly abandoned: boolean }

@@ -40,18 +40,29 @@
  * - `DROP TABLE`: PostgreSQL drops the triggers with the table; the changelog and the function stay until
  *   {@link removeCapture}.
  */
-import { createHash } from 'node:crypto';
 import { invalidState, validationError } from '../../errors';
 import type { TableRef } from '../engine';
+import {
+  CAPTURED_AT,
+  CHANGE_ID,
+  META_COLUMNS,
+  OP,
+  XID,
+  changelogName,
+  functionName,
+  inSchema,
+  indexName,
+  relationOf,
+  schemaOf,
+  statement,
+  type Relation,
+} from './postgres-capture-names';
 import type { PgPoolClient } from './postgres-driver';
 import { run } from './postgres-pool';
-import { INTERNAL_TABLE_PREFIX, type Statement, qualifiedName, quoteIdentifier } from './postgres-sql';
+import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier } from './postgres-sql';
 
-const CHANGE_ID = '__change_id';
-const XID = '__xid';
-const OP = '__op';
-const CAPTURED_AT = '__captured_at';
-const META_COLUMNS = [CHANGE_ID, XID, OP, CAPTURED_AT];
+export { changelogName } from './postgres-capture-names';
+export { changeSetSql, currentSnapshot, pendingChanges, pruneChanges } from './postgres-changelog';
 
 /** Trigger names are per table, so they need not carry the table's name. */
 const TRIGGERS = {
@@ -64,52 +75,6 @@ const TRIGGER_NAMES: readonly string[] = Object.values(TRIGGERS);
 
 const NEW_ROWS = `${INTERNAL_TABLE_PREFIX}_new`;
 const OLD_ROWS = `${INTERNAL_TABLE_PREFIX}_old`;
-
-/** A watermark: `xmin:xmax:xip,…`, the text form of a `pg_snapshot`. */
-const SNAPSHOT = /^\d+:\d+:(\d+(,\d+)*)?$/;
-
-/** PostgreSQL's NAMEDATALEN − 1: longer identifiers are silently truncated. */
-const MAX_IDENTIFIER_BYTES = 63;
-
-/** `__freshet_<role>_<table>`, with a hash of the table name instead when that is too long an identifier. */
-function internalName(role: string, table: string): string {
-  const readable = `${INTERNAL_TABLE_PREFIX}_${role}_${table}`;
-  if (Buffer.byteLength(readable) <= MAX_IDENTIFIER_BYTES) return readable;
-  return `${INTERNAL_TABLE_PREFIX}_${role}_${createHash('sha256').update(table).digest('hex').slice(0, 32)}`;
-}
-
-/** The changelog table of a source table (in the source's schema). */
-export function changelogName(table: string): string {
-  return internalName('changes', table);
-}
-
-const indexName = (table: string) => internalName('xidx', table);
-const functionName = (table: string) => internalName('capture', table);
-
-const statement = (sql: string): Statement => ({ sql, client: null });
-
-const schemaOf = (table: TableRef, schema: string) => table.database ?? schema;
-const inSchema = (table: TableRef, schema: string, name: string): string => qualifiedName({ database: schemaOf(table, schema), name }, schema);
-
-interface Relation {
-  readonly oid: number;
-  /** pg_class.relkind: `r` a plain table, `p` a partitioned one, `v` a view, … */
-  readonly kind: string;
-  /** Whether the relation is a partition, has partitions, or is a parent or child in an inheritance tree. */
-  readonly inHierarchy: boolean;
-}
-
-async function relationOf(client: PgPoolClient, schema: string, name: string): Promise<Relation | null> {
-  const result = await run<Relation>(
-    client,
-    statement(
-      'SELECT c.oid, c.relkind AS kind, EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS "inHierarchy" ' +
-        'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
-    ),
-    [schema, name],
-  );
-  return result.rows[0] ?? null;
-}
 
 interface Column {
   readonly name: string;
@@ -334,91 +299,4 @@ export async function captureMismatch(client: PgPoolClient, table: TableRef, sch
     return `Change capture of ${name} records columns ${columnList(logged)} but the table now has ${columnList(columns)}.`;
   }
   return null;
-}
-
-/**
- * The current snapshot in text form (`pg_current_snapshot()`): the watermark of a consumer that has read
- * everything this transaction sees. Read it in the REPEATABLE READ transaction of the refresh it stands for.
- */
-export async function currentSnapshot(client: PgPoolClient): Promise<string> {
-  const result = await run<{ snapshot: string }>(client, statement('SELECT pg_catalog.pg_current_snapshot()::text AS snapshot'));
-  const snapshot = result.rows[0]?.snapshot;
-  if (snapshot === undefined) throw invalidState('pg_current_snapshot() returned no row.');
-  return snapshot;
-}
-
-function requireSnapshot(name: string, value: string): void {
-  if (!SNAPSHOT.test(value)) throw new RangeError(`${name} must be a pg_snapshot in text form (xmin:xmax:xip,…), got ${JSON.stringify(value)}.`);
-}
-
-/** The changes a snapshot has not seen; `wm` is a pg_snapshot expression. The xmin bound lets the index be used. */
-function unseenBy(wm: string): string {
-  const xid = quoteIdentifier(XID);
-  return `${xid} >= pg_catalog.pg_snapshot_xmin(${wm}) AND NOT pg_catalog.pg_visible_in_snapshot(${xid}, ${wm})`;
-}
-
-/**
- * A SELECT of the data `columns` (in the order given, as the changelog names them) of the changes of `table`
- * with `op` that the watermark `after` has not seen: the rows that appeared (`I`) or went away (`D`) since.
- * Run it in the REPEATABLE READ transaction that also reads the new watermark ({@link currentSnapshot}), and
- * check {@link pendingChanges} for a TRUNCATE first, since a `T` calls for a full refresh instead. Throws
- * RangeError when `after` is not a snapshot in text form.
- */
-export function changeSetSql(table: TableRef, schema: string, columns: readonly string[], op: 'I' | 'D', after: string): string {
-  requireSnapshot('after', after);
-  const wm = `'${after}'::pg_catalog.pg_snapshot`;
-  return (
-    `SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${inSchema(table, schema, changelogName(table.name))} ` +
-    `WHERE ${quoteIdentifier(OP)} = '${op}' AND ${unseenBy(wm)}`
-  );
-}
-
-async function requireChangelog(client: PgPoolClient, table: TableRef, schema: string): Promise<string> {
-  if ((await relationOf(client, schemaOf(table, schema), changelogName(table.name))) === null) {
-    throw invalidState(`Change capture is not installed on ${qualifiedName(table, schema)}.`);
-  }
-  return inSchema(table, schema, changelogName(table.name));
-}
-
-/**
- * How many changes of `table` the watermark `after` has not seen, and whether a TRUNCATE is among them (the
- * reader must then refresh fully). Throws INVALID_STATE when capture is not installed, RangeError when
- * `after` is not a snapshot in text form.
- */
-export async function pendingChanges(
-  client: PgPoolClient,
-  table: TableRef,
-  schema: string,
-  after: string,
-): Promise<{ changes: number; truncated: boolean }> {
-  requireSnapshot('after', after);
-  const changelog = await requireChangelog(client, table, schema);
-  const result = await run<{ changes: string | number; truncated: boolean | null }>(
-    client,
-    statement(
-      `SELECT count(*) AS changes, bool_or(${quoteIdentifier(OP)} = 'T') AS truncated FROM ${changelog} WHERE ${unseenBy('$1::pg_catalog.pg_snapshot')}`,
-    ),
-    [after],
-  );
-  const row = result.rows[0];
-  return { changes: Number(row?.changes ?? 0), truncated: row?.truncated === true };
-}
-
-/**
- * Deletes the changes of `table` that every watermark in `watermarks` has seen (written by transactions older
- * than the oldest watermark's xmin): pass the watermarks of all dynamic tables reading it. Returns how many
- * changes were deleted. Throws RangeError for an empty list or a malformed watermark, INVALID_STATE when
- * capture is not installed.
- */
-export async function pruneChanges(client: PgPoolClient, table: TableRef, schema: string, watermarks: readonly string[]): Promise<number> {
-  if (watermarks.length === 0) throw new RangeError('pruneChanges needs the watermark of at least one reader.');
-  let oldest: bigint | null = null;
-  for (const watermark of watermarks) {
-    requireSnapshot('watermark', watermark);
-    const xmin = BigInt(watermark.slice(0, watermark.indexOf(':')));
-    if (oldest === null || xmin < oldest) oldest = xmin;
-  }
-  const changelog = await requireChangelog(client, table, schema);
-  const result = await run(client, statement(`DELETE FROM ${changelog} WHERE ${quoteIdentifier(XID)} < $1::xid8`), [String(oldest)]);
-  return result.rowCount ?? 0;
 }

@@ -3,6 +3,7 @@
  * constraint violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
 import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
+import { CLOSING_LENGTH, type TextPosition, positionOf } from '../server-sql';
 import type { Statement } from './postgres-sql';
 
 /**
@@ -43,19 +44,6 @@ export function isClientError(error: unknown): boolean {
   return CLIENT_CLASSES.has(error.code.slice(0, 2)) || (error.code === '08P01' && MISSING_PARAMETERS.test(error.message));
 }
 
-interface TextPosition {
-  readonly line: number;
-  readonly column: number;
-}
-
-/** Line and column (1-based; columns counted in characters) of an index into `text`. */
-function positionOf(text: string, index: number): TextPosition {
-  const lines = text.slice(0, index).split('\n');
-  return { line: lines.length, column: Array.from(lines[lines.length - 1] ?? '').length + 1 };
-}
-
-/** Characters of the `\n)` that close an embedded query (see `embedQuery`). */
-const CLOSING_LENGTH = 2;
 
 /**
  * Where in the client's own text a server position falls. A position in the engine's wrapping is no use to

@@ -9,6 +9,7 @@
  */
 import { validationError } from '../../errors';
 import type { StatementResult } from '../engine';
+import { toJsonValue } from '../pooled-engine';
 import { type PgConnection, type PgPool, type PgPoolClient, type PgResult, pg } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { withClient } from './postgres-pool';
@@ -53,15 +54,6 @@ class RowLimitedQuery extends pg.Query {
 function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<PgResult<unknown[]>> {
   const query = new RowLimitedQuery({ text: sql, rows: rowLimit + 1, rowMode: 'array' });
   return new Promise((resolve, reject) => client.query(query, (error, result) => (error === null ? resolve(result) : reject(error))));
-}
-
-/** A value as JSON can carry it without losing anything. */
-function toJsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (Buffer.isBuffer(value)) return value.toString('hex').toUpperCase();
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
-  if (Array.isArray(value)) return value.map(toJsonValue);
-  return value;
 }
 
 const TRANSACTION_CONTROL =

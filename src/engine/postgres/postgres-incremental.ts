@@ -17,7 +17,6 @@
  * `IS NULL` on those that are: the delta's rows are grouped by which of their columns are NULL, one statement
  * per such pattern.
  */
-import { createHash } from 'node:crypto';
 import type { IncrementalRefreshSpec, RefreshOutcome, TableRef } from '../engine';
 import {
   GROUP_COUNT,
@@ -39,82 +38,43 @@ import {
   type ChangeSetSql,
 } from '../incremental-sql';
 import { renderTemplate, type GroupedMaintenance } from '../../sql/incremental-plan';
-import { captureBlocker, captureMismatch, changeSetSql, currentSnapshot, installCapture, pendingChanges, pruneChanges, removeCapture } from './postgres-change-capture';
+import {
+  captureBlocker,
+  captureMismatch,
+  changeSetSql,
+  currentSnapshot,
+  installCapture,
+  pendingChanges,
+  removeCapture,
+} from './postgres-change-capture';
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { tableExists } from './postgres-introspection';
 import { inTransaction, run } from './postgres-pool';
-import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan, type Statement } from './postgres-sql';
+import {
+  ensureWatermarks,
+  forgetIncremental,
+  internalName,
+  prune,
+  schemaOf,
+  sql,
+  stateOf,
+  tableKey,
+  watermarks,
+  watermarksExist,
+  watermarksOf,
+} from './postgres-incremental-state';
+import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan } from './postgres-sql';
 
-const MAX_IDENTIFIER_BYTES = 63;
+export { forgetIncremental, releaseIncremental, releaseWithin } from './postgres-incremental-state';
+
 /** Most columns of a row the lookup index covers; the rest are compared row by row. */
 const INDEXED_COLUMNS = 8;
 const DELTA = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_delta`);
 const GROUPS = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_groups`);
 const EXTREMES = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_extremes`);
 
-const sql = (text: string): Statement => ({ sql: text, client: null });
-
-/** `__freshet_<role>_<name>`, or a hash of the name when that is too long for an identifier. */
-function internalName(role: string, name: string): string {
-  const readable = `${INTERNAL_TABLE_PREFIX}_${role}_${name}`;
-  if (Buffer.byteLength(readable) <= MAX_IDENTIFIER_BYTES) return readable;
-  return `${INTERNAL_TABLE_PREFIX}_${role}_${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
-}
-
-const schemaOf = (table: TableRef, schema: string) => table.database ?? schema;
-const tableKey = (table: TableRef, schema: string) => `${schemaOf(table, schema)}.${table.name}`;
-const watermarks = (schema: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_watermarks`)}`;
-const stateOf = (table: TableRef): TableRef => ({ database: table.database, name: internalName('state', table.name) });
-const sourceOf = (key: string): TableRef => {
-  const dot = key.indexOf('.');
-  return { database: key.slice(0, dot), name: key.slice(dot + 1) };
-};
-
 /** One REPEATABLE READ transaction: a single snapshot reads the sources, decides which changes are new, and is stored. */
 const inSnapshot = <T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>) => inTransaction(pool, work, 'REPEATABLE READ');
-
-const watermarksExist = (client: PgPoolClient, schema: string) =>
-  tableExists(client, { database: schema, name: `${INTERNAL_TABLE_PREFIX}_watermarks` }, schema);
-
-async function ensureWatermarks(client: PgPoolClient, schema: string): Promise<void> {
-  await run(client, sql(`CREATE TABLE IF NOT EXISTS ${watermarks(schema)} (dynamic_table text NOT NULL, source text NOT NULL, snapshot text NOT NULL, PRIMARY KEY (dynamic_table, source))`));
-}
-
-async function watermarksOf(client: PgPoolClient, table: TableRef, schema: string): Promise<Map<string, string>> {
-  const rows = await run<{ source: string; snapshot: string }>(client, sql(`SELECT source, snapshot FROM ${watermarks(schema)} WHERE dynamic_table = $1`), [tableKey(table, schema)]);
-  return new Map(rows.rows.map((row) => [row.source, row.snapshot]));
-}
-
-async function prune(client: PgPoolClient, source: TableRef, schema: string): Promise<void> {
-  const rows = await run<{ snapshot: string }>(client, sql(`SELECT snapshot FROM ${watermarks(schema)} WHERE source = $1`), [tableKey(source, schema)]);
-  if (rows.rows.length > 0) await pruneChanges(client, source, schema, rows.rows.map((row) => row.snapshot));
-}
-
-/**
- * Inside the caller's transaction: forgets `table`'s watermarks and group state, so that its next incremental
- * refresh starts with a full one; returns the sources it read. Every refresh that writes the table another way
- * calls this.
- */
-export async function forgetIncremental(client: PgPoolClient, table: TableRef, schema: string): Promise<TableRef[]> {
-  if (!(await watermarksExist(client, schema))) return [];
-  const deleted = await run<{ source: string }>(client, sql(`DELETE FROM ${watermarks(schema)} WHERE dynamic_table = $1 RETURNING source`), [tableKey(table, schema)]);
-  await run(client, sql(`DROP TABLE IF EXISTS ${qualifiedName(stateOf(table), schema)}`));
-  return deleted.rows.map((row) => sourceOf(row.source));
-}
-
-/** Inside the caller's transaction: forgets `table`'s state and removes capture no other table needs. */
-export async function releaseWithin(client: PgPoolClient, table: TableRef, schema: string): Promise<void> {
-  const sources = await forgetIncremental(client, table, schema);
-  await run(client, sql(`DROP INDEX IF EXISTS ${quoteIdentifier(schemaOf(table, schema))}.${quoteIdentifier(internalName('ix', table.name))}`));
-  for (const source of sources) {
-    const still = await run(client, sql(`SELECT 1 FROM ${watermarks(schema)} WHERE source = $1 LIMIT 1`), [tableKey(source, schema)]);
-    if ((still.rowCount ?? 0) === 0) await removeCapture(client, source, schema);
-  }
-}
-
-export function releaseIncremental(pool: PgPool, table: TableRef, schema: string): Promise<void> {
-  return inTransaction(pool, (client) => releaseWithin(client, table, schema));
-}
 
 /** Output column names of a query, in order. */
 async function outputNames(client: PgPoolClient, query: string): Promise<string[]> {

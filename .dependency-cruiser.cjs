@@ -45,7 +45,7 @@ module.exports = {
       name: 'plugins-through-public-entry',
       severity: 'error',
       comment:
-        "Scheduler plugins (plugins/, examples/) import Freshet only through its plugin API, src/plugin-api.ts. " +
+        'Scheduler plugins (plugins/, examples/) import Freshet only through its plugin API, src/plugin-api.ts. ' +
         'If a plugin needs something more, export it from src/plugin-api.ts (without importing anything that ' +
         'loads plugins). src/index.ts re-exports the plugin API, but importing it from a shipped plugin is a cycle.',
       from: { path: '^(plugins|examples)/' },
@@ -76,7 +76,9 @@ module.exports = {
         'The SQL front-end parses and classifies text; it knows nothing of where tables live or who runs them. ' +
         'Take value types from src/model.ts and let the manager (or an engine) combine SQL with the rest.',
       from: { path: '^src/sql/' },
-      to: { path: '^src/(catalog|engine|scheduler|refresh|replica|manager|rest|cli|config)/|^src/(gateway|index|plugin-api)\\.ts$' },
+      to: {
+        path: '^src/(catalog|engine|scheduler|refresh|replica|manager|rest|cli|config)/|^src/(gateway|index|plugin-api)\\.ts$',
+      },
     },
     {
       name: 'schedulers-know-no-core',

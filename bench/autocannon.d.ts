@@ -15,7 +15,12 @@ declare module 'autocannon' {
     interface Request extends RequestParams {
       /** Called before every send; returns the request to send (falsey: restart the sequence). */
       setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams | null | undefined;
-      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, string>,
+      ) => void;
     }
 
     interface Options {

@@ -39,7 +39,10 @@ function describeLoad(label: string, result: LoadResult, bare: LoadResult | null
   line(`${label} requests/s`, `${fmtRate(result.requestsPerSecond, 'req/s')}${ratio}`);
   line(`${label} latency p50 / p99`, `${fmtMs(result.p50Ms)} / ${fmtMs(result.p99Ms)}`);
   const problems = result.notOk + result.errors;
-  line(`${label} responses`, `${fmtInt(result.ok)} 2xx in ${result.seconds.toFixed(1)} s${problems > 0 ? `, ${result.notOk} non-2xx, ${result.errors} errors/timeouts` : ''}`);
+  line(
+    `${label} responses`,
+    `${fmtInt(result.ok)} 2xx in ${result.seconds.toFixed(1)} s${problems > 0 ? `, ${result.notOk} non-2xx, ${result.errors} errors/timeouts` : ''}`,
+  );
 }
 
 async function loadWithWarmUp(options: LoadOptions): Promise<LoadResult> {
@@ -72,11 +75,17 @@ function sqliteLedger(file: string): JobLedger {
   const catalog: Database = new BetterSqlite3(file);
   return {
     counts: async () => {
-      const rows = catalog.prepare('SELECT status, COUNT(*) AS n FROM refresh_jobs GROUP BY status').all() as Array<{ status: string; n: number }>;
+      const rows = catalog.prepare('SELECT status, COUNT(*) AS n FROM refresh_jobs GROUP BY status').all() as Array<{
+        status: string;
+        n: number;
+      }>;
       return new Map(rows.map((r) => [r.status, r.n]));
     },
     statuses: async () => {
-      const rows = catalog.prepare('SELECT job_id AS id, status FROM refresh_jobs').all() as Array<{ id: string; status: string }>;
+      const rows = catalog.prepare('SELECT job_id AS id, status FROM refresh_jobs').all() as Array<{
+        id: string;
+        status: string;
+      }>;
       return new Map(rows.map((r) => [r.id, r.status]));
     },
     close: async () => {
@@ -127,7 +136,11 @@ async function measureNewJobs(
 ): Promise<NewJobsOutcome> {
   const url = `${gatewayUrl}/v3/dynamic-tables/refresh`;
   let nextSecond = 0;
-  const newJob = () => ({ tables: ['d'], scheduleTime: new Date(Date.parse('2030-01-01T00:00:00Z') + nextSecond++ * 1000).toISOString(), isPeriodic: true });
+  const newJob = () => ({
+    tables: ['d'],
+    scheduleTime: new Date(Date.parse('2030-01-01T00:00:00Z') + nextSecond++ * 1000).toISOString(),
+    isPeriodic: true,
+  });
   await runLoad({ ...load, durationSeconds: Math.min(WARM_UP_SECONDS, load.durationSeconds), url, body: newJob });
   const warmDrain = await drain(catalog);
   if (!warmDrain.drained) throw new Error(`the warm-up's jobs did not finish within ${DRAIN_TIMEOUT_MS / 1000} s`);
@@ -150,22 +163,34 @@ async function measureNewJobs(
   const created = total(counts) - total(before);
   const succeeded = (counts.get('SUCCEEDED') ?? 0) - (before.get('SUCCEEDED') ?? 0);
   const failed = (counts.get('FAILED') ?? 0) - (before.get('FAILED') ?? 0);
-  line('(b) backlog drained after the load', drained ? fmtMs(drainMs) : `NOT drained after ${fmtMs(drainMs)} (${unfinished(counts)} left)`);
+  line(
+    '(b) backlog drained after the load',
+    drained ? fmtMs(drainMs) : `NOT drained after ${fmtMs(drainMs)} (${unfinished(counts)} left)`,
+  );
   line('(b) jobs created / SUCCEEDED / FAILED', `${fmtInt(created)} / ${fmtInt(succeeded)} / ${fmtInt(failed)}`);
   line('(b) answered job ids that SUCCEEDED', `${fmtInt(acceptedSucceeded)} of ${fmtInt(accepted.size)}`);
   line('(b) job throughput incl. drain', fmtRate(created / (result.seconds + drainMs / 1000), 'jobs/s'));
   const sample = [...accepted].slice(-3);
-  const sampled = await Promise.all(sample.map(async (id) => (await getJson(`${gatewayUrl}/v3/jobs/${id}`)).body?.status as string));
+  const sampled = await Promise.all(
+    sample.map(async (id) => (await getJson(`${gatewayUrl}/v3/jobs/${id}`)).body?.status as string),
+  );
   line('(b) GET /v3/jobs/{id} for the last 3 answered', sampled.join(', '));
-  const allSucceeded = drained && failed === 0 && accepted.size > 0 && acceptedSucceeded === accepted.size && created >= accepted.size;
+  const allSucceeded =
+    drained && failed === 0 && accepted.size > 0 && acceptedSucceeded === accepted.size && created >= accepted.size;
   return { ...result, created, drainMs, allSucceeded };
 }
 
 /** A gateway with one small FULL dynamic table `d` over a 100-row source. */
 async function prepareGateway(url: string): Promise<void> {
   const values = Array.from({ length: 100 }, (_, i) => `(${i % 10}, ${i})`).join(', ');
-  await sql(url, `CREATE TABLE small (k INTEGER NOT NULL, v INTEGER NOT NULL); INSERT INTO small (k, v) VALUES ${values}`);
-  await sql(url, `CREATE DYNAMIC TABLE d FRESHNESS = INTERVAL '1' HOUR AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM small GROUP BY k`);
+  await sql(
+    url,
+    `CREATE TABLE small (k INTEGER NOT NULL, v INTEGER NOT NULL); INSERT INTO small (k, v) VALUES ${values}`,
+  );
+  await sql(
+    url,
+    `CREATE DYNAMIC TABLE d FRESHNESS = INTERVAL '1' HOUR AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM small GROUP BY k`,
+  );
 }
 
 export function runCallbackThroughput(settings: BenchSettings): Promise<SummaryRow[]> {
@@ -173,10 +198,16 @@ export function runCallbackThroughput(settings: BenchSettings): Promise<SummaryR
 }
 
 /** The callback benchmark with the gateway's catalog where `variant` puts it; the bare route is measured in the same run. */
-export async function measureCallbackThroughput(settings: BenchSettings, variant: CallbackVariant): Promise<SummaryRow[]> {
+export async function measureCallbackThroughput(
+  settings: BenchSettings,
+  variant: CallbackVariant,
+): Promise<SummaryRow[]> {
   heading(variant.title);
   const load = { connections: settings.connections, durationSeconds: settings.durationSeconds };
-  line('load', `autocannon, ${load.connections} connections, ${load.durationSeconds} s per target after a ${WARM_UP_SECONDS} s warm-up, separate server process`);
+  line(
+    'load',
+    `autocannon, ${load.connections} connections, ${load.durationSeconds} s per target after a ${WARM_UP_SECONDS} s warm-up, separate server process`,
+  );
 
   const duplicate = { tables: ['d'], scheduleTime: '2024-01-01 00:00:00', isPeriodic: true };
   const bareServer = await ForkedServer.start({ kind: 'bare' });
@@ -192,14 +223,18 @@ export async function measureCallbackThroughput(settings: BenchSettings, variant
   let gateway: ForkedServer | null = null;
   let catalog: JobLedger | null = null;
   try {
-    gateway = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path, ...variant.catalogs }, settings.cpuProfileDir);
+    gateway = await ForkedServer.start(
+      { kind: 'gateway', dataDir: folder.path, ...variant.catalogs },
+      settings.cpuProfileDir,
+    );
     const refreshUrl = `${gateway.url}/v3/dynamic-tables/refresh`;
     await prepareGateway(gateway.url);
     catalog = await variant.openLedger(folder.path);
 
     // (a) The job exists and succeeded before the load starts; every request repeats it.
     const first = await postJson(`${refreshUrl}?wait=60`, duplicate);
-    if (first.status !== 200) throw new Error(`the job to duplicate did not succeed (${first.status}): ${JSON.stringify(first.body)}`);
+    if (first.status !== 200)
+      throw new Error(`the job to duplicate did not succeed (${first.status}): ${JSON.stringify(first.body)}`);
     const jobsBefore = total(await catalog.counts());
     const duplicates = await loadWithWarmUp({ ...load, url: refreshUrl, body: duplicate });
     const jobsCreatedByDuplicates = total(await catalog.counts()) - jobsBefore;
@@ -215,7 +250,10 @@ export async function measureCallbackThroughput(settings: BenchSettings, variant
         baseline: fmtRate(bare.requestsPerSecond, 'req/s'),
         ratio: fmtRatio(duplicates.requestsPerSecond / bare.requestsPerSecond),
         goal: `≥ ${GOAL_DUPLICATE_RATIO.toFixed(2)}×`,
-        verdict: verdict(duplicates.requestsPerSecond / bare.requestsPerSecond >= GOAL_DUPLICATE_RATIO && jobsCreatedByDuplicates === 0),
+        verdict: verdict(
+          duplicates.requestsPerSecond / bare.requestsPerSecond >= GOAL_DUPLICATE_RATIO &&
+            jobsCreatedByDuplicates === 0,
+        ),
       },
       {
         benchmark: `${variant.rowPrefix}: duplicates, p99 latency`,
@@ -248,7 +286,10 @@ export async function measureCallbackThroughput(settings: BenchSettings, variant
     await catalog?.close();
     if (gateway) {
       const stopped = await gateway.stop();
-      line('gateway close', `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`);
+      line(
+        'gateway close',
+        `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`,
+      );
     }
     folder.dispose();
   }

@@ -41,13 +41,18 @@ function copyRows(settings: BenchSettings): number {
   const raw = process.env.BENCH_COPY_ROWS;
   if (raw === undefined || raw === '') return settings.rows;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`BENCH_COPY_ROWS must be a positive integer; got '${raw}'.`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`BENCH_COPY_ROWS must be a positive integer; got '${raw}'.`);
   return value;
 }
 
 async function seedSource(db: PgClient, rows: number): Promise<void> {
-  await db.query('CREATE TABLE events (id integer PRIMARY KEY, grp integer NOT NULL, amount double precision NOT NULL, label text NOT NULL)');
-  await db.query(`INSERT INTO events (${COLUMNS}) SELECT i, i % 1000, (i % 10007) / 100.0, 'event-' || i FROM generate_series(1, ${rows}) AS i`);
+  await db.query(
+    'CREATE TABLE events (id integer PRIMARY KEY, grp integer NOT NULL, amount double precision NOT NULL, label text NOT NULL)',
+  );
+  await db.query(
+    `INSERT INTO events (${COLUMNS}) SELECT i, i % 1000, (i % 10007) / 100.0, 'event-' || i FROM generate_series(1, ${rows}) AS i`,
+  );
   await db.query('VACUUM (ANALYZE) events');
 }
 
@@ -76,7 +81,9 @@ async function freshetCopy(gatewayUrl: string, expectedRows: number): Promise<nu
   const ms = performance.now() - began;
   const table = res.body?.job?.tables?.[0];
   if (res.status !== 200 || table?.rowsWritten !== expectedRows) {
-    throw new Error(`the copy did not write ${fmtInt(expectedRows)} rows (${res.status}): ${JSON.stringify(res.body).slice(0, 500)}`);
+    throw new Error(
+      `the copy did not write ${fmtInt(expectedRows)} rows (${res.status}): ${JSON.stringify(res.body).slice(0, 500)}`,
+    );
   }
   return ms;
 }
@@ -111,7 +118,9 @@ async function handWrittenCopy(source: PgClient, target: Database): Promise<numb
 function createBaselineTable(gatewayFile: string, target: Database): void {
   const warehouse = new BetterSqlite3(gatewayFile, { readonly: true });
   try {
-    const { sql: ddl } = warehouse.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events_copy'").get() as { sql: string };
+    const { sql: ddl } = warehouse
+      .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events_copy'")
+      .get() as { sql: string };
     target.exec(ddl);
   } finally {
     warehouse.close();
@@ -130,9 +139,15 @@ export async function runCrossCatalogCopy(settings: BenchSettings): Promise<Summ
     source = await connectPostgres(database.url);
     const seedingFrom = performance.now();
     await seedSource(source, rows);
-    line('source rows', `${fmtInt(rows)} (id, grp, amount, label; seeded in ${fmtMs(performance.now() - seedingFrom)})`);
+    line(
+      'source rows',
+      `${fmtInt(rows)} (id, grp, amount, label; seeded in ${fmtMs(performance.now() - seedingFrom)})`,
+    );
 
-    server = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path, catalogs: { [CATALOG]: { url: database.url } } }, settings.cpuProfileDir);
+    server = await ForkedServer.start(
+      { kind: 'gateway', dataDir: folder.path, catalogs: { [CATALOG]: { url: database.url } } },
+      settings.cpuProfileDir,
+    );
     const gatewayUrl = server.url;
     await sql(
       gatewayUrl,
@@ -153,7 +168,10 @@ export async function runCrossCatalogCopy(settings: BenchSettings): Promise<Summ
       // The first refresh fills an empty table; the timed ones replace a full one, as every scheduled refresh does.
       const firstMs = await freshetCopy(gatewayUrl, rows);
       const warmBaseline = await handWrittenCopy(source, target);
-      line('first fill / baseline warm-up (not counted)', `${fmtMs(firstMs)} (${fmtRate((rows * 1000) / firstMs, 'rows/s')}) / ${fmtMs(warmBaseline)}`);
+      line(
+        'first fill / baseline warm-up (not counted)',
+        `${fmtMs(firstMs)} (${fmtRate((rows * 1000) / firstMs, 'rows/s')}) / ${fmtMs(warmBaseline)}`,
+      );
       for (let i = 0; i < settings.repetitions; i++) {
         if (i % 2 === 0) baselineMs.push(await handWrittenCopy(source, target));
         freshetMs.push(await freshetCopy(gatewayUrl, rows));
@@ -163,9 +181,18 @@ export async function runCrossCatalogCopy(settings: BenchSettings): Promise<Summ
       memory.stop();
     }
     const counted = await sql(gatewayUrl, 'SELECT count(*), max(id) FROM events_copy');
-    const baselineCount = target.prepare('SELECT count(*) AS n, max(id) AS top FROM events_copy').get() as { n: number; top: number };
-    if (JSON.stringify(counted[0]?.rows) !== JSON.stringify([[rows, rows]]) || baselineCount.n !== rows || baselineCount.top !== rows) {
-      throw new Error(`the copies hold the wrong rows: gateway ${JSON.stringify(counted[0]?.rows)}, baseline ${JSON.stringify(baselineCount)}`);
+    const baselineCount = target.prepare('SELECT count(*) AS n, max(id) AS top FROM events_copy').get() as {
+      n: number;
+      top: number;
+    };
+    if (
+      JSON.stringify(counted[0]?.rows) !== JSON.stringify([[rows, rows]]) ||
+      baselineCount.n !== rows ||
+      baselineCount.top !== rows
+    ) {
+      throw new Error(
+        `the copies hold the wrong rows: gateway ${JSON.stringify(counted[0]?.rows)}, baseline ${JSON.stringify(baselineCount)}`,
+      );
     }
 
     const freshetMedian = median(freshetMs);
@@ -176,9 +203,18 @@ export async function runCrossCatalogCopy(settings: BenchSettings): Promise<Summ
     line('repetitions per side (alternating, after 1 warm-up)', String(settings.repetitions));
     line('baseline runs', baselineMs.map(fmtMs).join(', '));
     line('Freshet runs (HTTP ?wait=600)', freshetMs.map(fmtMs).join(', '));
-    line('baseline median (cursor → better-sqlite3, one transaction)', `${fmtMs(baselineMedian)}  ${fmtRate(baselineRate, 'rows/s')}`);
-    line('Freshet median, around the HTTP call', `${fmtMs(freshetMedian)}  ${fmtRate(rate, 'rows/s')}  ratio ${fmtRatio(rate / baselineRate)}`);
-    line('gateway RSS idle / peak during the copies', `${memory.idleMb.toFixed(0)} MB / ${peakMb.toFixed(0)} MB (sampled every ${RSS_SAMPLE_MS} ms)`);
+    line(
+      'baseline median (cursor → better-sqlite3, one transaction)',
+      `${fmtMs(baselineMedian)}  ${fmtRate(baselineRate, 'rows/s')}`,
+    );
+    line(
+      'Freshet median, around the HTTP call',
+      `${fmtMs(freshetMedian)}  ${fmtRate(rate, 'rows/s')}  ratio ${fmtRatio(rate / baselineRate)}`,
+    );
+    line(
+      'gateway RSS idle / peak during the copies',
+      `${memory.idleMb.toFixed(0)} MB / ${peakMb.toFixed(0)} MB (sampled every ${RSS_SAMPLE_MS} ms)`,
+    );
     line('rows in both copies (count, max id)', `${fmtInt(rows)}, ${fmtInt(rows)}`);
     line('warm-up and timed runs took', fmtMs(performance.now() - runsFrom));
     const summary: SummaryRow[] = [
@@ -196,7 +232,10 @@ export async function runCrossCatalogCopy(settings: BenchSettings): Promise<Summ
   } finally {
     if (server) {
       const stopped = await server.stop();
-      line('gateway close', `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`);
+      line(
+        'gateway close',
+        `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`,
+      );
     }
     target?.close();
     await source?.end();

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 
 /** The server that throwaway databases are created on; its database is only used to create and drop them. */
 export const POSTGRES_SERVER_URL =
-  process.env.BENCH_POSTGRES_URL ?? process.env.FRESHET_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.env.BENCH_POSTGRES_URL ??
+  process.env.FRESHET_TEST_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface PgResult<Row> {
   readonly rows: Row[];
@@ -20,7 +22,10 @@ export interface PgClient {
 }
 
 interface PgModule {
-  readonly Client: new (config: { connectionString: string; application_name: string }) => PgClient & {
+  readonly Client: new (config: {
+    connectionString: string;
+    application_name: string;
+  }) => PgClient & {
     connect(): Promise<void>;
     on(event: 'error', listener: (error: Error) => void): void;
   };
@@ -67,7 +72,9 @@ export async function createPostgresDatabase(purpose: string): Promise<Throwaway
     await onServer(`CREATE DATABASE "${name}"`);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot create a PostgreSQL database on ${POSTGRES_SERVER_URL} (${reason}). Is the server running? .ci/run starts it; BENCH_POSTGRES_URL points elsewhere.`);
+    throw new Error(
+      `Cannot create a PostgreSQL database on ${POSTGRES_SERVER_URL} (${reason}). Is the server running? .ci/run starts it; BENCH_POSTGRES_URL points elsewhere.`,
+    );
   }
   const database: ThrowawayDatabase = {
     url: withDatabase(POSTGRES_SERVER_URL, name),

@@ -47,10 +47,14 @@ async function runVariant(settings: BenchSettings, variant: Variant): Promise<Va
   const server = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path }, settings.cpuProfileDir);
   try {
     const values = Array.from({ length: 100 }, (_, i) => `(${i % 10}, ${i})`).join(', ');
-    await sql(server.url, `CREATE TABLE small (k INTEGER NOT NULL, v INTEGER NOT NULL); INSERT INTO small (k, v) VALUES ${values}`);
+    await sql(
+      server.url,
+      `CREATE TABLE small (k INTEGER NOT NULL, v INTEGER NOT NULL); INSERT INTO small (k, v) VALUES ${values}`,
+    );
     const create = async (name: string): Promise<void> => {
       const statement =
-        `CREATE DYNAMIC TABLE ${name} ${variant.withClause}FRESHNESS = INTERVAL '1' HOUR ` + 'AS SELECT k, COUNT(*) AS n FROM small GROUP BY k';
+        `CREATE DYNAMIC TABLE ${name} ${variant.withClause}FRESHNESS = INTERVAL '1' HOUR ` +
+        'AS SELECT k, COUNT(*) AS n FROM small GROUP BY k';
       const res = await postJson(`${server.url}/v3/statements`, { statement });
       if (res.status !== 200) throw new Error(`CREATE of ${name} failed (${res.status}): ${JSON.stringify(res.body)}`);
     };
@@ -78,14 +82,23 @@ async function runVariant(settings: BenchSettings, variant: Variant): Promise<Va
 
 export async function runDdlThroughput(settings: BenchSettings): Promise<SummaryRow[]> {
   heading('DDL throughput (CREATE DYNAMIC TABLE over HTTP, sequential, embedded scheduler)');
-  line('statements per variant', `${fmtInt(settings.ddlStatements)} timed after ${WARM_UP_STATEMENTS} untimed, on a fresh gateway each; source 100 rows, 10 groups`);
+  line(
+    'statements per variant',
+    `${fmtInt(settings.ddlStatements)} timed after ${WARM_UP_STATEMENTS} untimed, on a fresh gateway each; source 100 rows, 10 groups`,
+  );
   const rows: SummaryRow[] = [];
   for (const variant of VARIANTS) {
     const result = await runVariant(settings, variant);
     const tenth = Math.max(1, Math.floor(result.latencies.length / 10));
     const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-    line(`${variant.label}`, `${fmtRate(result.perSecond, 'statements/s')} (${fmtInt(settings.ddlStatements)} in ${fmtMs(result.totalMs)})`);
-    line('  latency p50 / p99', `${fmtMs(quantile(result.latencies, 0.5))} / ${fmtMs(quantile(result.latencies, 0.99))}`);
+    line(
+      `${variant.label}`,
+      `${fmtRate(result.perSecond, 'statements/s')} (${fmtInt(settings.ddlStatements)} in ${fmtMs(result.totalMs)})`,
+    );
+    line(
+      '  latency p50 / p99',
+      `${fmtMs(quantile(result.latencies, 0.5))} / ${fmtMs(quantile(result.latencies, 0.99))}`,
+    );
     line(
       '  mean latency, first vs. last 10% of statements',
       `${fmtMs(mean(result.latencies.slice(0, tenth)))} vs. ${fmtMs(mean(result.latencies.slice(-tenth)))}`,

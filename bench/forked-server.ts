@@ -48,21 +48,30 @@ export class ForkedServer {
   static async start(spec: ServerSpec, cpuProfileDir: string | null = null): Promise<ForkedServer> {
     const script = childScript();
     const profile = cpuProfileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir];
-    const child = fork(script.file, [], { execArgv: [...script.execArgv, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script.file, [], {
+      execArgv: [...script.execArgv, ...profile],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`the ${spec.kind} server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`the ${spec.kind} server did not start within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
       const fail = (error: Error) => {
         clearTimeout(timer);
         child.kill();
         reject(error);
       };
-      child.once('exit', (code) => fail(new Error(`the ${spec.kind} server process exited with code ${String(code)} while starting`)));
+      child.once('exit', (code) =>
+        fail(new Error(`the ${spec.kind} server process exited with code ${String(code)} while starting`)),
+      );
       child.on('message', (message: ChildMessage) => {
         if (message.kind === 'ready') {
           clearTimeout(timer);
           child.removeAllListeners('exit');
           resolve(message.url);
-        } else if (message.kind === 'failed') fail(new Error(`the ${spec.kind} server failed to start: ${message.message}`));
+        } else if (message.kind === 'failed')
+          fail(new Error(`the ${spec.kind} server failed to start: ${message.message}`));
       });
       child.send({ kind: 'start', spec } satisfies ParentMessage);
     });

@@ -11,9 +11,15 @@ import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Engine, IncrementalRefreshSpec, RefreshOutcome, TableRef } from '../src/engine/engine';
 import { createEngine } from '../src/engine/engine-factory';
-import { installCapture as installPostgresCapture, removeCapture as removePostgresCapture } from '../src/engine/postgres/postgres-change-capture';
+import {
+  installCapture as installPostgresCapture,
+  removeCapture as removePostgresCapture,
+} from '../src/engine/postgres/postgres-change-capture';
 import type { PgPoolClient } from '../src/engine/postgres/postgres-driver';
-import { installCapture as installSqliteCapture, removeCapture as removeSqliteCapture } from '../src/engine/sqlite/sqlite-change-capture';
+import {
+  installCapture as installSqliteCapture,
+  removeCapture as removeSqliteCapture,
+} from '../src/engine/sqlite/sqlite-change-capture';
 import { planIncremental } from '../src/sql/incremental-plan';
 import { connectPostgres, createPostgresDatabase, type PgClient } from './databases';
 import {
@@ -67,7 +73,8 @@ const QUERIES: readonly BenchQuery[] = [
   {
     name: 'aggregate',
     sql: 'SELECT g, COUNT(*) AS n, SUM(x) AS sx, AVG(y) AS ay FROM src GROUP BY g',
-    checksum: 'COUNT(*) AS n, SUM(g) AS gs, SUM(n) AS ns, SUM(g * n) AS gn, SUM(sx) AS sxs, SUM(g * sx) AS gsx, SUM(ay) AS ays, SUM(g * ay) AS gay',
+    checksum:
+      'COUNT(*) AS n, SUM(g) AS gs, SUM(n) AS ns, SUM(g * n) AS gn, SUM(sx) AS sxs, SUM(g * sx) AS gsx, SUM(ay) AS ays, SUM(g * ay) AS gay',
   },
 ];
 
@@ -119,7 +126,8 @@ const fmtSmallRatio = (ratio: number): string => (Number.isFinite(ratio) ? ratio
 /** The dynamic table `name` for `query`, created empty, as the manager would create it. */
 async function createDynamicTable(engine: Engine, name: string, query: string): Promise<IncrementalRefreshSpec> {
   const planned = planIncremental(query, engine.dialect);
-  if (!planned.incremental) throw new Error(`${name}: Freshet does not maintain this query incrementally (${planned.detail})`);
+  if (!planned.incremental)
+    throw new Error(`${name}: Freshet does not maintain this query incrementally (${planned.detail})`);
   const columns = await engine.describeQuery(query);
   const table: TableRef = { database: null, name };
   await engine.createTable({ table, columns: columns.map((c) => ({ ...c, nullable: true })), primaryKey: null });
@@ -129,7 +137,10 @@ async function createDynamicTable(engine: Engine, name: string, query: string): 
     columns: columns.map((c) => ({ target: c.name, source: c.name })),
     partition: null,
     plan: planned.plan,
-    sources: planned.plan.sources.map((parts) => ({ database: parts.length > 1 ? (parts[0] ?? null) : null, name: parts[parts.length - 1] ?? '' })),
+    sources: planned.plan.sources.map((parts) => ({
+      database: parts.length > 1 ? (parts[0] ?? null) : null,
+      name: parts[parts.length - 1] ?? '',
+    })),
   };
 }
 
@@ -139,7 +150,9 @@ async function refreshIncrementally(engine: Engine, spec: IncrementalRefreshSpec
 }
 
 async function seed(subject: Subject, rows: number): Promise<void> {
-  await subject.write(`CREATE TABLE src (id INTEGER PRIMARY KEY, g INTEGER NOT NULL, x INTEGER NOT NULL, y ${subject.realType} NOT NULL)`);
+  await subject.write(
+    `CREATE TABLE src (id INTEGER PRIMARY KEY, g INTEGER NOT NULL, x INTEGER NOT NULL, y ${subject.realType} NOT NULL)`,
+  );
   await subject.write('CREATE TABLE dim (id INTEGER PRIMARY KEY, name TEXT)');
   await subject.insertSeries('src (id, g, x, y)', SOURCE_VALUES, 1, rows);
   await subject.insertSeries('dim (id, name)', `i, 'dim-' || i`, 0, DIM_ROWS - 1);
@@ -172,13 +185,21 @@ async function changeScattered(subject: Subject, rows: number, round: number): P
 async function changeRecent(subject: Subject, rows: number, round: number): Promise<string> {
   const window = Math.floor(rows / RECENT_WINDOW_SHARE);
   const ranked = `SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) AS rn FROM (SELECT id FROM src ORDER BY id DESC LIMIT ${window}) AS newest`;
-  const among = (modulus: number, residue: number) => `id IN (SELECT id FROM (${ranked}) AS w WHERE (rn + ${round}) % ${modulus} = ${residue})`;
-  const bounds = await subject.readOne(`SELECT MIN(id) AS low, MAX(id) AS high FROM (SELECT id FROM src ORDER BY id DESC LIMIT ${window}) AS newest`);
+  const among = (modulus: number, residue: number) =>
+    `id IN (SELECT id FROM (${ranked}) AS w WHERE (rn + ${round}) % ${modulus} = ${residue})`;
+  const bounds = await subject.readOne(
+    `SELECT MIN(id) AS low, MAX(id) AS high FROM (SELECT id FROM src ORDER BY id DESC LIMIT ${window}) AS newest`,
+  );
   const updated = await subject.write(`UPDATE src SET ${updateSet(round)} WHERE ${among(4, 1)}`);
   // rn ≡ 3 − round (mod 8) is never ≡ 1 − round (mod 4): no updated row is deleted.
   const deleted = await subject.write(`DELETE FROM src WHERE ${among(8, 3)}`);
   const first = Number(bounds.high) + 1;
-  const inserted = await subject.insertSeries('src (id, g, x, y)', SOURCE_VALUES, first, first + Math.floor(rows / 400) - 1);
+  const inserted = await subject.insertSeries(
+    'src (id, g, x, y)',
+    SOURCE_VALUES,
+    first,
+    first + Math.floor(rows / 400) - 1,
+  );
   return `${fmtInt(updated)} updated, ${fmtInt(deleted)} deleted (ids ${fmtInt(Number(bounds.low))} to ${fmtInt(first - 1)}), ${fmtInt(inserted)} inserted`;
 }
 
@@ -197,7 +218,10 @@ function sameChecksum(a: Record<string, unknown>, b: Record<string, unknown>): b
   });
 }
 
-const shown = (row: Record<string, unknown>) => Object.entries(row).map(([key, value]) => `${key}=${String(value)}`).join(' ');
+const shown = (row: Record<string, unknown>) =>
+  Object.entries(row)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(' ');
 
 async function timeSide(subject: Subject, twins: Twins, side: Side, round: number): Promise<void> {
   const table = twins.tables[side];
@@ -208,8 +232,13 @@ async function timeSide(subject: Subject, twins: Twins, side: Side, round: numbe
     twins.ms.incremental.push(performance.now() - start);
     twins.applied.push(`-${fmtInt(outcome.rowsDeleted)}/+${fmtInt(outcome.rowsWritten)}`);
     if (outcome.action !== 'INCREMENTAL') {
-      twins.fallbacks.push(`round ${round + 1}: ${outcome.action ?? 'FULL'} (${outcome.actionDetail ?? 'no reason given'})`);
-      line(`!!! ${subject.label} ${table} was NOT refreshed incrementally in round ${round + 1}`, `${outcome.action ?? 'FULL'}: ${outcome.actionDetail ?? ''}`);
+      twins.fallbacks.push(
+        `round ${round + 1}: ${outcome.action ?? 'FULL'} (${outcome.actionDetail ?? 'no reason given'})`,
+      );
+      line(
+        `!!! ${subject.label} ${table} was NOT refreshed incrementally in round ${round + 1}`,
+        `${outcome.action ?? 'FULL'}: ${outcome.actionDetail ?? ''}`,
+      );
     }
   } else if (side === 'full') {
     await subject.engine.refresh(twins.full);
@@ -232,8 +261,19 @@ async function createTwins(subject: Subject, pattern: ChangePattern): Promise<Tw
     const first = await refreshIncrementally(subject.engine, incremental);
     await subject.engine.refresh(full);
     if (subject.materializedViews) await subject.write(`CREATE MATERIALIZED VIEW ${tables.view} AS ${query.sql}`);
-    line(`${query.name}: initial fill (not counted)`, `${fmtInt(first.rowsWritten)} rows each, ${fmtMs(performance.now() - began)} (first refresh ${first.action ?? 'FULL'})`);
-    all.push({ query, tables, incremental, full, ms: { incremental: [], full: [], view: [] }, fallbacks: [], applied: [] });
+    line(
+      `${query.name}: initial fill (not counted)`,
+      `${fmtInt(first.rowsWritten)} rows each, ${fmtMs(performance.now() - began)} (first refresh ${first.action ?? 'FULL'})`,
+    );
+    all.push({
+      query,
+      tables,
+      incremental,
+      full,
+      ms: { incremental: [], full: [], view: [] },
+      fallbacks: [],
+      applied: [],
+    });
   }
   await subject.afterFill();
   return all;
@@ -251,20 +291,31 @@ async function dropTwins(subject: Subject, all: readonly Twins[]): Promise<void>
 /** Checks that the twins agree, logs every run and returns the summary rows of one query under one pattern. */
 async function summarize(subject: Subject, twins: Twins, pattern: ChangePattern, rows: number): Promise<SummaryRow[]> {
   const name = twins.query.name;
-  const checksums = [twins.tables.incremental, twins.tables.full, ...(subject.materializedViews ? [twins.tables.view] : [])];
+  const checksums = [
+    twins.tables.incremental,
+    twins.tables.full,
+    ...(subject.materializedViews ? [twins.tables.view] : []),
+  ];
   const sums: Record<string, unknown>[] = [];
   for (const table of checksums) sums.push(await subject.readOne(`SELECT ${twins.query.checksum} FROM ${table}`));
   const mismatched = checksums.filter((_, i) => !sameChecksum(sums[0]!, sums[i]!));
   const incMs = median(twins.ms.incremental);
   const fullMs = median(twins.ms.full);
   line(`${name}: query`, twins.query.sql);
-  line(`${name}: incremental runs (rows -deleted/+written)`, twins.ms.incremental.map((ms, i) => `${fmtMs(ms)} (${twins.applied[i] ?? ''})`).join(', '));
+  line(
+    `${name}: incremental runs (rows -deleted/+written)`,
+    twins.ms.incremental.map((ms, i) => `${fmtMs(ms)} (${twins.applied[i] ?? ''})`).join(', '),
+  );
   line(`${name}: full refresh runs`, twins.ms.full.map(fmtMs).join(', '));
   if (subject.materializedViews) line(`${name}: REFRESH MATERIALIZED VIEW runs`, twins.ms.view.map(fmtMs).join(', '));
   if (mismatched.length === 0) line(`${name}: ${checksums.join(', ')} agree after round ${ROUNDS}`, shown(sums[0]!));
   else for (const [i, table] of checksums.entries()) line(`!!! ${name}: CONTENTS DIFFER, ${table}`, shown(sums[i]!));
   const broken =
-    twins.fallbacks.length > 0 ? `not incremental: ${twins.fallbacks.join('; ')}` : mismatched.length > 0 ? `${mismatched.join(', ')} differ from ${checksums[0]}` : null;
+    twins.fallbacks.length > 0
+      ? `not incremental: ${twins.fallbacks.join('; ')}`
+      : mismatched.length > 0
+        ? `${mismatched.join(', ')} differ from ${checksums[0]}`
+        : null;
   const figure = (baselineMs: number, baseline: string): SummaryRow => ({
     benchmark: `${subject.label} incremental refresh vs. ${baseline}, ${name}, ${fmtInt(rows)} rows (1% changed, ${pattern.label})`,
     measured: broken === null ? fmtMs(incMs) : `${fmtMs(incMs)}; ERROR ${broken}`,
@@ -273,7 +324,10 @@ async function summarize(subject: Subject, twins: Twins, pattern: ChangePattern,
     goal: `≤ ${REFRESH_GOAL}×`,
     verdict: broken === null ? verdict(incMs / baselineMs <= REFRESH_GOAL) : 'ERROR',
   });
-  return [figure(fullMs, 'full refresh'), ...(subject.materializedViews ? [figure(median(twins.ms.view), 'REFRESH MATERIALIZED VIEW')] : [])];
+  return [
+    figure(fullMs, 'full refresh'),
+    ...(subject.materializedViews ? [figure(median(twins.ms.view), 'REFRESH MATERIALIZED VIEW')] : []),
+  ];
 }
 
 /**
@@ -293,7 +347,8 @@ async function compareRefreshes(subject: Subject, rows: number): Promise<Summary
       line(`round ${round + 1}: source writes (with capture)`, `${changed} in ${fmtMs(performance.now() - began)}`);
       for (const [q, twins] of all.entries()) {
         // The order rotates, so no side always runs first or right after the same other side.
-        for (let k = 0; k < sides.length; k++) await timeSide(subject, twins, sides[(round + q + k) % sides.length]!, round);
+        for (let k = 0; k < sides.length; k++)
+          await timeSide(subject, twins, sides[(round + q + k) % sides.length]!, round);
       }
     }
     for (const twins of all) summary.push(...(await summarize(subject, twins, pattern, rows)));
@@ -322,7 +377,11 @@ async function refreshOnSqlite(rows: number): Promise<SummaryRow[]> {
       write: async (sql) => db.prepare(sql).run().changes,
       readOne: async (sql) => (db.prepare(sql).get() ?? {}) as Record<string, unknown>,
       insertSeries: async (target, values, first, last) =>
-        db.prepare(`WITH RECURSIVE series(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM series WHERE i < ${last}) INSERT INTO ${target} SELECT ${values} FROM series`).run().changes,
+        db
+          .prepare(
+            `WITH RECURSIVE series(i) AS (SELECT ${first} UNION ALL SELECT i + 1 FROM series WHERE i < ${last}) INSERT INTO ${target} SELECT ${values} FROM series`,
+          )
+          .run().changes,
       afterFill: async () => undefined,
       settle: async () => {
         db.pragma('wal_checkpoint(TRUNCATE)');
@@ -342,7 +401,9 @@ async function refreshOnSqlite(rows: number): Promise<SummaryRow[]> {
 }
 
 async function refreshOnPostgres(rows: number): Promise<SummaryRow[]> {
-  heading(`Incremental refresh on PostgreSQL (${ROUNDS} rounds of 1% changes per pattern; vs. full refresh and REFRESH MATERIALIZED VIEW)`);
+  heading(
+    `Incremental refresh on PostgreSQL (${ROUNDS} rounds of 1% changes per pattern; vs. full refresh and REFRESH MATERIALIZED VIEW)`,
+  );
   const database = await createPostgresDatabase('incremental');
   const folder = temporaryFolder('pg-incremental');
   const engine = createEngine(database.url, { baseDir: folder.path });
@@ -359,7 +420,11 @@ async function refreshOnPostgres(rows: number): Promise<SummaryRow[]> {
       write: async (sql) => (await client.query(sql)).rowCount ?? 0,
       readOne: async (sql) => (await client.query(sql)).rows[0] ?? {},
       insertSeries: async (target, values, first, last) =>
-        (await client.query(`INSERT INTO ${target} SELECT ${values} FROM generate_series(${first}, ${last}) AS series(i)`)).rowCount ?? 0,
+        (
+          await client.query(
+            `INSERT INTO ${target} SELECT ${values} FROM generate_series(${first}, ${last}) AS series(i)`,
+          )
+        ).rowCount ?? 0,
       afterFill: async () => {
         await client.query('VACUUM (ANALYZE)');
       },
@@ -371,7 +436,10 @@ async function refreshOnPostgres(rows: number): Promise<SummaryRow[]> {
     const began = performance.now();
     await seed(subject, rows);
     await client.query('VACUUM (ANALYZE) src, dim');
-    line('src / dim rows', `${fmtInt(rows)} / ${fmtInt(DIM_ROWS)} (seeded and vacuumed in ${fmtMs(performance.now() - began)})`);
+    line(
+      'src / dim rows',
+      `${fmtInt(rows)} / ${fmtInt(DIM_ROWS)} (seeded and vacuumed in ${fmtMs(performance.now() - began)})`,
+    );
     const summary = await compareRefreshes(subject, rows);
     printVerdicts(summary);
     return summary;
@@ -384,10 +452,14 @@ async function refreshOnPostgres(rows: number): Promise<SummaryRow[]> {
 }
 
 /** `run(captured)` for each of the two tables, `times` times, alternating which goes first; the times in ms. */
-async function alternate(times: number, run: (captured: boolean) => Promise<number>): Promise<{ captured: number[]; plain: number[] }> {
+async function alternate(
+  times: number,
+  run: (captured: boolean) => Promise<number>,
+): Promise<{ captured: number[]; plain: number[] }> {
   const result = { captured: [] as number[], plain: [] as number[] };
   for (let i = 0; i < times; i++) {
-    for (const captured of i % 2 === 0 ? [true, false] : [false, true]) (captured ? result.captured : result.plain).push(await run(captured));
+    for (const captured of i % 2 === 0 ? [true, false] : [false, true])
+      (captured ? result.captured : result.plain).push(await run(captured));
   }
   return result;
 }
@@ -473,11 +545,16 @@ async function postgresCaptureOverhead(inserts: number): Promise<SummaryRow[]> {
       const table = captured ? 'captured' : 'plain';
       await recreate(table, captured);
       const start = performance.now();
-      await db.query(`INSERT INTO ${table} (id, g, x, y) SELECT ${SOURCE_VALUES} FROM generate_series(1, ${inserts}) AS series(i)`);
+      await db.query(
+        `INSERT INTO ${table} (id, g, x, y) SELECT ${SOURCE_VALUES} FROM generate_series(1, ${inserts}) AS series(i)`,
+      );
       return performance.now() - start;
     });
     return [
-      captureRow(`PostgreSQL, ${fmtInt(inserts)} single-row INSERTs (one round trip each, one transaction)`, singleRows),
+      captureRow(
+        `PostgreSQL, ${fmtInt(inserts)} single-row INSERTs (one round trip each, one transaction)`,
+        singleRows,
+      ),
       captureRow(`PostgreSQL, one ${fmtInt(inserts)}-row INSERT … SELECT`, setBased),
     ];
   } finally {
@@ -487,7 +564,9 @@ async function postgresCaptureOverhead(inserts: number): Promise<SummaryRow[]> {
 }
 
 async function captureOverhead(inserts: number): Promise<SummaryRow[]> {
-  heading(`Change capture write overhead (${fmtInt(inserts)} INSERTs with vs. without capture, median of ${CAPTURE_REPETITIONS}, alternating)`);
+  heading(
+    `Change capture write overhead (${fmtInt(inserts)} INSERTs with vs. without capture, median of ${CAPTURE_REPETITIONS}, alternating)`,
+  );
   const folder = temporaryFolder('capture');
   try {
     const summary = [await sqliteCaptureOverhead(folder.path, inserts), ...(await postgresCaptureOverhead(inserts))];
@@ -504,6 +583,11 @@ async function captureOverhead(inserts: number): Promise<SummaryRow[]> {
  */
 export async function runIncremental(settings: BenchSettings): Promise<SummaryRow[]> {
   const rows = settings.rows;
-  if (rows < 400) throw new Error(`the incremental benchmark needs at least 400 source rows (BENCH_ROWS); got ${rows}.`);
-  return [...(await refreshOnSqlite(rows)), ...(await refreshOnPostgres(rows)), ...(await captureOverhead(Math.round(rows / 10)))];
+  if (rows < 400)
+    throw new Error(`the incremental benchmark needs at least 400 source rows (BENCH_ROWS); got ${rows}.`);
+  return [
+    ...(await refreshOnSqlite(rows)),
+    ...(await refreshOnPostgres(rows)),
+    ...(await captureOverhead(Math.round(rows / 10))),
+  ];
 }

@@ -37,7 +37,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     body: fixed,
     requests: [
       {
-        ...(bodyOf === null ? {} : { setupRequest: (request) => ({ ...request, body: JSON.stringify(bodyOf(sent++)) }) }),
+        ...(bodyOf === null
+          ? {}
+          : { setupRequest: (request) => ({ ...request, body: JSON.stringify(bodyOf(sent++)) }) }),
         ...(onAnswer === undefined
           ? {}
           : {

@@ -10,11 +10,15 @@ async function postgresLedger(url: string): Promise<JobLedger> {
   const client = await connectPostgres(url);
   return {
     counts: async () => {
-      const { rows } = await client.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM refresh_jobs GROUP BY status');
+      const { rows } = await client.query<{ status: string; n: string }>(
+        'SELECT status, count(*) AS n FROM refresh_jobs GROUP BY status',
+      );
       return new Map(rows.map((r) => [r.status, Number(r.n)]));
     },
     statuses: async () => {
-      const { rows } = await client.query<{ id: string; status: string }>('SELECT job_id AS id, status FROM refresh_jobs');
+      const { rows } = await client.query<{ id: string; status: string }>(
+        'SELECT job_id AS id, status FROM refresh_jobs',
+      );
       return new Map(rows.map((r) => [r.id, r.status]));
     },
     close: () => client.end(),

@@ -38,7 +38,9 @@ interface FreshetTiming {
 
 /** Fills `src` with the same deterministic rows as the SQLite benchmark: `groups` values of g, spread evenly. */
 async function seedSource(db: PgClient, rows: number, groups: number): Promise<void> {
-  await db.query('CREATE TABLE src (id integer PRIMARY KEY, g integer NOT NULL, x integer NOT NULL, y double precision NOT NULL)');
+  await db.query(
+    'CREATE TABLE src (id integer PRIMARY KEY, g integer NOT NULL, x integer NOT NULL, y double precision NOT NULL)',
+  );
   await db.query(
     `INSERT INTO src (id, g, x, y)
      SELECT i, i % ${groups}, (i::bigint * 7919) % 1000, (i % 997) / 10.0 FROM generate_series(1, ${rows}) AS i`,
@@ -49,7 +51,8 @@ async function seedSource(db: PgClient, rows: number, groups: number): Promise<v
 
 async function inWarehouse(gatewayUrl: string, statement: string): Promise<void> {
   const res = await postJson(`${gatewayUrl}/v3/statements`, { statement, catalog: CATALOG });
-  if (res.status !== 200) throw new Error(`SQL in ${CATALOG} failed (${res.status}): ${JSON.stringify(res.body)}\n${statement}`);
+  if (res.status !== 200)
+    throw new Error(`SQL in ${CATALOG} failed (${res.status}): ${JSON.stringify(res.body)}\n${statement}`);
 }
 
 async function freshetRefresh(gatewayUrl: string): Promise<FreshetTiming> {
@@ -57,14 +60,17 @@ async function freshetRefresh(gatewayUrl: string): Promise<FreshetTiming> {
   const res = await postJson(`${gatewayUrl}/v3/dynamic-tables/refresh?wait=600`, { tables: [TABLE_ID] }, 660_000);
   const httpMs = performance.now() - began;
   const job = res.body?.job;
-  if (res.status !== 200 || job?.status !== 'SUCCEEDED') throw new Error(`the refresh did not succeed (${res.status}): ${JSON.stringify(res.body)}`);
+  if (res.status !== 200 || job?.status !== 'SUCCEEDED')
+    throw new Error(`the refresh did not succeed (${res.status}): ${JSON.stringify(res.body)}`);
   const span = (from: unknown, to: unknown) => Date.parse(String(to)) - Date.parse(String(from));
   const table = job.tables?.[0] ?? {};
   return { httpMs, jobMs: span(job.startedAt, job.finishedAt), tableMs: span(table.startedAt, table.finishedAt) };
 }
 
 async function contentsDigest(db: PgClient, relation: string): Promise<string> {
-  const { rows } = await db.query(`SELECT count(*) AS rows, sum(n) AS n, sum(sx) AS sx, round(sum(ay)::numeric, 6) AS ay FROM ${relation}`);
+  const { rows } = await db.query(
+    `SELECT count(*) AS rows, sum(n) AS n, sum(sx) AS sx, round(sum(ay)::numeric, 6) AS ay FROM ${relation}`,
+  );
   return JSON.stringify(rows[0]);
 }
 
@@ -76,7 +82,9 @@ async function plannedWorkers(db: PgClient, statement: string): Promise<number> 
 }
 
 export async function runPostgresRefresh(settings: BenchSettings): Promise<SummaryRow[]> {
-  heading('Refresh overhead on PostgreSQL (FULL refresh through Freshet vs. INSERT … SELECT and REFRESH MATERIALIZED VIEW)');
+  heading(
+    'Refresh overhead on PostgreSQL (FULL refresh through Freshet vs. INSERT … SELECT and REFRESH MATERIALIZED VIEW)',
+  );
   const database = await createPostgresDatabase('refresh');
   const folder = temporaryFolder('pg-refresh');
   let db: PgClient | null = null;
@@ -86,12 +94,21 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
     const direct = db;
     const seedingFrom = performance.now();
     await seedSource(direct, settings.rows, settings.groups);
-    line('source rows / groups', `${fmtInt(settings.rows)} / ${fmtInt(settings.groups)} (seeded in ${fmtMs(performance.now() - seedingFrom)})`);
+    line(
+      'source rows / groups',
+      `${fmtInt(settings.rows)} / ${fmtInt(settings.groups)} (seeded in ${fmtMs(performance.now() - seedingFrom)})`,
+    );
     line('query', QUERY);
 
-    server = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path, catalogs: { [CATALOG]: { url: database.url } } }, settings.cpuProfileDir);
+    server = await ForkedServer.start(
+      { kind: 'gateway', dataDir: folder.path, catalogs: { [CATALOG]: { url: database.url } } },
+      settings.cpuProfileDir,
+    );
     const gatewayUrl = server.url;
-    await inWarehouse(gatewayUrl, `CREATE DYNAMIC TABLE agg WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR AS ${QUERY}`);
+    await inWarehouse(
+      gatewayUrl,
+      `CREATE DYNAMIC TABLE agg WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR AS ${QUERY}`,
+    );
     // Columns, types, constraints and indexes of the dynamic table, as a hand-written refresh would target.
     await direct.query('CREATE TABLE agg_baseline (LIKE agg INCLUDING ALL)');
     await direct.query(`CREATE MATERIALIZED VIEW agg_mv AS ${QUERY} WITH NO DATA`);
@@ -100,7 +117,10 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
     );
     const columns = columnRows.map((c) => `"${c.name}"`).join(', ');
     const insert = `INSERT INTO agg_baseline (${columns}) ${QUERY}`;
-    line('parallel workers planned: query alone / INSERT … SELECT', `${await plannedWorkers(direct, QUERY)} / ${await plannedWorkers(direct, insert)}`);
+    line(
+      'parallel workers planned: query alone / INSERT … SELECT',
+      `${await plannedWorkers(direct, QUERY)} / ${await plannedWorkers(direct, insert)}`,
+    );
 
     // Each side starts without the dead rows the earlier runs left, as the SQLite benchmark starts each from an empty WAL.
     const timed = async (target: string, work: () => Promise<void>): Promise<number> => {
@@ -129,7 +149,10 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
     const warmBaseline = await baseline();
     const warmView = await materializedView();
     const warmFreshet = await freshet();
-    line('warm-up (not counted)', `baseline ${fmtMs(warmBaseline)}, materialized view ${fmtMs(warmView)}, Freshet ${fmtMs(warmFreshet.httpMs)}`);
+    line(
+      'warm-up (not counted)',
+      `baseline ${fmtMs(warmBaseline)}, materialized view ${fmtMs(warmView)}, Freshet ${fmtMs(warmFreshet.httpMs)}`,
+    );
     const baselineMs: number[] = [];
     const viewMs: number[] = [];
     const freshetRuns: FreshetTiming[] = [];
@@ -148,8 +171,13 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
     for (let i = 0; i < settings.repetitions; i++) {
       for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]!();
     }
-    const digests = [await contentsDigest(direct, 'agg'), await contentsDigest(direct, 'agg_baseline'), await contentsDigest(direct, 'agg_mv')];
-    if (new Set(digests).size !== 1) throw new Error(`Freshet's table, the baseline and the materialized view differ: ${digests.join(' vs ')}`);
+    const digests = [
+      await contentsDigest(direct, 'agg'),
+      await contentsDigest(direct, 'agg_baseline'),
+      await contentsDigest(direct, 'agg_mv'),
+    ];
+    if (new Set(digests).size !== 1)
+      throw new Error(`Freshet's table, the baseline and the materialized view differ: ${digests.join(' vs ')}`);
 
     const baseMedian = median(baselineMs);
     const viewMedian = median(viewMs);
@@ -164,9 +192,15 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
     line('Freshet runs (HTTP ?wait=600)', freshetRuns.map((r) => fmtMs(r.httpMs)).join(', '));
     line('baseline median (BEGIN; DELETE; INSERT…SELECT; COMMIT)', fmtMs(baseMedian));
     line('REFRESH MATERIALIZED VIEW median', fmtMs(viewMedian));
-    line('Freshet median, around the HTTP call', `${fmtMs(httpMedian)}  ratio ${fmtRatio(ratio)} (÷ view ${fmtRatio(viewRatio)})`);
+    line(
+      'Freshet median, around the HTTP call',
+      `${fmtMs(httpMedian)}  ratio ${fmtRatio(ratio)} (÷ view ${fmtRatio(viewRatio)})`,
+    );
     line('Freshet median, job startedAt→finishedAt', `${fmtMs(jobMedian)}  ratio ${fmtRatio(jobMedian / baseMedian)}`);
-    line('Freshet median, table refresh startedAt→finishedAt', `${fmtMs(tableMedian)}  ratio ${fmtRatio(tableMedian / baseMedian)}`);
+    line(
+      'Freshet median, table refresh startedAt→finishedAt',
+      `${fmtMs(tableMedian)}  ratio ${fmtRatio(tableMedian / baseMedian)}`,
+    );
     line('contents identical in all three', `yes: ${digests[0]}`);
     line('warm-up and timed runs took', fmtMs(performance.now() - runsFrom));
     const rows: SummaryRow[] = [
@@ -184,7 +218,10 @@ export async function runPostgresRefresh(settings: BenchSettings): Promise<Summa
   } finally {
     if (server) {
       const stopped = await server.stop();
-      line('gateway close', `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`);
+      line(
+        'gateway close',
+        `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`,
+      );
     }
     await db?.end();
     await database.drop();

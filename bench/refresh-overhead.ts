@@ -62,7 +62,8 @@ async function freshetRefresh(gatewayUrl: string): Promise<FreshetTiming> {
   const res = await postJson(`${gatewayUrl}/v3/dynamic-tables/refresh?wait=600`, { tables: ['agg'] }, 660_000);
   const httpMs = performance.now() - began;
   const job = res.body?.job;
-  if (res.status !== 200 || job?.status !== 'SUCCEEDED') throw new Error(`the refresh did not succeed (${res.status}): ${JSON.stringify(res.body)}`);
+  if (res.status !== 200 || job?.status !== 'SUCCEEDED')
+    throw new Error(`the refresh did not succeed (${res.status}): ${JSON.stringify(res.body)}`);
   const span = (from: unknown, to: unknown) => Date.parse(String(to)) - Date.parse(String(from));
   const table = job.tables?.[0] ?? {};
   return { httpMs, jobMs: span(job.startedAt, job.finishedAt), tableMs: span(table.startedAt, table.finishedAt) };
@@ -74,7 +75,9 @@ function checkpoint(db: Database): void {
 }
 
 function contentsDigest(db: Database, table: string): string {
-  const row = db.prepare(`SELECT COUNT(*) AS rows, SUM(n) AS n, SUM(sx) AS sx, ROUND(SUM(ay), 6) AS ay FROM "${table}"`).get();
+  const row = db
+    .prepare(`SELECT COUNT(*) AS rows, SUM(n) AS n, SUM(sx) AS sx, ROUND(SUM(ay), 6) AS ay FROM "${table}"`)
+    .get();
   return JSON.stringify(row);
 }
 
@@ -89,12 +92,18 @@ export async function runRefreshOverhead(settings: BenchSettings): Promise<Summa
     db.pragma('synchronous = NORMAL');
     const seedingFrom = performance.now();
     seedSource(db, settings.rows, settings.groups);
-    line('source rows / groups', `${fmtInt(settings.rows)} / ${fmtInt(settings.groups)} (seeded in ${fmtMs(performance.now() - seedingFrom)})`);
+    line(
+      'source rows / groups',
+      `${fmtInt(settings.rows)} / ${fmtInt(settings.groups)} (seeded in ${fmtMs(performance.now() - seedingFrom)})`,
+    );
     line('query', QUERY);
 
     server = await ForkedServer.start({ kind: 'gateway', dataDir: folder.path }, settings.cpuProfileDir);
     const gatewayUrl = server.url;
-    await sql(gatewayUrl, `CREATE DYNAMIC TABLE agg WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR AS ${QUERY}`);
+    await sql(
+      gatewayUrl,
+      `CREATE DYNAMIC TABLE agg WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR AS ${QUERY}`,
+    );
     const columns = createBaselineTable(db);
     const quoted = columns.map((c) => `"${c}"`).join(', ');
     const remove = db.prepare('DELETE FROM agg_baseline');
@@ -140,7 +149,10 @@ export async function runRefreshOverhead(settings: BenchSettings): Promise<Summa
     line('baseline median (BEGIN IMMEDIATE; DELETE; INSERT…SELECT)', fmtMs(baseMedian));
     line('Freshet median, around the HTTP call', `${fmtMs(httpMedian)}  ratio ${fmtRatio(ratio)}`);
     line('Freshet median, job startedAt→finishedAt', `${fmtMs(jobMedian)}  ratio ${fmtRatio(jobMedian / baseMedian)}`);
-    line('Freshet median, table refresh startedAt→finishedAt', `${fmtMs(tableMedian)}  ratio ${fmtRatio(tableMedian / baseMedian)}`);
+    line(
+      'Freshet median, table refresh startedAt→finishedAt',
+      `${fmtMs(tableMedian)}  ratio ${fmtRatio(tableMedian / baseMedian)}`,
+    );
     line('contents identical to the baseline', `yes: ${digests[0]}`);
     line('warm-up and timed runs took', fmtMs(performance.now() - runsFrom));
     const rows: SummaryRow[] = [
@@ -158,7 +170,10 @@ export async function runRefreshOverhead(settings: BenchSettings): Promise<Summa
   } finally {
     if (server) {
       const stopped = await server.stop();
-      line('gateway close', `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`);
+      line(
+        'gateway close',
+        `${fmtMs(stopped.closeMs)}${stopped.exitedByItself ? '' : ' — process did NOT exit by itself and was killed'}`,
+      );
     }
     db.close();
     folder.dispose();

@@ -12,7 +12,16 @@ import { runIncremental } from './incremental';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
 import { runRefreshOverhead } from './refresh-overhead';
-import { disposeAllFolders, fmtMs, heading, line, markdownTable, readSettings, type BenchSettings, type SummaryRow } from './support';
+import {
+  disposeAllFolders,
+  fmtMs,
+  heading,
+  line,
+  markdownTable,
+  readSettings,
+  type BenchSettings,
+  type SummaryRow,
+} from './support';
 
 const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<SummaryRow[]>>> = {
   refresh: runRefreshOverhead,
@@ -28,7 +37,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const names = argv.length === 0 ? Object.keys(BENCHMARKS) : [...argv];
   const unknown = names.filter((name) => !(name in BENCHMARKS));
   if (unknown.length > 0) {
-    process.stderr.write(`Unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}.\n`);
+    process.stderr.write(
+      `Unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}.\n`,
+    );
     return 2;
   }
   const settings = readSettings();
@@ -42,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
       rows.push(...(await BENCHMARKS[name]!(settings)));
     } catch (error) {
       failed = true;
-      line(`ERROR in ${name}:`, error instanceof Error ? error.stack ?? error.message : String(error));
+      line(`ERROR in ${name}:`, error instanceof Error ? (error.stack ?? error.message) : String(error));
       rows.push({ benchmark: name, measured: 'could not run', baseline: '', ratio: '', goal: '', verdict: 'ERROR' });
     }
   }

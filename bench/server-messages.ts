@@ -9,7 +9,9 @@ export interface GatewayCatalogs {
 }
 
 /** What the forked process serves: a real gateway on a data folder, or the bare express route to compare with. */
-export type ServerSpec = ({ readonly kind: 'gateway'; readonly dataDir: string } & GatewayCatalogs) | { readonly kind: 'bare' };
+export type ServerSpec =
+  | ({ readonly kind: 'gateway'; readonly dataDir: string } & GatewayCatalogs)
+  | { readonly kind: 'bare' };
 
 export type ParentMessage = { readonly kind: 'start'; readonly spec: ServerSpec } | { readonly kind: 'stop' };
 

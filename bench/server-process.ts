@@ -59,7 +59,8 @@ function main(): void {
           stop = started.stop;
           send({ kind: 'ready', url: started.url });
         },
-        (error: unknown) => send({ kind: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) }),
+        (error: unknown) =>
+          send({ kind: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
       return;
     }

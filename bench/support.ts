@@ -40,7 +40,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     durationSeconds: envNumber(env, 'BENCH_DURATION', quick ? 2 : 10),
     connections: Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10)),
     ddlStatements: Math.round(envNumber(env, 'BENCH_DDL_STATEMENTS', quick ? 50 : 500)),
-    cpuProfileDir: env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? null : path.resolve(env.BENCH_CPU_PROF),
+    cpuProfileDir:
+      env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? null : path.resolve(env.BENCH_CPU_PROF),
   };
 }
 
@@ -93,7 +94,8 @@ export async function getJson(url: string): Promise<JsonResponse> {
 /** Runs SQL through the gateway's statement endpoint and fails loudly with the gateway's answer. */
 export async function sql(gatewayUrl: string, statement: string): Promise<any[]> {
   const res = await postJson(`${gatewayUrl}/v3/statements`, { statement });
-  if (res.status !== 200) throw new Error(`SQL failed (${res.status}): ${JSON.stringify(res.body)}\n${statement.slice(0, 300)}`);
+  if (res.status !== 200)
+    throw new Error(`SQL failed (${res.status}): ${JSON.stringify(res.body)}\n${statement.slice(0, 300)}`);
   return res.body.results as any[];
 }
 
@@ -112,7 +114,8 @@ export function quantile(values: readonly number[], q: number): number {
 }
 
 export const fmtMs = (ms: number): string => `${ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)} ms`;
-export const fmtRate = (perSecond: number, unit: string): string => `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
+export const fmtRate = (perSecond: number, unit: string): string =>
+  `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
 export const fmtRatio = (ratio: number): string => (Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a');
 export const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
@@ -142,7 +145,10 @@ export function line(label: string, value = ''): void {
 /** Prints the rows a benchmark contributes to the summary, as its block's closing lines. */
 export function printVerdicts(rows: readonly SummaryRow[]): void {
   for (const row of rows) {
-    line(`${row.verdict.padEnd(5)} ${row.benchmark}`, `${row.measured} (goal ${row.goal}${row.ratio === '' ? '' : `, ratio ${row.ratio}`})`);
+    line(
+      `${row.verdict.padEnd(5)} ${row.benchmark}`,
+      `${row.measured} (goal ${row.goal}${row.ratio === '' ? '' : `, ratio ${row.ratio}`})`,
+    );
   }
 }
 

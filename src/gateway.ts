@@ -28,7 +28,7 @@ import { RefreshRunner } from './refresh/refresh-runner';
 import { startReplica } from './replica/replica';
 import { createRestApp } from './rest/app';
 import { SchedulerRegistry } from './scheduler/registry';
-import type { SchedulerContext, WorkflowScheduler } from './scheduler/workflow-scheduler';
+import type { SchedulerContext, WorkflowScheduler, WorkflowSchedulerFactory } from './scheduler/workflow-scheduler';
 
 export interface Gateway {
   /** Base URL the gateway listens on (`http://127.0.0.1:8083`). */
@@ -49,7 +49,10 @@ export function loadGatewayConfig(options: LoadConfigOptions = {}): FreshetConfi
   return loadConfig({ ...options, checks: [...(options.checks ?? []), schedulerCheck] });
 }
 
-export async function startGateway(config: FreshetConfig, logger: Logger = createLogger(config.logLevel)): Promise<Gateway> {
+export async function startGateway(
+  config: FreshetConfig,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<Gateway> {
   // Whatever has been opened is closed again, newest first, when a later step of start-up fails.
   const opened: Array<() => Promise<void>> = [];
   const closeOpened = async () => {
@@ -63,69 +66,20 @@ export async function startGateway(config: FreshetConfig, logger: Logger = creat
   }
 }
 
-async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() => Promise<void>>): Promise<Gateway> {
-  const { factory, options } = BUILT_IN_SCHEDULERS.resolve(config.scheduler.type, config.scheduler.options);
+type Closers = Array<() => Promise<void>>;
 
-  const catalog = new Catalog(config.catalog.url, config.dataDir);
-  opened.push(() => catalog.close());
-  await catalog.open();
-  const engines = await openEngines(config);
-  opened.push(async () => {
-    for (const engine of engines.values()) await engine.close();
-  });
-  const defaultCatalog = config.defaultCatalog ?? config.engine.catalogName;
-  const namespaces = new Namespaces(engines, defaultCatalog);
-  const defaultEngine = namespaces.engineOf(defaultCatalog);
-
+async function assemble(config: FreshetConfig, logger: Logger, opened: Closers): Promise<Gateway> {
+  const scheduler = BUILT_IN_SCHEDULERS.resolve(config.scheduler.type, config.scheduler.options);
+  const { catalog, namespaces } = await openData(config, opened);
   const host = config.server.host;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? urlOf(host, config.server.port) };
-  const replica = await startReplica(catalog, config.replica, logger);
-  opened.push(() => replica.close());
-  const strategy = new RefreshStrategy(namespaces);
-  const runner = new RefreshRunner(
-    { tables: catalog.tables, jobs: catalog.jobs, leases: catalog.leases, shared: catalog.shared },
-    strategy,
-    { engine: defaultEngine.name, catalog: defaultCatalog },
-    logger,
-    replica,
-  );
-  opened.push(() => runner.close());
-  const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone);
-  const context: SchedulerContext = {
-    get gatewayUrl() {
-      return address.url;
-    },
-    stateStore: catalog.pluginStateStore(factory.identifier),
-    logger,
-    now: () => new Date(),
-    leadership: replica.leadership,
-    triggerRefresh: async (request) => {
-      const { tables, scheduleTime, configuration } = request;
-      await requests.request({ tables, scheduleTime, configuration, isPeriodic: true });
-    },
-  };
-  const scheduler: WorkflowScheduler = factory.create(options, context);
-  const manager = new DynamicTableManager({
-    catalog,
-    namespaces,
-    strategy,
-    runner,
-    requests,
-    scheduler,
-    settings: managerSettings(config, factory.identifier, address, replica.isLeader),
-    logger,
-  });
-  opened.push(() => manager.close());
-  await manager.open();
-  opened.push(() => scheduler.close());
-  await scheduler.open();
+  const manager = await startManager(config, logger, opened, { catalog, namespaces, scheduler, address });
 
-  const statements = new StatementService(manager, config.statements.rowLimit);
   const app = createRestApp({
     manager,
-    statements,
-    schedulerType: factory.identifier,
+    statements: new StatementService(manager, config.statements.rowLimit),
+    schedulerType: scheduler.factory.identifier,
     bodyLimitBytes: config.server.bodyLimitBytes,
     maxWaitSeconds: config.refresh.maxWaitSeconds,
     tokens: config.auth.tokens,
@@ -135,7 +89,11 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() 
   const server = await listen(app, config.server.port, host);
   const port = (server.address() as AddressInfo).port;
   if (config.server.publicUrl === undefined) address.url = urlOf(host, port);
-  logger.info('Freshet gateway listening', { url: address.url, scheduler: factory.identifier, dataDir: config.dataDir });
+  logger.info('Freshet gateway listening', {
+    url: address.url,
+    scheduler: scheduler.factory.identifier,
+    dataDir: config.dataDir,
+  });
 
   const driftTimer = startDriftChecks(manager, config.scheduler.driftCheckSeconds, logger);
   opened.push(async () => {
@@ -154,6 +112,81 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Array<() 
         for (const close of opened.reverse()) await close();
       })()),
   };
+}
+
+/** The catalog and one engine per configured catalog, opened. */
+async function openData(config: FreshetConfig, opened: Closers) {
+  const catalog = new Catalog(config.catalog.url, config.dataDir);
+  opened.push(() => catalog.close());
+  await catalog.open();
+  const engines = await openEngines(config);
+  opened.push(async () => {
+    for (const engine of engines.values()) await engine.close();
+  });
+  const namespaces = new Namespaces(engines, config.defaultCatalog ?? config.engine.catalogName);
+  return { catalog, namespaces };
+}
+
+/**
+ * The replica's leases, the refresh runner (calling the refresh strategy), the scheduler plugin (calling refresh
+ * requests) and the manager over them, opened in that order.
+ */
+async function startManager(
+  config: FreshetConfig,
+  logger: Logger,
+  opened: Closers,
+  parts: {
+    catalog: Catalog;
+    namespaces: Namespaces;
+    scheduler: { factory: WorkflowSchedulerFactory<unknown>; options: unknown };
+    address: { readonly url: string };
+  },
+): Promise<DynamicTableManager> {
+  const { catalog, namespaces, address } = parts;
+  const replica = await startReplica(catalog, config.replica, logger);
+  opened.push(() => replica.close());
+  const strategy = new RefreshStrategy(namespaces);
+  const defaultCatalog = config.defaultCatalog ?? config.engine.catalogName;
+  const runner = new RefreshRunner(
+    { tables: catalog.tables, jobs: catalog.jobs, leases: catalog.leases, shared: catalog.shared },
+    strategy,
+    { engine: namespaces.engineOf(defaultCatalog).name, catalog: defaultCatalog },
+    logger,
+    replica,
+  );
+  opened.push(() => runner.close());
+  const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone);
+  const { factory, options } = parts.scheduler;
+  const context: SchedulerContext = {
+    get gatewayUrl() {
+      return address.url;
+    },
+    stateStore: catalog.pluginStateStore(factory.identifier),
+    logger,
+    now: () => new Date(),
+    leadership: replica.leadership,
+    triggerRefresh: async (request) => {
+      const { tables, scheduleTime, configuration } = request;
+      await requests.request({ tables, scheduleTime, configuration, isPeriodic: true });
+    },
+  };
+  const scheduler: WorkflowScheduler = factory.create(options, context);
+  const settings = managerSettings(config, factory.identifier, address, replica.isLeader);
+  const manager = new DynamicTableManager({
+    catalog,
+    namespaces,
+    strategy,
+    runner,
+    requests,
+    scheduler,
+    settings,
+    logger,
+  });
+  opened.push(() => manager.close());
+  await manager.open();
+  opened.push(() => scheduler.close());
+  await scheduler.open();
+  return manager;
 }
 
 function urlOf(host: string, port: number): string {
@@ -191,7 +224,8 @@ function listen(app: ReturnType<typeof createRestApp>, port: number, host: strin
     server.once('listening', () => resolve(server));
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') reject(new Error(`port ${port} is already in use on ${host}`));
-      else if (error.code === 'EACCES') reject(new Error(`port ${port} on ${host} needs privileges this process lacks`));
+      else if (error.code === 'EACCES')
+        reject(new Error(`port ${port} on ${host} needs privileges this process lacks`));
       else reject(error);
     });
   });
@@ -207,7 +241,8 @@ function startDriftChecks(manager: DynamicTableManager, seconds: number, logger:
     manager
       .checkDrift(false)
       .then((report) => {
-        if (hasDrift(report) || report.errors.length > 0) logger.warn('scheduler drift found; POST /v3/scheduler/drift/repair repairs it', { report });
+        if (hasDrift(report) || report.errors.length > 0)
+          logger.warn('scheduler drift found; POST /v3/scheduler/drift/repair repairs it', { report });
       })
       .catch((error: unknown) => logger.warn('scheduler drift check failed', { error: (error as Error).message }))
       .finally(() => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { runSchedulerConformance } from '../src/scheduler/conformance';
 import { MemoryStateStore } from '../src/scheduler/memory-state-store';
 import { airflowSchedulerFactory } from '../plugins/airflow';
-import { observeFake, pluginOptions, schedulerContext, startFakeAirflow, type FakeAirflowSetup } from './fakes/airflow-harness';
+import {
+  observeFake,
+  pluginOptions,
+  schedulerContext,
+  startFakeAirflow,
+  type FakeAirflowSetup,
+} from './fakes/airflow-harness';
 
 for (const airflow of [2, 3] as const) {
   describe(`airflow ${airflow} scheduler against the fake`, () => {

@@ -5,7 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { dagIdFor, dagSpecOf, renderDagFile, type DagRenderSettings, type DagSpec } from '../plugins/airflow';
-import { REPO_ROOT, callDagFunction, parseDagFile, renderDagRequests, type ParsedDag, type StubAirflow } from './fakes/airflow-python';
+import {
+  REPO_ROOT,
+  callDagFunction,
+  parseDagFile,
+  renderDagRequests,
+  type ParsedDag,
+  type StubAirflow,
+} from './fakes/airflow-python';
 
 const SPEC: DagSpec = {
   dagId: 'freshet_default_main_orders_hourly_0c1d2e3f',
@@ -78,7 +85,12 @@ describe('airflow DAG file', () => {
       assert.equal(wait?.operator, 'HttpSensor');
       assert.deepEqual(refresh?.downstream, ['wait_for_refresh']);
       assert.deepEqual(
-        { method: refresh?.args.method, endpoint: refresh?.args.endpoint, headers: refresh?.args.headers, filter: refresh?.args.response_filter },
+        {
+          method: refresh?.args.method,
+          endpoint: refresh?.args.endpoint,
+          headers: refresh?.args.headers,
+          filter: refresh?.args.response_filter,
+        },
         {
           method: 'POST',
           endpoint: '/v3/dynamic-tables/refresh',
@@ -111,9 +123,24 @@ describe('airflow DAG file', () => {
   }
 
   const runs = [
-    { name: 'an Airflow 2 cron run (fires at the end of its interval)', airflow: '2', run: { airflow: 2, data_interval_end: '2024-05-01T11:00:00+00:00', run_after: '2024-05-01T11:00:00+00:00' }, expected: '2024-05-01 11:00:00' },
-    { name: 'an Airflow 3 cron run', airflow: '3', run: { airflow: 3, data_interval_end: '2024-05-01T11:00:00+00:00', run_after: '2024-05-01T11:00:00+00:00' }, expected: '2024-05-01 11:00:00' },
-    { name: 'an Airflow 3 run triggered with logical_date null', airflow: '3', run: { airflow: 3, data_interval_end: null, run_after: '2024-05-01T11:07:30+00:00' }, expected: '2024-05-01 11:07:30' },
+    {
+      name: 'an Airflow 2 cron run (fires at the end of its interval)',
+      airflow: '2',
+      run: { airflow: 2, data_interval_end: '2024-05-01T11:00:00+00:00', run_after: '2024-05-01T11:00:00+00:00' },
+      expected: '2024-05-01 11:00:00',
+    },
+    {
+      name: 'an Airflow 3 cron run',
+      airflow: '3',
+      run: { airflow: 3, data_interval_end: '2024-05-01T11:00:00+00:00', run_after: '2024-05-01T11:00:00+00:00' },
+      expected: '2024-05-01 11:00:00',
+    },
+    {
+      name: 'an Airflow 3 run triggered with logical_date null',
+      airflow: '3',
+      run: { airflow: 3, data_interval_end: null, run_after: '2024-05-01T11:07:30+00:00' },
+      expected: '2024-05-01 11:07:30',
+    },
   ] as const;
 
   for (const { name, airflow, run, expected } of runs) {
@@ -122,9 +149,23 @@ describe('airflow DAG file', () => {
       const refresh = requests.refresh!;
       assert.equal(refresh.method, 'POST');
       assert.equal(refresh.url, SPEC.refreshUrl);
-      assert.deepEqual(refresh.headers, { 'Content-Type': 'application/json', Authorization: 'Bearer callback-token-0123456789' });
-      assert.deepEqual(JSON.parse(refresh.data!), { tables: [SPEC.tableIdentifier], scheduleTime: expected, isPeriodic: true, timeZone: 'UTC' });
-      assert.deepEqual(requests.wait_for_refresh, { method: 'GET', url: `${SPEC.jobsUrl}job-42`, headers: { Authorization: 'Bearer callback-token-0123456789' }, data: null, params: null });
+      assert.deepEqual(refresh.headers, {
+        'Content-Type': 'application/json',
+        Authorization: 'Bearer callback-token-0123456789',
+      });
+      assert.deepEqual(JSON.parse(refresh.data!), {
+        tables: [SPEC.tableIdentifier],
+        scheduleTime: expected,
+        isPeriodic: true,
+        timeZone: 'UTC',
+      });
+      assert.deepEqual(requests.wait_for_refresh, {
+        method: 'GET',
+        url: `${SPEC.jobsUrl}job-42`,
+        headers: { Authorization: 'Bearer callback-token-0123456789' },
+        data: null,
+        params: null,
+      });
     });
   }
 
@@ -133,9 +174,14 @@ describe('airflow DAG file', () => {
     const parsed = await parseDagFile(file, { airflow: '3' });
     assert.ok(parsed.ok);
     assert.deepEqual(parsed.connections, {});
-    assert.deepEqual(parsed.dags[0]!.tasks.map((t) => t.args.http_conn_id), ['freshet_gateway', 'freshet_gateway']);
+    assert.deepEqual(
+      parsed.dags[0]!.tasks.map((t) => t.args.http_conn_id),
+      ['freshet_gateway', 'freshet_gateway'],
+    );
     const run = { airflow: 3, data_interval_end: '2024-05-01T11:00:00Z', run_after: '2024-05-01T11:00:00Z' } as const;
-    const connections = { freshet_gateway: { conn_type: 'http', host: 'freshet.example', schema: 'https', port: 8443 } };
+    const connections = {
+      freshet_gateway: { conn_type: 'http', host: 'freshet.example', schema: 'https', port: 8443 },
+    };
     const requests = await renderDagRequests(file, { airflow: '3' }, { run, connections, xcom: { refresh: 'j1' } });
     assert.equal(requests.refresh!.url, 'https://freshet.example:8443/v3/dynamic-tables/refresh');
     assert.equal(requests.wait_for_refresh!.url, 'https://freshet.example:8443/v3/jobs/j1');
@@ -152,7 +198,13 @@ describe('airflow DAG file', () => {
 
   it('passes names, tokens and options that look like Jinja or Python through unchanged', async () => {
     const table = `default.main."odd {{ 7*7 }} {% if x %} {# c #} \\" ' ü 🌊"`;
-    const spec: DagSpec = { ...SPEC, tableIdentifier: table, token: 'tok{{en}}{%x', configuration: { "k'{{": 'v"}}\n' }, description: 'CREATE … """ {{ x }}' };
+    const spec: DagSpec = {
+      ...SPEC,
+      tableIdentifier: table,
+      token: 'tok{{en}}{%x',
+      configuration: { "k'{{": 'v"}}\n' },
+      description: 'CREATE … """ {{ x }}',
+    };
     const file = write(spec);
     const dag = await parsedDag(file, '3');
     assert.equal(dag.args.description, spec.description);
@@ -168,18 +220,32 @@ describe('airflow DAG file', () => {
 
   it('fails the run at once when the refresh job failed, and waits while it runs', async () => {
     const file = write();
-    const check = (status: string) => callDagFunction(file, { airflow: '3' }, 'wait_for_refresh', 'response_check', { jobId: 'j1', status, error: 'disk full' });
+    const check = (status: string) =>
+      callDagFunction(file, { airflow: '3' }, 'wait_for_refresh', 'response_check', {
+        jobId: 'j1',
+        status,
+        error: 'disk full',
+      });
     assert.deepEqual(await check('PENDING'), { returned: false });
     assert.deepEqual(await check('RUNNING'), { returned: false });
     assert.deepEqual(await check('SUCCEEDED'), { returned: true });
     assert.deepEqual(await check('FAILED'), {
-      raised: { type: 'AirflowFailException', message: 'Freshet refresh job j1 of default.main.orders_hourly failed: disk full' },
+      raised: {
+        type: 'AirflowFailException',
+        message: 'Freshet refresh job j1 of default.main.orders_hourly failed: disk full',
+      },
     });
-    assert.deepEqual(await callDagFunction(file, { airflow: '3' }, 'refresh', 'response_filter', { jobId: 'j1', clusterInfo: {} }), { returned: 'j1' });
+    assert.deepEqual(
+      await callDagFunction(file, { airflow: '3' }, 'refresh', 'response_filter', { jobId: 'j1', clusterInfo: {} }),
+      { returned: 'j1' },
+    );
   });
 
   it('schedules in the table time zone, and sensors that poke rarely give their worker slot back', async () => {
-    const dag = await parsedDag(write({ ...SPEC, timeZone: 'Europe/Berlin' }, { sensorPokeSeconds: 120, sensorTimeoutSeconds: 600 }), '2');
+    const dag = await parsedDag(
+      write({ ...SPEC, timeZone: 'Europe/Berlin' }, { sensorPokeSeconds: 120, sensorTimeoutSeconds: 600 }),
+      '2',
+    );
     assert.equal(dag.args.start_date.tz, 'Europe/Berlin');
     const wait = dag.tasks.find((t) => t.task_id === 'wait_for_refresh')!;
     assert.deepEqual([wait.args.mode, wait.args.poke_interval, wait.args.timeout], ['reschedule', 120, 600]);
@@ -202,9 +268,13 @@ describe('airflow DAG file', () => {
   });
 
   it('derives valid, distinct, stable DAG ids from table identifiers', () => {
-    const ids = ['default.main.orders', 'default.main.Orders', 'default.main."or ders"', 'default.main.or_ders', `default.main.${'x'.repeat(400)}`].map((t) =>
-      dagIdFor('freshet_', t),
-    );
+    const ids = [
+      'default.main.orders',
+      'default.main.Orders',
+      'default.main."or ders"',
+      'default.main.or_ders',
+      `default.main.${'x'.repeat(400)}`,
+    ].map((t) => dagIdFor('freshet_', t));
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) {
       assert.match(id, /^freshet_[a-z0-9_]+_[0-9a-f]{8}$/);

@@ -16,8 +16,12 @@ for (const airflow of [2, 3] as const) {
     let setup: FakeAirflowSetup;
     let gw: TestGateway;
 
-    const statement = (text: string) => gw.request('POST', '/v3/statements', { statement: text }, { authorization: `Bearer ${ADMIN}` });
-    const table = (id: string) => gw.request('GET', `/v3/dynamic-tables/${encodeURIComponent(id)}`, undefined, { authorization: `Bearer ${ADMIN}` });
+    const statement = (text: string) =>
+      gw.request('POST', '/v3/statements', { statement: text }, { authorization: `Bearer ${ADMIN}` });
+    const table = (id: string) =>
+      gw.request('GET', `/v3/dynamic-tables/${encodeURIComponent(id)}`, undefined, {
+        authorization: `Bearer ${ADMIN}`,
+      });
     async function sql(text: string) {
       const res = await statement(text);
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -26,18 +30,31 @@ for (const airflow of [2, 3] as const) {
     const dagFiles = () => readdirSync(setup.dagsFolder).filter((f) => f.endsWith('.py'));
     /** The gateway's drift check finds nothing left over in Airflow and nothing missing. */
     async function assertNoDrift() {
-      const { status, body } = await gw.request('GET', '/v3/scheduler/drift', undefined, { authorization: `Bearer ${ADMIN}` });
+      const { status, body } = await gw.request('GET', '/v3/scheduler/drift', undefined, {
+        authorization: `Bearer ${ADMIN}`,
+      });
       assert.equal(status, 200);
-      assert.deepEqual([body.missing, body.extra, body.orphansPending, body.wronglyPaused, body.errors], [[], [], [], [], []], JSON.stringify(body));
+      assert.deepEqual(
+        [body.missing, body.extra, body.orphansPending, body.wronglyPaused, body.errors],
+        [[], [], [], [], []],
+        JSON.stringify(body),
+      );
     }
 
     beforeEach(async () => {
       setup = await startFakeAirflow({ airflow, parseDelayMs: 100 });
       gw = await TestGateway.start({
         scheduler: { type: PLUGIN_PATH, options: pluginOptions(setup) },
-        auth: { tokens: [{ token: ADMIN, scopes: ['admin'] }, { token: CALLBACK, scopes: ['callback'] }] },
+        auth: {
+          tokens: [
+            { token: ADMIN, scopes: ['admin'] },
+            { token: CALLBACK, scopes: ['callback'] },
+          ],
+        },
       });
-      await sql('CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, amount REAL); INSERT INTO orders (customer, amount) VALUES (\'ada\', 10), (\'bob\', 5)');
+      await sql(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, amount REAL); INSERT INTO orders (customer, amount) VALUES ('ada', 10), ('bob', 5)",
+      );
     });
 
     afterEach(async () => {
@@ -47,7 +64,9 @@ for (const airflow of [2, 3] as const) {
     });
 
     it('creates an unpaused DAG whose run refreshes the table through the callback, then suspends and drops it', async () => {
-      await sql(`CREATE DYNAMIC TABLE spend FRESHNESS = INTERVAL '1' HOUR AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer`);
+      await sql(
+        `CREATE DYNAMIC TABLE spend FRESHNESS = INTERVAL '1' HOUR AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer`,
+      );
       const detail = (await table('spend')).body;
       const handler = detail.scheduler.handler;
       assert.deepEqual(detail.scheduler.type, 'airflow');
@@ -58,7 +77,11 @@ for (const airflow of [2, 3] as const) {
       await sql(`INSERT INTO orders (customer, amount) VALUES ('cyd', 7)`);
       const run =
         airflow === 2
-          ? ({ airflow: 2, data_interval_end: '2024-05-01T11:00:00+00:00', run_after: '2024-05-01T11:00:00+00:00' } as const)
+          ? ({
+              airflow: 2,
+              data_interval_end: '2024-05-01T11:00:00+00:00',
+              run_after: '2024-05-01T11:00:00+00:00',
+            } as const)
           : ({ airflow: 3, data_interval_end: null, run_after: '2024-05-01T11:00:00+00:00' } as const);
       const file = path.join(setup.dagsFolder, handler.fileName);
       const result = await runDagOnce(file, { airflow: airflow === 3 ? '3' : '2' }, run);
@@ -71,7 +94,11 @@ for (const airflow of [2, 3] as const) {
       assert.equal(result.job.trigger, 'SCHEDULED');
       assert.equal(Date.parse(String(result.job.scheduleTime)), Date.parse('2024-05-01T11:00:00Z'));
       const rows = (await sql('SELECT customer, total FROM spend ORDER BY customer'))[0].rows;
-      assert.deepEqual(rows, [['ada', 10], ['bob', 5], ['cyd', 7]]);
+      assert.deepEqual(rows, [
+        ['ada', 10],
+        ['bob', 5],
+        ['cyd', 7],
+      ]);
       const again = await runDagOnce(file, { airflow: airflow === 3 ? '3' : '2' }, run);
       assert.equal(again.jobId, result.jobId, 'a retried run is the same job');
 
@@ -87,7 +114,9 @@ for (const airflow of [2, 3] as const) {
     });
 
     it('refuses a FULL table refreshed more often than once a minute, naming minute granularity', async () => {
-      const res = await statement(`CREATE DYNAMIC TABLE fast FRESHNESS = INTERVAL '30' SECOND REFRESH_MODE = FULL AS SELECT * FROM orders`);
+      const res = await statement(
+        `CREATE DYNAMIC TABLE fast FRESHNESS = INTERVAL '30' SECOND REFRESH_MODE = FULL AS SELECT * FROM orders`,
+      );
       assert.equal(res.status, 400);
       assert.equal(res.body.error.code, 'VALIDATION_ERROR');
       assert.match(res.body.error.message, /minute granularity/);

@@ -18,7 +18,13 @@ describe('airflow scheduler options', () => {
 
   after(() => rmSync(folder, { recursive: true, force: true }));
 
-  const minimal = () => ({ apiVersion: 2, baseUrl: 'http://airflow:8080/', username: 'admin', password: 'secret', dagsFolder: folder });
+  const minimal = () => ({
+    apiVersion: 2,
+    baseUrl: 'http://airflow:8080/',
+    username: 'admin',
+    password: 'secret',
+    dagsFolder: folder,
+  });
 
   it('fills in the defaults', () => {
     assert.deepEqual(parseSchedulerOptions(airflowSchedulerFactory, minimal()), {
@@ -79,7 +85,12 @@ describe('airflow scheduler options', () => {
     const file = path.join(folder, 'a-file');
     writeFileSync(file, '');
     assert.throws(
-      () => parseSchedulerOptions(airflowSchedulerFactory, { ...minimal(), dagsFolder: file, baseUrl: 'http://airflow:8080/api/v1' }),
+      () =>
+        parseSchedulerOptions(airflowSchedulerFactory, {
+          ...minimal(),
+          dagsFolder: file,
+          baseUrl: 'http://airflow:8080/api/v1',
+        }),
       (error: Error) => {
         assert.match(error.message, /scheduler\.options\.dagsFolder: .*a-file is not a directory/);
         assert.match(error.message, /baseUrl must not end with \/api\/v1 or \/api\/v2/);
@@ -90,13 +101,21 @@ describe('airflow scheduler options', () => {
 
   it('lists the plugin problems among the configuration problems at start-up', () => {
     assert.throws(
-      () => loadGatewayConfig({ env: {}, overrides: { scheduler: { type: PLUGIN_PATH, options: { apiVersion: 1, baseUrl: 'nope' } }, logLevel: 'loud' as never } }),
+      () =>
+        loadGatewayConfig({
+          env: {},
+          overrides: {
+            scheduler: { type: PLUGIN_PATH, options: { apiVersion: 1, baseUrl: 'nope' } },
+            logLevel: 'loud' as never,
+          },
+        }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.ok(error.problems.some((p) => p.startsWith('logLevel')));
         const plugin = error.problems.find((p) => p.startsWith("Invalid options for scheduler 'airflow'"));
         assert.ok(plugin, error.message);
-        for (const option of ['baseUrl', 'username', 'password', 'dagsFolder']) assert.ok(plugin.includes(`scheduler.options.${option}`), plugin);
+        for (const option of ['baseUrl', 'username', 'password', 'dagsFolder'])
+          assert.ok(plugin.includes(`scheduler.options.${option}`), plugin);
         return true;
       },
     );

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { FreshetError, isFreshetError } from '../src/errors';
+import { type FreshetError, isFreshetError } from '../src/errors';
 import { conformanceRequest } from '../src/scheduler/conformance';
 import { MemoryStateStore } from '../src/scheduler/memory-state-store';
 import type { RefreshHandler, WorkflowScheduler } from '../src/scheduler/workflow-scheduler';
 import { airflowSchedulerFactory } from '../plugins/airflow';
 import type { AirflowFakeOptions } from './fakes/airflow-fake';
-import { observeFake, pluginOptions, schedulerContext, startFakeAirflow, type FakeAirflowSetup } from './fakes/airflow-harness';
+import {
+  observeFake,
+  pluginOptions,
+  schedulerContext,
+  startFakeAirflow,
+  type FakeAirflowSetup,
+} from './fakes/airflow-harness';
 import { sleep, waitUntil } from './helpers/wait';
 
 /** Asserts a SCHEDULER_ERROR and returns it for further checks. */
@@ -22,18 +28,30 @@ async function schedulerFailure(promise: Promise<unknown>): Promise<FreshetError
   return assert.fail('expected a SCHEDULER_ERROR');
 }
 
-const SECONDLY = { quartzCron: '0/30 * * * * ? *', unixCron: null, freshness: { interval: 30, unit: 'SECOND' as const }, timeZone: 'UTC' };
+const SECONDLY = {
+  quartzCron: '0/30 * * * * ? *',
+  unixCron: null,
+  freshness: { interval: 30, unit: 'SECOND' as const },
+  timeZone: 'UTC',
+};
 
 for (const airflow of [2, 3] as const) {
   describe(`airflow ${airflow} scheduler`, () => {
     const setups: FakeAirflowSetup[] = [];
     const schedulers: WorkflowScheduler[] = [];
 
-    async function open(fakeOptions: Omit<AirflowFakeOptions, 'dagsFolder' | 'airflow'> = {}, options: Record<string, unknown> = {}, store = new MemoryStateStore()) {
+    async function open(
+      fakeOptions: Omit<AirflowFakeOptions, 'dagsFolder' | 'airflow'> = {},
+      options: Record<string, unknown> = {},
+      store = new MemoryStateStore(),
+    ) {
       const setup = await startFakeAirflow({ airflow, parseDelayMs: 100, ...fakeOptions });
       setups.push(setup);
       const recording = schedulerContext(store);
-      const scheduler = airflowSchedulerFactory.create(airflowSchedulerFactory.optionsSchema.parse(pluginOptions(setup, options)), recording.context);
+      const scheduler = airflowSchedulerFactory.create(
+        airflowSchedulerFactory.optionsSchema.parse(pluginOptions(setup, options)),
+        recording.context,
+      );
       schedulers.push(scheduler);
       await scheduler.open();
       return { setup, scheduler, fake: setup.fake, logs: recording.logs };
@@ -77,7 +95,10 @@ for (const airflow of [2, 3] as const) {
       const { scheduler, setup, fake } = await open({ withoutHttpProvider: true });
       const request = conformanceRequest();
       const error = await schedulerFailure(scheduler.createRefreshWorkflow(request));
-      assert.match(error.message, /could not load the DAG file .*freshet_default_main_conformance_[0-9a-f]+_[0-9a-f]{8}\.py/);
+      assert.match(
+        error.message,
+        /could not load the DAG file .*freshet_default_main_conformance_[0-9a-f]+_[0-9a-f]{8}\.py/,
+      );
       assert.match(error.message, /No module named 'airflow.providers.http'/);
       assert.equal((error.details as { orphanHandler?: unknown } | undefined)?.orphanHandler, undefined);
       assert.deepEqual(readdirSync(setup.dagsFolder), []);
@@ -123,7 +144,10 @@ for (const airflow of [2, 3] as const) {
       fake.setRunningTasks(String(handler.dagId), true);
       const error = await schedulerFailure(scheduler.deleteRefreshWorkflow(handler));
       assert.match(error.message, /HTTP 409/);
-      assert.ok(error.message.includes(`Task instances of dag with id: '${String(handler.dagId)}' are still running`), error.message);
+      assert.ok(
+        error.message.includes(`Task instances of dag with id: '${String(handler.dagId)}' are still running`),
+        error.message,
+      );
       assert.deepEqual(error.details, {
         operation: `delete DAG ${String(handler.dagId)}`,
         status: 409,
@@ -157,7 +181,11 @@ for (const airflow of [2, 3] as const) {
 
     it('reports wrong credentials with the words Airflow used', async () => {
       const { scheduler, fake } = await open({}, { password: 'wrong' });
-      const error = await schedulerFailure(scheduler.inspect({ dagId: 'freshet_x', fileName: 'freshet_x.py', apiVersion: 1 }).then(() => scheduler.listRefreshWorkflows()));
+      const error = await schedulerFailure(
+        scheduler
+          .inspect({ dagId: 'freshet_x', fileName: 'freshet_x.py', apiVersion: 1 })
+          .then(() => scheduler.listRefreshWorkflows()),
+      );
       assert.match(error.message, airflow === 3 ? /HTTP 401\): Invalid credentials/ : /HTTP 401\): Unauthorized/);
       assert.equal((error.details as { status: number }).status, 401);
       assert.equal(fake.requests.at(-1)?.status, 401);
@@ -188,7 +216,10 @@ describe('airflow 3 scheduler tokens', () => {
 
   beforeEach(async () => {
     setup = await startFakeAirflow({ airflow: 3, parseDelayMs: 50, tokenTtlSeconds: 3600 });
-    scheduler = airflowSchedulerFactory.create(airflowSchedulerFactory.optionsSchema.parse(pluginOptions(setup)), schedulerContext().context);
+    scheduler = airflowSchedulerFactory.create(
+      airflowSchedulerFactory.optionsSchema.parse(pluginOptions(setup)),
+      schedulerContext().context,
+    );
     await scheduler.open();
   });
 

@@ -130,7 +130,10 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
     }
 
     it('stores every field of a dynamic table and reads it back unchanged, also from a new connection', async () => {
-      const record = tableRecord('default.main.t', { refreshHandler: { workflowId: 'w-1', nested: { n: 1 } }, cron: '0 0/5 * * * ? *' });
+      const record = tableRecord('default.main.t', {
+        refreshHandler: { workflowId: 'w-1', nested: { n: 1 } },
+        cron: '0 0/5 * * * ? *',
+      });
       assert.equal(await catalog.insertTable(record), true);
       assert.equal(await catalog.insertTable(record), false, 'a second insert of the same key is refused');
       assert.deepEqual(await catalog.getTable('default.main.t'), record);
@@ -140,33 +143,56 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       const updated = { ...record, refreshStatus: 'SUSPENDED' as const, updatedAt: '2024-01-02T00:00:00.000Z' };
       await catalog.updateTable(updated);
       assert.deepEqual(await catalog.getTable('default.main.t'), updated);
-      assert.deepEqual((await catalog.listTables()).map((t) => t.key), ['default.main.t']);
+      assert.deepEqual(
+        (await catalog.listTables()).map((t) => t.key),
+        ['default.main.t'],
+      );
       await catalog.deleteTable('default.main.t');
       assert.equal(await catalog.getTable('default.main.t'), null);
     });
 
     it('keeps one job per (dedupe key, attempt) and finds the newest attempt', async () => {
       assert.equal(await catalog.insertJob(jobRecord('j1'), [history('j1', 'default.main.t')]), true);
-      assert.equal(await catalog.insertJob(jobRecord('j2'), [history('j2', 'default.main.t')]), false, 'same key and attempt');
+      assert.equal(
+        await catalog.insertJob(jobRecord('j2'), [history('j2', 'default.main.t')]),
+        false,
+        'same key and attempt',
+      );
       assert.equal(await catalog.getJob('j2'), null, 'nothing of the refused job is stored');
       assert.deepEqual(await catalog.historyOfJob('j2'), []);
       await catalog.updateJob('j1', { status: 'FAILED', error: 'boom', finishedAt: '2024-01-01T00:00:02.000Z' });
       assert.equal(await catalog.insertJob(jobRecord('j3', { attempt: 2 }), [history('j3', 'default.main.t')]), true);
       const latest = await catalog.latestJobByKey('k1');
       assert.equal(latest?.jobId, 'j3');
-      assert.deepEqual(await catalog.getJob('j1'), { ...jobRecord('j1'), status: 'FAILED', error: 'boom', finishedAt: '2024-01-01T00:00:02.000Z' });
+      assert.deepEqual(await catalog.getJob('j1'), {
+        ...jobRecord('j1'),
+        status: 'FAILED',
+        error: 'boom',
+        finishedAt: '2024-01-01T00:00:02.000Z',
+      });
     });
 
     it('records history per table and marks unfinished work FAILED after a restart', async () => {
-      await catalog.insertJob(jobRecord('j1', { dedupeKey: null }), [history('j1', 'default.main.a'), history('j1', 'default.main.b')]);
-      await catalog.updateHistory('j1', 'default.main.a', { state: 'SUCCEEDED', rowsWritten: 5_000_000_000, rowsDeleted: 3, finishedAt: '2024-01-01T00:00:05.000Z' });
+      await catalog.insertJob(jobRecord('j1', { dedupeKey: null }), [
+        history('j1', 'default.main.a'),
+        history('j1', 'default.main.b'),
+      ]);
+      await catalog.updateHistory('j1', 'default.main.a', {
+        state: 'SUCCEEDED',
+        rowsWritten: 5_000_000_000,
+        rowsDeleted: 3,
+        finishedAt: '2024-01-01T00:00:05.000Z',
+      });
       await catalog.updateHistory('j1', 'default.main.b', { state: 'RUNNING', startedAt: '2024-01-01T00:00:05.000Z' });
       assert.equal(await catalog.failUnfinished('stopped', '2024-01-01T00:01:00.000Z'), 1);
       const rows = await catalog.historyOfJob('j1');
-      assert.deepEqual(rows.map((h) => [h.tableKey, h.state, h.rowsWritten]), [
-        ['default.main.a', 'SUCCEEDED', 5_000_000_000],
-        ['default.main.b', 'FAILED', null],
-      ]);
+      assert.deepEqual(
+        rows.map((h) => [h.tableKey, h.state, h.rowsWritten]),
+        [
+          ['default.main.a', 'SUCCEEDED', 5_000_000_000],
+          ['default.main.b', 'FAILED', null],
+        ],
+      );
       assert.deepEqual(rows[0]!.partition, { k: 'x' });
       assert.equal((await catalog.getJob('j1'))?.status, 'FAILED');
       assert.equal((await catalog.lastSuccessfulRefresh('default.main.a'))?.jobId, 'j1');
@@ -176,16 +202,39 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
 
     it('records what each refresh did, and nothing for refreshes that have not finished', async () => {
       const tables = ['default.main.a', 'default.main.b', 'default.main.c'];
-      await catalog.insertJob(jobRecord('j1', { dedupeKey: null }), tables.map((t) => history('j1', t)));
+      await catalog.insertJob(
+        jobRecord('j1', { dedupeKey: null }),
+        tables.map((t) => history('j1', t)),
+      );
       assert.deepEqual(
         (await catalog.historyOfJob('j1')).map((h) => [h.action, h.actionDetail]),
         tables.map(() => [null, null]),
       );
       const detail = `Captured changes were lost: recomputed “everything” ✓ ${'x'.repeat(5_000)}`;
       const finishedAt = '2024-01-01T00:00:05.000Z';
-      await catalog.updateHistory('j1', 'default.main.a', { state: 'SUCCEEDED', rowsWritten: 2, rowsDeleted: 1, action: 'INCREMENTAL', actionDetail: null, finishedAt });
-      await catalog.updateHistory('j1', 'default.main.b', { state: 'SUCCEEDED', rowsWritten: 7, rowsDeleted: 7, action: 'FULL', actionDetail: detail, finishedAt });
-      await catalog.updateHistory('j1', 'default.main.c', { state: 'SUCCEEDED', rowsWritten: 0, rowsDeleted: 0, action: 'NO_DATA', finishedAt });
+      await catalog.updateHistory('j1', 'default.main.a', {
+        state: 'SUCCEEDED',
+        rowsWritten: 2,
+        rowsDeleted: 1,
+        action: 'INCREMENTAL',
+        actionDetail: null,
+        finishedAt,
+      });
+      await catalog.updateHistory('j1', 'default.main.b', {
+        state: 'SUCCEEDED',
+        rowsWritten: 7,
+        rowsDeleted: 7,
+        action: 'FULL',
+        actionDetail: detail,
+        finishedAt,
+      });
+      await catalog.updateHistory('j1', 'default.main.c', {
+        state: 'SUCCEEDED',
+        rowsWritten: 0,
+        rowsDeleted: 0,
+        action: 'NO_DATA',
+        finishedAt,
+      });
 
       const rows = await catalog.historyOfJob('j1');
       assert.deepEqual(
@@ -208,7 +257,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       });
       const other = new Catalog(url, dir);
       try {
-        assert.deepEqual((await other.historyOfTable('default.main.b', 1))[0], rows[1], 'the same from a new connection');
+        assert.deepEqual(
+          (await other.historyOfTable('default.main.b', 1))[0],
+          rows[1],
+          'the same from a new connection',
+        );
         assert.equal((await other.lastSuccessfulRefresh('default.main.c'))?.action, 'NO_DATA');
       } finally {
         await other.close();
@@ -216,7 +269,8 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
     });
 
     it('reads refreshes recorded before actions were kept with no action, and records actions from then on', async () => {
-      const before = kind === 'sqlite' ? { url: 'sqlite:before.db', drop: async () => undefined } : await createDatabase(kind);
+      const before =
+        kind === 'sqlite' ? { url: 'sqlite:before.db', drop: async () => undefined } : await createDatabase(kind);
       const upTo = CATALOG_MIGRATIONS.findIndex((m) => m.name === '0003-replicas');
       const db = knexFactory(catalogConnection(before.url, dir));
       let migrated: Catalog | undefined;
@@ -257,7 +311,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
             ['default.main.t1', 'FAILED', null, null, null],
           ],
         );
-        await migrated.updateHistory('old', 'default.main.t1', { state: 'SUCCEEDED', action: 'FULL', actionDetail: 'retried' });
+        await migrated.updateHistory('old', 'default.main.t1', {
+          state: 'SUCCEEDED',
+          action: 'FULL',
+          actionDetail: 'retried',
+        });
         assert.deepEqual(
           (await migrated.historyOfTable('default.main.t1', 1)).map((h) => [h.action, h.actionDetail]),
           [['FULL', 'retried']],
@@ -270,9 +328,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
     });
 
     it('moves the continuous job of a table out of its refresh handler into a field of its own, and back', async () => {
-      const before = kind === 'sqlite' ? { url: 'sqlite:before-0005.db', drop: async () => undefined } : await createDatabase(kind);
+      const before =
+        kind === 'sqlite' ? { url: 'sqlite:before-0005.db', drop: async () => undefined } : await createDatabase(kind);
       const source = (upTo: string) => ({
-        getMigrations: async () => CATALOG_MIGRATIONS.slice(0, CATALOG_MIGRATIONS.findIndex((m) => m.name === upTo) + 1),
+        getMigrations: async () =>
+          CATALOG_MIGRATIONS.slice(0, CATALOG_MIGRATIONS.findIndex((m) => m.name === upTo) + 1),
         getMigrationName: (migration: { name: string }) => migration.name,
         getMigration: async (migration: Knex.Migration) => migration,
       });
@@ -336,14 +396,28 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       const past = '2024-01-01T00:00:00.000Z';
       const future = '2999-01-01T00:00:00.000Z';
       const now = new Date().toISOString();
-      await catalog.insertJob(jobRecord('live', { dedupeKey: null }), [history('live', 'default.main.t')], { owner: 'a', leaseUntil: future, resumable: true });
-      await catalog.insertJob(jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }), [history('expired', 'default.main.t')], {
+      await catalog.insertJob(jobRecord('live', { dedupeKey: null }), [history('live', 'default.main.t')], {
+        owner: 'a',
+        leaseUntil: future,
+        resumable: true,
+      });
+      await catalog.insertJob(
+        jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }),
+        [history('expired', 'default.main.t')],
+        {
+          owner: 'a',
+          leaseUntil: past,
+          resumable: false,
+        },
+      );
+      await catalog.insertJob(jobRecord('unowned', { dedupeKey: null, createdAt: '2024-01-01T00:00:02.000Z' }), [
+        history('unowned', 'default.main.t'),
+      ]);
+      await catalog.insertJob(jobRecord('done', { dedupeKey: null, status: 'SUCCEEDED' }), [], {
         owner: 'a',
         leaseUntil: past,
-        resumable: false,
+        resumable: true,
       });
-      await catalog.insertJob(jobRecord('unowned', { dedupeKey: null, createdAt: '2024-01-01T00:00:02.000Z' }), [history('unowned', 'default.main.t')]);
-      await catalog.insertJob(jobRecord('done', { dedupeKey: null, status: 'SUCCEEDED' }), [], { owner: 'a', leaseUntil: past, resumable: true });
       assert.deepEqual(await catalog.jobOwnership('live'), { owner: 'a', leaseUntil: future, resumable: true });
       assert.equal(await catalog.jobOwnership('unowned'), null);
 
@@ -355,12 +429,23 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
           ['unowned', null, true],
         ],
       );
-      assert.deepEqual(claimed[0]!.job, jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }));
+      assert.deepEqual(
+        claimed[0]!.job,
+        jobRecord('expired', { dedupeKey: null, createdAt: '2024-01-01T00:00:01.000Z' }),
+      );
       assert.deepEqual(await catalog.claimExpiredJobs('c', future, now, 10), [], 'claimed jobs hold a live lease now');
       assert.deepEqual(await catalog.jobOwnership('expired'), { owner: 'b', leaseUntil: future, resumable: false });
 
-      assert.equal(await catalog.renewJobLeases(['live', 'expired', 'done'], 'a', future), 1, 'a renews only what it still owns');
-      assert.equal(await catalog.updateJob('expired', { status: 'SUCCEEDED' }, 'a'), false, 'a may not finish a job b took over');
+      assert.equal(
+        await catalog.renewJobLeases(['live', 'expired', 'done'], 'a', future),
+        1,
+        'a renews only what it still owns',
+      );
+      assert.equal(
+        await catalog.updateJob('expired', { status: 'SUCCEEDED' }, 'a'),
+        false,
+        'a may not finish a job b took over',
+      );
       assert.equal(await catalog.updateJob('expired', { status: 'SUCCEEDED' }, 'b'), true);
       assert.equal((await catalog.getJob('expired'))?.status, 'SUCCEEDED');
     });
@@ -368,14 +453,23 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
     it('never hands one job to two gateways claiming at the same moment', async () => {
       const ids = Array.from({ length: 30 }, (_, i) => `j${String(i).padStart(2, '0')}`);
       for (const id of ids) {
-        await catalog.insertJob(jobRecord(id, { dedupeKey: null }), [], { owner: 'dead', leaseUntil: '2024-01-01T00:00:00.000Z', resumable: true });
+        await catalog.insertJob(jobRecord(id, { dedupeKey: null }), [], {
+          owner: 'dead',
+          leaseUntil: '2024-01-01T00:00:00.000Z',
+          resumable: true,
+        });
       }
       const gateways = [catalog, new Catalog(url, dir), new Catalog(url, dir)];
       const won = await Promise.all(
         gateways.map(async (gateway, i) => {
           const mine: string[] = [];
           for (;;) {
-            const batch = await gateway.claimExpiredJobs(`g${i}`, '2999-01-01T00:00:00.000Z', new Date().toISOString(), 4);
+            const batch = await gateway.claimExpiredJobs(
+              `g${i}`,
+              '2999-01-01T00:00:00.000Z',
+              new Date().toISOString(),
+              4,
+            );
             if (batch.length === 0) return mine;
             mine.push(...batch.map((c) => c.job.jobId));
           }
@@ -392,21 +486,35 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       const t = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s)).toISOString();
       assert.equal(await catalog.getLease('scheduler-leader'), null);
       assert.equal(await catalog.acquireLease('scheduler-leader', 'a', t(30), t(0)), true);
-      assert.equal(await catalog.acquireLease('scheduler-leader', 'b', t(40), t(10)), false, 'a holds it until second 30');
+      assert.equal(
+        await catalog.acquireLease('scheduler-leader', 'b', t(40), t(10)),
+        false,
+        'a holds it until second 30',
+      );
       assert.equal(await catalog.acquireLease('scheduler-leader', 'a', t(45), t(15)), true, 'the holder renews');
       assert.equal(await catalog.renewLeases(['scheduler-leader'], 'b', t(60)), 0);
       assert.equal(await catalog.renewLeases(['scheduler-leader', 'table:x'], 'a', t(50)), 1);
-      assert.deepEqual(await catalog.getLease('scheduler-leader'), { name: 'scheduler-leader', owner: 'a', until: t(50) });
+      assert.deepEqual(await catalog.getLease('scheduler-leader'), {
+        name: 'scheduler-leader',
+        owner: 'a',
+        until: t(50),
+      });
       assert.equal(await catalog.acquireLease('scheduler-leader', 'b', t(59), t(51)), true, 'passed: b takes it');
       await catalog.releaseLease('scheduler-leader', 'a');
-      assert.equal((await catalog.getLease('scheduler-leader'))?.owner, 'b', 'a cannot release what it no longer holds');
+      assert.equal(
+        (await catalog.getLease('scheduler-leader'))?.owner,
+        'b',
+        'a cannot release what it no longer holds',
+      );
       await catalog.releaseLease('scheduler-leader', 'b');
       assert.equal(await catalog.getLease('scheduler-leader'), null);
       assert.equal(await catalog.acquireLease('scheduler-leader', 'c', t(58), t(52)), true, 'released: taken at once');
 
       const others = [new Catalog(url, dir), new Catalog(url, dir)];
       const contenders = [catalog, ...others, catalog, ...others];
-      const results = await Promise.all(contenders.map((c, i) => c.acquireLease('table:default.main.t', `r${i}`, t(30), t(0))));
+      const results = await Promise.all(
+        contenders.map((c, i) => c.acquireLease('table:default.main.t', `r${i}`, t(30), t(0))),
+      );
       await Promise.all(others.map((c) => c.close()));
       assert.equal(results.filter(Boolean).length, 1, 'exactly one of the gateways racing for a new lease gets it');
     });
@@ -425,7 +533,13 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       await catalog.deleteCallbackTokens('default.main.t');
       assert.equal(await catalog.callbackTokenTable('a'.repeat(64)), null);
 
-      await catalog.insertOrphan({ schedulerType: 'airflow', tableIdentifier: 'default.main.t', handler: { dagId: 'd' }, reason: 'down', createdAt: '2024-01-01T00:00:00.000Z' });
+      await catalog.insertOrphan({
+        schedulerType: 'airflow',
+        tableIdentifier: 'default.main.t',
+        handler: { dagId: 'd' },
+        reason: 'down',
+        createdAt: '2024-01-01T00:00:00.000Z',
+      });
       const [orphan] = await catalog.listOrphans('airflow');
       assert.deepEqual(orphan?.handler, { dagId: 'd' });
       await catalog.deleteOrphan(orphan!.id);

@@ -82,9 +82,18 @@ describe('freshness → cron', () => {
   });
 
   describe('quartzToUnixCron', () => {
-    it('accepts the Quartz form without a year field', () => assert.equal(quartzToUnixCron('0 0/15 * * * ?'), '*/15 * * * *'));
-    for (const quartz of ['0 30 2 * * ? *', '0 0/5 * * * ? 2025', '*/5 * * * *', '0 0/5 * * MON ? *', 'nonsense', '0 0/60 * * * ? *']) {
-      it(`rejects '${quartz}'`, () => assertValidationError(() => quartzToUnixCron(quartz), /Cannot translate the Quartz cron/));
+    it('accepts the Quartz form without a year field', () =>
+      assert.equal(quartzToUnixCron('0 0/15 * * * ?'), '*/15 * * * *'));
+    for (const quartz of [
+      '0 30 2 * * ? *',
+      '0 0/5 * * * ? 2025',
+      '*/5 * * * *',
+      '0 0/5 * * MON ? *',
+      'nonsense',
+      '0 0/60 * * * ? *',
+    ]) {
+      it(`rejects '${quartz}'`, () =>
+        assertValidationError(() => quartzToUnixCron(quartz), /Cannot translate the Quartz cron/));
     }
   });
 
@@ -98,7 +107,8 @@ describe('freshness → cron', () => {
       it(`'${quartz}' → '${expected}'`, () => assert.equal(quartzToCronParser(quartz), expected));
     }
     it('rejects a specific year', () => assertValidationError(() => quartzToCronParser('0 0 0 * * ? 2030'), /year/));
-    it('rejects a 5-field Unix cron', () => assertValidationError(() => quartzToCronParser('*/5 * * * *'), /6 or 7 fields/));
+    it('rejects a 5-field Unix cron', () =>
+      assertValidationError(() => quartzToCronParser('*/5 * * * *'), /6 or 7 fields/));
     it('rejects an out-of-range field', () =>
       assertValidationError(() => quartzToCronParser('0 61 * * * ?'), /^Invalid Quartz cron '0 61 \* \* \* \?': .*61/));
   });
@@ -120,28 +130,49 @@ describe('fire times', () => {
 
   it('previous fire counts a fire exactly at the given instant', () => {
     const quartz = freshnessToQuartzCron(f(1, 'HOUR'));
-    assert.equal(previousFireTime(quartz, at('2024-01-01T10:00:00Z'), 'UTC')?.toISOString(), '2024-01-01T10:00:00.000Z');
-    assert.equal(previousFireTime(quartz, at('2024-01-01T09:59:59.999Z'), 'UTC')?.toISOString(), '2024-01-01T09:00:00.000Z');
+    assert.equal(
+      previousFireTime(quartz, at('2024-01-01T10:00:00Z'), 'UTC')?.toISOString(),
+      '2024-01-01T10:00:00.000Z',
+    );
+    assert.equal(
+      previousFireTime(quartz, at('2024-01-01T09:59:59.999Z'), 'UTC')?.toISOString(),
+      '2024-01-01T09:00:00.000Z',
+    );
   });
 
   it('second-level schedules fire on the second grid', () => {
     const quartz = freshnessToQuartzCron(f(30, 'SECOND'));
     assert.equal(nextFireTime(quartz, at('2024-01-01T10:59:45Z'), 'UTC').toISOString(), '2024-01-01T11:00:00.000Z');
-    assert.equal(previousFireTime(quartz, at('2024-01-01T11:00:29Z'), 'UTC')?.toISOString(), '2024-01-01T11:00:00.000Z');
+    assert.equal(
+      previousFireTime(quartz, at('2024-01-01T11:00:29Z'), 'UTC')?.toISOString(),
+      '2024-01-01T11:00:00.000Z',
+    );
   });
 
   it('daily schedules fire at local midnight in a non-UTC zone', () => {
     const quartz = freshnessToQuartzCron(f(1, 'DAY'));
     // Midnight in Shanghai (UTC+8) is 16:00 UTC the day before.
-    assert.equal(nextFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Shanghai').toISOString(), '2024-01-01T16:00:00.000Z');
-    assert.equal(previousFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Shanghai')?.toISOString(), '2023-12-31T16:00:00.000Z');
+    assert.equal(
+      nextFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Shanghai').toISOString(),
+      '2024-01-01T16:00:00.000Z',
+    );
+    assert.equal(
+      previousFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Shanghai')?.toISOString(),
+      '2023-12-31T16:00:00.000Z',
+    );
   });
 
   it('multi-hour schedules follow the local wall clock, not UTC', () => {
     const quartz = freshnessToQuartzCron(f(4, 'HOUR'));
     // Kolkata is UTC+05:30: local 04:00 is 22:30 UTC the day before, local 08:00 is 02:30 UTC.
-    assert.equal(nextFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Kolkata').toISOString(), '2024-01-01T02:30:00.000Z');
-    assert.equal(previousFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Kolkata')?.toISOString(), '2023-12-31T22:30:00.000Z');
+    assert.equal(
+      nextFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Kolkata').toISOString(),
+      '2024-01-01T02:30:00.000Z',
+    );
+    assert.equal(
+      previousFireTime(quartz, at('2024-01-01T00:00:00Z'), 'Asia/Kolkata')?.toISOString(),
+      '2023-12-31T22:30:00.000Z',
+    );
   });
 
   it('hourly schedules skip the missing hour of a DST spring-forward', () => {
@@ -159,5 +190,8 @@ describe('fire times', () => {
     ));
 
   it('rejects an unknown time zone, naming it', () =>
-    assertValidationError(() => nextFireTime('0 0 0 * * ? *', at('2024-01-01T00:00:00Z'), 'Mars/Olympus'), /'Mars\/Olympus'/));
+    assertValidationError(
+      () => nextFireTime('0 0 0 * * ? *', at('2024-01-01T00:00:00Z'), 'Mars/Olympus'),
+      /'Mars\/Olympus'/,
+    ));
 });

@@ -35,16 +35,25 @@ describe('example third-party plugin (crontab) against a real gateway', () => {
   const crontabFile = path.join(folder, 'gateway.cron');
   const admin = 'admin-token-0123456789';
   let gw: TestGateway;
-  const sql = (statement: string) => gw.request('POST', '/v3/statements', { statement }, { authorization: `Bearer ${admin}` });
-  const entryLine = () => readFileSync(crontabFile, 'utf8').split('\n').find((l) => /curl/.test(l)) ?? '';
+  const sql = (statement: string) =>
+    gw.request('POST', '/v3/statements', { statement }, { authorization: `Bearer ${admin}` });
+  const entryLine = () =>
+    readFileSync(crontabFile, 'utf8')
+      .split('\n')
+      .find((l) => /curl/.test(l)) ?? '';
 
   before(async () => {
     gw = await TestGateway.start({
       auth: { tokens: [{ token: admin, scopes: ['admin'] }] },
       scheduler: { type: path.resolve(__dirname, '..', 'examples', 'crontab-scheduler'), options: { crontabFile } },
     });
-    assert.equal((await sql(`CREATE TABLE src (k TEXT); INSERT INTO src VALUES ('a');
-      CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT k FROM src`)).status, 200);
+    assert.equal(
+      (
+        await sql(`CREATE TABLE src (k TEXT); INSERT INTO src VALUES ('a');
+      CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT k FROM src`)
+      ).status,
+      200,
+    );
   });
   after(() => gw.close());
 
@@ -68,11 +77,17 @@ describe('example third-party plugin (crontab) against a real gateway', () => {
     const line = entryLine();
     assert.doesNotMatch(line, /^#paused#/);
     const { stdout } = await run('sh', ['-c', cronCommand(line)]);
-    assert.equal(JSON.parse(stdout).job.status, 'SUCCEEDED', 'quotes and percent signs in options survive shell and cron');
+    assert.equal(
+      JSON.parse(stdout).job.status,
+      'SUCCEEDED',
+      'quotes and percent signs in options survive shell and cron',
+    );
   });
 
   it('refuses second-level schedules, and removes the entry on DROP', async () => {
-    const res = await sql(`CREATE DYNAMIC TABLE fast FRESHNESS = INTERVAL '30' SECOND REFRESH_MODE = FULL AS SELECT k FROM src`);
+    const res = await sql(
+      `CREATE DYNAMIC TABLE fast FRESHNESS = INTERVAL '30' SECOND REFRESH_MODE = FULL AS SELECT k FROM src`,
+    );
     assert.equal(res.status, 400);
     assert.match(res.body.error.message, /at most once a minute/);
     await sql('DROP DYNAMIC TABLE dt');

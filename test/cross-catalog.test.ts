@@ -16,7 +16,8 @@ describe('dynamic tables fed from another catalog (PostgreSQL → SQLite)', func
   before(async () => {
     pg = await createDatabase('postgres');
     gw = await TestGateway.start({ catalogs: { warehouse: { url: pg.url } } });
-    const res = await inWarehouse(`CREATE TABLE orders (id integer PRIMARY KEY, day date NOT NULL, customer text, amount numeric(10,2));
+    const res =
+      await inWarehouse(`CREATE TABLE orders (id integer PRIMARY KEY, day date NOT NULL, customer text, amount numeric(10,2));
       INSERT INTO orders VALUES (1, '2024-01-01', 'ada', 10.50), (2, '2024-01-01', 'bob', 7), (3, '2024-01-02', 'ada', 4.25)`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
@@ -35,15 +36,21 @@ describe('dynamic tables fed from another catalog (PostgreSQL → SQLite)', func
     ]);
     const detail = await gw.table('orders_copy');
     assert.equal(detail.options['source.catalog'], 'warehouse');
-    assert.deepEqual(detail.schema.map((c: any) => c.type), ['INTEGER', 'TEXT', 'TEXT', 'NUMERIC']);
+    assert.deepEqual(
+      detail.schema.map((c: any) => c.type),
+      ['INTEGER', 'TEXT', 'TEXT', 'NUMERIC'],
+    );
     assert.deepEqual(detail.location, { catalog: 'default', database: 'main', table: 'orders_copy', engine: 'sqlite' });
   });
 
-  it('takes the query in the request catalog\'s names when the table is named into another catalog', async () => {
+  it("takes the query in the request catalog's names when the table is named into another catalog", async () => {
     const res = await inWarehouse(`CREATE DYNAMIC TABLE default.main.spend FRESHNESS = INTERVAL '1' HOUR
       AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(await gw.rows('SELECT customer, total FROM spend ORDER BY customer'), [['ada', 14.75], ['bob', 7]]);
+    assert.deepEqual(await gw.rows('SELECT customer, total FROM spend ORDER BY customer'), [
+      ['ada', 14.75],
+      ['bob', 7],
+    ]);
   });
 
   it('refreshes from the source again, and one partition alone', async () => {
@@ -53,10 +60,14 @@ describe('dynamic tables fed from another catalog (PostgreSQL → SQLite)', func
     const res = await gw.refresh({ tables: 'by_day', scheduleTime: '2024-01-03 00:00:00', isPeriodic: true }, 30);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.job.tables[0].partition, { day: '2024-01-02' });
-    assert.deepEqual(await gw.rows('SELECT day, count(*) FROM by_day GROUP BY day ORDER BY day'), [
-      ['2024-01-01', 2],
-      ['2024-01-02', 2],
-    ], 'only the 2024-01-02 partition was rewritten: the new 2024-01-01 order is not in yet');
+    assert.deepEqual(
+      await gw.rows('SELECT day, count(*) FROM by_day GROUP BY day ORDER BY day'),
+      [
+        ['2024-01-01', 2],
+        ['2024-01-02', 2],
+      ],
+      'only the 2024-01-02 partition was rewritten: the new 2024-01-01 order is not in yet',
+    );
     const full = await gw.refresh({ tables: 'orders_copy' }, 30);
     assert.equal(full.body.job.tables[0].rowsWritten, 5);
   });
@@ -81,7 +92,11 @@ describe('a 5,000,000-row copy between catalogs', function () {
   let dataDir: string;
   let child: GatewayProcess | undefined;
   const post = async (route: string, body: unknown) => {
-    const res = await fetch(`${child!.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${child!.url}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
 
@@ -95,7 +110,7 @@ describe('a 5,000,000-row copy between catalogs', function () {
     await pg.drop();
   });
 
-  it('streams the rows with the gateway\'s memory bounded (RSS under 300 MB)', async () => {
+  it("streams the rows with the gateway's memory bounded (RSS under 300 MB)", async () => {
     child = await startGatewayProcess({
       env: {
         FRESHET_DATA_DIR: dataDir,
@@ -132,7 +147,9 @@ describe('a 5,000,000-row copy between catalogs', function () {
     const seconds = (Date.now() - started) / 1000;
     const count = await post('/v3/statements', { statement: 'SELECT count(*), max(id) FROM events_copy' });
     assert.deepEqual(count.body.results[0].rows, [[5_000_000, 5_000_000]]);
-    process.stdout.write(`      copied 5,000,000 rows in ${seconds.toFixed(1)} s (${Math.round(5_000_000 / seconds).toLocaleString('en-US')} rows/s), RSS ${idle.toFixed(0)} MB idle, ${peak.toFixed(0)} MB at peak\n`);
+    process.stdout.write(
+      `      copied 5,000,000 rows in ${seconds.toFixed(1)} s (${Math.round(5_000_000 / seconds).toLocaleString('en-US')} rows/s), RSS ${idle.toFixed(0)} MB idle, ${peak.toFixed(0)} MB at peak\n`,
+    );
     assert.ok(peak < 300, `peak RSS ${peak.toFixed(0)} MB`);
   });
 });

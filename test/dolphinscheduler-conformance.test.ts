@@ -22,13 +22,17 @@ function specViolations(version: DsVersion, requests: readonly RecordedRequest[]
     for (const [name, value] of Object.entries(match.pathParams)) {
       // Class-level variables (projectCode) are not always bound by the method; their values still must be numbers.
       const declared = match.endpoint.params.find((p) => p.name === name && p.in === 'path');
-      if (/long|int/i.test(declared?.javaType ?? 'long') && !/^\d+$/.test(value)) violations.push(`${where}: path variable ${name}='${value}' is not a number`);
+      if (/long|int/i.test(declared?.javaType ?? 'long') && !/^\d+$/.test(value))
+        violations.push(`${where}: path variable ${name}='${value}' is not a number`);
     }
     const hasBody = request.method === 'POST' || request.method === 'PUT';
     if (hasBody && !request.contentType?.startsWith('application/x-www-form-urlencoded')) {
-      violations.push(`${where}: content type ${String(request.contentType)}, expected application/x-www-form-urlencoded`);
+      violations.push(
+        `${where}: content type ${String(request.contentType)}, expected application/x-www-form-urlencoded`,
+      );
     }
-    if (hasBody && Object.keys(request.query).length > 0) violations.push(`${where}: parameters in the query string of a ${request.method}`);
+    if (hasBody && Object.keys(request.query).length > 0)
+      violations.push(`${where}: parameters in the query string of a ${request.method}`);
     if (!hasBody && request.form !== null) violations.push(`${where}: a form body on a ${request.method}`);
   }
   return violations;
@@ -64,24 +68,42 @@ for (const version of ['3.1', '3.2', '3.3'] as const) {
         await scheduler.listRefreshWorkflows();
         handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' });
         handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' });
-        handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'reschedule', schedule: CONFORMANCE_RESCHEDULE });
-        handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'resume', dynamicOptions: { 'sink.parallelism': '2' } });
+        handler = await scheduler.modifyRefreshWorkflow(handler, {
+          kind: 'reschedule',
+          schedule: CONFORMANCE_RESCHEDULE,
+        });
+        handler = await scheduler.modifyRefreshWorkflow(handler, {
+          kind: 'resume',
+          dynamicOptions: { 'sink.parallelism': '2' },
+        });
         handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'resume', dynamicOptions: {} });
-        handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'reschedule', schedule: CONFORMANCE_RESCHEDULE });
+        handler = await scheduler.modifyRefreshWorkflow(handler, {
+          kind: 'reschedule',
+          schedule: CONFORMANCE_RESCHEDULE,
+        });
         await scheduler.deleteRefreshWorkflow(handler);
         await scheduler.deleteRefreshWorkflow(handler);
-        await assert.rejects(scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' }), (e: unknown) => isFreshetError(e) && e.code === 'SCHEDULER_ERROR');
+        await assert.rejects(
+          scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' }),
+          (e: unknown) => isFreshetError(e) && e.code === 'SCHEDULER_ERROR',
+        );
         fake.breakOn((method, path) => method === 'POST' && path.endsWith('/schedules'));
         await assert.rejects(scheduler.createRefreshWorkflow(conformanceRequest()));
 
         assert.ok(fake.requests.length > 20, `only ${fake.requests.length} requests recorded`);
         assert.deepEqual(specViolations(version, fake.requests), []);
         for (const other of (['3.1', '3.2', '3.3'] as const).filter((v) => v !== version)) {
-          assert.notDeepEqual(specViolations(other, fake.requests), [], `the same requests would not suit DolphinScheduler ${other}`);
+          assert.notDeepEqual(
+            specViolations(other, fake.requests),
+            [],
+            `the same requests would not suit DolphinScheduler ${other}`,
+          );
         }
         const refused = fake.requests.filter((r) => (r.response as { code?: number } | null)?.code !== 0);
         assert.deepEqual(
-          refused.map((r) => `${r.method} ${r.path.replace(/\d+/g, 'N')} → ${(r.response as { code?: number } | null)?.code}`),
+          refused.map(
+            (r) => `${r.method} ${r.path.replace(/\d+/g, 'N')} → ${(r.response as { code?: number } | null)?.code}`,
+          ),
           [
             // Deleting twice and modifying a deleted workflow: DolphinScheduler says it does not exist.
             `POST /projects/N/${version === '3.3' ? 'workflow' : 'process'}-definition/N/release → 50003`,

@@ -10,7 +10,13 @@ const PLUGIN_PATH = path.join(__dirname, '..', 'plugins', 'dolphinscheduler');
 async function assertNoDrift(gw: TestGateway): Promise<void> {
   const { body } = await gw.request('GET', '/v3/scheduler/drift');
   assert.deepEqual(
-    { missing: body.missing, wronglyPaused: body.wronglyPaused, wrongSchedule: body.wrongSchedule, extra: body.extra, errors: body.errors },
+    {
+      missing: body.missing,
+      wronglyPaused: body.wronglyPaused,
+      wrongSchedule: body.wrongSchedule,
+      extra: body.extra,
+      errors: body.errors,
+    },
     { missing: [], wronglyPaused: [], wrongSchedule: [], extra: [], errors: [] },
   );
 }
@@ -39,7 +45,9 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
   });
 
   it('creates an online workflow and schedule; a fire refreshes the table for the fire time', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`,
+    );
     const workflow = workflowOf(fake, 'totals');
     assert.equal(workflow?.releaseState, 'ONLINE');
     const schedule = fake.scheduleOf(workflow!.code);
@@ -54,7 +62,11 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
     const instance = await fake.fire(workflow!.code, firedFor);
     assert.equal(instance.state, 'SUCCESS');
     const [attempt] = instance.attempts;
-    assert.equal(JSON.parse(attempt!.body!).scheduleTime, '2024-05-01 12:05:00', 'rendered in the DolphinScheduler server zone');
+    assert.equal(
+      JSON.parse(attempt!.body!).scheduleTime,
+      '2024-05-01 12:05:00',
+      'rendered in the DolphinScheduler server zone',
+    );
     const { jobId } = JSON.parse(attempt!.responseBody!);
     const job = await gw.job(jobId);
     assert.equal(job.status, 'SUCCEEDED');
@@ -72,14 +84,20 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
       INSERT INTO keys VALUES ('x')`);
     const instance = await fake.fire(workflowOf(fake, 'uniq')!.code, new Date('2024-05-01T05:00:00Z'));
     assert.equal(instance.state, 'FAILURE');
-    assert.deepEqual(instance.attempts.map((a) => a.status), [500, 500], 'tried once more (failRetryTimes = 1)');
+    assert.deepEqual(
+      instance.attempts.map((a) => a.status),
+      [500, 500],
+      'tried once more (failRetryTimes = 1)',
+    );
     const job = await gw.job(JSON.parse(instance.attempts[1]!.responseBody!).jobId);
     assert.equal(job.status, 'FAILED');
     assert.deepEqual(await gw.rows('SELECT k FROM uniq'), [['x']]);
   });
 
   it('takes the schedule offline on SUSPEND, online on RESUME, and deletes the workflow on DROP', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`,
+    );
     const code = workflowOf(fake, 'totals')!.code;
     await gw.sql('ALTER DYNAMIC TABLE totals SUSPEND');
     assert.equal(fake.scheduleOf(code)?.releaseState, 'OFFLINE');
@@ -87,7 +105,11 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
     await assertNoDrift(gw);
     await gw.sql(`ALTER DYNAMIC TABLE totals RESUME WITH ('sink.parallelism' = '2')`);
     assert.equal(fake.scheduleOf(code)?.releaseState, 'ONLINE');
-    assert.equal((await fake.fire(code, new Date('2024-05-01T06:00:00Z'))).state, 'SUCCESS', 'the rewritten task still calls back');
+    assert.equal(
+      (await fake.fire(code, new Date('2024-05-01T06:00:00Z'))).state,
+      'SUCCESS',
+      'the rewritten task still calls back',
+    );
     await assertNoDrift(gw);
     await gw.sql('DROP DYNAMIC TABLE totals');
     assert.deepEqual(fake.workflows(), []);
@@ -96,23 +118,33 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
 
   it('answers 502 when DolphinScheduler breaks down during CREATE, leaving no table and no workflow', async () => {
     fake.breakOn((method, p) => method === 'POST' && p.endsWith('/schedules'));
-    const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`);
+    const { status, error } = await gw.sqlError(
+      `CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`,
+    );
     assert.equal(status, 502);
     assert.equal(error.code, 'SCHEDULER_ERROR');
-    assert.match(error.message, /Cannot reach DolphinScheduler at .* to create the schedule of workflow freshet_default_main_t/);
+    assert.match(
+      error.message,
+      /Cannot reach DolphinScheduler at .* to create the schedule of workflow freshet_default_main_t/,
+    );
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/t')).status, 404);
     assert.deepEqual(fake.workflows(), []);
   });
 
   it('names the orphan when DolphinScheduler goes down in the middle of CREATE, and the gateway removes it later', async () => {
     fake.breakOn((method, p) => method === 'POST' && p.endsWith('/schedules'), 'outage');
-    const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`);
+    const { status, error } = await gw.sqlError(
+      `CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`,
+    );
     assert.equal(status, 502);
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/t')).status, 404);
     await fake.start();
     const [orphan, ...others] = fake.workflows();
     assert.equal(others.length, 0);
-    assert.match(error.message, new RegExp(`half-made workflow freshet_default_main_t \\(code ${orphan!.code}, .*could not be removed either`));
+    assert.match(
+      error.message,
+      new RegExp(`half-made workflow freshet_default_main_t \\(code ${orphan!.code}, .*could not be removed either`),
+    );
     // The gateway kept the orphan's handler and deletes it once DolphinScheduler answers again.
     const drift = await gw.request('GET', '/v3/scheduler/drift');
     assert.equal(drift.status, 200);
@@ -122,7 +154,9 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
   });
 
   it('keeps the table when DolphinScheduler is down during DROP, so the DROP can be repeated', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT SUM(amount) AS total FROM orders`,
+    );
     await fake.stop();
     const { status, error } = await gw.sqlError('DROP DYNAMIC TABLE totals');
     assert.equal(status, 502);
@@ -135,7 +169,9 @@ describe('dolphinscheduler plugin end to end: gateway → fake DolphinScheduler 
 
   it('says the token is invalid or expired when DolphinScheduler refuses it', async () => {
     fake.expireToken();
-    const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`);
+    const { status, error } = await gw.sqlError(
+      `CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' MINUTE REFRESH_MODE = FULL AS SELECT id FROM orders`,
+    );
     assert.equal(status, 502);
     assert.match(error.message, /the token is invalid or expired/);
   });
@@ -173,7 +209,8 @@ describe('dolphinscheduler plugin end to end with auth on and DolphinScheduler 3
     // The gateway hands the plugin a token scoped to callbacks; the task must carry whatever it was given.
     assert.match(attempt?.headers.Authorization ?? '', /^Bearer \S+$/);
     assert.equal(instance.state, 'SUCCESS', attempt?.responseBody ?? attempt?.error ?? '');
-    const job = (await gw.request('GET', `/v3/jobs/${JSON.parse(attempt!.responseBody!).jobId}`, undefined, admin)).body;
+    const job = (await gw.request('GET', `/v3/jobs/${JSON.parse(attempt!.responseBody!).jobId}`, undefined, admin))
+      .body;
     assert.equal(job.scheduleTime, '2024-05-01T00:00:00.000Z');
   });
 });

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { dolphinSchedulerFactory, schedulerFactory } from '../plugins/dolphinscheduler';
-import { FreshetError, isFreshetError } from '../src/errors';
+import { type FreshetError, isFreshetError } from '../src/errors';
 import { loadGatewayConfig } from '../src/gateway';
 import { conformanceRequest } from '../src/scheduler/conformance';
 import { findSchedulerFactory, parseSchedulerOptions } from '../src/scheduler/registry';
-import type { CreateRefreshWorkflowRequest, RefreshHandler, WorkflowScheduler } from '../src/scheduler/workflow-scheduler';
+import type {
+  CreateRefreshWorkflowRequest,
+  RefreshHandler,
+  WorkflowScheduler,
+} from '../src/scheduler/workflow-scheduler';
 import { DolphinSchedulerFake } from './fakes/dolphinscheduler-fake';
 import { dsTestContext, openDsScheduler } from './fakes/ds-harness';
 
@@ -42,7 +46,12 @@ describe('dolphinscheduler plugin', () => {
       let handler: RefreshHandler;
       before(async () => {
         fake = await DolphinSchedulerFake.start({ version, tenants: ['etl'] });
-        const scheduler = await openDsScheduler(fake, { failRetryTimes: 3, callbackWaitSeconds: 120, tenantCode: 'etl', workerGroup: 'default' });
+        const scheduler = await openDsScheduler(fake, {
+          failRetryTimes: 3,
+          callbackWaitSeconds: 120,
+          tenantCode: 'etl',
+          workerGroup: 'default',
+        });
         handler = await scheduler.createRefreshWorkflow(request('orders'));
       });
       after(() => fake.close());
@@ -76,14 +85,20 @@ describe('dolphinscheduler plugin', () => {
         assert.equal(params.url, 'http://127.0.0.1:8083/v3/dynamic-tables/refresh?wait=120');
         assert.equal(params.httpMethod, 'POST');
         assert.equal(params.httpCheckCondition, 'STATUS_CODE_DEFAULT');
-        assert.ok(Number(params.connectTimeout) > 120_000 && Number(params.socketTimeout) > 120_000, 'timeouts outlast the wait');
+        assert.ok(
+          Number(params.connectTimeout) > 120_000 && Number(params.socketTimeout) > 120_000,
+          'timeouts outlast the wait',
+        );
         const properties = params.httpParams as Array<{ prop: string; httpParametersType: string; value: string }>;
-        assert.deepEqual(properties.filter((p) => p.httpParametersType === 'HEADERS'), [
-          { prop: 'Authorization', httpParametersType: 'HEADERS', value: 'Bearer callback-token-0123456789' },
-        ]);
+        assert.deepEqual(
+          properties.filter((p) => p.httpParametersType === 'HEADERS'),
+          [{ prop: 'Authorization', httpParametersType: 'HEADERS', value: 'Bearer callback-token-0123456789' }],
+        );
         const body =
           version === '3.1'
-            ? Object.fromEntries(properties.filter((p) => p.httpParametersType === 'BODY').map((p) => [p.prop, p.value]))
+            ? Object.fromEntries(
+                properties.filter((p) => p.httpParametersType === 'BODY').map((p) => [p.prop, p.value]),
+              )
             : JSON.parse(String(params.httpBody));
         assert.deepEqual(body, {
           tables: 'default.main.orders',
@@ -113,13 +128,21 @@ describe('dolphinscheduler plugin', () => {
     afterEach(() => fake.close());
 
     it('finds its project by exact name and creates it only when missing', async () => {
-      await openDsScheduler(fake, { projectName: 'freshet-staging' }).then((s) => s.createRefreshWorkflow(request('a')));
+      await openDsScheduler(fake, { projectName: 'freshet-staging' }).then((s) =>
+        s.createRefreshWorkflow(request('a')),
+      );
       await scheduler.createRefreshWorkflow(request('b'));
       await (await openDsScheduler(fake)).createRefreshWorkflow(request('c'));
       const projects = [...fake.store.projects.values()];
       assert.deepEqual(projects.map((p) => p.name).sort(), ['freshet', 'freshet-staging']);
       const freshet = projects.find((p) => p.name === 'freshet')!;
-      assert.deepEqual(fake.store.workflowsOf(freshet.code).map((w) => w.name).sort(), ['freshet_default_main_b', 'freshet_default_main_c']);
+      assert.deepEqual(
+        fake.store
+          .workflowsOf(freshet.code)
+          .map((w) => w.name)
+          .sort(),
+        ['freshet_default_main_b', 'freshet_default_main_c'],
+      );
     });
 
     it('uses scheduleTimeZone for the Quartz schedule when it is set', async () => {
@@ -139,29 +162,44 @@ describe('dolphinscheduler plugin', () => {
 
     it('removes the workflow it made when a later step fails', async () => {
       fake.breakOn((method, p) => method === 'POST' && p.endsWith('/schedules'));
-      const error = await schedulerFailure(scheduler.createRefreshWorkflow(request('half')), /create the schedule of workflow freshet_default_main_half/);
+      const error = await schedulerFailure(
+        scheduler.createRefreshWorkflow(request('half')),
+        /create the schedule of workflow freshet_default_main_half/,
+      );
       assert.equal((error.details as { orphanHandler?: unknown } | undefined)?.orphanHandler, undefined);
       assert.deepEqual(fake.workflows(), []);
     });
 
     it('reports the half-made workflow as an orphan when it cannot remove it either', async () => {
       fake.breakOn((method, p) => method === 'POST' && p.endsWith('/schedules'), 'outage');
-      const error = await schedulerFailure(scheduler.createRefreshWorkflow(request('orphan')), /could not be removed either/);
+      const error = await schedulerFailure(
+        scheduler.createRefreshWorkflow(request('orphan')),
+        /could not be removed either/,
+      );
       const orphan = (error.details as { orphanHandler: RefreshHandler }).orphanHandler;
       await fake.start();
-      assert.deepEqual(fake.workflows().map((w) => String(w.code)), [orphan.workflowCode]);
+      assert.deepEqual(
+        fake.workflows().map((w) => String(w.code)),
+        [orphan.workflowCode],
+      );
       await scheduler.deleteRefreshWorkflow(orphan);
       assert.deepEqual(fake.workflows(), []);
     });
 
     it('says the token is invalid or expired when DolphinScheduler answers 401', async () => {
       fake.expireToken();
-      await schedulerFailure(scheduler.createRefreshWorkflow(request('t')), /rejected the access token .*the token is invalid or expired/);
+      await schedulerFailure(
+        scheduler.createRefreshWorkflow(request('t')),
+        /rejected the access token .*the token is invalid or expired/,
+      );
     });
 
     it('names the URL when DolphinScheduler cannot be reached, and tells a hung server from a down one', async () => {
       await fake.stop();
-      await schedulerFailure(scheduler.createRefreshWorkflow(request('t')), new RegExp(`Cannot reach DolphinScheduler at ${fake.baseUrl.replace(/[/.]/g, '\\$&')}`));
+      await schedulerFailure(
+        scheduler.createRefreshWorkflow(request('t')),
+        new RegExp(`Cannot reach DolphinScheduler at ${fake.baseUrl.replace(/[/.]/g, '\\$&')}`),
+      );
       await fake.start();
       fake.breakOn(() => true, 'hang');
       const impatient = await openDsScheduler(fake, { requestTimeoutMs: 200 });
@@ -170,13 +208,19 @@ describe('dolphinscheduler plugin', () => {
 
     it('points at baseUrl when the address is not the API root', async () => {
       const wrong = await openDsScheduler(fake, { baseUrl: fake.baseUrl.replace('/dolphinscheduler', '') });
-      await schedulerFailure(wrong.createRefreshWorkflow(request('t')), /HTTP 404 .*it should end with \/dolphinscheduler/);
+      await schedulerFailure(
+        wrong.createRefreshWorkflow(request('t')),
+        /HTTP 404 .*it should end with \/dolphinscheduler/,
+      );
     });
 
     it('rewrites the task body on RESUME WITH options, keeping the workflow, and drops them on a plain RESUME', async () => {
       let handler = await scheduler.createRefreshWorkflow(request('opts'));
       handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' });
-      handler = await scheduler.modifyRefreshWorkflow(handler, { kind: 'resume', dynamicOptions: { 'sink.parallelism': '4' } });
+      handler = await scheduler.modifyRefreshWorkflow(handler, {
+        kind: 'resume',
+        dynamicOptions: { 'sink.parallelism': '4' },
+      });
       const bodyOf = () => JSON.parse(String(fake.workflows()[0]!.tasks[0]!.taskParams.httpBody));
       assert.equal(bodyOf().configuration, '{"sink.parallelism":"4"}', 'a JSON string: the body stays flat');
       assert.equal(fake.workflows().length, 1);
@@ -193,7 +237,10 @@ describe('dolphinscheduler plugin', () => {
       const template = fake.workflows()[0]!;
       fake.store.workflows.set(1, { ...template, code: 1, name: 'user_etl', description: 'nightly ETL' });
       const listed = await scheduler.listRefreshWorkflows();
-      assert.deepEqual(listed.map((w) => [w.tableIdentifier, w.paused, w.handler.projectCode]), [['default.main.mine', false, String(project.code)]]);
+      assert.deepEqual(
+        listed.map((w) => [w.tableIdentifier, w.paused, w.handler.projectCode]),
+        [['default.main.mine', false, String(project.code)]],
+      );
       assert.deepEqual(await (await openDsScheduler(fake, { projectName: 'nobody' })).listRefreshWorkflows(), []);
     });
   });
@@ -206,32 +253,70 @@ describe('dolphinscheduler plugin', () => {
     });
 
     it('reports every invalid option in one error naming the plugin', () => {
-      const bad = { baseUrl: 'ftp://ds', token: '', version: '3.4', serverTimeZone: 'Mars/Olympus', failRetryTimes: -1, callbackWaitSeconds: 7200, colour: 'blue' };
-      assert.throws(() => parseSchedulerOptions(dolphinSchedulerFactory, bad), (error: Error) => {
-        assert.match(error.message, /^Invalid options for scheduler 'dolphinscheduler':/);
-        for (const key of ['baseUrl', 'token', 'projectName', 'version', 'serverTimeZone', 'failRetryTimes', 'callbackWaitSeconds']) {
-          assert.match(error.message, new RegExp(`scheduler\\.options\\.${key}: `), `no problem reported for ${key}`);
-        }
-        assert.match(error.message, /Unrecognized key: "colour"/);
-        return true;
-      });
+      const bad = {
+        baseUrl: 'ftp://ds',
+        token: '',
+        version: '3.4',
+        serverTimeZone: 'Mars/Olympus',
+        failRetryTimes: -1,
+        callbackWaitSeconds: 7200,
+        colour: 'blue',
+      };
+      assert.throws(
+        () => parseSchedulerOptions(dolphinSchedulerFactory, bad),
+        (error: Error) => {
+          assert.match(error.message, /^Invalid options for scheduler 'dolphinscheduler':/);
+          for (const key of [
+            'baseUrl',
+            'token',
+            'projectName',
+            'version',
+            'serverTimeZone',
+            'failRetryTimes',
+            'callbackWaitSeconds',
+          ]) {
+            assert.match(error.message, new RegExp(`scheduler\\.options\\.${key}: `), `no problem reported for ${key}`);
+          }
+          assert.match(error.message, /Unrecognized key: "colour"/);
+          return true;
+        },
+      );
     });
 
     it('asks for serverTimeZone instead of guessing it', () => {
-      const parsed = dolphinSchedulerFactory.optionsSchema.safeParse({ baseUrl: 'http://ds:12345/dolphinscheduler', token: 't', projectName: 'p' });
+      const parsed = dolphinSchedulerFactory.optionsSchema.safeParse({
+        baseUrl: 'http://ds:12345/dolphinscheduler',
+        token: 't',
+        projectName: 'p',
+      });
       assert.equal(parsed.success, false);
-      assert.match(JSON.stringify(parsed.error?.issues), /serverTimeZone is required: the time zone DolphinScheduler's servers run in/);
+      assert.match(
+        JSON.stringify(parsed.error?.issues),
+        /serverTimeZone is required: the time zone DolphinScheduler's servers run in/,
+      );
     });
 
     it('stops the gateway configuration with the plugin problems among the others', () => {
       assert.throws(
-        () => loadGatewayConfig({ env: {}, overrides: { logLevel: 'silent', scheduler: { type: PLUGIN_PATH, options: { baseUrl: 'http://ds:12345/dolphinscheduler', token: 't' } } } }),
+        () =>
+          loadGatewayConfig({
+            env: {},
+            overrides: {
+              logLevel: 'silent',
+              scheduler: { type: PLUGIN_PATH, options: { baseUrl: 'http://ds:12345/dolphinscheduler', token: 't' } },
+            },
+          }),
         /Invalid options for scheduler 'dolphinscheduler':\n\s+- scheduler\.options\.projectName: .*\n\s+- scheduler\.options\.serverTimeZone: /,
       );
     });
 
     it('defaults to DolphinScheduler 3.2, the default tenant and a 30-minute wait', () => {
-      const options = dolphinSchedulerFactory.optionsSchema.parse({ baseUrl: 'http://ds:12345/dolphinscheduler/', token: 't', projectName: 'p', serverTimeZone: 'Asia/Shanghai' });
+      const options = dolphinSchedulerFactory.optionsSchema.parse({
+        baseUrl: 'http://ds:12345/dolphinscheduler/',
+        token: 't',
+        projectName: 'p',
+        serverTimeZone: 'Asia/Shanghai',
+      });
       assert.equal(options.baseUrl, 'http://ds:12345/dolphinscheduler');
       assert.equal(options.version, '3.2');
       assert.equal(options.tenantCode, 'default');

@@ -59,7 +59,7 @@ describe('embedded scheduler', () => {
     makeContext: () => makeTestContext(store).context,
     options: () => ({}),
     observe: async (handler: RefreshHandler) => {
-      const record = parseWorkflowRecord(await store.get(workflowKey(String(handler['workflowId']))));
+      const record = parseWorkflowRecord(await store.get(workflowKey(String(handler.workflowId))));
       return record === null ? { exists: false, paused: null } : { exists: true, paused: record.paused };
     },
     reset: async () => {
@@ -71,9 +71,10 @@ describe('embedded scheduler', () => {
     const open: WorkflowScheduler[] = [];
 
     async function openScheduler(test: TestContext): Promise<WorkflowScheduler> {
-      const scheduler = test.clock === undefined
-        ? embeddedSchedulerFactory.create({}, test.context)
-        : new EmbeddedScheduler(test.context, test.clock);
+      const scheduler =
+        test.clock === undefined
+          ? embeddedSchedulerFactory.create({}, test.context)
+          : new EmbeddedScheduler(test.context, test.clock);
       open.push(scheduler);
       await scheduler.open();
       return scheduler;
@@ -90,8 +91,8 @@ describe('embedded scheduler', () => {
       const request = conformanceRequest(EVERY_SECOND);
       const createdAt = clock.now().getTime();
       const handler = await scheduler.createRefreshWorkflow(request);
-      assert.match(String(handler['workflowId']), /^[0-9a-f-]{36}$/);
-      assert.equal(handler['workflowName'], `freshet_refresh_${request.tableIdentifier}`);
+      assert.match(String(handler.workflowId), /^[0-9a-f-]{36}$/);
+      assert.equal(handler.workflowName, `freshet_refresh_${request.tableIdentifier}`);
 
       await clock.advanceUntil(() => test.fires.length >= 2, 3500);
       const [first] = test.fires;
@@ -155,7 +156,7 @@ describe('embedded scheduler', () => {
         after.fires.map((fire) => ({ tables: fire.tables, scheduleTime: fire.scheduleTime.toISOString() })),
         [{ tables: [request.tableIdentifier], scheduleTime: '2024-01-01T00:05:00.000Z' }],
       );
-      const record = parseWorkflowRecord(await store.get(workflowKey(String(handler['workflowId']))));
+      const record = parseWorkflowRecord(await store.get(workflowKey(String(handler.workflowId))));
       assert.equal(record?.lastFireTime, '2024-01-01T00:05:00.000Z');
 
       const again = makeTestContext(store, { clock });
@@ -218,7 +219,7 @@ describe('embedded scheduler', () => {
     });
 
     it('waits for refreshes in flight when closing', async () => {
-      let release = () => undefined as void;
+      let release = () => undefined as undefined;
       let settled = false;
       const clock = fakeClock();
       const test = makeTestContext(new MemoryStateStore(), {
@@ -251,7 +252,10 @@ describe('embedded scheduler', () => {
         await scheduler.createRefreshWorkflow(conformanceRequest(schedule('0 0 0 1 1 ? *')));
         await sleep(200);
         assert.deepEqual(test.fires, []);
-        assert.deepEqual(warnings.filter((w) => w.name === 'TimeoutOverflowWarning'), []);
+        assert.deepEqual(
+          warnings.filter((w) => w.name === 'TimeoutOverflowWarning'),
+          [],
+        );
       } finally {
         process.off('warning', onWarning);
       }
@@ -264,7 +268,7 @@ describe('embedded scheduler', () => {
       await assert.rejects(scheduler.modifyRefreshWorkflow(handler, { kind: 'suspend' }), (error: unknown) => {
         assert.ok(isFreshetError(error));
         assert.equal(error.code, 'SCHEDULER_ERROR');
-        assert.equal(error.message, `Embedded workflow ${String(handler['workflowName'])} does not exist.`);
+        assert.equal(error.message, `Embedded workflow ${String(handler.workflowName)} does not exist.`);
         return true;
       });
     });

@@ -65,8 +65,14 @@ runEngineConformance('postgres', {
 
 runEngineConformance('mysql', {
   setUp: onServer('mysql', (url) => new URL(url).pathname.slice(1)),
-  expected: { ...SQL_ENGINE, name: 'mysql', dialect: 'mysql', transactionalDdl: false, otherDatabases: true,
-    incremental: false },
+  expected: {
+    ...SQL_ENGINE,
+    name: 'mysql',
+    dialect: 'mysql',
+    transactionalDdl: false,
+    otherDatabases: true,
+    incremental: false,
+  },
   ddl: { integer: 'int', key: 'varchar(20)', text: 'text', castInteger: 'SIGNED' },
   types: {
     integer: /^(tinyint|smallint|mediumint|int|bigint)\b/,
@@ -116,7 +122,10 @@ describe('createEngine', function () {
     assert.throws(
       () => createEngine('oracle://scott:tiger@db/orcl', { baseDir: os.tmpdir() }),
       (error: unknown) =>
-        error instanceof FreshetError && error.code === 'VALIDATION_ERROR' && /sqlite:<path>/.test(error.message) && !error.message.includes('tiger'),
+        error instanceof FreshetError &&
+        error.code === 'VALIDATION_ERROR' &&
+        /sqlite:<path>/.test(error.message) &&
+        !error.message.includes('tiger'),
     );
   });
 
@@ -135,7 +144,10 @@ describe('createEngine', function () {
   it('refuses a MySQL URL that names no database', function () {
     assert.throws(
       () => createEngine('mariadb://root@127.0.0.1:3306/', { baseDir: os.tmpdir() }),
-      (error: unknown) => error instanceof FreshetError && error.code === 'VALIDATION_ERROR' && /must name one database/.test(error.message),
+      (error: unknown) =>
+        error instanceof FreshetError &&
+        error.code === 'VALIDATION_ERROR' &&
+        /must name one database/.test(error.message),
     );
   });
 });

@@ -15,7 +15,11 @@ const DT_COLUMNS = [
   { name: 'k', type: 'STRING', nullable: true },
 ];
 
-function refreshOf(query: string, partition: Record<string, string> | null = null, configuration?: Record<string, string>): RefreshSpec {
+function refreshOf(
+  query: string,
+  partition: Record<string, string> | null = null,
+  configuration?: Record<string, string>,
+): RefreshSpec {
   return {
     table: dt,
     query,
@@ -42,7 +46,13 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
         { name: 'v', type: 'STRING' },
         { name: 'k', type: 'STRING' },
       ],
-      { rows: [[1, 'a', 'x'], [2, 'b', 'x'], [3, 'c', 'y']] },
+      {
+        rows: [
+          [1, 'a', 'x'],
+          [2, 'b', 'x'],
+          [3, 'c', 'y'],
+        ],
+      },
     );
     engine = new FlinkEngine({ url: fake.url, pollIntervalMs: 20, heartbeatIntervalMs: 40 });
     await engine.open();
@@ -66,7 +76,9 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
 
   /** The one session whose statements include one starting with `prefix`. */
   function sessionRunning(prefix: string): SessionRecord {
-    const found = fake.sessions.filter((session) => session.statements.some((statement) => statement.startsWith(prefix)));
+    const found = fake.sessions.filter((session) =>
+      session.statements.some((statement) => statement.startsWith(prefix)),
+    );
     assert.equal(found.length, 1, `sessions running ${prefix}: ${found.length}`);
     return found[0] as SessionRecord;
   }
@@ -124,7 +136,11 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     assert.equal(job.mode, 'batch');
     assert.equal(job.sink, 'default_catalog.default_database.dt');
     assert.equal(job.name, 'Freshet_dynamic_table_default_database.dt_one_time_refresh_job');
-    assert.deepEqual(outcome, { rowsWritten: -1, rowsDeleted: -1, clusterInfo: { 'flink.job-id': job.id, 'execution.target': 'remote' } });
+    assert.deepEqual(outcome, {
+      rowsWritten: -1,
+      rowsDeleted: -1,
+      clusterInfo: { 'flink.job-id': job.id, 'execution.target': 'remote' },
+    });
 
     const session = sessionRunning('INSERT OVERWRITE');
     assert.equal(
@@ -155,7 +171,13 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   });
 
   it('refreshes one partition by filtering the query, leaving the other partitions alone', async function () {
-    await createDt(['k'], [[1, 'old', 'x'], [7, 'old', 'y']]);
+    await createDt(
+      ['k'],
+      [
+        [1, 'old', 'x'],
+        [7, 'old', 'y'],
+      ],
+    );
     await engine.refresh(refreshOf(SOURCE_QUERY, { k: 'x' }));
 
     const statement = sessionRunning('INSERT OVERWRITE').statements.find((s) => s.startsWith('INSERT'));
@@ -170,8 +192,18 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   });
 
   it('refuses a partition refresh of a table that is not partitioned by the partition columns', async function () {
-    await createDt([], [[1, 'old', 'x'], [7, 'old', 'y']]);
-    await rejectsWith(engine.refresh(refreshOf(SOURCE_QUERY, { k: 'x' })), 'VALIDATION_ERROR', /not partitioned.*would replace every row/);
+    await createDt(
+      [],
+      [
+        [1, 'old', 'x'],
+        [7, 'old', 'y'],
+      ],
+    );
+    await rejectsWith(
+      engine.refresh(refreshOf(SOURCE_QUERY, { k: 'x' })),
+      'VALIDATION_ERROR',
+      /not partitioned.*would replace every row/,
+    );
     assert.equal(fake.rowsOf('dt').length, 2);
     assert.deepEqual(fake.jobs, []);
     assertTidy();
@@ -185,18 +217,36 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
       /^Flink: SQL validation failed\. From line 3, column 22 to line 3, column 28: Object 'missing' not found$/,
     );
 
-    const unknownColumn = await rejectsWith(engine.execute('SELECT nope FROM src', { rowLimit: 10 }), 'VALIDATION_ERROR');
-    assert.equal(unknownColumn.message, "Flink: SQL validation failed. From line 1, column 8 to line 1, column 11: Column 'nope' not found in any table");
+    const unknownColumn = await rejectsWith(
+      engine.execute('SELECT nope FROM src', { rowLimit: 10 }),
+      'VALIDATION_ERROR',
+    );
+    assert.equal(
+      unknownColumn.message,
+      "Flink: SQL validation failed. From line 1, column 8 to line 1, column 11: Column 'nope' not found in any table",
+    );
     assert.deepEqual([unknownColumn.line, unknownColumn.column], [1, 8]);
 
     // The query starts on the view statement's second line; the position is the query's own.
-    const inQuery = await rejectsWith(engine.describeQuery('SELECT id,\n  nope FROM src'), 'VALIDATION_ERROR', /Column 'nope' not found/);
+    const inQuery = await rejectsWith(
+      engine.describeQuery('SELECT id,\n  nope FROM src'),
+      'VALIDATION_ERROR',
+      /Column 'nope' not found/,
+    );
     assert.deepEqual([inQuery.line, inQuery.column], [2, 3]);
 
-    await rejectsWith(engine.execute('SELEC 1', { rowLimit: 10 }), 'VALIDATION_ERROR', /^Flink: SQL parse failed\. Encountered "SELEC"/);
+    await rejectsWith(
+      engine.execute('SELEC 1', { rowLimit: 10 }),
+      'VALIDATION_ERROR',
+      /^Flink: SQL parse failed\. Encountered "SELEC"/,
+    );
 
     fake.failNextStatement('Unsupported watermark strategy.');
-    await rejectsWith(engine.execute('SELECT id FROM src', { rowLimit: 10 }), 'VALIDATION_ERROR', /^Flink: Unsupported watermark strategy\.$/);
+    await rejectsWith(
+      engine.execute('SELECT id FROM src', { rowLimit: 10 }),
+      'VALIDATION_ERROR',
+      /^Flink: Unsupported watermark strategy\.$/,
+    );
     assertTidy();
   });
 
@@ -214,7 +264,11 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     await createDt();
     const url = fake.url;
     await fake.stop();
-    await rejectsWith(engine.refresh(refreshOf(SOURCE_QUERY)), 'ENGINE_ERROR', new RegExp(`${url.replace(/\./g, '\\.')} is unreachable`));
+    await rejectsWith(
+      engine.refresh(refreshOf(SOURCE_QUERY)),
+      'ENGINE_ERROR',
+      new RegExp(`${url.replace(/\./g, '\\.')} is unreachable`),
+    );
     await rejectsWith(engine.ping(), 'ENGINE_ERROR', /unreachable/);
     const other = new FlinkEngine({ url });
     await rejectsWith(other.open(), 'ENGINE_ERROR', new RegExp(url.replace(/\./g, '\\.')));
@@ -229,13 +283,21 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     fake.failNextJob('TaskManager lost');
     await rejectsWith(engine.refresh(refreshOf(SOURCE_QUERY, { k: 'x' })), 'ENGINE_ERROR');
     assert.equal(await engine.describeTable({ database: null, name: 'nope' }), null);
-    await rejectsWith(engine.createTable({ table: dt, columns: DT_COLUMNS, primaryKey: null }), 'VALIDATION_ERROR', /already exists/);
+    await rejectsWith(
+      engine.createTable({ table: dt, columns: DT_COLUMNS, primaryKey: null }),
+      'VALIDATION_ERROR',
+      /already exists/,
+    );
 
     const opened = fake.requests.filter((r) => r.operationId === 'openSession').length;
     const closed = fake.requests.filter((r) => r.operationId === 'closeSession' && r.status === 200).length;
     assert.equal(closed, opened);
     const operations = fake.requests.filter((r) => r.operationId === 'executeStatement').length;
-    assert.equal(fake.requests.filter((r) => r.operationId === 'closeOperation').length, operations, 'every operation is closed');
+    assert.equal(
+      fake.requests.filter((r) => r.operationId === 'closeOperation').length,
+      operations,
+      'every operation is closed',
+    );
     assertTidy();
   });
 
@@ -247,9 +309,23 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
 
     const before = fake.requests.length;
     const all = await engine.execute('SELECT id, v FROM src', { rowLimit: 100 });
-    assert.deepEqual(all, { kind: 'rows', columns: ['id', 'v'], rows: [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']], truncated: false });
+    assert.deepEqual(all, {
+      kind: 'rows',
+      columns: ['id', 'v'],
+      rows: [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+        [4, 'd'],
+        [5, 'e'],
+      ],
+      truncated: false,
+    });
     const fetches = fake.requests.slice(before).filter((r) => r.operationId === 'fetchResults');
-    assert.deepEqual(fetches.map((r) => r.path.split('/').pop()), ['0', '1', '2', '3']);
+    assert.deepEqual(
+      fetches.map((r) => r.path.split('/').pop()),
+      ['0', '1', '2', '3'],
+    );
     assert.ok(fetches.every((r) => r.query.rowFormat === 'JSON'));
 
     const limited = await engine.execute('SELECT id FROM src', { rowLimit: 3 });
@@ -258,7 +334,9 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   });
 
   it('passes DDL through and answers it as an update', async function () {
-    const result = await engine.execute("CREATE TABLE t2 (a INT, b STRING) WITH ('connector' = 'blackhole')", { rowLimit: 10 });
+    const result = await engine.execute("CREATE TABLE t2 (a INT, b STRING) WITH ('connector' = 'blackhole')", {
+      rowLimit: 10,
+    });
     assert.deepEqual(result, { kind: 'update', rowsAffected: 0 });
     assert.equal(fake.table('t2')?.kind, 'table');
     assertTidy();
@@ -267,14 +345,20 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   it('starts a continuous job as a streaming INSERT INTO and stops it with STOP JOB', async function () {
     await createDt();
     // The table's configuration overrides the checkpoint interval the engine derives from the freshness.
-    const spec = { ...refreshOf(SOURCE_QUERY, null, { 'execution.checkpointing.interval': '3 min' }), freshnessSeconds: 30 };
+    const spec = {
+      ...refreshOf(SOURCE_QUERY, null, { 'execution.checkpointing.interval': '3 min' }),
+      freshnessSeconds: 30,
+    };
     const job = await engine.continuousJobs.start(spec);
     const [running] = fake.jobs;
     assert.ok(running);
     assert.equal(running.status, 'RUNNING');
     assert.equal(running.mode, 'streaming');
     assert.match(running.statement, /^INSERT INTO `default_database`\.`dt` \(`id`, `w`, `k`\)\nSELECT /);
-    assert.deepEqual(job, { jobId: running.id, clusterInfo: { 'flink.job-id': running.id, 'execution.target': 'remote' } });
+    assert.deepEqual(job, {
+      jobId: running.id,
+      clusterInfo: { 'flink.job-id': running.id, 'execution.target': 'remote' },
+    });
     const session = sessionRunning('INSERT INTO');
     assert.equal(session.properties['execution.runtime-mode'], 'streaming');
     assert.equal(session.properties['table.dml-sync'], 'false');
@@ -294,7 +378,10 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
 
   it('rebuilds a table under a scratch name and renames it into place', async function () {
     await engine.createTable({ table: dt, columns: DT_COLUMNS.slice(0, 2), primaryKey: ['id'] });
-    const outcome = await engine.rebuildTable({ table: dt, columns: DT_COLUMNS, primaryKey: ['id'] }, refreshOf(SOURCE_QUERY));
+    const outcome = await engine.rebuildTable(
+      { table: dt, columns: DT_COLUMNS, primaryKey: ['id'] },
+      refreshOf(SOURCE_QUERY),
+    );
 
     assert.deepEqual((await engine.describeTable(dt))?.columns, DT_COLUMNS);
     assert.equal(fake.rowsOf('dt').length, 3);
@@ -309,7 +396,10 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
   it('keeps the old table when filling the rebuilt one fails', async function () {
     await createDt([], [[9, 'old', 'z']]);
     fake.failNextJob('Checkpoint expired');
-    await rejectsWith(engine.rebuildTable({ table: dt, columns: DT_COLUMNS, primaryKey: null }, refreshOf(SOURCE_QUERY)), 'ENGINE_ERROR');
+    await rejectsWith(
+      engine.rebuildTable({ table: dt, columns: DT_COLUMNS, primaryKey: null }, refreshOf(SOURCE_QUERY)),
+      'ENGINE_ERROR',
+    );
     assert.deepEqual(fake.rowsOf('dt'), [{ id: 9, w: 'old', k: 'z' }]);
     assert.deepEqual(fake.catalogs.names('default_catalog', 'default_database'), ['dt', 'src']);
     assertTidy();
@@ -322,13 +412,19 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     await lake.open();
     assert.equal(lake.defaultDatabase, 'dw', 'the catalog’s current database, read at open');
     assert.deepEqual(await lake.listTables(), [{ database: 'dw', name: 'orders' }]);
-    assert.deepEqual(await lake.describeQuery('SELECT id FROM orders'), [{ name: 'id', type: 'BIGINT', nullable: true }]);
+    assert.deepEqual(await lake.describeQuery('SELECT id FROM orders'), [
+      { name: 'id', type: 'BIGINT', nullable: true },
+    ]);
     assert.deepEqual(fake.sessions.at(-1)?.statements.slice(0, 1), ['USE CATALOG `lake`']);
     await lake.createTable({ table: dt, columns: DT_COLUMNS, primaryKey: null });
     assert.equal(fake.table('lake.dw.dt')?.kind, 'table');
 
     const wrong = new FlinkEngine({ url: fake.url, catalog: 'lake', database: 'nope' });
-    await rejectsWith(wrong.open(), 'ENGINE_ERROR', /USE `nope`.*A database with name \[nope\] does not exist in the catalog: \[lake\]/);
+    await rejectsWith(
+      wrong.open(),
+      'ENGINE_ERROR',
+      /USE `nope`.*A database with name \[nope\] does not exist in the catalog: \[lake\]/,
+    );
     assertTidy();
   });
 
@@ -363,7 +459,10 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
     ];
     const parse = gatewayFailure(parseFailure, 500, context);
     assert.equal(parse.code, 'VALIDATION_ERROR');
-    assert.equal(parse.message, 'Flink: SQL parse failed. From line 1, column 1 to line 1, column 5: Non-query expression encountered in illegal context');
+    assert.equal(
+      parse.message,
+      'Flink: SQL parse failed. From line 1, column 1 to line 1, column 5: Non-query expression encountered in illegal context',
+    );
     assert.deepEqual([parse.line, parse.column], [1, 1]);
 
     // A message quoting "Caused by:" stays whole; only a line starting with it opens a cause.
@@ -376,12 +475,22 @@ describe('FlinkEngine against a fake Flink SQL Gateway', function () {
       context,
     );
     assert.equal(quoting.code, 'ENGINE_ERROR');
-    assert.equal(quoting.message, "The Flink SQL Gateway at http://gateway:8083 failed to run a statement (HTTP 500): Cannot cancel 'Caused by: x'");
-    assert.equal(gatewayFailure(['Not found: /v3/info'], 404, context).message, 'The Flink SQL Gateway at http://gateway:8083 failed to run a statement (HTTP 404): Not found: /v3/info');
+    assert.equal(
+      quoting.message,
+      "The Flink SQL Gateway at http://gateway:8083 failed to run a statement (HTTP 500): Cannot cancel 'Caused by: x'",
+    );
+    assert.equal(
+      gatewayFailure(['Not found: /v3/info'], 404, context).message,
+      'The Flink SQL Gateway at http://gateway:8083 failed to run a statement (HTTP 404): Not found: /v3/info',
+    );
   });
 
   it('declares continuous jobs and partitioned refresh, but no transactional DDL', function () {
-    assert.deepEqual(engine.capabilities(), { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true });
+    assert.deepEqual(engine.capabilities(), {
+      transactionalDdl: false,
+      partitionedRefresh: true,
+      otherDatabases: true,
+    });
     const declared: Engine = engine;
     assert.equal(declared.incremental, undefined);
     assert.ok(declared.continuousJobs);
@@ -405,7 +514,11 @@ describe('the fake Flink SQL Gateway', function () {
     await fake.close();
   });
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${fake.url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -433,10 +546,18 @@ describe('the fake Flink SQL Gateway', function () {
     assert.equal(refused.status, 500);
     const errors = refused.body.errors as string[];
     assert.equal(errors[0], 'Internal server error.');
-    assert.match(errors[1] ?? '', new RegExp(`Caused by: org\\.apache\\.flink\\.table\\.gateway\\.api\\.utils\\.SqlGatewayException: Session '${session}' does not exist\\.`));
+    assert.match(
+      errors[1] ?? '',
+      new RegExp(
+        `Caused by: org\\.apache\\.flink\\.table\\.gateway\\.api\\.utils\\.SqlGatewayException: Session '${session}' does not exist\\.`,
+      ),
+    );
     const status = await call('GET', `/v3/sessions/${session}/operations/${session}/status`);
     assert.equal(status.status, 500);
-    assert.match((status.body.errors as string[])[0] ?? '', /^org\.apache\.flink\.runtime\.rest\.handler\.RestHandlerException: Failed to getOperationInfo\./);
+    assert.match(
+      (status.body.errors as string[])[0] ?? '',
+      /^org\.apache\.flink\.runtime\.rest\.handler\.RestHandlerException: Failed to getOperationInfo\./,
+    );
     assert.equal(fake.misuses.length, 2);
     assert.deepEqual(fake.violations, []);
   });
@@ -447,7 +568,10 @@ describe('the fake Flink SQL Gateway', function () {
     const base = `/v3/sessions/${session}/operations/${operation}`;
     await sleep(30);
     assert.deepEqual((await call('GET', `${base}/status`)).body, { status: 'RUNNING' });
-    assert.deepEqual((await call('GET', `${base}/result/0?rowFormat=JSON`)).body, { resultType: 'NOT_READY', nextResultUri: `${base}/result/0?rowFormat=JSON` });
+    assert.deepEqual((await call('GET', `${base}/result/0?rowFormat=JSON`)).body, {
+      resultType: 'NOT_READY',
+      nextResultUri: `${base}/result/0?rowFormat=JSON`,
+    });
     await sleep(200);
     assert.deepEqual((await call('GET', `${base}/status`)).body, { status: 'FINISHED' });
     assert.deepEqual(fake.rowsOf('sink'), [{ id: 1 }, { id: 2 }]);
@@ -459,7 +583,11 @@ describe('the fake Flink SQL Gateway', function () {
     assert.equal(first.body.resultType, 'PAYLOAD');
     assert.equal(first.body.jobID, fake.jobs[0]?.id);
     assert.deepEqual((first.body.results as { data: unknown }).data, [{ kind: 'INSERT', fields: [fake.jobs[0]?.id] }]);
-    assert.deepEqual((await call('GET', `${base}/result/0?rowFormat=JSON`)).body, first.body, 'the current token may be fetched again');
+    assert.deepEqual(
+      (await call('GET', `${base}/result/0?rowFormat=JSON`)).body,
+      first.body,
+      'the current token may be fetched again',
+    );
     const last = await call('GET', `${base}/result/1?rowFormat=JSON`);
     assert.equal(last.body.resultType, 'EOS');
     assert.equal(last.body.nextResultUri, undefined);
@@ -475,8 +603,14 @@ describe('the fake Flink SQL Gateway', function () {
     const failed = await call('GET', `${base}/result/0?rowFormat=JSON`);
     assert.equal(failed.status, 500);
     const trace = (failed.body.errors as string[])[1] ?? '';
-    assert.match(trace, /Caused by: org\.apache\.flink\.table\.gateway\.service\.utils\.SqlExecutionException: Failed to execute the operation/);
-    assert.match(trace, /Caused by: org\.apache\.flink\.table\.api\.ValidationException: SQL validation failed\. From line 1, column 16 to line 1, column 22: Object 'nowhere' not found/);
+    assert.match(
+      trace,
+      /Caused by: org\.apache\.flink\.table\.gateway\.service\.utils\.SqlExecutionException: Failed to execute the operation/,
+    );
+    assert.match(
+      trace,
+      /Caused by: org\.apache\.flink\.table\.api\.ValidationException: SQL validation failed\. From line 1, column 16 to line 1, column 22: Object 'nowhere' not found/,
+    );
     assert.deepEqual(fake.misuses, []);
   });
 
@@ -488,7 +622,10 @@ describe('the fake Flink SQL Gateway', function () {
     assert.deepEqual((await call('DELETE', `${base}/close`)).body, { status: 'CLOSED' });
     const status = await call('GET', `${base}/status`);
     assert.equal(status.status, 500);
-    assert.match((status.body.errors as string[])[0] ?? '', /Can not find the submitted operation in the OperationManager/);
+    assert.match(
+      (status.body.errors as string[])[0] ?? '',
+      /Can not find the submitted operation in the OperationManager/,
+    );
   });
 
   it('keeps a streaming job running until STOP JOB, and refuses to stop it twice', async function () {
@@ -500,7 +637,11 @@ describe('the fake Flink SQL Gateway', function () {
     assert.equal(job?.mode, 'streaming');
     const overwrite = await submit(session, 'INSERT OVERWRITE sink SELECT id FROM src');
     await sleep(30);
-    assert.equal((await call('GET', `/v3/sessions/${session}/operations/${overwrite}/status`)).body.status, 'ERROR', 'no INSERT OVERWRITE in streaming mode');
+    assert.equal(
+      (await call('GET', `/v3/sessions/${session}/operations/${overwrite}/status`)).body.status,
+      'ERROR',
+      'no INSERT OVERWRITE in streaming mode',
+    );
     await submit(session, `STOP JOB '${job?.id}'`);
     await sleep(30);
     assert.equal(job?.status, 'CANCELED');

@@ -72,10 +72,12 @@ describe('freshness', () => {
       [90000, f(25, 'HOUR')],
     ];
     for (const [seconds, freshness] of cases) {
-      it(`${seconds} s → ${formatFreshness(freshness)}`, () => assert.deepEqual(freshnessFromSeconds(seconds), freshness));
+      it(`${seconds} s → ${formatFreshness(freshness)}`, () =>
+        assert.deepEqual(freshnessFromSeconds(seconds), freshness));
     }
     for (const seconds of [0, -60, 1.5]) {
-      it(`rejects ${seconds} s`, () => assertValidationError(() => freshnessFromSeconds(seconds), /positive whole number/));
+      it(`rejects ${seconds} s`, () =>
+        assertValidationError(() => freshnessFromSeconds(seconds), /positive whole number/));
     }
   });
 
@@ -150,13 +152,29 @@ describe('parseDurationSeconds', () => {
     it(`${JSON.stringify(value)} → ${seconds}`, () => assert.equal(parseDurationSeconds(value), seconds));
   }
 
-  const rejected: Array<string | number> = [0, -5, 1.5, '', '0s', 'abc', '5 weeks', '1.5h', 'P1M', 'PT0.5S', 'PT', '-5m'];
+  const rejected: Array<string | number> = [
+    0,
+    -5,
+    1.5,
+    '',
+    '0s',
+    'abc',
+    '5 weeks',
+    '1.5h',
+    'P1M',
+    'PT0.5S',
+    'PT',
+    '-5m',
+  ];
   for (const value of rejected) {
     it(`rejects ${JSON.stringify(value)} and lists the accepted forms`, () =>
       assert.throws(
         () => parseDurationSeconds(value),
         (error: unknown) =>
-          error instanceof Error && /Invalid duration/.test(error.message) && /30m/.test(error.message) && /PT30M/.test(error.message),
+          error instanceof Error &&
+          /Invalid duration/.test(error.message) &&
+          /30m/.test(error.message) &&
+          /PT30M/.test(error.message),
       ));
   }
 });

@@ -11,7 +11,11 @@ function startProcess(dataDir: string): Promise<GatewayProcess> {
 }
 
 async function post(url: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -44,10 +48,17 @@ describe('gateway: killed during a refresh', function () {
     );
     const [before] = await sql(base, 'SELECT count(*), sum(i) FROM copy');
     await sql(base, 'DELETE FROM big WHERE g = 0');
-    const started = await post(`${base}/v3/dynamic-tables/refresh`, { tables: ['copy'], scheduleTime: '2024-01-01 00:00:00' });
+    const started = await post(`${base}/v3/dynamic-tables/refresh`, {
+      tables: ['copy'],
+      scheduleTime: '2024-01-01 00:00:00',
+    });
     assert.equal(started.status, 200);
     const jobId = started.body.jobId;
-    await eventually(async () => ((await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any).status === "RUNNING", 10_000, 5);
+    await eventually(
+      async () => ((await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any).status === 'RUNNING',
+      10_000,
+      5,
+    );
     await sleep(50);
     child.process.kill('SIGKILL');
     await child.exited;
@@ -60,7 +71,10 @@ describe('gateway: killed during a refresh', function () {
     const job = (await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any;
     assert.equal(job.status, 'FAILED');
     assert.match(job.error, /stopped before this refresh finished/);
-    const retried = await post(`${base}/v3/dynamic-tables/refresh?wait=60`, { tables: ['copy'], scheduleTime: '2024-01-01 00:00:00' });
+    const retried = await post(`${base}/v3/dynamic-tables/refresh?wait=60`, {
+      tables: ['copy'],
+      scheduleTime: '2024-01-01 00:00:00',
+    });
     assert.equal(retried.status, 200);
     assert.notEqual(retried.body.jobId, jobId);
     const [fresh] = await sql(base, 'SELECT count(*) FROM copy');

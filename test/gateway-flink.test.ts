@@ -17,10 +17,20 @@ describe('gateway with a Flink catalog', function () {
 
   beforeEach(async () => {
     fake = await FlinkGatewayFake.start({ jobDurationMs: 20 });
-    fake.createTable('src', [
-      { name: 'id', type: 'INT', nullable: false },
-      { name: 'k', type: 'STRING' },
-    ], { rows: [[1, 'x'], [2, 'x'], [3, 'y']] });
+    fake.createTable(
+      'src',
+      [
+        { name: 'id', type: 'INT', nullable: false },
+        { name: 'k', type: 'STRING' },
+      ],
+      {
+        rows: [
+          [1, 'x'],
+          [2, 'x'],
+          [3, 'y'],
+        ],
+      },
+    );
     gw = await TestGateway.start({ catalogs: { stream: { url: `flink:${fake.url}` } } });
   });
   afterEach(async () => {

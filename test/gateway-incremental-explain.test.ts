@@ -43,9 +43,13 @@ describe('gateway: explaining refreshes before and after CREATE', () => {
       AS SELECT o.id FROM orders o LEFT JOIN customers c ON c.name = o.customer`);
     assert.equal(outer.status, 400);
     assert.match(outer.error.message, /cannot \(OUTER_JOIN_NOT_SUPPORTED\)/);
-    await gw.sql(`CREATE DYNAMIC TABLE eligible WITH ('refresh.strategy' = 'incremental') AS SELECT id FROM orders WHERE amount > 1`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE eligible WITH ('refresh.strategy' = 'incremental') AS SELECT id FROM orders WHERE amount > 1`,
+    );
     assert.equal((await gw.table('eligible')).incremental.applied, 'INCREMENTAL');
-    const unknown = await gw.sqlError(`CREATE DYNAMIC TABLE r WITH ('refresh.strategy' = 'sometimes') AS SELECT id FROM orders`);
+    const unknown = await gw.sqlError(
+      `CREATE DYNAMIC TABLE r WITH ('refresh.strategy' = 'sometimes') AS SELECT id FROM orders`,
+    );
     assert.match(unknown.error.message, /must be one of auto, incremental, full/);
     await gw.sql(`CREATE DYNAMIC TABLE r WITH ('refresh.strategy' = 'full') AS SELECT id FROM orders`);
   });

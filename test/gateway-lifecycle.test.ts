@@ -31,7 +31,11 @@ describe('gateway: lifecycle and errors', () => {
   });
 
   it('answers 404 for ALTER and DROP of a missing table, and DROP IF EXISTS succeeds', async () => {
-    for (const sql of ['ALTER DYNAMIC TABLE ghost SUSPEND', 'ALTER MATERIALIZED TABLE ghost REFRESH', 'DROP DYNAMIC TABLE ghost']) {
+    for (const sql of [
+      'ALTER DYNAMIC TABLE ghost SUSPEND',
+      'ALTER MATERIALIZED TABLE ghost REFRESH',
+      'DROP DYNAMIC TABLE ghost',
+    ]) {
       const { status, error } = await gw.sqlError(sql);
       assert.equal(status, 404, sql);
       assert.equal(error.code, 'NOT_FOUND');
@@ -50,7 +54,12 @@ describe('gateway: lifecycle and errors', () => {
     const create = await gw.sqlError('CREATE DYNAMIC TABLE src AS SELECT 1 AS x');
     assert.equal(create.status, 409);
     assert.equal(create.error.code, 'ALREADY_EXISTS');
-    for (const sql of ['DROP TABLE dt', `INSERT INTO dt VALUES ('z')`, 'DELETE FROM dt', 'ALTER TABLE dt ADD COLUMN y INTEGER']) {
+    for (const sql of [
+      'DROP TABLE dt',
+      `INSERT INTO dt VALUES ('z')`,
+      'DELETE FROM dt',
+      'ALTER TABLE dt ADD COLUMN y INTEGER',
+    ]) {
       const { status, error } = await gw.sqlError(sql);
       assert.equal(status, 400, sql);
       assert.match(error.message, /default\.main\.dt is a dynamic table/);
@@ -71,7 +80,7 @@ describe('gateway: lifecycle and errors', () => {
   });
 
   it('refuses to drop a dynamic table that others read', async () => {
-    await gw.sql('CREATE DYNAMIC TABLE dt2 FRESHNESS = INTERVAL \'1\' HOUR AS SELECT k FROM dt');
+    await gw.sql("CREATE DYNAMIC TABLE dt2 FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM dt");
     const { status, error } = await gw.sqlError('DROP DYNAMIC TABLE dt');
     assert.equal(status, 409);
     assert.match(error.message, /default\.main\.dt2/);
@@ -104,7 +113,12 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
   let gw: TestGateway;
   before(async () => {
     control.reset();
-    gw = await TestGateway.start({ scheduler: { type: path.join(__dirname, 'fixtures', 'refusing-scheduler'), options: { reason: 'scheduler is down' } } });
+    gw = await TestGateway.start({
+      scheduler: {
+        type: path.join(__dirname, 'fixtures', 'refusing-scheduler'),
+        options: { reason: 'scheduler is down' },
+      },
+    });
     await gw.sql(`CREATE TABLE src (k TEXT)`);
   });
   after(async () => {
@@ -112,9 +126,11 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
     await gw.close();
   });
 
-  it('answers 502 SCHEDULER_ERROR with the scheduler\'s message and leaves nothing behind', async () => {
+  it("answers 502 SCHEDULER_ERROR with the scheduler's message and leaves nothing behind", async () => {
     control.refuseCreate = true;
-    const { status, error } = await gw.sqlError(`CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+    const { status, error } = await gw.sqlError(
+      `CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`,
+    );
     assert.equal(status, 502);
     assert.equal(error.code, 'SCHEDULER_ERROR');
     assert.match(error.message, /scheduler is down/);
@@ -139,12 +155,17 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
   it('deletes a workflow a failed CREATE left behind once the scheduler answers again', async () => {
     control.orphanOnCreate = true;
     control.refuseDelete = true;
-    const { status } = await gw.sqlError(`CREATE DYNAMIC TABLE half FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`);
+    const { status } = await gw.sqlError(
+      `CREATE DYNAMIC TABLE half FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`,
+    );
     assert.equal(status, 502);
     assert.equal((await gw.request('GET', '/v3/dynamic-tables/half')).status, 404);
     assert.ok(control.workflows.has('default.main.half'), 'the scheduler kept the workflow');
     const pending = (await gw.request('GET', '/v3/scheduler/drift')).body;
-    assert.deepEqual(pending.orphansPending.map((o: any) => o.tableIdentifier), ['default.main.half']);
+    assert.deepEqual(
+      pending.orphansPending.map((o: any) => o.tableIdentifier),
+      ['default.main.half'],
+    );
     control.orphanOnCreate = false;
     control.refuseDelete = false;
     const clean = (await gw.request('GET', '/v3/scheduler/drift')).body;
@@ -164,11 +185,19 @@ describe('gateway: a CREATE whose workflow cannot be made', () => {
     const drift = (await gw.request('GET', '/v3/scheduler/drift')).body;
     assert.deepEqual(drift.missing, [{ table: 'default.main.a' }]);
     assert.deepEqual(drift.wronglyPaused, [{ table: 'default.main.b', expectedPaused: false, actualPaused: true }]);
-    assert.deepEqual(drift.wrongSchedule, [{ table: 'default.main.c', expected: '0 0 0/1 * * ? *', actual: '0 0 0/2 * * ? *' }]);
-    assert.deepEqual(drift.extra.map((e: any) => e.tableIdentifier), ['default.main.gone']);
+    assert.deepEqual(drift.wrongSchedule, [
+      { table: 'default.main.c', expected: '0 0 0/1 * * ? *', actual: '0 0 0/2 * * ? *' },
+    ]);
+    assert.deepEqual(
+      drift.extra.map((e: any) => e.tableIdentifier),
+      ['default.main.gone'],
+    );
     const repaired = (await gw.request('POST', '/v3/scheduler/drift/repair')).body;
     assert.equal(repaired.repaired.length, 4, JSON.stringify(repaired.repaired));
-    assert.deepEqual([repaired.missing, repaired.wronglyPaused, repaired.wrongSchedule, repaired.extra], [[], [], [], []]);
+    assert.deepEqual(
+      [repaired.missing, repaired.wronglyPaused, repaired.wrongSchedule, repaired.extra],
+      [[], [], [], []],
+    );
     assert.ok(control.workflows.has('default.main.a'));
     assert.equal(control.workflows.has('default.main.gone'), false);
   });
@@ -184,7 +213,14 @@ describe('gateway: callback credentials', () => {
       auth: { tokens: [{ token: admin, scopes: ['admin'] }] },
       scheduler: { type: path.join(__dirname, 'fixtures', 'refusing-scheduler') },
     });
-    const res = await gw.request('POST', '/v3/statements', { statement: `CREATE TABLE src (k TEXT); CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src` }, as(admin));
+    const res = await gw.request(
+      'POST',
+      '/v3/statements',
+      {
+        statement: `CREATE TABLE src (k TEXT); CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS SELECT k FROM src`,
+      },
+      as(admin),
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
   after(async () => {
@@ -195,7 +231,12 @@ describe('gateway: callback credentials', () => {
   it('gives each workflow its own token, good for refresh calls and job reads only, and never shows it', async () => {
     const token = control.workflows.get('default.main.dt')!.token;
     assert.match(token ?? '', /^fcb_/);
-    const refreshed = await gw.request('POST', '/v3/dynamic-tables/refresh?wait=10', { tables: 'dt', scheduleTime: '2024-01-01 00:00:00', isPeriodic: true }, as(token!));
+    const refreshed = await gw.request(
+      'POST',
+      '/v3/dynamic-tables/refresh?wait=10',
+      { tables: 'dt', scheduleTime: '2024-01-01 00:00:00', isPeriodic: true },
+      as(token!),
+    );
     assert.equal(refreshed.status, 200);
     assert.equal((await gw.request('GET', `/v3/jobs/${refreshed.body.jobId}`, undefined, as(token!))).status, 200);
     assert.equal((await gw.request('POST', '/v3/statements', { statement: 'SELECT 1' }, as(token!))).status, 403);
@@ -219,7 +260,11 @@ describe('gateway: statement namespaces', () => {
   after(() => gw.close());
 
   it('accepts the default catalog and database and refuses ones that do not exist', async () => {
-    assert.equal((await gw.request('POST', '/v3/statements', { statement: 'SELECT 1', catalog: 'default', database: 'main' })).status, 200);
+    assert.equal(
+      (await gw.request('POST', '/v3/statements', { statement: 'SELECT 1', catalog: 'default', database: 'main' }))
+        .status,
+      200,
+    );
     const res = await gw.request('POST', '/v3/statements', { statement: 'SELECT 1', catalog: 'lake' });
     assert.equal(res.status, 404);
     assert.match(res.body.error.message, /Catalog 'lake' does not exist/);

@@ -8,16 +8,24 @@ describe('gateway with several catalogs', () => {
   before(async () => {
     gw = await TestGateway.start({ catalogs: { lake: { url: 'sqlite:lake.db' } } });
     await gw.sql(`CREATE TABLE orders (id INTEGER, amount REAL); INSERT INTO orders VALUES (1, 5), (2, 7)`);
-    const res = await inLake(`CREATE TABLE events (id INTEGER, kind TEXT); INSERT INTO events VALUES (1, 'click'), (2, 'view'), (3, 'click')`);
+    const res = await inLake(
+      `CREATE TABLE events (id INTEGER, kind TEXT); INSERT INTO events VALUES (1, 'click'), (2, 'view'), (3, 'click')`,
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
   after(() => gw.close());
 
   it('creates dynamic tables in any catalog, named catalog.database.table, and says where each lives', async () => {
-    assert.equal((await inLake('CREATE DYNAMIC TABLE clicks AS SELECT kind, COUNT(*) AS n FROM events GROUP BY kind')).status, 200);
+    assert.equal(
+      (await inLake('CREATE DYNAMIC TABLE clicks AS SELECT kind, COUNT(*) AS n FROM events GROUP BY kind')).status,
+      200,
+    );
     await gw.sql('CREATE DYNAMIC TABLE spend AS SELECT SUM(amount) AS total FROM orders');
     const rows = await inLake('SELECT kind, n FROM clicks ORDER BY kind');
-    assert.deepEqual(rows.body.results[0].rows, [['click', 2], ['view', 1]]);
+    assert.deepEqual(rows.body.results[0].rows, [
+      ['click', 2],
+      ['view', 1],
+    ]);
     const detail = await gw.table('lake.main.clicks');
     assert.deepEqual(detail.location, { catalog: 'lake', database: 'main', table: 'clicks', engine: 'sqlite' });
     const [show] = await gw.sql('SHOW DYNAMIC TABLES');
@@ -53,7 +61,7 @@ describe('gateway with several catalogs', () => {
     await inLake(`INSERT INTO events VALUES (4, 'view')`);
     const res = await gw.refresh({ tables: ['lake.main.clicks', 'spend'] }, 10);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const rows = await inLake('SELECT n FROM clicks WHERE kind = \'view\'');
+    const rows = await inLake("SELECT n FROM clicks WHERE kind = 'view'");
     assert.deepEqual(rows.body.results[0].rows, [[2]]);
   });
 });

@@ -33,7 +33,9 @@ describe('gateway: refresh callbacks and jobs', () => {
     assert.equal(sameInstant.body.jobId, first.body.jobId, 'the same instant written with an offset');
     const other = await gw.refresh({ ...body, scheduleTime: '2024-06-01 11:00:00' });
     assert.notEqual(other.body.jobId, first.body.jobId);
-    const concurrent = await Promise.all([1, 2, 3, 4, 5].map(() => gw.refresh({ ...body, scheduleTime: '2024-06-01 12:00:00' })));
+    const concurrent = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => gw.refresh({ ...body, scheduleTime: '2024-06-01 12:00:00' })),
+    );
     assert.equal(new Set(concurrent.map((r) => r.body.jobId)).size, 1);
   });
 
@@ -58,14 +60,22 @@ describe('gateway: refresh callbacks and jobs', () => {
     await gw.sql(`INSERT INTO src VALUES ('c', 3)`);
     const res = await gw.refresh({ tables: 'down, up', scheduleTime: '2024-06-01 10:00:00' }, 10);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.job.tables.map((t: any) => t.table), ['default.main.up', 'default.main.down']);
+    assert.deepEqual(
+      res.body.job.tables.map((t: any) => t.table),
+      ['default.main.up', 'default.main.down'],
+    );
     assert.deepEqual(await gw.rows('SELECT total FROM down'), [[60]]);
   });
 
   it('reads a body sent without a JSON content type', async () => {
-    const res = await gw.request('POST', '/v3/dynamic-tables/refresh?wait=10', JSON.stringify({ tables: 'up', isPeriodic: 'false' }), {
-      'content-type': 'text/plain',
-    });
+    const res = await gw.request(
+      'POST',
+      '/v3/dynamic-tables/refresh?wait=10',
+      JSON.stringify({ tables: 'up', isPeriodic: 'false' }),
+      {
+        'content-type': 'text/plain',
+      },
+    );
     assert.equal(res.status, 200);
     assert.equal(res.body.job.status, 'SUCCEEDED');
   });
@@ -87,7 +97,8 @@ describe('gateway: refresh callbacks and jobs', () => {
       .map((j) => j.body.job.tables[0])
       .map((t: any) => [Date.parse(t.startedAt), Date.parse(t.finishedAt)] as const)
       .sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1], 'refreshes of one table do not overlap');
+    for (let i = 1; i < spans.length; i++)
+      assert.ok(spans[i]![0] >= spans[i - 1]![1], 'refreshes of one table do not overlap');
   });
 
   it('rejects bad callbacks with 4xx and a message that says what to fix', async () => {
@@ -104,11 +115,17 @@ describe('gateway: refresh callbacks and jobs', () => {
     assert.equal(noTables.status, 400);
     assert.match(noTables.body.error.message, /tables/);
 
-    const badJson = await gw.request('POST', '/v3/dynamic-tables/refresh', '{"tables": [', { 'content-type': 'application/json' });
+    const badJson = await gw.request('POST', '/v3/dynamic-tables/refresh', '{"tables": [', {
+      'content-type': 'application/json',
+    });
     assert.equal(badJson.status, 400);
     assert.equal(badJson.body.error.code, 'VALIDATION_ERROR');
 
-    const huge = await gw.request('POST', '/v3/statements', JSON.stringify({ statement: `SELECT '${'x'.repeat(1024 * 1024)}'` }));
+    const huge = await gw.request(
+      'POST',
+      '/v3/statements',
+      JSON.stringify({ statement: `SELECT '${'x'.repeat(1024 * 1024)}'` }),
+    );
     assert.equal(huge.status, 413);
     assert.equal(huge.body.error.code, 'PAYLOAD_TOO_LARGE');
 
@@ -123,7 +140,10 @@ describe('gateway: refresh callbacks and jobs', () => {
   });
 
   it('interprets schedule times in the given time zone', async () => {
-    const res = await gw.refresh({ tables: ['up'], scheduleTime: '2024-01-01 08:00:00', timeZone: 'Asia/Shanghai' }, 10);
+    const res = await gw.refresh(
+      { tables: ['up'], scheduleTime: '2024-01-01 08:00:00', timeZone: 'Asia/Shanghai' },
+      10,
+    );
     assert.equal(res.body.job.scheduleTime, '2024-01-01T00:00:00.000Z');
   });
 
@@ -134,7 +154,10 @@ describe('gateway: refresh callbacks and jobs', () => {
     assert.equal(page.body.nextOffset, 1);
     await gw.refresh({ tables: ['up'], scheduleTime: '2024-06-01 10:00:00' }, 10);
     const history = await gw.refreshes('default.main.up');
-    assert.deepEqual(history.map((h) => h.trigger), ['MANUAL', 'CREATION']);
+    assert.deepEqual(
+      history.map((h) => h.trigger),
+      ['MANUAL', 'CREATION'],
+    );
     assert.equal(history[0].scheduleTime, '2024-06-01T10:00:00.000Z');
     const creation = history[1];
     assert.equal(creation.action, 'FULL', 'the first refresh computes the whole table');

@@ -17,14 +17,23 @@ describe('gateway: embedded scheduler and continuous refresh', function () {
     await gw.sql(`CREATE DYNAMIC TABLE every_second FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL
       AS SELECT SUM(v) AS total FROM src`);
     await gw.sql('INSERT INTO src VALUES (10)');
-    const scheduled = await eventually(async () => (await gw.refreshes('every_second')).filter((r) => r.trigger === 'SCHEDULED' && r.state === 'SUCCEEDED').length >= 2 && (await gw.refreshes('every_second')));
+    const scheduled = await eventually(
+      async () =>
+        (await gw.refreshes('every_second')).filter((r) => r.trigger === 'SCHEDULED' && r.state === 'SUCCEEDED')
+          .length >= 2 && (await gw.refreshes('every_second')),
+    );
     const ticks = scheduled.filter((r: any) => r.trigger === 'SCHEDULED').map((r: any) => Date.parse(r.scheduleTime));
-    assert.ok(ticks.every((t: number) => t % 1000 === 0), 'schedule times are whole-second CRON ticks');
+    assert.ok(
+      ticks.every((t: number) => t % 1000 === 0),
+      'schedule times are whole-second CRON ticks',
+    );
     assert.deepEqual(await gw.rows('SELECT total FROM every_second'), [[13]]);
   });
 
   it('stops firing while suspended and fires again after RESUME', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE t WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT v FROM src`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE t WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT v FROM src`,
+    );
     await eventually(async () => (await gw.refreshes('t')).length >= 1);
     await gw.sql('ALTER DYNAMIC TABLE t SUSPEND');
     await sleep(300); // let a refresh that was already firing finish
@@ -36,7 +45,9 @@ describe('gateway: embedded scheduler and continuous refresh', function () {
   });
 
   it('runs one catch-up refresh after downtime, not one per missed tick', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE t WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT v FROM src`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE t WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT v FROM src`,
+    );
     await eventually(async () => (await gw.refreshes('t')).length >= 1);
     await gw.gateway.close();
     const stoppedAt = Date.now();

@@ -36,7 +36,9 @@ describe('gateway start-up failures', () => {
     } finally {
       catalog.close();
     }
-    const retry = await startGateway(loadConfig({ env: {}, overrides: { logLevel: 'silent', dataDir, server: { port: 0 } } }));
+    const retry = await startGateway(
+      loadConfig({ env: {}, overrides: { logLevel: 'silent', dataDir, server: { port: 0 } } }),
+    );
     await retry.close();
   });
 

@@ -56,8 +56,14 @@ FROM orders /* all of them */ GROUP BY customer`;
     await gw.sql(`CREATE MATERIALIZED TABLE counts AS ${query}`);
     assert.equal((await gw.table('counts')).definitionQuery, query);
     const [show] = await gw.sql('SHOW CREATE MATERIALIZED TABLE counts');
-    assert.match(show.rows[0][0], /^CREATE DYNAMIC TABLE "default"\.main\.counts|^CREATE DYNAMIC TABLE default\.main\.counts/);
-    assert.match(show.rows[0][0], /FRESHNESS = INTERVAL '3' MINUTE\nREFRESH_MODE = CONTINUOUS\nAS SELECT customer,   -- who/);
+    assert.match(
+      show.rows[0][0],
+      /^CREATE DYNAMIC TABLE "default"\.main\.counts|^CREATE DYNAMIC TABLE default\.main\.counts/,
+    );
+    assert.match(
+      show.rows[0][0],
+      /FRESHNESS = INTERVAL '3' MINUTE\nREFRESH_MODE = CONTINUOUS\nAS SELECT customer, {3}-- who/,
+    );
   });
 
   it('accepts every clause of the CREATE grammar', async () => {
@@ -69,7 +75,10 @@ FROM orders /* all of them */ GROUP BY customer`;
       REFRESH_MODE = FULL
       AS SELECT ordered_on, customer, SUM(amount) FROM orders GROUP BY ordered_on, customer`);
     const detail = await gw.table('default.main.daily');
-    assert.deepEqual(detail.schema.map((c: any) => c.name), ['day', 'who', 'total']);
+    assert.deepEqual(
+      detail.schema.map((c: any) => c.name),
+      ['day', 'who', 'total'],
+    );
     assert.deepEqual(detail.primaryKey, ['day', 'who']);
     assert.equal(detail.comment, 'spend per day');
     assert.deepEqual(detail.partitionKeys, ['day']);
@@ -87,7 +96,9 @@ FROM orders /* all of them */ GROUP BY customer`;
     await gw.sql(`CREATE DYNAMIC TABLE by_day PARTITIONED BY (ordered_on)
       WITH ('partition.fields.ordered_on.date-formatter' = 'yyyy-MM-dd') FRESHNESS = INTERVAL '1' DAY
       AS SELECT ordered_on, customer, amount FROM orders`);
-    await gw.sql(`INSERT INTO orders (customer, amount, ordered_on) VALUES ('cyd', 1, '2024-01-01'), ('dan', 2, '2024-01-02')`);
+    await gw.sql(
+      `INSERT INTO orders (customer, amount, ordered_on) VALUES ('cyd', 1, '2024-01-01'), ('dan', 2, '2024-01-02')`,
+    );
     const [refreshed] = await gw.sql(`ALTER DYNAMIC TABLE by_day REFRESH PARTITION (ordered_on = '2024-01-02')`);
     assert.match(refreshed.message, /SUCCEEDED/);
     assert.deepEqual(await gw.rows('SELECT ordered_on, customer FROM by_day ORDER BY ordered_on, customer'), [
@@ -130,15 +141,24 @@ FROM orders /* all of them */ GROUP BY customer`;
     await gw.sql(`CREATE DYNAMIC TABLE spend AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer;
       CREATE DYNAMIC TABLE hourly FRESHNESS = INTERVAL '2' HOUR AS SELECT customer FROM orders`);
     const [all] = await gw.sql('SHOW DYNAMIC TABLES');
-    assert.deepEqual(all.rows.map((r: unknown[]) => r.slice(0, 4)), [
-      ['default.main.hourly', 'FULL', 'ACTIVATED', "INTERVAL '2' HOUR"],
-      ['default.main.spend', 'CONTINUOUS', 'ACTIVATED', "INTERVAL '3' MINUTE"],
-    ]);
+    assert.deepEqual(
+      all.rows.map((r: unknown[]) => r.slice(0, 4)),
+      [
+        ['default.main.hourly', 'FULL', 'ACTIVATED', "INTERVAL '2' HOUR"],
+        ['default.main.spend', 'CONTINUOUS', 'ACTIVATED', "INTERVAL '3' MINUTE"],
+      ],
+    );
     const [liked] = await gw.sql(`SHOW DYNAMIC TABLES LIKE 'sp%'`);
-    assert.deepEqual(liked.rows.map((r: unknown[]) => r[0]), ['default.main.spend']);
+    assert.deepEqual(
+      liked.rows.map((r: unknown[]) => r[0]),
+      ['default.main.spend'],
+    );
     const [described] = await gw.sql('DESCRIBE DYNAMIC TABLE spend');
     assert.deepEqual(described.columns, ['name', 'type', 'nullable', 'primary_key', 'partition_key']);
-    assert.deepEqual(described.rows.map((r: unknown[]) => r[0]), ['customer', 'total']);
+    assert.deepEqual(
+      described.rows.map((r: unknown[]) => r[0]),
+      ['customer', 'total'],
+    );
     assert.match(described.message, /CONTINUOUS refresh, ACTIVATED/);
   });
 
@@ -167,22 +187,32 @@ FROM orders WHERE`);
     const missing = await gw.sqlError('CREATE DYNAMIC TABLE x AS SELECT * FROM nowhere');
     assert.equal(missing.status, 400);
     assert.match(missing.error.message, /nowhere/);
-    await gw.sql('CREATE DYNAMIC TABLE x AS WITH big AS (SELECT * FROM orders WHERE amount > 5) SELECT customer FROM big');
+    await gw.sql(
+      'CREATE DYNAMIC TABLE x AS WITH big AS (SELECT * FROM orders WHERE amount > 5) SELECT customer FROM big',
+    );
     assert.deepEqual(await gw.rows('SELECT customer FROM x ORDER BY customer'), [['ada'], ['bob']]);
   });
 
   it('checks partition columns and date formatters against the query', async () => {
-    const notOutput = await gw.sqlError('CREATE DYNAMIC TABLE p PARTITIONED BY (region) AS SELECT customer FROM orders');
-    assert.match(notOutput.error.message, /Partition column 'region' not defined in the query's schema\. Available columns: \['customer'\]/);
+    const notOutput = await gw.sqlError(
+      'CREATE DYNAMIC TABLE p PARTITIONED BY (region) AS SELECT customer FROM orders',
+    );
+    assert.match(
+      notOutput.error.message,
+      /Partition column 'region' not defined in the query's schema\. Available columns: \['customer'\]/,
+    );
     const notPartition = await gw.sqlError(
       `CREATE DYNAMIC TABLE p PARTITIONED BY (customer) WITH ('partition.fields.ordered_on.date-formatter' = 'yyyy') AS SELECT customer, ordered_on FROM orders`,
     );
     assert.match(notPartition.error.message, /ordered_on.*isn't a partition column/);
   });
 
-  it('rejects freshness values that cannot become a CRON, with Flink\'s messages', async () => {
+  it("rejects freshness values that cannot become a CRON, with Flink's messages", async () => {
     const cases: Array<[string, RegExp]> = [
-      [`INTERVAL '40' MINUTE`, /only freshness that are factors of 60 are currently supported when the time unit is MINUTE/],
+      [
+        `INTERVAL '40' MINUTE`,
+        /only freshness that are factors of 60 are currently supported when the time unit is MINUTE/,
+      ],
       [`INTERVAL '24' HOUR`, /freshness must be less than 24 when the time unit is HOUR/],
       [`INTERVAL '2' DAY`, /freshness must be 1 when the time unit is DAY/],
     ];
@@ -245,7 +275,9 @@ FROM orders WHERE`);
   });
 
   it('everything survives a restart', async () => {
-    await gw.sql(`CREATE DYNAMIC TABLE spend COMMENT 'kept' FRESHNESS = INTERVAL '1' HOUR AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer`);
+    await gw.sql(
+      `CREATE DYNAMIC TABLE spend COMMENT 'kept' FRESHNESS = INTERVAL '1' HOUR AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer`,
+    );
     const before = await gw.table('spend');
     gw = await gw.restart();
     const after = await gw.table('spend');

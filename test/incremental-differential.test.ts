@@ -55,25 +55,34 @@ const SUBJECTS: readonly Subject[] = [
 
 /** Every supported shape, with the edge cases the workload provokes in mind. */
 const QUERIES: ReadonlyArray<{ readonly name: string; readonly query: string }> = [
-  { name: 'filter_projection', query: 'SELECT id, region, amount * 2 AS double_amount FROM orders WHERE amount > 20 OR amount IS NULL' },
+  {
+    name: 'filter_projection',
+    query: 'SELECT id, region, amount * 2 AS double_amount FROM orders WHERE amount > 20 OR amount IS NULL',
+  },
   { name: 'inner_join', query: 'SELECT o.id, o.amount, c.name FROM orders o JOIN customers c ON o.customer_id = c.id' },
   {
     name: 'join_by_table_names',
-    query: "SELECT orders.id, orders.region, customers.tier FROM orders INNER JOIN customers ON orders.customer_id = customers.id WHERE customers.tier <> 'gold'",
+    query:
+      "SELECT orders.id, orders.region, customers.tier FROM orders INNER JOIN customers ON orders.customer_id = customers.id WHERE customers.tier <> 'gold'",
   },
   {
     name: 'group_by',
     query:
       'SELECT region, COUNT(*) AS n, COUNT(amount) AS n_amount, SUM(amount) AS total, AVG(amount) AS mean, MIN(amount) AS low, MAX(amount) AS high FROM orders GROUP BY region',
   },
-  { name: 'single_group', query: 'SELECT COUNT(*) AS n, SUM(amount) AS total, AVG(amount) AS mean, MAX(amount) AS high FROM orders WHERE region IS NOT NULL' },
+  {
+    name: 'single_group',
+    query:
+      'SELECT COUNT(*) AS n, SUM(amount) AS total, AVG(amount) AS mean, MAX(amount) AS high FROM orders WHERE region IS NOT NULL',
+  },
   { name: 'count_only', query: 'SELECT COUNT(*) AS n FROM orders' },
   { name: 'key_not_selected', query: 'SELECT SUM(amount) AS total, COUNT(*) AS n FROM orders GROUP BY region' },
   { name: 'group_without_aggregates', query: 'SELECT customer_id, region FROM orders GROUP BY customer_id, region' },
   { name: 'distinct', query: 'SELECT DISTINCT region, customer_id FROM orders' },
   {
     name: 'union_all',
-    query: "SELECT id AS k, region AS label FROM orders WHERE amount < 30 UNION ALL SELECT id, name FROM customers WHERE tier = 'gold'",
+    query:
+      "SELECT id AS k, region AS label FROM orders WHERE amount < 30 UNION ALL SELECT id, name FROM customers WHERE tier = 'gold'",
   },
 ];
 
@@ -107,24 +116,42 @@ function workload(random: () => number, round: number): string[] {
   for (let i = 0; i < operations; i += 1) {
     const roll = random();
     if (roll < 0.3) {
-      const values = [id(), maybeNull(1 + Math.floor(random() * 12)), maybeNull(pick(REGIONS)), maybeNull(Math.floor(random() * 60)), `r${round}`];
-      statements.push(`INSERT INTO orders (id, customer_id, region, amount, note) VALUES (${values.map(sqlValue).join(', ')})`);
+      const values = [
+        id(),
+        maybeNull(1 + Math.floor(random() * 12)),
+        maybeNull(pick(REGIONS)),
+        maybeNull(Math.floor(random() * 60)),
+        `r${round}`,
+      ];
+      statements.push(
+        `INSERT INTO orders (id, customer_id, region, amount, note) VALUES (${values.map(sqlValue).join(', ')})`,
+      );
     } else if (roll < 0.38) {
-      statements.push(`INSERT INTO orders (id, customer_id, region, amount, note) SELECT id, customer_id, region, amount, note FROM orders WHERE id = ${id()}`);
+      statements.push(
+        `INSERT INTO orders (id, customer_id, region, amount, note) SELECT id, customer_id, region, amount, note FROM orders WHERE id = ${id()}`,
+      );
     } else if (roll < 0.5) {
-      statements.push(`UPDATE orders SET amount = ${sqlValue(maybeNull(Math.floor(random() * 60)))} WHERE id = ${id()}`);
+      statements.push(
+        `UPDATE orders SET amount = ${sqlValue(maybeNull(Math.floor(random() * 60)))} WHERE id = ${id()}`,
+      );
     } else if (roll < 0.58) {
       statements.push(`UPDATE orders SET region = ${sqlValue(maybeNull(pick(REGIONS)))} WHERE id = ${id()}`);
     } else if (roll < 0.66) {
-      statements.push(`UPDATE orders SET customer_id = ${sqlValue(maybeNull(1 + Math.floor(random() * 12)))} WHERE id = ${id()}`);
+      statements.push(
+        `UPDATE orders SET customer_id = ${sqlValue(maybeNull(1 + Math.floor(random() * 12)))} WHERE id = ${id()}`,
+      );
     } else if (roll < 0.78) {
       statements.push(`DELETE FROM orders WHERE id = ${id()}`);
     } else if (roll < 0.81) {
       statements.push(`DELETE FROM orders WHERE region = '${pick(REGIONS)}'`);
     } else if (roll < 0.87) {
-      statements.push(`INSERT INTO customers (id, name, tier) VALUES (${1 + Math.floor(random() * 12)}, ${sqlValue(maybeNull(`c${Math.floor(random() * 100)}`))}, '${pick(TIERS)}')`);
+      statements.push(
+        `INSERT INTO customers (id, name, tier) VALUES (${1 + Math.floor(random() * 12)}, ${sqlValue(maybeNull(`c${Math.floor(random() * 100)}`))}, '${pick(TIERS)}')`,
+      );
     } else if (roll < 0.94) {
-      statements.push(`UPDATE customers SET tier = '${pick(TIERS)}', name = ${sqlValue(maybeNull(`c${Math.floor(random() * 100)}`))} WHERE id = ${1 + Math.floor(random() * 12)}`);
+      statements.push(
+        `UPDATE customers SET tier = '${pick(TIERS)}', name = ${sqlValue(maybeNull(`c${Math.floor(random() * 100)}`))} WHERE id = ${1 + Math.floor(random() * 12)}`,
+      );
     } else {
       statements.push(`DELETE FROM customers WHERE id = ${1 + Math.floor(random() * 12)}`);
     }
@@ -136,7 +163,14 @@ function workload(random: () => number, round: number): string[] {
 function canonical(rows: readonly (readonly unknown[])[]): string[] {
   const cell = (value: unknown) => {
     if (value === null || value === undefined) return 'null';
-    const number = typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'bigint'
+          ? Number(value)
+          : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)
+            ? Number(value)
+            : NaN;
     return Number.isNaN(number) ? JSON.stringify(value) : String(Number(number.toPrecision(9)));
   };
   return rows.map((row) => row.map(cell).join('|')).sort();
@@ -158,12 +192,18 @@ async function createDynamicTable(engine: Engine, name: string, query: string): 
     columns: columns.map((c) => ({ target: c.name, source: c.name })),
     partition: null,
     plan: planned.plan,
-    sources: planned.plan.sources.map((parts) => ({ database: parts.length > 1 ? (parts[0] ?? null) : null, name: parts[parts.length - 1] ?? '' })),
+    sources: planned.plan.sources.map((parts) => ({
+      database: parts.length > 1 ? (parts[0] ?? null) : null,
+      name: parts[parts.length - 1] ?? '',
+    })),
   };
 }
 
 async function createSources(engine: Engine, random: () => number): Promise<void> {
-  await engine.execute('CREATE TABLE orders (id INTEGER, customer_id INTEGER, region TEXT, amount INTEGER, note TEXT)', { rowLimit: 1 });
+  await engine.execute(
+    'CREATE TABLE orders (id INTEGER, customer_id INTEGER, region TEXT, amount INTEGER, note TEXT)',
+    { rowLimit: 1 },
+  );
   await engine.execute('CREATE TABLE customers (id INTEGER, name TEXT, tier TEXT)', { rowLimit: 1 });
   const orders: string[] = [];
   for (let i = 0; i < 120; i += 1) {
@@ -171,7 +211,9 @@ async function createSources(engine: Engine, random: () => number): Promise<void
     const amount = random() < 0.1 ? 'NULL' : String(Math.floor(random() * 60));
     orders.push(`(${1 + (i % 60)}, ${1 + (i % 12)}, ${region}, ${amount}, 'seed')`);
   }
-  await engine.execute(`INSERT INTO orders (id, customer_id, region, amount, note) VALUES ${orders.join(', ')}`, { rowLimit: 1 });
+  await engine.execute(`INSERT INTO orders (id, customer_id, region, amount, note) VALUES ${orders.join(', ')}`, {
+    rowLimit: 1,
+  });
   const customers = Array.from({ length: 10 }, (_, i) => `(${i + 1}, 'c${i}', '${TIERS[i % TIERS.length]}')`);
   await engine.execute(`INSERT INTO customers (id, name, tier) VALUES ${customers.join(', ')}`, { rowLimit: 1 });
 }
@@ -214,14 +256,19 @@ for (const subject of SUBJECTS) {
           for (const statement of workload(random, round)) await engine.execute(statement, { rowLimit: 1 });
           for (const spec of tables) {
             const outcome: RefreshOutcome = await engine.incremental!.refresh(spec);
-            assert.notEqual(outcome.action, 'FULL', `${spec.table.name} fell back to a full refresh in round ${round}: ${outcome.actionDetail ?? ''}`);
+            assert.notEqual(
+              outcome.action,
+              'FULL',
+              `${spec.table.name} fell back to a full refresh in round ${round}: ${outcome.actionDetail ?? ''}`,
+            );
             actions.set(spec.table.name, (actions.get(spec.table.name) ?? new Set()).add(outcome.action ?? 'FULL'));
             const expected = await rows(engine, spec.query);
             const actual = await rows(engine, `SELECT * FROM ${spec.table.name}`);
             assert.deepEqual(actual, expected, `${spec.table.name} after round ${round} (seed ${seed})`);
           }
         }
-        for (const spec of tables) assert.ok(actions.get(spec.table.name)?.has('INCREMENTAL'), `${spec.table.name} was refreshed incrementally`);
+        for (const spec of tables)
+          assert.ok(actions.get(spec.table.name)?.has('INCREMENTAL'), `${spec.table.name} was refreshed incrementally`);
       });
     }
 
@@ -233,8 +280,18 @@ for (const subject of SUBJECTS) {
         { rowLimit: 1 },
       );
       const shapes = [
-        { spec: await createDynamicTable(engine, 'killed_bag', 'SELECT id, x FROM big WHERE x < 900'), checksum: 'SELECT COUNT(*), SUM(x), SUM(id) FROM ' },
-        { spec: await createDynamicTable(engine, 'killed_groups', 'SELECT g, COUNT(*) AS n, SUM(x) AS sx, MIN(x) AS lo FROM big GROUP BY g'), checksum: 'SELECT COUNT(*), SUM(n), SUM(sx), SUM(lo) FROM ' },
+        {
+          spec: await createDynamicTable(engine, 'killed_bag', 'SELECT id, x FROM big WHERE x < 900'),
+          checksum: 'SELECT COUNT(*), SUM(x), SUM(id) FROM ',
+        },
+        {
+          spec: await createDynamicTable(
+            engine,
+            'killed_groups',
+            'SELECT g, COUNT(*) AS n, SUM(x) AS sx, MIN(x) AS lo FROM big GROUP BY g',
+          ),
+          checksum: 'SELECT COUNT(*), SUM(n), SUM(sx), SUM(lo) FROM ',
+        },
       ];
       for (const { spec } of shapes) assert.equal((await engine.incremental!.refresh(spec)).action, 'FULL');
       await engine.execute('UPDATE big SET x = x + 1, g = g + 1 WHERE id % 3 <> 0', { rowLimit: 1 });
@@ -242,7 +299,16 @@ for (const subject of SUBJECTS) {
       for (const { spec, checksum } of shapes) {
         const before = await rows(engine, `${checksum}${spec.table.name}`);
         const after = await rows(engine, `${checksum}(${spec.query}) AS q`);
-        const child = spawn(process.execPath, [path.join(__dirname, 'helpers', 'incremental-refresh-child.js'), setUpUrl, currentBaseDir, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(__dirname, 'helpers', 'incremental-refresh-child.js'),
+            setUpUrl,
+            currentBaseDir,
+            JSON.stringify(spec),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
         let output = '';
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -252,9 +318,15 @@ for (const subject of SUBJECTS) {
         await sleep(150);
         child.kill('SIGKILL');
         await exited;
-        assert.ok(output.includes('refreshing') && !output.includes('done'), `the kill came mid-refresh (child said: ${output.trim()})`);
+        assert.ok(
+          output.includes('refreshing') && !output.includes('done'),
+          `the kill came mid-refresh (child said: ${output.trim()})`,
+        );
         const now = await rows(engine, `${checksum}${spec.table.name}`);
-        assert.ok(JSON.stringify(now) === JSON.stringify(before) || JSON.stringify(now) === JSON.stringify(after), `${spec.table.name} is either old or new after the kill`);
+        assert.ok(
+          JSON.stringify(now) === JSON.stringify(before) || JSON.stringify(now) === JSON.stringify(after),
+          `${spec.table.name} is either old or new after the kill`,
+        );
         const next = await engine.incremental!.refresh(spec);
         assert.notEqual(next.action, 'FULL', `the watermark survived the kill: ${next.actionDetail ?? ''}`);
         assert.deepEqual(await rows(engine, `SELECT * FROM ${spec.table.name}`), await rows(engine, spec.query));
@@ -263,7 +335,9 @@ for (const subject of SUBJECTS) {
 
     it('refreshes a table over a view fully each time, saying why, and keeps it right', async () => {
       await createSources(engine, generator(7));
-      await engine.execute('CREATE VIEW cheap_orders AS SELECT id, amount FROM orders WHERE amount < 30', { rowLimit: 1 });
+      await engine.execute('CREATE VIEW cheap_orders AS SELECT id, amount FROM orders WHERE amount < 30', {
+        rowLimit: 1,
+      });
       const spec = await createDynamicTable(engine, 'from_view', 'SELECT id, amount FROM cheap_orders');
       for (let round = 0; round < 2; round += 1) {
         const outcome = await engine.incremental!.refresh(spec);
@@ -279,7 +353,10 @@ for (const subject of SUBJECTS) {
       const spec = await createDynamicTable(engine, 'quiet', QUERIES[0]?.query ?? '');
       await engine.incremental!.refresh(spec);
       const again = await engine.incremental!.refresh(spec);
-      assert.deepEqual({ action: again.action, rowsWritten: again.rowsWritten, rowsDeleted: again.rowsDeleted }, { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 });
+      assert.deepEqual(
+        { action: again.action, rowsWritten: again.rowsWritten, rowsDeleted: again.rowsDeleted },
+        { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 },
+      );
       // A change to a source the query does not read is not a change of this table.
       await engine.execute("INSERT INTO customers (id, name, tier) VALUES (99, 'x', 'gold')", { rowLimit: 1 });
       assert.equal((await engine.incremental!.refresh(spec)).action, 'NO_DATA');
@@ -289,13 +366,22 @@ for (const subject of SUBJECTS) {
       await createSources(engine, generator(4));
       const spec = await createDynamicTable(engine, 'counted', 'SELECT id, amount FROM orders WHERE amount >= 0');
       await engine.incremental!.refresh(spec);
-      await engine.execute('INSERT INTO orders (id, customer_id, region, amount, note) VALUES (500, 1, NULL, 5, NULL), (501, 1, NULL, 6, NULL)', { rowLimit: 1 });
+      await engine.execute(
+        'INSERT INTO orders (id, customer_id, region, amount, note) VALUES (500, 1, NULL, 5, NULL), (501, 1, NULL, 6, NULL)',
+        { rowLimit: 1 },
+      );
       await engine.execute('UPDATE orders SET amount = 7 WHERE id = 500', { rowLimit: 1 });
       const outcome = await engine.incremental!.refresh(spec);
-      assert.deepEqual({ action: outcome.action, rowsWritten: outcome.rowsWritten, rowsDeleted: outcome.rowsDeleted }, { action: 'INCREMENTAL', rowsWritten: 2, rowsDeleted: 0 });
+      assert.deepEqual(
+        { action: outcome.action, rowsWritten: outcome.rowsWritten, rowsDeleted: outcome.rowsDeleted },
+        { action: 'INCREMENTAL', rowsWritten: 2, rowsDeleted: 0 },
+      );
       await engine.execute('DELETE FROM orders WHERE id = 501', { rowLimit: 1 });
       const removed = await engine.incremental!.refresh(spec);
-      assert.deepEqual({ rowsWritten: removed.rowsWritten, rowsDeleted: removed.rowsDeleted }, { rowsWritten: 0, rowsDeleted: 1 });
+      assert.deepEqual(
+        { rowsWritten: removed.rowsWritten, rowsDeleted: removed.rowsDeleted },
+        { rowsWritten: 0, rowsDeleted: 1 },
+      );
     });
 
     it('recomputes fully, saying why, when the table was changed behind its back', async () => {
@@ -316,9 +402,15 @@ for (const subject of SUBJECTS) {
       const b = await createDynamicTable(engine, 'second_reader', 'SELECT id, amount FROM orders WHERE amount > 3');
       await engine.incremental!.refresh(a);
       await engine.incremental!.refresh(b);
-      const changelogs = async () => (await rows(engine, subject.kind === 'sqlite'
-        ? "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE '__freshet_changes_%'"
-        : "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '\\_\\_freshet\\_changes\\_%'")).length;
+      const changelogs = async () =>
+        (
+          await rows(
+            engine,
+            subject.kind === 'sqlite'
+              ? "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE '__freshet_changes_%'"
+              : "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '\\_\\_freshet\\_changes\\_%'",
+          )
+        ).length;
       assert.equal(await changelogs(), 1, 'one changelog for the shared source');
       await engine.dropTable(a.table);
       assert.equal(await changelogs(), 1, 'kept while another table reads the source');

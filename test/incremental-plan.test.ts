@@ -15,15 +15,22 @@ function rendered(plan: IncrementalPlan): string[] {
 
 describe('incremental plans: the query with holes where it reads its sources', () => {
   it('keeps aliases, and aliases a replaced table by its own name so qualified columns still resolve', () => {
-    assert.deepEqual(rendered(planned('SELECT o.id, c.name FROM orders o JOIN customers AS c ON o.cid = c.id')), ['SELECT o.id, c.name FROM <0> o JOIN <1> AS c ON o.cid = c.id']);
-    assert.deepEqual(rendered(planned('SELECT orders.id FROM main.orders WHERE orders.x > 1;')), ['SELECT orders.id FROM <0> AS orders WHERE orders.x > 1']);
+    assert.deepEqual(rendered(planned('SELECT o.id, c.name FROM orders o JOIN customers AS c ON o.cid = c.id')), [
+      'SELECT o.id, c.name FROM <0> o JOIN <1> AS c ON o.cid = c.id',
+    ]);
+    assert.deepEqual(rendered(planned('SELECT orders.id FROM main.orders WHERE orders.x > 1;')), [
+      'SELECT orders.id FROM <0> AS orders WHERE orders.x > 1',
+    ]);
     assert.deepEqual(planned('SELECT orders.id FROM main.orders').sources, [['main', 'orders']]);
   });
 
   it('puts the table back as written when a slot reads the table itself', () => {
     const plan = planned('SELECT id FROM "Weird Name" w WHERE id > 0');
     const template = plan.maintenance.kind === 'bag' ? plan.maintenance.branches[0] : undefined;
-    assert.equal(renderTemplate(template!, () => null), 'SELECT id FROM "Weird Name" w WHERE id > 0');
+    assert.equal(
+      renderTemplate(template!, () => null),
+      'SELECT id FROM "Weird Name" w WHERE id > 0',
+    );
   });
 
   it('folds unquoted source names to lower case for PostgreSQL, as it does', () => {
@@ -33,16 +40,25 @@ describe('incremental plans: the query with holes where it reads its sources', (
   });
 
   it('splits UNION ALL into branches and drops a trailing ORDER BY', () => {
-    assert.deepEqual(rendered(planned('SELECT a FROM t1 UNION ALL SELECT b FROM t2 WHERE b > 1 ORDER BY 1')), ['SELECT a FROM <0> AS t1', 'SELECT b FROM <1> AS t2 WHERE b > 1']);
+    assert.deepEqual(rendered(planned('SELECT a FROM t1 UNION ALL SELECT b FROM t2 WHERE b > 1 ORDER BY 1')), [
+      'SELECT a FROM <0> AS t1',
+      'SELECT b FROM <1> AS t2 WHERE b > 1',
+    ]);
   });
 
   it('turns GROUP BY into the rows the aggregates read: keys first, then each aggregated column', () => {
-    const plan = planned('SELECT region, COUNT(*) AS n, SUM(amount) s, AVG(o.amount) FROM orders o WHERE amount > 0 GROUP BY region ORDER BY n');
+    const plan = planned(
+      'SELECT region, COUNT(*) AS n, SUM(amount) s, AVG(o.amount) FROM orders o WHERE amount > 0 GROUP BY region ORDER BY n',
+    );
     assert.deepEqual(rendered(plan), ['SELECT region, amount, o.amount FROM <0> o WHERE amount > 0']);
     assert.equal(plan.maintenance.kind, 'grouped');
     if (plan.maintenance.kind !== 'grouped') return;
     assert.equal(plan.maintenance.keyCount, 1);
-    assert.deepEqual(plan.maintenance.aggregates, [{ fn: 'COUNT', input: null }, { fn: 'SUM', input: 1 }, { fn: 'AVG', input: 2 }]);
+    assert.deepEqual(plan.maintenance.aggregates, [
+      { fn: 'COUNT', input: null },
+      { fn: 'SUM', input: 1 },
+      { fn: 'AVG', input: 2 },
+    ]);
     assert.deepEqual(plan.maintenance.outputs, [{ key: 0 }, { aggregate: 0 }, { aggregate: 1 }, { aggregate: 2 }]);
   });
 

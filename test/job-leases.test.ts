@@ -120,7 +120,13 @@ const request = (table: DynamicTableRecord, scheduleTime: string): JobRequest =>
 });
 
 /** A job row as a gateway leaves it when it is killed while refreshing: RUNNING, with a lease nobody renews. */
-async function insertOrphanedJob(catalog: Catalog, jobId: string, table: DynamicTableRecord, leaseUntil: Date, resumable = true): Promise<void> {
+async function insertOrphanedJob(
+  catalog: Catalog,
+  jobId: string,
+  table: DynamicTableRecord,
+  leaseUntil: Date,
+  resumable = true,
+): Promise<void> {
   const at = new Date().toISOString();
   const job: JobRecord = {
     jobId,
@@ -172,7 +178,14 @@ for (const kind of ['postgres', 'mysql'] as const) {
     async function gateway(id: string, engine: FakeEngine): Promise<{ catalog: Catalog; runner: RefreshRunner }> {
       const catalog = new Catalog(url, dir);
       await catalog.open();
-      const runner = new RefreshRunner(storesOf(catalog), performOn(engine), {}, logger, { id, leaseSeconds: 1 }, clock);
+      const runner = new RefreshRunner(
+        storesOf(catalog),
+        performOn(engine),
+        {},
+        logger,
+        { id, leaseSeconds: 1 },
+        clock,
+      );
       opened.push({ close: () => runner.close() }, catalog);
       return { catalog, runner };
     }
@@ -213,7 +226,11 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const table = tableRecord('orders');
       await b.catalog.insertTable(table);
       await insertOrphanedJob(b.catalog, 'orphan', table, inMs(1000, clock));
-      assert.deepEqual(await Promise.all([b.runner.sweep(), c.runner.sweep()]), [0, 0], 'not before the lease has passed');
+      assert.deepEqual(
+        await Promise.all([b.runner.sweep(), c.runner.sweep()]),
+        [0, 0],
+        'not before the lease has passed',
+      );
       await clock.advance(1100);
       const taken = await Promise.all([b, c, b, c, b, c].map((g) => g.runner.sweep()));
       assert.equal(
@@ -238,7 +255,10 @@ for (const kind of ['postgres', 'mysql'] as const) {
       await a.catalog.insertTable(table);
       const until = inMs(1500, clock);
       const now = new Date(clock.now()).toISOString();
-      assert.equal(await a.catalog.acquireLease(`table:${table.key}`, 'killed-gateway', until.toISOString(), now), true);
+      assert.equal(
+        await a.catalog.acquireLease(`table:${table.key}`, 'killed-gateway', until.toISOString(), now),
+        true,
+      );
       const job = await a.runner.submit(request(table, '2024-01-01T00:00:00Z'));
       await clock.advance(700);
       // The runner asks for the table lease again a few times meanwhile (its pauses between asking are real time).
@@ -257,7 +277,8 @@ for (const kind of ['postgres', 'mysql'] as const) {
       const jobs = await Promise.all(
         Array.from({ length: 6 }, (_, i) => gateways[i % 3]!.runner.submit(request(table, `2024-01-01T00:0${i}:00Z`))),
       );
-      for (const [i, job] of jobs.entries()) assert.equal((await gateways[i % 3]!.runner.waitFor(job.jobId, 20_000))?.status, 'SUCCEEDED');
+      for (const [i, job] of jobs.entries())
+        assert.equal((await gateways[i % 3]!.runner.waitFor(job.jobId, 20_000))?.status, 'SUCCEEDED');
       assert.equal(engine.refreshed.length, 6);
       assert.equal(engine.maxOverlap, 1);
     });
@@ -368,10 +389,19 @@ describe('embedded scheduler and continuous runner behind a leader lease', funct
       await schedulers[1]!.createRefreshWorkflow({
         tableIdentifier: 'default.main.orders',
         statement: 'CREATE DYNAMIC TABLE orders …',
-        schedule: { quartzCron: '0/1 * * * * ? *', unixCron: null, freshness: { interval: 1, unit: 'SECOND' }, timeZone: 'UTC' },
+        schedule: {
+          quartzCron: '0/1 * * * * ? *',
+          unixCron: null,
+          freshness: { interval: 1, unit: 'SECOND' },
+          timeZone: 'UTC',
+        },
         initConfig: {},
         executionConfig: {},
-        callback: { refreshUrl: 'http://127.0.0.1:8083/v3/dynamic-tables/refresh', jobsUrl: 'http://127.0.0.1:8083/v3/jobs/', token: null },
+        callback: {
+          refreshUrl: 'http://127.0.0.1:8083/v3/dynamic-tables/refresh',
+          jobsUrl: 'http://127.0.0.1:8083/v3/jobs/',
+          token: null,
+        },
       });
       await eventually(async () => fires.length >= 2, 6000, 20);
       assert.deepEqual(new Set(fires.map((f) => f.gateway)), new Set(['g0']));
@@ -380,7 +410,11 @@ describe('embedded scheduler and continuous runner behind a leader lease', funct
       leaderships[1]!.set(true);
       const handedOver = fires.length;
       await eventually(async () => fires.slice(handedOver).filter((f) => f.gateway === 'g1').length >= 2, 6000, 20);
-      assert.deepEqual(new Set(fires.slice(handedOver + 1).map((f) => f.gateway)), new Set(['g1']), 'the old leader stopped firing');
+      assert.deepEqual(
+        new Set(fires.slice(handedOver + 1).map((f) => f.gateway)),
+        new Set(['g1']),
+        'the old leader stopped firing',
+      );
       const times = fires.map((f) => f.refresh.scheduleTime.toISOString());
       assert.equal(new Set(times).size, times.length, 'no tick fired twice');
     } finally {
@@ -394,7 +428,14 @@ describe('embedded scheduler and continuous runner behind a leader lease', funct
   it('runs continuous ticks only while this gateway leads', async () => {
     let leader = false;
     const ticks: Date[] = [];
-    const runner = new ContinuousRunner(async (tick) => (ticks.push(tick.tickTime), { done: Promise.resolve() }), logger, { isLeader: () => leader });
+    const runner = new ContinuousRunner(
+      async (tick) => {
+        ticks.push(tick.tickTime);
+        return { done: Promise.resolve() };
+      },
+      logger,
+      { isLeader: () => leader },
+    );
     runner.start('default.main.t', 0.1, new Date());
     await sleep(450);
     assert.deepEqual(ticks, [], 'a follower skips its ticks');
@@ -409,7 +450,10 @@ describe('refresh jobs on a SQLite catalog (one gateway)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-leases-'));
     const catalog = new Catalog('sqlite:catalog.db', dir);
     await catalog.open();
-    const runner = new RefreshRunner(storesOf(catalog), performOn(new FakeEngine()), {}, logger, { id: 'a', leaseSeconds: 1 });
+    const runner = new RefreshRunner(storesOf(catalog), performOn(new FakeEngine()), {}, logger, {
+      id: 'a',
+      leaseSeconds: 1,
+    });
     try {
       const table = tableRecord('orders');
       await catalog.insertTable(table);

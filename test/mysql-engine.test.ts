@@ -50,10 +50,16 @@ describe('MysqlEngine', function () {
     primaryKey: ['id'],
   });
   const internalTables = async () =>
-    rowsOf(await run(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND LEFT(TABLE_NAME, 9) = '__freshet'`));
+    rowsOf(
+      await run(
+        `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND LEFT(TABLE_NAME, 9) = '__freshet'`,
+      ),
+    );
 
   /** Polls `SELECT count(*) FROM dt` from another engine while `work` runs; what it saw and its longest wait. */
-  async function watchCounts(work: () => Promise<unknown>): Promise<{ seen: number[]; longestRead: number; errors: string[] }> {
+  async function watchCounts(
+    work: () => Promise<unknown>,
+  ): Promise<{ seen: number[]; longestRead: number; errors: string[] }> {
     const reader = new MysqlEngine({ url: database.url });
     await reader.open();
     const seen = new Set<number>();
@@ -108,7 +114,10 @@ describe('MysqlEngine', function () {
     await engine.createTable(dtDefinition(false));
     await engine.refresh(fullRefresh(numbers(500, 'old')));
     const watched = await watchCounts(async () => {
-      assert.deepEqual(await engine.refresh(fullRefresh(numbers(1000, 'new', 1))), { rowsWritten: 1000, rowsDeleted: 500 });
+      assert.deepEqual(await engine.refresh(fullRefresh(numbers(1000, 'new', 1))), {
+        rowsWritten: 1000,
+        rowsDeleted: 500,
+      });
     });
     assert.deepEqual(watched.errors, []);
     assert.deepEqual(watched.seen, [500, 1000]);
@@ -132,8 +141,15 @@ describe('MysqlEngine', function () {
     });
     assert.deepEqual(watched.errors, []);
     assert.deepEqual(watched.seen, [500, 1000]);
-    assert.deepEqual((await engine.describeTable(dt))?.columns.map((column) => column.name), ['id', 'v', 'doubled']);
-    assert.deepEqual(rowsOf(await run('SELECT count(*), max(v) FROM dt_view')), [[1000, 'new']], 'views read the new table');
+    assert.deepEqual(
+      (await engine.describeTable(dt))?.columns.map((column) => column.name),
+      ['id', 'v', 'doubled'],
+    );
+    assert.deepEqual(
+      rowsOf(await run('SELECT count(*), max(v) FROM dt_view')),
+      [[1000, 'new']],
+      'views read the new table',
+    );
     assert.deepEqual(await internalTables(), []);
   });
 
@@ -150,18 +166,27 @@ describe('MysqlEngine', function () {
         { target: 'doubled', source: 'doubled' },
       ],
     };
-    await rejectsWith(engine.rebuildTable(dtDefinition(true), duplicates), 'VALIDATION_ERROR', /^MySQL: Duplicate entry '1' for key 'PRIMARY'/);
+    await rejectsWith(
+      engine.rebuildTable(dtDefinition(true), duplicates),
+      'VALIDATION_ERROR',
+      /^MySQL: Duplicate entry '1' for key 'PRIMARY'/,
+    );
     assert.deepEqual(rowsOf(await run('SELECT id, v FROM dt ORDER BY id')), [
       [1, 'old'],
       [2, 'old'],
       [3, 'old'],
     ]);
     assert.deepEqual(await internalTables(), []);
-    assert.deepEqual((await engine.describeTable(dt))?.columns.map((column) => column.name), ['id', 'v']);
+    assert.deepEqual(
+      (await engine.describeTable(dt))?.columns.map((column) => column.name),
+      ['id', 'v'],
+    );
   });
 
   it('describes query columns from the server’s metadata, without running the query', async function () {
-    await run('CREATE TABLE orders (id int PRIMARY KEY, customer varchar(40) NOT NULL, amount decimal(10,2), big bigint unsigned, placed_at datetime(3))');
+    await run(
+      'CREATE TABLE orders (id int PRIMARY KEY, customer varchar(40) NOT NULL, amount decimal(10,2), big bigint unsigned, placed_at datetime(3))',
+    );
     await run('CREATE TABLE notes (order_id int NOT NULL, note text NOT NULL)');
     const started = Date.now();
     const columns = await engine.describeQuery(
@@ -192,18 +217,34 @@ describe('MysqlEngine', function () {
       'duplicate names are left to the caller',
     );
     await rejectsWith(engine.describeQuery('DELETE FROM orders'), 'VALIDATION_ERROR', /needs a query/);
-    await rejectsWith(engine.describeQuery('SELECT id FROM orders WHERE id = ?'), 'VALIDATION_ERROR', /parameter markers/);
+    await rejectsWith(
+      engine.describeQuery('SELECT id FROM orders WHERE id = ?'),
+      'VALIDATION_ERROR',
+      /parameter markers/,
+    );
     assert.deepEqual(rowsOf(await run('SELECT count(*) FROM orders')), [[0]]);
   });
 
   it('reports the line and column of a syntax error in the client’s own text', async function () {
     await run('CREATE TABLE t (id int)');
-    const passThrough = await rejectsWith(run('SELECT id\n  FROM t\n WHERE id = = 1'), 'VALIDATION_ERROR', /right syntax to use near '= 1' at line 3/);
+    const passThrough = await rejectsWith(
+      run('SELECT id\n  FROM t\n WHERE id = = 1'),
+      'VALIDATION_ERROR',
+      /right syntax to use near '= 1' at line 3/,
+    );
     assert.deepEqual([passThrough.line, passThrough.column], [3, 13]);
-    const unfinished = await rejectsWith(engine.describeQuery('SELECT id\n  FROM t WHERE'), 'VALIDATION_ERROR', /syntax/);
+    const unfinished = await rejectsWith(
+      engine.describeQuery('SELECT id\n  FROM t WHERE'),
+      'VALIDATION_ERROR',
+      /syntax/,
+    );
     assert.deepEqual([unfinished.line, unfinished.column], [2, 15], 'the end of the query');
     await engine.createTable(dtDefinition(false));
-    const refreshed = await rejectsWith(engine.refresh(fullRefresh('SELECT id, v\n  FROM t\n  ORDER BY BY id')), 'VALIDATION_ERROR', /syntax/);
+    const refreshed = await rejectsWith(
+      engine.refresh(fullRefresh('SELECT id, v\n  FROM t\n  ORDER BY BY id')),
+      'VALIDATION_ERROR',
+      /syntax/,
+    );
     assert.deepEqual([refreshed.line, refreshed.column], [3, 12]);
     const unknown = await rejectsWith(run('SELECT nope FROM t'), 'VALIDATION_ERROR', /^MySQL: Unknown column 'nope'/);
     assert.equal(unknown.line, undefined);
@@ -216,12 +257,26 @@ describe('MysqlEngine', function () {
                         JSON_OBJECT('a', 1) AS doc
                    FROM (SELECT 1) AS one`),
     );
-    assert.deepEqual(row, ['18446744073709551615', 42, 1, '1.50', 0.5, 'CAFE', '2024-01-02', '2024-01-02 03:04:05.250', null, { a: 1 }]);
+    assert.deepEqual(row, [
+      '18446744073709551615',
+      42,
+      1,
+      '1.50',
+      0.5,
+      'CAFE',
+      '2024-01-02',
+      '2024-01-02 03:04:05.250',
+      null,
+      { a: 1 },
+    ]);
   });
 
   it('stops reading a large result at the row limit, and finishes statements that write', async function () {
     const started = Date.now();
-    const limited = await run(`SELECT a.d FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} e, ${DIGITS} f, ${DIGITS} g`, 2);
+    const limited = await run(
+      `SELECT a.d FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, ${DIGITS} e, ${DIGITS} f, ${DIGITS} g`,
+      2,
+    );
     assert.equal(limited.kind === 'rows' && limited.rows.length, 2);
     assert.equal(limited.kind === 'rows' && limited.truncated, true);
     assert.ok(Date.now() - started < 5000);
@@ -229,7 +284,12 @@ describe('MysqlEngine', function () {
 
     await run('CREATE TABLE t (id int)');
     await run('INSERT INTO t VALUES (1), (2), (3)');
-    assert.deepEqual(await run('DELETE FROM t RETURNING id', 1), { kind: 'rows', columns: ['id'], rows: [[1]], truncated: true });
+    assert.deepEqual(await run('DELETE FROM t RETURNING id', 1), {
+      kind: 'rows',
+      columns: ['id'],
+      rows: [[1]],
+      truncated: true,
+    });
     assert.deepEqual(rowsOf(await run('SELECT count(*) FROM t')), [[0]], 'the DELETE ran to its end');
   });
 
@@ -239,7 +299,8 @@ describe('MysqlEngine', function () {
     await rejectsWith(run('SET autocommit = 0'), 'VALIDATION_ERROR', /transaction control/);
     await rejectsWith(run('LOCK TABLES t WRITE'), 'VALIDATION_ERROR', /table locks/);
     await rejectsWith(run('/* why */ lock table t read'), 'VALIDATION_ERROR', /table locks/);
-    for (let i = 0; i < 6; i += 1) assert.deepEqual(rowsOf(await run('SELECT @@autocommit, @@in_transaction')), [[1, 0]]);
+    for (let i = 0; i < 6; i += 1)
+      assert.deepEqual(rowsOf(await run('SELECT @@autocommit, @@in_transaction')), [[1, 0]]);
   });
 
   it('loads rows streamed from PostgreSQL, zoned timestamps as UTC DATETIMEs', async function () {
@@ -269,8 +330,16 @@ describe('MysqlEngine', function () {
         primaryKey: ['id'],
       };
       await engine.createTable(definition);
-      const rows = source.streaming.readBatches({ query: 'SELECT * FROM readings', columns, filter: null, batchRows: 1 });
-      assert.deepEqual(await engine.streaming.replaceFromBatches({ definition, partition: null }, rows), { rowsWritten: 2, rowsDeleted: 0 });
+      const rows = source.streaming.readBatches({
+        query: 'SELECT * FROM readings',
+        columns,
+        filter: null,
+        batchRows: 1,
+      });
+      assert.deepEqual(await engine.streaming.replaceFromBatches({ definition, partition: null }, rows), {
+        rowsWritten: 2,
+        rowsDeleted: 0,
+      });
       assert.deepEqual(rowsOf(await run('SELECT id, at, amount, ok, raw, doc FROM readings_copy ORDER BY id')), [
         [1, '2024-01-01 08:00:00.123456', '12.50', 1, 'CAFE', { a: 1 }],
         [2, null, null, 0, null, null],
@@ -283,14 +352,23 @@ describe('MysqlEngine', function () {
 
   it('reports a URL without a database as VALIDATION_ERROR, an unreachable server and a killed query as ENGINE_ERROR', async function () {
     assert.throws(() => new MysqlEngine({ url: 'mysql://root@127.0.0.1:3306' }), /must name one database/);
-    const unreachable = new MysqlEngine({ url: 'mariadb://freshet:secret@127.0.0.1:1/nowhere', connectTimeoutMs: 2000 });
-    const refused = await rejectsWith(unreachable.open(), 'ENGINE_ERROR', /Cannot connect to MySQL at mysql:\/\/freshet:\*\*\*@127\.0\.0\.1:1\/nowhere/);
+    const unreachable = new MysqlEngine({
+      url: 'mariadb://freshet:secret@127.0.0.1:1/nowhere',
+      connectTimeoutMs: 2000,
+    });
+    const refused = await rejectsWith(
+      unreachable.open(),
+      'ENGINE_ERROR',
+      /Cannot connect to MySQL at mysql:\/\/freshet:\*\*\*@127\.0\.0\.1:1\/nowhere/,
+    );
     assert.ok(!refused.message.includes('secret'));
     await rejectsWith(new MysqlEngine({ url: `${database.url}_missing` }).open(), 'ENGINE_ERROR', /Unknown database/);
 
     const killed = rejectsWith(run(`SELECT SLEEP(10) AS napping`), 'ENGINE_ERROR', /^MySQL: /);
     await sleep(300);
-    const [[id]] = rowsOf(await run(`SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(10) AS napping'`)) as [[number]];
+    const [[id]] = rowsOf(
+      await run(`SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(10) AS napping'`),
+    ) as [[number]];
     await run(`KILL CONNECTION ${id}`);
     await killed;
     assert.deepEqual(rowsOf(await run('SELECT 2')), [[2]], 'the pool replaced the killed connection');

@@ -51,7 +51,10 @@ describe('periodic partition', () => {
     for (const [scheduleTime, freshness, formatters, expected] of FLINK_CASES) {
       const label = `${scheduleTime} − ${freshness.interval} ${freshness.unit} with ${Object.keys(formatters).join(',')}`;
       it(`${label} → ${Object.values(expected).join(' / ')}`, () =>
-        assert.deepEqual(periodicPartition(parseScheduleTime(scheduleTime, 'UTC'), freshness, formatters, 'UTC'), expected));
+        assert.deepEqual(
+          periodicPartition(parseScheduleTime(scheduleTime, 'UTC'), freshness, formatters, 'UTC'),
+          expected,
+        ));
     }
   });
 
@@ -122,7 +125,15 @@ describe('partitionFormatters', () => {
 
 describe('validateDateFormatter', () => {
   const option = 'partition.fields.ds.date-formatter';
-  for (const pattern of ['yyyy-MM-dd', 'HH', 'mm', 'yyyy-MM-dd HH:mm:ss', "yyyy-MM-dd'T'HH", 'yyyyMMddHH', "'it''s' yyyy"]) {
+  for (const pattern of [
+    'yyyy-MM-dd',
+    'HH',
+    'mm',
+    'yyyy-MM-dd HH:mm:ss',
+    "yyyy-MM-dd'T'HH",
+    'yyyyMMddHH',
+    "'it''s' yyyy",
+  ]) {
     it(`accepts ${JSON.stringify(pattern)}`, () => assert.doesNotThrow(() => validateDateFormatter(option, pattern)));
   }
   const rejected: Array<[string, RegExp]> = [

@@ -37,7 +37,8 @@ describe('PostgreSQL change capture', function () {
   const remove = (table: TableRef = src) => tx((client) => removeCapture(client, table, schema));
   const installed = (table: TableRef = src) => withClient(pool, (client) => captureInstalled(client, table, schema));
   const mismatch = (table: TableRef = src) => withClient(pool, (client) => captureMismatch(client, table, schema));
-  const pending = (after: string, table: TableRef = src) => withClient(pool, (client) => pendingChanges(client, table, schema, after));
+  const pending = (after: string, table: TableRef = src) =>
+    withClient(pool, (client) => pendingChanges(client, table, schema, after));
 
   /** `work` in a REPEATABLE READ transaction, as consumers read changes. */
   function repeatableRead<T>(work: (client: PgPoolClient) => Promise<T>): Promise<T> {
@@ -61,9 +62,17 @@ describe('PostgreSQL change capture', function () {
   }
 
   /** The rows of one change set (`I` or `D`) not seen by `after`, sorted, read as a consumer would. */
-  async function changeSet(columns: readonly string[], op: 'I' | 'D', after: string, table: TableRef = src): Promise<unknown[][]> {
+  async function changeSet(
+    columns: readonly string[],
+    op: 'I' | 'D',
+    after: string,
+    table: TableRef = src,
+  ): Promise<unknown[][]> {
     return repeatableRead(async (client) => {
-      const result = await client.query<unknown[]>({ text: changeSetSql(table, schema, columns, op, after), rowMode: 'array' });
+      const result = await client.query<unknown[]>({
+        text: changeSetSql(table, schema, columns, op, after),
+        rowMode: 'array',
+      });
       return result.rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     });
   }
@@ -78,13 +87,17 @@ describe('PostgreSQL change capture', function () {
   }
 
   async function xidsOf(table = 'src'): Promise<string[]> {
-    const rows = await exec(`SELECT __xid::text AS xid FROM ${q(schema)}.${q(changelogName(table))} ORDER BY __change_id`);
+    const rows = await exec(
+      `SELECT __xid::text AS xid FROM ${q(schema)}.${q(changelogName(table))} ORDER BY __change_id`,
+    );
     return rows.map((row) => String(row.xid));
   }
 
   async function exists(name: string, kind: 'table' | 'function'): Promise<boolean> {
     const qualified = `${q(schema)}.${q(name)}`.replace(/'/g, "''");
-    const rows = await exec(kind === 'table' ? `SELECT to_regclass('${qualified}') AS found` : `SELECT to_regproc('${qualified}') AS found`);
+    const rows = await exec(
+      kind === 'table' ? `SELECT to_regclass('${qualified}') AS found` : `SELECT to_regproc('${qualified}') AS found`,
+    );
     return rows[0]?.found !== null;
   }
 
@@ -137,11 +150,19 @@ describe('PostgreSQL change capture', function () {
     assert.equal(await installed(), false);
     await exec(`DROP TABLE ${schema}_other.src`);
     assert.equal(await installed(other), false);
-    assert.equal(await mismatch(other), `Table "${schema}_other"."src", whose changes were captured, no longer exists.`);
+    assert.equal(
+      await mismatch(other),
+      `Table "${schema}_other"."src", whose changes were captured, no longer exists.`,
+    );
     await remove(other);
-    const left = await exec(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}_other'`);
+    const left = await exec(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${schema}_other'`,
+    );
     assert.deepEqual(left, []);
-    assert.deepEqual(await exec(`SELECT proname FROM pg_proc WHERE pronamespace = '${schema}_other'::regnamespace`), []);
+    assert.deepEqual(
+      await exec(`SELECT proname FROM pg_proc WHERE pronamespace = '${schema}_other'::regnamespace`),
+      [],
+    );
   });
 
   it('refuses tables it cannot capture completely, and a reinstall over changed columns', async function () {
@@ -161,7 +182,11 @@ describe('PostgreSQL change capture', function () {
 
     await install();
     await exec(`ALTER TABLE ${schema}.src ALTER COLUMN id TYPE bigint`);
-    await rejectsWith(install(), 'INVALID_STATE', /installed for columns \("id" integer, "name" text\) but the table now has \("id" bigint, "name" text\)/);
+    await rejectsWith(
+      install(),
+      'INVALID_STATE',
+      /installed for columns \("id" integer, "name" text\) but the table now has \("id" bigint, "name" text\)/,
+    );
     await remove();
     await install();
     assert.equal(await mismatch(), null);
@@ -185,7 +210,13 @@ describe('PostgreSQL change capture', function () {
       ['D', 3, null],
       ['D', 3, null],
     ]);
-    assert.deepEqual(await changeSet(['id', 'name'], 'I', start), [[1, 'a'], [2, 'b'], [2, 'c'], [3, null], [3, null]]);
+    assert.deepEqual(await changeSet(['id', 'name'], 'I', start), [
+      [1, 'a'],
+      [2, 'b'],
+      [2, 'c'],
+      [3, null],
+      [3, null],
+    ]);
     assert.deepEqual(await changeSet(['name'], 'D', start), [['b'], [null], [null]]);
     assert.deepEqual(await pending(start), { changes: 8, truncated: false });
     const beforeTruncate = await watermark();
@@ -240,18 +271,39 @@ describe('PostgreSQL change capture', function () {
     );
     const columns = ['i', 't', 'n', 'ts', 'b', 'j', 'p', 'g'];
     const captured = await changeSet(columns, 'I', start, typed);
-    const source = await pool.query<unknown[]>({ text: `SELECT ${columns.join(', ')} FROM ${schema}.typed`, rowMode: 'array' });
-    assert.deepEqual(captured, source.rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+    const source = await pool.query<unknown[]>({
+      text: `SELECT ${columns.join(', ')} FROM ${schema}.typed`,
+      rowMode: 'array',
+    });
+    assert.deepEqual(
+      captured,
+      source.rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
     const seven = captured.find((row) => row[0] === 7) ?? [];
-    assert.deepEqual([seven[1], seven[2], seven[4], seven[5], seven[6], seven[7]], ["ünïcødé 'quoted'", '12345678.1234', true, { a: [1, null, 'x'] }, 3, 14]);
-    assert.deepEqual(captured.find((row) => row[0] === null), [null, null, null, null, null, null, 5, null]);
+    assert.deepEqual(
+      [seven[1], seven[2], seven[4], seven[5], seven[6], seven[7]],
+      ["ünïcødé 'quoted'", '12345678.1234', true, { a: [1, null, 'x'] }, 3, 14],
+    );
+    assert.deepEqual(
+      captured.find((row) => row[0] === null),
+      [null, null, null, null, null, null, 5, null],
+    );
     assert.equal(captured.find((row) => row[0] === -1)?.[3], '-infinity');
     const types = await exec(
       `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = '${schema}.${changelogName('typed')}'::regclass AND attnum > 4 ORDER BY attnum`,
     );
     assert.deepEqual(
       types.map((row) => `${String(row.attname)} ${String(row.type)}`),
-      ['i integer', 't text', 'n numeric(12,4)', 'ts timestamp with time zone', 'b boolean', 'j jsonb', 'p integer', 'g integer'],
+      [
+        'i integer',
+        't text',
+        'n numeric(12,4)',
+        'ts timestamp with time zone',
+        'b boolean',
+        'j jsonb',
+        'p integer',
+        'g integer',
+      ],
     );
     // The changelog holds the domain's base type, so the data-less TRUNCATE row does not break its NOT NULL.
     await exec(`TRUNCATE ${schema}.typed`);
@@ -271,7 +323,10 @@ describe('PostgreSQL change capture', function () {
       await b.query({ text: 'COMMIT' });
 
       const [seen, afterB] = await repeatableRead(async (client) => {
-        const rows = await client.query<unknown[]>({ text: changeSetSql(src, schema, ['id'], 'I', start), rowMode: 'array' });
+        const rows = await client.query<unknown[]>({
+          text: changeSetSql(src, schema, ['id'], 'I', start),
+          rowMode: 'array',
+        });
         return [rows.rows, await currentSnapshot(client)] as const;
       });
       assert.deepEqual(seen, [[2]]);
@@ -368,14 +423,20 @@ describe('PostgreSQL change capture', function () {
 
     await exec(`ALTER TABLE ${schema}.src DISABLE TRIGGER __freshet_capture_update`);
     assert.equal(await installed(), true);
-    assert.equal(await mismatch(), `Change capture of "${schema}"."src" has its trigger __freshet_capture_update disabled; changes may have been lost.`);
+    assert.equal(
+      await mismatch(),
+      `Change capture of "${schema}"."src" has its trigger __freshet_capture_update disabled; changes may have been lost.`,
+    );
     await exec(`ALTER TABLE ${schema}.src ENABLE REPLICA TRIGGER __freshet_capture_update`);
     assert.match((await mismatch()) ?? '', /disabled/);
     await install();
     assert.equal(await mismatch(), null);
 
     await exec(`ALTER TABLE ${schema}.src DISABLE TRIGGER ALL`);
-    assert.match((await mismatch()) ?? '', /has its trigger __freshet_capture_insert, __freshet_capture_update, __freshet_capture_delete, __freshet_capture_truncate disabled/);
+    assert.match(
+      (await mismatch()) ?? '',
+      /has its trigger __freshet_capture_insert, __freshet_capture_update, __freshet_capture_delete, __freshet_capture_truncate disabled/,
+    );
   });
 
   it('captures writes of sessions that run as a replication replica', async function () {
@@ -438,14 +499,18 @@ describe('PostgreSQL change capture', function () {
     };
     const singleRows = (table: string) =>
       `DO $$ BEGIN FOR i IN 1..100000 LOOP INSERT INTO ${schema}.${table} VALUES (i, 'row ' || i, now()); END LOOP; END $$`;
-    const oneStatement = (table: string) => `INSERT INTO ${schema}.${table} SELECT i, 'row ' || i, now() FROM generate_series(1, 100000) AS i`;
+    const oneStatement = (table: string) =>
+      `INSERT INTO ${schema}.${table} SELECT i, 'row ' || i, now() FROM generate_series(1, 100000) AS i`;
     const figures = {
       singleWithout: await time(singleRows('plain')),
       singleWith: await time(singleRows('captured')),
       bulkWithout: await time(oneStatement('plain')),
       bulkWith: await time(oneStatement('captured')),
     };
-    assert.deepEqual(await pending('1:1:', { database: null, name: 'captured' }), { changes: 200_000, truncated: false });
+    assert.deepEqual(await pending('1:1:', { database: null, name: 'captured' }), {
+      changes: 200_000,
+      truncated: false,
+    });
     const ms = (value: number) => `${value.toFixed(0)} ms`;
     console.log(
       `      100,000 single-row INSERTs in one transaction: ${ms(figures.singleWithout)} without capture, ${ms(figures.singleWith)} with\n` +

@@ -92,12 +92,17 @@ describe('PostgresEngine', function () {
       await polling;
       await reader.close();
     }
-    assert.deepEqual([...seen].sort((a, b) => a - b), [1000, 2000]);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [1000, 2000],
+    );
     assert.ok(longestRead < 500, `a reader waited ${longestRead} ms`);
   });
 
   it('describes query columns with PostgreSQL’s own type names, without running the query', async function () {
-    await run('CREATE TABLE orders (id integer PRIMARY KEY, customer varchar(40) NOT NULL, amount numeric(10,2), placed_at timestamptz)');
+    await run(
+      'CREATE TABLE orders (id integer PRIMARY KEY, customer varchar(40) NOT NULL, amount numeric(10,2), placed_at timestamptz)',
+    );
     await run('CREATE TABLE notes (order_id integer NOT NULL, note text NOT NULL)');
     const started = Date.now();
     const columns = await engine.describeQuery(
@@ -117,7 +122,9 @@ describe('PostgresEngine', function () {
       { name: 'today', type: 'date', nullable: true },
       { name: 'nap', type: 'void', nullable: true },
     ]);
-    const joined = await engine.describeQuery('SELECT o.id, n.note, o.id FROM orders o LEFT JOIN notes n ON n.order_id = o.id');
+    const joined = await engine.describeQuery(
+      'SELECT o.id, n.note, o.id FROM orders o LEFT JOIN notes n ON n.order_id = o.id',
+    );
     assert.deepEqual(
       joined.map((column) => [column.name, column.nullable]),
       [
@@ -131,17 +138,39 @@ describe('PostgresEngine', function () {
 
   it('reports the line and column of an error in the client’s own text', async function () {
     await run('CREATE TABLE t (id integer)');
-    const passThrough = await rejectsWith(run('SELECT id\n  FROM t\n WHERE id = = 1'), 'VALIDATION_ERROR', /syntax error at or near "="/);
+    const passThrough = await rejectsWith(
+      run('SELECT id\n  FROM t\n WHERE id = = 1'),
+      'VALIDATION_ERROR',
+      /syntax error at or near "="/,
+    );
     assert.deepEqual([passThrough.line, passThrough.column], [3, 13]);
-    const described = await rejectsWith(engine.describeQuery('SELECT id,\n       nope\n  FROM t'), 'VALIDATION_ERROR', /column "nope" does not exist/);
+    const described = await rejectsWith(
+      engine.describeQuery('SELECT id,\n       nope\n  FROM t'),
+      'VALIDATION_ERROR',
+      /column "nope" does not exist/,
+    );
     assert.deepEqual([described.line, described.column], [2, 8]);
-    const unfinished = await rejectsWith(engine.describeQuery('SELECT id\n  FROM t WHERE'), 'VALIDATION_ERROR', /syntax error/);
+    const unfinished = await rejectsWith(
+      engine.describeQuery('SELECT id\n  FROM t WHERE'),
+      'VALIDATION_ERROR',
+      /syntax error/,
+    );
     assert.deepEqual([unfinished.line, unfinished.column], [2, 15], 'the end of the query');
     await createDt(1);
-    const refreshed = await rejectsWith(engine.refresh(fullRefresh("SELECT id, v\n  FROM dt WHERE missing > 1")), 'VALIDATION_ERROR', /column "missing"/);
+    const refreshed = await rejectsWith(
+      engine.refresh(fullRefresh('SELECT id, v\n  FROM dt WHERE missing > 1')),
+      'VALIDATION_ERROR',
+      /column "missing"/,
+    );
     assert.deepEqual([refreshed.line, refreshed.column], [2, 17]);
-    const duplicate = await rejectsWith(engine.refresh(fullRefresh(`SELECT 1 AS id, 'x' AS v UNION ALL SELECT 1, 'y'`)), 'VALIDATION_ERROR');
-    assert.match(duplicate.message, /^PostgreSQL: duplicate key value violates unique constraint "dt_pkey" DETAIL: Key \(id\)=\(1\) already exists\.$/);
+    const duplicate = await rejectsWith(
+      engine.refresh(fullRefresh(`SELECT 1 AS id, 'x' AS v UNION ALL SELECT 1, 'y'`)),
+      'VALIDATION_ERROR',
+    );
+    assert.match(
+      duplicate.message,
+      /^PostgreSQL: duplicate key value violates unique constraint "dt_pkey" DETAIL: Key \(id\)=\(1\) already exists\.$/,
+    );
     assert.equal(duplicate.line, undefined);
   });
 
@@ -152,16 +181,39 @@ describe('PostgresEngine', function () {
                         '{"a": [1, 2]}'::jsonb AS doc, ARRAY[1, 2] AS list, true AS yes, NULL AS nothing, interval '1 day' AS span
                    FROM (VALUES (1)) AS one`),
     );
-    assert.deepEqual(row, ['9007199254740993', 42, 1, '1.50', 0.5, 'CAFE', '2024-01-02', '2024-01-02 03:04:05', { a: [1, 2] }, [1, 2], true, null, '1 day']);
+    assert.deepEqual(row, [
+      '9007199254740993',
+      42,
+      1,
+      '1.50',
+      0.5,
+      'CAFE',
+      '2024-01-02',
+      '2024-01-02 03:04:05',
+      { a: [1, 2] },
+      [1, 2],
+      true,
+      null,
+      '1 day',
+    ]);
   });
 
   it('stops a large result at the row limit without computing the rows past it', async function () {
     // Row 10 divides by zero: only a read that stops at the limit gets away with it.
     const limited = await run('SELECT 100 / (10 - i) AS q FROM generate_series(1, 20) AS i', 3);
     assert.deepEqual(limited, { kind: 'rows', columns: ['q'], rows: [[11], [12], [14]], truncated: true });
-    await rejectsWith(run('SELECT 100 / (10 - i) AS q FROM generate_series(1, 20) AS i', 100), 'VALIDATION_ERROR', /division by zero/);
+    await rejectsWith(
+      run('SELECT 100 / (10 - i) AS q FROM generate_series(1, 20) AS i', 100),
+      'VALIDATION_ERROR',
+      /division by zero/,
+    );
     assert.deepEqual(rowsOf(await run('SELECT 1')), [[1]]);
-    assert.deepEqual(await run('SELECT 1 WHERE false', 0), { kind: 'rows', columns: ['?column?'], rows: [], truncated: false });
+    assert.deepEqual(await run('SELECT 1 WHERE false', 0), {
+      kind: 'rows',
+      columns: ['?column?'],
+      rows: [],
+      truncated: false,
+    });
   });
 
   it('keeps session settings of pass-through statements away from refreshes', async function () {
@@ -180,12 +232,19 @@ describe('PostgresEngine', function () {
     await run('CREATE VIEW dt_view AS SELECT * FROM dt');
     const definition = { table: dt, columns: [{ name: 'id', type: 'bigint', nullable: false }], primaryKey: ['id'] };
     const spec: RefreshSpec = { ...fullRefresh('SELECT 7 AS id'), columns: [{ target: 'id', source: 'id' }] };
-    await rejectsWith(engine.rebuildTable(definition, spec), 'VALIDATION_ERROR', /cannot replace table "dt".*view dt_view depends on table dt.*drop them first/);
+    await rejectsWith(
+      engine.rebuildTable(definition, spec),
+      'VALIDATION_ERROR',
+      /cannot replace table "dt".*view dt_view depends on table dt.*drop them first/,
+    );
     assert.deepEqual(rowsOf(await run('SELECT id, v FROM dt_view ORDER BY id')), [
       [1, 'old'],
       [2, 'old'],
     ]);
-    assert.deepEqual((await engine.listTables()).map((t) => t.name), ['dt']);
+    assert.deepEqual(
+      (await engine.listTables()).map((t) => t.name),
+      ['dt'],
+    );
   });
 
   it('reads the default schema from the connection’s search_path', async function () {
@@ -196,7 +255,11 @@ describe('PostgresEngine', function () {
     await scoped.open();
     try {
       assert.equal(scoped.defaultDatabase, 'analytics');
-      await scoped.createTable({ table: { database: null, name: 'facts' }, columns: [{ name: 'x', type: 'integer', nullable: true }], primaryKey: null });
+      await scoped.createTable({
+        table: { database: null, name: 'facts' },
+        columns: [{ name: 'x', type: 'integer', nullable: true }],
+        primaryKey: null,
+      });
       assert.deepEqual(await scoped.listTables(), [{ database: 'analytics', name: 'facts' }]);
       assert.ok(await engine.describeTable({ database: 'analytics', name: 'facts' }));
     } finally {
@@ -205,12 +268,23 @@ describe('PostgresEngine', function () {
   });
 
   it('reports an unreachable server, a closed engine and a killed connection as ENGINE_ERROR', async function () {
-    const unreachable = new PostgresEngine({ url: 'postgres://freshet:secret@127.0.0.1:1/nowhere', connectTimeoutMs: 2000 });
-    const refused = await rejectsWith(unreachable.open(), 'ENGINE_ERROR', /Cannot connect to PostgreSQL at postgres:\/\/freshet:\*\*\*@127\.0\.0\.1:1\/nowhere/);
+    const unreachable = new PostgresEngine({
+      url: 'postgres://freshet:secret@127.0.0.1:1/nowhere',
+      connectTimeoutMs: 2000,
+    });
+    const refused = await rejectsWith(
+      unreachable.open(),
+      'ENGINE_ERROR',
+      /Cannot connect to PostgreSQL at postgres:\/\/freshet:\*\*\*@127\.0\.0\.1:1\/nowhere/,
+    );
     assert.ok(!refused.message.includes('secret'));
     await rejectsWith(unreachable.ping(), 'ENGINE_ERROR', /not open/);
 
-    const killed = rejectsWith(run(`SELECT pg_sleep(10), 'napping' AS marker`), 'ENGINE_ERROR', /^PostgreSQL: terminating connection due to administrator command/);
+    const killed = rejectsWith(
+      run(`SELECT pg_sleep(10), 'napping' AS marker`),
+      'ENGINE_ERROR',
+      /^PostgreSQL: terminating connection due to administrator command/,
+    );
     await sleep(300);
     const admin = new PostgresEngine({ url: database.url });
     await admin.open();

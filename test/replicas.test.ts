@@ -16,7 +16,9 @@ import { startGatewayProcess } from './helpers/gateway-process';
 import { eventually, sleep } from './helpers/wait';
 
 /** The repository root, whether this file runs from test/ (tsx) or dist/test/ (compiled). */
-const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((dir) => existsSync(path.join(dir, 'package.json')))!;
+const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((dir) =>
+  existsSync(path.join(dir, 'package.json')),
+)!;
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 const SMALL_TABLES = ['d1', 'd2', 'd3', 'd4'];
@@ -59,19 +61,29 @@ async function startReplica(id: string, env: Record<string, string>): Promise<Re
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
 /** Sends callbacks with a few in flight at a time. */
-async function send(callbacks: ReadonlyArray<{ callback: Callback; replica: Replica }>, concurrency = 12): Promise<Answer[]> {
+async function send(
+  callbacks: ReadonlyArray<{ callback: Callback; replica: Replica }>,
+  concurrency = 12,
+): Promise<Answer[]> {
   const answers: Answer[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < callbacks.length) {
         const { callback, replica } = callbacks[next++]!;
-        const res = await post(`${replica.url}/v3/dynamic-tables/refresh`, { tables: [callback.table], scheduleTime: callback.scheduleTime });
+        const res = await post(`${replica.url}/v3/dynamic-tables/refresh`, {
+          tables: [callback.table],
+          scheduleTime: callback.scheduleTime,
+        });
         answers.push({ callback, replica: replica.id, status: res.status, jobId: res.body.jobId });
       }
     }),
@@ -85,7 +97,10 @@ function callbackMaker() {
   let minute = 0;
   const fresh = (table = SMALL_TABLES[minute % SMALL_TABLES.length]!): Callback => {
     minute += 1;
-    const callback = { table, scheduleTime: new Date(Date.UTC(2024, 0, 1, 0, minute)).toISOString().replace('T', ' ').slice(0, 19) };
+    const callback = {
+      table,
+      scheduleTime: new Date(Date.UTC(2024, 0, 1, 0, minute)).toISOString().replace('T', ' ').slice(0, 19),
+    };
     sent.push(callback);
     return callback;
   };
@@ -149,17 +164,26 @@ describe('several gateways on one PostgreSQL catalog', function () {
     // Tables are created through one gateway; the others read them from the shared catalog. Their first refresh
     // waits for a callback, so that every refresh the audit sees comes from one.
     const ddl = [
-      ...SMALL_TABLES.map((t) => `CREATE DYNAMIC TABLE ${t} FRESHNESS = INTERVAL '1' DAY WITH ('initialize' = 'on_schedule') AS SELECT i, g FROM small`),
+      ...SMALL_TABLES.map(
+        (t) =>
+          `CREATE DYNAMIC TABLE ${t} FRESHNESS = INTERVAL '1' DAY WITH ('initialize' = 'on_schedule') AS SELECT i, g FROM small`,
+      ),
       // About two seconds of work in one transaction: the refresh the kill interrupts.
       `CREATE DYNAMIC TABLE slow FRESHNESS = INTERVAL '1' DAY WITH ('initialize' = 'on_schedule') AS
          SELECT a.g AS g, count(*) AS n FROM big a JOIN big b ON b.g = a.g AND b.i < 80000 GROUP BY a.g`,
     ];
     const created = await post(`${r0.url}/v3/statements`, { statement: ddl.join(';\n') });
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    for (const t of SMALL_TABLES) warehouse.exec(`CREATE TRIGGER audit_${t} AFTER INSERT ON ${t} WHEN NEW.i = 1 BEGIN INSERT INTO audit VALUES ('${t}'); END`);
-    warehouse.exec(`CREATE TRIGGER audit_slow AFTER INSERT ON slow WHEN NEW.g = 0 BEGIN INSERT INTO audit VALUES ('slow'); END`);
+    for (const t of SMALL_TABLES)
+      warehouse.exec(
+        `CREATE TRIGGER audit_${t} AFTER INSERT ON ${t} WHEN NEW.i = 1 BEGIN INSERT INTO audit VALUES ('${t}'); END`,
+      );
+    warehouse.exec(
+      `CREATE TRIGGER audit_slow AFTER INSERT ON slow WHEN NEW.g = 0 BEGIN INSERT INTO audit VALUES ('slow'); END`,
+    );
 
-    const unfinished = async () => Number((await catalog!('refresh_jobs').whereIn('status', ['PENDING', 'RUNNING']).count({ n: '*' }))[0]!.n);
+    const unfinished = async () =>
+      Number((await catalog!('refresh_jobs').whereIn('status', ['PENDING', 'RUNNING']).count({ n: '*' }))[0]!.n);
     const make = callbackMaker();
     const answers: Answer[] = [];
 
@@ -174,12 +198,21 @@ describe('several gateways on one PostgreSQL catalog', function () {
     const slow = make.fresh('slow');
     answers.push(...(await send([{ callback: slow, replica: r2 }])));
     const slowJob = answers.at(-1)!.jobId;
-    await eventually(async () => (await catalog!('refresh_history').where({ job_id: slowJob, state: 'RUNNING' }).first()) !== undefined, 10_000, 10);
+    await eventually(
+      async () =>
+        (await catalog!('refresh_history').where({ job_id: slowJob, state: 'RUNNING' }).first()) !== undefined,
+      10_000,
+      10,
+    );
     answers.push(...(await send(make.mixed(30).map((callback) => ({ callback, replica: r2 })))));
     await sleep(300);
     const slowRow = await catalog('refresh_jobs').where({ job_id: slowJob }).first();
     assert.equal(slowRow.status, 'RUNNING', 'the slow refresh is still running when r2 is killed');
-    const ownedByR2 = Number((await catalog('refresh_jobs').where({ owner: 'r2' }).whereIn('status', ['PENDING', 'RUNNING']).count({ n: '*' }))[0]!.n);
+    const ownedByR2 = Number(
+      (
+        await catalog('refresh_jobs').where({ owner: 'r2' }).whereIn('status', ['PENDING', 'RUNNING']).count({ n: '*' })
+      )[0]!.n,
+    );
     assert.ok(ownedByR2 > 1, `r2 holds several unfinished jobs when killed (${ownedByR2})`);
     const killed = new Promise((resolve) => r2.process.once('exit', resolve));
     r2.process.kill('SIGKILL');
@@ -188,7 +221,9 @@ describe('several gateways on one PostgreSQL catalog', function () {
     // 3. The rest go to the two survivors, among them repeats of the jobs r2 had started.
     const r2Callbacks = answers.filter((a) => a.replica === 'r2').map((a) => a.callback);
     const rest = TOTAL_CALLBACKS - answers.length;
-    const last = Array.from({ length: rest }, (_, i) => (i % 4 === 0 ? make.repeat(r2Callbacks) : i % 4 === 1 ? make.repeat() : make.fresh())).map((callback, i) => ({
+    const last = Array.from({ length: rest }, (_, i) =>
+      i % 4 === 0 ? make.repeat(r2Callbacks) : i % 4 === 1 ? make.repeat() : make.fresh(),
+    ).map((callback, i) => ({
       callback,
       replica: i % 2 === 0 ? r0 : r1,
     }));
@@ -213,7 +248,12 @@ describe('several gateways on one PostgreSQL catalog', function () {
     assert.equal(new Set(jobOf.values()).size, jobOf.size, 'one job per distinct callback');
 
     // Every job finished successfully, and the jobs of the killed gateway were taken over.
-    const jobs = (await catalog('refresh_jobs').select('job_id', 'status', 'owner', 'tables')) as Array<{ job_id: string; status: string; owner: string; tables: string }>;
+    const jobs = (await catalog('refresh_jobs').select('job_id', 'status', 'owner', 'tables')) as Array<{
+      job_id: string;
+      status: string;
+      owner: string;
+      tables: string;
+    }>;
     assert.deepEqual(
       jobs.filter((j) => j.status !== 'SUCCEEDED'),
       [],
@@ -226,7 +266,14 @@ describe('several gateways on one PostgreSQL catalog', function () {
     assert.ok(history.every((h: { state: string }) => h.state === 'SUCCEEDED'));
 
     // Exactly once: one committed refresh (one audit row) per job of each table.
-    const audited = new Map((warehouse.prepare('SELECT tbl, count(*) AS n FROM audit GROUP BY tbl').all() as Array<{ tbl: string; n: number }>).map((r) => [r.tbl, r.n]));
+    const audited = new Map(
+      (
+        warehouse.prepare('SELECT tbl, count(*) AS n FROM audit GROUP BY tbl').all() as Array<{
+          tbl: string;
+          n: number;
+        }>
+      ).map((r) => [r.tbl, r.n]),
+    );
     for (const table of [...SMALL_TABLES, 'slow']) {
       const expected = jobs.filter((j) => (JSON.parse(j.tables) as string[]).includes(`default.main.${table}`)).length;
       assert.equal(audited.get(table) ?? 0, expected, `refreshes of ${table} committed`);

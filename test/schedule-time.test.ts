@@ -24,7 +24,8 @@ describe('schedule time', () => {
       ['2024-01-01 08:00:00', 'UTC+8', '2024-01-01T00:00:00.000Z'],
     ];
     for (const [text, zone, iso] of cases) {
-      it(`${JSON.stringify(text)} in ${zone} → ${iso}`, () => assert.equal(parseScheduleTime(text, zone).toISOString(), iso));
+      it(`${JSON.stringify(text)} in ${zone} → ${iso}`, () =>
+        assert.equal(parseScheduleTime(text, zone).toISOString(), iso));
     }
   });
 
@@ -66,7 +67,8 @@ describe('schedule time', () => {
             assert.ok(message.startsWith(`Invalid schedule time '${text}'`), message);
             for (const format of SCHEDULE_TIME_FORMATS) assert.ok(message.includes(format), message);
           },
-        ));
+        ),
+      );
     }
   });
 
@@ -76,7 +78,7 @@ describe('schedule time', () => {
       (message) => assert.match(message, /Unknown time zone 'Mars\/Olympus'/),
     ));
 
-  it('lists Flink\'s own format first', () => assert.match(SCHEDULE_TIME_FORMATS[0] ?? '', /^yyyy-MM-dd HH:mm:ss/));
+  it("lists Flink's own format first", () => assert.match(SCHEDULE_TIME_FORMATS[0] ?? '', /^yyyy-MM-dd HH:mm:ss/));
 
   describe('formatScheduleTime', () => {
     const cases: Array<[string, string, string]> = [

@@ -109,9 +109,14 @@ async function startFakeGateway(options: { token?: string } = {}): Promise<FakeG
         results.push(outcome);
         continue;
       }
-      const position = outcome.at === undefined ? {} : positionOf(text, piece.position.offset + piece.text.length - statement.length + outcome.at);
+      const position =
+        outcome.at === undefined
+          ? {}
+          : positionOf(text, piece.position.offset + piece.text.length - statement.length + outcome.at);
       const details = index > 0 ? { statementIndex: index, results } : undefined;
-      res.status(outcome.status).json({ error: { code: outcome.code, message: outcome.message, ...position, details } });
+      res
+        .status(outcome.status)
+        .json({ error: { code: outcome.code, message: outcome.message, ...position, details } });
       return;
     }
     res.json({ results });
@@ -163,7 +168,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   return { code, out: s.stdout.text, err: s.stderr.text };
 }
 
-const waitFor = (condition: () => boolean, what: string) => waitUntil(condition, { timeoutMs: 2000, intervalMs: 5, what });
+const waitFor = (condition: () => boolean, what: string) =>
+  waitUntil(condition, { timeoutMs: 2000, intervalMs: 5, what });
 
 const settle = () => sleep(50);
 
@@ -347,7 +353,10 @@ describe('freshet sql', () => {
     it('takes the URL and token from FRESHET_URL and FRESHET_TOKEN', async () => {
       const secured = await startFakeGateway({ token: 'from-env' });
       try {
-        const { code } = await run(['-e', "SELECT 'hi';"], { FRESHET_URL: `${secured.url}/`, FRESHET_TOKEN: 'from-env' });
+        const { code } = await run(['-e', "SELECT 'hi';"], {
+          FRESHET_URL: `${secured.url}/`,
+          FRESHET_TOKEN: 'from-env',
+        });
 
         assert.equal(code, 0);
         assert.equal(secured.requests[0]?.authorization, 'Bearer from-env');

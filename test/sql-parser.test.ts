@@ -51,20 +51,40 @@ describe('splitStatements', () => {
     ['simple statements', 'SELECT 1; SELECT 2;', ['SELECT 1', 'SELECT 2']],
     ['a last statement without ;', 'SELECT 1;\nSELECT 2', ['SELECT 1', 'SELECT 2']],
     ['; inside a string, with an escaped quote', "SELECT 'a;''b'; SELECT 2", ["SELECT 'a;''b'", 'SELECT 2']],
-    ['; inside "…" and `…` identifiers', 'SELECT "a;b", `c;d` FROM t; SELECT 2', ['SELECT "a;b", `c;d` FROM t', 'SELECT 2']],
-    ['; inside comments', 'SELECT 1 -- not ; here\n, 2 /* nor ; here */; SELECT 3', ['SELECT 1 -- not ; here\n, 2 /* nor ; here */', 'SELECT 3']],
+    [
+      '; inside "…" and `…` identifiers',
+      'SELECT "a;b", `c;d` FROM t; SELECT 2',
+      ['SELECT "a;b", `c;d` FROM t', 'SELECT 2'],
+    ],
+    [
+      '; inside comments',
+      'SELECT 1 -- not ; here\n, 2 /* nor ; here */; SELECT 3',
+      ['SELECT 1 -- not ; here\n, 2 /* nor ; here */', 'SELECT 3'],
+    ],
     ['empty statements and comment-only statements', ';; -- nothing\n; /* x */ ;SELECT 1;;', ['SELECT 1']],
-    ['leading comments stay with their statement', '-- make t\nCREATE TABLE t (a int);', ['-- make t\nCREATE TABLE t (a int)']],
-    ['PostgreSQL dollar-quoted bodies', 'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql; SELECT $1', [
-      'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql',
-      'SELECT $1',
-    ]],
+    [
+      'leading comments stay with their statement',
+      '-- make t\nCREATE TABLE t (a int);',
+      ['-- make t\nCREATE TABLE t (a int)'],
+    ],
+    [
+      'PostgreSQL dollar-quoted bodies',
+      'CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql; SELECT $1',
+      ['CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql', 'SELECT $1'],
+    ],
     [
       'SQLite trigger bodies, CASE … END included',
       "CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (CASE WHEN new.a THEN 'y' END); DELETE FROM q; END; SELECT 1",
-      ["CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (CASE WHEN new.a THEN 'y' END); DELETE FROM q; END", 'SELECT 1'],
+      [
+        "CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (CASE WHEN new.a THEN 'y' END); DELETE FROM q; END",
+        'SELECT 1',
+      ],
     ],
-    ['an unterminated string runs to the end', "SELECT 1; SELECT 'oops; SELECT 2", ['SELECT 1', "SELECT 'oops; SELECT 2"]],
+    [
+      'an unterminated string runs to the end',
+      "SELECT 1; SELECT 'oops; SELECT 2",
+      ['SELECT 1', "SELECT 'oops; SELECT 2"],
+    ],
     ['only whitespace', '  \n\t ', []],
   ];
   for (const [name, script, expected] of cases) {
@@ -118,34 +138,89 @@ describe('CREATE DYNAMIC TABLE', () => {
   const cases: Array<[string, string, Partial<Record<keyof CreateDynamicTable, unknown>>]> = [
     ['the minimal form', 'CREATE DYNAMIC TABLE t AS SELECT 1', { name: { parts: ['t'] } }],
     ['MATERIALIZED as a synonym, lower case', 'create materialized table t as select 1', { name: { parts: ['t'] } }],
-    ['OR ALTER and IF NOT EXISTS', 'CREATE OR ALTER DYNAMIC TABLE IF NOT EXISTS t AS SELECT 1', { orAlter: true, ifNotExists: true, name: { parts: ['t'] } }],
-    ['a qualified, quoted name (case kept)', 'CREATE DYNAMIC TABLE cat.`My Db`."Ta""ble" AS SELECT 1', { name: { parts: ['cat', 'My Db', 'Ta"ble'] } }],
+    [
+      'OR ALTER and IF NOT EXISTS',
+      'CREATE OR ALTER DYNAMIC TABLE IF NOT EXISTS t AS SELECT 1',
+      { orAlter: true, ifNotExists: true, name: { parts: ['t'] } },
+    ],
+    [
+      'a qualified, quoted name (case kept)',
+      'CREATE DYNAMIC TABLE cat.`My Db`."Ta""ble" AS SELECT 1',
+      { name: { parts: ['cat', 'My Db', 'Ta"ble'] } },
+    ],
     ['a table named IF', 'CREATE DYNAMIC TABLE if AS SELECT 1', { name: { parts: ['if'] } }],
-    ['a column list', 'CREATE DYNAMIC TABLE t (a, "B c") AS SELECT 1, 2', { name: { parts: ['t'] }, columns: ['a', 'B c'] }],
+    [
+      'a column list',
+      'CREATE DYNAMIC TABLE t (a, "B c") AS SELECT 1, 2',
+      { name: { parts: ['t'] }, columns: ['a', 'B c'] },
+    ],
     [
       'a column list with a named, not enforced primary key',
       'CREATE DYNAMIC TABLE t (id, v, CONSTRAINT pk PRIMARY KEY (id, v) NOT ENFORCED) AS SELECT 1, 2',
-      { name: { parts: ['t'] }, columns: ['id', 'v'], primaryKey: { constraintName: 'pk', columns: ['id', 'v'], enforced: false } },
+      {
+        name: { parts: ['t'] },
+        columns: ['id', 'v'],
+        primaryKey: { constraintName: 'pk', columns: ['id', 'v'], enforced: false },
+      },
     ],
     [
       'a list holding only a primary key (Flink style)',
       'CREATE MATERIALIZED TABLE t (PRIMARY KEY (id)) AS SELECT 1 AS id',
       { name: { parts: ['t'] }, columns: null, primaryKey: { constraintName: null, columns: ['id'], enforced: true } },
     ],
-    ['COMMENT with an escaped quote', "CREATE DYNAMIC TABLE t COMMENT 'it''s daily' AS SELECT 1", { name: { parts: ['t'] }, comment: "it's daily" }],
-    ['PARTITIONED BY', 'CREATE DYNAMIC TABLE t PARTITIONED BY (ds, hr) AS SELECT 1', { name: { parts: ['t'] }, partitionKeys: ['ds', 'hr'] }],
+    [
+      'COMMENT with an escaped quote',
+      "CREATE DYNAMIC TABLE t COMMENT 'it''s daily' AS SELECT 1",
+      { name: { parts: ['t'] }, comment: "it's daily" },
+    ],
+    [
+      'PARTITIONED BY',
+      'CREATE DYNAMIC TABLE t PARTITIONED BY (ds, hr) AS SELECT 1',
+      { name: { parts: ['t'] }, partitionKeys: ['ds', 'hr'] },
+    ],
     [
       'WITH options (numbers kept as written)',
       "CREATE DYNAMIC TABLE t WITH ('initialize' = 'on_schedule', 'partition.fields.ds.date-formatter' = 'yyyy-MM-dd', 'n' = 3) AS SELECT 1",
-      { name: { parts: ['t'] }, options: { initialize: 'on_schedule', 'partition.fields.ds.date-formatter': 'yyyy-MM-dd', n: '3' } },
+      {
+        name: { parts: ['t'] },
+        options: { initialize: 'on_schedule', 'partition.fields.ds.date-formatter': 'yyyy-MM-dd', n: '3' },
+      },
     ],
-    ['FRESHNESS in seconds', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '30' SECOND AS SELECT 1", { name: { parts: ['t'] }, freshness: { interval: 30, unit: 'SECOND' } }],
-    ['FRESHNESS with a plural unit', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' minutes AS SELECT 1", { name: { parts: ['t'] }, freshness: { interval: 5, unit: 'MINUTE' } }],
-    ['FRESHNESS in days, largest 32-bit value', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2147483647' DAYS AS SELECT 1", { name: { parts: ['t'] }, freshness: { interval: 2147483647, unit: 'DAY' } }],
-    ['TARGET_LAG (Snowflake form)', "CREATE DYNAMIC TABLE t TARGET_LAG = '5 minutes' AS SELECT 1", { name: { parts: ['t'] }, freshness: { interval: 5, unit: 'MINUTE' } }],
-    ['TARGET_LAG in hours', "CREATE DYNAMIC TABLE t TARGET_LAG = '1 hour' AS SELECT 1", { name: { parts: ['t'] }, freshness: { interval: 1, unit: 'HOUR' } }],
-    ['REFRESH_MODE = FULL', 'CREATE DYNAMIC TABLE t REFRESH_MODE = FULL AS SELECT 1', { name: { parts: ['t'] }, refreshMode: 'FULL' }],
-    ['REFRESH_MODE = continuous', 'CREATE DYNAMIC TABLE t REFRESH_MODE = continuous AS SELECT 1', { name: { parts: ['t'] }, refreshMode: 'CONTINUOUS' }],
+    [
+      'FRESHNESS in seconds',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '30' SECOND AS SELECT 1",
+      { name: { parts: ['t'] }, freshness: { interval: 30, unit: 'SECOND' } },
+    ],
+    [
+      'FRESHNESS with a plural unit',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' minutes AS SELECT 1",
+      { name: { parts: ['t'] }, freshness: { interval: 5, unit: 'MINUTE' } },
+    ],
+    [
+      'FRESHNESS in days, largest 32-bit value',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2147483647' DAYS AS SELECT 1",
+      { name: { parts: ['t'] }, freshness: { interval: 2147483647, unit: 'DAY' } },
+    ],
+    [
+      'TARGET_LAG (Snowflake form)',
+      "CREATE DYNAMIC TABLE t TARGET_LAG = '5 minutes' AS SELECT 1",
+      { name: { parts: ['t'] }, freshness: { interval: 5, unit: 'MINUTE' } },
+    ],
+    [
+      'TARGET_LAG in hours',
+      "CREATE DYNAMIC TABLE t TARGET_LAG = '1 hour' AS SELECT 1",
+      { name: { parts: ['t'] }, freshness: { interval: 1, unit: 'HOUR' } },
+    ],
+    [
+      'REFRESH_MODE = FULL',
+      'CREATE DYNAMIC TABLE t REFRESH_MODE = FULL AS SELECT 1',
+      { name: { parts: ['t'] }, refreshMode: 'FULL' },
+    ],
+    [
+      'REFRESH_MODE = continuous',
+      'CREATE DYNAMIC TABLE t REFRESH_MODE = continuous AS SELECT 1',
+      { name: { parts: ['t'] }, refreshMode: 'CONTINUOUS' },
+    ],
     [
       'every clause, in an unusual order',
       "CREATE MATERIALIZED TABLE t REFRESH_MODE = FULL WITH ('k' = 'v') FRESHNESS = INTERVAL '1' HOUR PARTITIONED BY (ds) COMMENT 'c' AS SELECT 1",
@@ -176,7 +251,10 @@ describe('CREATE DYNAMIC TABLE', () => {
   });
 
   it('drops a trailing ; when a statement is parsed on its own', () => {
-    const statement = parseStatement({ text: 'CREATE DYNAMIC TABLE t AS SELECT 1 ; -- end', position: { offset: 0, line: 1, column: 1 } });
+    const statement = parseStatement({
+      text: 'CREATE DYNAMIC TABLE t AS SELECT 1 ; -- end',
+      position: { offset: 0, line: 1, column: 1 },
+    });
     assert.equal((statement as CreateDynamicTable).query.text, 'SELECT 1');
   });
 
@@ -186,30 +264,59 @@ describe('CREATE DYNAMIC TABLE', () => {
   });
 
   it('gives the name its position', () => {
-    assert.deepEqual(create('CREATE DYNAMIC TABLE\n  db.t AS SELECT 1').name.position, { offset: 23, line: 2, column: 3 });
+    assert.deepEqual(create('CREATE DYNAMIC TABLE\n  db.t AS SELECT 1').name.position, {
+      offset: 23,
+      line: 2,
+      column: 3,
+    });
   });
 });
 
 describe('ALTER / DROP / SHOW / DESCRIBE DYNAMIC TABLE', () => {
   const cases: Array<[string, unknown]> = [
-    ['ALTER DYNAMIC TABLE t SUSPEND', { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'suspend' } }],
-    ['alter materialized table db.t resume', { kind: 'alterDynamicTable', name: { parts: ['db', 't'] }, action: { kind: 'resume', options: {} } }],
+    [
+      'ALTER DYNAMIC TABLE t SUSPEND',
+      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'suspend' } },
+    ],
+    [
+      'alter materialized table db.t resume',
+      { kind: 'alterDynamicTable', name: { parts: ['db', 't'] }, action: { kind: 'resume', options: {} } },
+    ],
     [
       "ALTER DYNAMIC TABLE t RESUME WITH ('sink.parallelism' = '2')",
-      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'resume', options: { 'sink.parallelism': '2' } } },
+      {
+        kind: 'alterDynamicTable',
+        name: { parts: ['t'] },
+        action: { kind: 'resume', options: { 'sink.parallelism': '2' } },
+      },
     ],
-    ['ALTER DYNAMIC TABLE t REFRESH', { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'refresh', partition: null } }],
+    [
+      'ALTER DYNAMIC TABLE t REFRESH',
+      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'refresh', partition: null } },
+    ],
     [
       "ALTER DYNAMIC TABLE t REFRESH PARTITION (ds = '2024-01-01', hr = 3)",
-      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'refresh', partition: { ds: '2024-01-01', hr: '3' } } },
+      {
+        kind: 'alterDynamicTable',
+        name: { parts: ['t'] },
+        action: { kind: 'refresh', partition: { ds: '2024-01-01', hr: '3' } },
+      },
     ],
     [
       "ALTER DYNAMIC TABLE t SET FRESHNESS = INTERVAL '2' HOURS",
-      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'setFreshness', freshness: { interval: 2, unit: 'HOUR' } } },
+      {
+        kind: 'alterDynamicTable',
+        name: { parts: ['t'] },
+        action: { kind: 'setFreshness', freshness: { interval: 2, unit: 'HOUR' } },
+      },
     ],
     [
       "ALTER DYNAMIC TABLE t SET TARGET_LAG = '1 day'",
-      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'setFreshness', freshness: { interval: 1, unit: 'DAY' } } },
+      {
+        kind: 'alterDynamicTable',
+        name: { parts: ['t'] },
+        action: { kind: 'setFreshness', freshness: { interval: 1, unit: 'DAY' } },
+      },
     ],
     [
       'ALTER DYNAMIC TABLE t SET REFRESH_MODE = CONTINUOUS',
@@ -217,10 +324,17 @@ describe('ALTER / DROP / SHOW / DESCRIBE DYNAMIC TABLE', () => {
     ],
     [
       'ALTER DYNAMIC TABLE t AS\n  SELECT a FROM s',
-      { kind: 'alterDynamicTable', name: { parts: ['t'] }, action: { kind: 'setQuery', query: { text: 'SELECT a FROM s' } } },
+      {
+        kind: 'alterDynamicTable',
+        name: { parts: ['t'] },
+        action: { kind: 'setQuery', query: { text: 'SELECT a FROM s' } },
+      },
     ],
     ['DROP DYNAMIC TABLE t', { kind: 'dropDynamicTable', name: { parts: ['t'] }, ifExists: false }],
-    ['DROP MATERIALIZED TABLE IF EXISTS c.d.t', { kind: 'dropDynamicTable', name: { parts: ['c', 'd', 't'] }, ifExists: true }],
+    [
+      'DROP MATERIALIZED TABLE IF EXISTS c.d.t',
+      { kind: 'dropDynamicTable', name: { parts: ['c', 'd', 't'] }, ifExists: true },
+    ],
     ['SHOW DYNAMIC TABLES', { kind: 'showDynamicTables', like: null }],
     ["show materialized tables like 'orders%'", { kind: 'showDynamicTables', like: 'orders%' }],
     ['SHOW CREATE DYNAMIC TABLE db.t', { kind: 'showCreateDynamicTable', name: { parts: ['db', 't'] } }],
@@ -246,69 +360,375 @@ describe('parse errors', () => {
   const INVALID_INTERVAL = 'The freshness interval currently only supports positive integer type values. But was: ';
   const UNSUPPORTED_UNIT = 'Freshness only supports SECOND, MINUTE, HOUR, DAY as the time unit.';
   const cases: Array<[string, string, string | RegExp, number, number]> = [
-    ['a missing query', 'CREATE DYNAMIC TABLE t\n  FRESHNESS = INTERVAL \'1\' HOUR', /^Expected AS <query> but found end of input at line 2, column 32/, 2, 32],
-    ['an empty query', 'CREATE DYNAMIC TABLE t AS  -- nothing', /^Expected a query after AS but found end of input/, 1, 38],
-    ['a missing AS', 'CREATE DYNAMIC TABLE t SELECT 1', /^Expected AS <query> or a clause \(COMMENT, .*\) but found SELECT at line 1, column 24/, 1, 24],
+    [
+      'a missing query',
+      "CREATE DYNAMIC TABLE t\n  FRESHNESS = INTERVAL '1' HOUR",
+      /^Expected AS <query> but found end of input at line 2, column 32/,
+      2,
+      32,
+    ],
+    [
+      'an empty query',
+      'CREATE DYNAMIC TABLE t AS  -- nothing',
+      /^Expected a query after AS but found end of input/,
+      1,
+      38,
+    ],
+    [
+      'a missing AS',
+      'CREATE DYNAMIC TABLE t SELECT 1',
+      /^Expected AS <query> or a clause \(COMMENT, .*\) but found SELECT at line 1, column 24/,
+      1,
+      24,
+    ],
     ['a missing name', 'CREATE DYNAMIC TABLE AS SELECT 1', /^Expected a table name but found AS/, 1, 22],
     ['a name with four parts', 'CREATE DYNAMIC TABLE a.b.c.d AS SELECT 1', /at most three parts/, 1, 28],
     ['DYNAMIC VIEW', 'CREATE DYNAMIC VIEW v AS SELECT 1', /^Expected TABLE after DYNAMIC but found VIEW/, 1, 16],
-    ['a bare number as FRESHNESS', 'CREATE DYNAMIC TABLE t FRESHNESS = 5 AS SELECT 1', /^FRESHNESS must be an interval such as INTERVAL '5' MINUTE/, 1, 36],
-    ['FRESHNESS without =', "CREATE DYNAMIC TABLE t FRESHNESS INTERVAL '5' MINUTE AS SELECT 1", /^Expected '=' after FRESHNESS but found INTERVAL/, 1, 34],
-    ['an unquoted interval value', 'CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL 5 MINUTE AS SELECT 1', /^Expected the interval value as a string literal/, 1, 45],
-    ['a missing unit', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' AS SELECT 1", /^Expected a time unit \(SECOND, MINUTE, HOUR or DAY\) but found AS/, 1, 49],
-    ['a zero interval', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '0' HOUR AS SELECT 1", `${INVALID_INTERVAL}0`, 1, 45],
-    ['a negative interval', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '-2' HOUR AS SELECT 1", `${INVALID_INTERVAL}-2`, 1, 45],
-    ['a fractional interval', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2.5' HOUR AS SELECT 1", `${INVALID_INTERVAL}2.5`, 1, 45],
-    ['a non-numeric interval', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2efedd' HOUR AS SELECT 1", `${INVALID_INTERVAL}2efedd`, 1, 45],
-    ['an interval beyond 32 bits', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '12345678901234567890' HOUR AS SELECT 1", `${INVALID_INTERVAL}12345678901234567890`, 1, 45],
-    ['one more than the largest 32-bit value', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2147483648' SECOND AS SELECT 1", `${INVALID_INTERVAL}2147483648`, 1, 45],
+    [
+      'a bare number as FRESHNESS',
+      'CREATE DYNAMIC TABLE t FRESHNESS = 5 AS SELECT 1',
+      /^FRESHNESS must be an interval such as INTERVAL '5' MINUTE/,
+      1,
+      36,
+    ],
+    [
+      'FRESHNESS without =',
+      "CREATE DYNAMIC TABLE t FRESHNESS INTERVAL '5' MINUTE AS SELECT 1",
+      /^Expected '=' after FRESHNESS but found INTERVAL/,
+      1,
+      34,
+    ],
+    [
+      'an unquoted interval value',
+      'CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL 5 MINUTE AS SELECT 1',
+      /^Expected the interval value as a string literal/,
+      1,
+      45,
+    ],
+    [
+      'a missing unit',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '5' AS SELECT 1",
+      /^Expected a time unit \(SECOND, MINUTE, HOUR or DAY\) but found AS/,
+      1,
+      49,
+    ],
+    [
+      'a zero interval',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '0' HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}0`,
+      1,
+      45,
+    ],
+    [
+      'a negative interval',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '-2' HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}-2`,
+      1,
+      45,
+    ],
+    [
+      'a fractional interval',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2.5' HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}2.5`,
+      1,
+      45,
+    ],
+    [
+      'a non-numeric interval',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2efedd' HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}2efedd`,
+      1,
+      45,
+    ],
+    [
+      'an interval beyond 32 bits',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '12345678901234567890' HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}12345678901234567890`,
+      1,
+      45,
+    ],
+    [
+      'one more than the largest 32-bit value',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '2147483648' SECOND AS SELECT 1",
+      `${INVALID_INTERVAL}2147483648`,
+      1,
+      45,
+    ],
     ['YEAR', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' YEAR AS SELECT 1", UNSUPPORTED_UNIT, 1, 49],
     ['MONTH', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' MONTH AS SELECT 1", UNSUPPORTED_UNIT, 1, 49],
     ['WEEK', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' WEEK AS SELECT 1", UNSUPPORTED_UNIT, 1, 49],
-    ['DAY TO HOUR', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1 2' DAY TO HOUR AS SELECT 1", `${INVALID_INTERVAL}1 2`, 1, 45],
-    ['DAY TO HOUR with a plain value', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' DAY TO HOUR AS SELECT 1", UNSUPPORTED_UNIT, 1, 49],
+    [
+      'DAY TO HOUR',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1 2' DAY TO HOUR AS SELECT 1",
+      `${INVALID_INTERVAL}1 2`,
+      1,
+      45,
+    ],
+    [
+      'DAY TO HOUR with a plain value',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' DAY TO HOUR AS SELECT 1",
+      UNSUPPORTED_UNIT,
+      1,
+      49,
+    ],
     ['TARGET_LAG in weeks', "CREATE DYNAMIC TABLE t TARGET_LAG = '1 week' AS SELECT 1", UNSUPPORTED_UNIT, 1, 37],
-    ['TARGET_LAG without a unit', "CREATE DYNAMIC TABLE t TARGET_LAG = '10' AS SELECT 1", /^TARGET_LAG must be a number and a time unit, such as '5 minutes'/, 1, 37],
-    ['TARGET_LAG of zero', "CREATE DYNAMIC TABLE t TARGET_LAG = '0 minutes' AS SELECT 1", `${INVALID_INTERVAL}0`, 1, 37],
-    ['TARGET_LAG = DOWNSTREAM', 'CREATE DYNAMIC TABLE t TARGET_LAG = DOWNSTREAM AS SELECT 1', /^TARGET_LAG = DOWNSTREAM is not supported/, 1, 37],
-    ["TARGET_LAG = 'downstream'", "CREATE DYNAMIC TABLE t TARGET_LAG = 'downstream' AS SELECT 1", /^TARGET_LAG = DOWNSTREAM is not supported/, 1, 37],
-    ['FRESHNESS and TARGET_LAG together', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' HOUR TARGET_LAG = '1 hour' AS SELECT 1", /^FRESHNESS and TARGET_LAG both set the freshness/, 1, 54],
-    ['a repeated FRESHNESS', "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' HOUR FRESHNESS = INTERVAL '2' HOUR AS SELECT 1", /^The FRESHNESS clause appears more than once/, 1, 54],
-    ['a repeated COMMENT', "CREATE DYNAMIC TABLE t COMMENT 'a' COMMENT 'b' AS SELECT 1", /^The COMMENT clause appears more than once/, 1, 36],
-    ['a repeated PARTITIONED BY', 'CREATE DYNAMIC TABLE t PARTITIONED BY (a) PARTITIONED BY (b) AS SELECT 1', /^The PARTITIONED BY clause appears more than once/, 1, 43],
-    ['a repeated WITH', "CREATE DYNAMIC TABLE t WITH ('a' = 'b') WITH ('c' = 'd') AS SELECT 1", /^The WITH clause appears more than once/, 1, 41],
-    ['a repeated REFRESH_MODE', 'CREATE DYNAMIC TABLE t REFRESH_MODE = FULL REFRESH_MODE = FULL AS SELECT 1', /^The REFRESH_MODE clause appears more than once/, 1, 44],
-    ['a duplicate WITH key', "CREATE DYNAMIC TABLE t WITH ('a' = '1', 'a' = '2') AS SELECT 1", /^Option 'a' is given more than once/, 1, 41],
-    ['an unquoted WITH key', "CREATE DYNAMIC TABLE t WITH (a = '1') AS SELECT 1", /^Expected an option key as a string literal/, 1, 30],
-    ['an empty WITH', 'CREATE DYNAMIC TABLE t WITH () AS SELECT 1', /^Expected an option key as a string literal.* but found '\)'/, 1, 30],
-    ['REFRESH_MODE = AUTOMATIC', 'CREATE DYNAMIC TABLE t REFRESH_MODE = AUTOMATIC AS SELECT 1', /^Expected FULL or CONTINUOUS but found AUTOMATIC.*Leave REFRESH_MODE out/, 1, 39],
-    ['an empty PARTITIONED BY', 'CREATE DYNAMIC TABLE t PARTITIONED BY () AS SELECT 1', /^Expected a partition column but found '\)'/, 1, 40],
-    ['a repeated partition column', 'CREATE DYNAMIC TABLE t PARTITIONED BY (a, a) AS SELECT 1', /^Column 'a' appears more than once in PARTITIONED BY/, 1, 43],
-    ['a typed column list', 'CREATE DYNAMIC TABLE t (a INT) AS SELECT 1', /^Expected ',' or '\)' but found INT.*types come from the query/, 1, 27],
-    ['an empty column list', 'CREATE DYNAMIC TABLE t () AS SELECT 1', /^Expected a column name or PRIMARY KEY but found '\)'/, 1, 25],
-    ['two primary keys', 'CREATE DYNAMIC TABLE t (a, PRIMARY KEY (a), PRIMARY KEY (a)) AS SELECT 1', /^Only one PRIMARY KEY/, 1, 45],
-    ['ENFORCED without NOT', 'CREATE DYNAMIC TABLE t (PRIMARY KEY (a) ENFORCED) AS SELECT 1', /^Expected ',' or '\)' but found ENFORCED/, 1, 41],
-    ['CREATE TEMPORARY', 'CREATE TEMPORARY DYNAMIC TABLE t AS SELECT 1', /^CREATE TEMPORARY DYNAMIC TABLE is not supported\./, 1, 8],
-    ['CREATE TEMP MATERIALIZED', 'CREATE TEMP MATERIALIZED TABLE t AS SELECT 1', /^CREATE TEMP MATERIALIZED TABLE is not supported\./, 1, 8],
-    ['CREATE OR REPLACE', 'CREATE OR REPLACE DYNAMIC TABLE t AS SELECT 1', /^CREATE OR REPLACE DYNAMIC TABLE is not supported: use CREATE OR ALTER DYNAMIC TABLE/, 1, 11],
-    ['CREATE OR REPLACE MATERIALIZED', 'CREATE OR REPLACE MATERIALIZED TABLE t AS SELECT 1', /^CREATE OR REPLACE MATERIALIZED TABLE is not supported: use CREATE OR ALTER MATERIALIZED TABLE/, 1, 11],
-    ['IF NOT EXISTS after the name', 'CREATE DYNAMIC TABLE t IF NOT EXISTS AS SELECT 1', /^IF NOT EXISTS goes before the table name/, 1, 24],
-    ['an unterminated string before AS', "CREATE DYNAMIC TABLE t COMMENT 'oops AS SELECT 1", /^Unterminated string literal/, 1, 32],
+    [
+      'TARGET_LAG without a unit',
+      "CREATE DYNAMIC TABLE t TARGET_LAG = '10' AS SELECT 1",
+      /^TARGET_LAG must be a number and a time unit, such as '5 minutes'/,
+      1,
+      37,
+    ],
+    [
+      'TARGET_LAG of zero',
+      "CREATE DYNAMIC TABLE t TARGET_LAG = '0 minutes' AS SELECT 1",
+      `${INVALID_INTERVAL}0`,
+      1,
+      37,
+    ],
+    [
+      'TARGET_LAG = DOWNSTREAM',
+      'CREATE DYNAMIC TABLE t TARGET_LAG = DOWNSTREAM AS SELECT 1',
+      /^TARGET_LAG = DOWNSTREAM is not supported/,
+      1,
+      37,
+    ],
+    [
+      "TARGET_LAG = 'downstream'",
+      "CREATE DYNAMIC TABLE t TARGET_LAG = 'downstream' AS SELECT 1",
+      /^TARGET_LAG = DOWNSTREAM is not supported/,
+      1,
+      37,
+    ],
+    [
+      'FRESHNESS and TARGET_LAG together',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' HOUR TARGET_LAG = '1 hour' AS SELECT 1",
+      /^FRESHNESS and TARGET_LAG both set the freshness/,
+      1,
+      54,
+    ],
+    [
+      'a repeated FRESHNESS',
+      "CREATE DYNAMIC TABLE t FRESHNESS = INTERVAL '1' HOUR FRESHNESS = INTERVAL '2' HOUR AS SELECT 1",
+      /^The FRESHNESS clause appears more than once/,
+      1,
+      54,
+    ],
+    [
+      'a repeated COMMENT',
+      "CREATE DYNAMIC TABLE t COMMENT 'a' COMMENT 'b' AS SELECT 1",
+      /^The COMMENT clause appears more than once/,
+      1,
+      36,
+    ],
+    [
+      'a repeated PARTITIONED BY',
+      'CREATE DYNAMIC TABLE t PARTITIONED BY (a) PARTITIONED BY (b) AS SELECT 1',
+      /^The PARTITIONED BY clause appears more than once/,
+      1,
+      43,
+    ],
+    [
+      'a repeated WITH',
+      "CREATE DYNAMIC TABLE t WITH ('a' = 'b') WITH ('c' = 'd') AS SELECT 1",
+      /^The WITH clause appears more than once/,
+      1,
+      41,
+    ],
+    [
+      'a repeated REFRESH_MODE',
+      'CREATE DYNAMIC TABLE t REFRESH_MODE = FULL REFRESH_MODE = FULL AS SELECT 1',
+      /^The REFRESH_MODE clause appears more than once/,
+      1,
+      44,
+    ],
+    [
+      'a duplicate WITH key',
+      "CREATE DYNAMIC TABLE t WITH ('a' = '1', 'a' = '2') AS SELECT 1",
+      /^Option 'a' is given more than once/,
+      1,
+      41,
+    ],
+    [
+      'an unquoted WITH key',
+      "CREATE DYNAMIC TABLE t WITH (a = '1') AS SELECT 1",
+      /^Expected an option key as a string literal/,
+      1,
+      30,
+    ],
+    [
+      'an empty WITH',
+      'CREATE DYNAMIC TABLE t WITH () AS SELECT 1',
+      /^Expected an option key as a string literal.* but found '\)'/,
+      1,
+      30,
+    ],
+    [
+      'REFRESH_MODE = AUTOMATIC',
+      'CREATE DYNAMIC TABLE t REFRESH_MODE = AUTOMATIC AS SELECT 1',
+      /^Expected FULL or CONTINUOUS but found AUTOMATIC.*Leave REFRESH_MODE out/,
+      1,
+      39,
+    ],
+    [
+      'an empty PARTITIONED BY',
+      'CREATE DYNAMIC TABLE t PARTITIONED BY () AS SELECT 1',
+      /^Expected a partition column but found '\)'/,
+      1,
+      40,
+    ],
+    [
+      'a repeated partition column',
+      'CREATE DYNAMIC TABLE t PARTITIONED BY (a, a) AS SELECT 1',
+      /^Column 'a' appears more than once in PARTITIONED BY/,
+      1,
+      43,
+    ],
+    [
+      'a typed column list',
+      'CREATE DYNAMIC TABLE t (a INT) AS SELECT 1',
+      /^Expected ',' or '\)' but found INT.*types come from the query/,
+      1,
+      27,
+    ],
+    [
+      'an empty column list',
+      'CREATE DYNAMIC TABLE t () AS SELECT 1',
+      /^Expected a column name or PRIMARY KEY but found '\)'/,
+      1,
+      25,
+    ],
+    [
+      'two primary keys',
+      'CREATE DYNAMIC TABLE t (a, PRIMARY KEY (a), PRIMARY KEY (a)) AS SELECT 1',
+      /^Only one PRIMARY KEY/,
+      1,
+      45,
+    ],
+    [
+      'ENFORCED without NOT',
+      'CREATE DYNAMIC TABLE t (PRIMARY KEY (a) ENFORCED) AS SELECT 1',
+      /^Expected ',' or '\)' but found ENFORCED/,
+      1,
+      41,
+    ],
+    [
+      'CREATE TEMPORARY',
+      'CREATE TEMPORARY DYNAMIC TABLE t AS SELECT 1',
+      /^CREATE TEMPORARY DYNAMIC TABLE is not supported\./,
+      1,
+      8,
+    ],
+    [
+      'CREATE TEMP MATERIALIZED',
+      'CREATE TEMP MATERIALIZED TABLE t AS SELECT 1',
+      /^CREATE TEMP MATERIALIZED TABLE is not supported\./,
+      1,
+      8,
+    ],
+    [
+      'CREATE OR REPLACE',
+      'CREATE OR REPLACE DYNAMIC TABLE t AS SELECT 1',
+      /^CREATE OR REPLACE DYNAMIC TABLE is not supported: use CREATE OR ALTER DYNAMIC TABLE/,
+      1,
+      11,
+    ],
+    [
+      'CREATE OR REPLACE MATERIALIZED',
+      'CREATE OR REPLACE MATERIALIZED TABLE t AS SELECT 1',
+      /^CREATE OR REPLACE MATERIALIZED TABLE is not supported: use CREATE OR ALTER MATERIALIZED TABLE/,
+      1,
+      11,
+    ],
+    [
+      'IF NOT EXISTS after the name',
+      'CREATE DYNAMIC TABLE t IF NOT EXISTS AS SELECT 1',
+      /^IF NOT EXISTS goes before the table name/,
+      1,
+      24,
+    ],
+    [
+      'an unterminated string before AS',
+      "CREATE DYNAMIC TABLE t COMMENT 'oops AS SELECT 1",
+      /^Unterminated string literal/,
+      1,
+      32,
+    ],
     ['an unterminated comment before AS', 'CREATE DYNAMIC TABLE t /* oops AS SELECT 1', /^Unterminated comment/, 1, 24],
     ['DROP TEMPORARY', 'DROP TEMPORARY DYNAMIC TABLE t', /^DROP TEMPORARY DYNAMIC TABLE is not supported/, 1, 6],
-    ['IF EXISTS after the name', 'DROP DYNAMIC TABLE t IF EXISTS', /^IF EXISTS goes before the table name, as in DROP DYNAMIC TABLE IF EXISTS t/, 1, 22],
+    [
+      'IF EXISTS after the name',
+      'DROP DYNAMIC TABLE t IF EXISTS',
+      /^IF EXISTS goes before the table name, as in DROP DYNAMIC TABLE IF EXISTS t/,
+      1,
+      22,
+    ],
     ['anything after DROP', 'DROP DYNAMIC TABLE t CASCADE', /^Expected end of statement but found CASCADE/, 1, 22],
-    ['ALTER without an action', 'ALTER DYNAMIC TABLE t', /^Expected one of SUSPEND, RESUME, REFRESH, SET, AS but found end of input/, 1, 22],
-    ['ALTER with an unknown action', 'ALTER DYNAMIC TABLE t PAUSE', /^Expected one of SUSPEND, RESUME, REFRESH, SET, AS but found PAUSE/, 1, 23],
-    ['an empty REFRESH PARTITION', 'ALTER DYNAMIC TABLE t REFRESH PARTITION ()', /^Expected a partition column.* but found '\)'/, 1, 42],
-    ['a repeated partition in REFRESH', "ALTER DYNAMIC TABLE t REFRESH PARTITION (ds = '1', ds = '2')", /^Partition column 'ds' is given more than once/, 1, 52],
-    ['a partition value that is not a literal', 'ALTER DYNAMIC TABLE t REFRESH PARTITION (ds = today)', /^Expected a value for partition column ds as a string literal but found today/, 1, 47],
-    ['SET REFRESH_MODE = NONE', 'ALTER DYNAMIC TABLE t SET REFRESH_MODE = NONE', /^Expected FULL or CONTINUOUS but found NONE/, 1, 42],
-    ['SET something else', 'ALTER DYNAMIC TABLE t SET OWNER = x', /^Expected FRESHNESS, TARGET_LAG or REFRESH_MODE after SET but found OWNER/, 1, 27],
+    [
+      'ALTER without an action',
+      'ALTER DYNAMIC TABLE t',
+      /^Expected one of SUSPEND, RESUME, REFRESH, SET, AS but found end of input/,
+      1,
+      22,
+    ],
+    [
+      'ALTER with an unknown action',
+      'ALTER DYNAMIC TABLE t PAUSE',
+      /^Expected one of SUSPEND, RESUME, REFRESH, SET, AS but found PAUSE/,
+      1,
+      23,
+    ],
+    [
+      'an empty REFRESH PARTITION',
+      'ALTER DYNAMIC TABLE t REFRESH PARTITION ()',
+      /^Expected a partition column.* but found '\)'/,
+      1,
+      42,
+    ],
+    [
+      'a repeated partition in REFRESH',
+      "ALTER DYNAMIC TABLE t REFRESH PARTITION (ds = '1', ds = '2')",
+      /^Partition column 'ds' is given more than once/,
+      1,
+      52,
+    ],
+    [
+      'a partition value that is not a literal',
+      'ALTER DYNAMIC TABLE t REFRESH PARTITION (ds = today)',
+      /^Expected a value for partition column ds as a string literal but found today/,
+      1,
+      47,
+    ],
+    [
+      'SET REFRESH_MODE = NONE',
+      'ALTER DYNAMIC TABLE t SET REFRESH_MODE = NONE',
+      /^Expected FULL or CONTINUOUS but found NONE/,
+      1,
+      42,
+    ],
+    [
+      'SET something else',
+      'ALTER DYNAMIC TABLE t SET OWNER = x',
+      /^Expected FRESHNESS, TARGET_LAG or REFRESH_MODE after SET but found OWNER/,
+      1,
+      27,
+    ],
     ['SET FRESHNESS in months', "ALTER DYNAMIC TABLE t SET FRESHNESS = INTERVAL '1' MONTH", UNSUPPORTED_UNIT, 1, 52],
     ['anything after SUSPEND', 'ALTER DYNAMIC TABLE t SUSPEND NOW', /^Expected end of statement but found NOW/, 1, 31],
-    ['SHOW DYNAMIC TABLE (singular)', 'SHOW DYNAMIC TABLE', /^Expected TABLES after SHOW DYNAMIC but found TABLE/, 1, 14],
-    ['SHOW … LIKE without a string', 'SHOW DYNAMIC TABLES LIKE orders', /^Expected a pattern as a string literal/, 1, 26],
+    [
+      'SHOW DYNAMIC TABLE (singular)',
+      'SHOW DYNAMIC TABLE',
+      /^Expected TABLES after SHOW DYNAMIC but found TABLE/,
+      1,
+      14,
+    ],
+    [
+      'SHOW … LIKE without a string',
+      'SHOW DYNAMIC TABLES LIKE orders',
+      /^Expected a pattern as a string literal/,
+      1,
+      26,
+    ],
     ['DESCRIBE without a name', 'DESCRIBE DYNAMIC TABLE', /^Expected a table name but found end of input/, 1, 23],
   ];
   for (const [name, script, message, line, column] of cases) {
@@ -321,14 +741,18 @@ describe('parse errors', () => {
   }
 
   it('points at the right line and column in the second statement of a script', () => {
-    const script = "INSERT INTO t VALUES (1);\n\nCREATE DYNAMIC TABLE d\n    FRESHNESS = INTERVAL '0' MINUTE\n  AS SELECT * FROM t;";
+    const script =
+      "INSERT INTO t VALUES (1);\n\nCREATE DYNAMIC TABLE d\n    FRESHNESS = INTERVAL '0' MINUTE\n  AS SELECT * FROM t;";
     const failure = parseFailure(script);
-    assert.equal(failure.message, 'The freshness interval currently only supports positive integer type values. But was: 0');
+    assert.equal(
+      failure.message,
+      'The freshness interval currently only supports positive integer type values. But was: 0',
+    );
     assert.deepEqual([failure.line, failure.column], [4, 26]);
   });
 
   it('reports a missing query at the end of the second statement, before its ;', () => {
-    const failure = parseFailure('SELECT 1;\n  CREATE DYNAMIC TABLE d FRESHNESS = INTERVAL \'1\' HOUR ;\nSELECT 2');
+    const failure = parseFailure("SELECT 1;\n  CREATE DYNAMIC TABLE d FRESHNESS = INTERVAL '1' HOUR ;\nSELECT 2");
     assert.match(failure.message, /^Expected AS <query> but found end of input at line 2, column 55/);
     assert.deepEqual([failure.line, failure.column], [2, 55]);
   });

@@ -143,10 +143,16 @@ describe('SQLite change capture', function () {
     installCapture(db, 'src');
     for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(i, 'r', 0);
     assert.equal(pruneChanges(db, 'src', 3), 3);
-    assert.deepEqual(readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId), [4, 5]);
+    assert.deepEqual(
+      readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId),
+      [4, 5],
+    );
     assert.equal(pruneChanges(db, 'src', 5), 1);
     assert.equal(pruneChanges(db, 'src', ALL), 0);
-    assert.deepEqual(readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId), [5]);
+    assert.deepEqual(
+      readChanges(db, 'src', 0, ALL, 100).map((change) => change.changeId),
+      [5],
+    );
     assert.equal(currentChangeId(db, 'src'), 5);
     db.exec(`INSERT INTO src VALUES (6, 'after', 0)`);
     const [change] = readChanges(db, 'src', 5, ALL, 100);
@@ -172,11 +178,18 @@ describe('SQLite change capture', function () {
       assert.equal(currentChangeId(db, 'src'), watermark, 'pruning leaves the high-water mark in place');
       assert.deepEqual(readChanges(db, 'src', watermark, ALL, 100), []);
     }
-    assert.deepEqual(seen, Array.from({ length: seen.length }, (_, i) => i + 1), 'every id once, in order, none reused');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: seen.length }, (_, i) => i + 1),
+      'every id once, in order, none reused',
+    );
     // VACUUM keeps the rowid alias, so the kept change still holds the high-water mark afterwards.
     db.exec('VACUUM');
     db.prepare('INSERT INTO src VALUES (?, ?, ?)').run(99, 'last', 0);
-    assert.deepEqual(readChanges(db, 'src', watermark, ALL, 100).map((change) => [change.changeId, ...change.row]), [[watermark + 1, 99, 'last', 0]]);
+    assert.deepEqual(
+      readChanges(db, 'src', watermark, ALL, 100).map((change) => [change.changeId, ...change.row]),
+      [[watermark + 1, 99, 'last', 0]],
+    );
   });
 
   it('keeps watermarks taken before pruning meaningful: each reader gets exactly the changes after its own', function () {
@@ -227,9 +240,7 @@ describe('SQLite change capture', function () {
     db.exec(`INSERT INTO src VALUES (1, 'a', 0)`);
     removeCapture(db, 'src');
     assert.equal(captureInstalled(db, 'src'), false);
-    const leftovers = db
-      .prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '\\_\\_freshet%' ESCAPE '\\'`)
-      .all();
+    const leftovers = db.prepare(`SELECT name FROM sqlite_schema WHERE name LIKE '\\_\\_freshet%' ESCAPE '\\'`).all();
     assert.deepEqual(leftovers, []);
     db.exec(`INSERT INTO src VALUES (2, 'b', 0)`);
     db.exec('DELETE FROM src');
@@ -263,7 +274,11 @@ describe('SQLite change capture', function () {
   it('refuses missing tables, views and reserved column names with a clear error', function () {
     throwsCode(() => installCapture(db, 'nope'), 'VALIDATION_ERROR', /"nope": there is no such table/);
     db.exec('CREATE VIEW v AS SELECT * FROM src');
-    throwsCode(() => installCapture(db, 'v'), 'VALIDATION_ERROR', /"v": there is no such table in main \(views cannot be captured\)/);
+    throwsCode(
+      () => installCapture(db, 'v'),
+      'VALIDATION_ERROR',
+      /"v": there is no such table in main \(views cannot be captured\)/,
+    );
     db.exec('CREATE TABLE odd (__op TEXT)');
     throwsCode(() => installCapture(db, 'odd'), 'VALIDATION_ERROR', /column "__op" has a name the changelog reserves/);
     throwsCode(() => installCapture(db, changelogName('src')), 'VALIDATION_ERROR', /Freshet's own tables/);
@@ -287,7 +302,10 @@ describe('SQLite change capture', function () {
     assert.equal(captureMismatch(db, 'src'), null);
     db.exec(`INSERT INTO src VALUES (1, 'a', 0)`);
     db.exec('ALTER TABLE src ADD COLUMN extra TEXT');
-    assert.match(captureMismatch(db, 'src') ?? '', /records columns \(id, name, score\) but the table now has \(id, name, score, extra\)/);
+    assert.match(
+      captureMismatch(db, 'src') ?? '',
+      /records columns \(id, name, score\) but the table now has \(id, name, score, extra\)/,
+    );
     throwsCode(() => readChanges(db, 'src', 0, ALL, 10), 'INVALID_STATE', /table now has/);
     throwsCode(() => installCapture(db, 'src'), 'INVALID_STATE', /remove capture and install it again/);
     assert.throws(() => db.exec('ALTER TABLE src DROP COLUMN name'), /no such column/);
@@ -306,14 +324,27 @@ describe('SQLite change capture', function () {
     );
     const append = (op: string, prefix: string) =>
       `INSERT INTO ${log} ("__op", "__captured_at", "id", "name", "score") VALUES ('${op}', 0, ${prefix}."id", ${prefix}."name", ${prefix}."score");`;
-    db.exec(`CREATE TRIGGER "__freshet_capture_insert_src" AFTER INSERT ON src FOR EACH ROW BEGIN ${append('I', 'NEW')} END`);
-    db.exec(`CREATE TRIGGER "__freshet_capture_update_src" AFTER UPDATE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} ${append('I', 'NEW')} END`);
-    db.exec(`CREATE TRIGGER "__freshet_capture_delete_src" AFTER DELETE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} END`);
+    db.exec(
+      `CREATE TRIGGER "__freshet_capture_insert_src" AFTER INSERT ON src FOR EACH ROW BEGIN ${append('I', 'NEW')} END`,
+    );
+    db.exec(
+      `CREATE TRIGGER "__freshet_capture_update_src" AFTER UPDATE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} ${append('I', 'NEW')} END`,
+    );
+    db.exec(
+      `CREATE TRIGGER "__freshet_capture_delete_src" AFTER DELETE ON src FOR EACH ROW BEGIN ${append('D', 'OLD')} END`,
+    );
     db.exec(`INSERT INTO src VALUES (1, 'a', 0)`);
     assert.equal(captureInstalled(db, 'src'), true);
-    assert.match(captureMismatch(db, 'src') ?? '', /^Change capture of "src" was installed by an older version of Freshet\.$/);
+    assert.match(
+      captureMismatch(db, 'src') ?? '',
+      /^Change capture of "src" was installed by an older version of Freshet\.$/,
+    );
     throwsCode(() => readChanges(db, 'src', 0, ALL, 10), 'INVALID_STATE', /installed by an older version/);
-    throwsCode(() => installCapture(db, 'src'), 'INVALID_STATE', /installed by an older version of Freshet; remove capture and install it again/);
+    throwsCode(
+      () => installCapture(db, 'src'),
+      'INVALID_STATE',
+      /installed by an older version of Freshet; remove capture and install it again/,
+    );
     removeCapture(db, 'src');
     installCapture(db, 'src');
     assert.equal(captureMismatch(db, 'src'), null);
@@ -321,10 +352,13 @@ describe('SQLite change capture', function () {
     db.exec(`INSERT INTO src VALUES (2, 'b', 0)`);
     assert.deepEqual(readChanges(db, 'src', 0, ALL, 10), [{ changeId: 1, op: 'I', row: [2, 'b', 0] }]);
     const layout = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(changelogName('src')) as { name: string }[];
-    assert.deepEqual(layout.map((column) => column.name), ['__change_id', '__op', 'id', 'name', 'score']);
+    assert.deepEqual(
+      layout.map((column) => column.name),
+      ['__change_id', '__op', 'id', 'name', 'score'],
+    );
   });
 
-  it('captures a source column named like the earlier layout\'s timestamp, and still reserves the meta columns', function () {
+  it("captures a source column named like the earlier layout's timestamp, and still reserves the meta columns", function () {
     db.exec('CREATE TABLE stamped (__captured_at INTEGER NOT NULL, v TEXT)');
     installCapture(db, 'stamped');
     assert.equal(captureMismatch(db, 'stamped'), null);
@@ -332,7 +366,11 @@ describe('SQLite change capture', function () {
     assert.deepEqual(opsOf(db, 'stamped'), [['I', 1700000000000, 'x']]);
     installCapture(db, 'stamped');
     db.exec('CREATE TABLE clash (v TEXT, "__Change_Id" INTEGER)');
-    throwsCode(() => installCapture(db, 'clash'), 'VALIDATION_ERROR', /column "__Change_Id" has a name the changelog reserves \(__change_id, __op\)/);
+    throwsCode(
+      () => installCapture(db, 'clash'),
+      'VALIDATION_ERROR',
+      /column "__Change_Id" has a name the changelog reserves \(__change_id, __op\)/,
+    );
   });
 
   it('captures generated columns and reports a renamed column', function () {
@@ -377,6 +415,8 @@ describe('SQLite change capture', function () {
     const withCapture = load('src');
     assert.equal(currentChangeId(db, 'src'), 20_000);
     assert.equal(readChanges(db, 'src', 19_999, ALL, 10)[0]?.row[1], 'row 19999');
-    console.log(`      20,000 inserts: ${without.toFixed(0)} ms plain, ${withCapture.toFixed(0)} ms captured (x${(withCapture / without).toFixed(1)})`);
+    console.log(
+      `      20,000 inserts: ${without.toFixed(0)} ms plain, ${withCapture.toFixed(0)} ms captured (x${(withCapture / without).toFixed(1)})`,
+    );
   });
 });

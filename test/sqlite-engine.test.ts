@@ -31,8 +31,6 @@ function fullRefresh(query: string): RefreshSpec {
   };
 }
 
-
-
 describe('SqliteEngine', function () {
   let dir: string;
   let file: string;
@@ -68,7 +66,11 @@ describe('SqliteEngine', function () {
     await engine.ping();
     assert.ok(fs.existsSync(file));
     assert.deepEqual(rowsOf(await run('PRAGMA journal_mode')), [['wal']]);
-    assert.deepEqual(engine.capabilities(), { transactionalDdl: true, partitionedRefresh: true, otherDatabases: false });
+    assert.deepEqual(engine.capabilities(), {
+      transactionalDdl: true,
+      partitionedRefresh: true,
+      otherDatabases: false,
+    });
     assert.ok(engine.incremental, 'captures changes');
     assert.ok(engine.streaming);
     assert.equal((engine as Engine).continuousJobs, undefined);
@@ -78,7 +80,10 @@ describe('SqliteEngine', function () {
 
   it('refuses files that are not SQLite databases, and in-memory databases', async function () {
     const garbage = path.join(dir, 'garbage.sqlite');
-    fs.writeFileSync(garbage, 'this is not a database, just some text that is long enough to have a header '.repeat(20));
+    fs.writeFileSync(
+      garbage,
+      'this is not a database, just some text that is long enough to have a header '.repeat(20),
+    );
     const broken = new SqliteEngine({ path: garbage });
     await rejectsWith(broken.open(), 'ENGINE_ERROR', /not a database/);
     await rejectsWith(broken.ping(), 'ENGINE_ERROR', /not open/);
@@ -129,7 +134,10 @@ describe('SqliteEngine', function () {
     await run('CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
     await run('CREATE TABLE b (a_id INTEGER NOT NULL, note TEXT NOT NULL)');
     const joined = await engine.describeQuery('SELECT a.id, a.name, b.note FROM a LEFT JOIN b ON b.a_id = a.id');
-    assert.deepEqual(joined.map((column) => column.nullable), [true, true, true]);
+    assert.deepEqual(
+      joined.map((column) => column.nullable),
+      [true, true, true],
+    );
     const plain = await engine.describeQuery('SELECT * FROM a');
     assert.deepEqual(plain, [
       { name: 'id', type: 'INTEGER', nullable: false },
@@ -172,7 +180,11 @@ describe('SqliteEngine', function () {
     await engine.dropTable(odd); // already gone: fine
     assert.equal(await engine.describeTable({ database: 'elsewhere', name: 't' }), null);
     await rejectsWith(
-      engine.createTable({ table: dt, columns: [{ name: 'x', type: 'INT); DROP TABLE y; --', nullable: true }], primaryKey: null }),
+      engine.createTable({
+        table: dt,
+        columns: [{ name: 'x', type: 'INT); DROP TABLE y; --', nullable: true }],
+        primaryKey: null,
+      }),
       'VALIDATION_ERROR',
       /not a SQLite type name/,
     );
@@ -222,7 +234,11 @@ describe('SqliteEngine', function () {
   it('keeps the old rows when a refresh violates a constraint', async function () {
     await createDt(3);
     const duplicates = `SELECT 1 AS id, 'x' AS v UNION ALL SELECT 1, 'y'`;
-    await rejectsWith(engine.refresh(fullRefresh(duplicates)), 'VALIDATION_ERROR', /^SQLite: UNIQUE constraint failed: dt\.id/);
+    await rejectsWith(
+      engine.refresh(fullRefresh(duplicates)),
+      'VALIDATION_ERROR',
+      /^SQLite: UNIQUE constraint failed: dt\.id/,
+    );
     assert.deepEqual(rowsOf(await run('SELECT id, v FROM dt ORDER BY id')), [
       [1, 'old'],
       [2, 'old'],
@@ -232,7 +248,10 @@ describe('SqliteEngine', function () {
 
   it('runs pass-through statements with a row limit, change counts and JSON-safe values', async function () {
     assert.deepEqual(await run('CREATE TABLE t (id INTEGER, v TEXT)'), { kind: 'update', rowsAffected: 0 });
-    assert.deepEqual(await run(`INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')`), { kind: 'update', rowsAffected: 3 });
+    assert.deepEqual(await run(`INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')`), {
+      kind: 'update',
+      rowsAffected: 3,
+    });
     assert.deepEqual(await run('SELECT id, v FROM t ORDER BY id', 2), {
       kind: 'rows',
       columns: ['id', 'v'],
@@ -259,7 +278,11 @@ describe('SqliteEngine', function () {
   it('reports statements a client got wrong as VALIDATION_ERROR, with the position of syntax errors', async function () {
     const typo = await rejectsWith(run('SELEC id FROM t'), 'VALIDATION_ERROR', /near "SELEC": syntax error/);
     assert.deepEqual([typo.line, typo.column], [1, 1]);
-    const misplaced = await rejectsWith(run('SELECT id\n  FROM t\n WHERE id = = 1'), 'VALIDATION_ERROR', /syntax error/);
+    const misplaced = await rejectsWith(
+      run('SELECT id\n  FROM t\n WHERE id = = 1'),
+      'VALIDATION_ERROR',
+      /syntax error/,
+    );
     assert.deepEqual([misplaced.line, misplaced.column], [3, 13]);
     await rejectsWith(run('SELECT * FROM missing'), 'VALIDATION_ERROR', /no such table: missing/);
     await rejectsWith(run('SELECT 1; SELECT 2'), 'VALIDATION_ERROR', /more than one statement/);
@@ -298,7 +321,7 @@ describe('SqliteEngine', function () {
         primaryKey: ['id'],
       },
       {
-        ...fullRefresh('SELECT id, v, id * 2 AS doubled FROM (SELECT 7 AS id, \'new\' AS v)'),
+        ...fullRefresh("SELECT id, v, id * 2 AS doubled FROM (SELECT 7 AS id, 'new' AS v)"),
         columns: [
           { target: 'id', source: 'id' },
           { target: 'v', source: 'v' },
@@ -307,7 +330,10 @@ describe('SqliteEngine', function () {
       },
     );
     assert.deepEqual(outcome, { rowsWritten: 1, rowsDeleted: 2 });
-    assert.deepEqual((await engine.describeTable(dt))?.columns.map((column) => column.name), ['id', 'v', 'doubled']);
+    assert.deepEqual(
+      (await engine.describeTable(dt))?.columns.map((column) => column.name),
+      ['id', 'v', 'doubled'],
+    );
     assert.deepEqual(rowsOf(await run('SELECT * FROM dt_view')), [[7, 'new', 14]]);
     assert.deepEqual(await engine.listTables(), [{ database: 'main', name: 'dt' }]);
   });
@@ -345,7 +371,10 @@ describe('SqliteEngine', function () {
       clearInterval(ticker);
       reader.close();
     }
-    assert.deepEqual([...seen].sort((a, b) => a - b), [1000, 300_000]);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [1000, 300_000],
+    );
     assert.ok(maxGap < 200, `the event loop stalled for ${maxGap} ms`);
   });
 
@@ -370,7 +399,9 @@ describe('SqliteEngine', function () {
     const child = spawn(process.execPath, [...execArgv, script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
 
     // Kill once the uncommitted transaction has spilled several megabytes into the WAL.
     const wal = `${file}-wal`;
@@ -385,7 +416,9 @@ describe('SqliteEngine', function () {
 
     engine = new SqliteEngine({ path: file });
     await engine.open();
-    assert.deepEqual(rowsOf(await run('SELECT count(*), min(id), max(id), min(v), max(v) FROM dt')), [[1000, 1, 1000, 'old', 'old']]);
+    assert.deepEqual(rowsOf(await run('SELECT count(*), min(id), max(id), min(v), max(v) FROM dt')), [
+      [1000, 1, 1000, 'old', 'old'],
+    ]);
     assert.deepEqual(await engine.refresh(fullRefresh(numbers(10, 'new'))), { rowsWritten: 10, rowsDeleted: 1000 });
     assert.deepEqual(rowsOf(await run('PRAGMA integrity_check')), [['ok']]);
   });

@@ -37,7 +37,10 @@ describe('SqliteEngine streaming between catalogs', () => {
     await source.open();
     await target.open();
     await source.execute(`CREATE TABLE events (id INTEGER PRIMARY KEY, day TEXT)`, { rowLimit: 1 });
-    await source.execute(`INSERT INTO events VALUES (1, 'mon'), (2, 'mon'), (3, 'tue'), (4, 'tue'), (5, 'wed'), (6, 'wed'), (7, 'wed')`, { rowLimit: 1 });
+    await source.execute(
+      `INSERT INTO events VALUES (1, 'mon'), (2, 'mon'), (3, 'tue'), (4, 'tue'), (5, 'wed'), (6, 'wed'), (7, 'wed')`,
+      { rowLimit: 1 },
+    );
     await target.createTable(definition);
   });
   afterEach(async () => {
@@ -58,15 +61,25 @@ describe('SqliteEngine streaming between catalogs', () => {
     assert.equal(targetRows().length, 7);
     const again = await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     assert.deepEqual(again, { rowsWritten: 7, rowsDeleted: 7 });
-    assert.deepEqual((await target.describeTable(definition.table))?.primaryKey, ['id'], 'the table keeps its primary key');
+    assert.deepEqual(
+      (await target.describeTable(definition.table))?.primaryKey,
+      ['id'],
+      'the table keeps its primary key',
+    );
   });
 
   it('replaces only one partition', async () => {
     await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     await source.execute(`UPDATE events SET id = id + 100 WHERE day = 'tue'`, { rowLimit: 1 });
-    const outcome = await target.streaming!.replaceFromBatches({ definition, partition: { day: 'tue' } }, read({ day: 'tue' }));
+    const outcome = await target.streaming!.replaceFromBatches(
+      { definition, partition: { day: 'tue' } },
+      read({ day: 'tue' }),
+    );
     assert.deepEqual(outcome, { rowsWritten: 2, rowsDeleted: 2 });
-    assert.deepEqual(targetRows().map((r) => (r as unknown[])[0]), [1, 2, 5, 6, 7, 103, 104]);
+    assert.deepEqual(
+      targetRows().map((r) => (r as unknown[])[0]),
+      [1, 2, 5, 6, 7, 103, 104],
+    );
   });
 
   it('keeps the old rows when the stream fails part-way, and leaves no stage behind', async () => {
@@ -75,21 +88,33 @@ describe('SqliteEngine streaming between catalogs', () => {
       yield [[1, 'x']];
       throw new FreshetError('ENGINE_ERROR', 'source went away');
     }
-    await assert.rejects(target.streaming!.replaceFromBatches({ definition, partition: null }, failing()), /source went away/);
+    await assert.rejects(
+      target.streaming!.replaceFromBatches({ definition, partition: null }, failing()),
+      /source went away/,
+    );
     assert.equal(targetRows().length, 7);
-    assert.deepEqual((await target.listTables()).map((t) => t.name), ['copy']);
+    assert.deepEqual(
+      (await target.listTables()).map((t) => t.name),
+      ['copy'],
+    );
   });
 
   it('keeps the old rows when the streamed rows break the primary key', async () => {
     await target.streaming!.replaceFromBatches({ definition, partition: null }, read());
     async function* duplicates(): AsyncIterable<RowBatch> {
-      yield [[1, 'a'], [1, 'b']];
+      yield [
+        [1, 'a'],
+        [1, 'b'],
+      ];
     }
-    await assert.rejects(target.streaming!.replaceFromBatches({ definition, partition: null }, duplicates()), (error: unknown) => {
-      assert.ok(error instanceof FreshetError);
-      assert.equal(error.code, 'VALIDATION_ERROR');
-      return true;
-    });
+    await assert.rejects(
+      target.streaming!.replaceFromBatches({ definition, partition: null }, duplicates()),
+      (error: unknown) => {
+        assert.ok(error instanceof FreshetError);
+        assert.equal(error.code, 'VALIDATION_ERROR');
+        return true;
+      },
+    );
     assert.equal(targetRows().length, 7);
   });
 });

@@ -25,7 +25,10 @@ import {
 const optionsSchema = z
   .object({
     /** The file cron reads: a user crontab, or a file under /etc/cron.d (then `user` is required). */
-    crontabFile: z.string().min(1).refine((file) => existsSync(path.dirname(path.resolve(file))), 'the folder of crontabFile must exist'),
+    crontabFile: z
+      .string()
+      .min(1)
+      .refine((file) => existsSync(path.dirname(path.resolve(file))), 'the folder of crontabFile must exist'),
     /** The user column of /etc/cron.d files; omit for a user crontab. */
     user: z.string().min(1).optional(),
     curl: z.string().min(1).default('curl'),
@@ -110,7 +113,9 @@ class CrontabScheduler implements WorkflowScheduler {
   }
 
   private read(): Entry[] {
-    return existsSync(this.options.crontabFile) ? parse(readFileSync(this.options.crontabFile, 'utf8'), this.options.user) : [];
+    return existsSync(this.options.crontabFile)
+      ? parse(readFileSync(this.options.crontabFile, 'utf8'), this.options.user)
+      : [];
   }
 
   private command(request: CreateRefreshWorkflowRequest): string {
@@ -131,11 +136,16 @@ class CrontabScheduler implements WorkflowScheduler {
   async createRefreshWorkflow(request: CreateRefreshWorkflowRequest): Promise<RefreshHandler> {
     const cron = request.schedule.unixCron;
     if (cron === null) {
-      throw validationError(`cron runs at most once a minute; ${request.tableIdentifier} needs a FULL freshness of 1 minute or more.`);
+      throw validationError(
+        `cron runs at most once a minute; ${request.tableIdentifier} needs a FULL freshness of 1 minute or more.`,
+      );
     }
     const workflowId = randomUUID();
     await this.change((entries) => ({
-      entries: [...entries, { workflowId, table: request.tableIdentifier, paused: false, cron, command: this.command(request) }],
+      entries: [
+        ...entries,
+        { workflowId, table: request.tableIdentifier, paused: false, cron, command: this.command(request) },
+      ],
       result: undefined,
     }));
     // The handler is shown to users: it names the entry and holds no secret (the callback token stays in the file).
@@ -163,18 +173,27 @@ class CrontabScheduler implements WorkflowScheduler {
   }
 
   async deleteRefreshWorkflow(handler: RefreshHandler): Promise<void> {
-    await this.change((entries) => ({ entries: entries.filter((e) => e.workflowId !== String(handler.workflowId)), result: undefined }));
+    await this.change((entries) => ({
+      entries: entries.filter((e) => e.workflowId !== String(handler.workflowId)),
+      result: undefined,
+    }));
   }
 
   async inspect(handler: RefreshHandler): Promise<WorkflowInspection> {
     await this.queue;
     const entry = this.read().find((e) => e.workflowId === String(handler.workflowId));
-    return entry ? { exists: true, paused: entry.paused, schedule: entry.cron } : { exists: false, paused: null, schedule: null };
+    return entry
+      ? { exists: true, paused: entry.paused, schedule: entry.cron }
+      : { exists: false, paused: null, schedule: null };
   }
 
   async listRefreshWorkflows(): Promise<readonly ListedWorkflow[]> {
     await this.queue;
-    return this.read().map((e) => ({ tableIdentifier: e.table, handler: { workflowId: e.workflowId }, paused: e.paused }));
+    return this.read().map((e) => ({
+      tableIdentifier: e.table,
+      handler: { workflowId: e.workflowId },
+      paused: e.paused,
+    }));
   }
 }
 

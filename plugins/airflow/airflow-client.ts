@@ -68,7 +68,12 @@ export class AirflowClient {
 
   /** The DAG, or null when Airflow has no DAG with this id. */
   async getDag(dagId: string): Promise<AirflowDag | null> {
-    const { status, body } = await this.#call({ operation: `read DAG ${dagId}`, method: 'GET', path: `/dags/${encodeURIComponent(dagId)}`, accept: [404] });
+    const { status, body } = await this.#call({
+      operation: `read DAG ${dagId}`,
+      method: 'GET',
+      path: `/dags/${encodeURIComponent(dagId)}`,
+      accept: [404],
+    });
     return status === 404 ? null : this.#dagOf(body);
   }
 
@@ -86,7 +91,12 @@ export class AirflowClient {
 
   /** Deletes the DAG's metadata; false when there was none. */
   async deleteDag(dagId: string): Promise<boolean> {
-    const { status } = await this.#call({ operation: `delete DAG ${dagId}`, method: 'DELETE', path: `/dags/${encodeURIComponent(dagId)}`, accept: [404] });
+    const { status } = await this.#call({
+      operation: `delete DAG ${dagId}`,
+      method: 'DELETE',
+      path: `/dags/${encodeURIComponent(dagId)}`,
+      accept: [404],
+    });
     return status !== 404;
   }
 
@@ -95,7 +105,11 @@ export class AirflowClient {
     const dags: AirflowDag[] = [];
     for (let offset = 0; ; offset += PAGE_SIZE) {
       const query = `tags=${encodeURIComponent(tag)}&limit=${PAGE_SIZE}&offset=${offset}`;
-      const { body } = await this.#call({ operation: `list DAGs tagged ${tag}`, method: 'GET', path: `/dags?${query}` });
+      const { body } = await this.#call({
+        operation: `list DAGs tagged ${tag}`,
+        method: 'GET',
+        path: `/dags?${query}`,
+      });
       const page = arrayField(body, 'dags');
       dags.push(...page.map((dag) => this.#dagOf(dag)));
       if (page.length < PAGE_SIZE || dags.length >= numberField(body, 'total_entries', Infinity)) return dags;
@@ -131,7 +145,11 @@ export class AirflowClient {
 
   /** Asks the DAG processor to load a known file again now (Airflow 2.8+ and 3). */
   async requestReparse(fileToken: string): Promise<void> {
-    await this.#call({ operation: 'request a re-parse of a DAG file', method: 'PUT', path: `/parseDagFile/${encodeURIComponent(fileToken)}` });
+    await this.#call({
+      operation: 'request a re-parse of a DAG file',
+      method: 'PUT',
+      path: `/parseDagFile/${encodeURIComponent(fileToken)}`,
+    });
   }
 
   /** Checks that Airflow answers and accepts the credentials. */

@@ -34,7 +34,9 @@ export const airflowOptionsSchema = z
       .refine((url) => !/\/api\/v[12]$/.test(url), {
         error: 'baseUrl must not end with /api/v1 or /api/v2: give the server URL, Freshet adds the API path',
       }),
-    username: z.string({ error: 'username is required: an Airflow user that may read, pause and delete DAGs' }).min(1, 'username must not be empty'),
+    username: z
+      .string({ error: 'username is required: an Airflow user that may read, pause and delete DAGs' })
+      .min(1, 'username must not be empty'),
     password: z.string({ error: 'password is required' }).min(1, 'password must not be empty'),
     /** Airflow's DAGs folder as this process sees it (a shared volume); Freshet writes one DAG file per table. */
     dagsFolder: z
@@ -61,7 +63,11 @@ export const airflowOptionsSchema = z
      * An Airflow HTTP connection whose host is the gateway (`http://freshet:8083`). When absent, each DAG file
      * defines a connection to the gateway URL Freshet gives it.
      */
-    httpConnectionId: z.string().max(200).regex(AIRFLOW_KEY, 'httpConnectionId may hold only letters, digits, _ . and -').optional(),
+    httpConnectionId: z
+      .string()
+      .max(200)
+      .regex(AIRFLOW_KEY, 'httpConnectionId may hold only letters, digits, _ . and -')
+      .optional(),
     /** How often the DAG's sensor asks the gateway whether the refresh job has finished. */
     sensorPokeSeconds: z.number().int().positive().default(30),
     /** How long the sensor waits for a refresh job before the run fails. */

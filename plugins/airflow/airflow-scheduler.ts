@@ -56,13 +56,16 @@ export class AirflowScheduler implements WorkflowScheduler {
   }
 
   async open(): Promise<void> {
-    if (this.#lifecycle === 'closed') throw schedulerError('The Airflow scheduler was closed; create a new instance to open it again.');
+    if (this.#lifecycle === 'closed')
+      throw schedulerError('The Airflow scheduler was closed; create a new instance to open it again.');
     const problem = dagsFolderProblem(this.#options.dagsFolder);
     if (problem !== null) throw schedulerError(`The Airflow scheduler cannot write DAG files: ${problem}.`);
     this.#lifecycle = 'open';
     // Airflow being down or slow must not keep the gateway from starting; every later call reports it.
     void this.#client.checkAccess().catch((error: unknown) => {
-      this.#context.logger.warn('Airflow is not reachable or refuses the configured credentials.', { error: messageOf(error) });
+      this.#context.logger.warn('Airflow is not reachable or refuses the configured credentials.', {
+        error: messageOf(error),
+      });
     });
   }
 
@@ -98,13 +101,18 @@ export class AirflowScheduler implements WorkflowScheduler {
       if (content === null) throw this.#missing(airflow, 'its DAG file is gone');
       switch (modification.kind) {
         case 'suspend':
-          if ((await this.#client.setPaused(airflow.dagId, true)) === null) throw this.#missing(airflow, 'Airflow has no such DAG');
+          if ((await this.#client.setPaused(airflow.dagId, true)) === null)
+            throw this.#missing(airflow, 'Airflow has no such DAG');
           break;
         case 'resume': {
           const spec = this.#specOf(airflow, content);
           await this.#requireDag(airflow);
-          await this.#write(airflow, renderDagFile({ ...spec, configuration: { ...modification.dynamicOptions } }, this.#options));
-          if ((await this.#client.setPaused(airflow.dagId, false)) === null) throw this.#missing(airflow, 'Airflow has no such DAG');
+          await this.#write(
+            airflow,
+            renderDagFile({ ...spec, configuration: { ...modification.dynamicOptions } }, this.#options),
+          );
+          if ((await this.#client.setPaused(airflow.dagId, false)) === null)
+            throw this.#missing(airflow, 'Airflow has no such DAG');
           break;
         }
         case 'reschedule':
@@ -168,9 +176,15 @@ export class AirflowScheduler implements WorkflowScheduler {
             'Airflow looks for new files every [scheduler] dag_dir_list_interval (Airflow 2) or [dag_processor] refresh_interval (Airflow 3), 300 s by default.',
         );
       }
-      if ((await this.#client.setPaused(handler.dagId, false)) === null) throw this.#missing(handler, 'Airflow lost the DAG right after loading it');
-      if (tableTag(spec.tableIdentifier) === null) await this.#context.stateStore.put(tableKey(handler.dagId), spec.tableIdentifier);
-      this.#context.logger.info('Created Airflow DAG.', { table: spec.tableIdentifier, dagId: handler.dagId, cron: spec.unixCron });
+      if ((await this.#client.setPaused(handler.dagId, false)) === null)
+        throw this.#missing(handler, 'Airflow lost the DAG right after loading it');
+      if (tableTag(spec.tableIdentifier) === null)
+        await this.#context.stateStore.put(tableKey(handler.dagId), spec.tableIdentifier);
+      this.#context.logger.info('Created Airflow DAG.', {
+        table: spec.tableIdentifier,
+        dagId: handler.dagId,
+        cron: spec.unixCron,
+      });
       return handler;
     } catch (error) {
       throw await this.#undoCreate(handler, error);
@@ -184,11 +198,18 @@ export class AirflowScheduler implements WorkflowScheduler {
       await this.#client.deleteDag(handler.dagId);
       return error;
     } catch (cleanup) {
-      this.#context.logger.error('Could not remove the DAG of a failed create.', { dagId: handler.dagId, error: messageOf(cleanup) });
-      return new FreshetError('SCHEDULER_ERROR', `${messageOf(error)} Removing DAG ${handler.dagId} again failed too: ${messageOf(cleanup)}`, {
-        cause: error,
-        details: { orphanHandler: handler },
+      this.#context.logger.error('Could not remove the DAG of a failed create.', {
+        dagId: handler.dagId,
+        error: messageOf(cleanup),
       });
+      return new FreshetError(
+        'SCHEDULER_ERROR',
+        `${messageOf(error)} Removing DAG ${handler.dagId} again failed too: ${messageOf(cleanup)}`,
+        {
+          cause: error,
+          details: { orphanHandler: handler },
+        },
+      );
     }
   }
 
@@ -201,16 +222,22 @@ export class AirflowScheduler implements WorkflowScheduler {
     if (dag.fileToken !== null) {
       // Without the request Airflow re-reads changed files every min_file_process_interval (30 s by default).
       await this.#client.requestReparse(dag.fileToken).catch((error: unknown) => {
-        this.#context.logger.warn('Airflow did not accept a re-parse request; waiting for its next scan.', { dagId: handler.dagId, error: messageOf(error) });
+        this.#context.logger.warn('Airflow did not accept a re-parse request; waiting for its next scan.', {
+          dagId: handler.dagId,
+          error: messageOf(error),
+        });
       });
     }
     try {
       const loaded = await this.#awaitLoaded(handler, unixCron, earlier);
       if (loaded === null) {
-        this.#context.logger.warn('Airflow has not loaded the new schedule yet; it will on its next scan of the file.', {
-          dagId: handler.dagId,
-          cron: unixCron,
-        });
+        this.#context.logger.warn(
+          'Airflow has not loaded the new schedule yet; it will on its next scan of the file.',
+          {
+            dagId: handler.dagId,
+            cron: unixCron,
+          },
+        );
       }
     } catch (error) {
       await this.#write(handler, content);
@@ -222,21 +249,30 @@ export class AirflowScheduler implements WorkflowScheduler {
    * Polls until Airflow holds the DAG active with `cron`; null when parseTimeoutSeconds pass first. Fails as soon
    * as Airflow records a new import error for the file.
    */
-  async #awaitLoaded(handler: AirflowHandler, cron: string, earlier: readonly AirflowImportError[]): Promise<AirflowDag | null> {
+  async #awaitLoaded(
+    handler: AirflowHandler,
+    cron: string,
+    earlier: readonly AirflowImportError[],
+  ): Promise<AirflowDag | null> {
     const deadline = Date.now() + this.#options.parseTimeoutSeconds * 1000;
     for (;;) {
       const dag = await this.#client.getDag(handler.dagId);
-      if (dag !== null && dag.active && dag.schedule === cron) return dag;
+      if (dag?.active && dag.schedule === cron) return dag;
       const fresh = (await this.#client.importErrorsFor(handler.fileName)).filter(
         (e) => !earlier.some((known) => known.id === e.id && known.timestamp === e.timestamp),
       );
       if (fresh[0] !== undefined) {
-        throw new FreshetError('SCHEDULER_ERROR', `Airflow could not load the DAG file ${fresh[0].filename}: ${fresh[0].stackTrace.trim()}`, {
-          details: { operation: `load DAG ${handler.dagId}`, importError: fresh[0] },
-        });
+        throw new FreshetError(
+          'SCHEDULER_ERROR',
+          `Airflow could not load the DAG file ${fresh[0].filename}: ${fresh[0].stackTrace.trim()}`,
+          {
+            details: { operation: `load DAG ${handler.dagId}`, importError: fresh[0] },
+          },
+        );
       }
       if (Date.now() >= deadline) return null;
-      if (this.#lifecycle === 'closed') throw schedulerError(`The Airflow scheduler closed while waiting for Airflow to load DAG ${handler.dagId}.`);
+      if (this.#lifecycle === 'closed')
+        throw schedulerError(`The Airflow scheduler closed while waiting for Airflow to load DAG ${handler.dagId}.`);
       await new Promise((resolve) => setTimeout(resolve, this.#options.pollIntervalMs));
     }
   }
@@ -250,7 +286,9 @@ export class AirflowScheduler implements WorkflowScheduler {
   #specOf(handler: AirflowHandler, content: string): DagSpec {
     const spec = dagSpecOf(content);
     if (spec === null) {
-      throw schedulerError(`The DAG file ${handler.fileName} in ${this.#options.dagsFolder} was not written by Freshet or was edited; drop and create the table again.`);
+      throw schedulerError(
+        `The DAG file ${handler.fileName} in ${this.#options.dagsFolder} was not written by Freshet or was edited; drop and create the table again.`,
+      );
     }
     return spec;
   }
@@ -266,7 +304,10 @@ export class AirflowScheduler implements WorkflowScheduler {
     try {
       await writeDagFile(this.#options.dagsFolder, handler.fileName, content);
     } catch (error) {
-      throw schedulerError(`Cannot write the DAG file ${handler.fileName} into ${this.#options.dagsFolder}: ${messageOf(error)}`, error);
+      throw schedulerError(
+        `Cannot write the DAG file ${handler.fileName} into ${this.#options.dagsFolder}: ${messageOf(error)}`,
+        error,
+      );
     }
   }
 
@@ -274,7 +315,10 @@ export class AirflowScheduler implements WorkflowScheduler {
     try {
       await removeDagFile(this.#options.dagsFolder, handler.fileName);
     } catch (error) {
-      throw schedulerError(`Cannot remove the DAG file ${handler.fileName} from ${this.#options.dagsFolder}: ${messageOf(error)}`, error);
+      throw schedulerError(
+        `Cannot remove the DAG file ${handler.fileName} from ${this.#options.dagsFolder}: ${messageOf(error)}`,
+        error,
+      );
     }
   }
 
@@ -295,7 +339,11 @@ export class AirflowScheduler implements WorkflowScheduler {
 
   #assertOpen(): void {
     if (this.#lifecycle !== 'open') {
-      throw schedulerError(this.#lifecycle === 'new' ? 'The Airflow scheduler is not open yet; call open() first.' : 'The Airflow scheduler is closed.');
+      throw schedulerError(
+        this.#lifecycle === 'new'
+          ? 'The Airflow scheduler is not open yet; call open() first.'
+          : 'The Airflow scheduler is closed.',
+      );
     }
   }
 }
@@ -309,6 +357,7 @@ function minuteCron(tableIdentifier: string, schedule: RefreshSchedule): string 
         "Use a FULL freshness of 1 minute or more (FRESHNESS = INTERVAL '1' MINUTE), or REFRESH_MODE = CONTINUOUS, which Freshet runs itself.",
     );
   }
-  if (!isValidTimeZone(schedule.timeZone)) throw validationError(`Unknown time zone '${schedule.timeZone}' for the Airflow schedule of ${tableIdentifier}.`);
+  if (!isValidTimeZone(schedule.timeZone))
+    throw validationError(`Unknown time zone '${schedule.timeZone}' for the Airflow schedule of ${tableIdentifier}.`);
   return schedule.unixCron;
 }

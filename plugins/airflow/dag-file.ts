@@ -73,7 +73,9 @@ export function refreshBodyTemplate(spec: DagSpec): string {
   ];
   const options = Object.entries(spec.configuration);
   if (options.length > 0) {
-    fields.push(`"configuration": {${options.map(([key, value]) => `${jsonString(key)}: ${jsonString(value)}`).join(', ')}}`);
+    fields.push(
+      `"configuration": {${options.map(([key, value]) => `${jsonString(key)}: ${jsonString(value)}`).join(', ')}}`,
+    );
   }
   return `{${fields.join(', ')}}`;
 }

@@ -19,4 +19,11 @@ export { AirflowScheduler } from './airflow-scheduler';
 export { AirflowClient, type AirflowClientOptions, type AirflowDag, type AirflowImportError } from './airflow-client';
 export { airflowOptionsSchema, type AirflowOptions } from './airflow-options';
 export { dagIdFor, readHandler, type AirflowHandler } from './airflow-handler';
-export { SCHEDULE_TIME_TEMPLATE, renderDagFile, refreshBodyTemplate, dagSpecOf, type DagSpec, type DagRenderSettings } from './dag-file';
+export {
+  SCHEDULE_TIME_TEMPLATE,
+  renderDagFile,
+  refreshBodyTemplate,
+  dagSpecOf,
+  type DagSpec,
+  type DagRenderSettings,
+} from './dag-file';

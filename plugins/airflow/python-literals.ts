@@ -25,6 +25,7 @@ export function pyString(text: string): string {
 
 /** `text` on one comment line: line breaks and other control characters become spaces. */
 export function pyComment(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a comment line must not hold
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ');
 }
 

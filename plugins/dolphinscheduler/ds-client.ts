@@ -49,7 +49,12 @@ export class DolphinSchedulerClient {
    * Calls `method path` with `params` (query string for GET and DELETE, form body otherwise) and returns the
    * envelope's `data`. `action` completes "could not …" in error messages ("create workflow freshet_x").
    */
-  async call<T = unknown>(method: HttpMethod, path: string, params: Readonly<Record<string, FormValue>>, action: string): Promise<T> {
+  async call<T = unknown>(
+    method: HttpMethod,
+    path: string,
+    params: Readonly<Record<string, FormValue>>,
+    action: string,
+  ): Promise<T> {
     const form = new URLSearchParams();
     for (const [name, value] of Object.entries(params)) {
       if (value !== undefined) form.append(name, String(value));
@@ -107,7 +112,9 @@ export class DolphinSchedulerClient {
     }
     if (envelope.code !== 0) throw new DolphinSchedulerRefusal(envelope.code, envelope.msg ?? '(no message)', action);
     if (status < 200 || status >= 300) {
-      throw schedulerError(`DolphinScheduler answered HTTP ${status} when asked to ${action}: ${envelope.msg ?? '(no message)'}`);
+      throw schedulerError(
+        `DolphinScheduler answered HTTP ${status} when asked to ${action}: ${envelope.msg ?? '(no message)'}`,
+      );
     }
     return envelope.data as T;
   }

@@ -14,10 +14,15 @@ export const dolphinSchedulerOptionsSchema = z
   .object({
     /** The API root, context path included: `http://ds-api:12345/dolphinscheduler`. */
     baseUrl: z
-      .url({ protocol: /^https?$/, error: 'baseUrl must be an http(s) URL such as http://ds-api:12345/dolphinscheduler' })
+      .url({
+        protocol: /^https?$/,
+        error: 'baseUrl must be an http(s) URL such as http://ds-api:12345/dolphinscheduler',
+      })
       .transform((url) => url.replace(/\/+$/, '')),
     /** An access token (Security → Token Manage); sent as the `token` header. */
-    token: z.string({ error: 'token is required: an access token created in DolphinScheduler' }).min(1, 'token must not be empty'),
+    token: z
+      .string({ error: 'token is required: an access token created in DolphinScheduler' })
+      .min(1, 'token must not be empty'),
     /** The project that holds Freshet's workflows; found by exact name, created when missing. */
     projectName: z.string({ error: 'projectName is required' }).min(1, 'projectName must not be empty').max(100),
     /** The DolphinScheduler release line: paths and parameter names differ between them. */

@@ -64,7 +64,8 @@ export const dsPaths = {
   projects: () => '/projects',
   genTaskCodes: (projectCode: string) => `/projects/${projectCode}/task-definition/gen-task-codes`,
   workflows: (api: DolphinSchedulerApi, projectCode: string) => `/projects/${projectCode}/${api.workflowSegment}`,
-  workflow: (api: DolphinSchedulerApi, projectCode: string, code: string) => `/projects/${projectCode}/${api.workflowSegment}/${code}`,
+  workflow: (api: DolphinSchedulerApi, projectCode: string, code: string) =>
+    `/projects/${projectCode}/${api.workflowSegment}/${code}`,
   release: (api: DolphinSchedulerApi, projectCode: string, code: string) =>
     `/projects/${projectCode}/${api.workflowSegment}/${code}/release`,
   schedules: (projectCode: string) => `/projects/${projectCode}/schedules`,

@@ -15,7 +15,8 @@ export function refreshTaskFor(
 ): Record<string, unknown> {
   const url = new URL(request.callback.refreshUrl);
   url.searchParams.set('wait', String(options.callbackWaitSeconds));
-  const executionConfig = Object.keys(request.executionConfig).length > 0 ? { executionConfig: JSON.stringify(request.executionConfig) } : {};
+  const executionConfig =
+    Object.keys(request.executionConfig).length > 0 ? { executionConfig: JSON.stringify(request.executionConfig) } : {};
   return httpTaskDefinition({
     api,
     taskCode,

@@ -46,9 +46,28 @@ interface Located {
 
 /** The task fields Freshet sends back when it rewrites its task (the detail also holds ids, users and dates). */
 const TASK_KEYS = [
-  'code', 'version', 'name', 'description', 'taskType', 'taskParams', 'flag', 'isCache', 'taskPriority', 'workerGroup',
-  'environmentCode', 'failRetryTimes', 'failRetryInterval', 'timeoutFlag', 'timeoutNotifyStrategy', 'timeout', 'delayTime',
-  'cpuQuota', 'memoryMax', 'taskExecuteType', 'taskGroupId', 'taskGroupPriority',
+  'code',
+  'version',
+  'name',
+  'description',
+  'taskType',
+  'taskParams',
+  'flag',
+  'isCache',
+  'taskPriority',
+  'workerGroup',
+  'environmentCode',
+  'failRetryTimes',
+  'failRetryInterval',
+  'timeoutFlag',
+  'timeoutNotifyStrategy',
+  'timeout',
+  'delayTime',
+  'cpuQuota',
+  'memoryMax',
+  'taskExecuteType',
+  'taskGroupId',
+  'taskGroupPriority',
 ];
 
 const GONE = [DS_STATUS.WORKFLOW_NOT_EXIST, DS_STATUS.PROJECT_NOT_FOUND];
@@ -68,12 +87,17 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     this.#options = Object.freeze({ ...options });
     this.#context = context;
     this.#api = dolphinSchedulerApi(options.version);
-    this.#client = new DolphinSchedulerClient({ baseUrl: options.baseUrl, token: options.token, timeoutMs: options.requestTimeoutMs });
+    this.#client = new DolphinSchedulerClient({
+      baseUrl: options.baseUrl,
+      token: options.token,
+      timeoutMs: options.requestTimeoutMs,
+    });
   }
 
   /** Does not call DolphinScheduler: the gateway starts while it is down, and CREATE reports the outage. */
   async open(): Promise<void> {
-    if (this.#lifecycle === 'closed') throw schedulerError('The DolphinScheduler scheduler was closed; create a new instance.');
+    if (this.#lifecycle === 'closed')
+      throw schedulerError('The DolphinScheduler scheduler was closed; create a new instance.');
     this.#lifecycle = 'open';
   }
 
@@ -93,12 +117,28 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     const projectCode = await this.#project(true);
     let made: DsHandler | null = null;
     try {
-      const [code] = await this.#call<unknown[]>('GET', dsPaths.genTaskCodes(projectCode), { genNum: 1 }, `generate a task code for workflow ${name}`);
+      const [code] = await this.#call<unknown[]>(
+        'GET',
+        dsPaths.genTaskCodes(projectCode),
+        { genNum: 1 },
+        `generate a task code for workflow ${name}`,
+      );
       const taskCode = codeOf(code, 'task code');
       const task = refreshTaskFor(this.#api, this.#options, request, taskCode);
       const params = { name, description, ...workflowParams(this.#api, this.#options, taskCode, [task]) };
-      const workflow = await this.#call<RawObject>('POST', dsPaths.workflows(this.#api, projectCode), params, `create workflow ${name}`);
-      made = { projectCode, workflowCode: codeOf(workflow.code, 'workflow code'), scheduleId: null, workflowName: name, version: this.#api.version };
+      const workflow = await this.#call<RawObject>(
+        'POST',
+        dsPaths.workflows(this.#api, projectCode),
+        params,
+        `create workflow ${name}`,
+      );
+      made = {
+        projectCode,
+        workflowCode: codeOf(workflow.code, 'workflow code'),
+        scheduleId: null,
+        workflowName: name,
+        version: this.#api.version,
+      };
       await this.#release(made, 'ONLINE');
       const schedule = await this.#call<RawObject>(
         'POST',
@@ -108,7 +148,11 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
       );
       made = { ...made, scheduleId: idOf(schedule) };
       await this.#scheduleRelease(made, idOf(schedule), 'online');
-      this.#context.logger.info('Created DolphinScheduler workflow.', { workflow: name, workflowCode: made.workflowCode, projectCode });
+      this.#context.logger.info('Created DolphinScheduler workflow.', {
+        workflow: name,
+        workflowCode: made.workflowCode,
+        projectCode,
+      });
       return handlerOf(made);
     } catch (error) {
       if (made !== null) await this.#undoCreate(made, error);
@@ -119,7 +163,8 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
   async modifyRefreshWorkflow(handler: RefreshHandler, modification: WorkflowModification): Promise<RefreshHandler> {
     this.#assertOpen();
     const ds = parseHandler(handler);
-    if (ds === null) throw schedulerError(`The handler ${JSON.stringify(handler)} does not name a DolphinScheduler workflow.`);
+    if (ds === null)
+      throw schedulerError(`The handler ${JSON.stringify(handler)} does not name a DolphinScheduler workflow.`);
     const found = await this.#locate(ds);
     const named = `DolphinScheduler workflow ${ds.workflowName} (code ${ds.workflowCode})`;
     if (found === null) throw schedulerError(`${named} does not exist in project ${ds.projectCode}.`);
@@ -169,8 +214,17 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     const projectCode = await this.#project(false);
     if (projectCode === null) return [];
     const project = this.#options.projectName;
-    const workflows = await listAll(this.#client, dsPaths.workflows(this.#api, projectCode), `list the workflows of project ${project}`);
-    const schedules = await this.#call<RawObject[] | null>('POST', dsPaths.allSchedules(projectCode), {}, `list the schedules of project ${project}`);
+    const workflows = await listAll(
+      this.#client,
+      dsPaths.workflows(this.#api, projectCode),
+      `list the workflows of project ${project}`,
+    );
+    const schedules = await this.#call<RawObject[] | null>(
+      'POST',
+      dsPaths.allSchedules(projectCode),
+      {},
+      `list the schedules of project ${project}`,
+    );
     const scheduleOf = new Map((schedules ?? []).map((s) => [String(s[this.#api.scheduleWorkflowCode]), s]));
     const listed: ListedWorkflow[] = [];
     for (const workflow of workflows) {
@@ -194,10 +248,17 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
   }
 
   /** Rewrites the task's `configuration` when it changes (an ONLINE workflow cannot be edited: 50008), then goes online. */
-  async #resume(ds: DsHandler, found: Located, scheduleId: number, dynamicOptions: Readonly<Record<string, string>>): Promise<void> {
+  async #resume(
+    ds: DsHandler,
+    found: Located,
+    scheduleId: number,
+    dynamicOptions: Readonly<Record<string, string>>,
+  ): Promise<void> {
     const rewritten = withConfiguration(this.#api, found.task?.taskParams, configurationValue(dynamicOptions));
     if (found.task === null || rewritten === null) {
-      throw schedulerError(`The task of DolphinScheduler workflow ${ds.workflowName} is not the HTTP task Freshet made; recreate the table.`);
+      throw schedulerError(
+        `The task of DolphinScheduler workflow ${ds.workflowName} is not the HTTP task Freshet made; recreate the table.`,
+      );
     }
     let scheduleOnline = found.schedule?.releaseState === 'ONLINE';
     if (rewritten.changed) {
@@ -210,7 +271,12 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
         description: typeof found.workflow.description === 'string' ? found.workflow.description : undefined,
         ...workflowParams(this.#api, this.#options, String(found.task.code), [task]),
       };
-      await this.#call('PUT', dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode), params, `update the task of workflow ${ds.workflowName}`);
+      await this.#call(
+        'PUT',
+        dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode),
+        params,
+        `update the task of workflow ${ds.workflowName}`,
+      );
     }
     if (rewritten.changed || found.workflow.releaseState !== 'ONLINE') await this.#release(ds, 'ONLINE');
     if (!scheduleOnline) await this.#scheduleRelease(ds, scheduleId, 'online');
@@ -220,7 +286,12 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
   async #locate(ds: DsHandler): Promise<Located | null> {
     let detail: RawObject;
     try {
-      detail = await this.#call<RawObject>('GET', dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode), {}, `read workflow ${ds.workflowName}`);
+      detail = await this.#call<RawObject>(
+        'GET',
+        dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode),
+        {},
+        `read workflow ${ds.workflowName}`,
+      );
     } catch (error) {
       if (isRefusal(error, ...GONE)) return null;
       throw error;
@@ -241,8 +312,16 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
   async #remove(ds: DsHandler): Promise<void> {
     try {
       await this.#release(ds, 'OFFLINE');
-      await this.#call('DELETE', dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode), {}, `delete workflow ${ds.workflowName}`);
-      this.#context.logger.info('Deleted DolphinScheduler workflow.', { workflow: ds.workflowName, workflowCode: ds.workflowCode });
+      await this.#call(
+        'DELETE',
+        dsPaths.workflow(this.#api, ds.projectCode, ds.workflowCode),
+        {},
+        `delete workflow ${ds.workflowName}`,
+      );
+      this.#context.logger.info('Deleted DolphinScheduler workflow.', {
+        workflow: ds.workflowName,
+        workflowCode: ds.workflowCode,
+      });
     } catch (error) {
       if (!isRefusal(error, ...GONE)) throw error;
     }
@@ -254,11 +333,18 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
       await this.#remove(made);
     } catch (undoError) {
       const where = `${made.workflowName} (code ${made.workflowCode}, project ${made.projectCode})`;
-      this.#context.logger.error('Could not remove a half-made DolphinScheduler workflow.', { workflow: where, error: messageOf(undoError) });
-      throw new FreshetError('SCHEDULER_ERROR', `${messageOf(error)} The half-made workflow ${where} could not be removed either: ${messageOf(undoError)}`, {
-        details: { orphanHandler: handlerOf(made) },
-        cause: error,
+      this.#context.logger.error('Could not remove a half-made DolphinScheduler workflow.', {
+        workflow: where,
+        error: messageOf(undoError),
       });
+      throw new FreshetError(
+        'SCHEDULER_ERROR',
+        `${messageOf(error)} The half-made workflow ${where} could not be removed either: ${messageOf(undoError)}`,
+        {
+          details: { orphanHandler: handlerOf(made) },
+          cause: error,
+        },
+      );
     }
     throw error;
   }
@@ -269,7 +355,10 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
   }
 
   #scheduleRelease(ds: DsHandler, scheduleId: number, to: 'online' | 'offline'): Promise<unknown> {
-    const path = to === 'online' ? dsPaths.scheduleOnline(ds.projectCode, scheduleId) : dsPaths.scheduleOffline(ds.projectCode, scheduleId);
+    const path =
+      to === 'online'
+        ? dsPaths.scheduleOnline(ds.projectCode, scheduleId)
+        : dsPaths.scheduleOffline(ds.projectCode, scheduleId);
     return this.#call('POST', path, {}, `put the schedule of workflow ${ds.workflowName} ${to}`);
   }
 
@@ -287,7 +376,10 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     if (project === null && create) {
       try {
         const params = { projectName: name, description: 'Refresh workflows of Freshet dynamic tables' };
-        project = codeOf((await this.#call<RawObject>('POST', dsPaths.projects(), params, `create project ${name}`)).code, 'project code');
+        project = codeOf(
+          (await this.#call<RawObject>('POST', dsPaths.projects(), params, `create project ${name}`)).code,
+          'project code',
+        );
       } catch (error) {
         // Another gateway may have created it in the meantime.
         if (!isRefusal(error, DS_STATUS.PROJECT_ALREADY_EXISTS)) throw error;
@@ -299,7 +391,12 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     return project;
   }
 
-  async #call<T = unknown>(method: HttpMethod, path: string, params: Record<string, FormValue>, action: string): Promise<T> {
+  async #call<T = unknown>(
+    method: HttpMethod,
+    path: string,
+    params: Record<string, FormValue>,
+    action: string,
+  ): Promise<T> {
     try {
       return await this.#client.call<T>(method, path, params, action);
     } catch (error) {

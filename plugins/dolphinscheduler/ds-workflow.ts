@@ -95,7 +95,9 @@ export function httpTaskDefinition(settings: HttpTaskSettings, version = 0): Rec
   // 3.3 uses connectTimeout as its read timeout; both outlast the callback's ?wait=.
   const timeoutMs = (settings.waitSeconds + 60) * 1000;
   const headers =
-    settings.bearerToken === null ? [] : [{ prop: 'Authorization', httpParametersType: 'HEADERS', value: `Bearer ${settings.bearerToken}` }];
+    settings.bearerToken === null
+      ? []
+      : [{ prop: 'Authorization', httpParametersType: 'HEADERS', value: `Bearer ${settings.bearerToken}` }];
   const taskParams: Record<string, unknown> = {
     localParams: [],
     resourceList: [],
@@ -142,7 +144,17 @@ function bodyParameters(body: CallbackBody): Array<Record<string, string>> {
 /** The `taskRelationJson` of a one-task workflow: the task is a root (`preTaskCode` 0). */
 export function taskRelations(taskCode: string): Array<Record<string, unknown>> {
   const postTaskCode = Number(taskCode);
-  return [{ name: '', preTaskCode: 0, preTaskVersion: 0, postTaskCode, postTaskVersion: 0, conditionType: 'NONE', conditionParams: {} }];
+  return [
+    {
+      name: '',
+      preTaskCode: 0,
+      preTaskVersion: 0,
+      postTaskCode,
+      postTaskVersion: 0,
+      conditionType: 'NONE',
+      conditionParams: {},
+    },
+  ];
 }
 
 export function taskLocations(taskCode: string): Array<Record<string, unknown>> {
@@ -183,7 +195,8 @@ export function withConfiguration(
   const existing = current.httpParams.find(isConfiguration) as { value?: unknown } | undefined;
   const changed = existing?.value !== configuration;
   const others = current.httpParams.filter((p) => !isConfiguration(p));
-  const added = configuration === undefined ? [] : [{ prop: 'configuration', httpParametersType: 'BODY', value: configuration }];
+  const added =
+    configuration === undefined ? [] : [{ prop: 'configuration', httpParametersType: 'BODY', value: configuration }];
   const httpParams = [...others, ...added];
   return { params: { ...current, httpParams }, changed };
 }

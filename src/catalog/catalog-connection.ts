@@ -75,7 +75,10 @@ export class CatalogConnection {
    */
   readonly skipsLockedRows: boolean;
 
-  constructor(readonly url: string, baseDir: string) {
+  constructor(
+    readonly url: string,
+    baseDir: string,
+  ) {
     this.db = knexFactory(catalogConnection(url, baseDir));
     this.dialect = catalogKind(url);
     this.shared = this.dialect !== 'sqlite';

@@ -45,7 +45,10 @@ export class Catalog {
    */
   readonly shared: boolean;
 
-  constructor(readonly url: string, baseDir: string) {
+  constructor(
+    readonly url: string,
+    baseDir: string,
+  ) {
     this.connection = new CatalogConnection(url, baseDir);
     const { db, shared } = this.connection;
     this.shared = shared;

@@ -88,8 +88,12 @@ export class JobStore {
   async failUnfinished(reason: string, at: string): Promise<number> {
     return this.db.transaction(async (trx) => {
       const failed = { error: reason, finished_at: at };
-      const jobs = await trx('refresh_jobs').whereIn('status', UNFINISHED).update({ status: 'FAILED', ...failed });
-      await trx('refresh_history').whereIn('state', UNFINISHED).update({ state: 'FAILED', ...failed });
+      const jobs = await trx('refresh_jobs')
+        .whereIn('status', UNFINISHED)
+        .update({ status: 'FAILED', ...failed });
+      await trx('refresh_history')
+        .whereIn('state', UNFINISHED)
+        .update({ state: 'FAILED', ...failed });
       return Number(jobs);
     });
   }

@@ -33,7 +33,9 @@ export class LeaseStore {
   async renew(names: readonly string[], owner: string, until: string): Promise<number> {
     let renewed = 0;
     for (let i = 0; i < names.length; i += CHUNK) {
-      const query = this.db('leases').whereIn('name', names.slice(i, i + CHUNK)).andWhere({ owner });
+      const query = this.db('leases')
+        .whereIn('name', names.slice(i, i + CHUNK))
+        .andWhere({ owner });
       renewed += Number(await query.update({ lease_until: until }));
     }
     return renewed;

@@ -67,7 +67,13 @@ export function parseArgs<S extends OptionSpecs>(argv: readonly string[], specs:
       throw new UsageError(`unknown option ${written}.`);
     }
 
-    const inline = long ? (equals === -1 ? undefined : arg.slice(equals + 1)) : arg.length > 2 ? arg.slice(2) : undefined;
+    const inline = long
+      ? equals === -1
+        ? undefined
+        : arg.slice(equals + 1)
+      : arg.length > 2
+        ? arg.slice(2)
+        : undefined;
     if (spec.type === 'boolean') {
       if (inline !== undefined) throw new UsageError(`${written} takes no value.`);
       set(name, true, written);

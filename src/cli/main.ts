@@ -25,7 +25,9 @@ async function start(argv: readonly string[]): Promise<number> {
   setFlagsFromString('--optimize-for-size');
   const config = loadGatewayConfig(values.config !== undefined ? { file: values.config } : {});
   const gateway = await startGateway(config);
-  process.stdout.write(`Freshet gateway listening on ${gateway.url} (data in ${config.dataDir}). Press Ctrl-C to stop.\n`);
+  process.stdout.write(
+    `Freshet gateway listening on ${gateway.url} (data in ${config.dataDir}). Press Ctrl-C to stop.\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -56,7 +58,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'start':
         return await start(rest);
       case 'sql':
-        return await runSqlClient(rest, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, isTty: Boolean(process.stdin.isTTY) });
+        return await runSqlClient(rest, {
+          stdin: process.stdin,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          isTty: Boolean(process.stdin.isTTY),
+        });
       case 'config':
         return printConfig(rest);
       case undefined:

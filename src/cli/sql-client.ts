@@ -102,11 +102,11 @@ function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): ClientSe
   if (values.execute !== undefined && values.execute.trim() === '') {
     throw new UsageError('-e needs at least one statement.');
   }
-  const url = values.url ?? nonEmpty(env['FRESHET_URL']) ?? DEFAULT_GATEWAY_URL;
+  const url = values.url ?? nonEmpty(env.FRESHET_URL) ?? DEFAULT_GATEWAY_URL;
   checkUrl(url, values.url !== undefined ? '--url' : 'FRESHET_URL');
   return {
     url,
-    token: values.token ?? nonEmpty(env['FRESHET_TOKEN']),
+    token: values.token ?? nonEmpty(env.FRESHET_TOKEN),
     execute: values.execute,
     file: values.file,
     help: values.help === true,
@@ -136,7 +136,13 @@ async function readScript(path: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(error);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String(error);
     throw new UsageError(`cannot read ${path}: ${reason}.`);
   }
   if (text.trim() === '') throw new UsageError(`${path} holds no statements.`);

@@ -26,7 +26,11 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8083),
         /** The URL schedulers use to call back; derived from host and port when omitted. */
         publicUrl: z.string().url().optional(),
-        bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
       })
       .strict()
       .prefault({}),
@@ -52,7 +56,10 @@ export const configSchema = z
      * dataDir), `postgres://…` or `mysql://…`. A catalog named like `engine.catalogName` replaces the default SQLite one.
      */
     catalogs: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'catalog names are letters, digits and _'), z.object({ url: z.string().min(1) }).strict())
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'catalog names are letters, digits and _'),
+        z.object({ url: z.string().min(1) }).strict(),
+      )
       .default({}),
     /** The catalog unqualified names and statements use; `engine.catalogName` when omitted. */
     defaultCatalog: z.string().min(1).optional(),
@@ -205,7 +212,8 @@ export function loadConfig(options: LoadConfigOptions = {}): FreshetConfig {
 /** What the schema cannot see: durations that do not parse, the given checks, catalogs, auth vs host. */
 function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigCheck[]): string[] {
   const problems: string[] = [];
-  const section = (name: string) => (typeof raw[name] === 'object' && raw[name] !== null ? (raw[name] as Record<string, unknown>) : {});
+  const section = (name: string) =>
+    typeof raw[name] === 'object' && raw[name] !== null ? (raw[name] as Record<string, unknown>) : {};
   for (const key of ['freshnessThreshold', 'defaultFreshnessContinuous', 'defaultFreshnessFull']) {
     const value = section('refresh')[key];
     if (typeof value !== 'string' && typeof value !== 'number') continue;
@@ -217,9 +225,20 @@ function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigC
   }
   for (const check of checks) problems.push(...check(raw));
   const catalogs = section('catalogs');
-  const defaultCatalog = typeof raw.defaultCatalog === 'string' ? raw.defaultCatalog : typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default';
-  const names = new Set([...Object.keys(catalogs), typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default'].map((n) => n.toLowerCase()));
-  if (!names.has(defaultCatalog.toLowerCase())) problems.push(`defaultCatalog: '${defaultCatalog}' is not a catalog; the catalogs are ${[...names].join(', ')}`);
+  const defaultCatalog =
+    typeof raw.defaultCatalog === 'string'
+      ? raw.defaultCatalog
+      : typeof section('engine').catalogName === 'string'
+        ? (section('engine').catalogName as string)
+        : 'default';
+  const names = new Set(
+    [
+      ...Object.keys(catalogs),
+      typeof section('engine').catalogName === 'string' ? (section('engine').catalogName as string) : 'default',
+    ].map((n) => n.toLowerCase()),
+  );
+  if (!names.has(defaultCatalog.toLowerCase()))
+    problems.push(`defaultCatalog: '${defaultCatalog}' is not a catalog; the catalogs are ${[...names].join(', ')}`);
   for (const [name, spec] of Object.entries(catalogs)) {
     const url = (spec as { url?: unknown } | null)?.url;
     if (typeof url === 'string' && findEngineFactory(url) === undefined) {
@@ -229,7 +248,9 @@ function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigC
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';
   const tokens = section('auth').tokens;
   if (!isLoopbackHost(host) && !(Array.isArray(tokens) && tokens.length > 0)) {
-    problems.push(`server.host: listening on ${host} without auth tokens is refused; configure auth.tokens or listen on 127.0.0.1`);
+    problems.push(
+      `server.host: listening on ${host} without auth tokens is refused; configure auth.tokens or listen on 127.0.0.1`,
+    );
   }
   return problems;
 }
@@ -244,7 +265,12 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];
     const bothObjects =
-      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current !== null && !Array.isArray(current);
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof current === 'object' &&
+      current !== null &&
+      !Array.isArray(current);
     out[key] = bothObjects ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
   }
   return out;
@@ -260,7 +286,8 @@ export function maskSecrets(config: FreshetConfig): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value: unknown) => {
       if (typeof value === 'string' && /token|password|secret/i.test(key)) return '****';
-      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^@/]*@/i.test(value)) return value.replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:****@');
+      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^@/]*@/i.test(value))
+        return value.replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:****@');
       return value;
     }),
   );

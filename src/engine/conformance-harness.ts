@@ -78,4 +78,3 @@ export async function rejectsWith(promise: Promise<unknown>, code: string, messa
   }
   assert.fail(`expected a ${code} FreshetError, but the call succeeded`);
 }
-

@@ -100,13 +100,17 @@ function registerLoadParts({ harness, engine, run }: ConformanceContext, helpers
     try {
       const outcome = await load(read(engine(), { day: 'tue' }), { day: 'tue' });
       assert.deepEqual(outcome, { rowsWritten: 2, rowsDeleted: 2 });
-      assert.deepEqual((await copied()).map((row) => row[0]), [1, 2, 5, 6, 7, 103, 104]);
+      assert.deepEqual(
+        (await copied()).map((row) => row[0]),
+        [1, 2, 5, 6, 7, 103, 104],
+      );
     } finally {
       await run(`UPDATE events SET id = id - 100 WHERE day = 'tue'`);
     }
   });
 
-  const failureTitle = 'keeps the old rows, and leaves no stage behind, when the stream fails or breaks the primary key';
+  const failureTitle =
+    'keeps the old rows, and leaves no stage behind, when the stream fails or breaks the primary key';
   it(failureTitle, async function () {
     await load(read(engine()));
     const sourceFailure = new FreshetError('ENGINE_ERROR', 'source went away');
@@ -139,7 +143,10 @@ function registerLoadParts({ harness, engine, run }: ConformanceContext, helpers
       await sqlite.execute(`CREATE TABLE events (id INTEGER PRIMARY KEY, day TEXT)`, { rowLimit: 1 });
       await sqlite.execute(`INSERT INTO events SELECT id + 10, day FROM events_copy`, { rowLimit: 1 });
       assert.deepEqual(await load(read(sqlite)), { rowsWritten: 7, rowsDeleted: 0 });
-      assert.deepEqual((await copied()).map((row) => row[0]), [11, 12, 13, 14, 15, 16, 17]);
+      assert.deepEqual(
+        (await copied()).map((row) => row[0]),
+        [11, 12, 13, 14, 15, 16, 17],
+      );
     } finally {
       await sqlite.close();
       fs.rmSync(folder, { recursive: true, force: true });

@@ -128,7 +128,6 @@ function registerSchemaParts({ harness, engine, part }: ConformanceContext): voi
     assert.ok(missing instanceof MissingTableError, `a MissingTableError: ${missing.message}`);
     assert.equal(missing.table.slice(missing.table.lastIndexOf('.') + 1), 'missing_table');
   });
-
 }
 
 function registerTableParts({ harness, engine, run, part }: ConformanceContext): void {
@@ -147,7 +146,10 @@ function registerTableParts({ harness, engine, run, part }: ConformanceContext):
     await run(`CREATE TABLE __freshet_scratch (x ${ddl.integer})`);
     const listed = await engine().listTables();
     const where = engine().defaultDatabase;
-    assert.ok(listed.some((t) => t.name === 'daily_sales' && t.database === where), JSON.stringify(listed));
+    assert.ok(
+      listed.some((t) => t.name === 'daily_sales' && t.database === where),
+      JSON.stringify(listed),
+    );
     assert.ok(!listed.some((t) => t.name.startsWith('__freshet')), 'scratch tables are hidden');
 
     const description = await engine().describeTable(sales);
@@ -238,7 +240,6 @@ function registerRefreshParts(context: ConformanceContext): void {
     ]);
     await rejectsWith(engine().refresh(spec({ region: 'eu' })), 'VALIDATION_ERROR', /Partition column .region./);
   });
-
 }
 
 function registerFailureAndRebuildParts(context: ConformanceContext): void {
@@ -282,7 +283,10 @@ function registerFailureAndRebuildParts(context: ConformanceContext): void {
       ],
     });
     assert.deepEqual(await engine().rebuildTable(definition, spec(7)), { rowsWritten: 1, rowsDeleted: 2 });
-    assert.deepEqual((await engine().describeTable(dt))?.columns.map((column) => column.name), ['id', 'v', 'doubled']);
+    assert.deepEqual(
+      (await engine().describeTable(dt))?.columns.map((column) => column.name),
+      ['id', 'v', 'doubled'],
+    );
     assert.deepEqual((await engine().describeTable(dt))?.primaryKey, ['id']);
     assert.deepEqual(rowsOf(await run('SELECT * FROM rebuilt_dt')), [[7, 'new', 14]]);
 

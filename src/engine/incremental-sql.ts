@@ -38,14 +38,19 @@ export const WEIGHT = '__w';
 /** Rows in a group (state) and its change (group delta). */
 export const GROUP_COUNT = '__cnt';
 
-const columns = (width: number, name: (i: number) => string = deltaColumn) => Array.from({ length: width }, (_, i) => name(i));
+const columns = (width: number, name: (i: number) => string = deltaColumn) =>
+  Array.from({ length: width }, (_, i) => name(i));
 
 /**
  * The signed change of a bag query's result: columns `__c1 … __c<width>` and `__w`, one row per distinct
  * result row whose multiplicity changed, `__w` copies to add (negative: to remove). Null when no branch reads a
  * changed source.
  */
-export function bagDeltaSql(templates: readonly QueryTemplate[], width: number, changes: ReadonlyMap<number, ChangeSetSql>): string | null {
+export function bagDeltaSql(
+  templates: readonly QueryTemplate[],
+  width: number,
+  changes: ReadonlyMap<number, ChangeSetSql>,
+): string | null {
   const terms: Array<{ sql: string; weight: 1 | -1 }> = [];
   for (const template of templates) {
     const changed = [...new Set(template.slots.map((slot) => slot.source))].filter((source) => changes.has(source));
@@ -53,7 +58,9 @@ export function bagDeltaSql(templates: readonly QueryTemplate[], width: number, 
       const members = changed.filter((_, i) => (subset & (1 << i)) !== 0);
       for (let signs = 0; signs < 1 << members.length; signs += 1) {
         if (terms.length >= MAX_DELTA_TERMS) {
-          throw new IncrementalUnavailable(`the change touches too many joined tables at once (more than ${MAX_DELTA_TERMS} delta terms)`);
+          throw new IncrementalUnavailable(
+            `the change touches too many joined tables at once (more than ${MAX_DELTA_TERMS} delta terms)`,
+          );
         }
         const minusOf = new Set(members.filter((_, i) => (signs & (1 << i)) !== 0));
         const sign = (members.length + 1 + minusOf.size) % 2 === 0 ? 1 : -1;
@@ -69,7 +76,9 @@ export function bagDeltaSql(templates: readonly QueryTemplate[], width: number, 
   if (terms.length === 0) return null;
   const list = columns(width).join(', ');
   const ctes = terms.map((term, i) => `__t${i}(${list}) AS (\n${term.sql}\n)`).join(',\n');
-  const union = terms.map((term, i) => `SELECT ${list}, ${term.weight} AS ${WEIGHT} FROM __t${i}`).join('\nUNION ALL\n');
+  const union = terms
+    .map((term, i) => `SELECT ${list}, ${term.weight} AS ${WEIGHT} FROM __t${i}`)
+    .join('\nUNION ALL\n');
   return `WITH ${ctes}\nSELECT ${list}, SUM(${WEIGHT}) AS ${WEIGHT} FROM (\n${union}\n) AS __terms GROUP BY ${list} HAVING SUM(${WEIGHT}) <> 0`;
 }
 
@@ -133,7 +142,11 @@ export function stateSql(plan: GroupedMaintenance, inputWidth: number): string {
  * One output expression per query output column, reading the state row `s` and the recomputed extremes `m`;
  * `average(sum, count, column)` renders AVG in the engine's dialect for output column `column`.
  */
-export function outputExpressions(plan: GroupedMaintenance, outputWidth: number, average: (sum: string, count: string, output: number) => string): string[] {
+export function outputExpressions(
+  plan: GroupedMaintenance,
+  outputWidth: number,
+  average: (sum: string, count: string, output: number) => string,
+): string[] {
   const outputs = plan.outputs ?? Array.from({ length: outputWidth }, (_, key) => ({ key }));
   return outputs.map((output, column) => {
     if ('key' in output) return `s.${keyColumn(output.key)}`;
@@ -155,7 +168,12 @@ export function outputExpressions(plan: GroupedMaintenance, outputWidth: number,
  * the sources as they are now: `__k…` and one `__m…` per extreme. `keyMatch(a, b)` is the engine's NULL-safe
  * key equality.
  */
-export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups: string | null, keyMatch: (input: string, group: string) => string): string {
+export function extremesSql(
+  plan: GroupedMaintenance,
+  inputWidth: number,
+  groups: string | null,
+  keyMatch: (input: string, group: string) => string,
+): string {
   const keys = keyCountOf(plan, inputWidth);
   const parts = [
     ...columns(keys).map((c, i) => `__in.${c} AS ${keyColumn(i)}`),
@@ -166,7 +184,12 @@ export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups
   ];
   const on = columns(keys).map((c, i) => keyMatch(`__in.${c}`, `g.${keyColumn(i)}`));
   const join = keys === 0 || groups === null ? '' : ` JOIN ${groups} AS g ON ${on.join(' AND ')}`;
-  const groupBy = keys === 0 ? '' : ` GROUP BY ${columns(keys).map((c) => `__in.${c}`).join(', ')}`;
+  const groupBy =
+    keys === 0
+      ? ''
+      : ` GROUP BY ${columns(keys)
+          .map((c) => `__in.${c}`)
+          .join(', ')}`;
   return `${inputCte(plan, inputWidth)}\nSELECT ${parts.join(', ')} FROM __in${join}${groupBy}`;
 }
 
@@ -174,12 +197,17 @@ export function extremesSql(plan: GroupedMaintenance, inputWidth: number, groups
  * The target columns holding each group key (target column i is filled by query output `positions[i]`), or
  * null when a key is not among the table's columns, so that its rows cannot be found by key.
  */
-export function targetKeys(plan: GroupedMaintenance, keys: number, targets: readonly string[], positions: readonly number[]): string[] | null {
+export function targetKeys(
+  plan: GroupedMaintenance,
+  keys: number,
+  targets: readonly string[],
+  positions: readonly number[],
+): string[] | null {
   const outputs = plan.outputs ?? Array.from({ length: keys }, (_, key) => ({ key }));
   const found: string[] = [];
   for (let key = 0; key < keys; key += 1) {
     const output = outputs.findIndex((o) => 'key' in o && o.key === key);
-    const target = positions.findIndex((p) => p === output);
+    const target = positions.indexOf(output);
     if (output < 0 || target < 0) return null;
     found.push(targets[target] ?? '');
   }

@@ -69,7 +69,12 @@ export interface PooledDialect<Pool> {
   rebuildTable(pool: Pool, definition: TableDefinition, spec: RefreshSpec, database: string): Promise<RefreshOutcome>;
   refreshTable(pool: Pool, spec: RefreshSpec, database: string): Promise<RefreshOutcome>;
   readBatches(pool: Pool, spec: ReadSpec): AsyncIterable<RowBatch>;
-  replaceFromBatches(pool: Pool, load: LoadSpec, batches: AsyncIterable<RowBatch>, database: string): Promise<RefreshOutcome>;
+  replaceFromBatches(
+    pool: Pool,
+    load: LoadSpec,
+    batches: AsyncIterable<RowBatch>,
+    database: string,
+  ): Promise<RefreshOutcome>;
   executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult>;
   toFreshetError(error: unknown): FreshetError;
 }

@@ -154,7 +154,10 @@ export function refreshPlan(
     value,
   }));
   const where = (side: (mapping: ColumnMapping) => string) =>
-    partitionFilter(dialect, partition.map((p) => side(p.mapping)));
+    partitionFilter(
+      dialect,
+      partition.map((p) => side(p.mapping)),
+    );
   const table = qualifiedName(dialect, into, defaultDatabase);
   const targets = spec.columns.map((mapping) => quote(mapping.target)).join(', ');
   const sources = spec.columns.map((mapping) => `src.${quote(mapping.source)}`).join(', ');

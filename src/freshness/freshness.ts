@@ -14,7 +14,7 @@ export const FRESHNESS_UNIT_SECONDS: Readonly<Record<FreshnessUnit, number>> = O
 const UNITS_LARGEST_FIRST: readonly FreshnessUnit[] = ['DAY', 'HOUR', 'MINUTE', 'SECOND'];
 
 export function isFreshnessUnit(value: string): value is FreshnessUnit {
-  return Object.prototype.hasOwnProperty.call(FRESHNESS_UNIT_SECONDS, value);
+  return Object.hasOwn(FRESHNESS_UNIT_SECONDS, value);
 }
 
 /**

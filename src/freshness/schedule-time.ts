@@ -25,7 +25,7 @@ export function isValidTimeZone(zone: string): boolean {
   // @types/luxon declares a non-null result, but luxon returns null for anything other than `UTC±h[:mm]`.
   const iana = IANAZone.isValidZone(zone);
   const fixed = iana ? null : (FixedOffsetZone.parseSpecifier(zone) as FixedOffsetZone | null);
-  const valid = iana || (fixed !== null && fixed.isValid);
+  const valid = iana || fixed?.isValid === true;
   // Checking a zone builds an Intl.DateTimeFormat, which is costly on a callback's hot path; the answer never changes.
   if (zoneValidity.size >= 1000) zoneValidity.clear();
   zoneValidity.set(zone, valid);

@@ -20,7 +20,9 @@ export class TableAlteration {
     const table = await this.parts.lookup.require(stmt.name, ns);
     const action = stmt.action;
     if (table.refreshStatus === 'INITIALIZING') {
-      throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
+      throw invalidState(
+        `Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`,
+      );
     }
     switch (action.kind) {
       case 'suspend':
@@ -76,7 +78,13 @@ export class TableAlteration {
     const optionsChanged = JSON.stringify(stmt.options) !== JSON.stringify(table.options);
     if (!queryChanged && (stmt.comment !== table.comment || optionsChanged)) {
       const updatedAt = new Date().toISOString();
-      await this.parts.catalog.updateTable({ ...table, comment: stmt.comment, options: stmt.options, createStatement: stmt.text, updatedAt });
+      await this.parts.catalog.updateTable({
+        ...table,
+        comment: stmt.comment,
+        options: stmt.options,
+        createStatement: stmt.text,
+        updatedAt,
+      });
       messages.push('Comment and options updated.');
     }
     return {
@@ -89,7 +97,8 @@ export class TableAlteration {
   }
 
   private async suspend(table: DynamicTableRecord): Promise<DdlOutcome> {
-    if (table.refreshStatus === 'SUSPENDED') throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
+    if (table.refreshStatus === 'SUSPENDED')
+      throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
     const { refreshHandler } = table;
     const paused =
       table.refreshMode === 'FULL' && refreshHandler

@@ -29,7 +29,10 @@ export class TableCreation {
     const existing = await catalog.getTable(name.key);
     if (existing) {
       if (stmt.ifNotExists) {
-        return { message: `Dynamic table ${existing.identifier} already exists; nothing changed.`, identifier: existing.identifier };
+        return {
+          message: `Dynamic table ${existing.identifier} already exists; nothing changed.`,
+          identifier: existing.identifier,
+        };
       }
       if (stmt.orAlter) return alterExisting(existing);
       throw alreadyExists(

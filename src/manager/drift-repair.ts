@@ -41,7 +41,7 @@ export async function checkDrift(parts: ManagerParts, repair: boolean): Promise<
     await attempt(`${expectedPaused ? 'pause' : 'resume'} the workflow of ${identifier}`, () =>
       update(identifier, (table) =>
         scheduler.modifyRefreshWorkflow(
-          table.refreshHandler!,
+          handlerOf(table),
           expectedPaused ? { kind: 'suspend' } : { kind: 'resume', dynamicOptions: {} },
         ),
       ),
@@ -50,7 +50,7 @@ export async function checkDrift(parts: ManagerParts, repair: boolean): Promise<
   for (const { table: identifier } of report.wrongSchedule) {
     await attempt(`reschedule the workflow of ${identifier}`, () =>
       update(identifier, (table) =>
-        scheduler.modifyRefreshWorkflow(table.refreshHandler!, {
+        scheduler.modifyRefreshWorkflow(handlerOf(table), {
           kind: 'reschedule',
           schedule: parts.workflows.schedule(table),
         }),
@@ -102,4 +102,10 @@ async function driftReport(parts: ManagerParts): Promise<DriftReport> {
     errors,
     now: new Date(),
   });
+}
+
+/** The drift check reports a paused or mis-scheduled workflow only for a table that has one. */
+function handlerOf(table: DynamicTableRecord): RefreshHandler {
+  if (table.refreshHandler === null) throw new Error(`${table.identifier} has no workflow any more`);
+  return table.refreshHandler;
 }

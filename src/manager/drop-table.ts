@@ -17,12 +17,17 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
   if (!table) {
     await lookup.refuseIfPlainTable(name);
     if (stmt.ifExists) {
-      return { message: `Dynamic table ${name.identifier} does not exist; nothing dropped.`, identifier: name.identifier };
+      return {
+        message: `Dynamic table ${name.identifier} does not exist; nothing dropped.`,
+        identifier: name.identifier,
+      };
     }
     throw notFound(`Dynamic table ${name.identifier} does not exist.`);
   }
   if (table.refreshStatus === 'INITIALIZING') {
-    throw invalidState(`Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`);
+    throw invalidState(
+      `Dynamic table ${table.identifier} is still being created; try again when its CREATE has finished.`,
+    );
   }
   const dependants = await dependantsOf(catalog, table.key);
   if (dependants.length > 0) {

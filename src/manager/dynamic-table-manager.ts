@@ -9,12 +9,7 @@ import type { ExecuteOptions, StatementResult } from '../engine/engine';
 import type { Logger } from '../logger';
 import type { RefreshRunner } from '../refresh/refresh-runner';
 import type { WorkflowScheduler } from '../scheduler/workflow-scheduler';
-import type {
-  AlterDynamicTable,
-  CreateDynamicTable,
-  DropDynamicTable,
-  PassthroughStatement,
-} from '../sql/statements';
+import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, PassthroughStatement } from '../sql/statements';
 import { TableAlteration } from './alter-table';
 import { ContinuousRefreshes } from './continuous-refreshes';
 import { TableCreation } from './create-table';

@@ -36,13 +36,22 @@ export function resolveName(parts: readonly string[], defaults: NameDefaults): R
   const catalogText = parts.length === 3 ? (parts[0] as string) : defaults.catalogName;
   const catalog = defaults.catalogs.get(catalogText.toLowerCase());
   if (!catalog) {
-    throw notFound(`Catalog '${catalogText}' does not exist; the catalogs are ${[...defaults.catalogs.values()].map((c) => `'${c.name}'`).join(', ')}.`);
+    throw notFound(
+      `Catalog '${catalogText}' does not exist; the catalogs are ${[...defaults.catalogs.values()].map((c) => `'${c.name}'`).join(', ')}.`,
+    );
   }
   const sameCatalog = catalog.name.toLowerCase() === defaults.catalogName.toLowerCase();
-  const databaseText = parts.length >= 2 ? (parts[parts.length - 2] as string) : sameCatalog ? defaults.databaseName : catalog.defaultDatabase;
+  const databaseText =
+    parts.length >= 2
+      ? (parts[parts.length - 2] as string)
+      : sameCatalog
+        ? defaults.databaseName
+        : catalog.defaultDatabase;
   const isDefault = databaseText.toLowerCase() === catalog.defaultDatabase.toLowerCase();
   if (!isDefault && catalog.onlyDefaultDatabase) {
-    throw notFound(`Database '${catalog.name}.${databaseText}' does not exist; catalog '${catalog.name}' has only database '${catalog.defaultDatabase}'.`);
+    throw notFound(
+      `Database '${catalog.name}.${databaseText}' does not exist; catalog '${catalog.name}' has only database '${catalog.defaultDatabase}'.`,
+    );
   }
   const databaseName = isDefault ? catalog.defaultDatabase : databaseText;
   const identifier = `${catalog.name}.${databaseName}.${tableName}`;

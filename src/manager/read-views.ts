@@ -106,7 +106,10 @@ export class ReadViews {
       ['table', draft.identifier],
       ['exists', exists],
       ['engine', engine.name],
-      ['query runs on', source === undefined ? draft.catalogName : `${source} (rows are copied into ${draft.catalogName})`],
+      [
+        'query runs on',
+        source === undefined ? draft.catalogName : `${source} (rows are copied into ${draft.catalogName})`,
+      ],
       ['source tables', draft.sourceTables.join(', ') || '(none)'],
       ['columns', columns.join(', ')],
       ['freshness', formatFreshness(draft.freshness)],

@@ -17,7 +17,14 @@ export async function reschedule(
   const mode = deduceRefreshMode(logical, freshness, settings.thresholdSeconds);
   const cron = mode === 'FULL' ? freshnessToQuartzCron(freshness) : null;
   const updatedAt = new Date().toISOString();
-  const next: DynamicTableRecord = { ...table, freshness, logicalRefreshMode: logical, refreshMode: mode, cron, updatedAt };
+  const next: DynamicTableRecord = {
+    ...table,
+    freshness,
+    logicalRefreshMode: logical,
+    refreshMode: mode,
+    cron,
+    updatedAt,
+  };
   return runner.exclusive(table.key, async () => {
     const handler = await followMode(parts, table, next);
     const schedulerType = mode === 'FULL' ? settings.schedulerType : null;

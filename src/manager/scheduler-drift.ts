@@ -13,11 +13,19 @@ export interface DriftReport {
   /** Tables whose workflow the scheduler no longer has. */
   readonly missing: ReadonlyArray<{ readonly table: string }>;
   /** Workflows paused while their table is active, or running while it is suspended. */
-  readonly wronglyPaused: ReadonlyArray<{ readonly table: string; readonly expectedPaused: boolean; readonly actualPaused: boolean }>;
+  readonly wronglyPaused: ReadonlyArray<{
+    readonly table: string;
+    readonly expectedPaused: boolean;
+    readonly actualPaused: boolean;
+  }>;
   /** Workflows whose schedule is not the table's. */
   readonly wrongSchedule: ReadonlyArray<{ readonly table: string; readonly expected: string; readonly actual: string }>;
   /** Workflows Freshet made that no table owns (a table dropped behind Freshet's back, or a second workflow). */
-  readonly extra: ReadonlyArray<{ readonly tableIdentifier: string | null; readonly handler: RefreshHandler; readonly paused: boolean | null }>;
+  readonly extra: ReadonlyArray<{
+    readonly tableIdentifier: string | null;
+    readonly handler: RefreshHandler;
+    readonly paused: boolean | null;
+  }>;
   /** Workflows left by failed CREATEs that could not be deleted yet. */
   readonly orphansPending: ReadonlyArray<{ readonly tableIdentifier: string; readonly reason: string | null }>;
   /** Tables or calls the check could not complete. */
@@ -38,7 +46,11 @@ export function sameHandler(a: RefreshHandler, b: RefreshHandler): boolean {
     Array.isArray(value)
       ? value.map(canonical)
       : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
+        ? Object.fromEntries(
+            Object.entries(value as Record<string, unknown>)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
         : value;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
@@ -61,7 +73,7 @@ export function compareDrift(input: {
       errors.push({ table: table.identifier, message: error });
       continue;
     }
-    if (!inspection || !inspection.exists) {
+    if (!inspection?.exists) {
       missing.push({ table: table.identifier });
       continue;
     }
@@ -77,8 +89,11 @@ export function compareDrift(input: {
   // A listed workflow belongs to a table when it has the table's handler; failing that (a plugin that lists a
   // handler in another shape), when it names the table and is the only one that does.
   const owned = input.inspected.filter((i) => i.table.refreshHandler !== null);
-  const unmatched = input.listed.filter((w) => !owned.some((i) => sameHandler(i.table.refreshHandler as RefreshHandler, w.handler)));
-  const namesTable = (w: ListedWorkflow, t: DynamicTableRecord) => w.tableIdentifier !== null && w.tableIdentifier.toLowerCase() === t.key;
+  const unmatched = input.listed.filter(
+    (w) => !owned.some((i) => sameHandler(i.table.refreshHandler as RefreshHandler, w.handler)),
+  );
+  const namesTable = (w: ListedWorkflow, t: DynamicTableRecord) =>
+    w.tableIdentifier !== null && w.tableIdentifier.toLowerCase() === t.key;
   const extra = unmatched
     .filter((w) => {
       const table = owned.find((i) => namesTable(w, i.table))?.table;
@@ -102,6 +117,11 @@ export function compareDrift(input: {
 
 export function hasDrift(report: DriftReport): boolean {
   return (
-    report.missing.length + report.wronglyPaused.length + report.wrongSchedule.length + report.extra.length + report.orphansPending.length > 0
+    report.missing.length +
+      report.wronglyPaused.length +
+      report.wrongSchedule.length +
+      report.extra.length +
+      report.orphansPending.length >
+    0
   );
 }

@@ -20,7 +20,13 @@ export type StatementResultJson =
       readonly message?: string;
       readonly table?: TableDetail;
     }
-  | { readonly kind: 'ok'; readonly message: string; readonly table?: string; readonly jobId?: string; readonly rowsAffected?: number };
+  | {
+      readonly kind: 'ok';
+      readonly message: string;
+      readonly table?: string;
+      readonly jobId?: string;
+      readonly rowsAffected?: number;
+    };
 
 export class StatementService {
   constructor(
@@ -32,7 +38,10 @@ export class StatementService {
    * `catalog` and `database` say where unqualified names point and which engine runs the statements the gateway
    * does not own; by default the default catalog and its default database.
    */
-  async executeScript(script: string, where: { catalog?: string; database?: string } = {}): Promise<StatementResultJson[]> {
+  async executeScript(
+    script: string,
+    where: { catalog?: string; database?: string } = {},
+  ): Promise<StatementResultJson[]> {
     const ns = this.manager.namespace(where.catalog, where.database);
     const statements = parseScript(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
@@ -72,7 +81,11 @@ export class StatementService {
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
       case 'explainCreateDynamicTable':
-        return { kind: 'rows', columns: ['property', 'value'], rows: await this.manager.explainCreate(statement.create, ns) };
+        return {
+          kind: 'rows',
+          columns: ['property', 'value'],
+          rows: await this.manager.explainCreate(statement.create, ns),
+        };
       case 'passthrough':
         return this.passthrough(statement, ns);
     }
@@ -84,7 +97,11 @@ export class StatementService {
     const rows = tables
       .filter((t) => pattern === null || pattern.test(t.name))
       .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds, t.engine]);
-    return { kind: 'rows', columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds', 'engine'], rows };
+    return {
+      kind: 'rows',
+      columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds', 'engine'],
+      rows,
+    };
   }
 
   private async describe(text: string, ns: NameDefaults): Promise<StatementResultJson> {
@@ -92,8 +109,17 @@ export class StatementService {
     const detail = await this.manager.detail(t);
     const pk = new Set((t.primaryKey?.columns ?? []).map((c) => c.toLowerCase()));
     const partitions = new Set(t.partitionKeys.map((c) => c.toLowerCase()));
-    const rows = t.schema.map((c) => [c.name, c.type, c.nullable, pk.has(c.name.toLowerCase()), partitions.has(c.name.toLowerCase())]);
-    const lag = detail.lagSeconds === undefined ? 'never refreshed' : `valid through ${detail.validThrough} (lag ${detail.lagSeconds} s)`;
+    const rows = t.schema.map((c) => [
+      c.name,
+      c.type,
+      c.nullable,
+      pk.has(c.name.toLowerCase()),
+      partitions.has(c.name.toLowerCase()),
+    ]);
+    const lag =
+      detail.lagSeconds === undefined
+        ? 'never refreshed'
+        : `valid through ${detail.validThrough} (lag ${detail.lagSeconds} s)`;
     return {
       kind: 'rows',
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
@@ -106,17 +132,34 @@ export class StatementService {
   private async passthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementResultJson> {
     const result = await this.manager.runPassthrough(statement, ns, { rowLimit: this.rowLimit });
     if (result.kind === 'rows') {
-      return { kind: 'rows', columns: result.columns, rows: result.rows, ...(result.truncated ? { truncated: true } : {}) };
+      return {
+        kind: 'rows',
+        columns: result.columns,
+        rows: result.rows,
+        ...(result.truncated ? { truncated: true } : {}),
+      };
     }
-    return { kind: 'ok', message: `${statement.verb} OK, ${result.rowsAffected} row(s) affected.`, rowsAffected: result.rowsAffected };
+    return {
+      kind: 'ok',
+      message: `${statement.verb} OK, ${result.rowsAffected} row(s) affected.`,
+      rowsAffected: result.rowsAffected,
+    };
   }
 }
 
 function ddl(outcome: DdlOutcome): StatementResultJson {
-  return { kind: 'ok', message: outcome.message, table: outcome.identifier, ...(outcome.job ? { jobId: outcome.job.jobId } : {}) };
+  return {
+    kind: 'ok',
+    message: outcome.message,
+    table: outcome.identifier,
+    ...(outcome.job ? { jobId: outcome.job.jobId } : {}),
+  };
 }
 
 function likeToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }

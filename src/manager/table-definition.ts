@@ -36,7 +36,9 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
   for (const column of output) {
     const previous = seen.get(column.name.toLowerCase());
     if (previous !== undefined) {
-      throw validationError(`The query returns two columns named '${column.name}'; give each output column a unique alias.`);
+      throw validationError(
+        `The query returns two columns named '${column.name}'; give each output column a unique alias.`,
+      );
     }
     seen.set(column.name.toLowerCase(), column.name);
   }
@@ -46,13 +48,17 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
   if (input.primaryKey) {
     for (const key of input.primaryKey.columns) {
       if (!names.some((n) => sameName(n, key))) {
-        throw validationError(`Primary key column '${key}' is not a column of the dynamic table. Available columns: ${quoteList(names)}.`);
+        throw validationError(
+          `Primary key column '${key}' is not a column of the dynamic table. Available columns: ${quoteList(names)}.`,
+        );
       }
     }
   }
   for (const key of input.partitionKeys) {
     if (!names.some((n) => sameName(n, key))) {
-      throw validationError(`Partition column '${key}' not defined in the query's schema. Available columns: ${quoteList(names)}.`);
+      throw validationError(
+        `Partition column '${key}' not defined in the query's schema. Available columns: ${quoteList(names)}.`,
+      );
     }
   }
   const formatters = partitionFormatters(input.options);
@@ -67,11 +73,15 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
   }
   const strategy = input.options[REFRESH_STRATEGY_OPTION];
   if (strategy !== undefined && !(KNOWN_STRATEGIES as readonly string[]).includes(strategy)) {
-    throw validationError(`Option '${REFRESH_STRATEGY_OPTION}' must be one of ${KNOWN_STRATEGIES.join(', ')}; got '${strategy}'.`);
+    throw validationError(
+      `Option '${REFRESH_STRATEGY_OPTION}' must be one of ${KNOWN_STRATEGIES.join(', ')}; got '${strategy}'.`,
+    );
   }
   const initialize = input.options.initialize;
   if (initialize !== undefined && !(KNOWN_INITIALIZE_VALUES as readonly string[]).includes(initialize)) {
-    throw validationError(`Option 'initialize' must be one of ${KNOWN_INITIALIZE_VALUES.join(', ')}; got '${initialize}'.`);
+    throw validationError(
+      `Option 'initialize' must be one of ${KNOWN_INITIALIZE_VALUES.join(', ')}; got '${initialize}'.`,
+    );
   }
   return { schema, columnMapping, queryHash: hashQuery(input.query) };
 }
@@ -80,7 +90,10 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
  * No list: the query's columns. A list naming exactly the query's columns selects them in the list's order
  * (Flink); any other list of the same length renames the query's columns by position (Snowflake).
  */
-function applyColumnList(output: readonly ColumnInfo[], columns: readonly string[] | null): { schema: ColumnInfo[]; columnMapping: ColumnMapping[] } {
+function applyColumnList(
+  output: readonly ColumnInfo[],
+  columns: readonly string[] | null,
+): { schema: ColumnInfo[]; columnMapping: ColumnMapping[] } {
   if (columns === null) {
     return { schema: [...output], columnMapping: output.map((c) => ({ target: c.name, source: c.name })) };
   }
@@ -124,6 +137,6 @@ export function physicalDefinition(record: DynamicTableRecord): TableDefinition 
   return {
     table: { database: record.databaseName, name: record.tableName },
     columns: record.schema,
-    primaryKey: record.primaryKey && record.primaryKey.enforced ? record.primaryKey.columns : null,
+    primaryKey: record.primaryKey?.enforced ? record.primaryKey.columns : null,
   };
 }

@@ -3,7 +3,13 @@ import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord } from '../catalog/records';
 import { notFound, validationError } from '../errors';
 import type { ObjectName } from '../sql/statements';
-import { type NameDefaults, type ResolvedName, resolveName, resolveObjectName, splitIdentifierText } from './identifiers';
+import {
+  type NameDefaults,
+  type ResolvedName,
+  resolveName,
+  resolveObjectName,
+  splitIdentifierText,
+} from './identifiers';
 import type { Namespaces } from './namespaces';
 
 export class TableLookup {

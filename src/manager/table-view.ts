@@ -102,7 +102,10 @@ export interface TableDetail {
 }
 
 /** Valid-through is the schedule time of the newest successful refresh; lag is how far behind now it is. */
-export function freshnessState(lastSuccess: HistoryRecord | null, now: Date): { validThrough?: string; lagSeconds?: number } {
+export function freshnessState(
+  lastSuccess: HistoryRecord | null,
+  now: Date,
+): { validThrough?: string; lagSeconds?: number } {
   if (!lastSuccess) return {};
   const lag = Math.max(0, Math.floor((now.getTime() - Date.parse(lastSuccess.scheduleTime)) / 1000));
   return { validThrough: lastSuccess.scheduleTime, lagSeconds: lag };
@@ -132,7 +135,11 @@ export function tableDetail(
     comment: t.comment,
     sourceTables: t.sourceTables,
     // A streaming engine's job is shown where the workflow of a scheduled table is.
-    scheduler: { type: t.schedulerType, cron: t.cron, handler: t.continuousJob ? { continuousJob: t.continuousJob } : t.refreshHandler },
+    scheduler: {
+      type: t.schedulerType,
+      cron: t.cron,
+      handler: t.continuousJob ? { continuousJob: t.continuousJob } : t.refreshHandler,
+    },
     ...freshnessState(lastSuccess, now),
     ...(last ? { lastRefresh: refreshView(last) } : {}),
     createdAt: t.createdAt,
@@ -210,14 +217,17 @@ export function showCreate(t: DynamicTableRecord): string {
     const parts = explicitColumns ? t.columnMapping.map((m) => `  ${quoteIdent(m.target)}`) : [];
     if (t.primaryKey) {
       const name = t.primaryKey.constraintName ? `CONSTRAINT ${quoteIdent(t.primaryKey.constraintName)} ` : '';
-      parts.push(`  ${name}PRIMARY KEY (${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`);
+      parts.push(
+        `  ${name}PRIMARY KEY (${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`,
+      );
     }
     lines.push(`(\n${parts.join(',\n')}\n)`);
   }
   if (t.comment !== null) lines.push(`COMMENT ${quoteString(t.comment)}`);
   if (t.partitionKeys.length > 0) lines.push(`PARTITIONED BY (${t.partitionKeys.map(quoteIdent).join(', ')})`);
   const options = Object.entries(t.options);
-  if (options.length > 0) lines.push(`WITH (\n${options.map(([k, v]) => `  ${quoteString(k)} = ${quoteString(v)}`).join(',\n')}\n)`);
+  if (options.length > 0)
+    lines.push(`WITH (\n${options.map(([k, v]) => `  ${quoteString(k)} = ${quoteString(v)}`).join(',\n')}\n)`);
   lines.push(`FRESHNESS = ${formatFreshness(t.freshness)}`);
   lines.push(`REFRESH_MODE = ${t.refreshMode}`);
   lines.push(`AS ${t.definitionQuery}`);
@@ -227,7 +237,12 @@ export function showCreate(t: DynamicTableRecord): string {
 /** The view of a query's incremental plan; `fullBecause` says why an eligible query is still refreshed fully. */
 export function incrementalView(planned: IncrementalPlanResult, fullBecause: string | null): IncrementalView {
   if (!planned.incremental) {
-    return { eligible: false, reason: planned.reason, detail: `${planned.detail}; every refresh recomputes the whole table.`, applied: 'FULL' };
+    return {
+      eligible: false,
+      reason: planned.reason,
+      detail: `${planned.detail}; every refresh recomputes the whole table.`,
+      applied: 'FULL',
+    };
   }
   const shape = planned.plan.shape.kind;
   if (fullBecause !== null) {
@@ -239,5 +254,10 @@ export function incrementalView(planned: IncrementalPlanResult, fullBecause: str
       appliedReason: fullBecause,
     };
   }
-  return { eligible: true, shape, detail: `The query is maintained incrementally (${shape}): each refresh applies the changes captured on its sources.`, applied: 'INCREMENTAL' };
+  return {
+    eligible: true,
+    shape,
+    detail: `The query is maintained incrementally (${shape}): each refresh applies the changes captured on its sources.`,
+    applied: 'INCREMENTAL',
+  };
 }

@@ -54,10 +54,21 @@ export class ContinuousRunner {
    * Starts (or restarts) keeping a table fresh. `firstTickAt` is when the first refresh is due: now for a table
    * whose data is older than its freshness, one interval after its last refresh otherwise.
    */
-  start(tableKey: string, intervalSeconds: number, firstTickAt: Date, configuration: Readonly<Record<string, string>> = {}): void {
+  start(
+    tableKey: string,
+    intervalSeconds: number,
+    firstTickAt: Date,
+    configuration: Readonly<Record<string, string>> = {},
+  ): void {
     this.stop(tableKey);
     if (this.closed) return;
-    const entry: Entry = { intervalMs: intervalSeconds * 1000, configuration, timer: null, nextTick: firstTickAt.getTime(), inFlight: null };
+    const entry: Entry = {
+      intervalMs: intervalSeconds * 1000,
+      configuration,
+      timer: null,
+      nextTick: firstTickAt.getTime(),
+      inFlight: null,
+    };
     this.entries.set(tableKey, entry);
     this.arm(tableKey, entry);
   }

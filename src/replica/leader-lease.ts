@@ -99,7 +99,10 @@ export class LeaderLease implements SchedulerLeadership {
   #set(leader: boolean): void {
     if (leader === this.#leader) return;
     this.#leader = leader;
-    this.logger.info(leader ? 'this gateway is now the scheduler leader' : 'this gateway is no longer the scheduler leader', { replica: this.owner });
+    this.logger.info(
+      leader ? 'this gateway is now the scheduler leader' : 'this gateway is no longer the scheduler leader',
+      { replica: this.owner },
+    );
     for (const listener of [...this.#listeners]) {
       try {
         listener(leader);

@@ -59,13 +59,20 @@ export function createRestApp(deps: RestDependencies): Express {
 
   app.post('/v3/statements', async (req, res) => {
     const body = statementBody.parse(jsonBody(req));
-    res.json({ results: await statements.executeScript(body.statement, { catalog: body.catalog, database: body.database }) });
+    res.json({
+      results: await statements.executeScript(body.statement, { catalog: body.catalog, database: body.database }),
+    });
   });
 
   app.post('/v3/dynamic-tables/refresh', async (req, res) => {
     const waitSeconds = req.query.wait === undefined ? null : Number(req.query.wait);
-    if (waitSeconds !== null && (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > deps.maxWaitSeconds)) {
-      throw validationError(`Query parameter wait must be a number of seconds from 0 to ${deps.maxWaitSeconds}; got '${String(req.query.wait)}'.`);
+    if (
+      waitSeconds !== null &&
+      (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > deps.maxWaitSeconds)
+    ) {
+      throw validationError(
+        `Query parameter wait must be a number of seconds from 0 to ${deps.maxWaitSeconds}; got '${String(req.query.wait)}'.`,
+      );
     }
     const body = refreshBody.parse(jsonBody(req));
     const job = await manager.requestRefresh({
@@ -96,7 +103,11 @@ export function createRestApp(deps: RestDependencies): Express {
     const limit = intParam(req, 'limit', 100, 1000);
     const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const page = await manager.summaries(offset, limit);
-    res.json({ tables: page.tables, total: page.total, ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}) });
+    res.json({
+      tables: page.tables,
+      total: page.total,
+      ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}),
+    });
   });
 
   app.get('/v3/dynamic-tables/:id', async (req, res) => {
@@ -116,7 +127,9 @@ export function createRestApp(deps: RestDependencies): Express {
     res.json(await manager.checkDrift(true));
   });
 
-  app.use((req, res) => sendError(res, 'NOT_FOUND', `There is no ${req.method} ${req.path}; see the REST API in README.md.`));
+  app.use((req, res) =>
+    sendError(res, 'NOT_FOUND', `There is no ${req.method} ${req.path}; see the REST API in README.md.`),
+  );
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -28,7 +28,10 @@ function sameToken(a: string, b: string): boolean {
 /**
  * `isCallbackToken` recognises the tokens minted for scheduler workflows; they carry the `callback` scope.
  */
-export function authenticate(grants: readonly TokenGrant[], isCallbackToken: (token: string) => Promise<boolean>): RequestHandler {
+export function authenticate(
+  grants: readonly TokenGrant[],
+  isCallbackToken: (token: string) => Promise<boolean>,
+): RequestHandler {
   return async (req, res, next) => {
     if (grants.length === 0 || req.path === '/health') return next();
     const header = req.get('authorization') ?? '';
@@ -36,10 +39,19 @@ export function authenticate(grants: readonly TokenGrant[], isCallbackToken: (to
     if (!match) return sendError(res, 'UNAUTHORIZED', 'Authentication required: send Authorization: Bearer <token>.');
     const token = match[1] as string;
     const grant: TokenGrant | undefined =
-      grants.find((g) => sameToken(g.token, token)) ?? ((await isCallbackToken(token)) ? { token, scopes: ['callback'] } : undefined);
+      grants.find((g) => sameToken(g.token, token)) ??
+      ((await isCallbackToken(token)) ? { token, scopes: ['callback'] } : undefined);
     if (!grant) return sendError(res, 'UNAUTHORIZED', 'The bearer token is not valid.');
     if (grant.scopes.includes('admin')) return next();
-    if (grant.scopes.includes('callback') && CALLBACK_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))) return next();
-    return sendError(res, 'FORBIDDEN', `This token's scopes (${grant.scopes.join(', ')}) do not allow ${req.method} ${req.path}.`);
+    if (
+      grant.scopes.includes('callback') &&
+      CALLBACK_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))
+    )
+      return next();
+    return sendError(
+      res,
+      'FORBIDDEN',
+      `This token's scopes (${grant.scopes.join(', ')}) do not allow ${req.method} ${req.path}.`,
+    );
   };
 }

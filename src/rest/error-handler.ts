@@ -27,14 +27,25 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const bodyError = error as { type?: string; status?: number; message?: string };
     if (bodyError.type === 'entity.too.large') {
-      sendError(res, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the limit of the gateway (server.bodyLimitBytes, 1 MiB by default).');
+      sendError(
+        res,
+        'PAYLOAD_TOO_LARGE',
+        'The request body is larger than the limit of the gateway (server.bodyLimitBytes, 1 MiB by default).',
+      );
       return;
     }
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
-      sendError(res, 'VALIDATION_ERROR', `The request body could not be read: ${bodyError.message ?? 'unknown problem'}.`);
+      sendError(
+        res,
+        'VALIDATION_ERROR',
+        `The request body could not be read: ${bodyError.message ?? 'unknown problem'}.`,
+      );
       return;
     }
-    logger.error('unexpected error', { path: req.path, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    logger.error('unexpected error', {
+      path: req.path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
     sendError(res, 'INTERNAL', 'An unexpected error occurred in the gateway; it has been logged.');
   };
 }

@@ -34,7 +34,12 @@ export const refreshBody = z
       z
         .string()
         .min(1, 'tables must name at least one dynamic table')
-        .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t !== '')),
+        .transform((s) =>
+          s
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
+        ),
     ]),
     scheduleTime: z.string().min(1).optional(),
     timeZone: z.string().min(1).optional(),

@@ -77,11 +77,16 @@ export function conformanceRequest(schedule: RefreshSchedule = CONFORMANCE_SCHED
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([k, v]) => [k, sortKeys(v)]),
+  );
 }
 
 export function runSchedulerConformance(
   name: string,
+  // biome-ignore lint/suspicious/noExplicitAny: a plugin's factory has options of its own type; the suite only passes them
   factory: WorkflowSchedulerFactory<any>,
   harness: ConformanceHarness,
 ): void {
@@ -259,13 +264,23 @@ export function runSchedulerConformance(
       b = await scheduler.modifyRefreshWorkflow(b, { kind: 'suspend' });
       const listed = await scheduler.listRefreshWorkflows();
       const byTable = new Map(listed.map((w) => [w.tableIdentifier, w]));
-      assert.equal(byTable.get('default.main.conformance_a')?.paused, false);
-      assert.equal(byTable.get('default.main.conformance_b')?.paused, true);
-      assert.equal((await scheduler.inspect(byTable.get('default.main.conformance_a')!.handler)).exists, true, 'listed handlers work');
-      assert.deepEqual(sortKeys(byTable.get('default.main.conformance_b')!.handler), sortKeys(b), 'a workflow is listed with the handler the plugin returned for it');
+      const listedA = byTable.get('default.main.conformance_a');
+      const listedB = byTable.get('default.main.conformance_b');
+      assert.ok(listedA && listedB, 'both workflows are listed with their tables');
+      assert.equal(listedA.paused, false);
+      assert.equal(listedB.paused, true);
+      assert.equal((await scheduler.inspect(listedA.handler)).exists, true, 'listed handlers work');
+      assert.deepEqual(
+        sortKeys(listedB.handler),
+        sortKeys(b),
+        'a workflow is listed with the handler the plugin returned for it',
+      );
       await scheduler.deleteRefreshWorkflow(a);
       const after = await scheduler.listRefreshWorkflows();
-      assert.ok(!after.some((w) => w.tableIdentifier === 'default.main.conformance_a'), 'a deleted workflow is not listed');
+      assert.ok(
+        !after.some((w) => w.tableIdentifier === 'default.main.conformance_a'),
+        'a deleted workflow is not listed',
+      );
     });
 
     it('keeps two workflows independent', async () => {

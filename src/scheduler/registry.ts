@@ -16,6 +16,7 @@ export interface ResolvedScheduler {
 export class SchedulerRegistry {
   readonly #factories: ReadonlyMap<string, WorkflowSchedulerFactory<unknown>>;
 
+  // biome-ignore lint/suspicious/noExplicitAny: each factory has options of its own type; the registry only routes
   constructor(factories: readonly WorkflowSchedulerFactory<any>[] = []) {
     const all = [embeddedSchedulerFactory, ...factories] as WorkflowSchedulerFactory<unknown>[];
     this.#factories = new Map(all.map((factory) => [factory.identifier, factory]));

@@ -9,7 +9,12 @@
  * resolves when `orders` has become a sub-select of its changes. Pure: reads only the query text.
  */
 import type { SqlDialect } from '../model';
-import { classifyIncremental, type IncrementalAggregateFunction, type IncrementalShape, type NotIncrementalReason } from './incremental-shape';
+import {
+  classifyIncremental,
+  type IncrementalAggregateFunction,
+  type IncrementalShape,
+  type NotIncrementalReason,
+} from './incremental-shape';
 import { TEXT_START, TokenStream, isIdentifierToken, isSymbol, upperWord, type Token } from './tokenizer';
 
 /** A query text with holes where it names its source tables: slot i sits between piece i and piece i + 1. */
@@ -72,8 +77,15 @@ export type IncrementalPlanResult =
 export function planIncremental(query: string, dialect: SqlDialect): IncrementalPlanResult {
   const verdict = classifyIncremental(query, dialect);
   if (!verdict.incremental) return verdict;
-  if (verdict.shape.kind === 'unionAll' && verdict.shape.branches.some((b) => b.kind === 'aggregate' || b.kind === 'distinct')) {
-    return { incremental: false, reason: 'AGGREGATE_IN_UNION', detail: 'A UNION ALL branch that aggregates or uses DISTINCT is not maintained incrementally' };
+  if (
+    verdict.shape.kind === 'unionAll' &&
+    verdict.shape.branches.some((b) => b.kind === 'aggregate' || b.kind === 'distinct')
+  ) {
+    return {
+      incremental: false,
+      reason: 'AGGREGATE_IN_UNION',
+      detail: 'A UNION ALL branch that aggregates or uses DISTINCT is not maintained incrementally',
+    };
   }
   try {
     return { incremental: true, plan: buildPlan(query, verdict.shape, dialect) };
@@ -99,8 +111,29 @@ class PlanFailure extends Error {}
 const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 /** Words that may follow a table reference and are therefore never its alias. */
 const AFTER_TABLE = new Set([
-  'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'NATURAL', 'ON', 'USING', 'WHERE', 'GROUP', 'ORDER', 'HAVING',
-  'LIMIT', 'UNION', 'WINDOW', 'OFFSET', 'FETCH', 'INDEXED', 'NOT', 'EXCEPT', 'INTERSECT', 'TABLESAMPLE',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'CROSS',
+  'NATURAL',
+  'ON',
+  'USING',
+  'WHERE',
+  'GROUP',
+  'ORDER',
+  'HAVING',
+  'LIMIT',
+  'UNION',
+  'WINDOW',
+  'OFFSET',
+  'FETCH',
+  'INDEXED',
+  'NOT',
+  'EXCEPT',
+  'INTERSECT',
+  'TABLESAMPLE',
 ]);
 const CLAUSES = ['FROM', 'WHERE', 'GROUP', 'HAVING', 'WINDOW', 'ORDER', 'LIMIT'] as const;
 
@@ -146,7 +179,8 @@ function buildPlan(query: string, shape: IncrementalShape, dialect: SqlDialect):
     return sources.length - 1;
   };
   const shapes = shape.kind === 'unionAll' ? shape.branches : [shape];
-  if (shapes.length !== branches.length) throw new PlanFailure('The UNION ALL branches of the query could not be told apart');
+  if (shapes.length !== branches.length)
+    throw new PlanFailure('The UNION ALL branches of the query could not be told apart');
   if (shape.kind === 'aggregate' || shape.kind === 'distinct') {
     const [branch] = branches;
     if (branch === undefined) throw new PlanFailure('The query has no SELECT');
@@ -156,7 +190,9 @@ function buildPlan(query: string, shape: IncrementalShape, dialect: SqlDialect):
     const template = branchTemplate(scanned, withoutOrderBy(scanned, branch), sourceIndex);
     const expected = sourcesOf(shapes[i]);
     if (template.slots.length !== expected) {
-      throw new PlanFailure(`Found ${template.slots.length} table references in a SELECT that reads ${expected} tables`);
+      throw new PlanFailure(
+        `Found ${template.slots.length} table references in a SELECT that reads ${expected} tables`,
+      );
     }
     return template;
   });
@@ -188,7 +224,13 @@ function splitUnionAll(scanned: Scanned): Range[] {
 function unwrap(scanned: Scanned, range: Range): Range {
   const first = scanned.tokens[range.from];
   const last = scanned.tokens[range.to - 1];
-  if (first !== undefined && last !== undefined && isSymbol(first, '(') && isSymbol(last, ')') && closes(scanned, range.from) === range.to - 1) {
+  if (
+    first !== undefined &&
+    last !== undefined &&
+    isSymbol(first, '(') &&
+    isSymbol(last, ')') &&
+    closes(scanned, range.from) === range.to - 1
+  ) {
     return unwrap(scanned, { from: range.from + 1, to: range.to - 1 });
   }
   return range;
@@ -209,7 +251,11 @@ function clausesOf(scanned: Scanned, range: Range): Map<(typeof CLAUSES)[number]
   const found = new Map<(typeof CLAUSES)[number], number>();
   for (let i = range.from; i < range.to; i += 1) {
     const word = upperWord(scanned.tokens[i] as Token);
-    if (scanned.depth[i] === level && (CLAUSES as readonly string[]).includes(word) && !found.has(word as (typeof CLAUSES)[number])) {
+    if (
+      scanned.depth[i] === level &&
+      (CLAUSES as readonly string[]).includes(word) &&
+      !found.has(word as (typeof CLAUSES)[number])
+    ) {
       found.set(word as (typeof CLAUSES)[number], i);
     }
   }
@@ -232,7 +278,12 @@ function textOf(scanned: Scanned, from: number, to: number): string {
  * The template of one SELECT: its text from `range.from` to `range.to`, holes at the table references of its
  * FROM clause (after FROM or JOIN, or an opening parenthesis of a parenthesised join).
  */
-function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (tokens: readonly Token[]) => number, skip: ReadonlySet<number> = new Set()): QueryTemplate {
+function branchTemplate(
+  scanned: Scanned,
+  range: Range,
+  sourceIndex: (tokens: readonly Token[]) => number,
+  skip: ReadonlySet<number> = new Set(),
+): QueryTemplate {
   const clauses = clausesOf(scanned, range);
   const fromAt = clauses.get('FROM');
   if (fromAt === undefined) throw new PlanFailure('The query has no FROM clause');
@@ -256,11 +307,17 @@ function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (tokens: re
     const after = chain.to < fromEnd ? scanned.tokens[chain.to] : undefined;
     if (after !== undefined && isSymbol(after, '(')) continue; // a table-valued function, not a table
     const parts = scanned.tokens.slice(i, chain.to).filter((_, k) => k % 2 === 0);
-    const hasAlias = after !== undefined && (upperWord(after) === 'AS' || (isIdentifierToken(after) && !AFTER_TABLE.has(upperWord(after))));
+    const hasAlias =
+      after !== undefined &&
+      (upperWord(after) === 'AS' || (isIdentifierToken(after) && !AFTER_TABLE.has(upperWord(after))));
     pieces.push(current + scanned.text.slice(cursor, tokenAt(i).start));
     current = '';
     const last = parts[parts.length - 1] as Token;
-    slots.push({ source: sourceIndex(parts), written: textOf(scanned, i, chain.to), alias: hasAlias ? '' : `AS ${last.raw}` });
+    slots.push({
+      source: sourceIndex(parts),
+      written: textOf(scanned, i, chain.to),
+      alias: hasAlias ? '' : `AS ${last.raw}`,
+    });
     cursor = tokenAt(chain.to - 1).end;
     i = chain.to - 1;
   }
@@ -272,9 +329,15 @@ function branchTemplate(scanned: Scanned, range: Range, sourceIndex: (tokens: re
 /** `a`, `a.b`, `a.b.c` starting at `at`: the token range, or null when `at` is not an identifier. */
 function identifierChain(scanned: Scanned, at: number, limit: number): Range | null {
   const first = scanned.tokens[at];
-  if (first === undefined || !isIdentifierToken(first) || (first.kind === 'word' && AFTER_TABLE.has(upperWord(first)))) return null;
+  if (first === undefined || !isIdentifierToken(first) || (first.kind === 'word' && AFTER_TABLE.has(upperWord(first))))
+    return null;
   let to = at + 1;
-  while (to + 1 < limit && isSymbol(scanned.tokens[to] as Token, '.') && isIdentifierToken(scanned.tokens[to + 1] as Token)) to += 2;
+  while (
+    to + 1 < limit &&
+    isSymbol(scanned.tokens[to] as Token, '.') &&
+    isIdentifierToken(scanned.tokens[to + 1] as Token)
+  )
+    to += 2;
   return { from: at, to };
 }
 
@@ -330,16 +393,23 @@ function groupedMaintenance(
   }
   const items = splitCommas(scanned, listStart, fromAt).map((item) => withoutAlias(scanned, item));
   const groupAt = clauses.get('GROUP');
-  const groupEnd = Math.min(...[clauses.get('HAVING'), clauses.get('WINDOW'), clauses.get('ORDER'), clauses.get('LIMIT'), range.to].filter((n): n is number => n !== undefined));
-  const keyTexts = groupAt === undefined ? [] : splitCommas(scanned, groupAt + 2, groupEnd).map((key) => {
-    const token = scanned.tokens[key.from] as Token;
-    if (key.to - key.from === 1 && token.kind === 'number') {
-      const item = items[Number(token.raw) - 1];
-      if (item === undefined) throw new PlanFailure(`GROUP BY ${token.raw} names no select item`);
-      return item;
-    }
-    return key;
-  });
+  const groupEnd = Math.min(
+    ...[clauses.get('HAVING'), clauses.get('WINDOW'), clauses.get('ORDER'), clauses.get('LIMIT'), range.to].filter(
+      (n): n is number => n !== undefined,
+    ),
+  );
+  const keyTexts =
+    groupAt === undefined
+      ? []
+      : splitCommas(scanned, groupAt + 2, groupEnd).map((key) => {
+          const token = scanned.tokens[key.from] as Token;
+          if (key.to - key.from === 1 && token.kind === 'number') {
+            const item = items[Number(token.raw) - 1];
+            if (item === undefined) throw new PlanFailure(`GROUP BY ${token.raw} names no select item`);
+            return item;
+          }
+          return key;
+        });
   const keyNames = keyTexts.map((key) => columnKey(scanned, key));
   const inputs: string[] = keyTexts.map((key) => textOf(scanned, key.from, key.to));
   const aggregates: GroupedAggregate[] = [];
@@ -347,7 +417,12 @@ function groupedMaintenance(
     const head = scanned.tokens[item.from] as Token;
     const open = scanned.tokens[item.from + 1];
     const fn = upperWord(head);
-    if (AGGREGATES.has(fn) && open !== undefined && isSymbol(open, '(') && closes(scanned, item.from + 1) === item.to - 1) {
+    if (
+      AGGREGATES.has(fn) &&
+      open !== undefined &&
+      isSymbol(open, '(') &&
+      closes(scanned, item.from + 1) === item.to - 1
+    ) {
       const argument = { from: item.from + 2, to: item.to - 1 };
       const star = argument.to - argument.from === 1 && isSymbol(scanned.tokens[argument.from] as Token, '*');
       let input: number | null = null;
@@ -360,13 +435,25 @@ function groupedMaintenance(
     }
     const name = columnKey(scanned, item);
     const key = keyNames.findIndex((k) => k !== null && k === name);
-    if (key < 0) throw new PlanFailure(`The select item ${textOf(scanned, item.from, item.to)} is neither a GROUP BY key nor an aggregate`);
+    if (key < 0)
+      throw new PlanFailure(
+        `The select item ${textOf(scanned, item.from, item.to)} is neither a GROUP BY key nor an aggregate`,
+      );
     return { key };
   });
   if (aggregates.length !== shape.aggregates.length || aggregates.some((a, i) => a.fn !== shape.aggregates[i]?.fn)) {
     throw new PlanFailure('The aggregates of the query could not be located in its text');
   }
-  const fromEnd = Math.min(...[groupAt, clauses.get('HAVING'), clauses.get('WINDOW'), clauses.get('ORDER'), clauses.get('LIMIT'), range.to].filter((n): n is number => n !== undefined));
+  const fromEnd = Math.min(
+    ...[
+      groupAt,
+      clauses.get('HAVING'),
+      clauses.get('WINDOW'),
+      clauses.get('ORDER'),
+      clauses.get('LIMIT'),
+      range.to,
+    ].filter((n): n is number => n !== undefined),
+  );
   const body = branchTemplate(scanned, { from: fromAt, to: fromEnd }, sourceIndex);
   if (body.slots.length !== 1) throw new PlanFailure('Expected one table reference in the grouped query');
   const pieces = [...body.pieces];

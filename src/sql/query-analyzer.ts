@@ -37,7 +37,10 @@ export function analyzeQuery(query: QueryText, dialect: SqlDialect): QueryAnalys
   const ast = astify(query, dialect);
   const statements = Array.isArray(ast) ? ast : [ast];
   if (statements.length !== 1) {
-    throw parseError(`${SELECT_ONLY}; found ${statements.length} statements${atPosition(query.position)}`, query.position);
+    throw parseError(
+      `${SELECT_ONLY}; found ${statements.length} statements${atPosition(query.position)}`,
+      query.position,
+    );
   }
   const statement = statements[0] as AstObject;
   if (statement.type !== 'select') {
@@ -99,7 +102,10 @@ function syntaxError(query: QueryText, failure: SyntaxFailure) {
   const position = absolute(query.position, location);
   // node-sql-parser lists every token it would have accepted; the text at the error is more useful to a user.
   const rest = query.text.slice(location.offset).split('\n')[0]?.trim() ?? '';
-  const near = rest === '' ? ': unexpected end of the query' : ` near '${rest.length > MAX_NEAR ? `${rest.slice(0, MAX_NEAR)}…` : rest}'`;
+  const near =
+    rest === ''
+      ? ': unexpected end of the query'
+      : ` near '${rest.length > MAX_NEAR ? `${rest.slice(0, MAX_NEAR)}…` : rest}'`;
   return parseError(`Syntax error in the query${near}${atPosition(position)}`, position);
 }
 
@@ -129,7 +135,11 @@ function collectTables(node: unknown, cteNames: ReadonlySet<string>, report: (pa
 }
 
 /** A FROM list, in order: its tables, the tables of parenthesised joins, and whatever subqueries hold. */
-function collectFromList(items: readonly unknown[], cteNames: ReadonlySet<string>, report: (parts: string[]) => void): void {
+function collectFromList(
+  items: readonly unknown[],
+  cteNames: ReadonlySet<string>,
+  report: (parts: string[]) => void,
+): void {
   for (const item of items) {
     const parts = tableParts(item, cteNames);
     if (parts !== null) report(parts);
@@ -178,7 +188,8 @@ function tablePositions(query: QueryText): (parts: readonly string[]) => SourceP
   const isNamedAt = (index: number, parts: readonly string[]) =>
     parts.every((part, k) => {
       const token = tokens[index + 2 * k];
-      if (token === undefined || !isIdentifierToken(token) || token.value.toLowerCase() !== part.toLowerCase()) return false;
+      if (token === undefined || !isIdentifierToken(token) || token.value.toLowerCase() !== part.toLowerCase())
+        return false;
       const next = tokens[index + 2 * k + 1];
       if (k < parts.length - 1) return next !== undefined && isSymbol(next, '.');
       // Not a longer name (`main.t` when looking for `main`) nor a call (`json_each(…)`).
@@ -186,10 +197,16 @@ function tablePositions(query: QueryText): (parts: readonly string[]) => SourceP
     });
   const after = (index: number, ...previous: string[]) => {
     const token = tokens[index - 1];
-    return token !== undefined && (previous.includes(upperWord(token)) || (token.kind === 'symbol' && previous.includes(token.raw)));
+    return (
+      token !== undefined &&
+      (previous.includes(upperWord(token)) || (token.kind === 'symbol' && previous.includes(token.raw)))
+    );
   };
   return (parts) => {
-    for (const previous of [['FROM', 'JOIN'], [',', '(']]) {
+    for (const previous of [
+      ['FROM', 'JOIN'],
+      [',', '('],
+    ]) {
       for (let index = 1; index < tokens.length; index += 1) {
         if (after(index, ...previous) && isNamedAt(index, parts)) return tokens[index]?.position;
       }

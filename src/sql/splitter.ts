@@ -31,7 +31,9 @@ interface Scan {
 }
 
 function opensTriggerBody(leading: readonly string[]): boolean {
-  return leading[0] === 'CREATE' && (leading[1] === 'TRIGGER' || (isTemporaryWord(leading[1]) && leading[2] === 'TRIGGER'));
+  return (
+    leading[0] === 'CREATE' && (leading[1] === 'TRIGGER' || (isTemporaryWord(leading[1]) && leading[2] === 'TRIGGER'))
+  );
 }
 
 function scan(script: string): Scan {

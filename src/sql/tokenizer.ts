@@ -155,7 +155,10 @@ export interface Token {
 
 function unquote(raw: string): string {
   const quote = raw[0] ?? '';
-  return raw.slice(1, -1).split(quote + quote).join(quote);
+  return raw
+    .slice(1, -1)
+    .split(quote + quote)
+    .join(quote);
 }
 
 const UNTERMINATED: Partial<Record<LexemeKind, string>> = {
@@ -228,7 +231,14 @@ export class TokenStream {
 
   private token(kind: TokenKind, lexeme: Lexeme, value?: string): Token {
     const raw = this.text.slice(lexeme.start, lexeme.end);
-    return { kind, raw, value: value ?? raw, start: lexeme.start, end: lexeme.end, position: this.locate(lexeme.start) };
+    return {
+      kind,
+      raw,
+      value: value ?? raw,
+      start: lexeme.start,
+      end: lexeme.end,
+      position: this.locate(lexeme.start),
+    };
   }
 }
 
@@ -320,6 +330,9 @@ export class TokenCursor {
   /** Throws `Expected <expected> but found <token> at line L, column C.`, plus a hint on how to fix it. */
   protected fail(expected: string, token: Token = this.peek(), hint?: string): never {
     const suffix = hint === undefined ? '' : ` ${hint}`;
-    throw parseError(`Expected ${expected} but found ${describeToken(token)}${atPosition(token.position)}.${suffix}`, token.position);
+    throw parseError(
+      `Expected ${expected} but found ${describeToken(token)}${atPosition(token.position)}.${suffix}`,
+      token.position,
+    );
   }
 }

@@ -156,7 +156,12 @@ export class FakeDagProcessor {
     });
     const now = this.#options.now();
     if (!result.ok) {
-      this.importErrors.set(name, { id: this.#nextErrorId++, fileName: name, timestamp: now, stackTrace: result.error });
+      this.importErrors.set(name, {
+        id: this.#nextErrorId++,
+        fileName: name,
+        timestamp: now,
+        stackTrace: result.error,
+      });
       return;
     }
     this.importErrors.delete(name);
@@ -175,7 +180,10 @@ export class FakeDagProcessor {
       const existing = this.dags.get(parsed.dag_id);
       if (existing) Object.assign(existing, fields);
       else {
-        const paused = args.is_paused_upon_creation === false ? false : args.is_paused_upon_creation === true || this.#options.pausedAtCreation;
+        const paused =
+          args.is_paused_upon_creation === false
+            ? false
+            : args.is_paused_upon_creation === true || this.#options.pausedAtCreation;
         this.dags.set(parsed.dag_id, { dagId: parsed.dag_id, fileName: name, paused, runningTasks: false, ...fields });
       }
     }

@@ -4,7 +4,13 @@
  * XCom, then the sensor's request and response check until the check passes or raises.
  */
 import { waitUntil } from '../helpers/wait';
-import { callDagFunction, renderDagRequests, type ProbeOptions, type ProbeRun, type RenderedRequest } from './airflow-python';
+import {
+  callDagFunction,
+  renderDagRequests,
+  type ProbeOptions,
+  type ProbeRun,
+  type RenderedRequest,
+} from './airflow-python';
 
 export interface DagRunResult {
   readonly refresh: RenderedRequest;
@@ -25,12 +31,18 @@ async function send(request: RenderedRequest): Promise<{ status: number; body: a
   return { status: response.status, body: await response.json() };
 }
 
-export async function runDagOnce(file: string, probe: ProbeOptions, run: ProbeRun, timeoutMs = 10_000): Promise<DagRunResult> {
+export async function runDagOnce(
+  file: string,
+  probe: ProbeOptions,
+  run: ProbeRun,
+  timeoutMs = 10_000,
+): Promise<DagRunResult> {
   const { refresh } = await renderDagRequests(file, probe, { run });
   if (!refresh) throw new Error('the DAG has no refresh task');
   const answer = await send(refresh);
   // HttpOperator fails the task on any answer outside 2xx/3xx.
-  if (answer.status >= 400) throw new Error(`the refresh task would fail: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status >= 400)
+    throw new Error(`the refresh task would fail: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
   const filtered = await callDagFunction(file, probe, 'refresh', 'response_filter', answer.body);
   if (filtered.raised) throw new Error(`the refresh task's response filter raised ${JSON.stringify(filtered.raised)}`);
   const jobId = String(filtered.returned);
@@ -43,7 +55,8 @@ export async function runDagOnce(file: string, probe: ProbeOptions, run: ProbeRu
       lastJob = poke.body;
       const check = await callDagFunction(file, probe, 'wait_for_refresh', 'response_check', poke.body);
       if (check.raised) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: check.raised };
-      if (check.returned === true) return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: null };
+      if (check.returned === true)
+        return { refresh, refreshStatus: answer.status, jobId, job: poke.body, failure: null };
       return null;
     },
     { timeoutMs, what: () => `the sensor's check to pass; the job it last read: ${JSON.stringify(lastJob)}` },

@@ -60,10 +60,13 @@ export function page<T>(items: readonly T[], request: FakeRequest, defaultLimit:
 export function jsonObject(body: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(body);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
 }
 
-export const sortedDags = (state: FakeState) => [...state.processor.dags.values()].sort((a, b) => a.dagId.localeCompare(b.dagId));
+export const sortedDags = (state: FakeState) =>
+  [...state.processor.dags.values()].sort((a, b) => a.dagId.localeCompare(b.dagId));

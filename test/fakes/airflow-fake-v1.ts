@@ -4,15 +4,36 @@
  */
 import type { FakeDag } from './airflow-dag-processor';
 import { AIRFLOW_V1_OPERATIONS } from './airflow-spec';
-import { jsonObject, page, queryValues, sortedDags, type FakeApi, type FakeRequest, type FakeResponse, type FakeState } from './airflow-fake-types';
+import {
+  jsonObject,
+  page,
+  queryValues,
+  sortedDags,
+  type FakeApi,
+  type FakeRequest,
+  type FakeResponse,
+  type FakeState,
+} from './airflow-fake-types';
 
 const ERRORS = 'https://airflow.apache.org/docs/apache-airflow/2.10.0/stable-rest-api-ref.html#section/Errors/';
 
-function problem(status: number, title: string, detail: string | null, kind: string, headers?: Record<string, string>): FakeResponse {
-  return { status, contentType: 'application/problem+json', body: { detail, status, title, type: `${ERRORS}${kind}` }, ...(headers ? { headers } : {}) };
+function problem(
+  status: number,
+  title: string,
+  detail: string | null,
+  kind: string,
+  headers?: Record<string, string>,
+): FakeResponse {
+  return {
+    status,
+    contentType: 'application/problem+json',
+    body: { detail, status, title, type: `${ERRORS}${kind}` },
+    ...(headers ? { headers } : {}),
+  };
 }
 
-const dagNotFound = (dagId: string) => problem(404, 'DAG not found', `The DAG with dag_id: \`${dagId}\` was not found`, 'NotFound');
+const dagNotFound = (dagId: string) =>
+  problem(404, 'DAG not found', `The DAG with dag_id: \`${dagId}\` was not found`, 'NotFound');
 
 function dagJson(state: FakeState, dag: FakeDag): Record<string, unknown> {
   return {
@@ -53,7 +74,13 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
   const dag = processor.dags.get(dagId);
   switch (`${request.method} ${request.operation.path}`) {
     case 'GET /api/v1/health':
-      return { status: 200, body: { metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy', latest_scheduler_heartbeat: state.now().toISOString() } } };
+      return {
+        status: 200,
+        body: {
+          metadatabase: { status: 'healthy' },
+          scheduler: { status: 'healthy', latest_scheduler_heartbeat: state.now().toISOString() },
+        },
+      };
     case 'GET /api/v1/dags': {
       const tags = queryValues(request, 'tags');
       const onlyActive = queryValues(request, 'only_active')[0] !== 'false';
@@ -66,7 +93,10 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
           (paused === undefined || String(d.paused) === paused) &&
           (pattern === undefined || d.dagId.toLowerCase().includes(pattern)),
       );
-      return { status: 200, body: { dags: page(dags, request, 100).map((d) => dagJson(state, d)), total_entries: dags.length } };
+      return {
+        status: 200,
+        body: { dags: page(dags, request, 100).map((d) => dagJson(state, d)), total_entries: dags.length },
+      };
     }
     case 'GET /api/v1/dags/{dag_id}':
       return dag ? { status: 200, body: dagJson(state, dag) } : dagNotFound(dagId);
@@ -79,7 +109,12 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
       const unknown = Object.keys(body ?? {}).filter((k) => k !== 'is_paused');
       if (body === null || typeof body.is_paused !== 'boolean' || unknown.length > 0) {
         const field = unknown[0] ?? 'is_paused';
-        return problem(400, 'Bad Request', `{'${field}': ['${unknown.length > 0 ? 'Unknown field.' : 'Not a valid boolean.'}']}`, 'BadRequest');
+        return problem(
+          400,
+          'Bad Request',
+          `{'${field}': ['${unknown.length > 0 ? 'Unknown field.' : 'Not a valid boolean.'}']}`,
+          'BadRequest',
+        );
       }
       if (!dag) return dagNotFound(dagId);
       dag.paused = body.is_paused;
@@ -87,7 +122,8 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
     }
     case 'DELETE /api/v1/dags/{dag_id}':
       if (!dag) return dagNotFound(dagId);
-      if (dag.runningTasks) return problem(409, 'Conflict', `Task instances of dag with id: '${dagId}' are still running`, 'AlreadyExists');
+      if (dag.runningTasks)
+        return problem(409, 'Conflict', `Task instances of dag with id: '${dagId}' are still running`, 'AlreadyExists');
       processor.deleteDag(dagId);
       return { status: 204 };
     case 'GET /api/v1/importErrors': {
@@ -113,8 +149,15 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
 export const airflowV1: FakeApi = {
   operations: AIRFLOW_V1_OPERATIONS,
   reject(kind, problems) {
-    if (kind === 'unknown') return problem(404, 'Not Found', 'The requested URL was not found on the server.', 'NotFound');
-    if (kind === 'media-type') return problem(415, 'Unsupported Media Type', `Invalid Content-type, expected JSON data: ${problems.join('; ')}`, 'UnsupportedMediaType');
+    if (kind === 'unknown')
+      return problem(404, 'Not Found', 'The requested URL was not found on the server.', 'NotFound');
+    if (kind === 'media-type')
+      return problem(
+        415,
+        'Unsupported Media Type',
+        `Invalid Content-type, expected JSON data: ${problems.join('; ')}`,
+        'UnsupportedMediaType',
+      );
     return problem(400, 'Bad Request', problems.join('; '), 'BadRequest');
   },
   authenticate(state, request) {

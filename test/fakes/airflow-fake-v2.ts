@@ -6,11 +6,25 @@
 import type { FakeDag } from './airflow-dag-processor';
 import { signJwt, verifyJwt } from './airflow-jwt';
 import { AIRFLOW_V2_OPERATIONS } from './airflow-spec';
-import { jsonObject, page, queryValues, sortedDags, type FakeApi, type FakeRequest, type FakeResponse, type FakeState } from './airflow-fake-types';
+import {
+  jsonObject,
+  page,
+  queryValues,
+  sortedDags,
+  type FakeApi,
+  type FakeRequest,
+  type FakeResponse,
+  type FakeState,
+} from './airflow-fake-types';
 
-const detail = (status: number, text: string | Record<string, unknown>): FakeResponse => ({ status, body: { detail: text } });
+const detail = (status: number, text: string | Record<string, unknown>): FakeResponse => ({
+  status,
+  body: { detail: text },
+});
 
-const unprocessable = (issues: Array<{ type: string; loc: Array<string | number>; msg: string; input?: unknown }>): FakeResponse => ({
+const unprocessable = (
+  issues: Array<{ type: string; loc: Array<string | number>; msg: string; input?: unknown }>,
+): FakeResponse => ({
   status: 422,
   body: { detail: issues },
 });
@@ -67,28 +81,71 @@ const dagNotFound = (dagId: string) => detail(404, `Dag with id ${dagId} was not
 function createToken(state: FakeState, request: FakeRequest): FakeResponse {
   const json = (request.contentType ?? '').toLowerCase().startsWith('application/json');
   const fields = json ? jsonObject(request.body) : Object.fromEntries(new URLSearchParams(request.body));
-  if (fields === null) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from' }]);
+  if (fields === null)
+    return unprocessable([
+      {
+        type: 'model_attributes_type',
+        loc: ['body'],
+        msg: 'Input should be a valid dictionary or object to extract fields from',
+      },
+    ]);
   const issues = [
-    ...['username', 'password'].filter((k) => typeof fields[k] !== 'string').map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required' })),
-    ...Object.keys(fields).filter((k) => k !== 'username' && k !== 'password').map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted' })),
+    ...['username', 'password']
+      .filter((k) => typeof fields[k] !== 'string')
+      .map((k) => ({ type: 'missing', loc: ['body', k], msg: 'Field required' })),
+    ...Object.keys(fields)
+      .filter((k) => k !== 'username' && k !== 'password')
+      .map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted' })),
   ];
   if (issues.length > 0) return unprocessable(issues);
-  if (fields.username !== state.username || fields.password !== state.password) return detail(401, 'Invalid credentials');
+  if (fields.username !== state.username || fields.password !== state.password)
+    return detail(401, 'Invalid credentials');
   const now = Math.floor(state.now().getTime() / 1000);
-  const claims = { sub: state.username, role: 'ADMIN', iat: now, nbf: now, exp: now + state.tokenTtlSeconds, aud: 'apache-airflow' };
+  const claims = {
+    sub: state.username,
+    role: 'ADMIN',
+    iat: now,
+    nbf: now,
+    exp: now + state.tokenTtlSeconds,
+    aud: 'apache-airflow',
+  };
   return { status: 201, body: { access_token: signJwt(claims, state.jwtSecret) } };
 }
 
 function patchDag(state: FakeState, request: FakeRequest, dagId: string): FakeResponse {
   const body = jsonObject(request.body);
-  if (body === null) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from' }]);
+  if (body === null)
+    return unprocessable([
+      {
+        type: 'model_attributes_type',
+        loc: ['body'],
+        msg: 'Input should be a valid dictionary or object to extract fields from',
+      },
+    ]);
   const issues = [
-    ...(typeof body.is_paused === 'boolean' ? [] : [{ type: body.is_paused === undefined ? 'missing' : 'bool_type', loc: ['body', 'is_paused'], msg: body.is_paused === undefined ? 'Field required' : 'Input should be a valid boolean', input: body.is_paused }]),
-    ...Object.keys(body).filter((k) => k !== 'is_paused').map((k) => ({ type: 'extra_forbidden', loc: ['body', k], msg: 'Extra inputs are not permitted', input: body[k] })),
+    ...(typeof body.is_paused === 'boolean'
+      ? []
+      : [
+          {
+            type: body.is_paused === undefined ? 'missing' : 'bool_type',
+            loc: ['body', 'is_paused'],
+            msg: body.is_paused === undefined ? 'Field required' : 'Input should be a valid boolean',
+            input: body.is_paused,
+          },
+        ]),
+    ...Object.keys(body)
+      .filter((k) => k !== 'is_paused')
+      .map((k) => ({
+        type: 'extra_forbidden',
+        loc: ['body', k],
+        msg: 'Extra inputs are not permitted',
+        input: body[k],
+      })),
   ];
   if (issues.length > 0) return unprocessable(issues);
   const mask = queryValues(request, 'update_mask');
-  if (mask.length > 0 && (mask.length !== 1 || mask[0] !== 'is_paused')) return detail(400, 'Only `is_paused` field can be updated through the REST API');
+  if (mask.length > 0 && (mask.length !== 1 || mask[0] !== 'is_paused'))
+    return detail(400, 'Only `is_paused` field can be updated through the REST API');
   const dag = state.processor.dags.get(dagId);
   if (!dag) return dagNotFound(dagId);
   dag.paused = body.is_paused as boolean;
@@ -103,7 +160,15 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
     case 'POST /auth/token':
       return createToken(state, request);
     case 'GET /api/v2/monitor/health':
-      return { status: 200, body: { metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy' }, triggerer: { status: null }, dag_processor: { status: 'healthy' } } };
+      return {
+        status: 200,
+        body: {
+          metadatabase: { status: 'healthy' },
+          scheduler: { status: 'healthy' },
+          triggerer: { status: null },
+          dag_processor: { status: 'healthy' },
+        },
+      };
     case 'GET /api/v2/dags': {
       const tags = queryValues(request, 'tags');
       const all = queryValues(request, 'tags_match_mode')[0] === 'all';
@@ -117,7 +182,10 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
           (paused === undefined || String(d.paused) === paused) &&
           (pattern === undefined || like(pattern, d.dagId)),
       );
-      return { status: 200, body: { dags: page(dags, request, 50).map((d) => dagJson(state, d)), total_entries: dags.length } };
+      return {
+        status: 200,
+        body: { dags: page(dags, request, 50).map((d) => dagJson(state, d)), total_entries: dags.length },
+      };
     }
     case 'GET /api/v2/dags/{dag_id}':
       return dag ? { status: 200, body: dagJson(state, dag) } : dagNotFound(dagId);
@@ -130,7 +198,9 @@ function handle(state: FakeState, request: FakeRequest): FakeResponse {
       return { status: 204 };
     case 'GET /api/v2/importErrors': {
       const pattern = queryValues(request, 'filename_pattern')[0];
-      const errors = [...processor.importErrors.values()].filter((e) => pattern === undefined || like(pattern, e.fileName)).sort((a, b) => a.id - b.id);
+      const errors = [...processor.importErrors.values()]
+        .filter((e) => pattern === undefined || like(pattern, e.fileName))
+        .sort((a, b) => a.id - b.id);
       const items = page(errors, request, 50).map((e) => ({
         bundle_name: 'dags-folder',
         filename: e.fileName,

@@ -149,7 +149,14 @@ export class AirflowFake {
   #serve(req: Request, res: Response): void {
     const body = typeof req.body === 'string' ? req.body : '';
     const query = { ...(req.query as Record<string, string | string[]>) };
-    const recorded: RecordedRequest = { method: req.method, path: req.path, query, headers: req.headers, body, status: 0 };
+    const recorded: RecordedRequest = {
+      method: req.method,
+      path: req.path,
+      query,
+      headers: req.headers,
+      body,
+      status: 0,
+    };
     this.requests.push(recorded);
     const answer = this.#answer(req, body, query);
     recorded.status = answer.status;
@@ -161,17 +168,30 @@ export class AirflowFake {
 
   #answer(req: Request, body: string, query: Record<string, string | string[]>): FakeResponse {
     const found = findOperation(this.#api.operations, req.method, req.path);
-    const violate = (problems: string[]) => this.violations.push(...problems.map((problem) => ({ method: req.method, path: req.path, problem })));
+    const violate = (problems: string[]) =>
+      this.violations.push(...problems.map((problem) => ({ method: req.method, path: req.path, problem })));
     if (found === null) {
       violate([`${req.method} ${req.path} is not in the spec`]);
       return this.#api.reject('unknown', []);
     }
     const contentType = req.headers['content-type'];
-    const request: FakeRequest = { method: req.method, path: req.path, operation: found.operation, params: found.params, query, headers: req.headers, contentType, body };
+    const request: FakeRequest = {
+      method: req.method,
+      path: req.path,
+      operation: found.operation,
+      params: found.params,
+      query,
+      headers: req.headers,
+      contentType,
+      body,
+    };
     const problems = requestProblems(found.operation, query, contentType, body);
     if (problems.length > 0) {
       violate(problems);
-      return this.#api.reject(problems.some((p) => p.startsWith('the body must be')) ? 'media-type' : 'invalid', problems);
+      return this.#api.reject(
+        problems.some((p) => p.startsWith('the body must be')) ? 'media-type' : 'invalid',
+        problems,
+      );
     }
     if (found.operation.authenticated) {
       const refused = this.#api.authenticate(this.#state, request);

@@ -46,7 +46,8 @@ export interface RecordingContext {
 
 export function schedulerContext(stateStore = new MemoryStateStore()): RecordingContext {
   const logs: RecordingContext['logs'] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push({ level, message, ...(fields ? { fields } : {}) });
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void logs.push({ level, message, ...(fields ? { fields } : {}) });
   return {
     logs,
     context: {
@@ -60,8 +61,11 @@ export function schedulerContext(stateStore = new MemoryStateStore()): Recording
 }
 
 /** What the fake holds for a handler, independent of the plugin: a DAG with its file, active, and paused or not. */
-export function observeFake(setup: FakeAirflowSetup, handler: RefreshHandler): { exists: boolean; paused: boolean | null } {
+export function observeFake(
+  setup: FakeAirflowSetup,
+  handler: RefreshHandler,
+): { exists: boolean; paused: boolean | null } {
   const dag = setup.fake.dag(String(handler.dagId));
   const file = path.join(setup.dagsFolder, path.basename(String(handler.fileName)));
-  return dag !== undefined && dag.active && existsSync(file) ? { exists: true, paused: dag.paused } : { exists: false, paused: null };
+  return dag?.active && existsSync(file) ? { exists: true, paused: dag.paused } : { exists: false, paused: null };
 }

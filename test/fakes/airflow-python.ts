@@ -30,7 +30,9 @@ export interface ParsedDag {
   readonly tasks: ParsedTask[];
 }
 
-export type ParseResult = { ok: true; dags: ParsedDag[]; connections: Record<string, string> } | { ok: false; error: string };
+export type ParseResult =
+  | { ok: true; dags: ParsedDag[]; connections: Record<string, string> }
+  | { ok: false; error: string };
 
 export interface RenderedRequest {
   readonly method: string;
@@ -68,21 +70,28 @@ function probe(options: ProbeOptions, args: string[]): Promise<{ code: number; o
     ...(options.withoutHttpProvider ? { FRESHET_STUB_NO_HTTP_PROVIDER: '1' } : {}),
   };
   return new Promise((resolve, reject) => {
-    execFile('python3', [path.join(STUBS_DIR, 'freshet_dag_probe.py'), ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      try {
-        resolve({ code, output: JSON.parse(stdout) });
-      } catch {
-        reject(new Error(`freshet_dag_probe.py ${args[0]} failed (${code}): ${stderr || stdout || String(error)}`));
-      }
-    });
+    execFile(
+      'python3',
+      [path.join(STUBS_DIR, 'freshet_dag_probe.py'), ...args],
+      { env, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        try {
+          resolve({ code, output: JSON.parse(stdout) });
+        } catch {
+          reject(new Error(`freshet_dag_probe.py ${args[0]} failed (${code}): ${stderr || stdout || String(error)}`));
+        }
+      },
+    );
   });
 }
 
 /** Loads the file as the DAG processor would. */
 export async function parseDagFile(file: string, options: ProbeOptions): Promise<ParseResult> {
   const { code, output } = await probe(options, ['parse', file]);
-  return code === 0 ? { ok: true, dags: output.dags, connections: output.connections } : { ok: false, error: output.error };
+  return code === 0
+    ? { ok: true, dags: output.dags, connections: output.connections }
+    : { ok: false, error: output.error };
 }
 
 /** The request of every HTTP task for one run. */

@@ -33,11 +33,26 @@ export const AIRFLOW_V1_OPERATIONS: readonly SpecOperation[] = [
   {
     method: 'GET',
     path: '/api/v1/dags',
-    query: { limit: 'integer', offset: 'integer', order_by: 'string', tags: 'string[]', only_active: 'boolean', paused: 'boolean', fields: 'string[]', dag_id_pattern: 'string' },
+    query: {
+      limit: 'integer',
+      offset: 'integer',
+      order_by: 'string',
+      tags: 'string[]',
+      only_active: 'boolean',
+      paused: 'boolean',
+      fields: 'string[]',
+      dag_id_pattern: 'string',
+    },
     authenticated: true,
     source: 'v1.yaml 3822-3858 (get_dags)',
   },
-  { method: 'GET', path: '/api/v1/dags/{dag_id}', query: { fields: 'string[]' }, authenticated: true, source: 'v1.yaml 3936-3963 (get_dag)' },
+  {
+    method: 'GET',
+    path: '/api/v1/dags/{dag_id}',
+    query: { fields: 'string[]' },
+    authenticated: true,
+    source: 'v1.yaml 3936-3963 (get_dag)',
+  },
   {
     method: 'PATCH',
     path: '/api/v1/dags/{dag_id}',
@@ -46,9 +61,27 @@ export const AIRFLOW_V1_OPERATIONS: readonly SpecOperation[] = [
     authenticated: true,
     source: 'v1.yaml 3964-3992 (patch_dag; body schema DAG 929-1178, is_paused the only writable field)',
   },
-  { method: 'DELETE', path: '/api/v1/dags/{dag_id}', query: {}, authenticated: true, source: 'v1.yaml 3908-3935 (delete_dag: 204, 404, 409)' },
-  { method: 'GET', path: '/api/v1/importErrors', query: { limit: 'integer', offset: 'integer', order_by: 'string' }, authenticated: true, source: 'v1.yaml 5494-5515' },
-  { method: 'PUT', path: '/api/v1/parseDagFile/{file_token}', query: {}, authenticated: true, source: 'v1.yaml 5538-5558 (reparse_dag_file: 201)' },
+  {
+    method: 'DELETE',
+    path: '/api/v1/dags/{dag_id}',
+    query: {},
+    authenticated: true,
+    source: 'v1.yaml 3908-3935 (delete_dag: 204, 404, 409)',
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/importErrors',
+    query: { limit: 'integer', offset: 'integer', order_by: 'string' },
+    authenticated: true,
+    source: 'v1.yaml 5494-5515',
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/parseDagFile/{file_token}',
+    query: {},
+    authenticated: true,
+    source: 'v1.yaml 5538-5558 (reparse_dag_file: 201)',
+  },
   { method: 'GET', path: '/api/v1/health', query: {}, authenticated: false, source: 'v1.yaml 5474-5493' },
 ];
 
@@ -91,8 +124,20 @@ export const AIRFLOW_V2_OPERATIONS: readonly SpecOperation[] = [
     authenticated: false,
     source: 'simple-auth-manager/v2-simple-auth-manager-generated.yaml 8-68 (create_token: 201 {access_token})',
   },
-  { method: 'GET', path: '/api/v2/dags', query: V2_DAG_LIST_QUERY, authenticated: true, source: 'v2.yaml 6011-6248 (get_dags)' },
-  { method: 'GET', path: '/api/v2/dags/{dag_id}', query: {}, authenticated: true, source: 'v2.yaml 6430-6482 (get_dag)' },
+  {
+    method: 'GET',
+    path: '/api/v2/dags',
+    query: V2_DAG_LIST_QUERY,
+    authenticated: true,
+    source: 'v2.yaml 6011-6248 (get_dags)',
+  },
+  {
+    method: 'GET',
+    path: '/api/v2/dags/{dag_id}',
+    query: {},
+    authenticated: true,
+    source: 'v2.yaml 6430-6482 (get_dag)',
+  },
   {
     method: 'PATCH',
     path: '/api/v2/dags/{dag_id}',
@@ -101,7 +146,13 @@ export const AIRFLOW_V2_OPERATIONS: readonly SpecOperation[] = [
     authenticated: true,
     source: 'v2.yaml 6483-6549 (patch_dag; DAGPatchBody 1297-1307: {is_paused} required, additionalProperties false)',
   },
-  { method: 'DELETE', path: '/api/v2/dags/{dag_id}', query: {}, authenticated: true, source: 'v2.yaml 6378-6429 (delete_dag; errata: answers 204)' },
+  {
+    method: 'DELETE',
+    path: '/api/v2/dags/{dag_id}',
+    query: {},
+    authenticated: true,
+    source: 'v2.yaml 6378-6429 (delete_dag; errata: answers 204)',
+  },
   {
     method: 'GET',
     path: '/api/v2/importErrors',
@@ -109,7 +160,13 @@ export const AIRFLOW_V2_OPERATIONS: readonly SpecOperation[] = [
     authenticated: true,
     source: 'v2.yaml 11305-11381',
   },
-  { method: 'PUT', path: '/api/v2/parseDagFile/{file_token}', query: {}, authenticated: true, source: 'v2.yaml 11605-11651 (reparse_dag_file: 201)' },
+  {
+    method: 'PUT',
+    path: '/api/v2/parseDagFile/{file_token}',
+    query: {},
+    authenticated: true,
+    source: 'v2.yaml 11605-11651 (reparse_dag_file: 201)',
+  },
   { method: 'GET', path: '/api/v2/monitor/health', query: {}, authenticated: false, source: 'v2.yaml 11592-11604' },
 ];
 
@@ -153,17 +210,21 @@ export function requestProblems(
       continue;
     }
     const values = Array.isArray(value) ? value : [value];
-    if (values.length > 1 && type !== 'string[]') problems.push(`query parameter '${name}' is given ${values.length} times`);
+    if (values.length > 1 && type !== 'string[]')
+      problems.push(`query parameter '${name}' is given ${values.length} times`);
     for (const v of values) {
-      if (type === 'integer' && !/^\d+$/.test(v)) problems.push(`query parameter '${name}' must be a non-negative integer, got '${v}'`);
-      if (type === 'boolean' && !/^(true|false)$/.test(v)) problems.push(`query parameter '${name}' must be true or false, got '${v}'`);
+      if (type === 'integer' && !/^\d+$/.test(v))
+        problems.push(`query parameter '${name}' must be a non-negative integer, got '${v}'`);
+      if (type === 'boolean' && !/^(true|false)$/.test(v))
+        problems.push(`query parameter '${name}' must be true or false, got '${v}'`);
     }
   }
   if (operation.body === undefined) {
     if (body !== '') problems.push(`${operation.method} ${operation.path} takes no body`);
   } else {
     const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!operation.body.includes(mediaType)) problems.push(`the body must be ${operation.body.join(' or ')}, got '${contentType ?? '(no content type)'}'`);
+    if (!operation.body.includes(mediaType))
+      problems.push(`the body must be ${operation.body.join(' or ')}, got '${contentType ?? '(no content type)'}'`);
     if (body === '') problems.push('the body is required');
   }
   return problems;

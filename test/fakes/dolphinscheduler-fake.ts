@@ -14,10 +14,26 @@ import type { AddressInfo } from 'node:net';
 import { nextFireTime } from '../../src/freshness/cron';
 import { BindingFailure, type Route, type RouteContext } from './ds-fake-params';
 import { SCHEDULE_ROUTES } from './ds-fake-schedule-routes';
-import { DsRefusal, FakeStore, STATUS, thrown, type FakeSchedule, type FakeWorkflow, type TaskAttempt, type TaskInstance } from './ds-fake-store';
+import {
+  DsRefusal,
+  FakeStore,
+  STATUS,
+  thrown,
+  type FakeSchedule,
+  type FakeWorkflow,
+  type TaskAttempt,
+  type TaskInstance,
+} from './ds-fake-store';
 import { WORKFLOW_ROUTES } from './ds-fake-workflow-routes';
 import { runHttpTask } from './ds-http-task';
-import { loadSpec, matchEndpoint, requestProblems, successStatusOf, type DsVersion, type SpecEndpoint } from './ds-spec';
+import {
+  loadSpec,
+  matchEndpoint,
+  requestProblems,
+  successStatusOf,
+  type DsVersion,
+  type SpecEndpoint,
+} from './ds-spec';
 
 export interface DolphinSchedulerFakeOptions {
   readonly version?: DsVersion;
@@ -155,7 +171,9 @@ export class DolphinSchedulerFake {
     if (workflow === undefined) throw new Error(`The fake holds no workflow ${String(workflowCode)}.`);
     const schedule = this.scheduleOf(workflow.code);
     if (workflow.releaseState !== 'ONLINE' || schedule?.releaseState !== 'ONLINE') {
-      throw new Error(`Workflow ${workflow.name} would not fire: workflow ${workflow.releaseState}, schedule ${schedule?.releaseState ?? 'missing'}.`);
+      throw new Error(
+        `Workflow ${workflow.name} would not fire: workflow ${workflow.releaseState}, schedule ${schedule?.releaseState ?? 'missing'}.`,
+      );
     }
     return this.#run(workflow, at);
   }
@@ -168,8 +186,21 @@ export class DolphinSchedulerFake {
     for (let i = 0; i < tries; i += 1) {
       const attempt =
         task.taskType === 'HTTP'
-          ? await runHttpTask(task.taskParams, { version: this.version, scheduleTime: at, serverTimeZone: this.serverTimeZone })
-          : { method: '', url: '', headers: {}, body: null, status: null, responseBody: null, error: `the fake runs HTTP tasks only, not ${task.taskType}`, success: false };
+          ? await runHttpTask(task.taskParams, {
+              version: this.version,
+              scheduleTime: at,
+              serverTimeZone: this.serverTimeZone,
+            })
+          : {
+              method: '',
+              url: '',
+              headers: {},
+              body: null,
+              status: null,
+              responseBody: null,
+              error: `the fake runs HTTP tasks only, not ${task.taskType}`,
+              success: false,
+            };
       attempts.push(attempt);
       if (attempt.success) break;
     }
@@ -219,16 +250,30 @@ export class DolphinSchedulerFake {
       return;
     }
     if (!url.pathname.startsWith(`${CONTEXT_PATH}/`)) {
-      res.status(404).json({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: url.pathname });
+      res
+        .status(404)
+        .json({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: url.pathname });
       return;
     }
     const path = url.pathname.slice(CONTEXT_PATH.length);
     const contentType = req.get('content-type') ?? null;
     const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const form = contentType?.startsWith('application/x-www-form-urlencoded') && body !== '' ? Object.fromEntries(new URLSearchParams(body)) : null;
+    const form =
+      contentType?.startsWith('application/x-www-form-urlencoded') && body !== ''
+        ? Object.fromEntries(new URLSearchParams(body))
+        : null;
     const query = Object.fromEntries(url.searchParams);
     const match = matchEndpoint(this.#spec, req.method, path);
-    const recorded: RecordedRequest = { method: req.method, path, contentType, query, form, endpoint: match?.endpoint ?? null, status: 0, response: null };
+    const recorded: RecordedRequest = {
+      method: req.method,
+      path,
+      contentType,
+      query,
+      form,
+      endpoint: match?.endpoint ?? null,
+      status: 0,
+      response: null,
+    };
     this.requests.push(recorded);
     const send = (status: number, response: unknown) => {
       recorded.status = status;
@@ -237,23 +282,55 @@ export class DolphinSchedulerFake {
       else res.status(status).json(response);
     };
     // The token interceptor answers a missing, unknown or expired token with a bare 401.
-    if (req.get('token') !== this.token || this.#tokenExpired) return send(401, null);
-    if (match === null) return send(404, { timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path: `${CONTEXT_PATH}${path}` });
+    if (req.get('token') !== this.token || this.#tokenExpired) {
+      send(401, null);
+      return;
+    }
+    if (match === null) {
+      send(404, {
+        timestamp: new Date().toISOString(),
+        status: 404,
+        error: 'Not Found',
+        path: `${CONTEXT_PATH}${path}`,
+      });
+      return;
+    }
     const key = match.endpoint.javaMethod.replace(/WorkflowDefinition/g, 'ProcessDefinition');
     const route = ROUTES[key];
     if (route === undefined) {
-      return send(501, envelope(STATUS.INTERNAL_SERVER_ERROR_ARGS[0], `Internal Server Error: the fake does not implement ${key}`, null));
+      send(
+        501,
+        envelope(
+          STATUS.INTERNAL_SERVER_ERROR_ARGS[0],
+          `Internal Server Error: the fake does not implement ${key}`,
+          null,
+        ),
+      );
+      return;
     }
     const params = new Map([...Object.entries(query), ...Object.entries(form ?? {})]);
-    const ctx: RouteContext = { version: this.version, store: this.store, pathParams: match.pathParams, params, now: new Date(), tenants: this.#tenants };
+    const ctx: RouteContext = {
+      version: this.version,
+      store: this.store,
+      pathParams: match.pathParams,
+      params,
+      now: new Date(),
+      tenants: this.#tenants,
+    };
     const success = successStatusOf(match.endpoint);
     try {
       const missing = requestProblems(match, params).filter((p) => p.startsWith('missing'));
       if (missing.length > 0) throw new BindingFailure(missing.join('; '));
       send(success, envelope(0, 'success', route.handle(ctx) ?? null));
     } catch (error) {
-      if (error instanceof DsRefusal) return send(error.httpStatus ?? success, envelope(error.code, error.message, null));
-      const refusal = error instanceof BindingFailure ? thrown(this.version, route.error) : thrown(this.version, 'INTERNAL_SERVER_ERROR_ARGS', (error as Error).message);
+      if (error instanceof DsRefusal) {
+        send(error.httpStatus ?? success, envelope(error.code, error.message, null));
+        return;
+      }
+      const refusal =
+        error instanceof BindingFailure
+          ? thrown(this.version, route.error)
+          : thrown(this.version, 'INTERNAL_SERVER_ERROR_ARGS', (error as Error).message);
       send(200, envelope(refusal.code, refusal.message, null));
     }
   }

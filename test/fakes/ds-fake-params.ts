@@ -38,7 +38,8 @@ export function integer(ctx: RouteContext, name: string, fallback?: number): num
     if (fallback === undefined) throw new BindingFailure(`Required request parameter '${name}' is not present`);
     return fallback;
   }
-  if (!/^-?\d+$/.test(value.trim())) throw new BindingFailure(`Failed to convert value '${value}' of '${name}' to a number`);
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new BindingFailure(`Failed to convert value '${value}' of '${name}' to a number`);
   return Number(value.trim());
 }
 
@@ -49,7 +50,10 @@ export function enumeration<T extends string>(ctx: RouteContext, name: string, v
 }
 
 /** The project the path names, or the refusal `hasProjectAndPerm` answers. */
-export function projectOf(ctx: RouteContext, refuse: (status: StatusName, ...args: unknown[]) => DsRefusal = (s, ...a) => returned(ctx.version, s, ...a)): FakeProject {
+export function projectOf(
+  ctx: RouteContext,
+  refuse: (status: StatusName, ...args: unknown[]) => DsRefusal = (s, ...a) => returned(ctx.version, s, ...a),
+): FakeProject {
   const code = integer(ctx, 'projectCode');
   const project = ctx.store.projects.get(code);
   if (project === undefined) throw refuse('PROJECT_NOT_FOUND', code);
@@ -82,18 +86,31 @@ export function scheduleParamOf(json: string): ScheduleParam | null {
   const dateForm = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
   if (typeof startTime !== 'string' || !dateForm.test(startTime)) return null;
   if (typeof endTime !== 'string' || !dateForm.test(endTime)) return null;
-  return { startTime, endTime, timezoneId: typeof timezoneId === 'string' ? timezoneId : '', crontab: typeof crontab === 'string' ? crontab : '' };
+  return {
+    startTime,
+    endTime,
+    timezoneId: typeof timezoneId === 'string' ? timezoneId : '',
+    crontab: typeof crontab === 'string' ? crontab : '',
+  };
 }
 
 /** The checks insertSchedule and updateSchedule share, as result-map refusals. */
-export function scheduleParamProblem(version: DsVersion, param: ScheduleParam, cronStatus: StatusName): DsRefusal | null {
+export function scheduleParamProblem(
+  version: DsVersion,
+  param: ScheduleParam,
+  cronStatus: StatusName,
+): DsRefusal | null {
   if (param.startTime === param.endTime) return returned(version, 'SCHEDULE_START_TIME_END_TIME_SAME');
   if (param.startTime > param.endTime) return returned(version, 'START_TIME_BIGGER_THAN_END_TIME_ERROR');
   if (quartzProblem(param.crontab) !== null) return returned(version, cronStatus, param.crontab);
   return null;
 }
 
-export function checkTenant(ctx: RouteContext, tenantCode: string, refuse: (status: StatusName, ...args: unknown[]) => DsRefusal): void {
+export function checkTenant(
+  ctx: RouteContext,
+  tenantCode: string,
+  refuse: (status: StatusName, ...args: unknown[]) => DsRefusal,
+): void {
   if (tenantCode !== 'default' && !ctx.tenants.has(tenantCode)) throw refuse('TENANT_NOT_EXIST', tenantCode);
 }
 

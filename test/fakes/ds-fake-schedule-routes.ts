@@ -24,7 +24,11 @@ const workflowCodeParam = (ctx: RouteContext) => (renamed(ctx) ? 'workflowDefini
 const priorityParam = (ctx: RouteContext) => (renamed(ctx) ? 'workflowInstancePriority' : 'processInstancePriority');
 
 /** The optional settings create and update share; `failureStrategy` defaults differ between the two. */
-function settingsOf(ctx: RouteContext, defaultFailureStrategy: (typeof FAILURE_STRATEGIES)[number], warningGroupRequired: boolean) {
+function settingsOf(
+  ctx: RouteContext,
+  defaultFailureStrategy: (typeof FAILURE_STRATEGIES)[number],
+  warningGroupRequired: boolean,
+) {
   return {
     warningType: enumeration(ctx, 'warningType', WARNING_TYPES, 'NONE'),
     // 3.1's update binds warningGroupId to an int without a default: leaving it out fails the call.
@@ -56,7 +60,8 @@ function setRelease(ctx: RouteContext, to: 'ONLINE' | 'OFFLINE'): unknown {
   }
   const workflow = ctx.store.workflows.get(schedule.workflowCode);
   if (workflow === undefined) throw thrown(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(schedule.workflowCode));
-  if (to === 'ONLINE' && workflow.releaseState !== 'ONLINE') throw thrown(ctx.version, 'PROCESS_DEFINE_NOT_RELEASE', workflow.name);
+  if (to === 'ONLINE' && workflow.releaseState !== 'ONLINE')
+    throw thrown(ctx.version, 'PROCESS_DEFINE_NOT_RELEASE', workflow.name);
   schedule.releaseState = to;
   schedule.updateTime = stamp(ctx);
   return legacy ? null : true;
@@ -71,15 +76,18 @@ export const SCHEDULE_ROUTES: Readonly<Record<string, Route>> = {
       const scheduleJson = text(ctx, 'schedule');
       const settings = settingsOf(ctx, 'CONTINUE', false);
       const legacy = ctx.version === '3.1';
-      const refuse = (status: StatusName, ...args: unknown[]) => (legacy ? returned : thrown)(ctx.version, status, ...args);
+      const refuse = (status: StatusName, ...args: unknown[]) =>
+        (legacy ? returned : thrown)(ctx.version, status, ...args);
       const workflow = ctx.store.workflows.get(workflowCode);
       // The service reads the workflow's version before checking it exists: a NullPointerException.
       if (workflow === undefined) throw thrown(ctx.version, 'CREATE_SCHEDULE_ERROR');
       if (workflow.projectCode !== project.code) throw refuse('PROCESS_DEFINE_NOT_EXIST', workflow.code);
-      if (workflow.releaseState !== 'ONLINE') throw refuse('PROCESS_DEFINE_NOT_RELEASE', workflow.code, workflow.version);
+      if (workflow.releaseState !== 'ONLINE')
+        throw refuse('PROCESS_DEFINE_NOT_RELEASE', workflow.code, workflow.version);
       const existing = ctx.store.schedulesOf(workflow.code)[0];
       // 3.1 does not check: a second schedule for the same workflow is created.
-      if (!legacy && existing !== undefined) throw returned(ctx.version, 'SCHEDULE_ALREADY_EXISTS', workflow.code, existing.id);
+      if (!legacy && existing !== undefined)
+        throw returned(ctx.version, 'SCHEDULE_ALREADY_EXISTS', workflow.code, existing.id);
       if (!legacy) checkTenant(ctx, settings.tenantCode, (status, ...args) => thrown(ctx.version, status, ...args));
       const param = scheduleParamOf(scheduleJson);
       if (param === null) throw thrown(ctx.version, 'CREATE_SCHEDULE_ERROR');
@@ -107,11 +115,14 @@ export const SCHEDULE_ROUTES: Readonly<Record<string, Route>> = {
       const settings = settingsOf(ctx, 'END', ctx.version === '3.1');
       const id = integer(ctx, 'id');
       const schedule = ctx.store.schedules.get(id);
-      if (schedule === undefined) throw returned(ctx.version, ctx.version === '3.1' ? 'SCHEDULE_CRON_NOT_EXISTS' : 'SCHEDULE_NOT_EXISTS', id);
+      if (schedule === undefined)
+        throw returned(ctx.version, ctx.version === '3.1' ? 'SCHEDULE_CRON_NOT_EXISTS' : 'SCHEDULE_NOT_EXISTS', id);
       const workflow = ctx.store.workflows.get(schedule.workflowCode);
-      if (workflow === undefined || workflow.projectCode !== project.code) throw returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(schedule.workflowCode));
+      if (workflow === undefined || workflow.projectCode !== project.code)
+        throw returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(schedule.workflowCode));
       if (schedule.releaseState === 'ONLINE') throw returned(ctx.version, 'SCHEDULE_CRON_ONLINE_FORBID_UPDATE');
-      if (ctx.version !== '3.1') checkTenant(ctx, settings.tenantCode, (status, ...args) => thrown(ctx.version, status, ...args));
+      if (ctx.version !== '3.1')
+        checkTenant(ctx, settings.tenantCode, (status, ...args) => thrown(ctx.version, status, ...args));
       const param = scheduleParamOf(scheduleJson);
       if (param === null) throw thrown(ctx.version, 'UPDATE_SCHEDULE_ERROR');
       const problem = scheduleParamProblem(ctx.version, param, 'SCHEDULE_CRON_CHECK_FAILED');
@@ -126,24 +137,32 @@ export const SCHEDULE_ROUTES: Readonly<Record<string, Route>> = {
     error: 'QUERY_SCHEDULE_LIST_PAGING_ERROR',
     handle(ctx) {
       const project = projectOf(ctx);
-      const workflowCode = ctx.version === '3.1' ? integer(ctx, workflowCodeParam(ctx)) : integer(ctx, workflowCodeParam(ctx), 0);
+      const workflowCode =
+        ctx.version === '3.1' ? integer(ctx, workflowCodeParam(ctx)) : integer(ctx, workflowCodeParam(ctx), 0);
       const pageNo = integer(ctx, 'pageNo');
       const pageSize = integer(ctx, 'pageSize');
       if (workflowCode !== 0) {
         const workflow = ctx.store.workflows.get(workflowCode);
-        if (workflow === undefined || workflow.projectCode !== project.code) throw returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(workflowCode));
+        if (workflow === undefined || workflow.projectCode !== project.code)
+          throw returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(workflowCode));
       }
       const schedules = [...ctx.store.schedules.values()].filter(
         (s) => s.projectCode === project.code && (workflowCode === 0 || s.workflowCode === workflowCode),
       );
-      return pageOf(schedules.map((s) => scheduleView(ctx.version, ctx.store, s)), pageNo, pageSize);
+      return pageOf(
+        schedules.map((s) => scheduleView(ctx.version, ctx.store, s)),
+        pageNo,
+        pageSize,
+      );
     },
   },
   queryScheduleList: {
     error: 'QUERY_SCHEDULE_LIST_ERROR',
     handle(ctx) {
       const project = projectOf(ctx);
-      return [...ctx.store.schedules.values()].filter((s) => s.projectCode === project.code).map((s) => scheduleView(ctx.version, ctx.store, s));
+      return [...ctx.store.schedules.values()]
+        .filter((s) => s.projectCode === project.code)
+        .map((s) => scheduleView(ctx.version, ctx.store, s));
     },
   },
   deleteScheduleById: {

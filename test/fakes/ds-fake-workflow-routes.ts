@@ -18,8 +18,14 @@ const EXECUTION_TYPES = ['PARALLEL', 'SERIAL_WAIT', 'SERIAL_DISCARD', 'SERIAL_PR
 const RELEASE_STATES = ['ONLINE', 'OFFLINE'] as const;
 
 const isLegacy = (ctx: RouteContext) => ctx.version === '3.1';
-const refuseByResult = (ctx: RouteContext) => (status: StatusName, ...args: unknown[]) => returned(ctx.version, status, ...args);
-const refuseByException = (ctx: RouteContext) => (status: StatusName, ...args: unknown[]) => thrown(ctx.version, status, ...args);
+const refuseByResult =
+  (ctx: RouteContext) =>
+  (status: StatusName, ...args: unknown[]) =>
+    returned(ctx.version, status, ...args);
+const refuseByException =
+  (ctx: RouteContext) =>
+  (status: StatusName, ...args: unknown[]) =>
+    thrown(ctx.version, status, ...args);
 
 function page(ctx: RouteContext): { pageNo: number; pageSize: number } {
   const pageNo = integer(ctx, 'pageNo');
@@ -76,16 +82,24 @@ function parseRelations(ctx: RouteContext, json: string, tasks: readonly FakeTas
   const taskCodes = new Set(tasks.map((t) => t.code));
   const missing = relations.map((r) => Number(r.postTaskCode)).filter((code) => code !== 0 && !taskCodes.has(code));
   if (missing.length > 0) throw thrown(ctx.version, 'TASK_DEFINE_NOT_EXIST', missing.join(','));
-  if (relations.some((r) => Number(r.postTaskCode) === 0) || tasks.some((t) => !relations.some((r) => Number(r.postTaskCode) === t.code))) {
+  if (
+    relations.some((r) => Number(r.postTaskCode) === 0) ||
+    tasks.some((t) => !relations.some((r) => Number(r.postTaskCode) === t.code))
+  ) {
     throw thrown(ctx.version, 'CHECK_PROCESS_TASK_RELATION_ERROR');
   }
   return relations;
 }
 
-function workflowOf(ctx: RouteContext, projectCode: number, refuse: (status: StatusName, ...args: unknown[]) => DsRefusal): FakeWorkflow {
+function workflowOf(
+  ctx: RouteContext,
+  projectCode: number,
+  refuse: (status: StatusName, ...args: unknown[]) => DsRefusal,
+): FakeWorkflow {
   const code = integer(ctx, 'code');
   const workflow = ctx.store.workflows.get(code);
-  if (workflow === undefined || workflow.projectCode !== projectCode) throw refuse('PROCESS_DEFINE_NOT_EXIST', String(code));
+  if (workflow === undefined || workflow.projectCode !== projectCode)
+    throw refuse('PROCESS_DEFINE_NOT_EXIST', String(code));
   return workflow;
 }
 
@@ -147,7 +161,8 @@ export const WORKFLOW_ROUTES: Readonly<Record<string, Route>> = {
       const project = projectOf(ctx);
       const name = text(ctx, 'name');
       const definition = definitionOf(ctx);
-      if (ctx.store.workflowsOf(project.code).some((w) => w.name === name)) throw thrown(ctx.version, 'PROCESS_DEFINITION_NAME_EXIST', name);
+      if (ctx.store.workflowsOf(project.code).some((w) => w.name === name))
+        throw thrown(ctx.version, 'PROCESS_DEFINITION_NAME_EXIST', name);
       const workflow: FakeWorkflow = {
         id: ctx.store.nextId(),
         code: ctx.store.genCode(),
@@ -171,11 +186,17 @@ export const WORKFLOW_ROUTES: Readonly<Record<string, Route>> = {
       const releaseState = enumeration(ctx, 'releaseState', RELEASE_STATES, 'OFFLINE');
       const definition = definitionOf(ctx);
       const workflow = workflowOf(ctx, project.code, refuseByResult(ctx));
-      if (workflow.releaseState === 'ONLINE') throw returned(ctx.version, 'PROCESS_DEFINE_NOT_ALLOWED_EDIT', workflow.name);
+      if (workflow.releaseState === 'ONLINE')
+        throw returned(ctx.version, 'PROCESS_DEFINE_NOT_ALLOWED_EDIT', workflow.name);
       if (name !== workflow.name && ctx.store.workflowsOf(project.code).some((w) => w.name === name)) {
         throw returned(ctx.version, 'PROCESS_DEFINITION_NAME_EXIST', name);
       }
-      Object.assign(workflow, definition, { name, version: workflow.version + 1, updateTime: stamp(ctx), releaseState });
+      Object.assign(workflow, definition, {
+        name,
+        version: workflow.version + 1,
+        updateTime: stamp(ctx),
+        releaseState,
+      });
       return workflowView(ctx.version, ctx.store, workflow);
     },
   },
@@ -193,7 +214,11 @@ export const WORKFLOW_ROUTES: Readonly<Record<string, Route>> = {
       const { pageNo, pageSize } = page(ctx);
       const search = (optionalText(ctx, 'searchVal') ?? '').toLowerCase();
       const workflows = ctx.store.workflowsOf(project.code).filter((w) => w.name.toLowerCase().includes(search));
-      return pageOf(workflows.map((w) => workflowView(ctx.version, ctx.store, w)), pageNo, pageSize);
+      return pageOf(
+        workflows.map((w) => workflowView(ctx.version, ctx.store, w)),
+        pageNo,
+        pageSize,
+      );
     },
   },
   queryProcessDefinitionList: {
@@ -213,7 +238,9 @@ export const WORKFLOW_ROUTES: Readonly<Record<string, Route>> = {
       const code = integer(ctx, 'code');
       const workflow = ctx.store.workflows.get(code);
       if (workflow === undefined || workflow.projectCode !== project.code) {
-        throw legacy ? returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(code)) : thrown(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', code);
+        throw legacy
+          ? returned(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', String(code))
+          : thrown(ctx.version, 'PROCESS_DEFINE_NOT_EXIST', code);
       }
       workflow.releaseState = releaseState;
       if (releaseState === 'OFFLINE') {
@@ -235,7 +262,8 @@ export const WORKFLOW_ROUTES: Readonly<Record<string, Route>> = {
       }
       if (workflow.releaseState === 'ONLINE') throw thrown(ctx.version, 'PROCESS_DEFINE_STATE_ONLINE', workflow.name);
       for (const schedule of ctx.store.schedulesOf(workflow.code)) {
-        if (schedule.releaseState === 'ONLINE') throw (legacy ? refuseByResult(ctx) : refuseByException(ctx))('SCHEDULE_STATE_ONLINE', schedule.id);
+        if (schedule.releaseState === 'ONLINE')
+          throw (legacy ? refuseByResult(ctx) : refuseByException(ctx))('SCHEDULE_STATE_ONLINE', schedule.id);
         ctx.store.schedules.delete(schedule.id);
       }
       ctx.store.workflows.delete(workflow.code);

@@ -35,15 +35,25 @@ export function dsOptions(fake: DolphinSchedulerFake, extra: Record<string, unkn
   };
 }
 
-export async function openDsScheduler(fake: DolphinSchedulerFake, extra: Record<string, unknown> = {}, context = dsTestContext()): Promise<WorkflowScheduler> {
-  const scheduler = dolphinSchedulerFactory.create(dolphinSchedulerFactory.optionsSchema.parse(dsOptions(fake, extra)), context);
+export async function openDsScheduler(
+  fake: DolphinSchedulerFake,
+  extra: Record<string, unknown> = {},
+  context = dsTestContext(),
+): Promise<WorkflowScheduler> {
+  const scheduler = dolphinSchedulerFactory.create(
+    dolphinSchedulerFactory.optionsSchema.parse(dsOptions(fake, extra)),
+    context,
+  );
   await scheduler.open();
   return scheduler;
 }
 
 /** What the fake itself says about a handler's workflow, independent of the plugin's inspect(). */
-export function observeInFake(fake: DolphinSchedulerFake, handler: RefreshHandler): { exists: boolean; paused: boolean | null } {
-  const workflow = fake.store.workflows.get(Number(handler['workflowCode']));
+export function observeInFake(
+  fake: DolphinSchedulerFake,
+  handler: RefreshHandler,
+): { exists: boolean; paused: boolean | null } {
+  const workflow = fake.store.workflows.get(Number(handler.workflowCode));
   if (workflow === undefined) return { exists: false, paused: null };
   const schedule = fake.scheduleOf(workflow.code);
   return { exists: true, paused: !(workflow.releaseState === 'ONLINE' && schedule?.releaseState === 'ONLINE') };

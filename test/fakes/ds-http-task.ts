@@ -66,13 +66,17 @@ function prepare(params: Record<string, unknown>, ctx: HttpTaskContext): Prepare
     const properties = propertiesOf(params);
     const headers: Record<string, string> = {};
     for (const p of properties) {
-      if (p.httpParametersType === 'HEADERS' && p.prop.toLowerCase() !== 'content-type') headers[render(p.prop)] = render(p.value);
+      if (p.httpParametersType === 'HEADERS' && p.prop.toLowerCase() !== 'content-type')
+        headers[render(p.prop)] = render(p.value);
     }
-    const contentType = properties.find((p) => p.httpParametersType === 'HEADERS' && p.prop.toLowerCase() === 'content-type')?.value ?? 'application/json';
+    const contentType =
+      properties.find((p) => p.httpParametersType === 'HEADERS' && p.prop.toLowerCase() === 'content-type')?.value ??
+      'application/json';
     const url = new URL(String(params.url));
     let body: string | null = null;
     if (method === 'GET') {
-      for (const p of properties) if (p.httpParametersType === 'PARAMETER') url.searchParams.append(render(p.prop), render(p.value));
+      for (const p of properties)
+        if (p.httpParametersType === 'PARAMETER') url.searchParams.append(render(p.prop), render(p.value));
     } else if (method === 'POST' || method === 'PUT') {
       const map = stringMapOf(render(String(params.httpBody ?? '')));
       if (map !== null) {
@@ -98,7 +102,13 @@ function prepare(params: Record<string, unknown>, ctx: HttpTaskContext): Prepare
   else if (properties.length > 0) body = JSON.stringify(bodyMap);
   if (body !== null) headers['content-type'] = 'application/json; charset=UTF-8';
   for (const p of properties) if (p.httpParametersType === 'HEADERS') headers[p.prop] = p.value;
-  return { method, url: url.toString(), headers, body: method === 'GET' || method === 'HEAD' ? null : body, timeoutMs: Number(params.socketTimeout) };
+  return {
+    method,
+    url: url.toString(),
+    headers,
+    body: method === 'GET' || method === 'HEAD' ? null : body,
+    timeoutMs: Number(params.socketTimeout),
+  };
 }
 
 /** Jackson's `Map<String, String>`: scalars become strings; any nested value fails the whole map (null). */
@@ -121,7 +131,8 @@ function stringMapOf(json: string): Record<string, string | null> | null {
 function judged(params: Record<string, unknown>, version: DsVersion, status: number, body: string): boolean {
   const condition = String(params.condition ?? '');
   // 3.3's OkHttp helper replaces the body of any non-200 answer with a description of it.
-  const seen = version === '3.3' && status !== 200 ? `Request execute failed, httpCode: ${status}, httpBody: ${body}` : body;
+  const seen =
+    version === '3.3' && status !== 200 ? `Request execute failed, httpCode: ${status}, httpBody: ${body}` : body;
   switch (params.httpCheckCondition ?? 'STATUS_CODE_DEFAULT') {
     case 'BODY_CONTAINS':
       return seen !== '' && seen.includes(condition);
@@ -140,7 +151,16 @@ export async function runHttpTask(params: Record<string, unknown>, ctx: HttpTask
   try {
     request = prepare(params, ctx);
   } catch (error) {
-    return { method: String(params.httpMethod), url: String(params.url), headers: {}, body: null, status: null, responseBody: null, error: (error as Error).message, success: false };
+    return {
+      method: String(params.httpMethod),
+      url: String(params.url),
+      headers: {},
+      body: null,
+      status: null,
+      responseBody: null,
+      error: (error as Error).message,
+      success: false,
+    };
   }
   const base = { method: request.method, url: request.url, headers: request.headers, body: request.body };
   try {
@@ -151,7 +171,13 @@ export async function runHttpTask(params: Record<string, unknown>, ctx: HttpTask
       ...(request.timeoutMs > 0 ? { signal: AbortSignal.timeout(request.timeoutMs) } : {}),
     });
     const responseBody = await response.text();
-    return { ...base, status: response.status, responseBody, error: null, success: judged(params, ctx.version, response.status, responseBody) };
+    return {
+      ...base,
+      status: response.status,
+      responseBody,
+      error: null,
+      success: judged(params, ctx.version, response.status, responseBody),
+    };
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause?.message;
     return { ...base, status: null, responseBody: null, error: cause ?? (error as Error).message, success: false };

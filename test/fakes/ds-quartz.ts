@@ -21,7 +21,14 @@ const FIELDS: readonly FieldRule[] = [
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31, special: /^(L(-\d{1,2})?|LW|\d{1,2}W)$/, question: true },
   { name: 'month', min: 1, max: 12, names: MONTHS },
-  { name: 'day of week', min: 1, max: 7, names: DAYS, special: /^([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)?L$|^([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5]$/i, question: true },
+  {
+    name: 'day of week',
+    min: 1,
+    max: 7,
+    names: DAYS,
+    special: /^([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)?L$|^([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5]$/i,
+    question: true,
+  },
   { name: 'year', min: 1970, max: 2099 },
 ];
 
@@ -55,14 +62,14 @@ function fieldProblem(field: string, rule: FieldRule): string | null {
     const bounds = range.split('-');
     if (bounds.length > 2) return `bad range '${range}'`;
     for (const bound of bounds) {
-      const value = valueOf(bound, rule);
+      const value = fieldValue(bound, rule);
       if (value === null) return `'${bound}' is not a value between ${rule.min} and ${rule.max}`;
     }
   }
   return null;
 }
 
-function valueOf(text: string, rule: FieldRule): number | null {
+function fieldValue(text: string, rule: FieldRule): number | null {
   const named = rule.names?.indexOf(text.toUpperCase()) ?? -1;
   if (named >= 0) return rule.min + named;
   if (!/^\d+$/.test(text)) return null;

@@ -57,7 +57,11 @@ export function loadSpec(version: DsVersion): readonly SpecEndpoint[] {
 }
 
 /** The endpoint Spring would pick: literal segments beat `{variables}`. */
-export function matchEndpoint(endpoints: readonly SpecEndpoint[], method: string, requestPath: string): EndpointMatch | null {
+export function matchEndpoint(
+  endpoints: readonly SpecEndpoint[],
+  method: string,
+  requestPath: string,
+): EndpointMatch | null {
   const segments = requestPath.split('/').filter((s) => s !== '');
   let best: { match: EndpointMatch; literals: number } | null = null;
   for (const endpoint of endpoints) {

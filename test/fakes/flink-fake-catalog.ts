@@ -2,7 +2,7 @@
  * The fake gateway's catalogs: catalog → database → tables and views, rows held in memory, plus each
  * session's current catalog and database and its temporary views. Identifiers are case-sensitive, as in Flink.
  */
-import { JavaThrowable, java } from './flink-fake-errors';
+import { type JavaThrowable, java } from './flink-fake-errors';
 
 export interface FakeColumn {
   readonly name: string;
@@ -39,7 +39,8 @@ export type FakeObject = FakeTable | FakeView;
 /** `cat.db.t`, as Flink's ObjectIdentifier#asSummaryString prints it. */
 export const summaryOf = (id: ObjectId) => `${id.catalog}.${id.database}.${id.name}`;
 /** `` `cat`.`db`.`t` ``, as ObjectIdentifier#asSerializableString prints it. */
-export const quotedOf = (id: ObjectId) => [id.catalog, id.database, id.name].map((part) => `\`${part.replace(/`/g, '``')}\``).join('.');
+export const quotedOf = (id: ObjectId) =>
+  [id.catalog, id.database, id.name].map((part) => `\`${part.replace(/`/g, '``')}\``).join('.');
 
 /** What a session resolves names against. */
 export interface SessionScope {
@@ -81,7 +82,8 @@ export class FakeCatalogs {
   /** Stores an object; the database must exist. */
   put(object: FakeObject): void {
     const database = this.#catalogs.get(object.id.catalog)?.get(object.id.database);
-    if (database === undefined) throw java.databaseNotExist(`Database ${object.id.database} does not exist in Catalog ${object.id.catalog}.`);
+    if (database === undefined)
+      throw java.databaseNotExist(`Database ${object.id.database} does not exist in Catalog ${object.id.catalog}.`);
     database.set(object.id.name, object);
   }
 
@@ -99,9 +101,12 @@ export class FakeCatalogs {
 /** A name of one to three parts, completed with the session's current catalog and database. */
 export function resolveId(parts: readonly string[], scope: SessionScope): ObjectId {
   const [a, b, c] = parts;
-  if (parts.length === 1 && a !== undefined) return { catalog: scope.currentCatalog, database: scope.currentDatabase, name: a };
-  if (parts.length === 2 && a !== undefined && b !== undefined) return { catalog: scope.currentCatalog, database: a, name: b };
-  if (parts.length === 3 && a !== undefined && b !== undefined && c !== undefined) return { catalog: a, database: b, name: c };
+  if (parts.length === 1 && a !== undefined)
+    return { catalog: scope.currentCatalog, database: scope.currentDatabase, name: a };
+  if (parts.length === 2 && a !== undefined && b !== undefined)
+    return { catalog: scope.currentCatalog, database: a, name: b };
+  if (parts.length === 3 && a !== undefined && b !== undefined && c !== undefined)
+    return { catalog: a, database: b, name: c };
   throw java.validation(`Object identifier may at most contain 3 parts: ${parts.join('.')}`);
 }
 
@@ -111,14 +116,45 @@ export function lookup(catalogs: FakeCatalogs, scope: SessionScope, id: ObjectId
 }
 
 const TYPE_ROOTS = new Set([
-  'CHAR', 'VARCHAR', 'STRING', 'BOOLEAN', 'BINARY', 'VARBINARY', 'BYTES', 'DECIMAL', 'DEC', 'NUMERIC', 'TINYINT', 'SMALLINT',
-  'INT', 'INTEGER', 'BIGINT', 'FLOAT', 'DOUBLE', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP_LTZ', 'INTERVAL', 'ARRAY', 'MULTISET',
-  'MAP', 'ROW', 'RAW', 'NULL',
+  'CHAR',
+  'VARCHAR',
+  'STRING',
+  'BOOLEAN',
+  'BINARY',
+  'VARBINARY',
+  'BYTES',
+  'DECIMAL',
+  'DEC',
+  'NUMERIC',
+  'TINYINT',
+  'SMALLINT',
+  'INT',
+  'INTEGER',
+  'BIGINT',
+  'FLOAT',
+  'DOUBLE',
+  'DATE',
+  'TIME',
+  'TIMESTAMP',
+  'TIMESTAMP_LTZ',
+  'INTERVAL',
+  'ARRAY',
+  'MULTISET',
+  'MAP',
+  'ROW',
+  'RAW',
+  'NULL',
 ]);
 
 /** Flink's spelling of a type as DESCRIBE prints it; unknown type names fail like Flink's parser. */
 export function normalizeType(text: string): string {
-  const type = text.replace(/\s+/g, ' ').replace(/\s*\(\s*/g, '(').replace(/\s*\)/g, ')').replace(/\s*,\s*/g, ', ').trim().toUpperCase();
+  const type = text
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\(\s*/g, '(')
+    .replace(/\s*\)/g, ')')
+    .replace(/\s*,\s*/g, ', ')
+    .trim()
+    .toUpperCase();
   const root = /^[A-Z_]+/.exec(type)?.[0] ?? '';
   if (!TYPE_ROOTS.has(root)) throw java.validation(`Could not find a type named '${text.trim()}'.`);
   if (type === 'VARCHAR(2147483647)') return 'STRING';
@@ -131,15 +167,19 @@ export function logicalTypeJson(column: FakeColumn): Record<string, unknown> {
   const size = /\((\d+)(?:, (\d+))?\)/.exec(type);
   const base = { nullable: column.nullable };
   if (type === 'STRING') return { type: 'VARCHAR', ...base, length: 2147483647 };
-  if (/^(VAR)?CHAR\b/.test(type)) return { type: type.startsWith('VAR') ? 'VARCHAR' : 'CHAR', ...base, length: Number(size?.[1] ?? 1) };
-  if (type.startsWith('DECIMAL')) return { type: 'DECIMAL', ...base, precision: Number(size?.[1] ?? 10), scale: Number(size?.[2] ?? 0) };
+  if (/^(VAR)?CHAR\b/.test(type))
+    return { type: type.startsWith('VAR') ? 'VARCHAR' : 'CHAR', ...base, length: Number(size?.[1] ?? 1) };
+  if (type.startsWith('DECIMAL'))
+    return { type: 'DECIMAL', ...base, precision: Number(size?.[1] ?? 10), scale: Number(size?.[2] ?? 0) };
   if (type.startsWith('TIMESTAMP_LTZ') || type.includes('WITH LOCAL TIME ZONE')) {
     return { type: 'TIMESTAMP_WITH_LOCAL_TIME_ZONE', ...base, precision: Number(size?.[1] ?? 6) };
   }
-  if (type.startsWith('TIMESTAMP')) return { type: 'TIMESTAMP_WITHOUT_TIME_ZONE', ...base, precision: Number(size?.[1] ?? 6) };
+  if (type.startsWith('TIMESTAMP'))
+    return { type: 'TIMESTAMP_WITHOUT_TIME_ZONE', ...base, precision: Number(size?.[1] ?? 6) };
   const root = /^[A-Z_]+/.exec(type)?.[0] ?? type;
   return { type: root === 'INT' ? 'INTEGER' : root, ...base };
 }
 
 /** Thrown by the fake for SQL it does not model: a limit of the fake, not a Flink answer. */
-export const notModelled = (what: string): JavaThrowable => java.unsupported(`The Flink SQL Gateway fake does not model ${what}.`);
+export const notModelled = (what: string): JavaThrowable =>
+  java.unsupported(`The Flink SQL Gateway fake does not model ${what}.`);

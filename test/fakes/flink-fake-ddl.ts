@@ -102,7 +102,9 @@ export function createTable(cursor: Cursor, ctx: ExecutionContext): FakeResult {
     } else {
       const spec = columnSpec(cursor);
       if (columns.some((column) => column.name === spec.column.name)) {
-        throw java.validation(`A column named '${spec.column.name}' already exists in the table. Duplicate columns exist in the compound schema.`);
+        throw java.validation(
+          `A column named '${spec.column.name}' already exists in the table. Duplicate columns exist in the compound schema.`,
+        );
       }
       columns.push(spec.column);
       if (spec.primaryKey) primaryKey = [spec.column.name];
@@ -124,11 +126,16 @@ export function createTable(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   cursor.expectEnd();
   const names = columns.map((column) => column.name);
   for (const key of primaryKey ?? []) {
-    if (!names.includes(key)) throw java.validation(`Could not create a PRIMARY KEY with column '${key}' at line 1, column 1.\nColumn '${key}' does not exist.`);
+    if (!names.includes(key))
+      throw java.validation(
+        `Could not create a PRIMARY KEY with column '${key}' at line 1, column 1.\nColumn '${key}' does not exist.`,
+      );
   }
   for (const key of partitionKeys) {
     if (!names.includes(key)) {
-      throw java.validation(`Partition column '${key}' not defined in the table schema. Available columns: [${names.map((n) => `'${n}'`).join(', ')}]`);
+      throw java.validation(
+        `Partition column '${key}' not defined in the table schema. Available columns: [${names.map((n) => `'${n}'`).join(', ')}]`,
+      );
     }
   }
   const keyed = columns.map((column) => (primaryKey?.includes(column.name) ? { ...column, nullable: false } : column));
@@ -137,10 +144,18 @@ export function createTable(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   return OK_RESULT;
 }
 
-function createObject(object: FakeTable | FakeView, ifNotExists: boolean, operation: string, ctx: ExecutionContext): void {
+function createObject(
+  object: FakeTable | FakeView,
+  ifNotExists: boolean,
+  operation: string,
+  ctx: ExecutionContext,
+): void {
   const { id } = object;
   if (!ctx.catalogs.hasDatabase(id.catalog, id.database)) {
-    throw java.validation(`Could not execute ${operation} in path ${quotedOf(id)}`, java.databaseNotExist(`Database ${id.database} does not exist in Catalog ${id.catalog}.`));
+    throw java.validation(
+      `Could not execute ${operation} in path ${quotedOf(id)}`,
+      java.databaseNotExist(`Database ${id.database} does not exist in Catalog ${id.catalog}.`),
+    );
   }
   if (ctx.catalogs.get(id) !== undefined) {
     if (ifNotExists) return;
@@ -172,20 +187,31 @@ export function createView(cursor: Cursor, temporary: boolean, ctx: ExecutionCon
 }
 
 /** A table's or view's rows, for queries; views run their query. */
-export function relationOf(parts: readonly string[], ctx: ExecutionContext): { columns: readonly FakeColumn[]; rows: readonly (readonly unknown[])[] } | undefined {
+export function relationOf(
+  parts: readonly string[],
+  ctx: ExecutionContext,
+): { columns: readonly FakeColumn[]; rows: readonly (readonly unknown[])[] } | undefined {
   const object = lookup(ctx.catalogs, ctx.scope, resolveId(parts, ctx.scope));
   if (object === undefined) return undefined;
   if (object.kind === 'table') return object;
-  return runQuery(object.query, { resolve: (inner) => relationOf(inner, ctx), statement: object.query, queryOffset: 0 });
+  return runQuery(object.query, {
+    resolve: (inner) => relationOf(inner, ctx),
+    statement: object.query,
+    queryOffset: 0,
+  });
 }
 
 /** After `DROP [TEMPORARY]`. */
 export function drop(cursor: Cursor, temporary: boolean, ctx: ExecutionContext): FakeResult {
-  const kind = cursor.acceptWord('TABLE') ? 'Table' : (cursor.expectWord('VIEW'), 'View');
+  const isTable = cursor.acceptWord('TABLE');
+  if (!isTable) cursor.expectWord('VIEW');
+  const kind = isTable ? 'Table' : 'View';
   const ifExists = cursor.acceptWord('IF', 'EXISTS');
   const id = resolveId(cursor.path(), ctx.scope);
   cursor.expectEnd();
-  const removed = temporary ? ctx.scope.temporaryViews.delete(summaryOf(id)) : ctx.catalogs.get(id)?.kind === kind.toLowerCase() && ctx.catalogs.remove(id);
+  const removed = temporary
+    ? ctx.scope.temporaryViews.delete(summaryOf(id))
+    : ctx.catalogs.get(id)?.kind === kind.toLowerCase() && ctx.catalogs.remove(id);
   if (!removed && !ifExists) {
     throw java.validation(`${temporary ? 'Temporary view' : kind} with identifier '${summaryOf(id)}' does not exist.`);
   }
@@ -209,7 +235,9 @@ export function alterTable(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   if (ctx.catalogs.get(renamed) !== undefined) {
     throw java.validation(
       `Could not execute ALTER TABLE ${summaryOf(id)} RENAME TO ${summaryOf(renamed)}`,
-      java.tableAlreadyExists(`Table (or view) ${renamed.database}.${renamed.name} already exists in Catalog ${renamed.catalog}.`),
+      java.tableAlreadyExists(
+        `Table (or view) ${renamed.database}.${renamed.name} already exists in Catalog ${renamed.catalog}.`,
+      ),
     );
   }
   ctx.catalogs.remove(id);
@@ -223,21 +251,42 @@ export function describe(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   const id = resolveId(cursor.path(), ctx.scope);
   cursor.expectEnd();
   const object = lookup(ctx.catalogs, ctx.scope, id);
-  if (object === undefined) throw java.validation(`Tables or views with the identifier '${summaryOf(id)}' doesn't exist.`);
+  if (object === undefined)
+    throw java.validation(`Tables or views with the identifier '${summaryOf(id)}' doesn't exist.`);
   const primaryKey = object.kind === 'table' ? object.primaryKey : null;
   const key = primaryKey === null ? null : `PRI(${primaryKey.join(', ')})`;
-  const columns: FakeColumn[] = [stringColumn('name'), stringColumn('type'), { name: 'null', type: 'BOOLEAN', nullable: true }, stringColumn('key'), stringColumn('extras'), stringColumn('watermark')];
+  const columns: FakeColumn[] = [
+    stringColumn('name'),
+    stringColumn('type'),
+    { name: 'null', type: 'BOOLEAN', nullable: true },
+    stringColumn('key'),
+    stringColumn('extras'),
+    stringColumn('watermark'),
+  ];
   return contentResult(
     columns,
-    object.columns.map((column) => [column.name, column.type, column.nullable, primaryKey?.includes(column.name) ? key : null, null, null]),
+    object.columns.map((column) => [
+      column.name,
+      column.type,
+      column.nullable,
+      primaryKey?.includes(column.name) ? key : null,
+      null,
+      null,
+    ]),
   );
 }
 
 function createTableText(table: FakeTable): string {
-  const lines = table.columns.map((column) => `  \`${column.name}\` ${column.type}${column.nullable ? '' : ' NOT NULL'}`);
-  if (table.primaryKey !== null) lines.push(`  CONSTRAINT \`PK_${table.primaryKey.join('_')}\` PRIMARY KEY (${table.primaryKey.map((k) => `\`${k}\``).join(', ')}) NOT ENFORCED`);
+  const lines = table.columns.map(
+    (column) => `  \`${column.name}\` ${column.type}${column.nullable ? '' : ' NOT NULL'}`,
+  );
+  if (table.primaryKey !== null)
+    lines.push(
+      `  CONSTRAINT \`PK_${table.primaryKey.join('_')}\` PRIMARY KEY (${table.primaryKey.map((k) => `\`${k}\``).join(', ')}) NOT ENFORCED`,
+    );
   let text = `CREATE TABLE ${quotedOf(table.id)} (\n${lines.join(',\n')}\n)`;
-  if (table.partitionKeys.length > 0) text += `\nPARTITIONED BY (${table.partitionKeys.map((k) => `\`${k}\``).join(', ')})`;
+  if (table.partitionKeys.length > 0)
+    text += `\nPARTITIONED BY (${table.partitionKeys.map((k) => `\`${k}\``).join(', ')})`;
   const options = Object.entries(table.options);
   if (options.length > 0) text += `\nWITH (\n${options.map(([k, v]) => `  '${k}' = '${v}'`).join(',\n')}\n)`;
   return `${text}\n`;
@@ -245,8 +294,10 @@ function createTableText(table: FakeTable): string {
 
 /** After `SHOW`. */
 export function show(cursor: Cursor, ctx: ExecutionContext, jobs: () => FakeResult): FakeResult {
-  if (cursor.acceptWord('CURRENT', 'CATALOG')) return contentResult([stringColumn('current catalog name')], [[ctx.scope.currentCatalog]]);
-  if (cursor.acceptWord('CURRENT', 'DATABASE')) return contentResult([stringColumn('current database name')], [[ctx.scope.currentDatabase]]);
+  if (cursor.acceptWord('CURRENT', 'CATALOG'))
+    return contentResult([stringColumn('current catalog name')], [[ctx.scope.currentCatalog]]);
+  if (cursor.acceptWord('CURRENT', 'DATABASE'))
+    return contentResult([stringColumn('current database name')], [[ctx.scope.currentDatabase]]);
   if (cursor.acceptWord('JOBS')) {
     cursor.expectEnd();
     return jobs();
@@ -255,7 +306,10 @@ export function show(cursor: Cursor, ctx: ExecutionContext, jobs: () => FakeResu
     const id = resolveId(cursor.path(), ctx.scope);
     cursor.expectEnd();
     const table = ctx.catalogs.get(id);
-    if (table?.kind !== 'table') throw java.validation(`Could not execute SHOW CREATE TABLE. Table with identifier ${quotedOf(id)} does not exist.`);
+    if (table?.kind !== 'table')
+      throw java.validation(
+        `Could not execute SHOW CREATE TABLE. Table with identifier ${quotedOf(id)} does not exist.`,
+      );
     return contentResult([stringColumn('result')], [[createTableText(table)]]);
   }
   if (!cursor.acceptWord('TABLES')) throw notModelled('this SHOW statement');
@@ -271,9 +325,20 @@ export function show(cursor: Cursor, ctx: ExecutionContext, jobs: () => FakeResu
   cursor.expectEnd();
   const names = ctx.catalogs.names(catalog, database);
   if (names === null) throw java.validation(`Database '${database}' does not exist in catalog '${catalog}'.`);
-  const like = pattern === null ? null : new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`);
+  const like =
+    pattern === null
+      ? null
+      : new RegExp(
+          `^${pattern
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/%/g, '.*')
+            .replace(/_/g, '.')}$`,
+        );
   const shown = names.filter((name) => like === null || like.test(name) !== negated);
-  return contentResult([stringColumn('table name')], shown.map((name) => [name]));
+  return contentResult(
+    [stringColumn('table name')],
+    shown.map((name) => [name]),
+  );
 }
 
 /** After `USE`. */
@@ -290,7 +355,8 @@ export function use(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   cursor.expectEnd();
   const catalog = parts.length === 2 ? (parts[0] ?? ctx.scope.currentCatalog) : ctx.scope.currentCatalog;
   const database = parts[parts.length - 1] ?? '';
-  if (!ctx.catalogs.hasDatabase(catalog, database)) throw java.catalog(`A database with name [${database}] does not exist in the catalog: [${catalog}].`);
+  if (!ctx.catalogs.hasDatabase(catalog, database))
+    throw java.catalog(`A database with name [${database}] does not exist in the catalog: [${catalog}].`);
   ctx.scope.currentCatalog = catalog;
   ctx.scope.currentDatabase = database;
   return OK_RESULT;

@@ -47,11 +47,17 @@ const CLASSES = {
 
 /** Constructors of the exceptions the fake raises, by role. */
 export const java = Object.fromEntries(
-  Object.entries(CLASSES).map(([role, className]) => [role, (message: string, cause: JavaThrowable | null = null) => new JavaThrowable(className, message, cause)]),
+  Object.entries(CLASSES).map(([role, className]) => [
+    role,
+    (message: string, cause: JavaThrowable | null = null) => new JavaThrowable(className, message, cause),
+  ]),
 ) as { readonly [K in keyof typeof CLASSES]: (message: string, cause?: JavaThrowable | null) => JavaThrowable };
 
 /** Calcite's positioned validation error, wrapped the way Flink's planner wraps it. */
-export function validationAt(message: string, at: { line: number; column: number; endLine: number; endColumn: number }): JavaThrowable {
+export function validationAt(
+  message: string,
+  at: { line: number; column: number; endLine: number; endColumn: number },
+): JavaThrowable {
   const where = `From line ${at.line}, column ${at.column} to line ${at.endLine}, column ${at.endColumn}: ${message}`;
   return java.validation(`SQL validation failed. ${where}`, java.calciteContext(where, java.sqlValidator(message)));
 }
@@ -82,7 +88,12 @@ export interface ErrorBody {
 
 /** HTTP 500 body for an exception that is not a RestHandlerException. */
 export function internalServerError(throwable: JavaThrowable): ErrorBody {
-  return { errors: ['Internal server error.', `<Exception on server side:\n${stackTrace(throwable)}\nEnd of exception on server side>`] };
+  return {
+    errors: [
+      'Internal server error.',
+      `<Exception on server side:\n${stackTrace(throwable)}\nEnd of exception on server side>`,
+    ],
+  };
 }
 
 /** HTTP 500 body of a handler that wraps a service failure in a RestHandlerException with the failure's message. */

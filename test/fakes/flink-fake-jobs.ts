@@ -55,7 +55,14 @@ export class FakeJobs {
     let settle: (job: FakeJob) => void = () => undefined;
     const ended = new Promise<FakeJob>((resolve) => (settle = resolve));
     const { write, ...described } = request;
-    const job: FakeJob = { ...described, id: newJobId(), startTime: new Date(), status: 'RUNNING', failure: null, ended };
+    const job: FakeJob = {
+      ...described,
+      id: newJobId(),
+      startTime: new Date(),
+      status: 'RUNNING',
+      failure: null,
+      ended,
+    };
     this.#jobs.set(job.id, job);
     this.#ends.set(job.id, settle);
     const failure = this.#failNext;

@@ -23,7 +23,8 @@ export interface QueryEnvironment {
 }
 
 type AstNode = Record<string, unknown>;
-const isNode = (value: unknown): value is AstNode => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isNode = (value: unknown): value is AstNode =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const parser = new Parser();
 
 interface Compiled {
@@ -65,7 +66,12 @@ function identifierOf(value: unknown): string {
 
 function compare(left: unknown, right: unknown): number | null {
   if (left === null || right === null || left === undefined || right === undefined) return null;
-  const numeric = (value: unknown) => (typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : null);
+  const numeric = (value: unknown) =>
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+        ? Number(value)
+        : null;
   if (typeof left === 'number' || typeof right === 'number') {
     const a = numeric(left);
     const b = numeric(right);
@@ -77,7 +83,10 @@ function compare(left: unknown, right: unknown): number | null {
 }
 
 function likePattern(pattern: string): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${body}$`, 's');
 }
 
@@ -88,14 +97,21 @@ function compile(expression: unknown, scope: Scope): Compiled {
   switch (expression.type) {
     case 'column_ref': {
       const name = identifierOf(expression.column);
-      const qualifier = expression.table === null || expression.table === undefined ? null : identifierOf(expression.table);
+      const qualifier =
+        expression.table === null || expression.table === undefined ? null : identifierOf(expression.table);
       if (qualifier !== null && qualifier !== scope.qualifier) {
         throw errorAtName(scope.env, qualifier, `Table '${qualifier}' not found`);
       }
       const index = scope.columns.findIndex((column) => column.name === name);
       const column = scope.columns[index];
       if (column === undefined) {
-        throw errorAtName(scope.env, name, qualifier === null ? `Column '${name}' not found in any table` : `Column '${name}' not found in table '${qualifier}'`);
+        throw errorAtName(
+          scope.env,
+          name,
+          qualifier === null
+            ? `Column '${name}' not found in any table`
+            : `Column '${name}' not found in table '${qualifier}'`,
+        );
       }
       return { column: { type: column.type, nullable: column.nullable }, evaluate: (row) => row[index] ?? null };
     }
@@ -106,7 +122,9 @@ function compile(expression: unknown, scope: Scope): Compiled {
     }
     case 'number': {
       const value = Number(expression.value);
-      const type = Number.isInteger(value) ? 'INT' : `DECIMAL(${String(value).replace(/[-.]/g, '').length}, ${String(value).split('.')[1]?.length ?? 0})`;
+      const type = Number.isInteger(value)
+        ? 'INT'
+        : `DECIMAL(${String(value).replace(/[-.]/g, '').length}, ${String(value).split('.')[1]?.length ?? 0})`;
       return { column: { type, nullable: false }, evaluate: () => value };
     }
     case 'bool':
@@ -114,9 +132,16 @@ function compile(expression: unknown, scope: Scope): Compiled {
     case 'null':
       return { column: { type: 'NULL', nullable: true }, evaluate: () => null };
     case 'unary_expr': {
-      if (String(expression.operator).toUpperCase() !== 'NOT') throw notModelled(`the operator ${String(expression.operator)}`);
+      if (String(expression.operator).toUpperCase() !== 'NOT')
+        throw notModelled(`the operator ${String(expression.operator)}`);
       const operand = compile(expression.expr, scope);
-      return { column: BOOLEAN, evaluate: (row) => { const v = operand.evaluate(row); return v === null ? null : !v; } };
+      return {
+        column: BOOLEAN,
+        evaluate: (row) => {
+          const v = operand.evaluate(row);
+          return v === null ? null : !v;
+        },
+      };
     }
     case 'binary_expr':
       return compileBinary(expression, scope);
@@ -129,7 +154,10 @@ function compileBinary(expression: AstNode, scope: Scope): Compiled {
   const operator = String(expression.operator).toUpperCase();
   const left = compile(expression.left, scope);
   if ((operator === 'IS' || operator === 'IS NOT') && isNode(expression.right) && expression.right.type === 'null') {
-    return { column: { type: 'BOOLEAN', nullable: false }, evaluate: (row) => (left.evaluate(row) === null) === (operator === 'IS') };
+    return {
+      column: { type: 'BOOLEAN', nullable: false },
+      evaluate: (row) => (left.evaluate(row) === null) === (operator === 'IS'),
+    };
   }
   if (operator === 'IN' || operator === 'NOT IN') {
     const list = isNode(expression.right) && Array.isArray(expression.right.value) ? expression.right.value : [];
@@ -150,27 +178,70 @@ function compileBinary(expression: AstNode, scope: Scope): Compiled {
     const b = right.evaluate(row);
     return a === null || b === null ? null : apply(a, b);
   };
-  const comparison = (test: (order: number) => boolean): Compiled => ({ column: BOOLEAN, evaluate: (row) => { const order = compare(left.evaluate(row), right.evaluate(row)); return order === null ? null : test(order); } });
+  const comparison = (test: (order: number) => boolean): Compiled => ({
+    column: BOOLEAN,
+    evaluate: (row) => {
+      const order = compare(left.evaluate(row), right.evaluate(row));
+      return order === null ? null : test(order);
+    },
+  });
   switch (operator) {
-    case '=': return comparison((order) => order === 0);
+    case '=':
+      return comparison((order) => order === 0);
     case '<>':
-    case '!=': return comparison((order) => order !== 0);
-    case '<': return comparison((order) => order < 0);
-    case '<=': return comparison((order) => order <= 0);
-    case '>': return comparison((order) => order > 0);
-    case '>=': return comparison((order) => order >= 0);
+    case '!=':
+      return comparison((order) => order !== 0);
+    case '<':
+      return comparison((order) => order < 0);
+    case '<=':
+      return comparison((order) => order <= 0);
+    case '>':
+      return comparison((order) => order > 0);
+    case '>=':
+      return comparison((order) => order >= 0);
     case 'AND':
-      return { column: BOOLEAN, evaluate: (row) => { const a = left.evaluate(row); const b = right.evaluate(row); return a === false || b === false ? false : a === null || b === null ? null : true; } };
+      return {
+        column: BOOLEAN,
+        evaluate: (row) => {
+          const a = left.evaluate(row);
+          const b = right.evaluate(row);
+          return a === false || b === false ? false : a === null || b === null ? null : true;
+        },
+      };
     case 'OR':
-      return { column: BOOLEAN, evaluate: (row) => { const a = left.evaluate(row); const b = right.evaluate(row); return a === true || b === true ? true : a === null || b === null ? null : false; } };
+      return {
+        column: BOOLEAN,
+        evaluate: (row) => {
+          const a = left.evaluate(row);
+          const b = right.evaluate(row);
+          return a === true || b === true ? true : a === null || b === null ? null : false;
+        },
+      };
     case 'LIKE':
     case 'NOT LIKE':
-      return { column: BOOLEAN, evaluate: (row) => both(row, (a, b) => likePattern(String(b)).test(String(a)) === (operator === 'LIKE')) };
+      return {
+        column: BOOLEAN,
+        evaluate: (row) => both(row, (a, b) => likePattern(String(b)).test(String(a)) === (operator === 'LIKE')),
+      };
     case '||':
-      return { column: { type: 'STRING', nullable: true }, evaluate: (row) => both(row, (a, b) => `${String(a)}${String(b)}`) };
-    case '+': case '-': case '*': case '/': {
-      const apply = { '+': (a: number, b: number) => a + b, '-': (a: number, b: number) => a - b, '*': (a: number, b: number) => a * b, '/': (a: number, b: number) => a / b }[operator];
-      return { column: { type: left.column.type, nullable: left.column.nullable || right.column.nullable }, evaluate: (row) => both(row, (a, b) => apply(Number(a), Number(b))) };
+      return {
+        column: { type: 'STRING', nullable: true },
+        evaluate: (row) => both(row, (a, b) => `${String(a)}${String(b)}`),
+      };
+    case '+':
+    case '-':
+    case '*':
+    case '/': {
+      const apply = {
+        '+': (a: number, b: number) => a + b,
+        '-': (a: number, b: number) => a - b,
+        '*': (a: number, b: number) => a * b,
+        '/': (a: number, b: number) => a / b,
+      }[operator];
+      return {
+        column: { type: left.column.type, nullable: left.column.nullable || right.column.nullable },
+        evaluate: (row) => both(row, (a, b) => apply(Number(a), Number(b))),
+      };
     }
     default:
       throw notModelled(`the operator ${operator}`);
@@ -190,28 +261,39 @@ function parseQuery(query: string, env: QueryEnvironment): AstNode {
     throw java.sqlParser(`SQL parse failed. ${message}`, java.calciteParse(message));
   }
   const single = Array.isArray(ast) ? (ast.length === 1 ? ast[0] : undefined) : ast;
-  if (!isNode(single) || single.type !== 'select') throw notModelled('statements other than a single SELECT in a query');
+  if (!isNode(single) || single.type !== 'select')
+    throw notModelled('statements other than a single SELECT in a query');
   return single;
 }
 
-function sourceOf(item: unknown, env: QueryEnvironment, ctes: ReadonlyMap<string, Relation>): { qualifier: string | null; relation: Relation } {
+function sourceOf(
+  item: unknown,
+  env: QueryEnvironment,
+  ctes: ReadonlyMap<string, Relation>,
+): { qualifier: string | null; relation: Relation } {
   if (!isNode(item)) throw notModelled('this FROM clause');
   const alias = typeof item.as === 'string' ? item.as : null;
-  if (isNode(item.expr) && isNode(item.expr.ast)) return { qualifier: alias, relation: evaluateSelect(item.expr.ast, env, ctes) };
+  if (isNode(item.expr) && isNode(item.expr.ast))
+    return { qualifier: alias, relation: evaluateSelect(item.expr.ast, env, ctes) };
   if (typeof item.table !== 'string') throw notModelled('this FROM clause');
   if (item.join !== undefined && item.join !== null) throw notModelled('joins');
   const parts = [...(typeof item.db === 'string' && item.db !== '' ? item.db.split('.') : []), item.table];
   const relation = (parts.length === 1 ? ctes.get(item.table) : undefined) ?? env.resolve(parts);
   if (relation === undefined) {
     const prefix = parts.slice(0, -1).join('.');
-    throw errorAtName(env, item.table, prefix === '' ? `Object '${item.table}' not found` : `Object '${item.table}' not found within '${prefix}'`);
+    throw errorAtName(
+      env,
+      item.table,
+      prefix === '' ? `Object '${item.table}' not found` : `Object '${item.table}' not found within '${prefix}'`,
+    );
   }
   return { qualifier: alias ?? item.table, relation };
 }
 
 function evaluateSelect(ast: AstNode, env: QueryEnvironment, outer: ReadonlyMap<string, Relation>): Relation {
   if (ast._next !== undefined && ast._next !== null) throw notModelled('set operations (UNION, INTERSECT, EXCEPT)');
-  if (ast.groupby !== null && ast.groupby !== undefined && !(isNode(ast.groupby) && ast.groupby.columns === null)) throw notModelled('GROUP BY');
+  if (ast.groupby !== null && ast.groupby !== undefined && !(isNode(ast.groupby) && ast.groupby.columns === null))
+    throw notModelled('GROUP BY');
   if (ast.having !== null && ast.having !== undefined) throw notModelled('HAVING');
   const ctes = new Map(outer);
   for (const cte of Array.isArray(ast.with) ? ast.with : []) {
@@ -220,7 +302,8 @@ function evaluateSelect(ast: AstNode, env: QueryEnvironment, outer: ReadonlyMap<
   }
   const from = Array.isArray(ast.from) ? ast.from : [];
   if (from.length > 1) throw notModelled('joins');
-  const source = from.length === 0 ? { qualifier: null, relation: { columns: [], rows: [[]] } } : sourceOf(from[0], env, ctes);
+  const source =
+    from.length === 0 ? { qualifier: null, relation: { columns: [], rows: [[]] } } : sourceOf(from[0], env, ctes);
   const scope: Scope = { qualifier: source.qualifier, columns: source.relation.columns, env };
   const where = ast.where === null || ast.where === undefined ? null : compile(ast.where, scope);
   let rows = source.relation.rows.filter((row) => where === null || where.evaluate(row) === true);
@@ -231,13 +314,14 @@ function evaluateSelect(ast: AstNode, env: QueryEnvironment, outer: ReadonlyMap<
     const expr = item.expr;
     if (expr.type === 'aggr_func' || expr.type === 'function') throw notModelled('functions and aggregates');
     if (expr.type === 'star' || (expr.type === 'column_ref' && identifierOf(expr.column) === '*')) {
-      source.relation.columns.forEach((column, position) =>
-        outputs.push({ name: column.name, compiled: { column, evaluate: (row) => row[position] ?? null } }),
-      );
+      for (const [position, column] of source.relation.columns.entries()) {
+        outputs.push({ name: column.name, compiled: { column, evaluate: (row) => row[position] ?? null } });
+      }
       continue;
     }
     const compiled = compile(expr, scope);
-    const name = typeof item.as === 'string' ? item.as : expr.type === 'column_ref' ? identifierOf(expr.column) : `EXPR$${index}`;
+    const name =
+      typeof item.as === 'string' ? item.as : expr.type === 'column_ref' ? identifierOf(expr.column) : `EXPR$${index}`;
     outputs.push({ name, compiled });
   }
   if (Array.isArray(ast.orderby)) {
@@ -256,9 +340,14 @@ function evaluateSelect(ast: AstNode, env: QueryEnvironment, outer: ReadonlyMap<
   let projected = rows.map((row) => outputs.map((output) => output.compiled.evaluate(row)));
   if (ast.distinct === 'DISTINCT') {
     const seen = new Set<string>();
-    projected = projected.filter((row) => !seen.has(JSON.stringify(row)) && seen.add(JSON.stringify(row)) !== undefined);
+    projected = projected.filter(
+      (row) => !seen.has(JSON.stringify(row)) && seen.add(JSON.stringify(row)) !== undefined,
+    );
   }
-  const limit = isNode(ast.limit) && Array.isArray(ast.limit.value) && isNode(ast.limit.value[0]) ? Number(ast.limit.value[0].value) : null;
+  const limit =
+    isNode(ast.limit) && Array.isArray(ast.limit.value) && isNode(ast.limit.value[0])
+      ? Number(ast.limit.value[0].value)
+      : null;
   if (limit !== null) projected = projected.slice(0, limit);
   return { columns: outputs.map((output) => ({ name: output.name, ...output.compiled.column })), rows: projected };
 }

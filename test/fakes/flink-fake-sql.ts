@@ -4,8 +4,26 @@
  * Flink); queries, DDL and SHOW answer at once. Statements Flink has but the fake does not model fail as "not
  * modelled"; text that is no statement fails as Flink's parser does.
  */
-import { type FakeCatalogs, type FakeColumn, type SessionScope, notModelled, resolveId, summaryOf } from './flink-fake-catalog';
-import { OK_RESULT, alterTable, contentResult, createTable, createView, describe, drop, relationOf, show, use } from './flink-fake-ddl';
+import {
+  type FakeCatalogs,
+  type FakeColumn,
+  type SessionScope,
+  notModelled,
+  resolveId,
+  summaryOf,
+} from './flink-fake-catalog';
+import {
+  OK_RESULT,
+  alterTable,
+  contentResult,
+  createTable,
+  createView,
+  describe,
+  drop,
+  relationOf,
+  show,
+  use,
+} from './flink-fake-ddl';
 import { java, parseErrorAt, validationAt } from './flink-fake-errors';
 import { type FakeJob, type FakeJobs, newJobId } from './flink-fake-jobs';
 import { positionAt, runQuery } from './flink-fake-query';
@@ -19,7 +37,9 @@ export interface FakeResult {
   readonly jobId: string | null;
 }
 
-export type StatementOutcome = { readonly kind: 'result'; readonly result: FakeResult } | { readonly kind: 'job'; readonly job: FakeJob };
+export type StatementOutcome =
+  | { readonly kind: 'result'; readonly result: FakeResult }
+  | { readonly kind: 'job'; readonly job: FakeJob };
 
 export interface ExecutionContext {
   readonly catalogs: FakeCatalogs;
@@ -32,7 +52,8 @@ export interface ExecutionContext {
 }
 
 /** Statements `configure-session` accepts (spec lines 113-114). */
-const CONFIGURING = /^\s*(?:(?:CREATE|DROP|ALTER)\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW|DATABASE|FUNCTION|CATALOG)\b|USE\b|(?:LOAD|UNLOAD)\s+MODULE\b|ADD\s+JAR\b)/i;
+const CONFIGURING =
+  /^\s*(?:(?:CREATE|DROP|ALTER)\s+(?:TEMPORARY\s+)?(?:TABLE|VIEW|DATABASE|FUNCTION|CATALOG)\b|USE\b|(?:LOAD|UNLOAD)\s+MODULE\b|ADD\s+JAR\b)/i;
 
 export function isConfiguringStatement(statement: string): boolean {
   return CONFIGURING.test(statement);
@@ -59,7 +80,11 @@ export function executeStatement(statement: string, ctx: ExecutionContext): Stat
   if (cursor.acceptWord('SHOW')) return result(show(cursor, ctx, () => showJobs(ctx)));
   if (cursor.acceptWord('USE')) return result(use(cursor, ctx));
   if (cursor.acceptWord('STOP', 'JOB')) return result(stopJob(cursor, ctx));
-  if (/^(ALTER|SET|RESET|EXPLAIN|LOAD|UNLOAD|ADD|REMOVE|EXECUTE|BEGIN|END|ANALYZE|CALL|TRUNCATE|DELETE|UPDATE|COMPILE)$/i.test(cursor.peek()?.value ?? '')) {
+  if (
+    /^(ALTER|SET|RESET|EXPLAIN|LOAD|UNLOAD|ADD|REMOVE|EXECUTE|BEGIN|END|ANALYZE|CALL|TRUNCATE|DELETE|UPDATE|COMPILE)$/i.test(
+      cursor.peek()?.value ?? '',
+    )
+  ) {
     throw notModelled(`${(cursor.peek()?.value ?? '').toUpperCase()} statements`);
   }
   const first = cursor.peek();
@@ -67,8 +92,18 @@ export function executeStatement(statement: string, ctx: ExecutionContext): Stat
 }
 
 function query(cursor: Cursor, ctx: ExecutionContext): FakeResult {
-  const relation = runQuery(cursor.text, { resolve: (parts) => relationOf(parts, ctx), statement: cursor.text, queryOffset: 0 });
-  return { columns: relation.columns, rows: relation.rows, resultKind: 'SUCCESS_WITH_CONTENT', isQueryResult: true, jobId: newJobId() };
+  const relation = runQuery(cursor.text, {
+    resolve: (parts) => relationOf(parts, ctx),
+    statement: cursor.text,
+    queryOffset: 0,
+  });
+  return {
+    columns: relation.columns,
+    rows: relation.rows,
+    resultKind: 'SUCCESS_WITH_CONTENT',
+    isQueryResult: true,
+    jobId: newJobId(),
+  };
 }
 
 /** After `INSERT`: `{INTO | OVERWRITE} table [(columns)] query`. */
@@ -79,16 +114,28 @@ function insert(cursor: Cursor, ctx: ExecutionContext): FakeJob {
   const parts = cursor.path();
   const targetEnd = targetStart + cursor.text.slice(targetStart, cursor.offset).trimEnd().length - 1;
   if (cursor.peekWord('PARTITION')) throw notModelled('static PARTITION clauses');
-  const listed = cursor.peekSymbol('(') && !['SELECT', 'WITH'].includes((cursor.peek(1)?.value ?? '').toUpperCase()) ? cursor.identifierList() : null;
+  const listed =
+    cursor.peekSymbol('(') && !['SELECT', 'WITH'].includes((cursor.peek(1)?.value ?? '').toUpperCase())
+      ? cursor.identifierList()
+      : null;
   if (cursor.peekWord('VALUES')) throw notModelled('INSERT … VALUES');
   const queryOffset = cursor.offset;
   const id = resolveId(parts, ctx.scope);
   const sink = ctx.catalogs.get(id);
   if (sink?.kind !== 'table') {
     const [from, to] = [positionAt(cursor.text, targetStart), positionAt(cursor.text, targetEnd)];
-    throw validationAt(`Object '${id.name}' not found`, { line: from.line, column: from.column, endLine: to.line, endColumn: to.column });
+    throw validationAt(`Object '${id.name}' not found`, {
+      line: from.line,
+      column: from.column,
+      endLine: to.line,
+      endColumn: to.column,
+    });
   }
-  const relation = runQuery(cursor.text.slice(queryOffset), { resolve: (p) => relationOf(p, ctx), statement: cursor.text, queryOffset });
+  const relation = runQuery(cursor.text.slice(queryOffset), {
+    resolve: (p) => relationOf(p, ctx),
+    statement: cursor.text,
+    queryOffset,
+  });
   const mode = runtimeMode(ctx.properties);
   if (overwrite && mode === 'streaming') throw java.validation('INSERT OVERWRITE is not supported in streaming mode.');
   const targets = listed ?? sink.columns.map((column) => column.name);
@@ -96,16 +143,19 @@ function insert(cursor: Cursor, ctx: ExecutionContext): FakeJob {
     if (!sink.columns.some((column) => column.name === name)) throw java.validation(`Unknown target column '${name}'`);
   }
   if (relation.columns.length !== targets.length) {
-    const schema = (columns: readonly FakeColumn[]) => `[${columns.map((c) => `${c.name}: ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(', ')}]`;
+    const schema = (columns: readonly FakeColumn[]) =>
+      `[${columns.map((c) => `${c.name}: ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(', ')}]`;
     throw java.validation(
       `Column types of query result and sink for '${summaryOf(id)}' do not match.\nCause: Different number of columns.\n\n` +
         `Query schema: ${schema(relation.columns)}\nSink schema:  ${schema(sink.columns)}`,
     );
   }
-  const rows = relation.rows.map((row) => sink.columns.map((column) => {
-    const index = targets.indexOf(column.name);
-    return index < 0 ? null : (row[index] ?? null);
-  }));
+  const rows = relation.rows.map((row) =>
+    sink.columns.map((column) => {
+      const index = targets.indexOf(column.name);
+      return index < 0 ? null : (row[index] ?? null);
+    }),
+  );
   return ctx.jobs.submit({
     name: ctx.properties['pipeline.name'] ?? `insert-into_${summaryOf(id)}`,
     mode,
@@ -147,7 +197,10 @@ function showJobs(ctx: ExecutionContext): FakeResult {
     { name: 'status', type: 'STRING', nullable: true },
     { name: 'start time', type: 'TIMESTAMP_LTZ(3)', nullable: true },
   ];
-  return contentResult(columns, ctx.jobs.list().map((job) => [job.id, job.name, job.status, job.startTime.toISOString()]));
+  return contentResult(
+    columns,
+    ctx.jobs.list().map((job) => [job.id, job.name, job.status, job.startTime.toISOString()]),
+  );
 }
 
 /** After `STOP JOB`: `'<id>' [WITH SAVEPOINT] [WITH DRAIN]` (OperationExecutor#callStopJobOperation). */
@@ -157,10 +210,24 @@ function stopJob(cursor: Cursor, ctx: ExecutionContext): FakeResult {
   cursor.acceptWord('WITH', 'DRAIN');
   cursor.expectEnd();
   const failure = (cause: ReturnType<typeof java.runtime>) =>
-    java.sqlExecution(`Could not stop job ${jobId} ${withSavepoint ? 'with savepoint' : ''} for operation ${ctx.operation}.`, cause);
-  if (!/^[0-9a-f]{32}$/.test(jobId)) throw failure(java.illegalArgument(`Cannot parse JobID from "${jobId}". The expected format is [0-9a-fA-F]{32}, e.g. fd72014d4c864993a2e5a9287b4a9c5d.`));
+    java.sqlExecution(
+      `Could not stop job ${jobId} ${withSavepoint ? 'with savepoint' : ''} for operation ${ctx.operation}.`,
+      cause,
+    );
+  if (!/^[0-9a-f]{32}$/.test(jobId))
+    throw failure(
+      java.illegalArgument(
+        `Cannot parse JobID from "${jobId}". The expected format is [0-9a-fA-F]{32}, e.g. fd72014d4c864993a2e5a9287b4a9c5d.`,
+      ),
+    );
   const before = ctx.jobs.stop(jobId, withSavepoint ? 'FINISHED' : 'CANCELED');
   if (before === null) throw failure(java.jobNotFound(`Could not find Flink job (${jobId})`));
-  if (before !== 'RUNNING') throw failure(java.jobTerminated(`Flink job (${jobId}) was not canceled, but instead ${before}.`));
-  return withSavepoint ? contentResult([{ name: 'savepoint path', type: 'STRING', nullable: true }], [[`file:/tmp/savepoints/savepoint-${jobId.slice(0, 6)}`]]) : OK_RESULT;
+  if (before !== 'RUNNING')
+    throw failure(java.jobTerminated(`Flink job (${jobId}) was not canceled, but instead ${before}.`));
+  return withSavepoint
+    ? contentResult(
+        [{ name: 'savepoint path', type: 'STRING', nullable: true }],
+        [[`file:/tmp/savepoints/savepoint-${jobId.slice(0, 6)}`]],
+      )
+    : OK_RESULT;
 }

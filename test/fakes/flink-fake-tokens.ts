@@ -28,7 +28,12 @@ export function tokenize(text: string): Token[] {
     const number = /^\d+(\.\d+)?/.exec(rest);
     if (quoted) {
       const backtick = rest.startsWith('`');
-      tokens.push({ kind: backtick ? 'quoted' : 'string', value: (quoted[1] ?? '').replace(backtick ? /``/g : /''/g, backtick ? '`' : "'"), start: at, end: at + quoted[0].length });
+      tokens.push({
+        kind: backtick ? 'quoted' : 'string',
+        value: (quoted[1] ?? '').replace(backtick ? /``/g : /''/g, backtick ? '`' : "'"),
+        start: at,
+        end: at + quoted[0].length,
+      });
       at += quoted[0].length;
     } else if (word || number) {
       const match = (word ?? number) as RegExpExecArray;

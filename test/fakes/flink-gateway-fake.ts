@@ -18,8 +18,24 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
-import { type FakeColumn, FakeCatalogs, type FakeTable, type SessionScope, type FakeView, logicalTypeJson, normalizeType, resolveId } from './flink-fake-catalog';
-import { type ErrorBody, JavaThrowable, internalServerError, java, restHandlerError, wrapping } from './flink-fake-errors';
+import {
+  type FakeColumn,
+  FakeCatalogs,
+  type FakeTable,
+  type SessionScope,
+  type FakeView,
+  logicalTypeJson,
+  normalizeType,
+  resolveId,
+} from './flink-fake-catalog';
+import {
+  type ErrorBody,
+  JavaThrowable,
+  internalServerError,
+  java,
+  restHandlerError,
+  wrapping,
+} from './flink-fake-errors';
 import { type FakeJob, FakeJobs } from './flink-fake-jobs';
 import { type FakeResult, executeStatement, isConfiguringStatement } from './flink-fake-sql';
 import { type SpecViolation, matchOperation, requestProblems } from './flink-spec';
@@ -212,12 +228,20 @@ export class FlinkGatewayFake {
   createTable(
     name: string,
     columns: readonly { readonly name: string; readonly type: string; readonly nullable?: boolean }[],
-    options: { rows?: readonly (readonly unknown[])[]; partitionKeys?: readonly string[]; primaryKey?: readonly string[] } = {},
+    options: {
+      rows?: readonly (readonly unknown[])[];
+      partitionKeys?: readonly string[];
+      primaryKey?: readonly string[];
+    } = {},
   ): void {
     const table: FakeTable = {
       kind: 'table',
       id: this.#id(name),
-      columns: columns.map((column) => ({ name: column.name, type: normalizeType(column.type), nullable: column.nullable ?? true })),
+      columns: columns.map((column) => ({
+        name: column.name,
+        type: normalizeType(column.type),
+        nullable: column.nullable ?? true,
+      })),
       primaryKey: options.primaryKey ? [...options.primaryKey] : null,
       partitionKeys: [...(options.partitionKeys ?? [])],
       options: {},
@@ -238,7 +262,11 @@ export class FlinkGatewayFake {
   }
 
   #id(name: string) {
-    return resolveId(name.split('.'), { currentCatalog: 'default_catalog', currentDatabase: 'default_database', temporaryViews: new Map() });
+    return resolveId(name.split('.'), {
+      currentCatalog: 'default_catalog',
+      currentDatabase: 'default_database',
+      temporaryViews: new Map(),
+    });
   }
 
   // ---- HTTP ------------------------------------------------------------------------------------------------
@@ -253,7 +281,14 @@ export class FlinkGatewayFake {
     }
     const query = req.query as Record<string, unknown>;
     const match = matchOperation(req.method, req.path);
-    const recorded: RecordedRequest = { method: req.method, path: req.path, query, body, operationId: match.operation?.operationId ?? null, status: 0 };
+    const recorded: RecordedRequest = {
+      method: req.method,
+      path: req.path,
+      query,
+      body,
+      operationId: match.operation?.operationId ?? null,
+      status: 0,
+    };
     this.requests.push(recorded);
     const reply = this.#reply(req, match, rawBody, body);
     recorded.status = reply.status;
@@ -264,16 +299,28 @@ export class FlinkGatewayFake {
     const violation = (problem: string) => this.violations.push({ method: req.method, path: req.path, problem });
     if (match.operation === null) {
       violation(match.problem);
-      return { status: match.status, body: { errors: [match.status === 404 ? `Not found: ${req.path}` : 'Method not allowed.'] } };
+      return {
+        status: match.status,
+        body: { errors: [match.status === 404 ? `Not found: ${req.path}` : 'Method not allowed.'] },
+      };
     }
-    const problems = requestProblems(match.operation, match.params, req.query as Record<string, unknown>, rawBody, req.get('content-type'));
+    const problems = requestProblems(
+      match.operation,
+      match.params,
+      req.query as Record<string, unknown>,
+      rawBody,
+      req.get('content-type'),
+    );
     if (problems.length > 0) {
       problems.forEach(violation);
       return { status: 400, body: { errors: [`Request did not match expected format: ${problems.join('; ')}`] } };
     }
     if (!match.operation.modelled) {
       violation(`${match.operation.operationId} is in the spec but not modelled by the fake`);
-      return { status: 500, body: internalServerError(java.unsupported(`${match.operation.operationId} is not modelled by the fake.`)) };
+      return {
+        status: 500,
+        body: internalServerError(java.unsupported(`${match.operation.operationId} is not modelled by the fake.`)),
+      };
     }
     this.#expireIdleSessions();
     const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
@@ -306,11 +353,15 @@ export class FlinkGatewayFake {
         case 'fetchResults':
           return this.#fetchResults(sessionHandle, operationHandle, Number(token), String(req.query.rowFormat));
         default:
-          return { status: 500, body: internalServerError(java.unsupported(`${match.operation.operationId} is not modelled by the fake.`)) };
+          return {
+            status: 500,
+            body: internalServerError(java.unsupported(`${match.operation.operationId} is not modelled by the fake.`)),
+          };
       }
     } catch (error) {
       if (error instanceof Failure) {
-        if (error.misuse) this.misuses.push(`${req.method} ${req.path}: ${JSON.stringify(error.reply.body).slice(0, 300)}`);
+        if (error.misuse)
+          this.misuses.push(`${req.method} ${req.path}: ${JSON.stringify(error.reply.body).slice(0, 300)}`);
         return error.reply;
       }
       throw error;
@@ -334,7 +385,10 @@ export class FlinkGatewayFake {
       session.lastAccess = Date.now();
       return session;
     }
-    const failure = java.sqlGateway(`Failed to ${serviceMethod}.`, java.sqlGateway(`Session '${handle}' does not exist.`));
+    const failure = java.sqlGateway(
+      `Failed to ${serviceMethod}.`,
+      java.sqlGateway(`Session '${handle}' does not exist.`),
+    );
     throw fail500(shape === 'rest' ? restHandlerError(failure) : internalServerError(failure));
   }
 
@@ -342,13 +396,21 @@ export class FlinkGatewayFake {
     const session = this.#session(sessionHandle, serviceMethod, 'rest');
     const operation = session.operations.get(operationHandle);
     if (operation !== undefined) return operation;
-    const missing = java.sqlGateway(`Can not find the submitted operation in the OperationManager with the ${operationHandle}.`);
+    const missing = java.sqlGateway(
+      `Can not find the submitted operation in the OperationManager with the ${operationHandle}.`,
+    );
     throw fail500(restHandlerError(java.sqlGateway(`Failed to ${serviceMethod}.`, missing)));
   }
 
   #transition(operation: FakeOperation, to: OperationStatus): void {
     if (!TRANSITIONS[operation.status].includes(to)) {
-      throw fail500(restHandlerError(java.sqlGateway(`Failed to convert the Operation Status from ${operation.status} to ${to} for ${operation.handle}.`)));
+      throw fail500(
+        restHandlerError(
+          java.sqlGateway(
+            `Failed to convert the Operation Status from ${operation.status} to ${to} for ${operation.handle}.`,
+          ),
+        ),
+      );
     }
     operation.status = to;
   }
@@ -356,7 +418,14 @@ export class FlinkGatewayFake {
   #openSession(fields: Record<string, unknown>): Reply {
     const handle = randomUUID();
     const properties = { ...((fields.properties ?? {}) as Record<string, string>) };
-    const record: SessionRecord = { handle, name: String(fields.sessionName ?? ''), properties, statements: [], heartbeats: 0, end: 'open' };
+    const record: SessionRecord = {
+      handle,
+      name: String(fields.sessionName ?? ''),
+      properties,
+      statements: [],
+      heartbeats: 0,
+      end: 'open',
+    };
     this.sessions.push(record);
     this.#live.set(handle, {
       record,
@@ -376,7 +445,13 @@ export class FlinkGatewayFake {
   }
 
   #context(session: FakeSession, operation: string, executionConfig: Readonly<Record<string, string>>) {
-    return { catalogs: this.catalogs, jobs: this.#jobs, scope: session.scope, properties: { ...session.record.properties, ...executionConfig }, operation };
+    return {
+      catalogs: this.catalogs,
+      jobs: this.#jobs,
+      scope: session.scope,
+      properties: { ...session.record.properties, ...executionConfig },
+      operation,
+    };
   }
 
   #configureSession(handle: string, fields: Record<string, unknown>): Reply {
@@ -403,10 +478,26 @@ export class FlinkGatewayFake {
   #executeStatement(handle: string, fields: Record<string, unknown>): Reply {
     const session = this.#session(handle, 'execute statement', 'internal');
     if (typeof fields.statement !== 'string') {
-      this.violations.push({ method: 'POST', path: `/v3/sessions/${handle}/statements`, problem: 'statement is required (Flink fails with a NullPointerException without it)' });
-      throw fail500(internalServerError(java.sqlGateway('Failed to execute statement.', java.runtime('java.lang.NullPointerException'))));
+      this.violations.push({
+        method: 'POST',
+        path: `/v3/sessions/${handle}/statements`,
+        problem: 'statement is required (Flink fails with a NullPointerException without it)',
+      });
+      throw fail500(
+        internalServerError(
+          java.sqlGateway('Failed to execute statement.', java.runtime('java.lang.NullPointerException')),
+        ),
+      );
     }
-    const operation: FakeOperation = { handle: randomUUID(), statement: fields.statement, status: 'RUNNING', result: null, error: null, job: null, nextToken: 0 };
+    const operation: FakeOperation = {
+      handle: randomUUID(),
+      statement: fields.statement,
+      status: 'RUNNING',
+      result: null,
+      error: null,
+      job: null,
+      nextToken: 0,
+    };
     session.operations.set(operation.handle, operation);
     session.record.statements.push(operation.statement);
     const failure = this.#failNextStatement;
@@ -451,7 +542,10 @@ export class FlinkGatewayFake {
         if (ended.status === 'FINISHED') this.#finish(operation, submitted);
         else {
           const cause = ended.failure ?? java.jobCancellation('Job was cancelled.');
-          this.#fail(operation, java.table('Fail to wait execution finish.', java.jobExecution('Job execution failed.', cause)));
+          this.#fail(
+            operation,
+            java.table('Fail to wait execution finish.', java.jobExecution('Job execution failed.', cause)),
+          );
         }
       });
     } catch (error) {
@@ -494,8 +588,12 @@ export class FlinkGatewayFake {
     if (session === undefined) throw failed(java.sqlGateway(`Session '${sessionHandle}' does not exist.`));
     session.lastAccess = Date.now();
     const operation = session.operations.get(operationHandle);
-    if (operation === undefined) throw failed(java.sqlGateway(`Can not find the submitted operation in the OperationManager with the ${operationHandle}.`));
-    const uri = (next: number) => `/v3/sessions/${sessionHandle}/operations/${operationHandle}/result/${next}?rowFormat=${rowFormat}`;
+    if (operation === undefined)
+      throw failed(
+        java.sqlGateway(`Can not find the submitted operation in the OperationManager with the ${operationHandle}.`),
+      );
+    const uri = (next: number) =>
+      `/v3/sessions/${sessionHandle}/operations/${operationHandle}/result/${next}?rowFormat=${rowFormat}`;
     if (operation.status === 'RUNNING') return ok({ resultType: 'NOT_READY', nextResultUri: uri(token) });
     if (operation.status === 'ERROR' && operation.error !== null) throw failed(operation.error, false);
     if (operation.status !== 'FINISHED' || operation.result === null) {
@@ -504,7 +602,10 @@ export class FlinkGatewayFake {
     if (token === operation.nextToken) {
       operation.nextToken += 1;
     } else if (token !== operation.nextToken - 1) {
-      const expected = operation.nextToken === 0 ? 'Expecting token to be 0' : `Expecting token to be ${operation.nextToken} or ${operation.nextToken - 1}`;
+      const expected =
+        operation.nextToken === 0
+          ? 'Expecting token to be 0'
+          : `Expecting token to be ${operation.nextToken} or ${operation.nextToken - 1}`;
       throw failed(java.illegalArgument(`${expected}, but found ${token}.`));
     }
     const result = operation.result;
@@ -519,7 +620,11 @@ export class FlinkGatewayFake {
       ...(result.jobId === null ? {} : { jobID: result.jobId }),
       resultKind: result.resultKind,
       results: {
-        columns: result.columns.map((column: FakeColumn) => ({ name: column.name, logicalType: logicalTypeJson(column), comment: null })),
+        columns: result.columns.map((column: FakeColumn) => ({
+          name: column.name,
+          logicalType: logicalTypeJson(column),
+          comment: null,
+        })),
         rowFormat,
         data: rows.map((row) => ({ kind: 'INSERT', fields: row.map(field) })),
       },

@@ -63,7 +63,14 @@ export const FLINK_V3_OPERATIONS: readonly FlinkSpecOperation[] = [
     modelled: true,
     source: '110-130, ConfigureSessionRequestBody 352-360',
   },
-  { operationId: 'triggerSession', method: 'POST', path: `${SESSION}/heartbeat`, query: {}, modelled: true, source: '131-145' },
+  {
+    operationId: 'triggerSession',
+    method: 'POST',
+    path: `${SESSION}/heartbeat`,
+    query: {},
+    modelled: true,
+    source: '131-145',
+  },
   {
     operationId: 'refreshMaterializedTable',
     method: 'POST',
@@ -83,8 +90,22 @@ export const FLINK_V3_OPERATIONS: readonly FlinkSpecOperation[] = [
     modelled: false,
     source: '146-174',
   },
-  { operationId: 'cancelOperation', method: 'POST', path: `${OPERATION}/cancel`, query: {}, modelled: true, source: '175-198' },
-  { operationId: 'closeOperation', method: 'DELETE', path: `${OPERATION}/close`, query: {}, modelled: true, source: '199-222' },
+  {
+    operationId: 'cancelOperation',
+    method: 'POST',
+    path: `${OPERATION}/cancel`,
+    query: {},
+    modelled: true,
+    source: '175-198',
+  },
+  {
+    operationId: 'closeOperation',
+    method: 'DELETE',
+    path: `${OPERATION}/close`,
+    query: {},
+    modelled: true,
+    source: '199-222',
+  },
   {
     operationId: 'fetchResults',
     method: 'GET',
@@ -93,13 +114,23 @@ export const FLINK_V3_OPERATIONS: readonly FlinkSpecOperation[] = [
     modelled: true,
     source: '223-260, RowFormat 654-658',
   },
-  { operationId: 'getOperationStatus', method: 'GET', path: `${OPERATION}/status`, query: {}, modelled: true, source: '261-284' },
+  {
+    operationId: 'getOperationStatus',
+    method: 'GET',
+    path: `${OPERATION}/status`,
+    query: {},
+    modelled: true,
+    source: '261-284',
+  },
   {
     operationId: 'executeStatement',
     method: 'POST',
     path: `${SESSION}/statements`,
     query: {},
-    body: { schema: 'ExecuteStatementRequestBody', fields: { executionConfig: 'stringMap', executionTimeout: 'int64', statement: 'string' } },
+    body: {
+      schema: 'ExecuteStatementRequestBody',
+      fields: { executionConfig: 'stringMap', executionTimeout: 'int64', statement: 'string' },
+    },
     modelled: true,
     source: '285-307, ExecuteStatementRequestBody 375-386',
   },
@@ -135,12 +166,22 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 
 /** The spec operation a request is for, with its path parameters. */
 export function matchOperation(method: string, path: string): OperationMatch {
-  const candidates = FLINK_V3_OPERATIONS.map((operation) => ({ operation, params: matchTemplate(operation.path, path) })).filter(
-    (candidate): candidate is { operation: FlinkSpecOperation; params: Record<string, string> } => candidate.params !== null,
+  const candidates = FLINK_V3_OPERATIONS.map((operation) => ({
+    operation,
+    params: matchTemplate(operation.path, path),
+  })).filter(
+    (candidate): candidate is { operation: FlinkSpecOperation; params: Record<string, string> } =>
+      candidate.params !== null,
   );
-  if (candidates.length === 0) return { operation: null, status: 404, problem: `no operation in the spec has the path ${path}` };
+  if (candidates.length === 0)
+    return { operation: null, status: 404, problem: `no operation in the spec has the path ${path}` };
   const found = candidates.find((candidate) => candidate.operation.method === method);
-  if (!found) return { operation: null, status: 405, problem: `${path} takes ${candidates.map((c) => c.operation.method).join(', ')}, not ${method}` };
+  if (!found)
+    return {
+      operation: null,
+      status: 405,
+      problem: `${path} takes ${candidates.map((c) => c.operation.method).join(', ')}, not ${method}`,
+    };
   return found;
 }
 
@@ -152,8 +193,13 @@ function fieldProblem(name: string, type: FieldType, value: unknown): string | n
         ? typeof value === 'boolean'
         : type === 'int64'
           ? Number.isInteger(value)
-          : typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string');
-  return ok ? null : `field ${name} must be ${type === 'stringMap' ? 'an object of string values' : `a ${type}`}, got ${JSON.stringify(value)}`;
+          : typeof value === 'object' &&
+            value !== null &&
+            !Array.isArray(value) &&
+            Object.values(value).every((item) => typeof item === 'string');
+  return ok
+    ? null
+    : `field ${name} must be ${type === 'stringMap' ? 'an object of string values' : `a ${type}`}, got ${JSON.stringify(value)}`;
 }
 
 /** What is wrong with a request for `operation`; empty when it follows the spec. */
@@ -166,7 +212,8 @@ export function requestProblems(
 ): string[] {
   const problems: string[] = [];
   for (const [name, value] of Object.entries(params)) {
-    if (!(PARAMETER_FORMATS[name]?.(value) ?? true)) problems.push(`path parameter ${name} has the wrong format: ${value}`);
+    if (!(PARAMETER_FORMATS[name]?.(value) ?? true))
+      problems.push(`path parameter ${name} has the wrong format: ${value}`);
   }
   for (const [name, rule] of Object.entries(operation.query)) {
     const value = query[name];
@@ -180,18 +227,21 @@ export function requestProblems(
     if (!(name in operation.query)) problems.push(`unknown query parameter ${name}`);
   }
   if (rawBody.trim() === '') return problems;
-  if (!/^application\/json\b/i.test(contentType ?? '')) problems.push(`a request body must be sent as application/json, not ${contentType ?? 'without a content type'}`);
+  if (!/^application\/json\b/i.test(contentType ?? ''))
+    problems.push(`a request body must be sent as application/json, not ${contentType ?? 'without a content type'}`);
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
   } catch {
     return [...problems, 'the request body is not JSON'];
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [...problems, 'the request body must be a JSON object'];
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return [...problems, 'the request body must be a JSON object'];
   const fields = operation.body?.fields ?? {};
   for (const [name, value] of Object.entries(body)) {
     const type = fields[name];
-    if (type === undefined) problems.push(`unknown field ${name} in ${operation.body?.schema ?? 'an empty request body'}`);
+    if (type === undefined)
+      problems.push(`unknown field ${name} in ${operation.body?.schema ?? 'an empty request body'}`);
     else if (value !== null) {
       const problem = fieldProblem(name, type, value);
       if (problem !== null) problems.push(problem);

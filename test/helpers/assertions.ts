@@ -3,7 +3,10 @@ import type { StatementResult } from '../../src/engine/engine';
 import { FreshetError } from '../../src/errors';
 
 /** Asserts `fn` throws a VALIDATION_ERROR whose message equals, matches or passes `expected`. */
-export function assertValidationError(fn: () => unknown, expected: string | RegExp | ((message: string) => void)): void {
+export function assertValidationError(
+  fn: () => unknown,
+  expected: string | RegExp | ((message: string) => void),
+): void {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
     assert.equal(error.code, 'VALIDATION_ERROR');

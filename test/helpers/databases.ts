@@ -26,18 +26,30 @@ function withDatabase(url: string, database: string): string {
 /** A new empty database on the server of `kind`, and how to drop it again. */
 export async function createDatabase(kind: Exclude<CatalogKind, 'sqlite'>): Promise<ThrowawayDatabase> {
   const name = `freshet_t_${randomBytes(6).toString('hex')}`;
-  const admin = knexFactory(kind === 'postgres' ? { client: 'pg', connection: SERVER_URLS.postgres } : { client: 'mysql2', connection: SERVER_URLS.mysql });
+  const admin = knexFactory(
+    kind === 'postgres'
+      ? { client: 'pg', connection: SERVER_URLS.postgres }
+      : { client: 'mysql2', connection: SERVER_URLS.mysql },
+  );
   try {
-    await admin.raw(kind === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+    await admin.raw(
+      kind === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`,
+    );
   } catch (error) {
     await admin.destroy();
-    throw new Error(`Cannot create a test database on ${kind} (${kind === 'postgres' ? SERVER_URLS.postgres : SERVER_URLS.mysql}): ${(error as Error).message}. Is the server running? .ci/run starts it.`);
+    throw new Error(
+      `Cannot create a test database on ${kind} (${kind === 'postgres' ? SERVER_URLS.postgres : SERVER_URLS.mysql}): ${(error as Error).message}. Is the server running? .ci/run starts it.`,
+    );
   }
   return {
     url: withDatabase(kind === 'postgres' ? SERVER_URLS.postgres : SERVER_URLS.mysql, name),
     drop: async () => {
       try {
-        await admin.raw(kind === 'postgres' ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS \`${name}\``);
+        await admin.raw(
+          kind === 'postgres'
+            ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`
+            : `DROP DATABASE IF EXISTS \`${name}\``,
+        );
       } finally {
         await admin.destroy();
       }

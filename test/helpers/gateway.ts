@@ -17,7 +17,10 @@ export class TestGateway {
     private readonly overrides: ConfigInput,
   ) {}
 
-  static async start(overrides: ConfigInput = {}, dataDir = mkdtempSync(path.join(os.tmpdir(), 'freshet-test-'))): Promise<TestGateway> {
+  static async start(
+    overrides: ConfigInput = {},
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'freshet-test-')),
+  ): Promise<TestGateway> {
     const merged: ConfigInput = { logLevel: 'silent', ...overrides, dataDir, server: { port: 0, ...overrides.server } };
     const gateway = await startGateway(loadConfig({ env: {}, overrides: merged }));
     return new TestGateway(gateway, dataDir, overrides);
@@ -38,7 +41,12 @@ export class TestGateway {
     if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  async request<T = any>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+  async request<T = any>(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResult<T>> {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);

@@ -8,7 +8,8 @@ import type { IncrementalRefreshSpec } from '../../src/engine/engine';
 
 async function main(): Promise<void> {
   const [url, baseDir, specJson] = process.argv.slice(2);
-  if (url === undefined || baseDir === undefined || specJson === undefined) throw new Error('usage: <engine url> <base dir> <spec JSON>');
+  if (url === undefined || baseDir === undefined || specJson === undefined)
+    throw new Error('usage: <engine url> <base dir> <spec JSON>');
   const engine = createEngine(url, { baseDir });
   await engine.open();
   const spec = JSON.parse(specJson) as IncrementalRefreshSpec;
@@ -19,6 +20,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

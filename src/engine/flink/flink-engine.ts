@@ -137,7 +137,10 @@ export class FlinkEngine implements Engine {
       });
     } catch (error) {
       if (error instanceof FreshetError && error.code === 'ENGINE_ERROR') throw error;
-      throw engineError(`The Flink engine cannot use its catalog and database on ${this.#client.url}: ${messageOf(error)}`, error);
+      throw engineError(
+        `The Flink engine cannot use its catalog and database on ${this.#client.url}: ${messageOf(error)}`,
+        error,
+      );
     }
   }
 
@@ -150,7 +153,9 @@ export class FlinkEngine implements Engine {
 
   async listTables(): Promise<readonly TableRef[]> {
     const database = this.#database;
-    const result = await this.#inSession('list tables', this.#baseProperties(), (session) => session.execute(showTablesSql(database, this.#naming)));
+    const result = await this.#inSession('list tables', this.#baseProperties(), (session) =>
+      session.execute(showTablesSql(database, this.#naming)),
+    );
     return shownTables(result)
       .filter((name) => !name.startsWith(INTERNAL_PREFIX))
       .sort()
@@ -164,7 +169,8 @@ export class FlinkEngine implements Engine {
       );
       return describedTable(result);
     } catch (error) {
-      if (error instanceof FreshetError && error.code === 'VALIDATION_ERROR' && MISSING_TABLE.test(error.message)) return null;
+      if (error instanceof FreshetError && error.code === 'VALIDATION_ERROR' && MISSING_TABLE.test(error.message))
+        return null;
       throw error;
     }
   }
@@ -179,17 +185,24 @@ export class FlinkEngine implements Engine {
   }
 
   async createTable(definition: FlinkTableDefinition): Promise<void> {
-    const sql = createTableSql(definition, this.#naming, { tableOptions: this.#options.tableOptions, partitionKeys: definition.partitionKeys ?? [] });
+    const sql = createTableSql(definition, this.#naming, {
+      tableOptions: this.#options.tableOptions,
+      partitionKeys: definition.partitionKeys ?? [],
+    });
     await this.#inSession(`create ${definition.table.name}`, this.#baseProperties(), (session) => session.execute(sql));
   }
 
   async dropTable(table: TableRef): Promise<void> {
-    await this.#inSession(`drop ${table.name}`, this.#baseProperties(), (session) => session.execute(dropTableSql(table, this.#naming)));
+    await this.#inSession(`drop ${table.name}`, this.#baseProperties(), (session) =>
+      session.execute(dropTableSql(table, this.#naming)),
+    );
   }
 
   async refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
     const properties = this.#jobProperties(spec, 'refresh');
-    return this.#inSession(`refresh ${summaryName(spec.table, this.#naming)}`, properties, (session) => this.#overwrite(session, spec, properties));
+    return this.#inSession(`refresh ${summaryName(spec.table, this.#naming)}`, properties, (session) =>
+      this.#overwrite(session, spec, properties),
+    );
   }
 
   /** Fills a new table under a scratch name, then swaps it in by renaming (see the class notes). */
@@ -224,20 +237,29 @@ export class FlinkEngine implements Engine {
       session.execute(sql, { rowLimit, clientLineOffset: 0 }),
     );
     if (result.resultKind === 'SUCCESS') return { kind: 'update', rowsAffected: 0 };
-    return { kind: 'rows', columns: result.columns.map((column) => column.name), rows: result.rows, truncated: result.truncated };
+    return {
+      kind: 'rows',
+      columns: result.columns.map((column) => column.name),
+      rows: result.rows,
+      truncated: result.truncated,
+    };
   }
 
   /** Submits the streaming `INSERT INTO` and returns as soon as Flink has accepted the job. */
   async #startContinuousJob(spec: ContinuousJobSpec): Promise<ContinuousJob> {
     if (hasPartition(spec)) {
-      throw validationError(`A continuous job maintains all of ${quoteIdentifier(spec.table.name)}; it cannot be limited to a partition.`);
+      throw validationError(
+        `A continuous job maintains all of ${quoteIdentifier(spec.table.name)}; it cannot be limited to a partition.`,
+      );
     }
     // As Flink does for its materialized tables: the freshness is the checkpoint interval.
     const properties = this.#jobProperties(spec, 'continuous', {
       'execution.checkpointing.interval': `${spec.freshnessSeconds} s`,
     });
-    const result = await this.#inSession(`start the continuous job of ${summaryName(spec.table, this.#naming)}`, properties, (session) =>
-      session.execute(continuousSql(spec, this.#naming)),
+    const result = await this.#inSession(
+      `start the continuous job of ${summaryName(spec.table, this.#naming)}`,
+      properties,
+      (session) => session.execute(continuousSql(spec, this.#naming)),
     );
     const clusterInfo = this.#clusterInfo(result, properties);
     return { jobId: clusterInfo['flink.job-id'] ?? '', clusterInfo };
@@ -286,7 +308,11 @@ export class FlinkEngine implements Engine {
     };
   }
 
-  async #inSession<T>(purpose: string, properties: Readonly<Record<string, string>>, work: (session: FlinkSession) => Promise<T>): Promise<T> {
+  async #inSession<T>(
+    purpose: string,
+    properties: Readonly<Record<string, string>>,
+    work: (session: FlinkSession) => Promise<T>,
+  ): Promise<T> {
     return this.#client.withSession(properties, `freshet: ${purpose}`, async (session) => {
       if (this.#options.catalog !== undefined) await session.configure(useCatalogSql(this.#options.catalog));
       if (this.#options.database !== undefined) await session.configure(useDatabaseSql(this.#options.database));
@@ -294,7 +320,11 @@ export class FlinkEngine implements Engine {
     });
   }
 
-  async #overwrite(session: FlinkSession, spec: RefreshSpec, properties: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
+  async #overwrite(
+    session: FlinkSession,
+    spec: RefreshSpec,
+    properties: Readonly<Record<string, string>>,
+  ): Promise<RefreshOutcome> {
     if (hasPartition(spec)) await this.#requirePartitionedBy(session, spec);
     const result = await session.execute(refreshSql(spec, this.#naming));
     return { rowsWritten: -1, rowsDeleted: -1, clusterInfo: this.#clusterInfo(result, properties) };
@@ -302,9 +332,13 @@ export class FlinkEngine implements Engine {
 
   /** A filtered INSERT OVERWRITE on a table not partitioned by the filter's columns would replace every row. */
   async #requirePartitionedBy(session: FlinkSession, spec: RefreshSpec): Promise<void> {
-    const keys = partitionKeysOf(createStatementOf(await session.execute(showCreateTableSql(spec.table, this.#naming))));
+    const keys = partitionKeysOf(
+      createStatementOf(await session.execute(showCreateTableSql(spec.table, this.#naming))),
+    );
     const wanted = Object.keys(spec.partition ?? {});
-    const missing = wanted.filter((name) => !keys.some((key) => key === name || key.toLowerCase() === name.toLowerCase()));
+    const missing = wanted.filter(
+      (name) => !keys.some((key) => key === name || key.toLowerCase() === name.toLowerCase()),
+    );
     if (missing.length === 0) return;
     const shape = keys.length === 0 ? 'not partitioned' : `partitioned by (${keys.join(', ')})`;
     throw validationError(
@@ -339,6 +373,9 @@ export class FlinkEngine implements Engine {
     if (jobId === null || jobId === '') {
       throw engineError(`The Flink SQL Gateway at ${this.#client.url} accepted the job but reported no job id.`);
     }
-    return { 'flink.job-id': jobId, 'execution.target': properties['execution.target'] ?? this.#options.executionTarget };
+    return {
+      'flink.job-id': jobId,
+      'execution.target': properties['execution.target'] ?? this.#options.executionTarget,
+    };
   }
 }

@@ -3,7 +3,7 @@
  * server's Java stack trace as text) and turns them into FreshetErrors: a statement Flink rejected (parse or
  * validation) is VALIDATION_ERROR with Flink's own words; everything else is ENGINE_ERROR.
  */
-import { FreshetError, MissingTableError, engineError, validationError } from '../../errors';
+import { type FreshetError, MissingTableError, engineError, validationError } from '../../errors';
 
 /** One exception of a Java cause chain. */
 export interface JavaException {
@@ -92,9 +92,13 @@ const firstLine = (message: string) => (message.split('\n')[0] ?? '').trim();
  * line does not already say it.
  */
 export function describeChain(chain: readonly JavaException[]): string {
-  const meaningful = chain.filter((exception) => !WRAPPERS.has(simpleName(exception.className)) && exception.message !== '');
+  const meaningful = chain.filter(
+    (exception) => !WRAPPERS.has(simpleName(exception.className)) && exception.message !== '',
+  );
   const chosen =
-    meaningful.find((exception) => STATEMENT_EXCEPTIONS.has(simpleName(exception.className))) ?? meaningful[0] ?? chain[0];
+    meaningful.find((exception) => STATEMENT_EXCEPTIONS.has(simpleName(exception.className))) ??
+    meaningful[0] ??
+    chain[0];
   if (chosen === undefined) return 'no reason given';
   const headline = firstLine(chosen.message) || simpleName(chosen.className);
   const root = meaningful[meaningful.length - 1];
@@ -149,7 +153,10 @@ export function gatewayFailure(errors: readonly string[], status: number, contex
     if (missing !== undefined) return new MissingTableError(missing, `Flink: ${reason}`, options);
     return validationError(`Flink: ${reason}`, options);
   }
-  return engineError(`The Flink SQL Gateway at ${context.url} failed to ${context.action} (HTTP ${status}): ${reason}`, {
-    flinkErrors: errors,
-  });
+  return engineError(
+    `The Flink SQL Gateway at ${context.url} failed to ${context.action} (HTTP ${status}): ${reason}`,
+    {
+      flinkErrors: errors,
+    },
+  );
 }

@@ -63,7 +63,8 @@ interface Call {
 function causeText(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time';
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
+  if (cause && typeof cause.code === 'string')
+    return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
   return messageOf(error);
 }
 
@@ -93,13 +94,26 @@ export class FlinkGatewayClient {
 
   /** `GET /v3/info`: product name and version; fails when the gateway does not serve REST API v3. */
   async info(): Promise<{ productName: string; version: string }> {
-    const body = record(await this.call({ method: 'GET', path: '/v3/info', action: 'describe itself (GET /v3/info; Freshet needs a gateway that serves REST API v3)' }));
+    const body = record(
+      await this.call({
+        method: 'GET',
+        path: '/v3/info',
+        action: 'describe itself (GET /v3/info; Freshet needs a gateway that serves REST API v3)',
+      }),
+    );
     return { productName: String(body.productName ?? ''), version: String(body.version ?? '') };
   }
 
   /** Opens a session with these properties; close it with {@link FlinkSession.close}. */
   async openSession(properties: Readonly<Record<string, string>>, sessionName: string): Promise<FlinkSession> {
-    const body = record(await this.call({ method: 'POST', path: '/v3/sessions', body: { properties, sessionName }, action: 'open a session' }));
+    const body = record(
+      await this.call({
+        method: 'POST',
+        path: '/v3/sessions',
+        body: { properties, sessionName },
+        action: 'open a session',
+      }),
+    );
     const handle = body.sessionHandle;
     if (typeof handle !== 'string' || handle === '') {
       throw engineError(`The Flink SQL Gateway at ${this.url} opened a session without a handle.`);
@@ -108,7 +122,11 @@ export class FlinkGatewayClient {
   }
 
   /** Runs `work` in a new session that is closed afterwards, also when `work` fails. */
-  async withSession<T>(properties: Readonly<Record<string, string>>, sessionName: string, work: (session: FlinkSession) => Promise<T>): Promise<T> {
+  async withSession<T>(
+    properties: Readonly<Record<string, string>>,
+    sessionName: string,
+    work: (session: FlinkSession) => Promise<T>,
+  ): Promise<T> {
     const session = await this.openSession(properties, sessionName);
     try {
       return await work(session);
@@ -124,7 +142,10 @@ export class FlinkGatewayClient {
     try {
       response = await fetch(`${url}${call.path}`, {
         method: call.method,
-        headers: call.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers:
+          call.body === undefined
+            ? { accept: 'application/json' }
+            : { accept: 'application/json', 'content-type': 'application/json' },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
@@ -165,18 +186,31 @@ export class FlinkSession {
 
   /** `POST …/configure-session`: runs a session-configuring statement (USE, CREATE VIEW, …) synchronously. */
   async configure(statement: string): Promise<void> {
-    await this.#client.call({ method: 'POST', path: `${this.#base}/configure-session`, body: { statement }, action: `configure the session with ${statement}` });
+    await this.#client.call({
+      method: 'POST',
+      path: `${this.#base}/configure-session`,
+      body: { statement },
+      action: `configure the session with ${statement}`,
+    });
   }
 
   /** Runs one statement to its end and reads its results. */
   async execute(statement: string, options: StatementOptions = {}): Promise<FlinkResult> {
     const clientLineOffset = options.clientLineOffset ?? null;
     const submitted = record(
-      await this.#client.call({ method: 'POST', path: `${this.#base}/statements`, body: { statement }, action: 'accept a statement', clientLineOffset }),
+      await this.#client.call({
+        method: 'POST',
+        path: `${this.#base}/statements`,
+        body: { statement },
+        action: 'accept a statement',
+        clientLineOffset,
+      }),
     );
     const operation = submitted.operationHandle;
     if (typeof operation !== 'string' || operation === '') {
-      throw engineError(`The Flink SQL Gateway at ${this.#client.url} accepted a statement without an operation handle.`);
+      throw engineError(
+        `The Flink SQL Gateway at ${this.#client.url} accepted a statement without an operation handle.`,
+      );
     }
     const operationPath = `${this.#base}/operations/${encodeURIComponent(operation)}`;
     try {
@@ -185,8 +219,15 @@ export class FlinkSession {
         throw engineError(`The Flink SQL Gateway at ${this.#client.url} ended the statement's operation as ${status}.`);
       }
       // For an operation in ERROR, fetching its result answers with the statement's exception.
-      const result = await this.#fetchResults(operationPath, options.rowLimit ?? Number.POSITIVE_INFINITY, clientLineOffset);
-      if (status === 'ERROR') throw engineError(`The Flink SQL Gateway at ${this.#client.url} ended the statement in ERROR without saying why.`);
+      const result = await this.#fetchResults(
+        operationPath,
+        options.rowLimit ?? Number.POSITIVE_INFINITY,
+        clientLineOffset,
+      );
+      if (status === 'ERROR')
+        throw engineError(
+          `The Flink SQL Gateway at ${this.#client.url} ended the statement in ERROR without saying why.`,
+        );
       return result;
     } finally {
       await this.#client
@@ -212,7 +253,13 @@ export class FlinkSession {
   async #awaitOperation(operationPath: string): Promise<string> {
     const { pollIntervalMs, heartbeatIntervalMs } = this.#client.options;
     for (let pause = 5; ; pause = Math.min(pause * 2, pollIntervalMs)) {
-      const body = record(await this.#client.call({ method: 'GET', path: `${operationPath}/status`, action: 'report the status of a statement' }));
+      const body = record(
+        await this.#client.call({
+          method: 'GET',
+          path: `${operationPath}/status`,
+          action: 'report the status of a statement',
+        }),
+      );
       const status = String(body.status ?? '').toUpperCase();
       if (!WORKING.has(status)) return status;
       if (Date.now() - this.#lastHeartbeat >= heartbeatIntervalMs) await this.heartbeat();
@@ -229,7 +276,14 @@ export class FlinkSession {
     let truncated = false;
     let next: string | null = `${operationPath}/result/0?rowFormat=JSON`;
     for (let pause = 5; next !== null; ) {
-      const page = record(await this.#client.call({ method: 'GET', path: next, action: 'return the results of a statement', clientLineOffset }));
+      const page = record(
+        await this.#client.call({
+          method: 'GET',
+          path: next,
+          action: 'return the results of a statement',
+          clientLineOffset,
+        }),
+      );
       const resultType = String(page.resultType ?? '');
       const uri = page.nextResultUri;
       next = typeof uri === 'string' && uri.startsWith('/') ? uri : null;

@@ -10,7 +10,9 @@ import type { FlinkResult } from './flink-gateway-client';
 function columnIndex(result: FlinkResult, name: string, statement: string): number {
   const index = result.columns.findIndex((column) => column.name.toLowerCase() === name);
   if (index < 0) {
-    throw engineError(`Flink answered ${statement} without a '${name}' column (columns: ${result.columns.map((c) => c.name).join(', ')}).`);
+    throw engineError(
+      `Flink answered ${statement} without a '${name}' column (columns: ${result.columns.map((c) => c.name).join(', ')}).`,
+    );
   }
   return index;
 }
@@ -29,7 +31,11 @@ export function describedTable(result: FlinkResult): TableDescription {
     const keyText = key < 0 ? null : row[key];
     if (primaryKey.length === 0 && typeof keyText === 'string') {
       const listed = /^PRI\((.*)\)$/.exec(keyText.trim());
-      if (listed?.[1] !== undefined) primaryKey = listed[1].split(',').map((part) => part.trim()).filter((part) => part !== '');
+      if (listed?.[1] !== undefined)
+        primaryKey = listed[1]
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== '');
     }
     return { name: String(row[name]), type: cleanType(String(row[type] ?? '')), nullable: row[nullable] !== false };
   });

@@ -8,7 +8,10 @@ export const flinkEngineOptionsSchema = z
   .object({
     /** The Flink SQL Gateway's REST endpoint, without `/v3` (http://sql-gateway:8083). */
     url: z
-      .url({ protocol: /^https?$/, error: 'url must be the http(s) URL of the Flink SQL Gateway, such as http://sql-gateway:8083' })
+      .url({
+        protocol: /^https?$/,
+        error: 'url must be the http(s) URL of the Flink SQL Gateway, such as http://sql-gateway:8083',
+      })
       .transform((url) => url.replace(/\/+$/, ''))
       .refine((url) => !/\/v\d+$/.test(url), {
         error: 'url must not end with a REST API version such as /v3: give the endpoint, Freshet adds /v3',

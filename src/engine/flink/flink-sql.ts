@@ -92,17 +92,24 @@ export function createTableSql(definition: TableDefinition, naming: FlinkNaming,
     parts.push(`  PRIMARY KEY (${definition.primaryKey.map(quoteIdentifier).join(', ')}) NOT ENFORCED`);
   }
   const lines = [`CREATE TABLE ${qualifiedName(table, naming)} (`, parts.join(',\n'), ')'];
-  if (options.partitionKeys.length > 0) lines.push(`PARTITIONED BY (${options.partitionKeys.map(quoteIdentifier).join(', ')})`);
+  if (options.partitionKeys.length > 0)
+    lines.push(`PARTITIONED BY (${options.partitionKeys.map(quoteIdentifier).join(', ')})`);
   const withOptions = Object.entries(options.tableOptions);
   if (withOptions.length > 0) {
-    lines.push('WITH (', withOptions.map(([key, value]) => `  ${stringLiteral(key)} = ${stringLiteral(value)}`).join(',\n'), ')');
+    lines.push(
+      'WITH (',
+      withOptions.map(([key, value]) => `  ${stringLiteral(key)} = ${stringLiteral(value)}`).join(',\n'),
+      ')',
+    );
   }
   return lines.join('\n');
 }
 
-export const dropTableSql = (table: TableRef, naming: FlinkNaming) => `DROP TABLE IF EXISTS ${qualifiedName(table, naming)}`;
+export const dropTableSql = (table: TableRef, naming: FlinkNaming) =>
+  `DROP TABLE IF EXISTS ${qualifiedName(table, naming)}`;
 export const describeTableSql = (table: TableRef, naming: FlinkNaming) => `DESCRIBE ${qualifiedName(table, naming)}`;
-export const showCreateTableSql = (table: TableRef, naming: FlinkNaming) => `SHOW CREATE TABLE ${qualifiedName(table, naming)}`;
+export const showCreateTableSql = (table: TableRef, naming: FlinkNaming) =>
+  `SHOW CREATE TABLE ${qualifiedName(table, naming)}`;
 
 /** `SHOW TABLES FROM [`catalog`.]`database``. */
 export function showTablesSql(database: string, naming: FlinkNaming): string {
@@ -118,7 +125,8 @@ export const useCatalogSql = (catalog: string) => `USE CATALOG ${quoteIdentifier
 export const useDatabaseSql = (database: string) => `USE ${quoteIdentifier(database)}`;
 
 /** The statement `describeQuery` runs first; the client's query starts on its second line. */
-export const queryViewSql = (query: string) => `CREATE TEMPORARY VIEW ${quoteIdentifier(QUERY_VIEW)} AS\n${query.replace(/[\s;]+$/, '')}`;
+export const queryViewSql = (query: string) =>
+  `CREATE TEMPORARY VIEW ${quoteIdentifier(QUERY_VIEW)} AS\n${query.replace(/[\s;]+$/, '')}`;
 export const QUERY_VIEW_LINE_OFFSET = 1;
 
 /** Flink job ids are 32 lower-case hex digits; anything else is refused before it reaches SQL. */
@@ -151,12 +159,19 @@ function partitionFilter(spec: RefreshSpec): string {
   return `\nWHERE ${conditions.join(' AND ')}`;
 }
 
-function insertSql(verb: 'INSERT OVERWRITE' | 'INSERT INTO', spec: RefreshSpec, naming: FlinkNaming, filter: string): string {
+function insertSql(
+  verb: 'INSERT OVERWRITE' | 'INSERT INTO',
+  spec: RefreshSpec,
+  naming: FlinkNaming,
+  filter: string,
+): string {
   if (spec.columns.length === 0) {
     throw validationError(`The refresh of ${quoteIdentifier(spec.table.name)} maps no columns.`);
   }
   const targets = spec.columns.map((mapping) => quoteIdentifier(mapping.target)).join(', ');
-  const select = spec.columns.map((mapping) => `${quoteIdentifier(mapping.source)} AS ${quoteIdentifier(mapping.target)}`).join(', ');
+  const select = spec.columns
+    .map((mapping) => `${quoteIdentifier(mapping.source)} AS ${quoteIdentifier(mapping.target)}`)
+    .join(', ');
   return `${verb} ${qualifiedName(spec.table, naming)} (${targets})\nSELECT ${select} FROM ${asSubquery(spec.query)}${filter}`;
 }
 

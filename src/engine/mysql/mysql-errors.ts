@@ -34,14 +34,18 @@ interface ServerError {
 
 function isServerError(error: unknown): error is Error & ServerError {
   const candidate = error as Partial<ServerError> | null;
-  return error instanceof Error && typeof candidate?.errno === 'number' && typeof candidate.sqlState === 'string' && candidate.fatal !== true;
+  return (
+    error instanceof Error &&
+    typeof candidate?.errno === 'number' &&
+    typeof candidate.sqlState === 'string' &&
+    candidate.fatal !== true
+  );
 }
 
 /** Whether a server error is one the client caused. */
 export function isClientError(error: unknown): boolean {
   return isServerError(error) && (CLIENT_CLASSES.has(error.sqlState.slice(0, 2)) || CLIENT_ERRNOS.has(error.errno));
 }
-
 
 /**
  * Where a syntax error is in the client's own text. MySQL names the line of the statement it sent and the

@@ -24,7 +24,13 @@ const READ_ONLY = /^(?:SELECT|SHOW|DESCRIBE|DESC|EXPLAIN|VALUES|TABLE|HELP)\b/i;
 const SESSION_LOCK = /^(?:LOCK\s+TABLES?|FLUSH\s+TABLES?\b[\s\S]*\bWITH\s+READ\s+LOCK)\b/i;
 
 type Streamed =
-  | { readonly kind: 'rows'; readonly columns: string[]; readonly rows: unknown[][]; readonly truncated: boolean; readonly abandoned: boolean }
+  | {
+      readonly kind: 'rows';
+      readonly columns: string[];
+      readonly rows: unknown[][];
+      readonly truncated: boolean;
+      readonly abandoned: boolean;
+    }
   | { readonly kind: 'update'; readonly header: ResultSetHeader };
 
 /** Runs `sql`, keeping the first result set's first `rowLimit` rows; `stopEarly` abandons it at the row after. */
@@ -46,7 +52,14 @@ function stream(connection: CoreConnection, sql: string, rowLimit: number, stopE
     };
     connection.once('error', onConnectionError);
     const finish = (abandoned: boolean) =>
-      settle(columns !== null ? { kind: 'rows', columns, rows, truncated, abandoned } : { kind: 'update', header: header ?? ({ affectedRows: 0, serverStatus: SERVER_STATUS_AUTOCOMMIT } as ResultSetHeader) });
+      settle(
+        columns !== null
+          ? { kind: 'rows', columns, rows, truncated, abandoned }
+          : {
+              kind: 'update',
+              header: header ?? ({ affectedRows: 0, serverStatus: SERVER_STATUS_AUTOCOMMIT } as ResultSetHeader),
+            },
+      );
     // mysql2 announces a result set with 'fields' and its rows with 'result' (row, result-set index); a
     // statement without rows emits 'fields' with nothing and its OK packet as a 'result' without an index.
     connection
@@ -76,7 +89,9 @@ function stream(connection: CoreConnection, sql: string, rowLimit: number, stopE
 export function executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult> {
   const keyword = sql.replace(LEADING_NOISE, '');
   if (SESSION_LOCK.test(keyword)) {
-    throw validationError('MySQL: table locks (LOCK TABLES, FLUSH … WITH READ LOCK) are not supported here; each statement runs on a pooled connection, which would keep the lock.');
+    throw validationError(
+      'MySQL: table locks (LOCK TABLES, FLUSH … WITH READ LOCK) are not supported here; each statement runs on a pooled connection, which would keep the lock.',
+    );
   }
   return withConnection(pool, async (connection: PoolConnection, discard) => {
     // The promise wrapper's `connection` is the callback-style connection, which can stream rows.

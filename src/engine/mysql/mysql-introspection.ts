@@ -34,7 +34,11 @@ interface ColumnRow {
 }
 
 /** Columns in declaration order and primary key columns in key order; null when there is no such table or view. */
-export async function describeTable(pool: Pool, table: TableRef, defaultDatabase: string): Promise<TableDescription | null> {
+export async function describeTable(
+  pool: Pool,
+  table: TableRef,
+  defaultDatabase: string,
+): Promise<TableDescription | null> {
   const database = table.database ?? defaultDatabase;
   const result = await run<ColumnRow>(
     pool,
@@ -98,7 +102,8 @@ export function describeQuery(pool: Pool, query: string): Promise<ColumnInfo[]> 
     if (parameters.length > 0) {
       throw validationError('MySQL: the query has parameter markers (?); write the values into the query instead.');
     }
-    if (columns.length === 0) throw validationError('MySQL: the statement returns no columns; a dynamic table needs a query (SELECT …).');
+    if (columns.length === 0)
+      throw validationError('MySQL: the statement returns no columns; a dynamic table needs a query (SELECT …).');
     return columns.map((column) => ({ name: column.name, type: typeName(column), nullable: isNullable(column) }));
   });
 }

@@ -3,7 +3,13 @@
  * and running one of the engine's statements with its errors translated.
  */
 import type { ExecuteValues } from 'mysql2';
-import { type FieldPacket, type Pool, type PoolConnection, type ResultSetHeader, createPool as createMysqlPool } from 'mysql2/promise';
+import {
+  type FieldPacket,
+  type Pool,
+  type PoolConnection,
+  type ResultSetHeader,
+  createPool as createMysqlPool,
+} from 'mysql2/promise';
 import { isFreshetError } from '../../errors';
 import { isClientError, toFreshetError } from './mysql-errors';
 import type { Statement } from './mysql-sql';
@@ -54,7 +60,10 @@ export async function borrow(pool: Pool): Promise<PoolConnection> {
  * Returns a connection after work that failed with `error` (if any); one the failure left unusable, or one
  * the work asks to `discard` (a result it stopped reading half-way), is destroyed instead.
  */
-export function giveBack(connection: PoolConnection, outcome: { readonly error?: unknown; readonly discard?: boolean } = {}): void {
+export function giveBack(
+  connection: PoolConnection,
+  outcome: { readonly error?: unknown; readonly discard?: boolean } = {},
+): void {
   const broken = outcome.discard === true || (outcome.error !== undefined && !reusable(outcome.error));
   if (broken) connection.destroy();
   else connection.release();
@@ -64,7 +73,10 @@ export function giveBack(connection: PoolConnection, outcome: { readonly error?:
  * Borrows a connection for `work`; one broken by a failure is destroyed, not returned to the pool, and so is
  * one `work` calls `discard` for.
  */
-export async function withConnection<T>(pool: Pool, work: (connection: PoolConnection, discard: () => void) => Promise<T>): Promise<T> {
+export async function withConnection<T>(
+  pool: Pool,
+  work: (connection: PoolConnection, discard: () => void) => Promise<T>,
+): Promise<T> {
   const connection = await borrow(pool);
   let discard = false;
   try {
@@ -117,7 +129,9 @@ export async function run<Row = Record<string, unknown>>(
 ): Promise<RunResult<Row>> {
   try {
     const [result, fields] =
-      params.length === 0 ? await connection.query(statement.sql) : await connection.execute(statement.sql, [...params] as ExecuteValues[]);
+      params.length === 0
+        ? await connection.query(statement.sql)
+        : await connection.execute(statement.sql, [...params] as ExecuteValues[]);
     if (Array.isArray(result)) return { rows: result as Row[], header: null, fields: fields ?? [] };
     return { rows: [], header: result as ResultSetHeader, fields: [] };
   } catch (error) {

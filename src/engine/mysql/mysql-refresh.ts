@@ -23,7 +23,8 @@ export async function dropTable(pool: Pool, table: TableRef, database: string): 
 export function refreshTable(pool: Pool, spec: RefreshSpec, database: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, database);
   return inTransaction(pool, async (connection) => {
-    const rowsDeleted = plan.delete === null ? 0 : ((await run(connection, plan.delete, plan.params)).header?.affectedRows ?? 0);
+    const rowsDeleted =
+      plan.delete === null ? 0 : ((await run(connection, plan.delete, plan.params)).header?.affectedRows ?? 0);
     const rowsWritten = (await run(connection, plan.insert, plan.params)).header?.affectedRows ?? 0;
     return { rowsDeleted, rowsWritten };
   });
@@ -34,7 +35,12 @@ export function refreshTable(pool: Pool, spec: RefreshSpec, database: string): P
  * <replacement> TO t` swaps the two atomically (a reader finds the old table or the new one under the name,
  * never neither), then the old table is dropped. Returns the rows the old table had.
  */
-export async function swapIn(connection: Queryable, replacement: TableRef, target: TableRef, database: string): Promise<number> {
+export async function swapIn(
+  connection: Queryable,
+  replacement: TableRef,
+  target: TableRef,
+  database: string,
+): Promise<number> {
   const name = (table: TableRef) => qualifiedName(table, database);
   const old: TableRef = { database: target.database, name: scratchName('old', target.name) };
   const ddl = (sql: string) => run(connection, { sql, client: null });
@@ -42,7 +48,10 @@ export async function swapIn(connection: Queryable, replacement: TableRef, targe
     await ddl(`RENAME TABLE ${name(replacement)} TO ${name(target)}`);
     return 0;
   }
-  const counted = await run<{ n: number }>(connection, { sql: `SELECT count(*) AS n FROM ${name(target)}`, client: null });
+  const counted = await run<{ n: number }>(connection, {
+    sql: `SELECT count(*) AS n FROM ${name(target)}`,
+    client: null,
+  });
   await ddl(`DROP TABLE IF EXISTS ${name(old)}`); // left by a swap that was killed before its last step
   await ddl(`RENAME TABLE ${name(target)} TO ${name(old)}, ${name(replacement)} TO ${name(target)}`);
   // The swap is done; the old table is only clutter now, and the next swap drops it if this fails.
@@ -56,7 +65,12 @@ export async function swapIn(connection: Queryable, replacement: TableRef, targe
  * failure before the swap drops the replacement and leaves the old table as it was. Indexes and triggers on
  * the old table go with it.
  */
-export function rebuildTable(pool: Pool, definition: TableDefinition, spec: RefreshSpec, database: string): Promise<RefreshOutcome> {
+export function rebuildTable(
+  pool: Pool,
+  definition: TableDefinition,
+  spec: RefreshSpec,
+  database: string,
+): Promise<RefreshOutcome> {
   if (spec.partition !== null) {
     throw new FreshetError('INTERNAL', 'rebuildTable fills the whole new table; it cannot take a partition.');
   }

@@ -37,8 +37,15 @@ export async function* readBatches(pool: Pool, spec: ReadSpec): AsyncIterable<Ro
   const size = Math.max(1, Math.floor(spec.batchRows));
   const filters = Object.entries(spec.filter ?? {});
   // Literals, not placeholders: placeholders would need a prepared statement, which cannot stream.
-  const where = filters.length === 0 ? '' : ` WHERE ${filters.map(([column, value]) => `src.${quoteIdentifier(column)} = ${textLiteral(value)}`).join(' AND ')}`;
-  const statement = embedQuery(`SELECT ${spec.columns.map((column) => `src.${quoteIdentifier(column)}`).join(', ')} FROM `, spec.query, ` AS src${where}`);
+  const where =
+    filters.length === 0
+      ? ''
+      : ` WHERE ${filters.map(([column, value]) => `src.${quoteIdentifier(column)} = ${textLiteral(value)}`).join(' AND ')}`;
+  const statement = embedQuery(
+    `SELECT ${spec.columns.map((column) => `src.${quoteIdentifier(column)}`).join(', ')} FROM `,
+    spec.query,
+    ` AS src${where}`,
+  );
   const connection = await borrow(pool);
   let complete = false;
   let failure: unknown;
@@ -120,8 +127,15 @@ async function swapPartition(pool: Pool, load: LoadSpec, stage: TableRef, databa
   // A partition names its columns as the statement that asked for it did; MySQL matches column names in any case.
   const where = partition.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
   const rowsDeleted = await inTransaction(pool, async (connection) => {
-    const deleted = await run(connection, { sql: `DELETE FROM ${target} WHERE ${where}`, client: null }, partition.map(([, value]) => value));
-    await run(connection, { sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, database)}`, client: null });
+    const deleted = await run(
+      connection,
+      { sql: `DELETE FROM ${target} WHERE ${where}`, client: null },
+      partition.map(([, value]) => value),
+    );
+    await run(connection, {
+      sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, database)}`,
+      client: null,
+    });
     return deleted.header?.affectedRows ?? 0;
   });
   await run(pool, { sql: `DROP TABLE IF EXISTS ${qualifiedName(stage, database)}`, client: null });
@@ -133,7 +147,12 @@ async function swapPartition(pool: Pool, load: LoadSpec, stage: TableRef, databa
  * definition, primary key included, so a duplicate fails while staging with the table untouched. An error
  * of `batches` (the source engine's) comes out as it went in.
  */
-export async function replaceFromBatches(pool: Pool, load: LoadSpec, batches: AsyncIterable<RowBatch>, database: string): Promise<RefreshOutcome> {
+export async function replaceFromBatches(
+  pool: Pool,
+  load: LoadSpec,
+  batches: AsyncIterable<RowBatch>,
+  database: string,
+): Promise<RefreshOutcome> {
   const target = load.definition.table;
   const stage: TableRef = { database: target.database, name: scratchName('stage', target.name) };
   const stageName = qualifiedName(stage, database);
@@ -144,7 +163,10 @@ export async function replaceFromBatches(pool: Pool, load: LoadSpec, batches: As
     for await (const rows of batches) {
       if (rows.length > 0) rowsWritten += await stageBatch(pool, stageName, load.definition.columns, rows);
     }
-    const rowsDeleted = load.partition === null ? await swapIn(pool, stage, target, database) : await swapPartition(pool, load, stage, database);
+    const rowsDeleted =
+      load.partition === null
+        ? await swapIn(pool, stage, target, database)
+        : await swapPartition(pool, load, stage, database);
     return { rowsWritten, rowsDeleted };
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);

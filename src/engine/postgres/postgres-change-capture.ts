@@ -106,14 +106,16 @@ function sameColumns(a: readonly Column[], b: readonly Column[]): boolean {
   return a.length === b.length && a.every((column, i) => column.name === b[i]?.name && column.type === b[i]?.type);
 }
 
-const columnList = (columns: readonly Column[]) => `(${columns.map((column) => `${quoteIdentifier(column.name)} ${column.type}`).join(', ')})`;
+const columnList = (columns: readonly Column[]) =>
+  `(${columns.map((column) => `${quoteIdentifier(column.name)} ${column.type}`).join(', ')})`;
 
 /** Why `relation` cannot be captured, or null when it can. */
 function uncapturable(relation: Relation): string | null {
   if (relation.kind === 'v' || relation.kind === 'm') return 'it is a view (views cannot be captured)';
   if (relation.kind === 'p') return 'it is partitioned (writes straight into a partition would not be captured)';
   if (relation.kind !== 'r') return 'it is not a table';
-  if (relation.inHierarchy) return 'it has an inheritance parent or children (writes through another table of the hierarchy would not be captured)';
+  if (relation.inHierarchy)
+    return 'it has an inheritance parent or children (writes through another table of the hierarchy would not be captured)';
   return null;
 }
 
@@ -227,7 +229,12 @@ export async function installCapture(client: PgPoolClient, table: TableRef, sche
       ),
     );
   }
-  await run(client, statement(`CREATE INDEX IF NOT EXISTS ${quoteIdentifier(indexName(table.name))} ON ${changelog} (${quoteIdentifier(XID)})`));
+  await run(
+    client,
+    statement(
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(indexName(table.name))} ON ${changelog} (${quoteIdentifier(XID)})`,
+    ),
+  );
   const fn = inSchema(table, schema, functionName(table.name));
   await run(client, statement(functionSql(fn, changelog, columns)));
   for (const event of Object.keys(TRIGGERS) as (keyof typeof TRIGGERS)[]) {
@@ -246,9 +253,13 @@ export async function installCapture(client: PgPoolClient, table: TableRef, sche
 export async function removeCapture(client: PgPoolClient, table: TableRef, schema: string): Promise<void> {
   const source = qualifiedName(table, schema);
   // DROP TRIGGER IF EXISTS on a missing table is only a notice.
-  for (const trigger of TRIGGER_NAMES) await run(client, statement(`DROP TRIGGER IF EXISTS ${quoteIdentifier(trigger)} ON ${source}`));
+  for (const trigger of TRIGGER_NAMES)
+    await run(client, statement(`DROP TRIGGER IF EXISTS ${quoteIdentifier(trigger)} ON ${source}`));
   // Only the capture triggers can depend on the function; CASCADE finds them on a renamed or moved table too.
-  await run(client, statement(`DROP FUNCTION IF EXISTS ${inSchema(table, schema, functionName(table.name))}() CASCADE`));
+  await run(
+    client,
+    statement(`DROP FUNCTION IF EXISTS ${inSchema(table, schema, functionName(table.name))}() CASCADE`),
+  );
   await run(client, statement(`DROP TABLE IF EXISTS ${inSchema(table, schema, changelogName(table.name))}`));
 }
 
@@ -261,7 +272,9 @@ interface TriggerState {
 async function triggersOf(client: PgPoolClient, relation: number): Promise<TriggerState[]> {
   const result = await run<TriggerState>(
     client,
-    statement('SELECT tgname AS name, tgenabled AS enabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = ANY ($2)'),
+    statement(
+      'SELECT tgname AS name, tgenabled AS enabled FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = ANY ($2)',
+    ),
     [relation, TRIGGER_NAMES],
   );
   return result.rows;
@@ -290,9 +303,13 @@ export async function captureMismatch(client: PgPoolClient, table: TableRef, sch
   if (reason !== null) return `Changes of ${name} cannot be captured completely: ${reason}.`;
   const triggers = await triggersOf(client, source.oid);
   const missing = TRIGGER_NAMES.filter((trigger) => !triggers.some((found) => found.name === trigger));
-  if (missing.length > 0) return `Change capture of ${name} lacks its trigger ${missing.join(', ')}; changes may have been lost.`;
-  const disabled = TRIGGER_NAMES.filter((trigger) => triggers.some((found) => found.name === trigger && found.enabled !== 'O' && found.enabled !== 'A'));
-  if (disabled.length > 0) return `Change capture of ${name} has its trigger ${disabled.join(', ')} disabled; changes may have been lost.`;
+  if (missing.length > 0)
+    return `Change capture of ${name} lacks its trigger ${missing.join(', ')}; changes may have been lost.`;
+  const disabled = TRIGGER_NAMES.filter((trigger) =>
+    triggers.some((found) => found.name === trigger && found.enabled !== 'O' && found.enabled !== 'A'),
+  );
+  if (disabled.length > 0)
+    return `Change capture of ${name} has its trigger ${disabled.join(', ')} disabled; changes may have been lost.`;
   const logged = await changelogColumns(client, changelog);
   const columns = await columnsOf(client, source.oid);
   if (!sameColumns(logged, columns)) {

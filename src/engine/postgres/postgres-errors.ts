@@ -15,7 +15,26 @@ import type { Statement } from './postgres-sql';
  * objects in use (55), operator intervention such as a shutdown or a cancel (57) and internal errors (58,
  * XX) are the engine's.
  */
-const CLIENT_CLASSES = new Set(['0A', '20', '21', '22', '23', '25', '26', '27', '2B', '2F', '34', '38', '39', '3F', '42', '44', '54', 'P0']);
+const CLIENT_CLASSES = new Set([
+  '0A',
+  '20',
+  '21',
+  '22',
+  '23',
+  '25',
+  '26',
+  '27',
+  '2B',
+  '2F',
+  '34',
+  '38',
+  '39',
+  '3F',
+  '42',
+  '44',
+  '54',
+  'P0',
+]);
 
 /** The fields of a server error (pg's DatabaseError) the engine reads. */
 interface ServerError {
@@ -30,7 +49,9 @@ interface ServerError {
 function isServerError(error: unknown): error is Error & ServerError {
   const code = (error as { code?: unknown } | null)?.code;
   const severity = (error as { severity?: unknown } | null)?.severity;
-  return error instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string';
+  return (
+    error instanceof Error && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string'
+  );
 }
 
 const MISSING_RELATION = /^relation "(.+)" does not exist$/;
@@ -41,9 +62,10 @@ const MISSING_PARAMETERS = /^bind message supplies \d+ parameters/;
 /** Whether a server error is one the client caused. */
 export function isClientError(error: unknown): boolean {
   if (!isServerError(error)) return false;
-  return CLIENT_CLASSES.has(error.code.slice(0, 2)) || (error.code === '08P01' && MISSING_PARAMETERS.test(error.message));
+  return (
+    CLIENT_CLASSES.has(error.code.slice(0, 2)) || (error.code === '08P01' && MISSING_PARAMETERS.test(error.message))
+  );
 }
-
 
 /**
  * Where in the client's own text a server position falls. A position in the engine's wrapping is no use to
@@ -53,13 +75,18 @@ export function clientPosition(statement: Statement, serverPosition: number): Te
   const client = statement.client;
   if (client === null || !Number.isInteger(serverPosition) || serverPosition < 1) return undefined;
   // The server counts characters; JavaScript indexes UTF-16 code units.
-  const offset = Array.from(statement.sql).slice(0, serverPosition - 1).join('').length - client.start;
+  const offset =
+    Array.from(statement.sql)
+      .slice(0, serverPosition - 1)
+      .join('').length - client.start;
   if (offset < 0 || offset > client.text.length + CLOSING_LENGTH) return undefined;
   return positionOf(client.text, Math.min(offset, client.text.length));
 }
 
 function describe(error: ServerError): string {
-  return [error.message, error.detail && `DETAIL: ${error.detail}`, error.hint && `HINT: ${error.hint}`].filter(Boolean).join(' ');
+  return [error.message, error.detail && `DETAIL: ${error.detail}`, error.hint && `HINT: ${error.hint}`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /**
@@ -71,7 +98,10 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   if (!isServerError(error)) return engineError(`PostgreSQL: ${messageOf(error)}`, error);
   const message = `PostgreSQL: ${describe(error)}`;
   if (!isClientError(error)) return engineError(message, error);
-  const position = statement === undefined || error.position === undefined ? undefined : clientPosition(statement, Number(error.position));
+  const position =
+    statement === undefined || error.position === undefined
+      ? undefined
+      : clientPosition(statement, Number(error.position));
   const options = { line: position?.line, column: position?.column, cause: error };
   // 42P01 (undefined_table) also reports a missing FROM-clause entry, which names an alias, not a table.
   const missing = error.code === '42P01' ? MISSING_RELATION.exec(error.message)?.[1] : undefined;

@@ -53,7 +53,9 @@ class RowLimitedQuery extends pg.Query {
 
 function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<PgResult<unknown[]>> {
   const query = new RowLimitedQuery({ text: sql, rows: rowLimit + 1, rowMode: 'array' });
-  return new Promise((resolve, reject) => client.query(query, (error, result) => (error === null ? resolve(result) : reject(error))));
+  return new Promise((resolve, reject) =>
+    client.query(query, (error, result) => (error === null ? resolve(result) : reject(error))),
+  );
 }
 
 const TRANSACTION_CONTROL =

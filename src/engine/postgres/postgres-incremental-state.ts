@@ -34,7 +34,6 @@ const sourceOf = (key: string): TableRef => {
   return { database: key.slice(0, dot), name: key.slice(dot + 1) };
 };
 
-
 export const watermarksExist = (client: PgPoolClient, schema: string) =>
   tableExists(client, { database: schema, name: `${INTERNAL_TABLE_PREFIX}_watermarks` }, schema);
 
@@ -57,7 +56,13 @@ export async function watermarksOf(
 export async function prune(client: PgPoolClient, source: TableRef, schema: string): Promise<void> {
   const select = sql(`SELECT snapshot FROM ${watermarks(schema)} WHERE source = $1`);
   const rows = await run<{ snapshot: string }>(client, select, [tableKey(source, schema)]);
-  if (rows.rows.length > 0) await pruneChanges(client, source, schema, rows.rows.map((row) => row.snapshot));
+  if (rows.rows.length > 0)
+    await pruneChanges(
+      client,
+      source,
+      schema,
+      rows.rows.map((row) => row.snapshot),
+    );
 }
 
 /**

@@ -74,7 +74,8 @@ const GROUPS = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_groups`);
 const EXTREMES = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_extremes`);
 
 /** One REPEATABLE READ transaction: a single snapshot reads the sources, decides which changes are new, and is stored. */
-const inSnapshot = <T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>) => inTransaction(pool, work, 'REPEATABLE READ');
+const inSnapshot = <T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>) =>
+  inTransaction(pool, work, 'REPEATABLE READ');
 
 /** Output column names of a query, in order. */
 async function outputNames(client: PgPoolClient, query: string): Promise<string[]> {
@@ -82,11 +83,15 @@ async function outputNames(client: PgPoolClient, query: string): Promise<string[
   return result.fields.map((field) => field.name);
 }
 
-async function targetColumns(client: PgPoolClient, spec: IncrementalRefreshSpec): Promise<{ targets: string[]; positions: number[]; width: number }> {
+async function targetColumns(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+): Promise<{ targets: string[]; positions: number[]; width: number }> {
   const names = await outputNames(client, spec.query);
   const unique = new Set(names).size === names.length;
   const positions = spec.columns.map((mapping, i) => (unique ? names.indexOf(mapping.source) : i));
-  if (positions.some((p) => p < 0 || p >= names.length)) throw new IncrementalUnavailable("the table's columns no longer match its query");
+  if (positions.some((p) => p < 0 || p >= names.length))
+    throw new IncrementalUnavailable("the table's columns no longer match its query");
   return { targets: spec.columns.map((m) => m.target), positions, width: names.length };
 }
 
@@ -94,7 +99,9 @@ async function targetColumns(client: PgPoolClient, spec: IncrementalRefreshSpec)
 async function targetTypes(client: PgPoolClient, table: TableRef, schema: string): Promise<Map<string, string>> {
   const rows = await run<{ name: string; type: string }>(
     client,
-    sql('SELECT attname AS name, pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped'),
+    sql(
+      'SELECT attname AS name, pg_catalog.format_type(atttypid, atttypmod) AS type FROM pg_catalog.pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped',
+    ),
     [qualifiedName(table, schema)],
   );
   return new Map(rows.rows.map((row) => [row.name, row.type]));
@@ -106,10 +113,20 @@ const nullMask = (columns: readonly string[]) =>
 
 /** Equality of `pairs` (left, right) for rows whose NULL pattern is `mask`: `=` where set, `IS NULL` where not. */
 const matchFor = (mask: string, pairs: ReadonlyArray<readonly [string, string]>) =>
-  pairs.length === 0 ? 'TRUE' : pairs.map(([left, right], i) => (mask[i] === '1' ? `${left} IS NULL` : `${left} = ${right}`)).join(' AND ');
+  pairs.length === 0
+    ? 'TRUE'
+    : pairs.map(([left, right], i) => (mask[i] === '1' ? `${left} IS NULL` : `${left} = ${right}`)).join(' AND ');
 
-async function masksOf(client: PgPoolClient, relation: string, columns: readonly string[], where = 'TRUE'): Promise<string[]> {
-  const rows = await run<{ mask: string }>(client, sql(`SELECT DISTINCT ${nullMask(columns)} AS mask FROM ${relation} AS r WHERE ${where}`));
+async function masksOf(
+  client: PgPoolClient,
+  relation: string,
+  columns: readonly string[],
+  where = 'TRUE',
+): Promise<string[]> {
+  const rows = await run<{ mask: string }>(
+    client,
+    sql(`SELECT DISTINCT ${nullMask(columns)} AS mask FROM ${relation} AS r WHERE ${where}`),
+  );
   return rows.rows.map((row) => row.mask);
 }
 
@@ -119,7 +136,11 @@ async function masksOf(client: PgPoolClient, relation: string, columns: readonly
  * both in the changelog and seen by the snapshot, and the snapshot test skips it; the other way round it would
  * be lost.
  */
-export async function refreshIncremental(pool: PgPool, spec: IncrementalRefreshSpec, schema: string): Promise<RefreshOutcome> {
+export async function refreshIncremental(
+  pool: PgPool,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+): Promise<RefreshOutcome> {
   let detail: string;
   try {
     const outcome = await inSnapshot(pool, (client) => applyChanges(client, spec, schema));
@@ -129,15 +150,25 @@ export async function refreshIncremental(pool: PgPool, spec: IncrementalRefreshS
     detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
   }
   const notMaintainable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
-  return inSnapshot(pool, (client) => fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null));
+  return inSnapshot(pool, (client) =>
+    fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null),
+  );
 }
 
 /** Makes capture trustworthy on every source; returns why the table cannot be maintained incrementally, if so. */
-async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string): Promise<string | null> {
+async function prepareCapture(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+): Promise<string | null> {
   if (spec.partition !== null) return 'a partition refresh recomputes its partition';
   if (spec.plan.maintenance.kind === 'grouped') {
-    const version = await run<{ version: string }>(client, sql('SELECT current_setting(\'server_version_num\') AS version'));
-    if (Number(version.rows[0]?.version ?? 0) < 150000) return 'GROUP BY and DISTINCT are maintained incrementally on PostgreSQL 15 and later (UNIQUE NULLS NOT DISTINCT)';
+    const version = await run<{ version: string }>(
+      client,
+      sql("SELECT current_setting('server_version_num') AS version"),
+    );
+    if (Number(version.rows[0]?.version ?? 0) < 150000)
+      return 'GROUP BY and DISTINCT are maintained incrementally on PostgreSQL 15 and later (UNIQUE NULLS NOT DISTINCT)';
   }
   for (const source of spec.sources) {
     const blocker = await captureBlocker(client, source, schema);
@@ -154,11 +185,16 @@ async function prepareCapture(client: PgPoolClient, spec: IncrementalRefreshSpec
   return null;
 }
 
-async function applyChanges(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string): Promise<RefreshOutcome | string> {
+async function applyChanges(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+): Promise<RefreshOutcome | string> {
   if (spec.partition !== null) return 'a partition refresh recomputes its partition';
   if (!(await watermarksExist(client, schema))) return 'first refresh since the table became incrementally maintained';
   const marks = await watermarksOf(client, spec.table, schema);
-  if (spec.sources.some((source) => !marks.has(tableKey(source, schema)))) return 'first refresh since the table became incrementally maintained';
+  if (spec.sources.some((source) => !marks.has(tableKey(source, schema))))
+    return 'first refresh since the table became incrementally maintained';
   for (const source of spec.sources) {
     const mismatch = await captureMismatch(client, source, schema);
     if (mismatch !== null) return `${mismatch} The table was recomputed and capture reinstalled`;
@@ -174,12 +210,21 @@ async function applyChanges(client: PgPoolClient, spec: IncrementalRefreshSpec, 
     const pending = await pendingChanges(client, source, schema, after);
     if (pending.truncated) return `${qualifiedName(source, schema)} was truncated`;
     if (pending.changes === 0) continue;
-    const columns = (await outputNames(client, `SELECT * FROM ${qualifiedName(source, schema)}`));
-    changes.set(i, { plus: changeSetSql(source, schema, columns, 'I', after), minus: changeSetSql(source, schema, columns, 'D', after) });
+    const columns = await outputNames(client, `SELECT * FROM ${qualifiedName(source, schema)}`);
+    changes.set(i, {
+      plus: changeSetSql(source, schema, columns, 'I', after),
+      minus: changeSetSql(source, schema, columns, 'D', after),
+    });
   }
   if (changes.size === 0) return { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 };
-  const outcome = maintenance.kind === 'bag' ? await applyBag(client, spec, schema, changes) : await applyGrouped(client, spec, schema, maintenance, changes);
-  await run(client, sql(`UPDATE ${watermarks(schema)} SET snapshot = $1 WHERE dynamic_table = $2`), [snapshot, tableKey(spec.table, schema)]);
+  const outcome =
+    maintenance.kind === 'bag'
+      ? await applyBag(client, spec, schema, changes)
+      : await applyGrouped(client, spec, schema, maintenance, changes);
+  await run(client, sql(`UPDATE ${watermarks(schema)} SET snapshot = $1 WHERE dynamic_table = $2`), [
+    snapshot,
+    tableKey(spec.table, schema),
+  ]);
   for (const i of changes.keys()) {
     const source = spec.sources[i];
     if (source !== undefined) await prune(client, source, schema);
@@ -187,20 +232,39 @@ async function applyChanges(client: PgPoolClient, spec: IncrementalRefreshSpec, 
   return outcome;
 }
 
-async function applyBag(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string, changes: ReadonlyMap<number, ChangeSetSql>): Promise<RefreshOutcome> {
+async function applyBag(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+  changes: ReadonlyMap<number, ChangeSetSql>,
+): Promise<RefreshOutcome> {
   if (spec.plan.maintenance.kind !== 'bag') throw new IncrementalUnavailable('not a bag query');
   const { targets, positions, width } = await targetColumns(client, spec);
   const delta = bagDeltaSql(spec.plan.maintenance.branches, width, changes);
   if (delta === null) return { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 };
   const target = qualifiedName(spec.table, schema);
   await run(client, sql(`DROP TABLE IF EXISTS ${DELTA}`));
-  await run(client, sql(`CREATE TEMP TABLE ${DELTA} ON COMMIT DROP AS SELECT row_number() OVER () AS __id, x.* FROM (\n${delta}\n) AS x`));
-  const expected = Number((await run<{ n: string }>(client, sql(`SELECT COALESCE(SUM(-${WEIGHT}), 0) AS n FROM ${DELTA} WHERE ${WEIGHT} < 0`))).rows[0]?.n ?? 0);
+  await run(
+    client,
+    sql(
+      `CREATE TEMP TABLE ${DELTA} ON COMMIT DROP AS SELECT row_number() OVER () AS __id, x.* FROM (\n${delta}\n) AS x`,
+    ),
+  );
+  const expected = Number(
+    (
+      await run<{ n: string }>(
+        client,
+        sql(`SELECT COALESCE(SUM(-${WEIGHT}), 0) AS n FROM ${DELTA} WHERE ${WEIGHT} < 0`),
+      )
+    ).rows[0]?.n ?? 0,
+  );
   let rowsDeleted = 0;
   if (expected > 0) {
     const matched = targets.map((_, i) => `r.${deltaColumn(positions[i] ?? i)}`);
     for (const mask of await masksOf(client, DELTA, matched, `r.${WEIGHT} < 0`)) {
-      const pairs = targets.map((column, i) => [`t.${quoteIdentifier(column)}`, `d.${deltaColumn(positions[i] ?? i)}`] as const);
+      const pairs = targets.map(
+        (column, i) => [`t.${quoteIdentifier(column)}`, `d.${deltaColumn(positions[i] ?? i)}`] as const,
+      );
       const dMask = nullMask(targets.map((_, i) => `d.${deltaColumn(positions[i] ?? i)}`));
       const deleted = await run(
         client,
@@ -214,23 +278,33 @@ async function applyBag(client: PgPoolClient, spec: IncrementalRefreshSpec, sche
     }
   }
   if (rowsDeleted !== expected) {
-    throw new IncrementalUnavailable(`the table lacked ${expected - rowsDeleted} of the ${expected} rows its sources' changes remove`);
+    throw new IncrementalUnavailable(
+      `the table lacked ${expected - rowsDeleted} of the ${expected} rows its sources' changes remove`,
+    );
   }
   const values = targets.map((_, i) => `d.${deltaColumn(positions[i] ?? i)}`).join(', ');
   const inserted = await run(
     client,
-    sql(`INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} FROM ${DELTA} AS d CROSS JOIN LATERAL generate_series(1, d.${WEIGHT}) WHERE d.${WEIGHT} > 0`),
+    sql(
+      `INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} FROM ${DELTA} AS d CROSS JOIN LATERAL generate_series(1, d.${WEIGHT}) WHERE d.${WEIGHT} > 0`,
+    ),
   );
   await run(client, sql(`DROP TABLE IF EXISTS ${DELTA}`));
   return { action: 'INCREMENTAL', rowsWritten: inserted.rowCount ?? 0, rowsDeleted };
 }
 
 async function inputWidthOf(client: PgPoolClient, plan: GroupedMaintenance): Promise<number> {
-  return (await outputNames(client, renderTemplate(plan.input, () => null))).length;
+  return (
+    await outputNames(
+      client,
+      renderTemplate(plan.input, () => null),
+    )
+  ).length;
 }
 
 const keyList = (keys: number, prefix = '') => Array.from({ length: keys }, (_, i) => `${prefix}${keyColumn(i)}`);
-const keyPairs = (keys: number, left: string, right: string) => Array.from({ length: keys }, (_, i) => [`${left}.${keyColumn(i)}`, `${right}.${keyColumn(i)}`] as const);
+const keyPairs = (keys: number, left: string, right: string) =>
+  Array.from({ length: keys }, (_, i) => [`${left}.${keyColumn(i)}`, `${right}.${keyColumn(i)}`] as const);
 
 async function applyGrouped(
   client: PgPoolClient,
@@ -247,18 +321,30 @@ async function applyGrouped(
   const state = qualifiedName(stateOf(spec.table), schema);
   const target = qualifiedName(spec.table, schema);
   await run(client, sql(`DROP TABLE IF EXISTS ${GROUPS}`));
-  await run(client, sql(`CREATE TEMP TABLE ${GROUPS} ON COMMIT DROP AS ${groupDeltaSql(plan, inputWidth, inputDelta)}`));
+  await run(
+    client,
+    sql(`CREATE TEMP TABLE ${GROUPS} ON COMMIT DROP AS ${groupDeltaSql(plan, inputWidth, inputDelta)}`),
+  );
   const sums = summed(plan);
   const stateCols = [...keyList(keys), GROUP_COUNT, ...sums.flatMap((j) => [sumColumn(j), countColumn(j)])];
-  const fold = (column: string, from: string) => `${column} = COALESCE(s.${column}, 0) + COALESCE(${from}.${column}, 0)`;
+  const fold = (column: string, from: string) =>
+    `${column} = COALESCE(s.${column}, 0) + COALESCE(${from}.${column}, 0)`;
   if (keys === 0) {
-    const sets = [`${GROUP_COUNT} = s.${GROUP_COUNT} + g.${GROUP_COUNT}`, ...sums.flatMap((j) => [fold(sumColumn(j), 'g'), fold(countColumn(j), 'g')])];
+    const sets = [
+      `${GROUP_COUNT} = s.${GROUP_COUNT} + g.${GROUP_COUNT}`,
+      ...sums.flatMap((j) => [fold(sumColumn(j), 'g'), fold(countColumn(j), 'g')]),
+    ];
     await run(client, sql(`UPDATE ${state} AS s SET ${sets.join(', ')} FROM ${GROUPS} AS g`));
   } else {
-    const sets = [`${GROUP_COUNT} = s.${GROUP_COUNT} + EXCLUDED.${GROUP_COUNT}`, ...sums.flatMap((j) => [fold(sumColumn(j), 'EXCLUDED'), fold(countColumn(j), 'EXCLUDED')])];
+    const sets = [
+      `${GROUP_COUNT} = s.${GROUP_COUNT} + EXCLUDED.${GROUP_COUNT}`,
+      ...sums.flatMap((j) => [fold(sumColumn(j), 'EXCLUDED'), fold(countColumn(j), 'EXCLUDED')]),
+    ];
     await run(
       client,
-      sql(`INSERT INTO ${state} AS s (${stateCols.join(', ')}) SELECT ${stateCols.map((c) => `g.${c}`).join(', ')} FROM ${GROUPS} AS g ON CONFLICT (${keyList(keys).join(', ')}) DO UPDATE SET ${sets.join(', ')}`),
+      sql(
+        `INSERT INTO ${state} AS s (${stateCols.join(', ')}) SELECT ${stateCols.map((c) => `g.${c}`).join(', ')} FROM ${GROUPS} AS g ON CONFLICT (${keyList(keys).join(', ')}) DO UPDATE SET ${sets.join(', ')}`,
+      ),
     );
     await run(client, sql(`DELETE FROM ${state} WHERE ${GROUP_COUNT} = 0`));
   }
@@ -276,7 +362,10 @@ async function applyGrouped(
         const i = Number(/__k(\d+)$/.exec(group)?.[1] ?? 1) - 1;
         return mask[i] === '1' ? `${input} IS NULL` : `${input} = ${group}`;
       });
-      await run(client, sql(first ? `CREATE TEMP TABLE ${EXTREMES} ON COMMIT DROP AS ${body}` : `INSERT INTO ${EXTREMES} ${body}`));
+      await run(
+        client,
+        sql(first ? `CREATE TEMP TABLE ${EXTREMES} ON COMMIT DROP AS ${body}` : `INSERT INTO ${EXTREMES} ${body}`),
+      );
       first = false;
     }
   }
@@ -285,8 +374,13 @@ async function applyGrouped(
     rowsDeleted = (await run(client, sql(`DELETE FROM ${target}`))).rowCount ?? 0;
   } else {
     for (const mask of groupMasks) {
-      const pairs = (keyTargets ?? []).map((column, i) => [`t.${quoteIdentifier(column)}`, `g.${keyColumn(i)}`] as const);
-      const deleted = await run(client, sql(`DELETE FROM ${target} AS t USING ${GROUPS} AS g WHERE ${gMask} = '${mask}' AND ${matchFor(mask, pairs)}`));
+      const pairs = (keyTargets ?? []).map(
+        (column, i) => [`t.${quoteIdentifier(column)}`, `g.${keyColumn(i)}`] as const,
+      );
+      const deleted = await run(
+        client,
+        sql(`DELETE FROM ${target} AS t USING ${GROUPS} AS g WHERE ${gMask} = '${mask}' AND ${matchFor(mask, pairs)}`),
+      );
       rowsDeleted += deleted.rowCount ?? 0;
     }
   }
@@ -294,12 +388,17 @@ async function applyGrouped(
   const expressions = outputExpressions(plan, width, (sum, count, output) => {
     const column = targets[positions.indexOf(output)] ?? '';
     const type = types.get(column) ?? 'numeric';
-    return /^(double precision|real)$/.test(type) ? `${sum}::double precision / ${count}` : `${sum}::numeric / ${count}`;
+    return /^(double precision|real)$/.test(type)
+      ? `${sum}::double precision / ${count}`
+      : `${sum}::numeric / ${count}`;
   });
   const values = targets.map((_, i) => expressions[positions[i] ?? i] ?? 'NULL').join(', ');
   let rowsWritten = 0;
   const insert = async (from: string) => {
-    const inserted = await run(client, sql(`INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} ${from}`));
+    const inserted = await run(
+      client,
+      sql(`INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} ${from}`),
+    );
     rowsWritten += inserted.rowCount ?? 0;
   };
   if (keys === 0) {
@@ -307,13 +406,19 @@ async function applyGrouped(
   } else if (everyGroup) {
     const sMask = nullMask(keyList(keys, 's.'));
     for (const mask of await masksOf(client, state, keyList(keys, 'r.'))) {
-      const extremesJoin = hasExtremes ? ` LEFT JOIN ${EXTREMES} AS m ON ${matchFor(mask, keyPairs(keys, 'm', 's'))}` : '';
+      const extremesJoin = hasExtremes
+        ? ` LEFT JOIN ${EXTREMES} AS m ON ${matchFor(mask, keyPairs(keys, 'm', 's'))}`
+        : '';
       await insert(`FROM ${state} AS s${extremesJoin} WHERE ${sMask} = '${mask}' AND s.${GROUP_COUNT} > 0`);
     }
   } else {
     for (const mask of groupMasks) {
-      const extremesJoin = hasExtremes ? ` LEFT JOIN ${EXTREMES} AS m ON ${matchFor(mask, keyPairs(keys, 'm', 'g'))}` : '';
-      await insert(`FROM ${GROUPS} AS g JOIN ${state} AS s ON ${matchFor(mask, keyPairs(keys, 's', 'g'))}${extremesJoin} WHERE ${gMask} = '${mask}' AND s.${GROUP_COUNT} > 0`);
+      const extremesJoin = hasExtremes
+        ? ` LEFT JOIN ${EXTREMES} AS m ON ${matchFor(mask, keyPairs(keys, 'm', 'g'))}`
+        : '';
+      await insert(
+        `FROM ${GROUPS} AS g JOIN ${state} AS s ON ${matchFor(mask, keyPairs(keys, 's', 'g'))}${extremesJoin} WHERE ${gMask} = '${mask}' AND s.${GROUP_COUNT} > 0`,
+      );
     }
   }
   await run(client, sql(`DROP TABLE IF EXISTS ${GROUPS}`));
@@ -325,7 +430,13 @@ async function applyGrouped(
  * Recomputes the table and makes it incrementally maintained from here on (capture was made trustworthy just
  * before, in a transaction of its own): lookup index and group state built, watermarks set to this snapshot.
  */
-async function fullRefresh(client: PgPoolClient, spec: IncrementalRefreshSpec, schema: string, detail: string, maintain: boolean): Promise<RefreshOutcome> {
+async function fullRefresh(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+  detail: string,
+  maintain: boolean,
+): Promise<RefreshOutcome> {
   await forgetIncremental(client, spec.table, schema);
   const plan = refreshPlan(spec, schema);
   const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
@@ -343,19 +454,36 @@ async function fullRefresh(client: PgPoolClient, spec: IncrementalRefreshSpec, s
     const state = stateOf(spec.table);
     await run(client, sql(`CREATE TABLE ${qualifiedName(state, schema)} AS ${stateSql(maintenance, inputWidth)}`));
     if (keys > 0) {
-      await run(client, sql(`CREATE UNIQUE INDEX ${quoteIdentifier(internalName('ixs', spec.table.name))} ON ${qualifiedName(state, schema)} (${keyList(keys).join(', ')}) NULLS NOT DISTINCT`));
-      await run(client, sql(`CREATE INDEX ${quoteIdentifier(internalName('ixe', spec.table.name))} ON ${qualifiedName(state, schema)} (${GROUP_COUNT}) WHERE ${GROUP_COUNT} = 0`));
+      await run(
+        client,
+        sql(
+          `CREATE UNIQUE INDEX ${quoteIdentifier(internalName('ixs', spec.table.name))} ON ${qualifiedName(state, schema)} (${keyList(keys).join(', ')}) NULLS NOT DISTINCT`,
+        ),
+      );
+      await run(
+        client,
+        sql(
+          `CREATE INDEX ${quoteIdentifier(internalName('ixe', spec.table.name))} ON ${qualifiedName(state, schema)} (${GROUP_COUNT}) WHERE ${GROUP_COUNT} = 0`,
+        ),
+      );
     }
     indexed = (targetKeys(maintenance, keys, targets, positions) ?? []).slice(0, INDEXED_COLUMNS);
   }
   if (indexed.length > 0) {
-    await run(client, sql(`CREATE INDEX IF NOT EXISTS ${quoteIdentifier(internalName('ix', spec.table.name))} ON ${tableSchema}.${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`));
+    await run(
+      client,
+      sql(
+        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(internalName('ix', spec.table.name))} ON ${tableSchema}.${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`,
+      ),
+    );
   }
   const snapshot = await currentSnapshot(client);
   for (const source of spec.sources) {
     await run(
       client,
-      sql(`INSERT INTO ${watermarks(schema)} (dynamic_table, source, snapshot) VALUES ($1, $2, $3) ON CONFLICT (dynamic_table, source) DO UPDATE SET snapshot = EXCLUDED.snapshot`),
+      sql(
+        `INSERT INTO ${watermarks(schema)} (dynamic_table, source, snapshot) VALUES ($1, $2, $3) ON CONFLICT (dynamic_table, source) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
+      ),
       [tableKey(spec.table, schema), tableKey(source, schema), snapshot],
     );
     await prune(client, source, schema);

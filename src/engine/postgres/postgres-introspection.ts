@@ -46,7 +46,11 @@ interface ColumnRow {
  * Columns in declaration order and primary key columns in key order; null when there is no such table (or
  * view, materialized view or foreign table, which describe themselves the same way).
  */
-export async function describeTable(db: PgQueryable, table: TableRef, defaultSchema: string): Promise<TableDescription | null> {
+export async function describeTable(
+  db: PgQueryable,
+  table: TableRef,
+  defaultSchema: string,
+): Promise<TableDescription | null> {
   const result = await db.query<ColumnRow>({
     text: `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
                   array_position(pk.indkey::int2[], a.attnum) AS key_position

@@ -68,7 +68,11 @@ export async function withClient<T>(pool: PgPool, work: (client: PgPoolClient) =
  * `work` inside BEGIN … COMMIT on one client (the server's default isolation), rolled back when it throws;
  * `REPEATABLE READ` gives every statement of `work` the same snapshot.
  */
-export function inTransaction<T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>, isolation?: 'REPEATABLE READ'): Promise<T> {
+export function inTransaction<T>(
+  pool: PgPool,
+  work: (client: PgPoolClient) => Promise<T>,
+  isolation?: 'REPEATABLE READ',
+): Promise<T> {
   return withClient(pool, async (client) => {
     await run(client, { sql: isolation === undefined ? 'BEGIN' : `BEGIN ISOLATION LEVEL ${isolation}`, client: null });
     try {
@@ -100,9 +104,18 @@ export async function run<Row = Record<string, unknown>>(
 }
 
 /** {@link run} with each row as an array of values in column order. */
-export async function runForArrays(client: PgPoolClient, statement: Statement, params: readonly unknown[] = []): Promise<PgResult<unknown[]>> {
+export async function runForArrays(
+  client: PgPoolClient,
+  statement: Statement,
+  params: readonly unknown[] = [],
+): Promise<PgResult<unknown[]>> {
   try {
-    return await client.query<unknown[]>({ text: statement.sql, values: params, queryMode: 'extended', rowMode: 'array' });
+    return await client.query<unknown[]>({
+      text: statement.sql,
+      values: params,
+      queryMode: 'extended',
+      rowMode: 'array',
+    });
   } catch (error) {
     throw toFreshetError(error, statement);
   }

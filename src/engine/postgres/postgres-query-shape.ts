@@ -15,10 +15,10 @@ function isAstNode(value: unknown): value is AstNode {
 
 function visit(node: unknown, found: (node: AstNode) => void): void {
   if (Array.isArray(node)) {
-    node.forEach((item) => visit(item, found));
+    for (const item of node) visit(item, found);
   } else if (isAstNode(node)) {
     found(node);
-    Object.values(node).forEach((value) => visit(value, found));
+    for (const value of Object.values(node)) visit(value, found);
   }
 }
 
@@ -55,7 +55,10 @@ export function keepsNotNull(query: string): boolean {
     if (node.type === 'select') selects += 1;
   });
   const from = Array.isArray(select.from) ? select.from.filter(isAstNode) : [];
-  const plainTables = from.every((item) => typeof item.table === 'string' && (item.join === undefined || INNER_JOINS.has(String(item.join).toUpperCase())));
+  const plainTables = from.every(
+    (item) =>
+      typeof item.table === 'string' && (item.join === undefined || INNER_JOINS.has(String(item.join).toUpperCase())),
+  );
   const groupColumns = isAstNode(select.groupby) && Array.isArray(select.groupby.columns) ? select.groupby.columns : [];
   let groupingSets = false;
   visit(groupColumns, (node) => {

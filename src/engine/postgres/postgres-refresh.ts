@@ -40,11 +40,15 @@ export function refreshTable(pool: PgPool, spec: RefreshSpec, schema: string): P
 /** Drops the target (after counting its rows) so a replacement can take its name; views on it stop that. */
 async function dropTarget(client: PgPoolClient, target: TableRef, schema: string): Promise<number> {
   if (!(await tableExists(client, target, schema))) return 0;
-  const counted = await run<{ n: number }>(client, { sql: `SELECT count(*) AS n FROM ${qualifiedName(target, schema)}`, client: null });
+  const counted = await run<{ n: number }>(client, {
+    sql: `SELECT count(*) AS n FROM ${qualifiedName(target, schema)}`,
+    client: null,
+  });
   try {
     await run(client, { sql: `DROP TABLE ${qualifiedName(target, schema)}`, client: null });
   } catch (error) {
-    const cause = error instanceof FreshetError ? (error.cause as { code?: unknown; detail?: unknown } | undefined) : undefined;
+    const cause =
+      error instanceof FreshetError ? (error.cause as { code?: unknown; detail?: unknown } | undefined) : undefined;
     if (cause?.code !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
     throw validationError(
       `PostgreSQL: cannot replace table ${quoteIdentifier(target.name)} by its new definition while other objects depend on it ` +
@@ -69,7 +73,10 @@ export async function swapIn(
 ): Promise<number> {
   const target = definition.table;
   const rowsDeleted = await dropTarget(client, target, schema);
-  await run(client, { sql: `ALTER TABLE ${qualifiedName(replacement, schema)} RENAME TO ${quoteIdentifier(target.name)}`, client: null });
+  await run(client, {
+    sql: `ALTER TABLE ${qualifiedName(replacement, schema)} RENAME TO ${quoteIdentifier(target.name)}`,
+    client: null,
+  });
   if (definition.primaryKey !== null && definition.primaryKey.length > 0) {
     await run(client, {
       sql: `ALTER TABLE ${qualifiedName(target, schema)} RENAME CONSTRAINT ${quoteIdentifier(replacementKey)} TO ${quoteIdentifier(`${target.name}_pkey`)}`,
@@ -85,7 +92,12 @@ export async function swapIn(
  * the replacement renamed (the ACCESS EXCLUSIVE lock this takes is held only for those last statements).
  * Indexes other than the primary key and grants on the old table go with it.
  */
-export function rebuildTable(pool: PgPool, definition: TableDefinition, spec: RefreshSpec, schema: string): Promise<RefreshOutcome> {
+export function rebuildTable(
+  pool: PgPool,
+  definition: TableDefinition,
+  spec: RefreshSpec,
+  schema: string,
+): Promise<RefreshOutcome> {
   if (spec.partition !== null) {
     throw new FreshetError('INTERNAL', 'rebuildTable fills the whole new table; it cannot take a partition.');
   }

@@ -9,7 +9,15 @@ import type { PgPool, PgPoolClient } from './postgres-driver';
 import { forgetIncremental } from './postgres-incremental';
 import { borrow, giveBack, inTransaction, run, runForArrays } from './postgres-pool';
 import { swapIn } from './postgres-refresh';
-import { INTERNAL_TABLE_PREFIX, createTableSql, embedQuery, partitionFilter, qualifiedName, quoteIdentifier, scratchName } from './postgres-sql';
+import {
+  INTERNAL_TABLE_PREFIX,
+  createTableSql,
+  embedQuery,
+  partitionFilter,
+  qualifiedName,
+  quoteIdentifier,
+  scratchName,
+} from './postgres-sql';
 
 const CURSOR = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_read`);
 
@@ -57,16 +65,30 @@ function bindable(value: unknown, type: string): unknown {
   return value;
 }
 
-async function stageBatch(pool: PgPool, stage: string, columns: readonly { name: string; type: string }[], rows: RowBatch): Promise<number> {
+async function stageBatch(
+  pool: PgPool,
+  stage: string,
+  columns: readonly { name: string; type: string }[],
+  rows: RowBatch,
+): Promise<number> {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const names = columns.map((column) => quoteIdentifier(column.name)).join(', ');
   return inTransaction(pool, async (client) => {
     let written = 0;
     for (let start = 0; start < rows.length; start += perStatement) {
       const chunk = rows.slice(start, start + perStatement);
-      const values = chunk.map((_, row) => `(${columns.map((__, column) => `$${row * columns.length + column + 1}`).join(', ')})`);
+      const values = chunk.map(
+        (_, row) => `(${columns.map((__, column) => `$${row * columns.length + column + 1}`).join(', ')})`,
+      );
       const params = chunk.flatMap((row) => columns.map((column, index) => bindable(row[index], column.type)));
-      written += (await run(client, { sql: `INSERT INTO ${stage} (${names}) VALUES ${values.join(', ')}`, client: null }, params)).rowCount ?? 0;
+      written +=
+        (
+          await run(
+            client,
+            { sql: `INSERT INTO ${stage} (${names}) VALUES ${values.join(', ')}`, client: null },
+            params,
+          )
+        ).rowCount ?? 0;
     }
     return written;
   });
@@ -78,11 +100,16 @@ async function swapPartition(client: PgPoolClient, load: LoadSpec, stage: TableR
   const columns = load.definition.columns.map((column) => quoteIdentifier(column.name)).join(', ');
   // A partition names its columns as the statement that asked for it did; match them like PostgreSQL would unquoted.
   const columnOf = (key: string) =>
-    (load.definition.columns.find((column) => column.name === key) ?? load.definition.columns.find((column) => column.name.toLowerCase() === key.toLowerCase()))
-      ?.name ?? key;
+    (
+      load.definition.columns.find((column) => column.name === key) ??
+      load.definition.columns.find((column) => column.name.toLowerCase() === key.toLowerCase())
+    )?.name ?? key;
   const filter = partitionFilter(Object.keys(partition).map(columnOf), quoteIdentifier);
   const deleted = await run(client, { sql: `DELETE FROM ${target}${filter}`, client: null }, Object.values(partition));
-  await run(client, { sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, schema)}`, client: null });
+  await run(client, {
+    sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, schema)}`,
+    client: null,
+  });
   await run(client, { sql: `DROP TABLE ${qualifiedName(stage, schema)}`, client: null });
   return deleted.rowCount ?? 0;
 }
@@ -92,7 +119,12 @@ async function swapPartition(client: PgPoolClient, load: LoadSpec, stage: TableR
  * definition, primary key included, so a duplicate fails while staging with the table untouched; a whole
  * table is then swapped by rename (transactional DDL), a partition by delete and copy.
  */
-export async function replaceFromBatches(pool: PgPool, load: LoadSpec, batches: AsyncIterable<RowBatch>, schema: string): Promise<RefreshOutcome> {
+export async function replaceFromBatches(
+  pool: PgPool,
+  load: LoadSpec,
+  batches: AsyncIterable<RowBatch>,
+  schema: string,
+): Promise<RefreshOutcome> {
   const target = load.definition.table;
   const stage: TableRef = { database: target.database, name: scratchName('stage', target.name) };
   const stageKey = `${stage.name}_pkey`;
@@ -106,7 +138,9 @@ export async function replaceFromBatches(pool: PgPool, load: LoadSpec, batches: 
     }
     const rowsDeleted = await inTransaction(pool, async (client) => {
       await forgetIncremental(client, target, schema);
-      return load.partition === null ? swapIn(client, stage, stageKey, load.definition, schema) : swapPartition(client, load, stage, schema);
+      return load.partition === null
+        ? swapIn(client, stage, stageKey, load.definition, schema)
+        : swapPartition(client, load, stage, schema);
     });
     return { rowsWritten, rowsDeleted };
   } catch (error) {

@@ -100,7 +100,8 @@ function olderLayout(db: Database, table: string): boolean {
   return data.some((column) => column.type !== '' || column.notnull !== 0);
 }
 
-const olderLayoutProblem = (table: string) => `Change capture of ${quoteIdentifier(table)} was installed by an older version of Freshet`;
+const olderLayoutProblem = (table: string) =>
+  `Change capture of ${quoteIdentifier(table)} was installed by an older version of Freshet`;
 
 // Rows are appended with the same INSERT whichever trigger fires; `prefix` is NEW or OLD.
 function appendSql(table: string, columns: readonly string[], op: 'I' | 'D', prefix: 'NEW' | 'OLD'): string {
@@ -115,7 +116,9 @@ function triggerSql(table: string, columns: readonly string[], kind: (typeof TRI
   if (kind === 'insert') return `${head} BEGIN ${appendSql(table, columns, 'I', 'NEW')} END`;
   if (kind === 'delete') return `${head} BEGIN ${appendSql(table, columns, 'D', 'OLD')} END`;
   // IS NOT compares NULLs and storage classes exactly, so only an UPDATE that really changed a value is logged.
-  const changed = columns.map((column) => `OLD.${quoteIdentifier(column)} IS NOT NEW.${quoteIdentifier(column)}`).join(' OR ');
+  const changed = columns
+    .map((column) => `OLD.${quoteIdentifier(column)} IS NOT NEW.${quoteIdentifier(column)}`)
+    .join(' OR ');
   return `${head} WHEN ${changed} BEGIN ${appendSql(table, columns, 'D', 'OLD')} ${appendSql(table, columns, 'I', 'NEW')} END`;
 }
 
@@ -139,7 +142,9 @@ export function installCapture(db: Database, table: string): void {
       throw validationError(`Cannot capture changes of ${quoteIdentifier(table)}: it is one of Freshet's own tables.`);
     }
     if (!objectExists(db, 'table', table)) {
-      throw validationError(`Cannot capture changes of ${quoteIdentifier(table)}: there is no such table in main (views cannot be captured).`);
+      throw validationError(
+        `Cannot capture changes of ${quoteIdentifier(table)}: there is no such table in main (views cannot be captured).`,
+      );
     }
     const columns = columnsOf(db, table);
     const reserved = columns.filter((column) => META_COLUMNS.includes(column.toLowerCase()));
@@ -149,7 +154,8 @@ export function installCapture(db: Database, table: string): void {
       );
     }
     if (objectExists(db, 'table', changelogName(table))) {
-      if (olderLayout(db, table)) throw invalidState(`${olderLayoutProblem(table)}; remove capture and install it again.`);
+      if (olderLayout(db, table))
+        throw invalidState(`${olderLayoutProblem(table)}; remove capture and install it again.`);
       const logged = changelogColumns(db, table);
       if (!sameColumns(logged, columns)) {
         throw invalidState(
@@ -189,7 +195,10 @@ export function removeCapture(db: Database, table: string): void {
 
 /** Whether `table` has a changelog and all three triggers. */
 export function captureInstalled(db: Database, table: string): boolean {
-  return objectExists(db, 'table', changelogName(table)) && TRIGGER_KINDS.every((kind) => objectExists(db, 'trigger', triggerName(table, kind)));
+  return (
+    objectExists(db, 'table', changelogName(table)) &&
+    TRIGGER_KINDS.every((kind) => objectExists(db, 'trigger', triggerName(table, kind)))
+  );
 }
 
 /**
@@ -203,7 +212,8 @@ export function captureMismatch(db: Database, table: string): string | null {
   if (!objectExists(db, 'table', table)) return `Table ${name}, whose changes were captured, no longer exists.`;
   if (olderLayout(db, table)) return `${olderLayoutProblem(table)}.`;
   const missing = TRIGGER_KINDS.filter((kind) => !objectExists(db, 'trigger', triggerName(table, kind)));
-  if (missing.length > 0) return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
+  if (missing.length > 0)
+    return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
   const logged = changelogColumns(db, table);
   const columns = columnsOf(db, table);
   if (!sameColumns(logged, columns)) {
@@ -225,12 +235,15 @@ function requireCapture(db: Database, table: string): void {
  */
 export function currentChangeId(db: Database, table: string): number {
   requireCapture(db, table);
-  const row = db.prepare(`SELECT COALESCE(MAX(${quoteIdentifier(CHANGE_ID)}), 0) AS id FROM ${main(changelogName(table))}`).get() as { id: number };
+  const row = db
+    .prepare(`SELECT COALESCE(MAX(${quoteIdentifier(CHANGE_ID)}), 0) AS id FROM ${main(changelogName(table))}`)
+    .get() as { id: number };
   return Number(row.id);
 }
 
 function requireWholeNumber(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}.`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}.`);
 }
 
 /**
@@ -266,5 +279,7 @@ export function pruneChanges(db: Database, table: string, below: number): number
   requireCapture(db, table);
   const id = quoteIdentifier(CHANGE_ID);
   const changelog = main(changelogName(table));
-  return db.prepare(`DELETE FROM ${changelog} WHERE ${id} <= ? AND ${id} < (SELECT MAX(${id}) FROM ${changelog})`).run(below).changes;
+  return db
+    .prepare(`DELETE FROM ${changelog} WHERE ${id} <= ? AND ${id} < (SELECT MAX(${id}) FROM ${changelog})`)
+    .run(below).changes;
 }

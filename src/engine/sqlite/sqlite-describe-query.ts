@@ -56,10 +56,10 @@ function isStar(column: AstNode): boolean {
 
 function visit(node: unknown, found: (node: AstNode) => void): void {
   if (Array.isArray(node)) {
-    node.forEach((item) => visit(item, found));
+    for (const item of node) visit(item, found);
   } else if (isAstNode(node)) {
     found(node);
-    Object.values(node).forEach((value) => visit(value, found));
+    for (const value of Object.values(node)) visit(value, found);
   }
 }
 
@@ -74,10 +74,12 @@ function keepsNotNull(select: AstNode): boolean {
   });
   let aggregated = false;
   visit(select.columns, (node) => {
-    if (node.type === 'aggr_func' || (node.type === 'function' && AGGREGATES.has(functionName(node)))) aggregated = true;
+    if (node.type === 'aggr_func' || (node.type === 'function' && AGGREGATES.has(functionName(node))))
+      aggregated = true;
   });
   // An aggregate without GROUP BY yields one row even over no rows, with NULL in its bare columns.
-  const grouped = isAstNode(select.groupby) && Array.isArray(select.groupby.columns) && select.groupby.columns.length > 0;
+  const grouped =
+    isAstNode(select.groupby) && Array.isArray(select.groupby.columns) && select.groupby.columns.length > 0;
   return selects === 1 && !nullable && !select._next && !select.with && !(aggregated && !grouped);
 }
 
@@ -152,10 +154,10 @@ export function describeQuery(db: Database, query: string): ColumnInfo[] {
     let type = output.type ?? '';
     if (type === '' && lookup !== null && isAstNode(expression)) type = inferExpressionType(expression, lookup);
     const readDirectly =
-      expression === 'star' || (isAstNode(expression) && ['column_ref', 'double_quote_string'].includes(String(expression.type)));
+      expression === 'star' ||
+      (isAstNode(expression) && ['column_ref', 'double_quote_string'].includes(String(expression.type)));
     const notNull =
-      shape !== null &&
-      shape.keepsNotNull &&
+      shape?.keepsNotNull &&
       readDirectly &&
       output.table !== null &&
       shape.fromTables.has(output.table.toLowerCase()) &&

@@ -60,7 +60,10 @@ export class SqliteEngine implements Engine {
   private schema: Database | null = null;
 
   constructor(options: SqliteEngineOptions) {
-    this.options = Object.freeze({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    this.options = Object.freeze({
+      path: options.path,
+      busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
     const { path: file, busyTimeoutMs } = this.options;
     this.writer = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'writer' });
     this.reader = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
@@ -86,7 +89,9 @@ export class SqliteEngine implements Engine {
   async open(): Promise<void> {
     const file = this.options.path;
     if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) {
-      throw validationError('The SQLite engine needs a database file path; in-memory databases cannot be shared between its threads.');
+      throw validationError(
+        'The SQLite engine needs a database file path; in-memory databases cannot be shared between its threads.',
+      );
     }
     try {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -159,7 +164,12 @@ export class SqliteEngine implements Engine {
     const client = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
     try {
       await client.start();
-      await this.run(client, 'openCursor', { spec: { query: spec.query, columns: spec.columns, filter: spec.filter } }, spec.query);
+      await this.run(
+        client,
+        'openCursor',
+        { spec: { query: spec.query, columns: spec.columns, filter: spec.filter } },
+        spec.query,
+      );
       for (;;) {
         const { rows, done } = await this.run(client, 'nextBatch', { size: spec.batchRows });
         if (rows.length > 0) yield rows;

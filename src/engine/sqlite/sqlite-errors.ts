@@ -51,7 +51,8 @@ export function syntaxErrorPosition(message: string, text: string): TextPosition
     new Parser().astify(text, { database: 'sqlite', trimQuery: false });
   } catch (error) {
     const start = (error as { location?: { start?: { line?: unknown; column?: unknown } } }).location?.start;
-    if (typeof start?.line === 'number' && typeof start.column === 'number') return { line: start.line, column: start.column };
+    if (typeof start?.line === 'number' && typeof start.column === 'number')
+      return { line: start.line, column: start.column };
   }
   return undefined;
 }

@@ -39,7 +39,12 @@ function readRows(statement: Statement, rowLimit: number): StatementResult {
  * Runs one statement. With `readOnly`, a statement that would write is not run: the caller is told to send it
  * to the writer, so writes queue behind refreshes instead of waiting on SQLite's lock inside the reader.
  */
-export function executeStatement(db: Database, sql: string, rowLimit: number, readOnly: boolean): StatementResult | NeedsWriter {
+export function executeStatement(
+  db: Database,
+  sql: string,
+  rowLimit: number,
+  readOnly: boolean,
+): StatementResult | NeedsWriter {
   const statement = db.prepare(sql);
   if (readOnly && !statement.readonly) return { kind: 'needsWriter' };
   const result: StatementResult = statement.reader

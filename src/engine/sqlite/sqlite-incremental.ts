@@ -36,7 +36,14 @@ import {
   type ChangeSetSql,
 } from '../incremental-sql';
 import { renderTemplate, type GroupedMaintenance } from '../../sql/incremental-plan';
-import { captureMismatch, changelogName, currentChangeId, installCapture, pruneChanges, removeCapture } from './sqlite-change-capture';
+import {
+  captureMismatch,
+  changelogName,
+  currentChangeId,
+  installCapture,
+  pruneChanges,
+  removeCapture,
+} from './sqlite-change-capture';
 import { tableExists } from './sqlite-introspection';
 import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan, schemaOf } from './sqlite-sql';
 
@@ -48,12 +55,19 @@ const EXTREMES = `temp.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_extremes`)}`;
 const INDEXED_COLUMNS = 8;
 
 const tableKey = (table: TableRef) => `${schemaOf(table)}.${table.name}`;
-const stateOf = (table: TableRef): TableRef => ({ database: table.database, name: `${INTERNAL_TABLE_PREFIX}_state_${table.name}` });
-const indexName = (table: TableRef) => `${quoteIdentifier(schemaOf(table))}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_ix_${table.name}`)}`;
-const stateIndexName = (table: TableRef) => `${quoteIdentifier(schemaOf(table))}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_ix_state_${table.name}`)}`;
+const stateOf = (table: TableRef): TableRef => ({
+  database: table.database,
+  name: `${INTERNAL_TABLE_PREFIX}_state_${table.name}`,
+});
+const indexName = (table: TableRef) =>
+  `${quoteIdentifier(schemaOf(table))}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_ix_${table.name}`)}`;
+const stateIndexName = (table: TableRef) =>
+  `${quoteIdentifier(schemaOf(table))}.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_ix_state_${table.name}`)}`;
 const isMain = (table: TableRef) => table.database === null || table.database.toLowerCase() === 'main';
 const capturable = (db: Database, table: TableRef) =>
-  isMain(table) && !table.name.startsWith(INTERNAL_TABLE_PREFIX) && tableExists(db, { database: 'main', name: table.name });
+  isMain(table) &&
+  !table.name.startsWith(INTERNAL_TABLE_PREFIX) &&
+  tableExists(db, { database: 'main', name: table.name });
 const same = (left: string, right: string) => `${left} IS ${right}`;
 
 interface Watermark {
@@ -62,17 +76,23 @@ interface Watermark {
 }
 
 function ensureWatermarks(db: Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS ${WATERMARKS} (dynamic_table TEXT NOT NULL, source TEXT NOT NULL, change_id INTEGER NOT NULL, PRIMARY KEY (dynamic_table, source)) WITHOUT ROWID`);
+  db.exec(
+    `CREATE TABLE IF NOT EXISTS ${WATERMARKS} (dynamic_table TEXT NOT NULL, source TEXT NOT NULL, change_id INTEGER NOT NULL, PRIMARY KEY (dynamic_table, source)) WITHOUT ROWID`,
+  );
 }
 
 function watermarksOf(db: Database, table: TableRef): Map<string, number> {
-  const rows = db.prepare(`SELECT source, change_id AS changeId FROM ${WATERMARKS} WHERE dynamic_table = ?`).all(tableKey(table)) as Watermark[];
+  const rows = db
+    .prepare(`SELECT source, change_id AS changeId FROM ${WATERMARKS} WHERE dynamic_table = ?`)
+    .all(tableKey(table)) as Watermark[];
   return new Map(rows.map((row) => [row.source, row.changeId]));
 }
 
 /** Deletes the changes every table reading `source` has applied. */
 function prune(db: Database, source: string): void {
-  const row = db.prepare(`SELECT MIN(change_id) AS low FROM ${WATERMARKS} WHERE source = ?`).get(source) as { low: number | null };
+  const row = db.prepare(`SELECT MIN(change_id) AS low FROM ${WATERMARKS} WHERE source = ?`).get(source) as {
+    low: number | null;
+  };
   if (row.low !== null) pruneChanges(db, source, row.low);
 }
 
@@ -108,11 +128,20 @@ export function releaseIncremental(db: Database, table: TableRef): null {
 }
 
 /** Which output column of the query fills each target column, by name when the names are unique, else by position. */
-function targetColumns(db: Database, spec: IncrementalRefreshSpec): { targets: string[]; positions: number[]; width: number } {
-  const names = db.prepare(spec.query).columns().map((column) => column.name);
+function targetColumns(
+  db: Database,
+  spec: IncrementalRefreshSpec,
+): { targets: string[]; positions: number[]; width: number } {
+  const names = db
+    .prepare(spec.query)
+    .columns()
+    .map((column) => column.name);
   const unique = new Set(names.map((n) => n.toLowerCase())).size === names.length;
-  const positions = spec.columns.map((mapping, i) => (unique ? names.findIndex((n) => n.toLowerCase() === mapping.source.toLowerCase()) : i));
-  if (positions.some((p) => p < 0 || p >= names.length)) throw new IncrementalUnavailable('the table\'s columns no longer match its query');
+  const positions = spec.columns.map((mapping, i) =>
+    unique ? names.findIndex((n) => n.toLowerCase() === mapping.source.toLowerCase()) : i,
+  );
+  if (positions.some((p) => p < 0 || p >= names.length))
+    throw new IncrementalUnavailable("the table's columns no longer match its query");
   return { targets: spec.columns.map((m) => m.target), positions, width: names.length };
 }
 
@@ -136,10 +165,12 @@ export function refreshIncremental(db: Database, spec: IncrementalRefreshSpec): 
 function applyChanges(db: Database, spec: IncrementalRefreshSpec): RefreshOutcome | string {
   if (spec.partition !== null) return 'a partition refresh recomputes its partition';
   const uncapturable = spec.sources.find((source) => !capturable(db, source));
-  if (uncapturable !== undefined) return `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached database)`;
+  if (uncapturable !== undefined)
+    return `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached database)`;
   ensureWatermarks(db);
   const marks = watermarksOf(db, spec.table);
-  if (spec.sources.some((source) => !marks.has(source.name))) return 'first refresh since the table became incrementally maintained';
+  if (spec.sources.some((source) => !marks.has(source.name)))
+    return 'first refresh since the table became incrementally maintained';
   for (const source of spec.sources) {
     const mismatch = captureMismatch(db, source.name);
     if (mismatch !== null) return `${mismatch} The table was recomputed and capture reinstalled`;
@@ -154,20 +185,31 @@ function applyChanges(db: Database, spec: IncrementalRefreshSpec): RefreshOutcom
     if (high > after) changes.set(i, changeSets(db, source.name, after, high));
   });
   if (changes.size === 0) return { action: 'NO_DATA', rowsWritten: 0, rowsDeleted: 0 };
-  const outcome = spec.plan.maintenance.kind === 'bag' ? applyBag(db, spec, changes) : applyGrouped(db, spec, spec.plan.maintenance, changes);
+  const outcome =
+    spec.plan.maintenance.kind === 'bag'
+      ? applyBag(db, spec, changes)
+      : applyGrouped(db, spec, spec.plan.maintenance, changes);
   const advance = db.prepare(`UPDATE ${WATERMARKS} SET change_id = ? WHERE dynamic_table = ? AND source = ?`);
-  spec.sources.forEach((source, i) => advance.run(upTo[i] ?? 0, tableKey(spec.table), source.name));
+  for (const [i, source] of spec.sources.entries()) advance.run(upTo[i] ?? 0, tableKey(spec.table), source.name);
   for (const i of changes.keys()) prune(db, spec.sources[i]?.name ?? '');
   return outcome;
 }
 
 function changeSets(db: Database, source: string, after: number, upTo: number): ChangeSetSql {
-  const columns = db.prepare(`SELECT * FROM main.${quoteIdentifier(source)} LIMIT 0`).columns().map((c) => quoteIdentifier(c.name)).join(', ');
+  const columns = db
+    .prepare(`SELECT * FROM main.${quoteIdentifier(source)} LIMIT 0`)
+    .columns()
+    .map((c) => quoteIdentifier(c.name))
+    .join(', ');
   const from = `FROM main.${quoteIdentifier(changelogName(source))} WHERE "__change_id" > ${after} AND "__change_id" <= ${upTo}`;
   return { plus: `SELECT ${columns} ${from} AND "__op" = 'I'`, minus: `SELECT ${columns} ${from} AND "__op" = 'D'` };
 }
 
-function applyBag(db: Database, spec: IncrementalRefreshSpec, changes: ReadonlyMap<number, ChangeSetSql>): RefreshOutcome {
+function applyBag(
+  db: Database,
+  spec: IncrementalRefreshSpec,
+  changes: ReadonlyMap<number, ChangeSetSql>,
+): RefreshOutcome {
   if (spec.plan.maintenance.kind !== 'bag') throw new IncrementalUnavailable('not a bag query');
   const { targets, positions, width } = targetColumns(db, spec);
   const delta = bagDeltaSql(spec.plan.maintenance.branches, width, changes);
@@ -176,22 +218,35 @@ function applyBag(db: Database, spec: IncrementalRefreshSpec, changes: ReadonlyM
   db.exec(`CREATE TABLE ${DELTA} AS ${delta}`);
   try {
     const target = qualifiedName(spec.table);
-    const match = targets.map((column, i) => same(`t.${quoteIdentifier(column)}`, `d.${deltaColumn(positions[i] ?? i)}`)).join(' AND ');
-    const expected = (db.prepare(`SELECT COALESCE(SUM(-${WEIGHT}), 0) AS n FROM ${DELTA} WHERE ${WEIGHT} < 0`).get() as { n: number }).n;
-    const rowsDeleted = expected === 0 ? 0 : db.prepare(
-      `DELETE FROM ${target} WHERE rowid IN (SELECT rid FROM (` +
-        `SELECT t.rowid AS rid, d.${WEIGHT} AS w, row_number() OVER (PARTITION BY d.rowid) AS rn ` +
-        `FROM ${DELTA} AS d JOIN ${target} AS t ON ${match} WHERE d.${WEIGHT} < 0) WHERE rn <= -w)`,
-    ).run().changes;
+    const match = targets
+      .map((column, i) => same(`t.${quoteIdentifier(column)}`, `d.${deltaColumn(positions[i] ?? i)}`))
+      .join(' AND ');
+    const expected = (
+      db.prepare(`SELECT COALESCE(SUM(-${WEIGHT}), 0) AS n FROM ${DELTA} WHERE ${WEIGHT} < 0`).get() as { n: number }
+    ).n;
+    const rowsDeleted =
+      expected === 0
+        ? 0
+        : db
+            .prepare(
+              `DELETE FROM ${target} WHERE rowid IN (SELECT rid FROM (` +
+                `SELECT t.rowid AS rid, d.${WEIGHT} AS w, row_number() OVER (PARTITION BY d.rowid) AS rn ` +
+                `FROM ${DELTA} AS d JOIN ${target} AS t ON ${match} WHERE d.${WEIGHT} < 0) WHERE rn <= -w)`,
+            )
+            .run().changes;
     if (rowsDeleted !== expected) {
-      throw new IncrementalUnavailable(`the table lacked ${expected - rowsDeleted} of the ${expected} rows its sources' changes remove`);
+      throw new IncrementalUnavailable(
+        `the table lacked ${expected - rowsDeleted} of the ${expected} rows its sources' changes remove`,
+      );
     }
     const values = targets.map((_, i) => `d.${deltaColumn(positions[i] ?? i)}`).join(', ');
     const copies = `WITH RECURSIVE __copies(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM __copies WHERE i < (SELECT MAX(${WEIGHT}) FROM ${DELTA}))`;
-    const rowsWritten = db.prepare(
-      `${copies} INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) ` +
-        `SELECT ${values} FROM ${DELTA} AS d JOIN __copies ON __copies.i <= d.${WEIGHT} WHERE d.${WEIGHT} > 0`,
-    ).run().changes;
+    const rowsWritten = db
+      .prepare(
+        `${copies} INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) ` +
+          `SELECT ${values} FROM ${DELTA} AS d JOIN __copies ON __copies.i <= d.${WEIGHT} WHERE d.${WEIGHT} > 0`,
+      )
+      .run().changes;
     return { action: 'INCREMENTAL', rowsWritten, rowsDeleted };
   } finally {
     db.exec(`DROP TABLE IF EXISTS ${DELTA}`);
@@ -202,7 +257,12 @@ function inputWidthOf(db: Database, plan: GroupedMaintenance): number {
   return db.prepare(renderTemplate(plan.input, () => null)).columns().length;
 }
 
-function applyGrouped(db: Database, spec: IncrementalRefreshSpec, plan: GroupedMaintenance, changes: ReadonlyMap<number, ChangeSetSql>): RefreshOutcome {
+function applyGrouped(
+  db: Database,
+  spec: IncrementalRefreshSpec,
+  plan: GroupedMaintenance,
+  changes: ReadonlyMap<number, ChangeSetSql>,
+): RefreshOutcome {
   const { targets, positions, width } = targetColumns(db, spec);
   const inputWidth = inputWidthOf(db, plan);
   const keys = keyCountOf(plan, inputWidth);
@@ -211,21 +271,34 @@ function applyGrouped(db: Database, spec: IncrementalRefreshSpec, plan: GroupedM
   const state = qualifiedName(stateOf(spec.table));
   const target = qualifiedName(spec.table);
   const keyMatch = (left: string, right: string) =>
-    keys === 0 ? '1' : Array.from({ length: keys }, (_, i) => same(`${left}.${keyColumn(i)}`, `${right}.${keyColumn(i)}`)).join(' AND ');
+    keys === 0
+      ? '1'
+      : Array.from({ length: keys }, (_, i) => same(`${left}.${keyColumn(i)}`, `${right}.${keyColumn(i)}`)).join(
+          ' AND ',
+        );
   db.exec(`DROP TABLE IF EXISTS ${GROUPS}`);
   db.exec(`CREATE TABLE ${GROUPS} AS ${groupDeltaSql(plan, inputWidth, inputDelta)}`);
   try {
     const sums = summed(plan);
     const plus = (column: string) => `${column} = COALESCE(s.${column}, 0) + COALESCE(g.${column}, 0)`;
-    const sets = [`${GROUP_COUNT} = s.${GROUP_COUNT} + g.${GROUP_COUNT}`, ...sums.flatMap((j) => [plus(sumColumn(j)), plus(countColumn(j))])];
+    const sets = [
+      `${GROUP_COUNT} = s.${GROUP_COUNT} + g.${GROUP_COUNT}`,
+      ...sums.flatMap((j) => [plus(sumColumn(j)), plus(countColumn(j))]),
+    ];
     db.exec(`UPDATE ${state} AS s SET ${sets.join(', ')} FROM ${GROUPS} AS g WHERE ${keyMatch('s', 'g')}`);
-    const stateCols = [...Array.from({ length: keys }, (_, i) => keyColumn(i)), GROUP_COUNT, ...sums.flatMap((j) => [sumColumn(j), countColumn(j)])];
+    const stateCols = [
+      ...Array.from({ length: keys }, (_, i) => keyColumn(i)),
+      GROUP_COUNT,
+      ...sums.flatMap((j) => [sumColumn(j), countColumn(j)]),
+    ];
     db.exec(
       `INSERT INTO ${state} (${stateCols.join(', ')}) SELECT ${stateCols.map((c) => `g.${c}`).join(', ')} FROM ${GROUPS} AS g ` +
         `WHERE NOT EXISTS (SELECT 1 FROM ${state} AS s WHERE ${keyMatch('s', 'g')})`,
     );
     if (keys > 0) {
-      db.exec(`DELETE FROM ${state} WHERE rowid IN (SELECT s.rowid FROM ${GROUPS} AS g JOIN ${state} AS s ON ${keyMatch('s', 'g')} WHERE s.${GROUP_COUNT} = 0)`);
+      db.exec(
+        `DELETE FROM ${state} WHERE rowid IN (SELECT s.rowid FROM ${GROUPS} AS g JOIN ${state} AS s ON ${keyMatch('s', 'g')} WHERE s.${GROUP_COUNT} = 0)`,
+      );
     }
     const keyTargets = targetKeys(plan, keys, targets, positions);
     // Every group is rewritten when a key is not among the table's columns (its rows cannot be found by key).
@@ -240,17 +313,26 @@ function applyGrouped(db: Database, spec: IncrementalRefreshSpec, plan: GroupedM
     if (affected === null || keys === 0) {
       rowsDeleted = db.prepare(`DELETE FROM ${target}`).run().changes;
     } else {
-      const match = (keyTargets ?? []).map((column, i) => same(`t.${quoteIdentifier(column)}`, `g.${keyColumn(i)}`)).join(' AND ');
-      rowsDeleted = db.prepare(`DELETE FROM ${target} WHERE rowid IN (SELECT t.rowid FROM ${GROUPS} AS g JOIN ${target} AS t ON ${match})`).run().changes;
+      const match = (keyTargets ?? [])
+        .map((column, i) => same(`t.${quoteIdentifier(column)}`, `g.${keyColumn(i)}`))
+        .join(' AND ');
+      rowsDeleted = db
+        .prepare(
+          `DELETE FROM ${target} WHERE rowid IN (SELECT t.rowid FROM ${GROUPS} AS g JOIN ${target} AS t ON ${match})`,
+        )
+        .run().changes;
     }
     const expressions = outputExpressions(plan, width, (sum, count) => `CAST(${sum} AS REAL) / ${count}`);
     const values = targets.map((_, i) => expressions[positions[i] ?? i] ?? 'NULL').join(', ');
     const extremesJoin = hasExtremes ? ` LEFT JOIN ${EXTREMES} AS m ON ${keyMatch('m', 's')}` : '';
-    const from = affected === null || keys === 0
-      ? `FROM ${state} AS s${extremesJoin}`
-      : `FROM ${GROUPS} AS g JOIN ${state} AS s ON ${keyMatch('s', 'g')}${extremesJoin}`;
+    const from =
+      affected === null || keys === 0
+        ? `FROM ${state} AS s${extremesJoin}`
+        : `FROM ${GROUPS} AS g JOIN ${state} AS s ON ${keyMatch('s', 'g')}${extremesJoin}`;
     const where = keys === 0 ? '' : ` WHERE s.${GROUP_COUNT} > 0`;
-    const rowsWritten = db.prepare(`INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} ${from}${where}`).run().changes;
+    const rowsWritten = db
+      .prepare(`INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) SELECT ${values} ${from}${where}`)
+      .run().changes;
     return { action: 'INCREMENTAL', rowsWritten, rowsDeleted };
   } finally {
     db.exec(`DROP TABLE IF EXISTS ${GROUPS}`);
@@ -270,7 +352,10 @@ function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string)
   const rowsWritten = db.prepare(plan.insertSql).run(...plan.params).changes;
   const uncapturable = spec.sources.find((source) => !capturable(db, source));
   if (spec.partition !== null || uncapturable !== undefined) {
-    const why = uncapturable === undefined ? detail : `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached database)`;
+    const why =
+      uncapturable === undefined
+        ? detail
+        : `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached database)`;
     return { action: 'FULL', actionDetail: why, rowsWritten, rowsDeleted };
   }
   ensureWatermarks(db);
@@ -289,13 +374,17 @@ function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string)
     const state = stateOf(spec.table);
     db.exec(`CREATE TABLE ${qualifiedName(state)} AS ${stateSql(maintenance, inputWidth)}`);
     if (keys > 0) {
-      const keyList = Array.from({ length: keys }, (_, i) => keyColumn(i)).slice(0, INDEXED_COLUMNS).join(', ');
+      const keyList = Array.from({ length: keys }, (_, i) => keyColumn(i))
+        .slice(0, INDEXED_COLUMNS)
+        .join(', ');
       db.exec(`CREATE INDEX ${stateIndexName(spec.table)} ON ${quoteIdentifier(state.name)} (${keyList})`);
     }
     indexed = (targetKeys(maintenance, keys, targets, positions) ?? []).slice(0, INDEXED_COLUMNS);
   }
   if (indexed.length > 0) {
-    db.exec(`CREATE INDEX IF NOT EXISTS ${indexName(spec.table)} ON ${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`);
+    db.exec(
+      `CREATE INDEX IF NOT EXISTS ${indexName(spec.table)} ON ${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`,
+    );
   }
   const record = db.prepare(`INSERT OR REPLACE INTO ${WATERMARKS} (dynamic_table, source, change_id) VALUES (?, ?, ?)`);
   for (const source of spec.sources) {

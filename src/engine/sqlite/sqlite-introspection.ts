@@ -40,9 +40,14 @@ export function describeTable(db: Database, table: TableRef): TableDescription |
     .all(table.name, schema) as TableInfoRow[];
   if (rows.length === 0) return null;
   const keyColumns = rows.filter((row) => row.pk > 0).sort((a, b) => a.pk - b.pk);
-  const rowidAlias = keyColumns.length === 1 && keyColumns[0]?.type.toUpperCase() === 'INTEGER' ? keyColumns[0].name : null;
+  const rowidAlias =
+    keyColumns.length === 1 && keyColumns[0]?.type.toUpperCase() === 'INTEGER' ? keyColumns[0].name : null;
   return {
-    columns: rows.map((row) => ({ name: row.name, type: row.type, nullable: row.notnull === 0 && row.name !== rowidAlias })),
+    columns: rows.map((row) => ({
+      name: row.name,
+      type: row.type,
+      nullable: row.notnull === 0 && row.name !== rowidAlias,
+    })),
     primaryKey: keyColumns.map((row) => row.name),
   };
 }
@@ -51,5 +56,8 @@ export function describeTable(db: Database, table: TableRef): TableDescription |
 export function tableExists(db: Database, table: TableRef): boolean {
   const schema = schemaOf(table);
   if (!schemaExists(db, schema)) return false;
-  return db.prepare(`SELECT 1 FROM pragma_table_list(?) WHERE schema = ? AND type = 'table'`).get(table.name, schema) !== undefined;
+  return (
+    db.prepare(`SELECT 1 FROM pragma_table_list(?) WHERE schema = ? AND type = 'table'`).get(table.name, schema) !==
+    undefined
+  );
 }

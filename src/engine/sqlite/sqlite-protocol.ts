@@ -47,7 +47,10 @@ export interface SqliteOperations {
   closeCursor: { args: null; result: null };
   createStage: { args: { definition: TableDefinition }; result: null };
   insertStage: { args: { table: TableRef; columns: readonly string[]; rows: RowBatch }; result: number };
-  swapStage: { args: { definition: TableDefinition; partition: Readonly<Record<string, string>> | null }; result: RefreshOutcome };
+  swapStage: {
+    args: { definition: TableDefinition; partition: Readonly<Record<string, string>> | null };
+    result: RefreshOutcome;
+  };
   dropStage: { args: { table: TableRef }; result: null };
   /** `readOnly`: answer {@link NeedsWriter} instead of running a statement that writes. */
   execute: { args: { sql: string; rowLimit: number; readOnly: boolean }; result: StatementResult | NeedsWriter };

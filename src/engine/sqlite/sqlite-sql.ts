@@ -30,14 +30,19 @@ export function asSubquery(query: string): string {
 
 // Type names are spliced into DDL, so only accept the shapes SQLite's grammar gives a type name:
 // words, optionally followed by one or two signed numbers in parentheses.
-const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_]*( +[A-Za-z_][A-Za-z0-9_]*)*( *\( *[+-]?\d+(\.\d+)? *(, *[+-]?\d+(\.\d+)? *)?\))?$/;
+const TYPE_NAME =
+  /^[A-Za-z_][A-Za-z0-9_]*( +[A-Za-z_][A-Za-z0-9_]*)*( *\( *[+-]?\d+(\.\d+)? *(, *[+-]?\d+(\.\d+)? *)?\))?$/;
 
 function columnDefinition(column: ColumnInfo): string {
   const type = column.type.trim();
   if (type !== '' && !TYPE_NAME.test(type)) {
-    throw validationError(`Column ${quoteIdentifier(column.name)} has type "${column.type}", which is not a SQLite type name.`);
+    throw validationError(
+      `Column ${quoteIdentifier(column.name)} has type "${column.type}", which is not a SQLite type name.`,
+    );
   }
-  return [quoteIdentifier(column.name), type, column.nullable ? '' : 'NOT NULL'].filter((part) => part !== '').join(' ');
+  return [quoteIdentifier(column.name), type, column.nullable ? '' : 'NOT NULL']
+    .filter((part) => part !== '')
+    .join(' ');
 }
 
 /**

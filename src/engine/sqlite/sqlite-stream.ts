@@ -14,9 +14,18 @@ const cursors = new WeakMap<Database, Iterator<unknown[]>>();
 export function openCursor(db: Database, spec: Omit<ReadSpec, 'batchRows'>): null {
   closeCursor(db);
   const filters = Object.entries(spec.filter ?? {});
-  const where = filters.length === 0 ? '' : ` WHERE ${filters.map(([column]) => `src.${quoteIdentifier(column)} = ?`).join(' AND ')}`;
+  const where =
+    filters.length === 0
+      ? ''
+      : ` WHERE ${filters.map(([column]) => `src.${quoteIdentifier(column)} = ?`).join(' AND ')}`;
   const sql = `SELECT ${spec.columns.map((c) => `src.${quoteIdentifier(c)}`).join(', ')} FROM ${asSubquery(spec.query)} AS src${where}`;
-  cursors.set(db, db.prepare(sql).raw(true).iterate(...filters.map(([, value]) => value)) as Iterator<unknown[]>);
+  cursors.set(
+    db,
+    db
+      .prepare(sql)
+      .raw(true)
+      .iterate(...filters.map(([, value]) => value)) as Iterator<unknown[]>,
+  );
   return null;
 }
 
@@ -78,7 +87,11 @@ export function insertStage(db: Database, table: TableRef, columns: readonly str
 }
 
 /** Puts the staged rows in place in one transaction: the whole table (rename) or one partition (delete + copy). */
-export function swapStage(db: Database, definition: TableDefinition, partition: Readonly<Record<string, string>> | null): RefreshOutcome {
+export function swapStage(
+  db: Database,
+  definition: TableDefinition,
+  partition: Readonly<Record<string, string>> | null,
+): RefreshOutcome {
   const target = definition.table;
   const stage = stageOf(target);
   const rowsWritten = (db.prepare(`SELECT count(*) AS n FROM ${qualifiedName(stage)}`).get() as { n: number }).n;
@@ -90,7 +103,9 @@ export function swapStage(db: Database, definition: TableDefinition, partition: 
     const swap = db.transaction((): RefreshOutcome => {
       forgetIncremental(db, target);
       const rowsDeleted = db.prepare(`DELETE FROM ${qualifiedName(target)}${where}`).run(...values).changes;
-      db.prepare(`INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`).run();
+      db.prepare(
+        `INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`,
+      ).run();
       db.prepare(`DROP TABLE ${qualifiedName(stage)}`).run();
       return { rowsWritten, rowsDeleted };
     });

@@ -34,7 +34,9 @@ export function isAstNode(value: unknown): value is AstNode {
 
 const FIXED_RESULT_TYPES: Readonly<Record<string, string>> = (() => {
   const table: Record<string, string> = {};
-  const assign = (type: string, names: string) => names.split(' ').forEach((name) => (table[name] = type));
+  const assign = (type: string, names: string) => {
+    for (const name of names.split(' ')) table[name] = type;
+  };
   assign(
     'TEXT',
     'date time datetime strftime timediff current_date current_time current_timestamp upper lower trim ltrim ' +
@@ -58,11 +60,15 @@ const FIXED_RESULT_TYPES: Readonly<Record<string, string>> = (() => {
 
 /** Functions whose result has the type of their first argument that has one. */
 const ARGUMENT_TYPED = new Set(
-  'min max abs coalesce ifnull nullif iif ceil ceiling floor trunc lag lead first_value last_value nth_value likely unlikely likelihood'.split(' '),
+  'min max abs coalesce ifnull nullif iif ceil ceiling floor trunc lag lead first_value last_value nth_value likely unlikely likelihood'.split(
+    ' ',
+  ),
 );
 
 const BOOLEAN_OPERATORS = new Set(
-  '= == != <> < <= > >= AND OR IS ISNOT IS NOT LIKE NOT LIKE GLOB NOT GLOB IN NOT IN BETWEEN NOT BETWEEN REGEXP MATCH'.split(' '),
+  '= == != <> < <= > >= AND OR IS ISNOT IS NOT LIKE NOT LIKE GLOB NOT GLOB IN NOT IN BETWEEN NOT BETWEEN REGEXP MATCH'.split(
+    ' ',
+  ),
 );
 const ARITHMETIC_OPERATORS = new Set(['+', '-', '*', '/', '%']);
 const BITWISE_OPERATORS = new Set(['&', '|', '<<', '>>']);
@@ -162,7 +168,10 @@ export function inferExpressionType(expression: unknown, lookup: ColumnTypeLooku
       if (operator === '||') return 'TEXT';
       if (BOOLEAN_OPERATORS.has(operator) || BITWISE_OPERATORS.has(operator)) return 'INTEGER';
       if (ARITHMETIC_OPERATORS.has(operator)) {
-        return arithmeticType(inferExpressionType(expression.left, lookup), inferExpressionType(expression.right, lookup));
+        return arithmeticType(
+          inferExpressionType(expression.left, lookup),
+          inferExpressionType(expression.right, lookup),
+        );
       }
       return '';
     }

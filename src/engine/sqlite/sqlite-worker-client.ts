@@ -108,7 +108,8 @@ export class SqliteWorkerClient {
         else if (message.kind === 'startFailed') finish(new SqliteWorkerFailure(message.error));
         else finish(engineError(`SQLite ${role} worker sent ${message.kind} before it was ready.`));
       };
-      const onExit = (code: number) => finish(engineError(`SQLite ${role} worker exited with code ${code} while starting.`));
+      const onExit = (code: number) =>
+        finish(engineError(`SQLite ${role} worker exited with code ${code} while starting.`));
       worker.on('message', onMessage).on('error', finish).on('exit', onExit);
     });
     const onMessage = (message: WorkerMessage) => this.settle(worker, message);
@@ -136,7 +137,9 @@ export class SqliteWorkerClient {
       } catch (error) {
         this.pending.delete(id);
         if (this.pending.size === 0) worker.unref();
-        reject(engineError(`Could not send ${op} to the SQLite ${this.config.role} worker: ${messageOf(error)}`, error));
+        reject(
+          engineError(`Could not send ${op} to the SQLite ${this.config.role} worker: ${messageOf(error)}`, error),
+        );
       }
     });
   }
@@ -156,6 +159,6 @@ export class SqliteWorkerClient {
     this.current = null;
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    waiting.forEach((pending) => pending.reject(error));
+    for (const pending of waiting) pending.reject(error);
   }
 }

@@ -58,7 +58,8 @@ function open(config: SqliteWorkerConfig): Database {
     if (config.role === 'writer') {
       // WAL is a property of the file; the writer sets it before the reader connects.
       const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch ${config.path} to WAL (journal mode is ${String(mode)})`);
+      if (String(mode).toLowerCase() !== 'wal')
+        throw new Error(`could not switch ${config.path} to WAL (journal mode is ${String(mode)})`);
     }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

@@ -226,7 +226,11 @@ export class EmbeddedScheduler implements WorkflowScheduler {
   async listRefreshWorkflows(): Promise<readonly ListedWorkflow[]> {
     this.#assertOpen();
     if (this.#context.leadership !== undefined) await this.#serially(() => this.#reload());
-    return [...this.#workflows.values()].map(({ record }) => ({ tableIdentifier: record.tableIdentifier, handler: handlerOf(record), paused: record.paused }));
+    return [...this.#workflows.values()].map(({ record }) => ({
+      tableIdentifier: record.tableIdentifier,
+      handler: handlerOf(record),
+      paused: record.paused,
+    }));
   }
 
   /** The workflow a handler names; read from the state store when other gateways may have changed it. */

@@ -48,13 +48,13 @@ export function workflowNameOf(tableIdentifier: string): string {
 
 /** The workflow id a handler names, or null when it is not an embedded scheduler's handler. */
 export function workflowIdOf(handler: RefreshHandler): string | null {
-  const id = handler['workflowId'];
+  const id = handler.workflowId;
   return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** A name for a handler in messages: its workflow name when it has one. */
 export function describeHandler(handler: RefreshHandler): string {
-  const name = handler['workflowName'];
+  const name = handler.workflowName;
   if (typeof name === 'string' && name !== '') return name;
   return workflowIdOf(handler) ?? JSON.stringify(handler);
 }

@@ -53,7 +53,7 @@ function derive(sourceDir: string, file: string): string {
   const published = JSON.parse(readFileSync(path.join(sourceDir, file), 'utf8')) as { source: Json; endpoints: Json[] };
   const endpoints = published.endpoints.map((endpoint) => ({
     ...pick(endpoint, ENDPOINT_FIELDS),
-    params: (endpoint['params'] as Json[]).map((param) => pick(param, PARAM_FIELDS)),
+    params: (endpoint.params as Json[]).map((param) => pick(param, PARAM_FIELDS)),
   }));
   return render({ file, ...published.source }, endpoints);
 }

@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Engine, IncrementalRefreshSpec, RefreshOutcome, TableRef } from '../src/engine/engine';
-import { createEngine } from '../src/engine/engine-factory';
+import { createEngine } from '../src/engine/registry';
 import {
   installCapture as installPostgresCapture,
   removeCapture as removePostgresCapture,

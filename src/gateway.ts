@@ -15,7 +15,7 @@ import {
   type LoadConfigOptions,
 } from './config/config';
 import type { Engine } from './engine/engine';
-import { createEngine } from './engine/engine-factory';
+import { createEngine } from './engine/registry';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager, type ManagerSettings } from './manager/dynamic-table-manager';
 import { Namespaces } from './manager/namespaces';

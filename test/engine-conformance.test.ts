@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createEngine } from '../src/engine/engine-factory';
+import { createEngine } from '../src/engine/registry';
 import { FlinkEngine } from '../src/engine/flink/flink-engine';
 import { FreshetError } from '../src/errors';
 import { type EngineConformanceHarness, type EngineUnderTest, runEngineConformance } from '../src/index';

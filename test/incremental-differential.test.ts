@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Engine, IncrementalRefreshSpec, RefreshOutcome, TableRef } from '../src/engine/engine';
-import { createEngine } from '../src/engine/engine-factory';
+import { createEngine } from '../src/engine/registry';
 import { planIncremental } from '../src/sql/incremental-plan';
 import { rowsOf } from './helpers/assertions';
 import { createDatabase } from './helpers/databases';

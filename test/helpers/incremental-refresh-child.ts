@@ -3,7 +3,7 @@
  * `node incremental-refresh-child.js <engine url> <base dir> <spec as JSON>`. Prints `refreshing` when it starts
  * and `done` when the refresh committed.
  */
-import { createEngine } from '../../src/engine/engine-factory';
+import { createEngine } from '../../src/engine/registry';
 import type { IncrementalRefreshSpec } from '../../src/engine/engine';
 
 async function main(): Promise<void> {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { StatementResult } from '../../src/engine/engine';
 import { FreshetError } from '../../src/errors';
 
 /** Asserts `fn` throws a VALIDATION_ERROR whose message equals, matches or passes `expected`. */
@@ -17,21 +16,5 @@ export function assertValidationError(
   });
 }
 
-/** Awaits `promise`, expecting it to reject with a FreshetError of `code` whose message matches `message`. */
-export async function rejectsWith(promise: Promise<unknown>, code: string, message?: RegExp): Promise<FreshetError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof FreshetError, `expected a FreshetError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (message !== undefined) assert.match(error.message, message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
-
-/** The rows of a statement result that must be rows. */
-export function rowsOf(result: StatementResult): readonly (readonly unknown[])[] {
-  assert.equal(result.kind, 'rows');
-  return result.kind === 'rows' ? result.rows : [];
-}
+// The engine conformance suite asserts the same way; its helpers are the tests' too.
+export { rejectsWith, rowsOf } from '../../src/engine/conformance-harness';

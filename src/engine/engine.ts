@@ -159,6 +159,21 @@ export type StatementResult =
     }
   | { readonly kind: 'update'; readonly rowsAffected: number };
 
+/** What a pass-through statement would do to data and to the engine's surroundings. */
+export interface StatementEffects {
+  /**
+   * Tables whose rows or definition the statement would change (INSERT, UPDATE, DELETE, REPLACE, UPSERT, MERGE,
+   * TRUNCATE, ALTER, DROP, CREATE TRIGGER on it, …), as the engine resolves their names.
+   */
+  readonly writes: readonly TableRef[];
+  /**
+   * Set when the statement would reach outside the engine's data: attach or write a file, run a program, reveal
+   * file system paths, or leave the connection changed for later statements. A short name of what it does, as
+   * the refusal names it (`ATTACH DATABASE`, `VACUUM INTO`, `PRAGMA journal_mode`, `COPY … TO a file`).
+   */
+  readonly escapes: string | null;
+}
+
 export interface ExecuteOptions {
   /** Most rows returned for a statement that reads. */
   readonly rowLimit: number;
@@ -197,6 +212,12 @@ export interface Engine {
   refresh(spec: RefreshSpec): Promise<RefreshOutcome>;
   /** Runs one statement the gateway does not own. */
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult>;
+  /**
+   * What a statement the gateway does not own would do, read from what the engine would execute (its compiled
+   * program or plan), never from the statement's first words: comments, CTE prefixes, quoting and case do not
+   * change the answer. Runs nothing. Syntax errors are not reported here; `execute` reports them.
+   */
+  inspectStatement?(sql: string): Promise<StatementEffects>;
   /**
    * Present on an engine that can maintain a table incrementally: without it, every refresh is a full one and
    * a table that demands incremental refreshes is refused at CREATE.

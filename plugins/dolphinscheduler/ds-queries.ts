@@ -1,4 +1,5 @@
-/** Read-only lookups that page through DolphinScheduler's listings. */
+/** Read-only lookups that page through DolphinScheduler's listings, and the codes and ids in its answers. */
+import { schedulerError } from '../../src/plugin-api';
 import type { DolphinSchedulerClient } from './ds-client';
 import { dsPaths } from './ds-paths';
 
@@ -38,4 +39,18 @@ export async function findProject(client: DolphinSchedulerClient, name: string):
   if (project === undefined) return null;
   const code = project.code;
   return typeof code === 'number' ? String(code) : typeof code === 'string' ? code : null;
+}
+
+/** DolphinScheduler's codes are longs; today's stay below 2^53, so JSON numbers carry them exactly. */
+export function codeOf(value: unknown, what: string): string {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && /^\d+$/.test(value)) return value;
+  throw schedulerError(`DolphinScheduler answered without a usable ${what} (${JSON.stringify(value)}).`);
+}
+
+/** The id of a schedule in an answer. */
+export function idOf(schedule: RawObject): number {
+  const id = schedule.id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  throw schedulerError(`DolphinScheduler answered without a schedule id (${JSON.stringify(schedule)}).`);
 }

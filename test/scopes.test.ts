@@ -312,6 +312,8 @@ describe('scope of a statement', () => {
     assert.equal(need('PRAGMA journal_mode'), 'admin');
     assert.equal(need('PRAGMA journal_mode(DELETE)'), 'admin');
     assert.equal(need('PRAGMA database_list'), 'admin');
+    assert.equal(need('EXPLAIN PRAGMA foreign_keys = OFF'), 'admin');
+    assert.equal(need("SELECT name FROM pragma_table_info('orders')"), 'read');
   });
 
   it("takes the engine's SHOW and DESCRIBE for reads", () => {

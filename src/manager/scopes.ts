@@ -77,7 +77,8 @@ function passthroughNeed(statement: PassthroughStatement): StatementNeed {
 // Words that make a statement which starts like a read change something: a CTE in front of INSERT, UPDATE,
 // DELETE or MERGE (an upsert's DO UPDATE included), SELECT … INTO a new table or file, PostgreSQL's and MySQL's
 // EXPLAIN ANALYZE of a write (it runs the write), SQLite's ATTACH, VACUUM and load_extension(), PostgreSQL's COPY,
-// MySQL's LOAD DATA. `replace(` is the string function, not MySQL's REPLACE statement.
+// MySQL's LOAD DATA, and a PRAGMA behind EXPLAIN (SQLite runs some PRAGMAs while preparing them). `replace(` is
+// the string function, not MySQL's REPLACE statement.
 const WRITING_WORDS = [
   'INSERT',
   'UPDATE',
@@ -95,6 +96,7 @@ const WRITING_WORDS = [
   'COPY',
   'LOAD',
   'LOAD_EXTENSION',
+  'PRAGMA',
 ];
 const WRITING_WORD = new RegExp(`\\b(${WRITING_WORDS.join('|')})\\b|\\bREPLACE\\b(?!\\s*\\()`, 'i');
 

@@ -301,9 +301,17 @@ describe('scope of a statement', () => {
     assert.equal(need('SELECT 1 --x UPDATE t SET a = 1'), 'admin');
   });
 
-  it('skips string literals only when no backslash can end one early', () => {
-    assert.equal(need("SELECT 'it''s an update' AS note"), 'read');
-    assert.equal(need("WITH c AS (SELECT 'p\\', ') UPDATE t SET x = 1 -- '"), 'admin');
+  it('skips string literals and quoted names only where every engine would read them alike', () => {
+    assert.equal(need("SELECT 'it''s an update' AS note, \"delete\" FROM t WHERE action <> 'insert into'"), 'read');
+    const traps = [
+      "WITH c AS (SELECT 'p\\', ') UPDATE t SET x = 1 -- '", // MySQL's backslash escape
+      "WITH c AS (SELECT 1 # '\n) UPDATE t SET a = 1 -- '", // MySQL's # comment
+      "WITH c AS (SELECT 1 --'\n' AS z) UPDATE t SET a = 1 -- '", // MySQL's --x is two minus signs
+      "WITH c AS (SELECT 1 /* /* */ ' */ ) DELETE FROM t -- '", // PostgreSQL nests comments
+      "WITH c AS (SELECT 1 AS [x']) INSERT INTO t VALUES (1) -- ']", // SQLite's [name]
+      "WITH c AS (SELECT 1 AS $$x, '$$') UPDATE t SET a = 1 -- '", // MySQL names may start with $
+    ];
+    for (const text of traps) assert.equal(need(text), 'admin', text);
   });
 
   it('allows only PRAGMAs that describe a table', () => {

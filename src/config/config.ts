@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ENGINE_URL_FORMS, findEngineFactory } from '../engine/registry';
 import { parseDurationSeconds } from '../freshness';
+import { SCOPES } from '../manager/scopes';
 
 const durationText = z.union([z.string().min(1), z.number().int().positive()]);
 
@@ -14,7 +15,7 @@ const tokenSchema = z
   .object({
     name: z.string().min(1).optional(),
     token: z.string().min(16, 'a token must be at least 16 characters'),
-    scopes: z.array(z.enum(['admin', 'callback'])).min(1),
+    scopes: z.array(z.enum(SCOPES)).min(1),
   })
   .strict();
 

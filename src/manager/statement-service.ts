@@ -9,6 +9,7 @@ import { parseScript } from '../sql/ddl-parser';
 import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
+import { ALL_SCOPES, authorizeScript, type Scope } from './scopes';
 import { showCreate, type TableDetail } from './table-view';
 
 export type StatementResultJson =
@@ -36,15 +37,18 @@ export class StatementService {
 
   /**
    * `catalog` and `database` say where unqualified names point and which engine runs the statements the gateway
-   * does not own; by default the default catalog and its default database.
+   * does not own; by default the default catalog and its default database. `scopes` are the caller's: a script
+   * with a statement outside them is refused before any of it runs (in-process callers are not limited).
    */
   async executeScript(
     script: string,
     where: { catalog?: string; database?: string } = {},
+    scopes: readonly Scope[] = ALL_SCOPES,
   ): Promise<StatementResultJson[]> {
     const ns = this.manager.namespace(where.catalog, where.database);
     const statements = parseScript(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
+    authorizeScript(statements, scopes);
     const results: StatementResultJson[] = [];
     for (const [index, statement] of statements.entries()) {
       try {

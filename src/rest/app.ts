@@ -6,7 +6,7 @@ import { notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
 import type { DynamicTableManager } from '../manager/dynamic-table-manager';
 import type { StatementService } from '../manager/statement-service';
-import { authenticate, type TokenGrant } from './auth';
+import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { refreshBody, statementBody } from './schemas';
 
@@ -59,9 +59,8 @@ export function createRestApp(deps: RestDependencies): Express {
 
   app.post('/v3/statements', async (req, res) => {
     const body = statementBody.parse(jsonBody(req));
-    res.json({
-      results: await statements.executeScript(body.statement, { catalog: body.catalog, database: body.database }),
-    });
+    const where = { catalog: body.catalog, database: body.database };
+    res.json({ results: await statements.executeScript(body.statement, where, callerScopes(res)) });
   });
 
   app.post('/v3/dynamic-tables/refresh', async (req, res) => {

@@ -1,28 +1,70 @@
 /**
- * Bearer-token auth with two scopes: `admin` (everything) and `callback` (refresh calls and job reads, what a
- * scheduler workflow is given). With no tokens configured the gateway is open, which start-up allows only on
- * loopback.
+ * Bearer-token auth. A token's scopes decide which endpoints it may call; for `POST /v3/statements` the statement
+ * service then decides statement by statement, from the scopes this layer hands down (see src/manager/scopes.ts).
+ * With no tokens configured the gateway is open, which start-up allows only on loopback.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import { ALL_SCOPES, type Scope } from '../manager/scopes';
 import { sendError } from './error-handler';
 
-export type Scope = 'admin' | 'callback';
+export type { Scope } from '../manager/scopes';
 
 export interface TokenGrant {
   readonly token: string;
   readonly scopes: readonly Scope[];
 }
 
-const CALLBACK_ROUTES: ReadonlyArray<readonly [string, RegExp]> = [
-  ['POST', /^\/v3\/dynamic-tables\/refresh\/?$/],
-  ['GET', /^\/v3\/jobs\/[^/]+\/?$/],
+interface RouteRule {
+  readonly methods: readonly string[];
+  readonly path: RegExp;
+  /** The scope to name in a refusal: the least a person's token needs. */
+  readonly needs: Scope;
+  readonly allowed: readonly Scope[];
+}
+
+// Case-insensitive and with an optional trailing slash, as express routes them. `admin` may call anything; a path
+// no rule names is for `admin` only. Every GET under /v3 reads, so `read` may call each, present and future.
+const ROUTES: readonly RouteRule[] = [
+  {
+    methods: ['POST'],
+    path: /^\/v3\/statements\/?$/i,
+    needs: 'read',
+    allowed: ['read', 'operate'],
+  },
+  {
+    methods: ['POST'],
+    path: /^\/v3\/dynamic-tables\/refresh\/?$/i,
+    needs: 'operate',
+    allowed: ['operate', 'callback'],
+  },
+  {
+    methods: ['GET', 'HEAD'],
+    path: /^\/v3\/jobs\/[^/]+\/?$/i,
+    needs: 'read',
+    allowed: ['read', 'operate', 'callback'],
+  },
+  { methods: ['GET', 'HEAD'], path: /^\/v3\//i, needs: 'read', allowed: ['read', 'operate'] },
+  { methods: ['GET', 'HEAD'], path: /^\/metrics\/?$/i, needs: 'metrics', allowed: ['metrics'] },
 ];
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The scope a request needs, or null when the caller's scopes allow it. */
+function missingScope(method: string, path: string, scopes: readonly Scope[]): Scope | null {
+  if (scopes.includes('admin')) return null;
+  const rule = ROUTES.find((r) => r.methods.includes(method) && r.path.test(path));
+  if (!rule) return 'admin';
+  return rule.allowed.some((scope) => scopes.includes(scope)) ? null : rule.needs;
+}
+
+/** The scopes of the request's caller, as {@link authenticate} found them; every scope when auth is off. */
+export function callerScopes(res: Response): readonly Scope[] {
+  return (res.locals.scopes as readonly Scope[] | undefined) ?? ALL_SCOPES;
 }
 
 /**
@@ -42,16 +84,15 @@ export function authenticate(
       grants.find((g) => sameToken(g.token, token)) ??
       ((await isCallbackToken(token)) ? { token, scopes: ['callback'] } : undefined);
     if (!grant) return sendError(res, 'UNAUTHORIZED', 'The bearer token is not valid.');
-    if (grant.scopes.includes('admin')) return next();
-    if (
-      grant.scopes.includes('callback') &&
-      CALLBACK_ROUTES.some(([method, path]) => method === req.method && path.test(req.path))
-    )
+    const needs = missingScope(req.method, req.path, grant.scopes);
+    if (needs === null) {
+      res.locals.scopes = grant.scopes;
       return next();
+    }
     return sendError(
       res,
       'FORBIDDEN',
-      `This token's scopes (${grant.scopes.join(', ')}) do not allow ${req.method} ${req.path}.`,
+      `${req.method} ${req.path} needs the ${needs} scope; this token has ${grant.scopes.join(', ')}.`,
     );
   };
 }

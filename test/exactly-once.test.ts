@@ -26,7 +26,7 @@ async function sql(base: string, statement: string): Promise<any[]> {
   return body.results;
 }
 
-describe('exactly once: a gateway killed after the engine committed a refresh, before the catalog recorded it', function () {
+describe('exactly once: a gateway killed after the engine committed, before the catalog recorded it', function () {
   this.timeout(120_000);
   let dataDir: string;
   let child: GatewayProcess | undefined;

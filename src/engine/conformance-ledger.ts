@@ -47,7 +47,8 @@ export function registerLedgerConformance(context: ConformanceContext): void {
   const committed = (name: string, refreshId: string) => ledgerOf(engine()).committed(table(name), refreshId);
 
   describe('refresh ledger', function () {
-    it('records a full refresh with its outcome, keeps only the latest per table, and nothing for a failure', async () => {
+    const fullTitle = 'records a full refresh with its outcome, keeps only the latest per table, nothing for a failure';
+    it(fullTitle, async () => {
       const dt = table('ledger_full');
       await engine().createTable(definition(dt.name));
       assert.equal(await committed(dt.name, 'r1'), null, 'nothing recorded before any refresh');

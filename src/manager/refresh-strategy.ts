@@ -46,7 +46,7 @@ export class RefreshStrategy {
     return engine.refresh(spec);
   }
 
-  /** What the table's engine (where its rows are written) recorded for a refresh that committed; null without a ledger. */
+  /** What the engine the table's rows are written to recorded for a refresh that committed; null without a ledger. */
   async committed(refresh: TableRefresh, refreshId: string): Promise<RefreshOutcome | null> {
     const { table } = refresh;
     const ledger = this.namespaces.engineOf(table.catalogName).ledger;

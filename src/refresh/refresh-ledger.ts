@@ -53,8 +53,8 @@ export async function settleCommitted(context: RunnerContext, row: HistoryRecord
 
 /**
  * Start-up duty on a catalog nobody shares: every refresh the last process left unfinished that did commit is
- * recorded SUCCEEDED, and a job all of whose refreshes committed with it (never an ALTER … AS rebuild). Returns the jobs so completed; the
- * rest are failed by the caller as before.
+ * recorded SUCCEEDED, and a job all of whose refreshes committed with it (never an ALTER … AS rebuild). Returns
+ * the jobs so completed; the rest are failed by the caller as before.
  */
 export async function settleUnfinishedJobs(context: RunnerContext, now: Date): Promise<number> {
   const { stores } = context;

@@ -81,9 +81,9 @@ export class RefreshRunner {
   /**
    * Start-up duty for the jobs a stopped process left unfinished. On a SQLite catalog that process was this
    * gateway's predecessor and nobody runs its jobs any more: the refreshes its engine recorded as committed are
-   * recorded SUCCEEDED (a job whose refreshes all committed too), the rest are failed. A shared catalog's unfinished jobs
-   * may belong to other gateways that are alive, so nothing is failed; instead this gateway starts sweeping for
-   * jobs whose lease has passed and takes them over. Returns the number of jobs failed.
+   * recorded SUCCEEDED (a job whose refreshes all committed too), the rest are failed. A shared catalog's
+   * unfinished jobs may belong to other gateways that are alive, so nothing is failed; instead this gateway starts
+   * sweeping for jobs whose lease has passed and takes them over. Returns the number of jobs failed.
    */
   async recover(now: Date): Promise<number> {
     if (this.takeover) {

@@ -39,7 +39,13 @@ function onServer(
 }
 
 /** SQLite and PostgreSQL capture changes; MySQL does not. */
-const SQL_ENGINE = { partitionedRefresh: true, streaming: true, continuousJobs: false, incremental: true } as const;
+const SQL_ENGINE = {
+  partitionedRefresh: true,
+  streaming: true,
+  continuousJobs: false,
+  incremental: true,
+  ledger: true,
+} as const;
 
 runEngineConformance('sqlite', {
   setUp: async () => {

@@ -38,6 +38,8 @@ export interface EngineConformanceHarness {
     readonly incremental: boolean;
     readonly streaming: boolean;
     readonly continuousJobs: boolean;
+    /** Whether the engine keeps a refresh ledger ({@link Engine.ledger}); absent means it keeps none. */
+    readonly ledger?: boolean;
   };
   /** Type names to create tables with: `integer`, a short text that can be a key, any text, and a CAST target. */
   readonly ddl: { readonly integer: string; readonly key: string; readonly text: string; readonly castInteger: string };

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { MissingTableError } from '../errors';
 import type { ConformanceContext, EngineConformanceHarness, EngineUnderTest } from './conformance-harness';
 import { rejectsWith, rowsOf } from './conformance-harness';
+import { registerLedgerConformance } from './conformance-ledger';
 import { registerStreamingConformance } from './conformance-streaming';
 import type { Engine, RefreshSpec, TableRef } from './engine';
 
@@ -72,6 +73,7 @@ export function runEngineConformance(name: string, harness: EngineConformanceHar
       assert.equal(typeof engine().incremental?.refresh, expected.incremental ? 'function' : 'undefined');
       assert.equal(engine().streaming !== undefined, expected.streaming, 'row streaming');
       assert.equal(engine().continuousJobs !== undefined, expected.continuousJobs, 'continuous jobs');
+      assert.equal(engine().ledger !== undefined, expected.ledger === true, 'refresh ledger');
     });
 
     registerSchemaParts(context);
@@ -79,6 +81,8 @@ export function runEngineConformance(name: string, harness: EngineConformanceHar
     registerRefreshParts(context);
     registerFailureAndRebuildParts(context);
     registerStatementParts(context);
+    if (harness.expected.ledger) registerLedgerConformance(context);
+    else it(`records refreshes in a ledger (not for ${name}: the engine declares no ledger)`);
     if (harness.expected.streaming) registerStreamingConformance(context);
     else it(`streams rows between catalogs (not for ${name}: the engine declares no row streaming)`);
   });

@@ -101,6 +101,11 @@ export interface RefreshSpec {
    * (keys are target column names), with the query's rows filtered the same way.
    */
   readonly partition: Readonly<Record<string, string>> | null;
+  /**
+   * Names this refresh for {@link Engine.ledger}: an engine with a ledger records it (with the outcome) in the
+   * same transaction as the new rows. Absent: nothing is recorded.
+   */
+  readonly refreshId?: string;
 }
 
 export interface RefreshOutcome {
@@ -147,6 +152,8 @@ export interface LoadSpec {
   readonly definition: TableDefinition;
   /** Column → value: replace only this partition's rows. */
   readonly partition: Readonly<Record<string, string>> | null;
+  /** As {@link RefreshSpec.refreshId}: recorded in the ledger with the swap that puts the rows in place. */
+  readonly refreshId?: string;
 }
 
 export type StatementResult =
@@ -233,6 +240,25 @@ export interface Engine {
    * it, Freshet's in-process runner refreshes them every freshness interval.
    */
   readonly continuousJobs?: ContinuousJobRunner;
+  /**
+   * Present on an engine that records each refresh's {@link RefreshSpec.refreshId} in the same transaction as
+   * its rows: recovery asks it whether a refresh whose gateway stopped did commit. Without it (Flink), such a
+   * refresh counts as not applied and runs again.
+   */
+  readonly ledger?: RefreshLedger;
+}
+
+/**
+ * The engine's record of the refreshes it committed, the latest one per table (older ones are pruned): what
+ * makes a refresh's outcome known exactly once, also when the gateway stopped between the engine's commit and
+ * the catalog's write.
+ */
+export interface RefreshLedger {
+  /**
+   * The outcome recorded with the refresh `refreshId` of `table` when that refresh committed and is still the
+   * table's latest recorded one; null when it did not commit (or a later refresh of the table replaced it).
+   */
+  committed(table: TableRef, refreshId: string): Promise<RefreshOutcome | null>;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Start-up recovery: jobs a stopped process left running are marked FAILED, and tables whose CREATE never
+ * Start-up recovery: of the refreshes a stopped process left running, those the engine's ledger shows committed
+ * are recorded SUCCEEDED and the rest FAILED (see the refresh runner's `recover`), and tables whose CREATE never
  * finished are removed again, so a half-made CREATE leaves nothing.
  */
 import type { DynamicTableRecord } from '../catalog/records';

@@ -4,7 +4,7 @@
  * refreshes are incremental. Incremental plans are pure, so they are kept per query text.
  */
 import type { DynamicTableRecord } from '../catalog/records';
-import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine/engine';
+import type { RefreshOutcome, RefreshSpec, TableRef } from '../engine/engine';
 import { FreshetError, engineError, validationError } from '../errors';
 import type { SqlDialect } from '../model';
 import type { TableRefresh } from '../refresh/refresh-runner';
@@ -28,13 +28,14 @@ export class RefreshStrategy {
   /** Carries out one table's refresh for the runner: on the table's own engine, or streamed from its source catalog. */
   refresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
     const { table } = refresh;
-    if (isCrossCatalog(table)) return this.refreshAcrossCatalogs(table, refresh.partition, refresh.rebuild);
+    if (isCrossCatalog(table)) return this.refreshAcrossCatalogs(refresh);
     const spec: RefreshSpec = {
       table: { database: table.databaseName, name: table.tableName },
       query: table.definitionQuery,
       columns: table.columnMapping,
       partition: refresh.partition,
       configuration,
+      ...(refresh.refreshId === undefined ? {} : { refreshId: refresh.refreshId }),
     };
     const engine = this.namespaces.engineOf(table.catalogName);
     if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
@@ -43,6 +44,14 @@ export class RefreshStrategy {
       return engine.incremental.refresh({ ...spec, ...incremental });
     }
     return engine.refresh(spec);
+  }
+
+  /** What the engine the table's rows are written to recorded for a refresh that committed; null without a ledger. */
+  async committed(refresh: TableRefresh, refreshId: string): Promise<RefreshOutcome | null> {
+    const { table } = refresh;
+    const ledger = this.namespaces.engineOf(table.catalogName).ledger;
+    if (ledger === undefined) return null;
+    return ledger.committed({ database: table.databaseName, name: table.tableName }, refreshId);
   }
 
   /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in, and whether it is. */
@@ -124,11 +133,8 @@ export class RefreshStrategy {
    * Refreshes a table whose query runs on another catalog: rows stream from the source catalog's engine into the
    * table's own, at most one batch in memory, staged and swapped in atomically. `definition` rebuilds the table.
    */
-  private refreshAcrossCatalogs(
-    table: DynamicTableRecord,
-    partition: Readonly<Record<string, string>> | null,
-    definition?: TableDefinition,
-  ): Promise<RefreshOutcome> {
+  private refreshAcrossCatalogs(refresh: TableRefresh): Promise<RefreshOutcome> {
+    const { table, partition, refreshId } = refresh;
     const sourceCatalog = table.options[SOURCE_CATALOG_OPTION];
     if (sourceCatalog === undefined) throw new FreshetError('INTERNAL', `${table.identifier} has no source catalog.`);
     const source = this.namespaces.engineOf(sourceCatalog).streaming;
@@ -150,6 +156,10 @@ export class RefreshStrategy {
       filter,
       batchRows: CROSS_CATALOG_BATCH_ROWS,
     });
-    return target.replaceFromBatches({ definition: definition ?? physicalDefinition(table), partition }, rows);
+    const definition = refresh.rebuild ?? physicalDefinition(table);
+    return target.replaceFromBatches(
+      { definition, partition, ...(refreshId === undefined ? {} : { refreshId }) },
+      rows,
+    );
   }
 }

@@ -2,6 +2,7 @@
 import type { JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
 import type { RunnerContext } from './refresh-context';
+import { refreshIdOf } from './refresh-ledger';
 import type { TableRefresh } from './table-refresher';
 
 /** Where a job taken over from another gateway stands: the tables that failed there, and whether it started. */
@@ -75,7 +76,8 @@ async function refreshStep(
     return true;
   }
   // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
-  const outcome = context.refresher.refresh(refresh, job.configuration).then(
+  const refreshId = refreshIdOf(job.jobId, table.key);
+  const outcome = context.refresher.refresh({ ...refresh, refreshId }, job.configuration).then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );

@@ -18,6 +18,7 @@ import { defaultReplicaId } from '../replica/replica-id';
 import { LeaseKeeper } from './lease-keeper';
 import type { RunnerContext, RunnerStores } from './refresh-context';
 import { executeJob, type JobResume } from './refresh-execute';
+import { settleUnfinishedJobs } from './refresh-ledger';
 import { JobSubmitter, type JobRequest } from './refresh-submit';
 import { JobTakeover } from './refresh-takeover';
 import { JobWaits } from './refresh-wait';
@@ -79,15 +80,19 @@ export class RefreshRunner {
 
   /**
    * Start-up duty for the jobs a stopped process left unfinished. On a SQLite catalog that process was this
-   * gateway's predecessor and nobody runs its jobs any more: they are failed. A shared catalog's unfinished jobs
-   * may belong to other gateways that are alive, so nothing is failed; instead this gateway starts sweeping for
-   * jobs whose lease has passed and takes them over. Returns the number of jobs failed.
+   * gateway's predecessor and nobody runs its jobs any more: the refreshes its engine recorded as committed are
+   * recorded SUCCEEDED (a job whose refreshes all committed too), the rest are failed. A shared catalog's
+   * unfinished jobs may belong to other gateways that are alive, so nothing is failed; instead this gateway starts
+   * sweeping for jobs whose lease has passed and takes them over. Returns the number of jobs failed.
    */
   async recover(now: Date): Promise<number> {
     if (this.takeover) {
       if (!this.closed) this.takeover.startSweeping();
       return 0;
     }
+    // Refreshes that committed in the engine before the stop are recorded as they happened, never failed.
+    const completed = await settleUnfinishedJobs(this.context, now);
+    if (completed > 0) this.logger.info('refresh jobs found committed after the last stop', { jobs: completed });
     const reason = 'The gateway stopped before this refresh finished; it was not applied.';
     return this.stores.jobs.failUnfinished(reason, now.toISOString());
   }

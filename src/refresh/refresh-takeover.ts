@@ -8,6 +8,7 @@ import { isoAt, type ClockTimer } from '../replica/clock';
 import type { LeaseKeeper } from './lease-keeper';
 import { UNFINISHED, type RunnerContext } from './refresh-context';
 import type { JobResume } from './refresh-execute';
+import { settleCommitted } from './refresh-ledger';
 import type { TableRefresh } from './table-refresher';
 
 /** Jobs taken over in one sweep at most; the next sweep takes the rest. */
@@ -82,6 +83,8 @@ export class JobTakeover {
       const row = history.find((h) => h.tableKey === key);
       // Committed and recorded by the previous gateway: refreshing it again would run it twice.
       if (row?.state === 'SUCCEEDED') continue;
+      // Committed in the engine, but the previous gateway stopped before the catalog recorded it: record it now.
+      if (row !== undefined && (await settleCommitted(this.context, row))) continue;
       if (row?.state === 'FAILED') {
         failed.add(key);
         continue;

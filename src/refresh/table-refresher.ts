@@ -9,6 +9,11 @@ export interface TableRefresh {
   readonly partition: Readonly<Record<string, string>> | null;
   /** Set when the table must be rebuilt with a new definition (ALTER … AS). */
   readonly rebuild?: TableDefinition;
+  /**
+   * Names this refresh in the engine's ledger (the runner sets it: job id and table), so that whether it
+   * committed can be asked after its gateway stopped.
+   */
+  readonly refreshId?: string;
 }
 
 /**
@@ -18,4 +23,9 @@ export interface TableRefresh {
 export interface TableRefresher {
   /** Refreshes the table with the job's configuration; rejects when the refresh failed. */
   refresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome>;
+  /**
+   * The outcome the table's engine recorded for the refresh `refreshId` when it committed, else null; absent or
+   * null where the engine keeps no ledger (then a refresh whose gateway stopped counts as not applied).
+   */
+  committed?(refresh: TableRefresh, refreshId: string): Promise<RefreshOutcome | null>;
 }

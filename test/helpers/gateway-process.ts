@@ -29,13 +29,15 @@ export interface GatewayProcess {
 export interface GatewayProcessOptions {
   /** FRESHET_* settings on top of this process's environment; FRESHET_PORT is always 0. */
   readonly env: Readonly<Record<string, string>>;
+  /** A script to run instead of `freshet start` (a test's wrapper of it), with its arguments. */
+  readonly script?: readonly string[];
   /** How long the gateway may take to listen; 30 s unless told. */
   readonly startTimeoutMs?: number;
 }
 
 /** Starts `freshet start` on port 0 and resolves once it listens, with the URL it printed. */
 export function startGatewayProcess(options: GatewayProcessOptions): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const child = spawn(process.execPath, options.script ? [...options.script] : [CLI, 'start'], {
     env: { ...process.env, ...options.env, FRESHET_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,11 +6,12 @@
  */
 import type { Pool } from 'mysql2/promise';
 import { validationError } from '../../errors';
-import type { EngineCapabilities, SqlDialect } from '../engine';
+import type { EngineCapabilities, RefreshLedger, SqlDialect } from '../engine';
 import { PooledEngine, type PooledDialect, type PooledEngineOptions } from '../pooled-engine';
 import { toFreshetError } from './mysql-errors';
 import { executeStatement } from './mysql-execute';
 import { describeQuery, describeTable, listTables } from './mysql-introspection';
+import { committedRefresh } from './mysql-ledger';
 import { createPool, run } from './mysql-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './mysql-refresh';
 import { readBatches, replaceFromBatches } from './mysql-stream';
@@ -87,6 +88,12 @@ export class MysqlEngine extends PooledEngine<Pool> {
   capabilities(): EngineCapabilities {
     return { transactionalDdl: false, partitionedRefresh: true, otherDatabases: true };
   }
+
+  /** Refreshes swapped in by RENAME TABLE are recorded just after the swap (see `mysql-ledger.ts`). */
+  readonly ledger: RefreshLedger = {
+    committed: (table, refreshId) =>
+      this.translate(() => committedRefresh(this.pool('engine'), table, refreshId, this.defaultDatabase)),
+  };
 
   protected override connectionUrl(): string {
     return this.target.url;

@@ -8,6 +8,7 @@ import type { Pool } from 'mysql2/promise';
 import { FreshetError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
 import { tableExists } from './mysql-introspection';
+import { ensureLedger, forgetRefreshes, recordRefresh } from './mysql-ledger';
 import { type Queryable, inTransaction, run, withConnection } from './mysql-pool';
 import { createTableSql, qualifiedName, refreshPlan, scratchName } from './mysql-sql';
 
@@ -18,15 +19,17 @@ export async function createTable(pool: Pool, definition: TableDefinition, datab
 /** Dropping a table that does not exist is not an error (a half-finished drop can be repeated). */
 export async function dropTable(pool: Pool, table: TableRef, database: string): Promise<void> {
   await run(pool, { sql: `DROP TABLE IF EXISTS ${qualifiedName(table, database)}`, client: null });
+  await forgetRefreshes(pool, table, database);
 }
 
-export function refreshTable(pool: Pool, spec: RefreshSpec, database: string): Promise<RefreshOutcome> {
+export async function refreshTable(pool: Pool, spec: RefreshSpec, database: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, database);
+  await ensureLedger(pool, database, spec.refreshId);
   return inTransaction(pool, async (connection) => {
     const rowsDeleted =
       plan.delete === null ? 0 : ((await run(connection, plan.delete, plan.params)).header?.affectedRows ?? 0);
     const rowsWritten = (await run(connection, plan.insert, plan.params)).header?.affectedRows ?? 0;
-    return { rowsDeleted, rowsWritten };
+    return recordRefresh(connection, spec.table, database, spec.refreshId, { rowsDeleted, rowsWritten });
   });
 }
 
@@ -83,13 +86,16 @@ export function rebuildTable(
     const old: TableRef = { database: target.database, name: scratchName('old', target.name) };
     await ddl(`DROP TABLE IF EXISTS ${qualifiedName(scratch, database)}, ${qualifiedName(old, database)}`);
     await ddl(createTableSql(definition, database, scratch));
+    await ensureLedger(connection, database, spec.refreshId);
+    let outcome: RefreshOutcome;
     try {
       const rowsWritten = (await run(connection, plan.insert, plan.params)).header?.affectedRows ?? 0;
-      const rowsDeleted = await swapIn(connection, scratch, target, database);
-      return { rowsWritten, rowsDeleted };
+      outcome = { rowsWritten, rowsDeleted: await swapIn(connection, scratch, target, database) };
     } catch (error) {
       await ddl(`DROP TABLE IF EXISTS ${qualifiedName(scratch, database)}`).catch(() => undefined);
       throw error;
     }
+    // The swap committed by itself (DDL); the ledger row follows it.
+    return recordRefresh(connection, target, database, spec.refreshId, outcome);
   });
 }

@@ -11,6 +11,7 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { ColumnInfo, LoadSpec, ReadSpec, RefreshOutcome, RowBatch, TableRef } from '../engine';
 import { toFreshetError } from './mysql-errors';
 import { borrow, giveBack, inTransaction, run } from './mysql-pool';
+import { ensureLedger, recordRefresh } from './mysql-ledger';
 import { swapIn } from './mysql-refresh';
 import { createTableSql, embedQuery, qualifiedName, quoteIdentifier, scratchName, textLiteral } from './mysql-sql';
 
@@ -120,13 +121,19 @@ async function stageBatch(pool: Pool, stage: string, columns: readonly ColumnInf
   });
 }
 
-async function swapPartition(pool: Pool, load: LoadSpec, stage: TableRef, database: string): Promise<number> {
+async function swapPartition(
+  pool: Pool,
+  load: LoadSpec,
+  stage: TableRef,
+  database: string,
+  rowsWritten: number,
+): Promise<RefreshOutcome> {
   const target = qualifiedName(load.definition.table, database);
   const columns = load.definition.columns.map((column) => quoteIdentifier(column.name)).join(', ');
   const partition = Object.entries(load.partition ?? {});
   // A partition names its columns as the statement that asked for it did; MySQL matches column names in any case.
   const where = partition.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
-  const rowsDeleted = await inTransaction(pool, async (connection) => {
+  const outcome = await inTransaction(pool, async (connection) => {
     const deleted = await run(
       connection,
       { sql: `DELETE FROM ${target} WHERE ${where}`, client: null },
@@ -136,10 +143,11 @@ async function swapPartition(pool: Pool, load: LoadSpec, stage: TableRef, databa
       sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, database)}`,
       client: null,
     });
-    return deleted.header?.affectedRows ?? 0;
+    const rowsDeleted = deleted.header?.affectedRows ?? 0;
+    return recordRefresh(connection, load.definition.table, database, load.refreshId, { rowsWritten, rowsDeleted });
   });
   await run(pool, { sql: `DROP TABLE IF EXISTS ${qualifiedName(stage, database)}`, client: null });
-  return rowsDeleted;
+  return outcome;
 }
 
 /**
@@ -163,11 +171,11 @@ export async function replaceFromBatches(
     for await (const rows of batches) {
       if (rows.length > 0) rowsWritten += await stageBatch(pool, stageName, load.definition.columns, rows);
     }
-    const rowsDeleted =
-      load.partition === null
-        ? await swapIn(pool, stage, target, database)
-        : await swapPartition(pool, load, stage, database);
-    return { rowsWritten, rowsDeleted };
+    await ensureLedger(pool, database, load.refreshId);
+    if (load.partition !== null) return await swapPartition(pool, load, stage, database, rowsWritten);
+    const rowsDeleted = await swapIn(pool, stage, target, database);
+    // The swap committed by itself (DDL); the ledger row follows it.
+    return await recordRefresh(pool, target, database, load.refreshId, { rowsWritten, rowsDeleted });
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);
     throw error;

@@ -4,13 +4,14 @@
  * temporary tables) never leaks into a refresh. Session state is not kept between pass-through statements
  * either: each runs on whichever pooled connection is free.
  */
-import type { EngineCapabilities, IncrementalMaintenance, SqlDialect } from '../engine';
+import type { EngineCapabilities, IncrementalMaintenance, RefreshLedger, SqlDialect } from '../engine';
 import { PooledEngine, type PooledDialect, type PooledEngineOptions } from '../pooled-engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
 import { refreshIncremental, releaseIncremental } from './postgres-incremental';
 import { describeQuery, describeTable, listTables } from './postgres-introspection';
+import { committedRefresh } from './postgres-ledger';
 import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
 import { readBatches, replaceFromBatches } from './postgres-stream';
@@ -69,6 +70,11 @@ export class PostgresEngine extends PooledEngine<PgPool> {
   readonly incremental: IncrementalMaintenance = {
     refresh: (spec) => this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase)),
     release: (table) => this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase)),
+  };
+
+  readonly ledger: RefreshLedger = {
+    committed: (table, refreshId) =>
+      this.translate(() => committedRefresh(this.pool('engine'), table, refreshId, this.defaultDatabase)),
   };
 
   /** Reads the current schema. */

@@ -43,6 +43,7 @@ import {
   watermarksExist,
   watermarksOf,
 } from './postgres-incremental-state';
+import { ensureLedger, recordRefresh } from './postgres-ledger';
 import { inTransaction, run } from './postgres-pool';
 import { qualifiedName, quoteIdentifier, refreshPlan } from './postgres-sql';
 
@@ -67,16 +68,22 @@ export async function refreshIncremental(
   schema: string,
 ): Promise<RefreshOutcome> {
   let detail: string;
+  await ensureLedger(pool, schema, spec.refreshId);
+  const recorded = (client: PgPoolClient, outcome: RefreshOutcome) =>
+    recordRefresh(client, spec.table, schema, spec.refreshId, outcome);
   try {
-    const outcome = await inSnapshot(pool, (client) => applyChanges(client, spec, schema));
+    const outcome = await inSnapshot(pool, async (client) => {
+      const applied = await applyChanges(client, spec, schema);
+      return typeof applied === 'string' ? applied : recorded(client, applied);
+    });
     if (typeof outcome !== 'string') return outcome;
     detail = outcome;
   } catch (error) {
     detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
   }
   const notMaintainable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
-  return inSnapshot(pool, (client) =>
-    fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null),
+  return inSnapshot(pool, async (client) =>
+    recorded(client, await fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null)),
   );
 }
 

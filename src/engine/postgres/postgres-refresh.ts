@@ -9,6 +9,7 @@ import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { forgetIncremental, releaseWithin } from './postgres-incremental';
 import { tableExists } from './postgres-introspection';
+import { ensureLedger, forgetRefreshes, recordRefresh } from './postgres-ledger';
 import { inTransaction, run } from './postgres-pool';
 import { createTableSql, qualifiedName, quoteIdentifier, refreshPlan, scratchName } from './postgres-sql';
 
@@ -22,18 +23,20 @@ export async function createTable(pool: PgPool, definition: TableDefinition, sch
 export async function dropTable(pool: PgPool, table: TableRef, schema: string): Promise<void> {
   await inTransaction(pool, async (client) => {
     await releaseWithin(client, table, schema);
+    await forgetRefreshes(client, table, schema);
     await run(client, { sql: `DROP TABLE IF EXISTS ${qualifiedName(table, schema)}`, client: null });
   });
 }
 
-export function refreshTable(pool: PgPool, spec: RefreshSpec, schema: string): Promise<RefreshOutcome> {
+export async function refreshTable(pool: PgPool, spec: RefreshSpec, schema: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, schema);
+  await ensureLedger(pool, schema, spec.refreshId);
   return inTransaction(pool, async (client) => {
     // Rewritten another way, the table no longer matches its incremental watermark.
     await forgetIncremental(client, spec.table, schema);
     const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
-    return { rowsDeleted, rowsWritten };
+    return recordRefresh(client, spec.table, schema, spec.refreshId, { rowsDeleted, rowsWritten });
   });
 }
 
@@ -92,7 +95,7 @@ export async function swapIn(
  * the replacement renamed (the ACCESS EXCLUSIVE lock this takes is held only for those last statements).
  * Indexes other than the primary key and grants on the old table go with it.
  */
-export function rebuildTable(
+export async function rebuildTable(
   pool: PgPool,
   definition: TableDefinition,
   spec: RefreshSpec,
@@ -106,12 +109,13 @@ export function rebuildTable(
   // The key gets a scratch name too: index names share the schema's namespace with the old table's key.
   const scratchKey = `${scratch.name}_pkey`;
   const plan = refreshPlan(spec, schema, scratch, true);
+  await ensureLedger(pool, schema, spec.refreshId);
   return inTransaction(pool, async (client) => {
     await forgetIncremental(client, target, schema);
     await run(client, { sql: `DROP TABLE IF EXISTS ${qualifiedName(scratch, schema)}`, client: null });
     await run(client, { sql: createTableSql(definition, schema, scratch, scratchKey), client: null });
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
     const rowsDeleted = await swapIn(client, scratch, scratchKey, definition, schema);
-    return { rowsWritten, rowsDeleted };
+    return recordRefresh(client, target, schema, spec.refreshId, { rowsWritten, rowsDeleted });
   });
 }

@@ -7,6 +7,7 @@
 import type { LoadSpec, ReadSpec, RefreshOutcome, RowBatch, TableRef } from '../engine';
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { forgetIncremental } from './postgres-incremental';
+import { ensureLedger, recordRefresh } from './postgres-ledger';
 import { borrow, giveBack, inTransaction, run, runForArrays } from './postgres-pool';
 import { swapIn } from './postgres-refresh';
 import {
@@ -136,13 +137,15 @@ export async function replaceFromBatches(
     for await (const rows of batches) {
       if (rows.length > 0) rowsWritten += await stageBatch(pool, stageName, load.definition.columns, rows);
     }
-    const rowsDeleted = await inTransaction(pool, async (client) => {
+    await ensureLedger(pool, schema, load.refreshId);
+    return await inTransaction(pool, async (client) => {
       await forgetIncremental(client, target, schema);
-      return load.partition === null
-        ? swapIn(client, stage, stageKey, load.definition, schema)
-        : swapPartition(client, load, stage, schema);
+      const rowsDeleted =
+        load.partition === null
+          ? await swapIn(client, stage, stageKey, load.definition, schema)
+          : await swapPartition(client, load, stage, schema);
+      return recordRefresh(client, target, schema, load.refreshId, { rowsWritten, rowsDeleted });
     });
-    return { rowsWritten, rowsDeleted };
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);
     throw error;

@@ -18,6 +18,7 @@ import type {
   LoadSpec,
   ReadSpec,
   RowBatch,
+  RefreshLedger,
   RefreshOutcome,
   RefreshSpec,
   RowStreaming,
@@ -30,6 +31,7 @@ import type {
 import { describeQuery as describeQueryOn } from './sqlite-describe-query';
 import { toFreshetError } from './sqlite-errors';
 import { describeTable as describeTableOn, listTables as listTablesOn } from './sqlite-introspection';
+import { committedRefresh } from './sqlite-ledger';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
 import { SQLITE_TYPES } from './sqlite-type-names';
 import { SqliteWorkerClient } from './sqlite-worker-client';
@@ -84,6 +86,11 @@ export class SqliteEngine implements Engine {
   readonly streaming: RowStreaming = {
     readBatches: (spec) => this.readBatches(spec),
     replaceFromBatches: (load, batches) => this.replaceFromBatches(load, batches),
+  };
+
+  /** Read on the schema connection: WAL shows it every committed refresh, and it never waits for the writer. */
+  readonly ledger: RefreshLedger = {
+    committed: async (table, refreshId) => this.onSchema((db) => committedRefresh(db, table, refreshId)),
   };
 
   async open(): Promise<void> {
@@ -191,7 +198,8 @@ export class SqliteEngine implements Engine {
       for await (const rows of batches) {
         if (rows.length > 0) await this.run(this.writer, 'insertStage', { table, columns, rows });
       }
-      return await this.run(this.writer, 'swapStage', { definition: load.definition, partition: load.partition });
+      const { definition, partition, refreshId } = load;
+      return await this.run(this.writer, 'swapStage', { definition, partition, refreshId });
     } catch (error) {
       await this.run(this.writer, 'dropStage', { table }).catch(() => undefined);
       throw error;

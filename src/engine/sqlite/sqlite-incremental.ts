@@ -45,6 +45,7 @@ import {
   removeCapture,
 } from './sqlite-change-capture';
 import { tableExists } from './sqlite-introspection';
+import { recordRefresh } from './sqlite-ledger';
 import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan, schemaOf } from './sqlite-sql';
 
 const WATERMARKS = `main.${quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_watermarks`)}`;
@@ -152,13 +153,19 @@ function targetColumns(
 export function refreshIncremental(db: Database, spec: IncrementalRefreshSpec): RefreshOutcome {
   let detail: string;
   try {
-    const outcome = db.transaction(() => applyChanges(db, spec)).immediate();
+    const outcome = db
+      .transaction(() => {
+        const applied = applyChanges(db, spec);
+        return typeof applied === 'string' ? applied : recordRefresh(db, spec.table, spec.refreshId, applied);
+      })
+      .immediate();
     if (typeof outcome !== 'string') return outcome;
     detail = outcome;
   } catch (error) {
     detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
   }
-  return db.transaction(() => fullRefresh(db, spec, detail)).immediate();
+  const recomputed = () => recordRefresh(db, spec.table, spec.refreshId, fullRefresh(db, spec, detail));
+  return db.transaction(recomputed).immediate();
 }
 
 /** Applies the changes since the watermark; returns why a full refresh is needed instead. */

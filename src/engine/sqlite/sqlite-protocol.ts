@@ -48,7 +48,11 @@ export interface SqliteOperations {
   createStage: { args: { definition: TableDefinition }; result: null };
   insertStage: { args: { table: TableRef; columns: readonly string[]; rows: RowBatch }; result: number };
   swapStage: {
-    args: { definition: TableDefinition; partition: Readonly<Record<string, string>> | null };
+    args: {
+      definition: TableDefinition;
+      partition: Readonly<Record<string, string>> | null;
+      refreshId?: string;
+    };
     result: RefreshOutcome;
   };
   dropStage: { args: { table: TableRef }; result: null };

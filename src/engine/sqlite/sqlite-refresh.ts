@@ -8,6 +8,7 @@ import { FreshetError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
 import { forgetIncremental, releaseWithin } from './sqlite-incremental';
 import { tableExists } from './sqlite-introspection';
+import { forgetRefreshes, recordRefresh } from './sqlite-ledger';
 import { INTERNAL_TABLE_PREFIX, createTableSql, qualifiedName, quoteIdentifier, refreshPlan } from './sqlite-sql';
 
 export function createTable(db: Database, definition: TableDefinition): void {
@@ -18,6 +19,7 @@ export function createTable(db: Database, definition: TableDefinition): void {
 export function dropTable(db: Database, table: TableRef): void {
   db.transaction(() => {
     releaseWithin(db, table);
+    forgetRefreshes(db, table);
     db.prepare(`DROP TABLE IF EXISTS ${qualifiedName(table)}`).run();
   }).immediate();
 }
@@ -35,7 +37,7 @@ export function refreshTable(db: Database, spec: RefreshSpec): RefreshOutcome {
     forgetIncremental(db, spec.table);
     const rowsDeleted = remove === null ? 0 : remove.run(...plan.params).changes;
     const rowsWritten = insert.run(...plan.params).changes;
-    return { rowsDeleted, rowsWritten };
+    return recordRefresh(db, spec.table, spec.refreshId, { rowsDeleted, rowsWritten });
   });
   return run.immediate();
 }
@@ -63,7 +65,7 @@ export function rebuildTable(db: Database, definition: TableDefinition, spec: Re
       db.prepare(`DROP TABLE ${qualifiedName(target)}`).run();
     }
     db.prepare(`ALTER TABLE ${qualifiedName(scratch)} RENAME TO ${quoteIdentifier(target.name)}`).run();
-    return { rowsWritten, rowsDeleted };
+    return recordRefresh(db, target, spec.refreshId, { rowsWritten, rowsDeleted });
   });
   // Modern ALTER TABLE … RENAME re-checks every view and trigger, and views reading the table fail that
   // check in the moment between DROP and RENAME; the legacy rename leaves them alone, and they resolve to

@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { ReadSpec, RefreshOutcome, RowBatch, TableDefinition, TableRef } from '../engine';
 import { forgetIncremental } from './sqlite-incremental';
 import { tableExists } from './sqlite-introspection';
+import { recordRefresh } from './sqlite-ledger';
 import { INTERNAL_TABLE_PREFIX, asSubquery, createTableSql, qualifiedName, quoteIdentifier } from './sqlite-sql';
 
 const cursors = new WeakMap<Database, Iterator<unknown[]>>();
@@ -91,6 +92,7 @@ export function swapStage(
   db: Database,
   definition: TableDefinition,
   partition: Readonly<Record<string, string>> | null,
+  refreshId?: string,
 ): RefreshOutcome {
   const target = definition.table;
   const stage = stageOf(target);
@@ -107,7 +109,7 @@ export function swapStage(
         `INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`,
       ).run();
       db.prepare(`DROP TABLE ${qualifiedName(stage)}`).run();
-      return { rowsWritten, rowsDeleted };
+      return recordRefresh(db, target, refreshId, { rowsWritten, rowsDeleted });
     });
     return swap.immediate();
   }
@@ -119,7 +121,7 @@ export function swapStage(
       db.prepare(`DROP TABLE ${qualifiedName(target)}`).run();
     }
     db.prepare(`ALTER TABLE ${qualifiedName(stage)} RENAME TO ${quoteIdentifier(target.name)}`).run();
-    return { rowsWritten, rowsDeleted };
+    return recordRefresh(db, target, refreshId, { rowsWritten, rowsDeleted });
   });
   db.pragma('legacy_alter_table = ON');
   try {

@@ -47,7 +47,7 @@ const handlers: Handlers = {
   closeCursor: (db) => closeCursor(db),
   createStage: (db, { definition }) => createStage(db, definition),
   insertStage: (db, { table, columns, rows }) => insertStage(db, table, columns, rows),
-  swapStage: (db, { definition, partition }) => swapStage(db, definition, partition),
+  swapStage: (db, { definition, partition, refreshId }) => swapStage(db, definition, partition, refreshId),
   dropStage: (db, { table }) => dropStage(db, table),
   execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
 };

@@ -27,7 +27,7 @@ async function refused(gw: TestGateway, statement: string, status: number, code:
   assert.deepEqual(await snapshot(gw), before, `${statement} changed the table or the schema`);
 }
 
-/** 42 ways of writing `dt` (a dynamic table) or its definition. */
+/** 43 ways of writing `dt` (a dynamic table) or its definition. */
 const WRITES_TO_DT = [
   `INSERT INTO dt VALUES (9, 'x')`,
   `INSERT INTO [dt] VALUES (9, 'x')`,
@@ -61,6 +61,7 @@ const WRITES_TO_DT = [
   'delete from "main".[dt] where 1',
   'CREATE TRIGGER dt_tr AFTER INSERT ON dt BEGIN SELECT 1; END',
   'CREATE TRIGGER IF NOT EXISTS "src_tr" AFTER INSERT ON src BEGIN DELETE FROM dt; END',
+  'CREATE TRIGGER src_begin AFTER INSERT ON src WHEN (SELECT 1 AS begin) BEGIN UPDATE OR ROLLBACK [dt] SET k = 1; END',
   'ALTER TABLE dt ADD COLUMN z INTEGER',
   'ALTER TABLE [dt] RENAME TO dt2',
   'ALTER TABLE main."dt" RENAME COLUMN k TO kk',

@@ -106,11 +106,11 @@ export function inspectStatement(db: Database, sql: string): StatementEffects {
     const escapes = name !== null && READ_ONLY_PRAGMAS.has(name) ? named : `PRAGMA ${name ?? ''}`.trim();
     return { writes: [], escapes };
   }
-  // Nothing to compile: execution reports the empty statement.
-  if (lead.empty) return { writes: [], escapes: named };
+  // Refused whatever else it does; and with nothing to compile, execution reports the empty statement.
+  if (named !== null || lead.empty) return { writes: [], escapes: named };
   const effects = db.transaction(() => inspectProgram(db, lead))();
   // An EXPLAIN only describes the statement; what it would reach is still refused.
-  return { writes: lead.explained ? [] : effects.writes, escapes: effects.escapes ?? named };
+  return { writes: lead.explained ? [] : effects.writes, escapes: effects.escapes };
 }
 
 function inspectProgram(db: Database, lead: LeadingStatement): StatementEffects {

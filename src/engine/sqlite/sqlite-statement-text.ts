@@ -29,6 +29,10 @@ function unquote(raw: string): string {
   return quote === '[' ? body : body.split(quote + quote).join(quote);
 }
 
+// SQLite's `$name` parameter: PostgreSQL's dollar quoting (`$a$ … $a$`), which the shared scanner knows, does not
+// exist in SQLite and must not hide the text between two such parameters.
+const PARAMETER = /\$[\p{L}\p{N}_$\u0080-\uffff]*/uy;
+
 /** Scans one word at `start`, past whitespace and comments. */
 function scanWord(text: string, start: number): Word {
   let offset = start;
@@ -38,6 +42,11 @@ function scanWord(text: string, start: number): Word {
       const close = text.indexOf(']', offset + 1);
       const end = close < 0 ? text.length : close + 1;
       return { kind: 'name', value: unquote(text.slice(offset, end)), start: offset, end };
+    }
+    if (text[offset] === '$') {
+      PARAMETER.lastIndex = offset;
+      const end = offset + (PARAMETER.exec(text)?.[0].length ?? 1);
+      return { kind: 'other', value: text.slice(offset, end), start: offset, end };
     }
     const lexeme = scanLexeme(text, offset);
     const raw = text.slice(lexeme.start, lexeme.end);
@@ -127,7 +136,7 @@ function isSymbolWord(word: Word, symbol: string): boolean {
 export interface LeadingStatement {
   /** Whether the client's statement was an EXPLAIN of `text`. */
   readonly explained: boolean;
-  /** The statement itself, EXPLAIN removed. */
+  /** The statement itself, from its first word: EXPLAIN and what comes before removed. */
   readonly text: string;
   /** Its upper-cased first word ('' when it does not start with one). */
   readonly verb: string;
@@ -137,13 +146,15 @@ export interface LeadingStatement {
 
 export function leadingStatement(sql: string): LeadingStatement {
   const words = new StatementWords(sql);
+  // SQLite skips empty statements before the first one; EXPLAIN would not.
+  while (isSymbolWord(words.peek(), ';')) words.next();
   const explained = words.accept('EXPLAIN');
   if (explained && isKeyword(words.peek(), 'QUERY')) {
     words.next();
     words.accept('PLAN');
   }
   const first = words.peek();
-  const text = explained ? sql.slice(first.start) : sql;
+  const text = sql.slice(first.start);
   const verb = first.kind === 'word' ? first.value.toUpperCase() : '';
   return { explained, text, verb, empty: first.kind === 'end' };
 }
@@ -192,33 +203,31 @@ export function schemaChangeTargets(text: string): SchemaChangeTargets {
     const table = words.readName();
     return { table: table && { schema: index.schema, name: table.name }, bodyWrites: [] };
   }
-  if (!words.accept('TRIGGER') || !words.skipPast('ON')) return NONE;
-  const table = words.readName();
-  if (!words.skipPast('BEGIN')) return { table, bodyWrites: [] };
-  return { table, bodyWrites: triggerBodyWrites(words) };
+  if (!words.accept('TRIGGER')) return NONE;
+  const bodyWrites = triggerBodyWrites(new StatementWords(text, words.peek().start));
+  return { table: words.skipPast('ON') ? words.readName() : null, bodyWrites };
 }
 
 /**
- * The targets of the INSERT, REPLACE, UPDATE and DELETE statements of a trigger body. SQLite allows neither
- * a WITH prefix nor a qualified target there, so each target directly follows its leading keywords.
+ * The targets of the INSERT, REPLACE, UPDATE and DELETE statements of a trigger body. SQLite allows neither a
+ * WITH prefix nor a qualified target there, so each target directly follows its leading keywords. The whole text
+ * is searched, not just what follows BEGIN: BEGIN may also be a column name in the WHEN clause, and these word
+ * sequences occur nowhere else in a trigger (at worst a header word such as `ON` is taken for a table name).
  */
 function triggerBodyWrites(words: StatementWords): WrittenName[] {
   const targets: WrittenName[] = [];
-  for (;;) {
-    const first = words.next();
-    if (first.kind === 'end' || isKeyword(first, 'END')) return targets;
+  for (let word = words.next(); word.kind !== 'end'; word = words.next()) {
     let target: WrittenName | null = null;
-    if (isKeyword(first, 'INSERT', 'REPLACE', 'UPDATE')) {
+    if (isKeyword(word, 'INSERT', 'REPLACE', 'UPDATE')) {
       if (words.accept('OR')) words.next();
       words.accept('INTO');
       target = words.readName();
-    } else if (isKeyword(first, 'DELETE') && words.accept('FROM')) {
+    } else if (isKeyword(word, 'DELETE') && words.accept('FROM')) {
       target = words.readName();
     }
     if (target !== null) targets.push(target);
-    while (words.peek().kind !== 'end' && !isSymbolWord(words.peek(), ';')) words.next();
-    words.next();
   }
+  return targets;
 }
 
 /**

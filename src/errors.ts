@@ -69,6 +69,8 @@ export const parseError = (message: string, at?: { line: number; column: number 
   new FreshetError('PARSE_ERROR', message, { line: at?.line, column: at?.column, details });
 export const validationError = (message: string, options?: ErrorOptions) =>
   new FreshetError('VALIDATION_ERROR', message, options);
+/** The request is understood but not permitted: a missing scope, or a statement reaching outside the engine. */
+export const forbidden = (message: string, options?: ErrorOptions) => new FreshetError('FORBIDDEN', message, options);
 export const notFound = (message: string) => new FreshetError('NOT_FOUND', message);
 export const alreadyExists = (message: string) => new FreshetError('ALREADY_EXISTS', message);
 export const invalidState = (message: string) => new FreshetError('INVALID_STATE', message);

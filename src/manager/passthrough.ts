@@ -1,12 +1,17 @@
 /**
  * Statements the gateway does not own run on the engine of the request's catalog, but never write a dynamic
- * table's physical table (Freshet maintains its rows and schema) nor drop or alter a table dynamic tables read.
+ * table's physical table (Freshet maintains its rows and schema), never drop or alter a table dynamic tables read,
+ * and never reach outside the engine's data (files, other databases, connection state).
+ *
+ * An engine that can inspect a statement says what it would write, read from what it would execute; the leading
+ * keywords are the fallback for engines that cannot, and a floor for those that can.
  */
-import type { ExecuteOptions, StatementResult } from '../engine/engine';
-import { FreshetError, invalidState, validationError } from '../errors';
-import type { PassthroughStatement } from '../sql/statements';
+import type { Engine, ExecuteOptions, StatementEffects, StatementResult } from '../engine/engine';
+import { FreshetError, forbidden, invalidState, validationError } from '../errors';
+import type { PassthroughStatement, SourcePosition } from '../sql/statements';
+import { isSymbol, isWord, TokenStream, upperWord } from '../sql/tokenizer';
 import { dependantsOf } from './dependencies';
-import { type NameDefaults, resolveObjectName } from './identifiers';
+import { type NameDefaults, resolveName, resolveObjectName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 
 export async function runPassthrough(
@@ -15,26 +20,111 @@ export async function runPassthrough(
   ns: NameDefaults,
   options: ExecuteOptions,
 ): Promise<StatementResult> {
-  if (statement.target && statement.effect !== 'read' && statement.effect !== 'other') {
-    const name = resolveObjectName(statement.target, ns);
-    const table = await parts.catalog.getTable(name.key);
-    if (table && statement.effect !== 'create') {
-      throw validationError(
-        `${table.identifier} is a dynamic table; Freshet maintains its rows and schema. Use ALTER DYNAMIC TABLE or DROP DYNAMIC TABLE instead of ${statement.verb}.`,
-        { line: statement.target.position.line, column: statement.target.position.column },
-      );
-    }
-    if (statement.effect === 'drop' || statement.effect === 'alter') {
-      const dependants = await dependantsOf(parts.catalog, name.key);
-      if (dependants.length > 0) {
-        throw invalidState(
-          `Cannot ${statement.verb.toLowerCase()} ${name.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`,
-        );
-      }
-    }
+  const engine = parts.namespaces.engineOf(ns.catalogName);
+  if (engine.inspectStatement) {
+    const inspect = engine.inspectStatement.bind(engine);
+    const effects = await inEngine(statement, () => inspect(statement.text));
+    await checkEffects(parts, statement, ns, engine, effects);
   }
+  await checkByKeywords(parts, statement, ns);
+  return inEngine(statement, () => engine.execute(statement.text, options));
+}
+
+/** Refuses what the engine says the statement would do: reach outside, write a dynamic table, reshape a source. */
+async function checkEffects(
+  parts: ManagerParts,
+  statement: PassthroughStatement,
+  ns: NameDefaults,
+  engine: Engine,
+  effects: StatementEffects,
+): Promise<void> {
+  if (effects.escapes !== null) {
+    const { line, column } = statement.position;
+    throw forbidden(`${effects.escapes} is not allowed: it reaches outside the engine's data.`, { line, column });
+  }
+  const at = statement.target?.position ?? statement.position;
+  const names = effects.writes.map((table) =>
+    resolveName([ns.catalogName, table.database ?? engine.defaultDatabase, table.name], ns),
+  );
+  for (const name of names) {
+    const dynamic = await parts.catalog.getTable(name.key);
+    if (dynamic) throw dynamicTableWritten(dynamic.identifier, statement, at);
+  }
+  if (!reshapesTable(statement)) return;
+  for (const name of names) await refuseIfRead(parts, name.key, name.identifier, statement);
+}
+
+/** The checks on the leading keywords: the only ones for engines that cannot inspect a statement. */
+async function checkByKeywords(parts: ManagerParts, statement: PassthroughStatement, ns: NameDefaults) {
+  if (!statement.target || statement.effect === 'read' || statement.effect === 'other') return;
+  const name = resolveObjectName(statement.target, ns);
+  const table = await parts.catalog.getTable(name.key);
+  if (table && statement.effect !== 'create') {
+    throw dynamicTableWritten(table.identifier, statement, statement.target.position);
+  }
+  if (statement.effect === 'drop' || statement.effect === 'alter') {
+    await refuseIfRead(parts, name.key, name.identifier, statement);
+  }
+}
+
+function dynamicTableWritten(identifier: string, statement: PassthroughStatement, at: SourcePosition): FreshetError {
+  return validationError(
+    `${identifier} is a dynamic table; Freshet maintains its rows and schema. ` +
+      `Use ALTER DYNAMIC TABLE or DROP DYNAMIC TABLE instead of ${writingVerb(statement)}.`,
+    { line: at.line, column: at.column },
+  );
+}
+
+async function refuseIfRead(parts: ManagerParts, key: string, identifier: string, statement: PassthroughStatement) {
+  const dependants = await dependantsOf(parts.catalog, key);
+  if (dependants.length > 0) {
+    throw invalidState(
+      `Cannot ${statement.verb.toLowerCase()} ${identifier}: dynamic table(s) ${dependants.join(', ')} read from it. ` +
+        'Drop or alter them first.',
+    );
+  }
+}
+
+/**
+ * DROP TABLE and ALTER TABLE: what removes or reshapes a table that dynamic tables may read. (CREATE INDEX or
+ * DROP INDEX on such a table also change it, but leave its rows and columns as they are.)
+ */
+function reshapesTable(statement: PassthroughStatement): boolean {
+  if (statement.effect !== 'drop' && statement.effect !== 'alter') return false;
+  const tokens = leadingTokens(statement);
+  tokens.next();
+  return isWord(tokens.peek(), 'TABLE');
+}
+
+/** What the statement does, for messages: `INSERT` for `WITH … INSERT`, `CREATE TRIGGER` for a CREATE. */
+function writingVerb(statement: PassthroughStatement): string {
+  const tokens = leadingTokens(statement);
+  tokens.next();
+  if (statement.verb === 'CREATE') {
+    while (isWord(tokens.peek(), 'TEMP', 'TEMPORARY', 'UNIQUE', 'VIRTUAL')) tokens.next();
+    const kind = upperWord(tokens.peek());
+    return kind === '' ? 'CREATE' : `CREATE ${kind}`;
+  }
+  if (statement.verb !== 'WITH') return statement.verb;
+  let depth = 0;
+  for (let token = tokens.next(); token.kind !== 'end'; token = tokens.next()) {
+    if (isSymbol(token, '(')) depth += 1;
+    else if (isSymbol(token, ')')) depth -= 1;
+    else if (depth === 0 && isWord(token, 'INSERT', 'REPLACE', 'UPDATE', 'DELETE', 'SELECT')) return upperWord(token);
+  }
+  return statement.verb;
+}
+
+function leadingTokens(statement: PassthroughStatement): TokenStream {
+  const tokens = new TokenStream(statement.text, statement.position);
+  while (isSymbol(tokens.peek(), '(')) tokens.next();
+  return tokens;
+}
+
+/** Runs an engine call, moving the positions of its errors from the statement to the client's text. */
+async function inEngine<T>(statement: PassthroughStatement, call: () => Promise<T>): Promise<T> {
   try {
-    return await parts.namespaces.engineOf(ns.catalogName).execute(statement.text, options);
+    return await call();
   } catch (error) {
     throw offsetPosition(error, statement);
   }

@@ -23,6 +23,7 @@ import type {
   RefreshSpec,
   RowStreaming,
   SqlDialect,
+  StatementEffects,
   StatementResult,
   TableDefinition,
   TableDescription,
@@ -214,6 +215,14 @@ export class SqliteEngine implements Engine {
     const written = await this.run(this.writer, 'execute', { ...args, readOnly: false }, sql);
     if (written.kind === 'needsWriter') throw new FreshetError('INTERNAL', 'The SQLite writer declined a write.'); // unreachable: readOnly is false
     return written;
+  }
+
+  /**
+   * Asked of the reader, the connection that runs read-only statements and sees the same schema as the writer:
+   * compiling a statement can take a while, and the gateway's thread must stay free meanwhile.
+   */
+  inspectStatement(sql: string): Promise<StatementEffects> {
+    return this.run(this.reader, 'inspect', { sql }, sql);
   }
 
   private async run<K extends OperationName>(

@@ -9,6 +9,7 @@ import type {
   RowBatch,
   RefreshOutcome,
   RefreshSpec,
+  StatementEffects,
   StatementResult,
   TableDefinition,
   TableRef,
@@ -58,6 +59,8 @@ export interface SqliteOperations {
   dropStage: { args: { table: TableRef }; result: null };
   /** `readOnly`: answer {@link NeedsWriter} instead of running a statement that writes. */
   execute: { args: { sql: string; rowLimit: number; readOnly: boolean }; result: StatementResult | NeedsWriter };
+  /** What `sql` would write or reach outside the database, from its compiled program; runs nothing. */
+  inspect: { args: { sql: string }; result: StatementEffects };
 }
 
 export type OperationName = keyof SqliteOperations;

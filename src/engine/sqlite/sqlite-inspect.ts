@@ -17,6 +17,7 @@ import {
   leadingStatement,
   namedEscape,
   pragmaName,
+  pragmaTakesValue,
   referencedTables,
   schemaChangeTargets,
   type LeadingStatement,
@@ -37,6 +38,21 @@ export const READ_ONLY_PRAGMAS: ReadonlySet<string> = new Set([
   'function_list',
   'module_list',
   'pragma_list',
+]);
+
+/**
+ * Pragmas whose value may be read (`PRAGMA user_version`) but not set: reading them shows a number of the
+ * database's header, no setting of the connection and no path.
+ */
+const READABLE_VALUE_PRAGMAS: ReadonlySet<string> = new Set([
+  'user_version',
+  'application_id',
+  'schema_version',
+  'data_version',
+  'encoding',
+  'page_count',
+  'page_size',
+  'freelist_count',
 ]);
 
 /** Functions the program may call that reach outside the database (internal names included). */
@@ -103,7 +119,10 @@ export function inspectStatement(db: Database, sql: string): StatementEffects {
   const named = namedEscape(sql, pragmasOf(db), READ_ONLY_PRAGMAS);
   if (lead.verb === 'PRAGMA') {
     const name = pragmaName(lead.text);
-    const escapes = name !== null && READ_ONLY_PRAGMAS.has(name) ? named : `PRAGMA ${name ?? ''}`.trim();
+    const readable =
+      name !== null &&
+      (READ_ONLY_PRAGMAS.has(name) || (READABLE_VALUE_PRAGMAS.has(name) && !pragmaTakesValue(lead.text)));
+    const escapes = readable ? named : `PRAGMA ${name ?? ''}`.trim();
     return { writes: [], escapes };
   }
   // Refused whatever else it does; and with nothing to compile, execution reports the empty statement.

@@ -166,6 +166,13 @@ export function pragmaName(text: string): string | null {
   return words.readName()?.name.toLowerCase() ?? null;
 }
 
+/** True when a PRAGMA statement passes a value (`= v` or `(v)`) instead of only reading its pragma's value. */
+export function pragmaTakesValue(text: string): boolean {
+  const words = new StatementWords(text);
+  if (!words.accept('PRAGMA') || words.readName() === null) return false;
+  return words.peek().kind !== 'end';
+}
+
 /** `CREATE [TEMP] [UNIQUE|VIRTUAL] <kind>`: the kind upper-cased (`TABLE`, `INDEX`, `VIEW`, `TRIGGER`). */
 export function createdKind(text: string): string {
   const words = new StatementWords(text);

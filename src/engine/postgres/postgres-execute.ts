@@ -61,26 +61,39 @@ function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<Pg
 const TRANSACTION_CONTROL =
   'PostgreSQL: transaction control (BEGIN, COMMIT, SAVEPOINT, …) is not supported here; every statement runs in its own transaction.';
 
-/** See the file comment; `rowLimit` is the most rows returned. */
+/**
+ * See the file comment; `rowLimit` is the most rows returned. Whatever the statement left in the session
+ * (`set_config`, temporary tables, prepared statements, session advisory locks, LISTEN) is discarded before the
+ * connection serves anyone else.
+ */
 export function executeStatement(pool: PgPool, sql: string, rowLimit: number): Promise<StatementResult> {
   return withClient(pool, async (client) => {
-    let result: PgResult<unknown[]>;
     try {
-      result = await submit(client, sql, rowLimit);
-    } catch (error) {
-      throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+      return await executeOn(client, sql, rowLimit);
+    } finally {
+      // Not idle: executeOn rolled back already, or withClient discards the connection.
+      if (client.getTransactionStatus() === 'I') await client.query({ text: 'DISCARD ALL' });
     }
-    // The pool's clients are shared by every caller, so a transaction must not outlive its statement.
-    if (client.getTransactionStatus() !== 'I') {
-      await client.query({ text: 'ROLLBACK' });
-      throw validationError(TRANSACTION_CONTROL);
-    }
-    if (result.fields.length === 0) return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
-    return {
-      kind: 'rows',
-      columns: result.fields.map((field) => field.name),
-      rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
-      truncated: result.rows.length > rowLimit,
-    };
   });
+}
+
+async function executeOn(client: PgPoolClient, sql: string, rowLimit: number): Promise<StatementResult> {
+  let result: PgResult<unknown[]>;
+  try {
+    result = await submit(client, sql, rowLimit);
+  } catch (error) {
+    throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+  }
+  // The pool's clients are shared by every caller, so a transaction must not outlive its statement.
+  if (client.getTransactionStatus() !== 'I') {
+    await client.query({ text: 'ROLLBACK' });
+    throw validationError(TRANSACTION_CONTROL);
+  }
+  if (result.fields.length === 0) return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
+  return {
+    kind: 'rows',
+    columns: result.fields.map((field) => field.name),
+    rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
+    truncated: result.rows.length > rowLimit,
+  };
 }

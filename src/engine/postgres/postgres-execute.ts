@@ -7,7 +7,7 @@
  * numeric as its decimal string; dates and timestamps as the server prints them; bytea as upper-case hex;
  * json as parsed JSON; arrays element by element.
  */
-import { validationError } from '../../errors';
+import { isFreshetError, validationError } from '../../errors';
 import type { StatementResult } from '../engine';
 import { toJsonValue } from '../pooled-engine';
 import { type PgConnection, type PgPool, type PgPoolClient, type PgResult, pg } from './postgres-driver';
@@ -68,13 +68,22 @@ const TRANSACTION_CONTROL =
  */
 export function executeStatement(pool: PgPool, sql: string, rowLimit: number): Promise<StatementResult> {
   return withClient(pool, async (client) => {
+    let result: StatementResult;
     try {
-      return await executeOn(client, sql, rowLimit);
-    } finally {
-      // Not idle: executeOn rolled back already, or withClient discards the connection.
-      if (client.getTransactionStatus() === 'I') await client.query({ text: 'DISCARD ALL' });
+      result = await executeOn(client, sql, rowLimit);
+    } catch (error) {
+      // Any other failure leaves a connection withClient discards; a client's error leaves one to clean.
+      if (isFreshetError(error) && error.code === 'VALIDATION_ERROR') await discardSession(client);
+      throw error;
     }
+    await discardSession(client);
+    return result;
   });
+}
+
+/** Its failure is the connection's: withClient then drops it rather than return it dirty. */
+async function discardSession(client: PgPoolClient): Promise<void> {
+  if (client.getTransactionStatus() === 'I') await client.query({ text: 'DISCARD ALL' });
 }
 
 async function executeOn(client: PgPoolClient, sql: string, rowLimit: number): Promise<StatementResult> {

@@ -103,6 +103,9 @@ describe('Statement inspection on PostgreSQL', function () {
       ['CREATE TABLE part PARTITION OF dt FOR VALUES IN (1)', [DT]],
       ['INSERT INTO other.dt VALUES (1)', [['other', 'dt']]],
       ['INSERT INTO "DT" VALUES (1)', [['public', 'DT']]],
+      ['DROP SCHEMA public CASCADE', [DT, SRC]],
+      ['ALTER SCHEMA public RENAME TO old_public', [DT, SRC]],
+      ['DROP SCHEMA IF EXISTS other', [['other', 'dt']]],
     ]);
   });
 
@@ -164,7 +167,12 @@ describe('Statement inspection on PostgreSQL', function () {
     ]);
   });
 
-  it('runs nothing while inspecting', async function () {
+  it('runs nothing while inspecting, not even a function the planner evaluates early', async function () {
+    await run(
+      'CREATE FUNCTION wipe_now() RETURNS integer IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN DELETE FROM dt; RETURN 1; END $$',
+    );
+    const folded = await engine.inspectStatement('UPDATE src SET id = wipe_now()');
+    assert.deepEqual(sorted(folded.writes), [SRC]);
     await engine.inspectStatement('DELETE FROM dt');
     await engine.inspectStatement('DROP TABLE dt');
     await engine.inspectStatement('WITH x AS (DELETE FROM dt RETURNING *) SELECT * FROM x');
@@ -202,6 +210,7 @@ describe('Statement inspection on MySQL/MariaDB', function () {
     await run('CREATE TABLE dt (id integer PRIMARY KEY, v varchar(20), w integer)');
     await run("INSERT INTO dt VALUES (1, 'a', 0), (2, 'b', 0)");
     await run('CREATE TABLE src (id integer, v varchar(20), s integer)');
+    await run('CREATE VIEW dt_view AS SELECT id, v FROM dt WHERE id > 0');
   });
 
   after(async function () {
@@ -254,6 +263,8 @@ describe('Statement inspection on MySQL/MariaDB', function () {
       ['DELETE /*M!100000 FROM dt */', [DT]],
       ["INSERT INTO src VALUES (1, 'it\\'s', 0); # ' \n DELETE FROM dt", [SRC, DT]],
       ['INSERT INTO DT VALUES (1)', [[db, 'DT']]],
+      ["INSERT INTO dt_view VALUES (5, 'e')", [[db, 'dt_view'], DT]],
+      [`DROP DATABASE IF EXISTS \`${db}\``, [DT, SRC]],
     ]);
   });
 

@@ -296,3 +296,20 @@ export function calledFunction(tokens: readonly SqlToken[], names: ReadonlySet<s
 export function hasWords(tokens: readonly SqlToken[], ...words: string[]): boolean {
   return tokens.some((_, index) => words.every((word, offset) => tokens[index + offset]?.keyword === word));
 }
+
+/**
+ * Schemas (databases) whose every table the statement drops or renames: `DROP SCHEMA|DATABASE [IF EXISTS] a, b`,
+ * `ALTER SCHEMA a RENAME TO b`. The engine lists their tables as written.
+ */
+export function droppedSchemas(tokens: readonly SqlToken[]): string[] {
+  const walk = new TokenWalk(tokens);
+  if (walk.accept('DROP') && walk.accept('SCHEMA', 'DATABASE')) {
+    return walk.names('IF', 'EXISTS').map((parts) => parts[parts.length - 1] as string);
+  }
+  walk.at = 0;
+  if (walk.accept('ALTER') && walk.accept('SCHEMA', 'DATABASE')) {
+    const schema = walk.name();
+    return schema !== null && walk.accept('RENAME') ? [schema[schema.length - 1] as string] : [];
+  }
+  return [];
+}

@@ -9,7 +9,15 @@
 import type { Pool } from 'mysql2/promise';
 import type { StatementEffects, TableRef } from '../engine';
 import { type LexerRules, type SqlToken, lexStatement } from '../statement-lexer';
-import { type NameParts, TokenWalk, calledFunction, hasWords, mainVerbIndex, writtenNames } from '../statement-writes';
+import {
+  type NameParts,
+  TokenWalk,
+  calledFunction,
+  droppedSchemas,
+  hasWords,
+  mainVerbIndex,
+  writtenNames,
+} from '../statement-writes';
 import { run } from './mysql-pool';
 
 export const MYSQL_LEXER: LexerRules = {
@@ -190,5 +198,52 @@ export async function inspectStatement(pool: Pool, sql: string, database: string
     const joined = updated.references.map((reference) => resolve(reference.table, database));
     writes.push(...(await tablesWithColumns(pool, joined, updated.unqualified)));
   }
-  return { writes: distinct(writes), escapes };
+  writes.push(...(await tablesOfDatabases(pool, droppedSchemas(tokens))));
+  return { writes: distinct(await throughViews(pool, writes, database)), escapes };
+}
+
+/** Every table of databases a statement drops. */
+async function tablesOfDatabases(pool: Pool, databases: readonly string[]): Promise<TableRef[]> {
+  if (databases.length === 0) return [];
+  const found = await run<{ db: string; name: string }>(
+    pool,
+    {
+      sql:
+        'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES ' +
+        `WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (${databases.map(() => '?').join(', ')})`,
+      client: null,
+    },
+    databases,
+  );
+  return found.rows.map((row) => ({ database: row.db, name: row.name }));
+}
+
+/**
+ * Writes through an updatable view change the tables it reads: those are added (views over views too, a few
+ * levels deep), read from the view's definition as the server stores it.
+ */
+async function throughViews(pool: Pool, writes: readonly TableRef[], database: string): Promise<TableRef[]> {
+  const all = [...writes];
+  let pending = [...writes];
+  for (let level = 0; level < 4 && pending.length > 0; level += 1) {
+    const views = await run<{ db: string; definition: string }>(
+      pool,
+      {
+        sql:
+          'SELECT TABLE_SCHEMA AS db, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE ' +
+          pending.map(() => '(TABLE_SCHEMA = ? AND TABLE_NAME = ?)').join(' OR '),
+        client: null,
+      },
+      pending.flatMap((table) => [table.database ?? database, table.name]),
+    );
+    pending = views.rows.flatMap((view) => {
+      const tokens = lexStatement(view.definition, MYSQL_LEXER);
+      const from = tokens.findIndex((token) => token.keyword === 'FROM');
+      if (from < 0) return [];
+      const depth = tokens[from]?.depth ?? 0;
+      return tableReferences(tokens, from + 1, depth).map((reference) => resolve(reference.table, view.db));
+    });
+    all.push(...pending);
+  }
+  return all;
 }

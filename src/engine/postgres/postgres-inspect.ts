@@ -8,7 +8,7 @@
  */
 import type { StatementEffects, TableRef } from '../engine';
 import { type LexerRules, type SqlToken, lexStatement } from '../statement-lexer';
-import { type NameParts, calledFunction, leadingVerb, writtenNames } from '../statement-writes';
+import { type NameParts, calledFunction, droppedSchemas, leadingVerb, writtenNames } from '../statement-writes';
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { withClient } from './postgres-pool';
 import { quoteIdentifier } from './postgres-sql';
@@ -160,6 +160,17 @@ async function resolveNames(client: PgPoolClient, names: readonly NameParts[]): 
   });
 }
 
+/** The tables of schemas a statement drops or renames. */
+async function tablesIn(client: PgPoolClient, schemas: readonly string[]): Promise<TableRef[]> {
+  if (schemas.length === 0) return [];
+  const result = await client.query<{ schema: string; name: string }>({
+    text: 'SELECT schemaname AS schema, tablename AS name FROM pg_tables WHERE schemaname = ANY($1::text[])',
+    values: [schemas],
+    queryMode: 'extended',
+  });
+  return result.rows.map((row) => ({ database: row.schema, name: row.name }));
+}
+
 function distinct(tables: readonly TableRef[]): TableRef[] {
   const seen = new Map<string, TableRef>();
   for (const table of tables) seen.set(JSON.stringify([table.database, table.name]), table);
@@ -172,12 +183,13 @@ export async function inspectStatement(pool: PgPool, sql: string): Promise<State
   const [statement = [], ...bodies] = tokensWithBodies(sql);
   const names = [statement, ...bodies].flatMap((tokens) => writtenNames(tokens));
   const plannable = PLANNABLE.has(leadingVerb(statement)) && statement.some((token) => DML.has(token.keyword));
-  if (names.length === 0 && !plannable) return { writes: [], escapes };
+  const schemas = droppedSchemas(statement);
+  if (names.length === 0 && !plannable && schemas.length === 0) return { writes: [], escapes };
   const writes = await withClient(pool, async (client) => {
     await client.query({ text: 'BEGIN READ ONLY' });
     try {
       await client.query({ text: "SET LOCAL statement_timeout = '10s'" });
-      const resolved = await resolveNames(client, names);
+      const resolved = [...(await resolveNames(client, names)), ...(await tablesIn(client, schemas))];
       const planned = plannable ? await plannedWrites(client, sql) : null;
       return distinct([...(planned ?? []), ...resolved]);
     } finally {

@@ -43,6 +43,8 @@ export function mysqlEscape(tokens: readonly SqlToken[]): string | null {
   // MariaDB's SET STATEMENT … FOR <statement> changes variables for that one statement only.
   if (verb === 'SET' && tokens[1]?.keyword !== 'STATEMENT') return 'SET';
   if (verb === 'USE') return 'USE';
+  // MariaDB runs the SQL text an expression builds, which cannot be inspected before it runs.
+  if (verb === 'EXECUTE' && tokens[1]?.keyword === 'IMMEDIATE') return 'EXECUTE IMMEDIATE';
   return null;
 }
 

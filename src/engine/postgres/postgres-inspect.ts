@@ -62,9 +62,25 @@ function refusedVerb(tokens: readonly SqlToken[]): string | null {
     case 'LISTEN':
     case 'LOAD':
       return verb;
+    case 'ALTER':
+      return alteredDefaults(tokens);
     default:
       return null;
   }
+}
+
+/**
+ * `ALTER ROLE|USER|DATABASE … SET/RESET` changes the settings of every later connection (an ordinary role may
+ * change its own), the engine's included; `ALTER SYSTEM` the server's.
+ */
+function alteredDefaults(tokens: readonly SqlToken[]): string | null {
+  const what = tokens[1]?.keyword ?? '';
+  if (what === 'SYSTEM') return 'ALTER SYSTEM';
+  if (!['ROLE', 'USER', 'DATABASE'].includes(what)) return null;
+  const sets = tokens.some(
+    (token, index) => index > 1 && token.depth === 0 && ['SET', 'RESET'].includes(token.keyword),
+  );
+  return sets ? `ALTER ${what} … SET` : null;
 }
 
 /** The tokens of a statement and of every dollar-quoted body in it (function, DO and trigger bodies). */
@@ -87,6 +103,10 @@ export function postgresEscape(sql: string): string | null {
   for (const tokens of [statement, ...bodies]) {
     const called = calledFunction(tokens, FILE_FUNCTIONS);
     if (called !== null) return `${called}()`;
+  }
+  // A DO block that builds its SQL at run time (EXECUTE) cannot be inspected before it runs.
+  if (leadingVerb(statement) === 'DO' && bodies.some((tokens) => tokens.some((token) => token.keyword === 'EXECUTE'))) {
+    return 'DO … EXECUTE';
   }
   // A COPY inside a function or DO body runs with the same reach as one sent directly.
   for (const tokens of bodies) if (tokens.some((_token, index) => isCopyAt(tokens, index))) return 'COPY';

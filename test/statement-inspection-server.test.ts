@@ -281,6 +281,7 @@ describe('Statement inspection on MySQL/MariaDB', function () {
       ['UPDATE src JOIN dt ON src.id = dt.id SET src.v = dt.v', [SRC]],
       ['UPDATE src JOIN dt ON src.id = dt.id SET s = dt.w', [SRC]],
       ['DELETE src FROM src JOIN dt ON src.id = dt.id', [SRC]],
+      ['UPDATE src JOIN dt ON src.id = dt.id AND dt.id IN (1, dt.w) SET s = 1', [SRC]],
       ['CREATE TABLE c AS SELECT * FROM dt', []],
       ['CREATE INDEX i ON dt (v)', []],
       ["SELECT REPLACE(v, 'a', 'b') FROM dt", []],

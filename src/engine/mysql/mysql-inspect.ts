@@ -78,11 +78,14 @@ function tableReferences(tokens: readonly SqlToken[], start: number, depth: numb
   const found: TableReference[] = [];
   const walk = new TokenWalk(tokens, start);
   let expectTable = true;
+  // Commas separate tables only at the level the last table sat at, not inside a function call or IN list.
+  let level = depth;
   while (walk.at < tokens.length) {
     const token = walk.peek() as SqlToken;
     if (token.depth === depth && REFERENCE_END.has(token.keyword)) break;
     if (token.depth < depth) break;
     if (expectTable && (token.kind === 'word' || token.kind === 'identifier') && !NOT_ALIAS.has(token.keyword)) {
+      level = token.depth;
       const table = walk.name() as NameParts;
       walk.accept('AS');
       const alias = walk.peek();
@@ -92,7 +95,7 @@ function tableReferences(tokens: readonly SqlToken[], start: number, depth: numb
       expectTable = false;
       continue;
     }
-    if (token.kind === 'symbol' && token.value === ',') expectTable = true;
+    if (token.kind === 'symbol' && token.value === ',' && token.depth <= level) expectTable = true;
     else if (NEXT_REFERENCE.has(token.keyword)) expectTable = true;
     else if (token.keyword === 'ON') expectTable = false;
     walk.at += 1;
@@ -240,10 +243,9 @@ async function throughViews(pool: Pool, writes: readonly TableRef[], database: s
     );
     pending = views.rows.flatMap((view) => {
       const tokens = lexStatement(view.definition, MYSQL_LEXER);
-      const from = tokens.findIndex((token) => token.keyword === 'FROM');
+      const from = tokens.findIndex((token) => token.keyword === 'FROM' && token.depth === 0);
       if (from < 0) return [];
-      const depth = tokens[from]?.depth ?? 0;
-      return tableReferences(tokens, from + 1, depth).map((reference) => resolve(reference.table, view.db));
+      return tableReferences(tokens, from + 1, 0).map((reference) => resolve(reference.table, view.db));
     });
     all.push(...pending);
   }

@@ -17,6 +17,7 @@ import type {
   RowBatch,
   RowStreaming,
   SqlDialect,
+  StatementEffects,
   StatementResult,
   TableDefinition,
   TableDescription,
@@ -76,6 +77,8 @@ export interface PooledDialect<Pool> {
     database: string,
   ): Promise<RefreshOutcome>;
   executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult>;
+  /** What a pass-through statement would write or reach, asked on the statement pool (see `Engine`). */
+  inspectStatement(pool: Pool, sql: string, database: string): Promise<StatementEffects>;
   toFreshetError(error: unknown): FreshetError;
 }
 
@@ -193,6 +196,11 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
     const rowLimit = Math.max(0, Math.floor(options.rowLimit));
     return this.translate(() => this.sql.executeStatement(this.pool('statements'), sql, rowLimit));
+  }
+
+  /** Asked on the statements pool, whose connections resolve names exactly as a pass-through statement does. */
+  inspectStatement(sql: string): Promise<StatementEffects> {
+    return this.translate(() => this.sql.inspectStatement(this.pool('statements'), sql, this.defaultDatabase));
   }
 
   protected pool(role: keyof EnginePools<Pool>): Pool {

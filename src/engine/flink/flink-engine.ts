@@ -16,11 +16,13 @@ import type {
   RefreshOutcome,
   RefreshSpec,
   SqlDialect,
+  StatementEffects,
   StatementResult,
   TableDefinition,
   TableDescription,
   TableRef,
 } from '../engine';
+import { inspectFlinkStatement } from './flink-inspect';
 import { FLINK_TYPES } from './flink-type-names';
 import { FlinkGatewayClient, type FlinkResult, type FlinkSession } from './flink-gateway-client';
 import {
@@ -243,6 +245,11 @@ export class FlinkEngine implements Engine {
       rows: result.rows,
       truncated: result.truncated,
     };
+  }
+
+  /** Read from the statement's tokens; nothing is sent to the gateway (see `flink-inspect.ts`). */
+  async inspectStatement(sql: string): Promise<StatementEffects> {
+    return inspectFlinkStatement(sql, this.#options.catalog, this.#database);
   }
 
   /** Submits the streaming `INSERT INTO` and returns as soon as Flink has accepted the job. */

@@ -10,6 +10,7 @@ import type { EngineCapabilities, RefreshLedger, SqlDialect } from '../engine';
 import { PooledEngine, type PooledDialect, type PooledEngineOptions } from '../pooled-engine';
 import { toFreshetError } from './mysql-errors';
 import { executeStatement } from './mysql-execute';
+import { inspectStatement } from './mysql-inspect';
 import { describeQuery, describeTable, listTables } from './mysql-introspection';
 import { committedRefresh } from './mysql-ledger';
 import { createPool, run } from './mysql-pool';
@@ -58,6 +59,7 @@ const MYSQL_DIALECT: PooledDialect<Pool> = {
   readBatches,
   replaceFromBatches,
   executeStatement,
+  inspectStatement,
   toFreshetError: (error) => toFreshetError(error),
 };
 

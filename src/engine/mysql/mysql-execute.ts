@@ -85,6 +85,16 @@ function stream(connection: CoreConnection, sql: string, rowLimit: number, stopE
   });
 }
 
+/**
+ * COM_RESET_CONNECTION: whatever the statement left in the session (user variables, temporary tables, prepared
+ * statements, GET_LOCK locks, an open transaction) is gone before the connection serves anyone else.
+ */
+function resetSession(connection: CoreConnection): Promise<void> {
+  return new Promise((resolve, reject) => {
+    connection.reset((error: Error | null) => (error === null ? resolve() : reject(error)));
+  });
+}
+
 /** See the file comment; `rowLimit` is the most rows returned. */
 export function executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult> {
   const keyword = sql.replace(LEADING_NOISE, '');
@@ -100,8 +110,10 @@ export function executeStatement(pool: Pool, sql: string, rowLimit: number): Pro
     try {
       streamed = await stream(core, sql, rowLimit, READ_ONLY.test(keyword));
     } catch (error) {
+      await resetSession(core).catch(discard);
       throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
     }
+    if (!(streamed.kind === 'rows' && streamed.abandoned)) await resetSession(core).catch(discard);
     if (streamed.kind === 'rows') {
       if (streamed.abandoned) discard();
       return { kind: 'rows', columns: streamed.columns, rows: streamed.rows, truncated: streamed.truncated };

@@ -10,6 +10,7 @@ import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { executeStatement } from './postgres-execute';
 import { refreshIncremental, releaseIncremental } from './postgres-incremental';
+import { inspectStatement } from './postgres-inspect';
 import { describeQuery, describeTable, listTables } from './postgres-introspection';
 import { committedRefresh } from './postgres-ledger';
 import { createPool, run } from './postgres-pool';
@@ -37,6 +38,7 @@ const POSTGRES_DIALECT: PooledDialect<PgPool> = {
   readBatches,
   replaceFromBatches,
   executeStatement,
+  inspectStatement: (pool, sql) => inspectStatement(pool, sql),
   toFreshetError: (error) => toFreshetError(error),
 };
 

@@ -7,7 +7,7 @@
  * numeric as its decimal string; dates and timestamps as the server prints them; bytea as upper-case hex;
  * json as parsed JSON; arrays element by element.
  */
-import { validationError } from '../../errors';
+import { isFreshetError, validationError } from '../../errors';
 import type { StatementResult } from '../engine';
 import { toJsonValue } from '../pooled-engine';
 import { type PgConnection, type PgPool, type PgPoolClient, type PgResult, pg } from './postgres-driver';
@@ -61,26 +61,48 @@ function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<Pg
 const TRANSACTION_CONTROL =
   'PostgreSQL: transaction control (BEGIN, COMMIT, SAVEPOINT, …) is not supported here; every statement runs in its own transaction.';
 
-/** See the file comment; `rowLimit` is the most rows returned. */
+/**
+ * See the file comment; `rowLimit` is the most rows returned. Whatever the statement left in the session
+ * (`set_config`, temporary tables, prepared statements, session advisory locks, LISTEN) is discarded before the
+ * connection serves anyone else.
+ */
 export function executeStatement(pool: PgPool, sql: string, rowLimit: number): Promise<StatementResult> {
   return withClient(pool, async (client) => {
-    let result: PgResult<unknown[]>;
+    let result: StatementResult;
     try {
-      result = await submit(client, sql, rowLimit);
+      result = await executeOn(client, sql, rowLimit);
     } catch (error) {
-      throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+      // Any other failure leaves a connection withClient discards; a client's error leaves one to clean.
+      if (isFreshetError(error) && error.code === 'VALIDATION_ERROR') await discardSession(client);
+      throw error;
     }
-    // The pool's clients are shared by every caller, so a transaction must not outlive its statement.
-    if (client.getTransactionStatus() !== 'I') {
-      await client.query({ text: 'ROLLBACK' });
-      throw validationError(TRANSACTION_CONTROL);
-    }
-    if (result.fields.length === 0) return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
-    return {
-      kind: 'rows',
-      columns: result.fields.map((field) => field.name),
-      rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
-      truncated: result.rows.length > rowLimit,
-    };
+    await discardSession(client);
+    return result;
   });
+}
+
+/** Its failure is the connection's: withClient then drops it rather than return it dirty. */
+async function discardSession(client: PgPoolClient): Promise<void> {
+  if (client.getTransactionStatus() === 'I') await client.query({ text: 'DISCARD ALL' });
+}
+
+async function executeOn(client: PgPoolClient, sql: string, rowLimit: number): Promise<StatementResult> {
+  let result: PgResult<unknown[]>;
+  try {
+    result = await submit(client, sql, rowLimit);
+  } catch (error) {
+    throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+  }
+  // The pool's clients are shared by every caller, so a transaction must not outlive its statement.
+  if (client.getTransactionStatus() !== 'I') {
+    await client.query({ text: 'ROLLBACK' });
+    throw validationError(TRANSACTION_CONTROL);
+  }
+  if (result.fields.length === 0) return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
+  return {
+    kind: 'rows',
+    columns: result.fields.map((field) => field.name),
+    rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
+    truncated: result.rows.length > rowLimit,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import type { DynamicTableRecord, JobRecord } from '../catalog/records';
-import type { ExecuteOptions, StatementResult } from '../engine/engine';
+import type { ExecuteOptions, StatementEffects, StatementResult } from '../engine/engine';
 import type { Logger } from '../logger';
 import type { RefreshRunner } from '../refresh/refresh-runner';
 import type { WorkflowScheduler } from '../scheduler/workflow-scheduler';
@@ -19,7 +19,7 @@ import type { NameDefaults } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
-import { runPassthrough } from './passthrough';
+import { inspectPassthrough, runPassthrough } from './passthrough';
 import { ReadViews } from './read-views';
 import { recover } from './recovery';
 import type { RefreshRequests } from './refresh-requests';
@@ -97,6 +97,11 @@ export class DynamicTableManager {
   /** Runs a statement the gateway does not own on the engine of the namespace's catalog. */
   runPassthrough(statement: PassthroughStatement, ns: NameDefaults, options: ExecuteOptions): Promise<StatementResult> {
     return runPassthrough(this.parts, statement, ns, options);
+  }
+
+  /** What a statement the gateway does not own would do on the namespace's engine; null when it cannot tell. */
+  inspectPassthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementEffects | null> {
+    return inspectPassthrough(this.parts, statement, ns);
   }
 
   /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */

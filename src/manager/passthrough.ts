@@ -21,13 +21,22 @@ export async function runPassthrough(
   options: ExecuteOptions,
 ): Promise<StatementResult> {
   const engine = parts.namespaces.engineOf(ns.catalogName);
-  if (engine.inspectStatement) {
-    const inspect = engine.inspectStatement.bind(engine);
-    const effects = await inEngine(statement, () => inspect(statement.text));
-    await checkEffects(parts, statement, ns, engine, effects);
-  }
+  const effects = await inspectPassthrough(parts, statement, ns);
+  if (effects !== null) await checkEffects(parts, statement, ns, engine, effects);
   await checkByKeywords(parts, statement, ns);
   return inEngine(statement, () => engine.execute(statement.text, options));
+}
+
+/** What the engine says the statement would do, or null when the engine cannot tell. Runs nothing. */
+export async function inspectPassthrough(
+  parts: ManagerParts,
+  statement: PassthroughStatement,
+  ns: NameDefaults,
+): Promise<StatementEffects | null> {
+  const engine = parts.namespaces.engineOf(ns.catalogName);
+  if (!engine.inspectStatement) return null;
+  const inspect = engine.inspectStatement.bind(engine);
+  return inEngine(statement, () => inspect(statement.text));
 }
 
 /** Refuses what the engine says the statement would do: reach outside, write a dynamic table, reshape a source. */

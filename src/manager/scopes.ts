@@ -3,6 +3,7 @@
  * plus refreshing, suspending and resuming); `admin` may do everything. `callback` is what a scheduler workflow is
  * given and `metrics` what a metrics scraper is given: neither may send statements.
  */
+import type { StatementEffects } from '../engine/engine';
 import { FreshetError } from '../errors';
 import type { AlterAction, PassthroughStatement, Statement } from '../sql/statements';
 import { lexemes } from '../sql/tokenizer';
@@ -168,6 +169,32 @@ export function authorizeScript(statements: readonly Statement[], scopes: readon
       },
     );
   }
+}
+
+/**
+ * Refuses a reading statement that the engine says would write or reach outside (a CTE in front of a write,
+ * a data-modifying function the keywords above did not see) to a caller without the admin scope.
+ */
+export function authorizeEffects(
+  statement: PassthroughStatement,
+  index: number,
+  count: number,
+  effects: StatementEffects | null,
+  scopes: readonly Scope[],
+): void {
+  if (scopes.includes('admin') || effects === null) return;
+  if (effects.writes.length === 0 && effects.escapes === null) return;
+  const what = effects.escapes ?? `${statement.verb} writing ${effects.writes.map((t) => t.name).join(', ')}`;
+  const which = count > 1 ? `Statement ${index + 1} (${what})` : what;
+  throw new FreshetError(
+    'FORBIDDEN',
+    `${which} needs the admin scope; this token has ${scopes.join(', ') || 'no scope'}. Nothing was run.`,
+    {
+      line: statement.position.line,
+      column: statement.position.column,
+      details: { statementIndex: index, requiredScope: 'admin', scopes: [...scopes] },
+    },
+  );
 }
 
 function positionOf(statement: Statement): { line: number; column: number } | undefined {

@@ -9,7 +9,7 @@ import { parseScript } from '../sql/ddl-parser';
 import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
-import { ALL_SCOPES, authorizeScript, type Scope } from './scopes';
+import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
 import { showCreate, type TableDetail } from './table-view';
 
 export type StatementResultJson =
@@ -49,6 +49,7 @@ export class StatementService {
     const statements = parseScript(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
     authorizeScript(statements, scopes);
+    await this.authorizeEffects(statements, ns, scopes);
     const results: StatementResultJson[] = [];
     for (const [index, statement] of statements.entries()) {
       try {
@@ -66,6 +67,16 @@ export class StatementService {
       }
     }
     return results;
+  }
+
+  /** Without the admin scope, every reading pass-through statement is checked against what the engine would do. */
+  private async authorizeEffects(statements: readonly Statement[], ns: NameDefaults, scopes: readonly Scope[]) {
+    if (scopes.includes('admin')) return;
+    for (const [index, statement] of statements.entries()) {
+      if (statement.kind !== 'passthrough') continue;
+      const effects = await this.manager.inspectPassthrough(statement, ns);
+      authorizeEffects(statement, index, statements.length, effects, scopes);
+    }
   }
 
   private async execute(statement: Statement, ns: NameDefaults): Promise<StatementResultJson> {

@@ -83,7 +83,7 @@ class AnalysisThread {
     if (this.running !== null) return this.running;
     const worker = startWorker();
     worker.unref();
-    // Failures reach the request in flight through its own listeners; an idle worker's are only logged by exit.
+    // A request in flight hears of a failure through its own listeners; an idle worker that fails just exits.
     worker.on('error', () => undefined);
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: AnalysisReply) => {

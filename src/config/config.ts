@@ -86,7 +86,15 @@ export const configSchema = z
       .strict()
       .prefault({}),
     statements: z
-      .object({ rowLimit: z.number().int().positive().default(1000) })
+      .object({
+        rowLimit: z.number().int().positive().default(1000),
+        /** Longest statement text (a whole script) accepted, in characters. */
+        maxLength: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+      })
       .strict()
       .prefault({}),
     timeZone: z.string().min(1).default('UTC'),
@@ -133,6 +141,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_SCHEDULER_OPTIONS', ['scheduler', 'options'], 'json'],
   ['FRESHET_FRESHNESS_THRESHOLD', ['refresh', 'freshnessThreshold'], 'string'],
   ['FRESHET_ROW_LIMIT', ['statements', 'rowLimit'], 'number'],
+  ['FRESHET_STATEMENTS_MAX_LENGTH', ['statements', 'maxLength'], 'number'],
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],

@@ -5,7 +5,7 @@
  */
 import { translateColumnType } from '../engine/type-mapping';
 import { type FreshetError, MissingTableError, validationError } from '../errors';
-import { analyzeQuery } from '../sql/query-analyzer';
+import { analyzeQueryOffLoop } from '../sql/analysis-thread';
 import type { ObjectName, QueryText } from '../sql/statements';
 import type { NameDefaults, ResolvedName } from './identifiers';
 import type { Namespaces } from './namespaces';
@@ -31,7 +31,7 @@ export async function checkQuery(
       `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to '${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
     );
   }
-  const analysis = analyzeQuery(query, source.dialect);
+  const analysis = await analyzeQueryOffLoop(query, source.dialect);
   const sourceTables: string[] = [];
   for (const table of analysis.sourceTables) {
     const resolved = namespaces.resolveSource(table, within);

@@ -5,7 +5,8 @@
  */
 import { FreshetError, validationError } from '../errors';
 import { formatFreshness } from '../freshness';
-import { parseScript } from '../sql/ddl-parser';
+import { parseScriptOffLoop } from '../sql/analysis-thread';
+import { likeMatcher } from '../sql/like';
 import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
@@ -29,10 +30,15 @@ export type StatementResultJson =
       readonly rowsAffected?: number;
     };
 
+/** The default of `statements.maxLength`. */
+const DEFAULT_MAX_LENGTH = 1024 * 1024;
+
 export class StatementService {
   constructor(
     private readonly manager: DynamicTableManager,
     private readonly rowLimit: number,
+    /** `statements.maxLength`: the longest script accepted, in characters. */
+    private readonly maxLength = DEFAULT_MAX_LENGTH,
   ) {}
 
   /**
@@ -46,7 +52,13 @@ export class StatementService {
     scopes: readonly Scope[] = ALL_SCOPES,
   ): Promise<StatementResultJson[]> {
     const ns = this.manager.namespace(where.catalog, where.database);
-    const statements = parseScript(script);
+    if (script.length > this.maxLength) {
+      throw validationError(
+        `The statement text is ${script.length} characters long; the limit (statements.maxLength) is ` +
+          `${this.maxLength} characters. Send it in several requests.`,
+      );
+    }
+    const statements = await parseScriptOffLoop(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
     authorizeScript(statements, scopes);
     await this.authorizeEffects(statements, ns, scopes);
@@ -107,10 +119,10 @@ export class StatementService {
   }
 
   private async showTables(like: string | null): Promise<StatementResultJson> {
-    const pattern = like === null ? null : likeToRegExp(like);
+    const pattern = like === null ? null : likeMatcher(like);
     const { tables } = await this.manager.summaries(0, Number.MAX_SAFE_INTEGER);
     const rows = tables
-      .filter((t) => pattern === null || pattern.test(t.name))
+      .filter((t) => pattern === null || pattern.matches(t.name))
       .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds, t.engine]);
     return {
       kind: 'rows',
@@ -169,12 +181,4 @@ function ddl(outcome: DdlOutcome): StatementResultJson {
     table: outcome.identifier,
     ...(outcome.job ? { jobId: outcome.job.jobId } : {}),
   };
-}
-
-function likeToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/%/g, '.*')
-    .replace(/_/g, '.');
-  return new RegExp(`^${body}$`, 'i');
 }

@@ -126,6 +126,7 @@ export class CreateDynamicTableParser extends DdlReader {
   private columnList(): { columns: string[] | null; primaryKey: PrimaryKeySpec | null } {
     this.next();
     const columns: string[] = [];
+    const seen = new Set<string>();
     let primaryKey: PrimaryKeySpec | null = null;
     do {
       const token = this.peek();
@@ -136,7 +137,7 @@ export class CreateDynamicTableParser extends DdlReader {
         continue;
       }
       const column = this.identifier('a column name or PRIMARY KEY');
-      this.rejectDuplicate(columns, column, 'the column list');
+      this.rejectDuplicate(seen, column, 'the column list');
       columns.push(column.value);
       const after = this.peek();
       if (isIdentifierToken(after)) {
@@ -166,21 +167,24 @@ export class CreateDynamicTableParser extends DdlReader {
   private nameList(expected: string, clause: string): string[] {
     this.expectSymbol('(', `'(' and ${expected}`);
     const names: string[] = [];
+    const seen = new Set<string>();
     do {
       const name = this.identifier(expected);
-      this.rejectDuplicate(names, name, clause);
+      this.rejectDuplicate(seen, name, clause);
       names.push(name.value);
     } while (this.acceptSymbol(','));
     this.expectSymbol(')', "',' or ')'");
     return names;
   }
 
-  private rejectDuplicate(names: readonly string[], name: Token, where: string): void {
-    if (names.includes(name.value)) {
+  /** Adds `name` to `seen`, refusing a repeat (a set: a list thousands of names long stays linear). */
+  private rejectDuplicate(seen: Set<string>, name: Token, where: string): void {
+    if (seen.has(name.value)) {
       throw parseError(
         `Column '${name.value}' appears more than once in ${where}${atPosition(name.position)}`,
         name.position,
       );
     }
+    seen.add(name.value);
   }
 }

@@ -60,31 +60,29 @@ export function functionArgs(call: Node): unknown[] {
 }
 
 /** A short rendering for messages; SQL text would need node-sql-parser's printer, which varies by grammar. */
-export function describe(expr: Node): string {
+export function describe(expr: Node, depth = 0): string {
   if (expr.type === 'column_ref') return columnName(expr);
   if (expr.type === 'aggr_func' || expr.type === 'function') return `${functionName(expr)}(…)`;
   if (expr.type === 'binary_expr' && typeof expr.operator === 'string') {
-    const side = (value: unknown) => (isObject(value) ? describe(value) : '…');
+    // Deeper operands are elided: the message stays short and the recursion bounded.
+    const side = (value: unknown) => (isObject(value) && depth < 8 ? describe(value, depth + 1) : '…');
     return `${side(expr.left)} ${expr.operator} ${side(expr.right)}`;
   }
   if (expr.value !== undefined) return String(expr.value);
   return 'an expression';
 }
 
-/** The first object node under `root` (depth-first, root included) that satisfies `test`. */
+/**
+ * The first object node under `root` (depth-first, in order, root included) that satisfies `test`. Keeps its
+ * own stack: an expression thousands of terms long nests that deep in the AST.
+ */
 export function find(root: unknown, test: (node: Node) => boolean): Node | undefined {
-  if (Array.isArray(root)) {
-    for (const item of root) {
-      const hit = find(item, test);
-      if (hit !== undefined) return hit;
-    }
-    return undefined;
-  }
-  if (!isObject(root)) return undefined;
-  if (test(root)) return root;
-  for (const value of Object.values(root)) {
-    const hit = find(value, test);
-    if (hit !== undefined) return hit;
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    const children = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];
+    if (isObject(value) && test(value)) return value;
+    for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]);
   }
   return undefined;
 }

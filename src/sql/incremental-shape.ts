@@ -54,10 +54,19 @@ export type {
 
 /**
  * Classifies `query` (one SELECT) as incrementally maintainable, with its shape, or not, with the reason.
- * Never throws: a query that cannot be parsed is `UNPARSABLE`.
+ * Never throws: a query that cannot be parsed is `UNPARSABLE`. A verdict computed off the event loop (see
+ * {@link rememberVerdict}) is used without parsing the query again.
  */
 export function classifyIncremental(query: string, dialect: SqlDialect): IncrementalVerdict {
-  const statement = parseSelect(query, dialect);
+  const remembered = verdicts.get(verdictKey(query, dialect));
+  if (remembered !== undefined) return remembered;
+  const outcome = astifyInDialect(query, dialect);
+  return classifyParsed(outcome.ok ? outcome.ast : undefined, dialect);
+}
+
+/** {@link classifyIncremental} of a query already parsed (`ast` undefined when it could not be). */
+export function classifyParsed(ast: unknown, dialect: SqlDialect): IncrementalVerdict {
+  const statement = selectOf(ast);
   if (typeof statement === 'string') return reject('UNPARSABLE', statement);
   try {
     return { incremental: true, shape: classifyStatement(statement, dialect) };
@@ -67,15 +76,36 @@ export function classifyIncremental(query: string, dialect: SqlDialect): Increme
   }
 }
 
+/** Verdicts kept for queries classified elsewhere (a worker thread), bounded by their total text length. */
+const verdicts = new Map<string, IncrementalVerdict>();
+const MAX_REMEMBERED_CHARACTERS = 4 * 1024 * 1024;
+let rememberedCharacters = 0;
+
+function verdictKey(query: string, dialect: SqlDialect): string {
+  return `${dialect}\u0000${query}`;
+}
+
+/** Keeps the verdict `classifyParsed` gave for `query` elsewhere, so that classifying it here needs no parse. */
+export function rememberVerdict(query: string, dialect: SqlDialect, verdict: IncrementalVerdict): void {
+  const key = verdictKey(query, dialect);
+  if (key.length > MAX_REMEMBERED_CHARACTERS || verdicts.has(key)) return;
+  verdicts.set(key, verdict);
+  rememberedCharacters += key.length;
+  for (const oldest of verdicts.keys()) {
+    if (rememberedCharacters <= MAX_REMEMBERED_CHARACTERS) break;
+    verdicts.delete(oldest);
+    rememberedCharacters -= oldest.length;
+  }
+}
+
 function reject(reason: NotIncrementalReason, detail: string): IncrementalVerdict {
   return { incremental: false, reason, detail };
 }
 
-/** The single SELECT of `query`, or why there is none. */
-function parseSelect(query: string, dialect: SqlDialect): Node | string {
-  const outcome = astifyInDialect(query, dialect);
-  if (!outcome.ok || outcome.ast === undefined) return 'The query could not be parsed';
-  const statements = Array.isArray(outcome.ast) ? outcome.ast : [outcome.ast];
+/** The single SELECT of a parsed query, or why there is none. */
+function selectOf(ast: unknown): Node | string {
+  if (ast === undefined) return 'The query could not be parsed';
+  const statements = Array.isArray(ast) ? ast : [ast];
   const statement = statements[0] as Node | undefined;
   if (statements.length !== 1 || statement?.type !== 'select') return 'The query is not a single SELECT statement';
   return statement;

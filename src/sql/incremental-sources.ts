@@ -99,11 +99,18 @@ function joinKeysOf(
   });
 }
 
-function conjuncts(node: Node): Node[] {
-  if (node.type === 'binary_expr' && node.operator === 'AND' && isObject(node.left) && isObject(node.right)) {
-    return [...conjuncts(node.left), ...conjuncts(node.right)];
+/** The terms of `a AND b AND …`, in order; iterative, as a long AND chain nests as deep as it is long. */
+function conjuncts(root: Node): Node[] {
+  const terms: Node[] = [];
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.type === 'binary_expr' && node.operator === 'AND' && isObject(node.left) && isObject(node.right)) {
+      stack.push(node.right, node.left);
+    } else {
+      terms.push(node);
+    }
   }
-  return [node];
+  return terms;
 }
 
 function qualified(column: Node, byName: ReadonlyMap<string, string>): string {

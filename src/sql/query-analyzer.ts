@@ -4,6 +4,7 @@
 import type { SqlDialect } from '../model';
 import { parseError } from '../errors';
 import { astifyInDialect } from './dialects';
+import { checkQueryLimits } from './query-limits';
 import type { ObjectName, QueryText, SourcePosition } from './statements';
 import { atPosition, isIdentifierToken, isSymbol, TokenStream, upperWord, type Token } from './tokenizer';
 
@@ -32,8 +33,17 @@ interface SyntaxFailure {
   readonly location?: RelativeLocation;
 }
 
-/** Parses `query` in `dialect` and lists its source tables; throws PARSE_ERROR with absolute positions. */
+/**
+ * Checks `query` against the {@link QUERY_LIMITS}, parses it in `dialect` and lists its source tables; throws
+ * PARSE_ERROR with absolute positions, or VALIDATION_ERROR naming the limit the query goes past.
+ */
 export function analyzeQuery(query: QueryText, dialect: SqlDialect): QueryAnalysis {
+  return readQuery(query, dialect).analysis;
+}
+
+/** {@link analyzeQuery}, also giving the parsed SELECT (for the incremental classifier, without a second parse). */
+export function readQuery(query: QueryText, dialect: SqlDialect): { analysis: QueryAnalysis; statement: unknown } {
+  checkQueryLimits(query, dialect);
   const ast = astify(query, dialect);
   const statements = Array.isArray(ast) ? ast : [ast];
   if (statements.length !== 1) {
@@ -52,11 +62,11 @@ export function analyzeQuery(query: QueryText, dialect: SqlDialect): QueryAnalys
   }
   const tables = new Map<string, ObjectName>();
   const positionOf = tablePositions(query);
-  collectTables(statement, new Set(), (parts) => {
+  collectTables(statement, (parts) => {
     const key = parts.map((part) => part.toLowerCase()).join('\u0000');
     if (!tables.has(key)) tables.set(key, { parts, position: positionOf(parts) ?? query.position });
   });
-  return { sourceTables: [...tables.values()] };
+  return { analysis: { sourceTables: [...tables.values()] }, statement };
 }
 
 function astify(query: QueryText, dialect: SqlDialect): unknown {
@@ -114,43 +124,58 @@ function writesInto(statement: AstObject): boolean {
   return into !== null && typeof into === 'object' && into.position !== null && into.position !== undefined;
 }
 
+/** One step of the walk in {@link collectTables}. */
+type Visit =
+  | { readonly node: unknown; readonly scope: ReadonlySet<string> }
+  | { readonly fromList: readonly unknown[]; readonly scope: ReadonlySet<string> }
+  | { readonly table: string[] };
+
 /**
  * Walks the AST and reports every table in a FROM / JOIN list, at any depth (subqueries, unions, CTE bodies,
  * parenthesised joins). A WITH clause hides its CTE names from unqualified table references in the statement
  * that owns it, including the CTE bodies (recursive CTEs) — the way SQL scopes them, without modelling a CTE
- * defined later in the same WITH list being invisible to an earlier one.
+ * defined later in the same WITH list being invisible to an earlier one. The walk keeps its own stack (depth
+ * first, in source order), so a deeply nested AST cannot overflow the call stack.
  */
-function collectTables(node: unknown, cteNames: ReadonlySet<string>, report: (parts: string[]) => void): void {
-  if (Array.isArray(node)) {
-    for (const item of node) collectTables(item, cteNames, report);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const object = node as AstObject;
-  const scope = Array.isArray(object.with) ? new Set([...cteNames, ...object.with.map(cteName)]) : cteNames;
-  for (const [key, value] of Object.entries(object)) {
-    if (key === 'from' && Array.isArray(value)) collectFromList(value, scope, report);
-    else collectTables(value, scope, report);
+function collectTables(root: unknown, report: (parts: string[]) => void): void {
+  const stack: Visit[] = [{ node: root, scope: new Set() }];
+  for (let visit = stack.pop(); visit !== undefined; visit = stack.pop()) {
+    if ('table' in visit) {
+      report(visit.table);
+      continue;
+    }
+    const next =
+      'fromList' in visit ? fromListVisits(visit.fromList, visit.scope) : childVisits(visit.node, visit.scope);
+    // Pushed last first, so that they are visited in order (and without spreading a huge list as arguments).
+    for (let i = next.length - 1; i >= 0; i -= 1) stack.push(next[i] as Visit);
   }
 }
 
+/** The children of one AST node (or array), in order; a FROM list is expanded by {@link fromListVisits}. */
+function childVisits(node: unknown, cteNames: ReadonlySet<string>): Visit[] {
+  if (Array.isArray(node)) return node.map((item) => ({ node: item, scope: cteNames }));
+  if (node === null || typeof node !== 'object') return [];
+  const object = node as AstObject;
+  const scope = Array.isArray(object.with) ? new Set([...cteNames, ...object.with.map(cteName)]) : cteNames;
+  return Object.entries(object).map(([key, value]) =>
+    key === 'from' && Array.isArray(value) ? { fromList: value, scope } : { node: value, scope },
+  );
+}
+
 /** A FROM list, in order: its tables, the tables of parenthesised joins, and whatever subqueries hold. */
-function collectFromList(
-  items: readonly unknown[],
-  cteNames: ReadonlySet<string>,
-  report: (parts: string[]) => void,
-): void {
+function fromListVisits(items: readonly unknown[], cteNames: ReadonlySet<string>): Visit[] {
+  const visits: Visit[] = [];
   for (const item of items) {
     const parts = tableParts(item, cteNames);
-    if (parts !== null) report(parts);
+    if (parts !== null) visits.push({ table: parts });
     const joined = parenthesisedJoin(item);
     if (joined === undefined) {
-      collectTables(item, cteNames, report);
+      visits.push({ node: item, scope: cteNames });
     } else {
-      collectFromList(joined, cteNames, report);
-      collectTables((item as AstObject).on, cteNames, report);
+      visits.push({ fromList: joined, scope: cteNames }, { node: (item as AstObject).on, scope: cteNames });
     }
   }
+  return visits;
 }
 
 /** The items of `a JOIN (b JOIN c ON …) ON …`: MySQL's AST nests them in `expr`, PostgreSQL's in `expr.expr`. */
@@ -202,12 +227,22 @@ function tablePositions(query: QueryText): (parts: readonly string[]) => SourceP
       (previous.includes(upperWord(token)) || (token.kind === 'symbol' && previous.includes(token.raw)))
     );
   };
+  // Where each name (lower-cased) occurs, so that finding a table does not rescan the whole query.
+  const occurrences = new Map<string, number[]>();
+  tokens.forEach((token, index) => {
+    if (index === 0 || !isIdentifierToken(token)) return;
+    const key = token.value.toLowerCase();
+    const list = occurrences.get(key);
+    if (list === undefined) occurrences.set(key, [index]);
+    else list.push(index);
+  });
   return (parts) => {
+    const candidates = occurrences.get((parts[0] ?? '').toLowerCase()) ?? [];
     for (const previous of [
       ['FROM', 'JOIN'],
       [',', '('],
     ]) {
-      for (let index = 1; index < tokens.length; index += 1) {
+      for (const index of candidates) {
         if (after(index, ...previous) && isNamedAt(index, parts)) return tokens[index]?.position;
       }
     }

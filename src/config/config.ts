@@ -281,14 +281,23 @@ export function resolveDataPath(config: FreshetConfig, file: string): string {
   return path.isAbsolute(file) ? file : path.resolve(config.dataDir, file);
 }
 
+/** The password in a URL's user information (`scheme://user:password@host`, also after `flink:`). */
+const URL_PASSWORD = /(:\/\/[^/?#:@\s]*):[^/?#\s]*@/g;
+
+/** A secret given as a URL or connection-string parameter (`?password=…`, `&sslpassword=…`, `;token=…`). */
+const SECRET_PARAMETER = /([?&;][\w.-]*(?:password|passwd|pwd|secret|token|api_?key)=)[^&;#\s]*/gi;
+
+/** A string from the configuration with the passwords and secrets in any URL form it holds masked. */
+export function maskUrlSecrets(value: string): string {
+  return value.replace(URL_PASSWORD, '$1:****@').replace(SECRET_PARAMETER, '$1****');
+}
+
 /** The configuration with every secret replaced, for `freshet config` and logs. */
 export function maskSecrets(config: FreshetConfig): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value: unknown) => {
       if (typeof value === 'string' && /token|password|secret/i.test(key)) return '****';
-      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^@/]*@/i.test(value))
-        return value.replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:****@');
-      return value;
+      return typeof value === 'string' ? maskUrlSecrets(value) : value;
     }),
   );
 }

@@ -242,7 +242,9 @@ function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigC
   for (const [name, spec] of Object.entries(catalogs)) {
     const url = (spec as { url?: unknown } | null)?.url;
     if (typeof url === 'string' && findEngineFactory(url) === undefined) {
-      problems.push(`catalogs.${name}.url: '${url}' is not supported; use ${ENGINE_URL_FORMS.join(', ')}`);
+      problems.push(
+        `catalogs.${name}.url: '${maskUrlSecrets(url)}' is not supported; use ${ENGINE_URL_FORMS.join(', ')}`,
+      );
     }
   }
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';

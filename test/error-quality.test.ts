@@ -366,3 +366,43 @@ describe('freshet config masks passwords in every URL form', () => {
     );
   });
 });
+
+describe('a full disk, for real (a tiny file system, where this user may mount one)', () => {
+  let dir: string;
+  let gw: TestGateway | undefined;
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'freshet-full-'));
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mount.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      this.skip();
+    }
+  });
+  afterEach(async () => {
+    await gw?.close({ keepData: true });
+    gw = undefined;
+    spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes writes and refresh callbacks 507 STORAGE_FULL and /health degraded', async () => {
+    gw = await TestGateway.start({}, dir);
+    await gw.sql("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO src VALUES (1, 'a')");
+    await gw.sql("CREATE DYNAMIC TABLE d TARGET_LAG = '1 hour' AS SELECT * FROM src");
+    const fill = 'INSERT INTO src (v) SELECT hex(randomblob(2000)) FROM (SELECT 1 UNION ALL SELECT 2)';
+    let full: { status: number; body: any } | undefined;
+    for (let i = 0; i < 1000 && full === undefined; i += 1) {
+      const res = await gw.request('POST', '/v3/statements', { statement: fill });
+      if (res.status !== 200) full = res;
+    }
+    assert.equal(full?.status, 507, JSON.stringify(full?.body));
+    assert.equal(full?.body.error.code, 'STORAGE_FULL');
+    const health = await gw.request('GET', '/health');
+    assert.equal(health.body.status, 'degraded');
+    assert.match(health.body.catalog, /^full: .* is full \(less than 64 KiB free on its disk\)/);
+    const callback = await gw.refresh({ tables: ['d'] }, 10);
+    assert.equal(callback.status, 507, JSON.stringify(callback.body));
+    assert.equal(callback.body.error.code, 'STORAGE_FULL');
+    assert.match(callback.body.error.message, /cannot be written: the disk .* is full/);
+  });
+});

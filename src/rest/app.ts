@@ -50,10 +50,10 @@ async function storageFullReason(manager: DynamicTableManager): Promise<string |
   return [checks.catalog, checks.engine].find((check) => check.startsWith('full: '))?.slice('full: '.length);
 }
 
-/** A refresh that failed for want of storage is the gateway's condition (507), not a bug (500). */
-function failedStatus(detail: JobDetail): number {
-  const full = [detail.error, ...detail.tables.map((t) => t.error)].some((message) => isStorageFullMessage(message));
-  return full ? httpStatusOf('STORAGE_FULL') : 500;
+/** Why a failed refresh failed for want of storage: the gateway's condition (507), not a bug (500). */
+function storageFailure(detail: JobDetail | null): string | undefined {
+  if (detail?.status !== 'FAILED') return undefined;
+  return [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
 }
 
 export function createRestApp(deps: RestDependencies): Express {
@@ -102,7 +102,15 @@ export function createRestApp(deps: RestDependencies): Express {
     }
     await manager.waitForJob(job.jobId, waitSeconds * 1000);
     const detail = await manager.job(job.jobId);
-    const status = detail?.status === 'SUCCEEDED' ? 200 : detail?.status === 'FAILED' ? failedStatus(detail) : 202;
+    const full = storageFailure(detail);
+    if (full !== undefined) {
+      const error = { code: 'STORAGE_FULL', message: full };
+      res
+        .status(httpStatusOf('STORAGE_FULL'))
+        .json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail, error });
+      return;
+    }
+    const status = detail?.status === 'SUCCEEDED' ? 200 : detail?.status === 'FAILED' ? 500 : 202;
     res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail });
   });
 

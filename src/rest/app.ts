@@ -2,7 +2,7 @@
  * REST v3: translates HTTP into calls on the gateway's services and errors into HTTP. It decides nothing.
  */
 import express, { type Express, type Request } from 'express';
-import { httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
+import { type ErrorCode, httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
 import type { DynamicTableManager } from '../manager/dynamic-table-manager';
 import type { StatementService } from '../manager/statement-service';
@@ -50,10 +50,16 @@ async function storageFullReason(manager: DynamicTableManager): Promise<string |
   return [checks.catalog, checks.engine].find((check) => check.startsWith('full: '))?.slice('full: '.length);
 }
 
-/** Why a failed refresh failed for want of storage: the gateway's condition (507), not a bug (500). */
-function storageFailure(detail: JobDetail | null): string | undefined {
-  if (detail?.status !== 'FAILED') return undefined;
-  return [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
+/**
+ * The status of a job waited for: 200 succeeded, 500 failed, 202 still running. A refresh that failed for want of
+ * storage is the gateway's condition (507, with the STORAGE_FULL error), not a bug.
+ */
+function waitedStatus(detail: JobDetail | null): [number, { error?: { code: ErrorCode; message: string } }] {
+  if (detail?.status === 'SUCCEEDED') return [200, {}];
+  if (detail?.status !== 'FAILED') return [202, {}];
+  const full = [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
+  if (full === undefined) return [500, {}];
+  return [httpStatusOf('STORAGE_FULL'), { error: { code: 'STORAGE_FULL', message: full } }];
 }
 
 export function createRestApp(deps: RestDependencies): Express {
@@ -102,16 +108,8 @@ export function createRestApp(deps: RestDependencies): Express {
     }
     await manager.waitForJob(job.jobId, waitSeconds * 1000);
     const detail = await manager.job(job.jobId);
-    const full = storageFailure(detail);
-    if (full !== undefined) {
-      const error = { code: 'STORAGE_FULL', message: full };
-      res
-        .status(httpStatusOf('STORAGE_FULL'))
-        .json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail, error });
-      return;
-    }
-    const status = detail?.status === 'SUCCEEDED' ? 200 : detail?.status === 'FAILED' ? 500 : 202;
-    res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail });
+    const [status, error] = waitedStatus(detail);
+    res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail, ...error });
   });
 
   app.get('/v3/jobs/:jobId', async (req, res) => {

@@ -77,6 +77,18 @@ export const schedulerError = (message: string, cause?: unknown) =>
   new FreshetError('SCHEDULER_ERROR', message, { cause });
 export const engineError = (message: string, cause?: unknown) => new FreshetError('ENGINE_ERROR', message, { cause });
 
+/**
+ * `error` with its line and column moved from a piece of text (a query inside a statement) to the script the client
+ * sent, where the piece starts at `start`. Engines place errors in the text they were given; clients want them
+ * where they wrote them.
+ */
+export function placedInScript(error: unknown, start: { line: number; column: number }): unknown {
+  if (!(error instanceof FreshetError) || error.line === undefined) return error;
+  const line = start.line + error.line - 1;
+  const column = error.line === 1 ? start.column + (error.column ?? 1) - 1 : error.column;
+  return new FreshetError(error.code, error.message, { line, column, details: error.details, cause: error });
+}
+
 /** The message of any thrown value, for logs and wrapped errors. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

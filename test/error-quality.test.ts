@@ -80,6 +80,17 @@ describe('SQL errors carry the line and column in the script', () => {
         assert.deepEqual([later.line, later.column], [3, 13]);
       });
 
+      if (kind === 'postgres') {
+        it("places an error in a dynamic table's query in the script, not in the query", async () => {
+          const create = "SELECT 1;\nCREATE DYNAMIC TABLE d TARGET_LAG = '1 hour' AS\n  SELECT id, v + 1 AS x FROM src";
+          const operator = await at(create);
+          assert.match(operator.error.message, /operator does not exist/);
+          assert.deepEqual([operator.line, operator.column, operator.error.details.statementIndex], [3, 16, 1]);
+          const sameLine = await at("CREATE DYNAMIC TABLE d TARGET_LAG = '1 hour' AS SELECT id, nosuch FROM src");
+          assert.deepEqual([sameLine.line, sameLine.column], [1, 60]);
+        });
+      }
+
       it('answers a 900 KB statement with a small error, its echo cut to about 200 characters', async () => {
         for (const statement of [
           `SELECT * FROM src WHERE v = '${BIG}' AND`,

@@ -40,7 +40,8 @@ const QUIET_KNEX = {
 export function isDiskFull(folder: string): boolean {
   try {
     const stats = statfsSync(folder);
-    return stats.bavail * stats.bsize < 64 * 1024;
+    // A file system that reports no size at all (some network and FUSE ones) is not taken for a full one.
+    return stats.blocks > 0 && stats.bavail * stats.bsize < 64 * 1024;
   } catch {
     return false;
   }
@@ -117,10 +118,15 @@ export class CatalogConnection {
    */
   readonly skipsLockedRows: boolean;
 
+  /** The SQLite catalog's file; null for an in-memory or server catalog. */
+  private readonly file: string | null;
+
   constructor(
     readonly url: string,
-    private readonly baseDir: string,
+    baseDir: string,
   ) {
+    const sqliteFile = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : ':memory:';
+    this.file = sqliteFile === ':memory:' ? null : path.resolve(baseDir, sqliteFile);
     this.db = knexFactory(catalogConnection(url, baseDir));
     this.dialect = catalogKind(url);
     this.shared = this.dialect !== 'sqlite';
@@ -137,8 +143,8 @@ export class CatalogConnection {
     try {
       await this.openAndMigrate();
     } catch (error) {
-      if (this.dialect !== 'sqlite') throw error;
-      const file = path.resolve(this.baseDir, this.url.slice('sqlite:'.length));
+      const file = this.file;
+      if (file === null) throw error;
       // A disk too full for SQLite's shared-memory file shows as a plain I/O error.
       const cause = storageProblemOf(error) === undefined && isDiskFull(path.dirname(file)) ? diskFull(error) : error;
       throw storageOpenError(`The catalog ${file}`, cause) ?? error;
@@ -172,9 +178,9 @@ export class CatalogConnection {
   }
 
   private async checkRoom(): Promise<void> {
-    const file = path.resolve(this.baseDir, this.url.slice('sqlite:'.length));
-    if (file !== path.resolve(this.baseDir, ':memory:') && isDiskFull(path.dirname(file)))
-      throw storageFull(`The catalog ${file}`, new Error(`less than 64 KiB free on its disk`));
+    const file = this.file ?? ':memory:';
+    if (this.file !== null && isDiskFull(path.dirname(this.file)))
+      throw storageFull(`The catalog ${file}`, new Error('less than 64 KiB free on its disk'));
     const pragma = async (name: string) => Number(Object.values((await this.db.raw(`PRAGMA ${name}`))[0] ?? {})[0]);
     const pages = await pragma('page_count');
     if (pages >= (await pragma('max_page_count')) && (await pragma('freelist_count')) === 0)

@@ -57,30 +57,46 @@ function tokenOffsets(text: string, token: string): number[] {
   return offsets;
 }
 
-/** How much text may be prepared again to tell which of several occurrences of a token SQLite stopped at. */
-const RECHECK_BUDGET = 2_000_000;
-
 let syntaxChecker: Database | undefined;
 
+/** How long the search for the occurrence SQLite stopped at may hold the gateway's thread. */
+const SEARCH_MILLISECONDS = 30;
+
+/** Whether the text up to and including `end` fails with `message` on its own. */
+function failsWith(message: string, text: string, end: number): boolean {
+  try {
+    syntaxChecker ??= new BetterSqlite3(':memory:');
+    syntaxChecker.prepare(text.slice(0, end));
+    return false;
+  } catch (error) {
+    return messageOf(error) === message;
+  }
+}
+
 /**
- * Which occurrence of `token` SQLite stopped at: the first whose text up to and including it fails with the same
- * message. SQLite's parser fails on the token it names whatever follows, and reports syntax before names (so an
- * empty in-memory database is enough).
+ * Which occurrence of `token` SQLite stopped at. SQLite's parser fails on the token it names whatever follows and
+ * reports syntax before names (so an empty in-memory database will do): the text up to an occurrence before that
+ * one parses, up to that one or any later one fails with the same message. A binary search over the occurrences
+ * needs a few dozen parses at most, however often the token occurs.
  */
 function stoppedAt(message: string, text: string, token: string, offsets: readonly number[]): number | undefined {
-  let budget = RECHECK_BUDGET;
-  for (const offset of offsets) {
-    const end = offset + token.length;
-    budget -= end;
-    if (budget < 0) return undefined;
-    try {
-      syntaxChecker ??= new BetterSqlite3(':memory:');
-      syntaxChecker.prepare(text.slice(0, end));
-    } catch (error) {
-      if (messageOf(error) === message) return offset;
+  let low = 0;
+  let high = offsets.length - 1;
+  let found: number | undefined;
+  // This runs on the gateway's thread: a statement too big to search quickly keeps the first occurrence instead.
+  const deadline = performance.now() + SEARCH_MILLISECONDS;
+  while (low <= high) {
+    if (performance.now() > deadline) return undefined;
+    const middle = (low + high) >> 1;
+    const offset = offsets[middle] ?? 0;
+    if (failsWith(message, text, offset + token.length)) {
+      found = offset;
+      high = middle - 1;
+    } else {
+      low = middle + 1;
     }
   }
-  return undefined;
+  return found;
 }
 
 /** Where a statement ends: after its last character that is not white space. */

@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   SCHEDULER_ERROR: 502,
   ENGINE_ERROR: 502,
+  STORAGE_FULL: 507,
   INTERNAL: 500,
 } as const;
 
@@ -34,7 +35,7 @@ export class FreshetError extends Error {
   readonly details: unknown;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(boundEchoes(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FreshetError';
     this.code = code;
     this.line = options.line;
@@ -78,7 +79,112 @@ export const schedulerError = (message: string, cause?: unknown) =>
   new FreshetError('SCHEDULER_ERROR', message, { cause });
 export const engineError = (message: string, cause?: unknown) => new FreshetError('ENGINE_ERROR', message, { cause });
 
+/**
+ * `error` with its line and column moved from a piece of text (a query inside a statement) to the script the client
+ * sent, where the piece starts at `start`. Engines place errors in the text they were given; clients want them
+ * where they wrote them.
+ */
+export function placedInScript(error: unknown, start: { line: number; column: number }): unknown {
+  if (!(error instanceof FreshetError) || error.line === undefined) return error;
+  const line = start.line + error.line - 1;
+  const column = error.line === 1 ? start.column + (error.column ?? 1) - 1 : error.column;
+  return new FreshetError(error.code, error.message, { line, column, details: error.details, cause: error });
+}
+
 /** The message of any thrown value, for logs and wrapped errors. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** How much of a client's input an error message may echo back: a statement can be megabytes long. */
+export const EXCERPT_LENGTH = 200;
+
+/**
+ * `text` cut to about `limit` characters, saying how long it was: for quoting a client's input (SQL, a name, a
+ * value) in a message.
+ */
+export function excerpt(text: string, limit = EXCERPT_LENGTH): string {
+  if (text.length <= limit) return text;
+  // Never split a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(limit - 1)) ? limit - 1 : limit;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
+/** Longer than this, a message is cut as a whole even when no single echo in it is long. */
+const MESSAGE_LENGTH = 1000;
+
+/**
+ * A message with every long echo of input in it cut to an excerpt: quoted stretches ('…', "…") and unbroken runs
+ * of characters over {@link EXCERPT_LENGTH}. Every {@link FreshetError} passes its message through this, so no
+ * error response grows with the input, whichever message quotes it.
+ */
+export function boundEchoes(message: string): string {
+  if (message.length <= EXCERPT_LENGTH) return message;
+  const long = EXCERPT_LENGTH + 1;
+  const bounded = message
+    .replace(new RegExp(`'([^']{${long},})'`, 'g'), (_m, inner: string) => `'${excerpt(inner)}'`)
+    .replace(new RegExp(`"([^"]{${long},})"`, 'g'), (_m, inner: string) => `"${excerpt(inner)}"`)
+    .replace(new RegExp(`[^\\s'"…]{${long},}`, 'g'), (run) => excerpt(run));
+  return excerpt(bounded, MESSAGE_LENGTH);
+}
+
+/** What is wrong with the storage under a database, read from the codes its driver or the system gave. */
+export type StorageProblem = 'full' | 'readOnly' | 'notAFolder' | 'notADatabase';
+
+const STORAGE_CODES: ReadonlyArray<readonly [RegExp, StorageProblem]> = [
+  // SQLite, the file system, PostgreSQL (53100 disk_full) and MySQL (1021 ER_DISK_FULL, 1114 ER_RECORD_FILE_FULL).
+  [/^(SQLITE_FULL|ENOSPC|EDQUOT|53100|ER_DISK_FULL|ER_RECORD_FILE_FULL)$/, 'full'],
+  [/^(SQLITE_READONLY.*|SQLITE_CANTOPEN.*|EACCES|EPERM|EROFS)$/, 'readOnly'],
+  [/^(ENOTDIR|EEXIST)$/, 'notAFolder'],
+  [/^SQLITE_(NOTADB|CORRUPT.*)$/, 'notADatabase'],
+];
+
+/** The storage problem behind an error, looking through its causes; undefined for any other error. */
+export function storageProblemOf(error: unknown): StorageProblem | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (current instanceof FreshetError && current.code === 'STORAGE_FULL') return 'full';
+    const code = (current as { code?: unknown }).code;
+    for (const [pattern, problem] of STORAGE_CODES) if (typeof code === 'string' && pattern.test(code)) return problem;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The words every STORAGE_FULL message holds, so that a failure recorded as text can still be told apart. */
+const STORAGE_FULL_WORDS = "the disk (or the database's size limit) is full";
+
+/** The STORAGE_FULL error for a write that failed because the disk or the database is full. */
+export const storageFull = (what: string, cause: unknown) =>
+  new FreshetError(
+    'STORAGE_FULL',
+    `${what} cannot be written: ${STORAGE_FULL_WORDS} (${messageOf(cause)}). Free space, then try again.`,
+    { cause },
+  );
+
+/** Whether a recorded failure message (a refresh's error) says that storage was full. */
+export function isStorageFullMessage(message: string | undefined): boolean {
+  return message?.includes(STORAGE_FULL_WORDS) === true;
+}
+
+/**
+ * The one-line error for a database file or folder that could not be opened or written at start-up, saying what
+ * is wrong; undefined when the error is not about storage. `what` names it: "The catalog /data/catalog.db".
+ */
+export function storageOpenError(what: string, error: unknown): FreshetError | undefined {
+  const cause = messageOf(error);
+  switch (storageProblemOf(error)) {
+    case 'full':
+      return storageFull(what, error);
+    case 'readOnly':
+      return engineError(`${what} cannot be written: it or its folder is read-only or not writable (${cause}).`, error);
+    case 'notAFolder':
+      return engineError(`${what} cannot be created: part of its path is a file, not a folder (${cause}).`, error);
+    case 'notADatabase':
+      return engineError(
+        `${what} is not a SQLite database (${cause}); move it away or restore it from a backup.`,
+        error,
+      );
+    default:
+      return undefined;
+  }
 }

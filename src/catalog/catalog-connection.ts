@@ -2,10 +2,11 @@
  * The catalog's database connection, and the one place that knows which database it is: the SQL that differs
  * between them (the migration lock) and what follows from it (whether several gateways may share the catalog).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import * as path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { CATALOG_MIGRATIONS } from '../../catalog';
+import { messageOf, storageFull, storageOpenError, storageProblemOf } from '../errors';
 
 /** The databases a catalog can live in. */
 export type CatalogDialect = 'sqlite' | 'postgres' | 'mysql';
@@ -23,6 +24,42 @@ const MIGRATION_LOCK = {
 } as const;
 
 /**
+ * knex's log, without its "Acquire connection error" warning: it prints the stack of an error that reaches the
+ * caller anyway (and start-up reports it in one line).
+ */
+const QUIET_KNEX = {
+  warn: (message: unknown) => {
+    if (!String(message).startsWith('Acquire connection error')) console.warn(message);
+  },
+  error: (message: unknown) => console.error(message),
+  deprecate: (method: unknown, alternative: unknown) => console.warn(`${method} is deprecated, use ${alternative}`),
+  debug: (message: unknown) => console.debug(message),
+};
+
+/** Whether the file system holding `folder` has (almost) no room left. */
+export function isDiskFull(folder: string): boolean {
+  try {
+    const stats = statfsSync(folder);
+    // A file system that reports no size at all (some network and FUSE ones) is not taken for a full one.
+    return stats.blocks > 0 && stats.bavail * stats.bsize < 64 * 1024;
+  } catch {
+    return false;
+  }
+}
+
+function diskFull(error: unknown): Error {
+  return Object.assign(new Error(messageOf(error), { cause: error }), { code: 'ENOSPC' });
+}
+
+function makeFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw storageOpenError(`The catalog's folder ${folder}`, error) ?? error;
+  }
+}
+
+/**
  * knex connection settings for a catalog URL: `sqlite:<path>` (relative to `baseDir`),
  * `postgres://user@host:port/db` (or `postgresql://`), `mysql://user:password@host:port/db` (or `mariadb://`).
  */
@@ -30,9 +67,10 @@ export function catalogConnection(url: string, baseDir: string): Knex.Config {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     const resolved = file === ':memory:' ? file : path.resolve(baseDir, file);
-    if (resolved !== ':memory:') mkdirSync(path.dirname(resolved), { recursive: true });
+    if (resolved !== ':memory:') makeFolder(path.dirname(resolved));
     return {
       client: 'better-sqlite3',
+      log: QUIET_KNEX,
       connection: { filename: resolved },
       useNullAsDefault: true,
       pool: {
@@ -46,11 +84,16 @@ export function catalogConnection(url: string, baseDir: string): Knex.Config {
     };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    return { client: 'pg', connection: url, pool: { min: 0, max: 10 } };
+    return { client: 'pg', connection: url, pool: { min: 0, max: 10 }, log: QUIET_KNEX };
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     // mysql2 knows only the mysql: scheme; MariaDB speaks the same protocol.
-    return { client: 'mysql2', connection: url.replace(/^mariadb:/, 'mysql:'), pool: { min: 0, max: 10 } };
+    return {
+      client: 'mysql2',
+      connection: url.replace(/^mariadb:/, 'mysql:'),
+      pool: { min: 0, max: 10 },
+      log: QUIET_KNEX,
+    };
   }
   throw new Error(`catalog.url "${url}" is not supported: use sqlite:<path>, postgres://… or mysql://…`);
 }
@@ -75,10 +118,15 @@ export class CatalogConnection {
    */
   readonly skipsLockedRows: boolean;
 
+  /** The SQLite catalog's file; null for an in-memory or server catalog. */
+  private readonly file: string | null;
+
   constructor(
     readonly url: string,
     baseDir: string,
   ) {
+    const sqliteFile = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : ':memory:';
+    this.file = sqliteFile === ':memory:' ? null : path.resolve(baseDir, sqliteFile);
     this.db = knexFactory(catalogConnection(url, baseDir));
     this.dialect = catalogKind(url);
     this.shared = this.dialect !== 'sqlite';
@@ -92,6 +140,18 @@ export class CatalogConnection {
    * then every later start fails as "already locked").
    */
   async open(): Promise<void> {
+    try {
+      await this.openAndMigrate();
+    } catch (error) {
+      const file = this.file;
+      if (file === null) throw error;
+      // A disk too full for SQLite's shared-memory file shows as a plain I/O error.
+      const cause = storageProblemOf(error) === undefined && isDiskFull(path.dirname(file)) ? diskFull(error) : error;
+      throw storageOpenError(`The catalog ${file}`, cause) ?? error;
+    }
+  }
+
+  private async openAndMigrate(): Promise<void> {
     if (this.dialect === 'sqlite') return this.migrate();
     const [lock, unlock] = MIGRATION_LOCK[this.dialect];
     const connection: unknown = await this.db.client.acquireConnection();
@@ -111,8 +171,20 @@ export class CatalogConnection {
     await this.db.destroy();
   }
 
+  /** Fails when the catalog cannot be reached, or (SQLite) has no room left to write: STORAGE_FULL. */
   async ping(): Promise<void> {
     await this.db.raw('select 1');
+    if (this.dialect === 'sqlite') await this.checkRoom();
+  }
+
+  private async checkRoom(): Promise<void> {
+    const file = this.file ?? ':memory:';
+    if (this.file !== null && isDiskFull(path.dirname(this.file)))
+      throw storageFull(`The catalog ${file}`, new Error('less than 64 KiB free on its disk'));
+    const pragma = async (name: string) => Number(Object.values((await this.db.raw(`PRAGMA ${name}`))[0] ?? {})[0]);
+    const pages = await pragma('page_count');
+    if (pages >= (await pragma('max_page_count')) && (await pragma('freelist_count')) === 0)
+      throw storageFull(`The catalog ${file}`, new Error(`its size limit of ${pages} pages is reached`));
   }
 
   private async migrate(): Promise<void> {

@@ -85,7 +85,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${error.message}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`freshet: ${error instanceof Error ? error.message : String(error)}\n`);
+    // One line, never a stack: what went wrong is in the message (start-up errors say what to fix).
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`freshet: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return 1;
   }
 }

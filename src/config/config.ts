@@ -252,7 +252,9 @@ function semanticProblems(raw: Record<string, unknown>, checks: readonly ConfigC
   for (const [name, spec] of Object.entries(catalogs)) {
     const url = (spec as { url?: unknown } | null)?.url;
     if (typeof url === 'string' && findEngineFactory(url) === undefined) {
-      problems.push(`catalogs.${name}.url: '${url}' is not supported; use ${ENGINE_URL_FORMS.join(', ')}`);
+      problems.push(
+        `catalogs.${name}.url: '${maskUrlSecrets(url)}' is not supported; use ${ENGINE_URL_FORMS.join(', ')}`,
+      );
     }
   }
   const host = typeof section('server').host === 'string' ? (section('server').host as string) : '127.0.0.1';
@@ -291,14 +293,23 @@ export function resolveDataPath(config: FreshetConfig, file: string): string {
   return path.isAbsolute(file) ? file : path.resolve(config.dataDir, file);
 }
 
+/** The password in a URL's user information (`scheme://user:password@host`, also after `flink:`). */
+const URL_PASSWORD = /(:\/\/[^/?#:@\s]*):[^/?#\s]*@/g;
+
+/** A secret given as a URL or connection-string parameter (`?password=…`, `&sslpassword=…`, `;token=…`). */
+const SECRET_PARAMETER = /([?&;][\w.-]*(?:password|passwd|pwd|secret|token|api_?key)=)[^&;#\s]*/gi;
+
+/** A string from the configuration with the passwords and secrets in any URL form it holds masked. */
+export function maskUrlSecrets(value: string): string {
+  return value.replace(URL_PASSWORD, '$1:****@').replace(SECRET_PARAMETER, '$1****');
+}
+
 /** The configuration with every secret replaced, for `freshet config` and logs. */
 export function maskSecrets(config: FreshetConfig): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value: unknown) => {
       if (typeof value === 'string' && /token|password|secret/i.test(key)) return '****';
-      if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^@/]*@/i.test(value))
-        return value.replace(/:\/\/([^:/]*):[^@/]*@/, '://$1:****@');
-      return value;
+      return typeof value === 'string' ? maskUrlSecrets(value) : value;
     }),
   );
 }

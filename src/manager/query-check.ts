@@ -4,7 +4,7 @@
  * (which also proves every source exists).
  */
 import { translateColumnType } from '../engine/type-mapping';
-import { type FreshetError, MissingTableError, validationError } from '../errors';
+import { type FreshetError, MissingTableError, placedInScript, validationError } from '../errors';
 import { analyzeQueryOffLoop } from '../sql/analysis-thread';
 import type { ObjectName, QueryText } from '../sql/statements';
 import type { NameDefaults, ResolvedName } from './identifiers';
@@ -52,7 +52,7 @@ export async function checkQuery(
     if (!sourceTables.includes(resolved.key)) sourceTables.push(resolved.key);
   }
   const described = await buildDefinition(source, { ...input, query: query.text }).catch((error: unknown) => {
-    throw missingSourceError(error, analysis.sourceTables) ?? error;
+    throw missingSourceError(error, analysis.sourceTables) ?? placedInScript(error, query.position);
   });
   if (source === target) return { sourceTables, definition: described };
   const schema = described.schema.map((c) => ({ ...c, type: translateColumnType(c.type, source, target) }));

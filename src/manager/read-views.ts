@@ -1,6 +1,6 @@
 /** What users read about tables and jobs: details, summaries, history, EXPLAIN, health. Changes nothing. */
 import type { DynamicTableRecord } from '../catalog/records';
-import { messageOf } from '../errors';
+import { messageOf, storageProblemOf } from '../errors';
 import { formatFreshness } from '../freshness';
 import type { CreateDynamicTable } from '../sql/statements';
 import type { TableCreation } from './create-table';
@@ -68,7 +68,7 @@ export class ReadViews {
     const check = async (probe: () => Promise<void>) =>
       probe().then(
         () => 'ok',
-        (error: unknown) => `unavailable: ${messageOf(error)}`,
+        (error: unknown) => `${storageProblemOf(error) === 'full' ? 'full' : 'unavailable'}: ${messageOf(error)}`,
       );
     const engines: string[] = [];
     for (const [name, engine] of this.parts.namespaces.engines) {

@@ -2,10 +2,11 @@
  * REST v3: translates HTTP into calls on the gateway's services and errors into HTTP. It decides nothing.
  */
 import express, { type Express, type Request } from 'express';
-import { notFound, validationError } from '../errors';
+import { type ErrorCode, httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
 import type { DynamicTableManager } from '../manager/dynamic-table-manager';
 import type { StatementService } from '../manager/statement-service';
+import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { refreshBody, statementBody } from './schemas';
@@ -41,6 +42,24 @@ function intParam(req: Request, name: string, fallback: number, max: number): nu
     throw validationError(`Query parameter ${name} must be a whole number from 0 to ${max}; got '${String(raw)}'.`);
   }
   return value;
+}
+
+/** Why storage is full, when the health checks say it is. */
+async function storageFullReason(manager: DynamicTableManager): Promise<string | undefined> {
+  const checks = await manager.health();
+  return [checks.catalog, checks.engine].find((check) => check.startsWith('full: '))?.slice('full: '.length);
+}
+
+/**
+ * The status of a job waited for: 200 succeeded, 500 failed, 202 still running. A refresh that failed for want of
+ * storage is the gateway's condition (507, with the STORAGE_FULL error), not a bug.
+ */
+function waitedStatus(detail: JobDetail | null): [number, { error?: { code: ErrorCode; message: string } }] {
+  if (detail?.status === 'SUCCEEDED') return [200, {}];
+  if (detail?.status !== 'FAILED') return [202, {}];
+  const full = [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
+  if (full === undefined) return [500, {}];
+  return [httpStatusOf('STORAGE_FULL'), { error: { code: 'STORAGE_FULL', message: full } }];
 }
 
 export function createRestApp(deps: RestDependencies): Express {
@@ -88,8 +107,8 @@ export function createRestApp(deps: RestDependencies): Express {
     }
     await manager.waitForJob(job.jobId, waitSeconds * 1000);
     const detail = await manager.job(job.jobId);
-    const status = detail?.status === 'SUCCEEDED' ? 200 : detail?.status === 'FAILED' ? 500 : 202;
-    res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail });
+    const [status, error] = waitedStatus(detail);
+    res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail, ...error });
   });
 
   app.get('/v3/jobs/:jobId', async (req, res) => {
@@ -129,6 +148,6 @@ export function createRestApp(deps: RestDependencies): Express {
   app.use((req, res) =>
     sendError(res, 'NOT_FOUND', `There is no ${req.method} ${req.path}; see the REST API in README.md.`),
   );
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, () => storageFullReason(manager)));
   return app;
 }

@@ -2,7 +2,15 @@
  * Turns mysql2 errors into FreshetErrors: what a client caused (bad SQL, a missing table, a constraint
  * violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
-import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
+import {
+  FreshetError,
+  MissingTableError,
+  engineError,
+  messageOf,
+  storageFull,
+  storageProblemOf,
+  validationError,
+} from '../../errors';
 import { CLOSING_LENGTH, type TextPosition, positionOf } from '../server-sql';
 import type { Statement } from './mysql-sql';
 
@@ -23,6 +31,9 @@ const CLIENT_ERRNOS = new Set([1292, 1364, 1366, 1442, 1644, 3819, 4025]);
 /** A statement named a table that does not exist: `Table 'db.t' doesn't exist`. */
 const ER_NO_SUCH_TABLE = 1146;
 const MISSING_TABLE = /^Table '(.+)' doesn't exist$/;
+
+/** How much of the statement from the error on MySQL quotes ("near '…'"). */
+const MAX_NEAR = 80;
 
 /** The fields of a server error (mysql2's QueryError) the engine reads. */
 interface ServerError {
@@ -49,8 +60,8 @@ export function isClientError(error: unknown): boolean {
 
 /**
  * Where a syntax error is in the client's own text. MySQL names the line of the statement it sent and the
- * text from the error onwards (`… near 'FROM t' at line 3`, at most 80 characters); the first place on that
- * line or after where that text occurs is the error. A position in the engine's wrapping is no use to the
+ * text from the error onwards (`… near 'FROM t' at line 3`, at most 80 characters): when it is shorter, it
+ * ends the statement; when cut, the first place on that line or after where it occurs is the best guess. A position in the engine's wrapping is no use to the
  * client, except right after its text (in the `\n)` closing a derived table): "the query ended too early".
  */
 export function syntaxErrorPosition(message: string, statement: Statement): TextPosition | undefined {
@@ -65,7 +76,12 @@ export function syntaxErrorPosition(message: string, statement: Statement): Text
     if (next < 0) return undefined;
     lineStart = next + 1;
   }
-  const index = fragment === '' ? sql.length : sql.indexOf(fragment, lineStart);
+  // Shorter than MySQL's cut, the text runs to the end of the statement: that places it even if it occurs before.
+  const suffix = sql.length - fragment.length;
+  const index =
+    fragment.length < MAX_NEAR && suffix >= lineStart && sql.endsWith(fragment)
+      ? suffix
+      : sql.indexOf(fragment, lineStart);
   const offset = index - client.start;
   if (index < 0 || offset < 0 || offset > client.text.length + CLOSING_LENGTH) return undefined;
   return positionOf(client.text, Math.min(offset, client.text.length));
@@ -78,6 +94,7 @@ export function syntaxErrorPosition(message: string, statement: Statement): Text
 export function toFreshetError(error: unknown, statement?: Statement): FreshetError {
   if (error instanceof FreshetError) return error;
   const message = `MySQL: ${messageOf(error)}`;
+  if (storageProblemOf(error) === 'full') return storageFull('The MySQL database', error);
   if (!isClientError(error)) return engineError(message, error);
   const position = statement === undefined ? undefined : syntaxErrorPosition(messageOf(error), statement);
   const options = { line: position?.line, column: position?.column, cause: error };

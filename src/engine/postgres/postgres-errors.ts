@@ -2,7 +2,15 @@
  * Turns node-postgres errors into FreshetErrors: what a client caused (bad SQL, a missing table, a
  * constraint violation) is VALIDATION_ERROR, what went wrong with the server or the connection is ENGINE_ERROR.
  */
-import { FreshetError, MissingTableError, engineError, messageOf, validationError } from '../../errors';
+import {
+  FreshetError,
+  MissingTableError,
+  engineError,
+  messageOf,
+  storageFull,
+  storageProblemOf,
+  validationError,
+} from '../../errors';
 import { CLOSING_LENGTH, type TextPosition, positionOf } from '../server-sql';
 import type { Statement } from './postgres-sql';
 
@@ -97,6 +105,7 @@ export function toFreshetError(error: unknown, statement?: Statement): FreshetEr
   if (error instanceof FreshetError) return error;
   if (!isServerError(error)) return engineError(`PostgreSQL: ${messageOf(error)}`, error);
   const message = `PostgreSQL: ${describe(error)}`;
+  if (storageProblemOf(error) === 'full') return storageFull('The PostgreSQL database', error);
   if (!isClientError(error)) return engineError(message, error);
   const position =
     statement === undefined || error.position === undefined

@@ -8,7 +8,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { FreshetError, engineError, messageOf, validationError } from '../../errors';
+import { FreshetError, engineError, validationError } from '../../errors';
 import type {
   ColumnInfo,
   Engine,
@@ -30,7 +30,7 @@ import type {
   TableRef,
 } from '../engine';
 import { describeQuery as describeQueryOn } from './sqlite-describe-query';
-import { toFreshetError } from './sqlite-errors';
+import { openFailure, toFreshetError } from './sqlite-errors';
 import { describeTable as describeTableOn, listTables as listTablesOn } from './sqlite-introspection';
 import { committedRefresh } from './sqlite-ledger';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
@@ -104,7 +104,7 @@ export class SqliteEngine implements Engine {
     try {
       fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     } catch (error) {
-      throw engineError(`Cannot create the folder of the SQLite database ${file}: ${messageOf(error)}`, error);
+      throw openFailure(error, file);
     }
     try {
       // The writer first: it switches the file to WAL before anyone else connects.
@@ -114,7 +114,7 @@ export class SqliteEngine implements Engine {
       this.schema = new BetterSqlite3(file, { readonly: true, timeout: 1000 });
     } catch (error) {
       await this.close();
-      throw toFreshetError(error);
+      throw openFailure(error, file);
     }
   }
 

@@ -24,6 +24,9 @@ import {
   type Token,
 } from './tokenizer';
 
+/** The longest table, database or catalog name a DYNAMIC TABLE statement may use. */
+const MAX_NAME_LENGTH = 128;
+
 const FRESHNESS_UNITS: ReadonlySet<string> = new Set<FreshnessUnit>(['SECOND', 'MINUTE', 'HOUR', 'DAY']);
 const MAX_INTERVAL = 2 ** 31 - 1;
 // Words that may follow an interval in CREATE: seeing one means the unit was left out, not misspelt.
@@ -184,10 +187,10 @@ export abstract class DdlReader extends TokenCursor {
 
   protected objectName(): ObjectName {
     if (isWord(this.peek(), 'AS')) this.fail('a table name');
-    const first = this.identifier('a table name');
+    const first = this.nameWithinLimit(this.identifier('a table name'));
     const parts = [first.value];
     while (this.acceptSymbol('.')) {
-      const part = this.identifier('a name after .');
+      const part = this.nameWithinLimit(this.identifier('a name after .'));
       if (parts.length === 3) {
         throw parseError(
           `A table name has at most three parts (catalog.database.name)${atPosition(part.position)}`,
@@ -197,6 +200,15 @@ export abstract class DdlReader extends TokenCursor {
       parts.push(part.value);
     }
     return { parts, position: first.position };
+  }
+
+  /** Names longer than any engine takes (PostgreSQL 63 bytes, MySQL 64 characters) are refused up front. */
+  private nameWithinLimit<T extends { value: string; position: SourcePosition }>(name: T): T {
+    if (name.value.length <= MAX_NAME_LENGTH) return name;
+    throw parseError(
+      `A name may have at most ${MAX_NAME_LENGTH} characters; this one has ${name.value.length}${atPosition(name.position)}`,
+      name.position,
+    );
   }
 
   /** A string literal, or a number (kept as written), as a string. */

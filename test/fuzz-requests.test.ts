@@ -66,7 +66,7 @@ describe('fuzz: generated bad requests never break the gateway', function () {
       await h.fuzz(`statements/${kinds?.join('+') ?? 'bodies'}`, arbitrary, (c) => renderStatement(c, h.tokens), {
         numRuns,
         seed: SEED + 10 + i,
-        budgetMs: 30_000,
+        budgetMs: 15_000,
         checkState: true,
         expect: statementOwed,
       });
@@ -77,7 +77,7 @@ describe('fuzz: generated bad requests never break the gateway', function () {
     await h.fuzz('refresh', refreshCase(), (c) => renderRefresh(c, h.tokens), {
       numRuns: 600,
       seed: SEED + 2,
-      budgetMs: 30_000,
+      budgetMs: 15_000,
       checkState: true,
     });
   });
@@ -86,7 +86,7 @@ describe('fuzz: generated bad requests never break the gateway', function () {
     await h.fuzz('paths', pathCase(), (c) => renderPath(c, h.tokens), {
       numRuns: 700,
       seed: SEED + 3,
-      budgetMs: 20_000,
+      budgetMs: 10_000,
       checkState: false,
     });
   });
@@ -118,7 +118,7 @@ describe('fuzz: generated bad requests never break the gateway', function () {
         ...(body === undefined ? {} : { body }),
       };
     };
-    await h.fuzz('auth', arbitrary, render, { numRuns: 300, seed: SEED + 4, budgetMs: 15_000, checkState: true });
+    await h.fuzz('auth', arbitrary, render, { numRuns: 300, seed: SEED + 4, budgetMs: 10_000, checkState: true });
   });
 
   it('leaves the dynamic table that existed before with the same rows and definition', async () => {

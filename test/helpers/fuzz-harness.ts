@@ -21,12 +21,12 @@ const HEALTH_EVERY_MS = 100;
 
 export const DT_QUERY = 'SELECT k, v * 2 AS v FROM src WHERE k <= 3';
 
-/** Rows, columns, schema objects of `dt`, temporary objects shadowing it, triggers that name it: one row. */
+/** Rows, columns, schema objects of `dt` but indexes (they change no row), temporary objects shadowing it, triggers that name it: one row. */
 const DT_STATE = `SELECT
   (SELECT group_concat(k || ':' || v, ',') FROM (SELECT k, v FROM dt ORDER BY k)) AS r,
   (SELECT group_concat(name || ' ' || type, ',') FROM pragma_table_info('dt')) AS c,
   (SELECT group_concat(type || ':' || name, ',') FROM (SELECT type, name FROM sqlite_schema
-     WHERE tbl_name = 'dt' COLLATE NOCASE ORDER BY name)) AS s,
+     WHERE tbl_name = 'dt' COLLATE NOCASE AND type <> 'index' ORDER BY name)) AS s,
   (SELECT group_concat(type || ':' || name, ',') FROM sqlite_temp_schema WHERE tbl_name = 'dt' COLLATE NOCASE) AS t,
   (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'trigger' AND sql LIKE '%dt%'
      UNION ALL SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' AND sql LIKE '%dt%')) AS g`;
@@ -232,19 +232,37 @@ export class FuzzHarness {
         if (!known.has(file)) rmSync(path.join(this.workDir, file), { recursive: true, force: true });
       }
       if ((await this.dtState()) === this.baseline.state) return '';
-      const [objects] = await this.admin(
-        "SELECT type, name FROM sqlite_schema WHERE name LIKE 'fz\\_%' ESCAPE '\\' AND type IN ('index', 'trigger', 'view')",
-      );
-      for (const [type, name] of objects.rows as string[][]) await this.admin(`DROP ${type} IF EXISTS "${name}"`);
+      await this.undoSchemaChanges();
       if ((await this.dtState()) !== this.baseline.state) await this.admin('ALTER DYNAMIC TABLE dt REFRESH');
       if ((await this.dtState()) !== this.baseline.state) {
-        await this.admin(`CREATE OR ALTER DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS ${DT_QUERY}`);
+        // A query change rebuilds the table; the second one puts the definition back as it was.
+        await this.admin(`ALTER DYNAMIC TABLE dt AS ${DT_QUERY} `);
+        await this.admin(`ALTER DYNAMIC TABLE dt AS ${DT_QUERY}`);
       }
       const state = await this.dtState();
       if (state === this.baseline.state) return '';
       return `\n  (dt could not be put back, later runs may fail too: ${clip(state, 200)})`;
     } catch (error) {
       return `\n  (putting things back failed, later runs may fail too: ${clip((error as Error).message, 200)})`;
+    }
+  }
+
+  /** Undoes what generated statements may have done to `dt`'s physical table (all their names start with fz_). */
+  private async undoSchemaChanges(): Promise<void> {
+    const [tables] = await this.admin(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('dt', 'fz_renamed')",
+    );
+    const names = (tables.rows as string[][]).map(([name]) => name);
+    if (!names.includes('dt') && names.includes('fz_renamed')) await this.admin('ALTER TABLE fz_renamed RENAME TO dt');
+    const [objects] = await this.admin(
+      "SELECT type, name FROM sqlite_schema WHERE name LIKE 'fz\\_%' ESCAPE '\\' AND type IN ('index', 'trigger', 'view')",
+    );
+    for (const [type, name] of objects.rows as string[][]) await this.admin(`DROP ${type} IF EXISTS "${name}"`);
+    const [columns] = await this.admin("SELECT name FROM pragma_table_info('dt') WHERE name LIKE 'fz\\_%' ESCAPE '\\'");
+    for (const [name] of columns.rows as string[][]) {
+      await this.admin(
+        name === 'fz_v' ? 'ALTER TABLE dt RENAME COLUMN fz_v TO v' : `ALTER TABLE dt DROP COLUMN "${name}"`,
+      );
     }
   }
 

@@ -31,6 +31,11 @@ const DT_STATE = `SELECT
   (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'trigger' AND sql LIKE '%dt%'
      UNION ALL SELECT name FROM sqlite_temp_schema WHERE type = 'trigger' AND sql LIKE '%dt%')) AS g`;
 
+const FIXTURE_SQL = `CREATE TABLE src (k INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+  INSERT INTO src VALUES (1, 10), (2, 20), (3, 30), (4, 40);
+  CREATE TABLE scratch (a INTEGER, b TEXT);
+  CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS ${DT_QUERY}`;
+
 /** Files SQLite keeps beside a database; their coming and going is not a new file. */
 const SIDE_FILE = /-(wal|shm|journal)$/;
 
@@ -130,12 +135,25 @@ export class FuzzHarness {
 
   /** Creates `src`, `scratch` and the dynamic table `dt`, and remembers what `dt` is. */
   async createFixture(): Promise<void> {
-    await this.admin(`CREATE TABLE src (k INTEGER PRIMARY KEY, v INTEGER NOT NULL);
-      INSERT INTO src VALUES (1, 10), (2, 20), (3, 30), (4, 40);
-      CREATE TABLE scratch (a INTEGER, b TEXT);
-      CREATE DYNAMIC TABLE dt FRESHNESS = INTERVAL '1' HOUR AS ${DT_QUERY}`);
-    this.baseline = { state: await this.dtState(), definition: await this.dtDefinition(), files: this.files() };
+    await this.admin(FIXTURE_SQL);
+    this.baseline = await this.snapshot();
     assert.match(this.baseline.state, /1:20,2:40,3:60/);
+  }
+
+  private async snapshot(): Promise<{ state: string; definition: string; files: string }> {
+    return { state: await this.dtState(), definition: await this.dtDefinition(), files: this.files() };
+  }
+
+  /** The last resort after a failure: a new data folder with the fixture made again. */
+  private async reset(): Promise<string> {
+    await this.gateway.stop();
+    for (const file of readdirSync(this.workDir))
+      rmSync(path.join(this.workDir, file), { recursive: true, force: true });
+    await this.gateway.start();
+    await this.admin(FIXTURE_SQL);
+    const now = await this.snapshot();
+    if (JSON.stringify(now) === JSON.stringify(this.baseline)) return '';
+    return `\n  (the fixture made again differs, later runs may fail too: ${clip(JSON.stringify(now), 300)})`;
   }
 
   async close(): Promise<void> {
@@ -222,7 +240,8 @@ export class FuzzHarness {
   /**
    * Puts everything back after a failure, so that shrinking and the next runs start where every run starts: a fresh
    * process (no attachments, PRAGMAs or temporary objects left), no objects a generated statement made (they are all
-   * named fz_…), no new files, and `dt` rebuilt when its rows or columns changed. Says what it could not put back.
+   * named fz_…), no new files, and `dt` rebuilt when its rows or columns changed; when that is not enough, the
+   * fixture made again in a new data folder. Says what it could not put back.
    */
   async recover(): Promise<string> {
     try {
@@ -239,9 +258,12 @@ export class FuzzHarness {
         await this.admin(`ALTER DYNAMIC TABLE dt AS ${DT_QUERY} `);
         await this.admin(`ALTER DYNAMIC TABLE dt AS ${DT_QUERY}`);
       }
-      const state = await this.dtState();
-      if (state === this.baseline.state) return '';
-      return `\n  (dt could not be put back, later runs may fail too: ${clip(state, 200)})`;
+      if ((await this.dtState()) === this.baseline.state) return '';
+    } catch {
+      // Whatever the generated request did, the fixture is made again below.
+    }
+    try {
+      return await this.reset();
     } catch (error) {
       return `\n  (putting things back failed, later runs may fail too: ${clip((error as Error).message, 200)})`;
     }
@@ -268,7 +290,7 @@ export class FuzzHarness {
 
   /**
    * Runs one property over generated requests. With FRESHET_FUZZ_ALL=1 it does not stop at the first failure but
-   * lists every failing request (unshrunk), for exploring.
+   * lists every failing request (unshrunk), for exploring; it then has ten times the time budget.
    */
   async fuzz<T>(name: string, arbitrary: fc.Arbitrary<T>, render: (c: T) => RawRequest, options: FuzzOptions<T>) {
     if (this.dirty || !this.gateway.alive()) {
@@ -298,7 +320,8 @@ export class FuzzHarness {
       await fc.assert(property, {
         seed: options.seed,
         numRuns: options.numRuns,
-        interruptAfterTimeLimit: options.budgetMs,
+        // Listing every failure restarts the gateway after each one: it gets ten times the time.
+        interruptAfterTimeLimit: collectAll ? options.budgetMs * 10 : options.budgetMs,
         markInterruptAsFailure: false,
         includeErrorInReport: true,
       });

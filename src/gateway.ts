@@ -78,7 +78,7 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Closers):
 
   const app = createRestApp({
     manager,
-    statements: new StatementService(manager, config.statements.rowLimit, config.statements.maxLength),
+    statements: new StatementService(manager, config.statements),
     schedulerType: scheduler.factory.identifier,
     bodyLimitBytes: config.server.bodyLimitBytes,
     maxWaitSeconds: config.refresh.maxWaitSeconds,

@@ -16,6 +16,7 @@ import {
   authCase,
   authHeader,
   pathCase,
+  readableAsSent,
   refreshCase,
   renderPath,
   renderRefresh,
@@ -30,7 +31,9 @@ const SEED = Number(process.env.FRESHET_FUZZ_SEED ?? 20_261_207);
 /** Statements are judged by what they are owed (see `owedAnswer`) when an admin sends them. */
 function statementOwed(c: StatementCase, response: RawResponse): string | undefined {
   if (c.body.t !== 'sql' || c.auth.t !== 'admin') return undefined;
-  const owed = owedAnswer(c.body.sql);
+  const sent = owedAnswer(c.body.sql);
+  // A body the gateway cannot read as labelled is refused for that first; it is owed a refusal all the same.
+  const owed = sent === 'forbidden' && !readableAsSent(c.content) ? 'refused' : sent;
   if (owed === 'forbidden' && response.status !== 403) return `answered ${response.status}, not 403 FORBIDDEN`;
   if (owed === 'refused' && (response.status < 400 || response.status >= 500)) {
     return `a write to the dynamic table answered ${response.status}, not a refusal`;

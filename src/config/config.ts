@@ -94,6 +94,8 @@ export const configSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /** Most statements in one script: a request runs its statements one by one, so this bounds its time. */
+        maxCount: z.number().int().positive().default(1000),
       })
       .strict()
       .prefault({}),
@@ -142,6 +144,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_FRESHNESS_THRESHOLD', ['refresh', 'freshnessThreshold'], 'string'],
   ['FRESHET_ROW_LIMIT', ['statements', 'rowLimit'], 'number'],
   ['FRESHET_STATEMENTS_MAX_LENGTH', ['statements', 'maxLength'], 'number'],
+  ['FRESHET_STATEMENTS_MAX_COUNT', ['statements', 'maxCount'], 'number'],
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],

@@ -30,15 +30,20 @@ export type StatementResultJson =
       readonly rowsAffected?: number;
     };
 
-/** The default of `statements.maxLength`. */
-const DEFAULT_MAX_LENGTH = 1024 * 1024;
+/** What one request may hold and return (the `statements` settings). */
+export interface StatementLimits {
+  /** `statements.rowLimit`: most rows a reading statement returns. */
+  readonly rowLimit: number;
+  /** `statements.maxLength`: the longest script accepted, in characters. */
+  readonly maxLength: number;
+  /** `statements.maxCount`: most statements in one script. */
+  readonly maxCount: number;
+}
 
 export class StatementService {
   constructor(
     private readonly manager: DynamicTableManager,
-    private readonly rowLimit: number,
-    /** `statements.maxLength`: the longest script accepted, in characters. */
-    private readonly maxLength = DEFAULT_MAX_LENGTH,
+    private readonly limits: StatementLimits,
   ) {}
 
   /**
@@ -52,14 +57,21 @@ export class StatementService {
     scopes: readonly Scope[] = ALL_SCOPES,
   ): Promise<StatementResultJson[]> {
     const ns = this.manager.namespace(where.catalog, where.database);
-    if (script.length > this.maxLength) {
+    const { maxLength, maxCount } = this.limits;
+    if (script.length > maxLength) {
       throw validationError(
         `The statement text is ${script.length} characters long; the limit (statements.maxLength) is ` +
-          `${this.maxLength} characters. Send it in several requests.`,
+          `${maxLength} characters. Send it in several requests.`,
       );
     }
     const statements = await parseScriptOffLoop(script);
     if (statements.length === 0) throw validationError('The request holds no SQL statement.');
+    if (statements.length > maxCount) {
+      throw validationError(
+        `The script holds ${statements.length} statements; the limit (statements.maxCount) is ${maxCount}. ` +
+          'Send it in several requests.',
+      );
+    }
     authorizeScript(statements, scopes);
     await this.authorizeEffects(statements, ns, scopes);
     const results: StatementResultJson[] = [];
@@ -157,7 +169,7 @@ export class StatementService {
   }
 
   private async passthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementResultJson> {
-    const result = await this.manager.runPassthrough(statement, ns, { rowLimit: this.rowLimit });
+    const result = await this.manager.runPassthrough(statement, ns, { rowLimit: this.limits.rowLimit });
     if (result.kind === 'rows') {
       return {
         kind: 'rows',

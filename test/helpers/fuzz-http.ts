@@ -203,6 +203,15 @@ export const CONTENT_HEADERS: ReadonlyArray<Record<string, string>> = [
   { 'content-type': 'application/json', 'content-encoding': 'nonsense' },
 ];
 
+/**
+ * True when the body is labelled so that the gateway reads it as sent: no content encoding and no charset. A body
+ * claiming gzip or UTF-16 that is neither may be refused for that before its statements are looked at.
+ */
+export function readableAsSent(content: number): boolean {
+  const headers = CONTENT_HEADERS[content % CONTENT_HEADERS.length] ?? {};
+  return headers['content-encoding'] === undefined && !/charset=/i.test(headers['content-type'] ?? '');
+}
+
 /** Odd JSON values, the kinds a careless client sends where a string or object belongs. */
 export const oddJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1e308, '', ' ', [], {}, [''], [null], ['dt', 1], { dt: 1 }),

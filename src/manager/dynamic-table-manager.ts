@@ -66,6 +66,8 @@ export class DynamicTableManager {
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */
   async open(): Promise<void> {
     await recover(this.parts);
+    // Not waited for: a refresh that comes before its table's query was classified classifies it itself.
+    this.parts.strategy.warm(await this.parts.catalog.listTables()).catch(() => undefined);
     await this.parts.continuous.open();
   }
 

@@ -8,6 +8,7 @@ import type { RefreshOutcome, RefreshSpec, TableRef } from '../engine/engine';
 import { FreshetError, engineError, validationError } from '../errors';
 import type { SqlDialect } from '../model';
 import type { TableRefresh } from '../refresh/refresh-runner';
+import { analyzeQueryOffLoop } from '../sql/analysis-thread';
 import { type IncrementalPlan, type IncrementalPlanResult, planIncremental } from '../sql/incremental-plan';
 import type { NameDefaults, ResolvedName } from './identifiers';
 import { resolveObjectName } from './identifiers';
@@ -52,6 +53,19 @@ export class RefreshStrategy {
     const ledger = this.namespaces.engineOf(table.catalogName).ledger;
     if (ledger === undefined) return null;
     return ledger.committed({ database: table.databaseName, name: table.tableName }, refreshId);
+  }
+
+  /**
+   * Classifies the tables' queries off the event loop, so that the first refresh or view of each after a start
+   * does not parse its query on the loop (a near-limit query takes node-sql-parser a few hundred milliseconds).
+   */
+  async warm(tables: readonly DynamicTableRecord[]): Promise<void> {
+    for (const table of tables) {
+      const dialect = this.namespaces.engineOf(this.namespaces.queryNamespaceOf(table).catalogName).dialect;
+      const query = { text: table.definitionQuery, position: { offset: 0, line: 1, column: 1 } };
+      // A query the worker cannot read is classified (as not incremental) on first use, as before.
+      await analyzeQueryOffLoop(query, dialect).catch(() => undefined);
+    }
   }
 
   /** Whether the table's query could be maintained incrementally, judged in the dialect it runs in, and whether it is. */

@@ -6,7 +6,8 @@
  * between leaves that refresh unrecorded, and it counts as not applied.
  */
 import type { Pool } from 'mysql2/promise';
-import type { RefreshAction, RefreshOutcome, TableRef } from '../engine';
+import type { RefreshOutcome, TableRef } from '../engine';
+import { LEDGER_COLUMNS, type LedgerRow, ledgerOutcome, ledgerValues } from '../ledger-row';
 import { type Queryable, run } from './mysql-pool';
 import { INTERNAL_TABLE_PREFIX, quoteIdentifier, type Statement } from './mysql-sql';
 
@@ -14,14 +15,6 @@ const LEDGER_NAME = `${INTERNAL_TABLE_PREFIX}_refreshes`;
 const ledgerOf = (database: string) => `${quoteIdentifier(database)}.${quoteIdentifier(LEDGER_NAME)}`;
 const sql = (text: string): Statement => ({ sql: text, client: null });
 const tableKey = (table: TableRef, database: string) => `${table.database ?? database}.${table.name}`;
-
-interface LedgerRow {
-  readonly refresh_id: string;
-  readonly rows_written: string | number;
-  readonly rows_deleted: string | number;
-  readonly action: string | null;
-  readonly action_detail: string | null;
-}
 
 async function ledgerExists(db: Queryable, database: string): Promise<boolean> {
   const found = await run(
@@ -60,19 +53,12 @@ export async function recordRefresh(
   await run(
     connection,
     sql(
-      `INSERT INTO ${ledgerOf(database)} (dynamic_table, refresh_id, rows_written, rows_deleted, action, ` +
-        'action_detail) VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE refresh_id = VALUES(refresh_id), ' +
+      `INSERT INTO ${ledgerOf(database)} (${LEDGER_COLUMNS}) ` +
+        'VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE refresh_id = VALUES(refresh_id), ' +
         'rows_written = VALUES(rows_written), rows_deleted = VALUES(rows_deleted), action = VALUES(action), ' +
         'action_detail = VALUES(action_detail)',
     ),
-    [
-      tableKey(table, database),
-      refreshId,
-      outcome.rowsWritten,
-      outcome.rowsDeleted,
-      outcome.action ?? 'FULL',
-      outcome.actionDetail ?? null,
-    ],
+    ledgerValues(tableKey(table, database), refreshId, outcome),
   );
   return outcome;
 }
@@ -95,12 +81,5 @@ export async function committedRefresh(
     `SELECT refresh_id, rows_written, rows_deleted, action, action_detail FROM ${ledgerOf(database)} ` +
       'WHERE dynamic_table = ?',
   );
-  const row = (await run<LedgerRow>(pool, select, [tableKey(table, database)])).rows[0];
-  if (row === undefined || row.refresh_id !== refreshId) return null;
-  return {
-    rowsWritten: Number(row.rows_written),
-    rowsDeleted: Number(row.rows_deleted),
-    action: (row.action ?? 'FULL') as RefreshAction,
-    ...(row.action_detail === null ? {} : { actionDetail: row.action_detail }),
-  };
+  return ledgerOutcome((await run<LedgerRow>(pool, select, [tableKey(table, database)])).rows[0], refreshId);
 }

@@ -4,7 +4,8 @@
  * exists exactly when the refresh's rows do; recovery reads it to tell a refresh that committed from one that
  * did not.
  */
-import type { RefreshAction, RefreshOutcome, TableRef } from '../engine';
+import type { RefreshOutcome, TableRef } from '../engine';
+import { LEDGER_COLUMNS, type LedgerRow, ledgerOutcome, ledgerValues } from '../ledger-row';
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { sql, tableKey } from './postgres-incremental-state';
 import { run } from './postgres-pool';
@@ -13,14 +14,6 @@ import { INTERNAL_TABLE_PREFIX, quoteIdentifier } from './postgres-sql';
 const LEDGER_NAME = `${INTERNAL_TABLE_PREFIX}_refreshes`;
 const ledgerOf = (schema: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(LEDGER_NAME)}`;
 const UNIQUE_VIOLATION = '23505';
-
-interface LedgerRow {
-  readonly refresh_id: string;
-  readonly rows_written: string | number;
-  readonly rows_deleted: string | number;
-  readonly action: string | null;
-  readonly action_detail: string | null;
-}
 
 async function ledgerExists(db: PgPool | PgPoolClient, schema: string): Promise<boolean> {
   const found = await run<{ found: string | null }>(db, sql('SELECT to_regclass($1)::text AS found'), [
@@ -61,19 +54,12 @@ export async function recordRefresh(
   await run(
     client,
     sql(
-      `INSERT INTO ${ledgerOf(schema)} AS l (dynamic_table, refresh_id, rows_written, rows_deleted, action, ` +
-        'action_detail) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dynamic_table) DO UPDATE SET ' +
+      `INSERT INTO ${ledgerOf(schema)} AS l (${LEDGER_COLUMNS}) ` +
+        'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dynamic_table) DO UPDATE SET ' +
         'refresh_id = EXCLUDED.refresh_id, rows_written = EXCLUDED.rows_written, ' +
         'rows_deleted = EXCLUDED.rows_deleted, action = EXCLUDED.action, action_detail = EXCLUDED.action_detail',
     ),
-    [
-      tableKey(table, schema),
-      refreshId,
-      outcome.rowsWritten,
-      outcome.rowsDeleted,
-      outcome.action ?? 'FULL',
-      outcome.actionDetail ?? null,
-    ],
+    ledgerValues(tableKey(table, schema), refreshId, outcome),
   );
   return outcome;
 }
@@ -96,12 +82,5 @@ export async function committedRefresh(
     `SELECT refresh_id, rows_written, rows_deleted, action, action_detail FROM ${ledgerOf(schema)} ` +
       'WHERE dynamic_table = $1',
   );
-  const row = (await run<LedgerRow>(pool, select, [tableKey(table, schema)])).rows[0];
-  if (row === undefined || row.refresh_id !== refreshId) return null;
-  return {
-    rowsWritten: Number(row.rows_written),
-    rowsDeleted: Number(row.rows_deleted),
-    action: (row.action ?? 'FULL') as RefreshAction,
-    ...(row.action_detail === null ? {} : { actionDetail: row.action_detail }),
-  };
+  return ledgerOutcome((await run<LedgerRow>(pool, select, [tableKey(table, schema)])).rows[0], refreshId);
 }

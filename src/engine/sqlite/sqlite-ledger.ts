@@ -4,21 +4,14 @@
  * exactly when the refresh's rows do; recovery reads it to tell a refresh that committed from one that did not.
  */
 import type { Database } from 'better-sqlite3';
-import type { RefreshAction, RefreshOutcome, TableRef } from '../engine';
+import type { RefreshOutcome, TableRef } from '../engine';
+import { LEDGER_COLUMNS, type LedgerRow, ledgerOutcome, ledgerValues } from '../ledger-row';
 import { INTERNAL_TABLE_PREFIX, quoteIdentifier, schemaOf } from './sqlite-sql';
 
 const LEDGER_NAME = `${INTERNAL_TABLE_PREFIX}_refreshes`;
 const LEDGER = `main.${quoteIdentifier(LEDGER_NAME)}`;
 
 const tableKey = (table: TableRef) => `${schemaOf(table)}.${table.name}`;
-
-interface LedgerRow {
-  readonly refreshId: string;
-  readonly rowsWritten: number;
-  readonly rowsDeleted: number;
-  readonly action: string | null;
-  readonly actionDetail: string | null;
-}
 
 /**
  * Inside the refresh's transaction: records `outcome` as the table's latest committed refresh, replacing the
@@ -35,16 +28,8 @@ export function recordRefresh(
     `CREATE TABLE IF NOT EXISTS ${LEDGER} (dynamic_table TEXT PRIMARY KEY, refresh_id TEXT NOT NULL, ` +
       'rows_written INTEGER NOT NULL, rows_deleted INTEGER NOT NULL, action TEXT, action_detail TEXT) WITHOUT ROWID',
   );
-  db.prepare(
-    `INSERT OR REPLACE INTO ${LEDGER} (dynamic_table, refresh_id, rows_written, rows_deleted, action, action_detail) ` +
-      'VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(
-    tableKey(table),
-    refreshId,
-    outcome.rowsWritten,
-    outcome.rowsDeleted,
-    outcome.action ?? 'FULL',
-    outcome.actionDetail ?? null,
+  db.prepare(`INSERT OR REPLACE INTO ${LEDGER} (${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`).run(
+    ...ledgerValues(tableKey(table), refreshId, outcome),
   );
   return outcome;
 }
@@ -66,15 +51,8 @@ export function committedRefresh(db: Database, table: TableRef, refreshId: strin
   if (!ledgerExists(db)) return null;
   const row = db
     .prepare(
-      'SELECT refresh_id AS refreshId, rows_written AS rowsWritten, rows_deleted AS rowsDeleted, action, ' +
-        `action_detail AS actionDetail FROM ${LEDGER} WHERE dynamic_table = ?`,
+      `SELECT refresh_id, rows_written, rows_deleted, action, action_detail FROM ${LEDGER} WHERE dynamic_table = ?`,
     )
     .get(tableKey(table)) as LedgerRow | undefined;
-  if (row === undefined || row.refreshId !== refreshId) return null;
-  return {
-    rowsWritten: row.rowsWritten,
-    rowsDeleted: row.rowsDeleted,
-    action: (row.action ?? 'FULL') as RefreshAction,
-    ...(row.actionDetail === null ? {} : { actionDetail: row.actionDetail }),
-  };
+  return ledgerOutcome(row, refreshId);
 }

@@ -9,10 +9,12 @@ export type AnalysisRequest =
   | { readonly id: number; readonly op: 'parseScript'; readonly script: string }
   | { readonly id: number; readonly op: 'readQuery'; readonly query: QueryText; readonly dialect: SqlDialect };
 
-/** What `readQuery` answers: the analysis, and the incremental verdict of the same parse. */
+/** What `readQuery` answers: the analysis, the incremental verdict and the NOT NULL shape of the same parse. */
 export interface QueryReading {
   readonly analysis: QueryAnalysis;
   readonly verdict: IncrementalVerdict;
+  /** See query-shape.ts. */
+  readonly keepsNotNull: boolean;
 }
 
 export interface AnalysisResults {

@@ -13,6 +13,7 @@ import type { AnalysisReply, AnalysisRequest, AnalysisResults, QueryReading } fr
 import { parseScript } from './ddl-parser';
 import { rememberVerdict } from './incremental-shape';
 import type { QueryAnalysis } from './query-analyzer';
+import { rememberKeepsNotNull } from './query-shape';
 import type { QueryText, Statement } from './statements';
 
 /** How long node-sql-parser may take over one defining query: legitimate queries take milliseconds. */
@@ -37,6 +38,7 @@ export async function parseScriptOffLoop(script: string): Promise<Statement[]> {
 export async function analyzeQueryOffLoop(query: QueryText, dialect: SqlDialect): Promise<QueryAnalysis> {
   const reading: QueryReading = await analysisThread.run('readQuery', { query, dialect }, QUERY_ANALYSIS_DEADLINE_MS);
   rememberVerdict(query.text, dialect, reading.verdict);
+  rememberKeepsNotNull(query.text, dialect, reading.keepsNotNull);
   return reading.analysis;
 }
 

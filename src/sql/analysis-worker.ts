@@ -9,11 +9,12 @@ import type { AnalysisReply, AnalysisRequest, ErrorData } from './analysis-proto
 import { parseScript } from './ddl-parser';
 import { classifyParsed } from './incremental-shape';
 import { readQuery } from './query-analyzer';
+import { keepsNotNullOf } from './query-shape';
 
 function answer(request: AnalysisRequest): unknown {
   if (request.op === 'parseScript') return parseScript(request.script);
   const { analysis, statement } = readQuery(request.query, request.dialect);
-  return { analysis, verdict: classifyParsed(statement, request.dialect) };
+  return { analysis, verdict: classifyParsed(statement, request.dialect), keepsNotNull: keepsNotNullOf(statement) };
 }
 
 function errorData(error: unknown): ErrorData {

@@ -6,7 +6,7 @@ import type { ColumnInfo, TableDescription, TableRef } from '../engine';
 import type { PgField, PgPool, PgPoolClient, PgQueryable } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
 import { run } from './postgres-pool';
-import { keepsNotNull } from './postgres-query-shape';
+import { keepsNotNull } from '../../sql/query-shape';
 import { INTERNAL_TABLE_PREFIX, embedQuery } from './postgres-sql';
 
 /** Ordinary and partitioned tables of `schema`, by name; the engine's scratch tables are left out. */
@@ -80,7 +80,7 @@ interface OutputTypeRow {
  * The output columns of a query. The server plans `SELECT * FROM (<query>) AS q LIMIT 0`, whose Limit node
  * returns before asking its input for a row, so no row of the query is computed; its result description
  * gives each column's type and, for a column read straight from a table, that table column, whose NOT NULL
- * carries over when the query's shape cannot produce NULL (see `postgres-query-shape.ts`).
+ * carries over when the query's shape cannot produce NULL (see `src/sql/query-shape.ts`).
  */
 export async function describeQuery(db: PgQueryable, query: string): Promise<ColumnInfo[]> {
   const statement = embedQuery('SELECT * FROM ', query, ' AS q LIMIT 0');
@@ -104,7 +104,7 @@ export async function describeQuery(db: PgQueryable, query: string): Promise<Col
       fields.map((field) => field.columnID),
     ],
   });
-  const notNullSurvives = types.rows.some((row) => row.not_null) && keepsNotNull(query);
+  const notNullSurvives = types.rows.some((row) => row.not_null) && keepsNotNull(query, 'postgresql');
   return fields.map((field, index) => {
     const row = types.rows[index];
     return { name: field.name, type: row?.type ?? '', nullable: !(notNullSurvives && row?.not_null === true) };

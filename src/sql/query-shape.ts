@@ -1,11 +1,13 @@
 /**
- * Whether a NOT NULL table column still cannot be NULL once a query has read it. PostgreSQL tells which table
+ * Whether a NOT NULL table column still cannot be NULL once a query has read it. An engine tells which table
  * column an output column comes from, also through outer joins and grouping sets, which can turn it NULL;
  * node-sql-parser's AST tells whether the query has such a shape. Unknown shapes count as "can be NULL".
+ *
+ * A defining query's shape is read in the analysis worker with the rest of the query (see analysis-thread.ts)
+ * and remembered here, so that describing the query afterwards does not parse it on the event loop.
  */
-import { Parser } from 'node-sql-parser/build/postgresql';
-
-const parser = new Parser();
+import type { SqlDialect } from '../model';
+import { astifyInDialect } from './dialects';
 
 type AstNode = { readonly [key: string]: unknown };
 
@@ -33,22 +35,19 @@ function functionName(node: AstNode): string {
 const GROUPING_SETS = new Set(['rollup', 'cube', 'grouping sets']);
 const INNER_JOINS = new Set(['JOIN', 'INNER JOIN', 'CROSS JOIN']);
 
-function parseSelect(query: string): AstNode | null {
-  try {
-    const ast: unknown = parser.astify(query, { database: 'postgresql' });
-    const first: unknown = Array.isArray(ast) ? (ast.length === 1 ? ast[0] : undefined) : ast;
-    return isAstNode(first) && first.type === 'select' ? first : null;
-  } catch {
-    return null; // node-sql-parser knows less SQL than PostgreSQL; an unreadable query keeps every column nullable
-  }
+/** The one SELECT a parse holds, or null (more statements, another statement, nothing parsed). */
+function selectOf(ast: unknown): AstNode | null {
+  const first: unknown = Array.isArray(ast) ? (ast.length === 1 ? ast[0] : undefined) : ast;
+  return isAstNode(first) && first.type === 'select' ? first : null;
 }
 
 /**
- * True when the query is one plain select over tables joined with inner joins only, without set operations,
- * CTEs, sub-selects, grouping sets, or an aggregate without GROUP BY (which yields a row even over no rows).
+ * True when the parsed query is one plain select over tables joined with inner joins only, without set
+ * operations, CTEs, sub-selects, grouping sets, or an aggregate without GROUP BY (which yields a row even over no
+ * rows).
  */
-export function keepsNotNull(query: string): boolean {
-  const select = parseSelect(query);
+export function keepsNotNullOf(ast: unknown): boolean {
+  const select = selectOf(ast);
   if (select === null || select.with || select._next || select.set_op) return false;
   let selects = 0;
   visit(select, (node) => {
@@ -69,4 +68,24 @@ export function keepsNotNull(query: string): boolean {
     if (node.type === 'aggr_func') aggregated = true;
   });
   return selects === 1 && plainTables && !groupingSets && !(aggregated && groupColumns.length === 0);
+}
+
+/** Shapes read off the event loop, by dialect and query text; the oldest go first past the bound. */
+const remembered = new Map<string, boolean>();
+const MAX_REMEMBERED = 1_000;
+const keyOf = (query: string, dialect: SqlDialect) => `${dialect}\u0000${query}`;
+
+/** Keeps what {@link keepsNotNullOf} said of `query`, read elsewhere (the analysis worker). */
+export function rememberKeepsNotNull(query: string, dialect: SqlDialect, keeps: boolean): void {
+  if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+  remembered.set(keyOf(query, dialect), keeps);
+}
+
+/** {@link keepsNotNullOf} of a query's text: the remembered answer, else a parse here. */
+export function keepsNotNull(query: string, dialect: SqlDialect): boolean {
+  const known = remembered.get(keyOf(query, dialect));
+  if (known !== undefined) return known;
+  const outcome = astifyInDialect(query, dialect);
+  // node-sql-parser knows less SQL than the engines; an unreadable query keeps every column nullable.
+  return outcome.ok && keepsNotNullOf(outcome.ast);
 }

@@ -171,9 +171,12 @@ export class AirflowScheduler implements WorkflowScheduler {
       const loaded = await this.#awaitLoaded(handler, spec.unixCron, earlier);
       if (loaded === null) {
         throw schedulerError(
-          `Airflow did not load DAG ${handler.dagId} from ${handler.fileName} within ${this.#options.parseTimeoutSeconds} s. ` +
-            `Check that dagsFolder (${this.#options.dagsFolder}) is the folder Airflow reads DAG files from and that its DAG processor runs: ` +
-            'Airflow looks for new files every [scheduler] dag_dir_list_interval (Airflow 2) or [dag_processor] refresh_interval (Airflow 3), 300 s by default.',
+          `Airflow did not load DAG ${handler.dagId} from ${handler.fileName} within ` +
+            `${this.#options.parseTimeoutSeconds} s. ` +
+            `Check that dagsFolder (${this.#options.dagsFolder}) is the folder Airflow reads DAG files from and ` +
+            `that its DAG processor runs: ` +
+            'Airflow looks for new files every [scheduler] dag_dir_list_interval (Airflow 2) or [dag_processor] ' +
+            'refresh_interval (Airflow 3), 300 s by default.',
         );
       }
       if ((await this.#client.setPaused(handler.dagId, false)) === null)
@@ -287,7 +290,8 @@ export class AirflowScheduler implements WorkflowScheduler {
     const spec = dagSpecOf(content);
     if (spec === null) {
       throw schedulerError(
-        `The DAG file ${handler.fileName} in ${this.#options.dagsFolder} was not written by Freshet or was edited; drop and create the table again.`,
+        `The DAG file ${handler.fileName} in ${this.#options.dagsFolder} was not written by Freshet or was ` +
+          `edited; drop and create the table again.`,
       );
     }
     return spec;
@@ -353,8 +357,10 @@ function minuteCron(tableIdentifier: string, schedule: RefreshSchedule): string 
   if (schedule.unixCron === null) {
     const { interval, unit } = schedule.freshness;
     throw validationError(
-      `Airflow schedules have minute granularity, so it cannot refresh ${tableIdentifier} every ${interval} ${unit.toLowerCase()}${interval === 1 ? '' : 's'}. ` +
-        "Use a FULL freshness of 1 minute or more (FRESHNESS = INTERVAL '1' MINUTE), or REFRESH_MODE = CONTINUOUS, which Freshet runs itself.",
+      `Airflow schedules have minute granularity, so it cannot refresh ${tableIdentifier} every ${interval} ` +
+        `${unit.toLowerCase()}${interval === 1 ? '' : 's'}. ` +
+        "Use a FULL freshness of 1 minute or more (FRESHNESS = INTERVAL '1' MINUTE), or REFRESH_MODE = " +
+        'CONTINUOUS, which Freshet runs itself.',
     );
   }
   if (!isValidTimeZone(schedule.timeZone))

@@ -87,7 +87,9 @@ function connectionOf(spec: DagSpec, settings: DagRenderSettings): { id: string;
   const id = `freshet_gateway_${createHash('sha256').update(origin).digest('hex').slice(0, 8)}`;
   // Connections are looked up in AIRFLOW_CONN_* environment variables first, by the DAG processor and by
   // workers of Airflow 2 and 3 alike, and every task process loads this file before it runs the task.
-  const definition = `os.environ[${pyString(`AIRFLOW_CONN_${id.toUpperCase()}`)}] = ${pyString(asciiJson({ conn_type: 'http', host: origin }))}`;
+  const definition =
+    `os.environ[${pyString(`AIRFLOW_CONN_${id.toUpperCase()}`)}] = ` +
+    `${pyString(asciiJson({ conn_type: 'http', host: origin }))}`;
   return { id, definition };
 }
 

@@ -84,7 +84,8 @@ export class DolphinSchedulerClient {
     if (!(error instanceof HttpUnreachableError)) return error;
     if (error.kind !== 'connection') {
       return schedulerError(
-        `DolphinScheduler at ${this.#settings.baseUrl} did not answer within ${this.#settings.timeoutMs} ms when asked to ${action} (${method} ${path}).`,
+        `DolphinScheduler at ${this.#settings.baseUrl} did not answer within ${this.#settings.timeoutMs} ms when ` +
+          `asked to ${action} (${method} ${path}).`,
         error.cause,
       );
     }
@@ -98,8 +99,10 @@ export class DolphinSchedulerClient {
     if (status === 401) {
       // The token interceptor answers 401 with an empty body for a missing, unknown or expired token.
       throw schedulerError(
-        `DolphinScheduler rejected the access token when asked to ${action} (HTTP 401): the token is invalid or expired. ` +
-          'Create a token with an expiry time in the future (Security → Token Manage) and set it as scheduler.options.token.',
+        `DolphinScheduler rejected the access token when asked to ${action} (HTTP 401): the token is invalid or ` +
+          `expired. ` +
+          'Create a token with an expiry time in the future (Security → Token Manage) and set it as ' +
+          'scheduler.options.token.',
       );
     }
     const envelope = parseEnvelope(text);
@@ -107,7 +110,8 @@ export class DolphinSchedulerClient {
       const snippet = text.trim() === '' ? 'an empty body' : `'${text.trim().slice(0, 200)}'`;
       throw schedulerError(
         `DolphinScheduler answered ${method} ${path} with HTTP ${status} and ${snippet} when asked to ${action}; ` +
-          `check scheduler.options.baseUrl (${this.#settings.baseUrl}: it should end with /dolphinscheduler) and scheduler.options.version.`,
+          `check scheduler.options.baseUrl (${this.#settings.baseUrl}: it should end with /dolphinscheduler) and ` +
+          `scheduler.options.version.`,
       );
     }
     if (envelope.code !== 0) throw new DolphinSchedulerRefusal(envelope.code, envelope.msg ?? '(no message)', action);

@@ -44,7 +44,8 @@ export const dolphinSchedulerOptionsSchema = z
      */
     serverTimeZone: timeZone(
       'serverTimeZone',
-      "serverTimeZone is required: the time zone DolphinScheduler's servers run in (TZ; 'Asia/Shanghai' in the official images)",
+      "serverTimeZone is required: the time zone DolphinScheduler's servers run in (TZ; 'Asia/Shanghai' in the " +
+        'official images)',
     ),
     /** The Quartz schedule's `timezoneId`; defaults to the time zone of the table's schedule (the gateway's `timeZone`). */
     scheduleTimeZone: timeZone('scheduleTimeZone', 'scheduleTimeZone must be a string').optional(),

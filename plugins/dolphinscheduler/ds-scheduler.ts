@@ -102,7 +102,8 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     const description = workflowDescriptionOf(request.tableIdentifier);
     if (description === null) {
       throw validationError(
-        `The table identifier ${request.tableIdentifier} is too long for a DolphinScheduler workflow description (255 characters).`,
+        `The table identifier ${request.tableIdentifier} is too long for a DolphinScheduler workflow description ` +
+          `(255 characters).`,
       );
     }
     const projectCode = await this.#project.code(true);
@@ -215,7 +216,8 @@ export class DolphinSchedulerScheduler implements WorkflowScheduler {
     const rewritten = withConfiguration(this.#api, found.task?.taskParams, configurationValue(dynamicOptions));
     if (found.task === null || rewritten === null) {
       throw schedulerError(
-        `The task of DolphinScheduler workflow ${ds.workflowName} is not the HTTP task Freshet made; recreate the table.`,
+        `The task of DolphinScheduler workflow ${ds.workflowName} is not the HTTP task Freshet made; recreate the ` +
+          `table.`,
       );
     }
     let scheduleOnline = found.schedule?.releaseState === 'ONLINE';

@@ -34,7 +34,9 @@ export class TableAlteration {
       case 'setFreshness': {
         const updated = await reschedule(this.parts, table, action.freshness, table.logicalRefreshMode);
         return {
-          message: `Dynamic table ${table.identifier} now has freshness ${describeFreshnessText(action.freshness)} (${describeMode(updated)}).`,
+          message:
+            `Dynamic table ${table.identifier} now has freshness ` +
+            `${describeFreshnessText(action.freshness)} (${describeMode(updated)}).`,
           identifier: table.identifier,
         };
       }

@@ -124,7 +124,9 @@ export class TableCreation {
     }
     const job = this.parts.continuous.jobOf(running);
     return {
-      message: `Dynamic table ${running.identifier} created (${describeMode(running)}); continuous job ${job?.jobId ?? ''} started.`,
+      message:
+        `Dynamic table ${running.identifier} created (${describeMode(running)}); continuous job ` +
+        `${job?.jobId ?? ''} started.`,
       identifier: running.identifier,
     };
   }
@@ -144,7 +146,9 @@ export class TableCreation {
     const finished = (await requests.waitFor(job.jobId, settings.statementWaitMs)) ?? job;
     const error = finished.error ? `: ${finished.error}` : '';
     return {
-      message: `Dynamic table ${active.identifier} created (${describeMode(active)}); initial refresh ${finished.status}${error}.`,
+      message:
+        `Dynamic table ${active.identifier} created (${describeMode(active)}); initial refresh ` +
+        `${finished.status}${error}.`,
       identifier: active.identifier,
       job: finished,
     };
@@ -158,7 +162,8 @@ export class TableCreation {
     } catch (error) {
       if (await engine.describeTable({ database: record.databaseName, name: record.tableName })) {
         throw alreadyExists(
-          `A table named ${record.identifier} already exists and is not a dynamic table; choose another name or drop it first.`,
+          `A table named ${record.identifier} already exists and is not a dynamic table; choose another name or ` +
+            `drop it first.`,
         );
       }
       throw error;

@@ -32,7 +32,8 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
   const dependants = await dependantsOf(catalog, table.key);
   if (dependants.length > 0) {
     throw invalidState(
-      `Cannot drop ${table.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter them first.`,
+      `Cannot drop ${table.identifier}: dynamic table(s) ${dependants.join(', ')} read from it. Drop or alter ` +
+        `them first.`,
     );
   }
   if (table.refreshHandler) await workflows.delete(table, table.refreshHandler);

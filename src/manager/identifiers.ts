@@ -37,7 +37,8 @@ export function resolveName(parts: readonly string[], defaults: NameDefaults): R
   const catalog = defaults.catalogs.get(catalogText.toLowerCase());
   if (!catalog) {
     throw notFound(
-      `Catalog '${catalogText}' does not exist; the catalogs are ${[...defaults.catalogs.values()].map((c) => `'${c.name}'`).join(', ')}.`,
+      `Catalog '${catalogText}' does not exist; the catalogs are ` +
+        `${[...defaults.catalogs.values()].map((c) => `'${c.name}'`).join(', ')}.`,
     );
   }
   const sameCatalog = catalog.name.toLowerCase() === defaults.catalogName.toLowerCase();
@@ -50,7 +51,8 @@ export function resolveName(parts: readonly string[], defaults: NameDefaults): R
   const isDefault = databaseText.toLowerCase() === catalog.defaultDatabase.toLowerCase();
   if (!isDefault && catalog.onlyDefaultDatabase) {
     throw notFound(
-      `Database '${catalog.name}.${databaseText}' does not exist; catalog '${catalog.name}' has only database '${catalog.defaultDatabase}'.`,
+      `Database '${catalog.name}.${databaseText}' does not exist; catalog '${catalog.name}' has only database ` +
+        `'${catalog.defaultDatabase}'.`,
     );
   }
   const databaseName = isDefault ? catalog.defaultDatabase : databaseText;

@@ -35,7 +35,8 @@ export async function changeQuery(
   for (const source of sourceTables) {
     if ((await downstreamOf(catalog, table.key)).includes(source)) {
       throw validationError(
-        `The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; cycles are not allowed.`,
+        `The new query of ${table.identifier} reads ${source}, which itself depends on ${table.identifier}; ` +
+          `cycles are not allowed.`,
       );
     }
   }

@@ -28,7 +28,8 @@ export async function checkQuery(
   const target = namespaces.engineOf(self.catalogName);
   if (source !== target && !(source.streaming && target.streaming)) {
     throw validationError(
-      `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to '${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
+      `${self.identifier} would copy rows from catalog '${within.catalogName}' (${source.name}) to ` +
+        `'${self.catalogName}' (${target.name}), and one of these engines cannot stream rows.`,
     );
   }
   const analysis = await analyzeQueryOffLoop(query, source.dialect);
@@ -38,8 +39,10 @@ export async function checkQuery(
     const at = { line: table.position.line, column: table.position.column };
     if (resolved.catalogName !== within.catalogName) {
       throw validationError(
-        `The query of ${self.identifier} reads ${resolved.identifier} from catalog '${resolved.catalogName}', but it runs on catalog '${within.catalogName}'. ` +
-          `A query reads one catalog: write it in that catalog's names (without the catalog part) and send it with "catalog": "${resolved.catalogName}", or add WITH ('source.catalog' = '${resolved.catalogName}').`,
+        `The query of ${self.identifier} reads ${resolved.identifier} from catalog '${resolved.catalogName}', but ` +
+          `it runs on catalog '${within.catalogName}'. ` +
+          `A query reads one catalog: write it in that catalog's names (without the catalog part) and send it ` +
+          `with "catalog": "${resolved.catalogName}", or add WITH ('source.catalog' = '${resolved.catalogName}').`,
         at,
       );
     }

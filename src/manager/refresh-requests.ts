@@ -81,7 +81,8 @@ export class RefreshRequests {
       }
       if (isPeriodic && table.refreshStatus === 'SUSPENDED') {
         throw invalidState(
-          `Dynamic table ${table.identifier} is suspended, so its scheduled refreshes do not run. Resume it, or send isPeriodic=false for a one-off refresh.`,
+          `Dynamic table ${table.identifier} is suspended, so its scheduled refreshes do not run. Resume it, or ` +
+            `send isPeriodic=false for a one-off refresh.`,
         );
       }
       tables.push(table);
@@ -102,7 +103,8 @@ function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<str
   if (unknown.length > 0) {
     const keys = table.partitionKeys.join(', ') || '(none: the table is not partitioned)';
     throw validationError(
-      `The partition spec of ${table.identifier} contains unknown partition keys: ${unknown.join(', ')}. All known partition keys are: ${keys}.`,
+      `The partition spec of ${table.identifier} contains unknown partition keys: ${unknown.join(', ')}. All ` +
+        `known partition keys are: ${keys}.`,
     );
   }
 }

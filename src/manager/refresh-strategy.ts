@@ -80,19 +80,22 @@ export class RefreshStrategy {
     const option = `'${REFRESH_STRATEGY_OPTION}' = 'incremental'`;
     if (within.catalogName.toLowerCase() !== name.catalogName.toLowerCase()) {
       throw validationError(
-        `${option} needs the query to run where the table lives; this query runs on catalog ${within.catalogName}. Use 'auto' or 'full'.`,
+        `${option} needs the query to run where the table lives; this query runs on catalog ` +
+          `${within.catalogName}. Use 'auto' or 'full'.`,
       );
     }
     const engine = this.namespaces.engineOf(name.catalogName);
     if (engine.incremental === undefined) {
       throw validationError(
-        `${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not have. Use 'auto' or 'full'.`,
+        `${option} needs change capture, which the ${engine.name} engine of catalog ${name.catalogName} does not ` +
+          `have. Use 'auto' or 'full'.`,
       );
     }
     const planned = this.planOf(query, engine.dialect);
     if (!planned.incremental) {
       throw validationError(
-        `${option} needs a query Freshet can maintain incrementally; this one cannot (${planned.reason}): ${planned.detail}`,
+        `${option} needs a query Freshet can maintain incrementally; this one cannot (${planned.reason}): ` +
+          `${planned.detail}`,
       );
     }
   }
@@ -155,7 +158,8 @@ export class RefreshStrategy {
     const target = this.namespaces.engineOf(table.catalogName).streaming;
     if (!source || !target) {
       throw engineError(
-        `Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} cannot be refreshed.`,
+        `Catalog '${sourceCatalog}' or '${table.catalogName}' cannot stream rows any more; ${table.identifier} ` +
+          `cannot be refreshed.`,
       );
     }
     const sourceOf = (column: string) =>

@@ -163,7 +163,10 @@ export class StatementService {
       kind: 'rows',
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
       rows,
-      message: `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}`,
+      message:
+        `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, ` +
+        `freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ` +
+        `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}`,
       table: detail,
     };
   }

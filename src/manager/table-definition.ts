@@ -66,7 +66,8 @@ export async function buildDefinition(engine: Engine, input: DefinitionInput): P
     const option = dateFormatterOption(column);
     if (!input.partitionKeys.some((k) => sameName(k, column))) {
       throw validationError(
-        `Column '${column}' referenced by dynamic table option '${option}' isn't a partition column. Available partition columns: ${quoteList(input.partitionKeys.length > 0 ? input.partitionKeys : [''])}.`,
+        `Column '${column}' referenced by dynamic table option '${option}' isn't a partition column. Available ` +
+          `partition columns: ${quoteList(input.partitionKeys.length > 0 ? input.partitionKeys : [''])}.`,
       );
     }
     validateDateFormatter(option, pattern);
@@ -99,7 +100,8 @@ function applyColumnList(
   }
   if (columns.length !== output.length) {
     throw validationError(
-      `The column list names ${columns.length} column(s) but the query returns ${output.length}: ${quoteList(output.map((c) => c.name))}.`,
+      `The column list names ${columns.length} column(s) but the query returns ${output.length}: ` +
+        `${quoteList(output.map((c) => c.name))}.`,
     );
   }
   const lower = new Set<string>();

@@ -31,7 +31,8 @@ export class TableLookup {
     const engine = this.namespaces.engineOf(name.catalogName);
     if (await engine.describeTable({ database: name.databaseName, name: name.tableName })) {
       throw validationError(
-        `Table ${name.identifier} is not a dynamic table; DYNAMIC TABLE statements and refreshes apply only to dynamic tables.`,
+        `Table ${name.identifier} is not a dynamic table; DYNAMIC TABLE statements and refreshes apply only to ` +
+          `dynamic tables.`,
       );
     }
   }

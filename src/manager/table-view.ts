@@ -218,7 +218,8 @@ export function showCreate(t: DynamicTableRecord): string {
     if (t.primaryKey) {
       const name = t.primaryKey.constraintName ? `CONSTRAINT ${quoteIdent(t.primaryKey.constraintName)} ` : '';
       parts.push(
-        `  ${name}PRIMARY KEY (${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`,
+        `  ${name}PRIMARY KEY ` +
+          `(${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`,
       );
     }
     lines.push(`(\n${parts.join(',\n')}\n)`);
@@ -249,7 +250,9 @@ export function incrementalView(planned: IncrementalPlanResult, fullBecause: str
     return {
       eligible: true,
       shape,
-      detail: `The query has a shape Freshet can maintain incrementally (${shape}), but every refresh recomputes the whole table: ${fullBecause}.`,
+      detail:
+        `The query has a shape Freshet can maintain incrementally (${shape}), but every refresh recomputes ` +
+        `the whole table: ${fullBecause}.`,
       applied: 'FULL',
       appliedReason: fullBecause,
     };
@@ -257,7 +260,9 @@ export function incrementalView(planned: IncrementalPlanResult, fullBecause: str
   return {
     eligible: true,
     shape,
-    detail: `The query is maintained incrementally (${shape}): each refresh applies the changes captured on its sources.`,
+    detail:
+      `The query is maintained incrementally (${shape}): each refresh applies the changes captured on its ` +
+      `sources.`,
     applied: 'INCREMENTAL',
   };
 }

@@ -89,7 +89,8 @@ export function createRestApp(deps: RestDependencies): Express {
       (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > deps.maxWaitSeconds)
     ) {
       throw validationError(
-        `Query parameter wait must be a number of seconds from 0 to ${deps.maxWaitSeconds}; got '${String(req.query.wait)}'.`,
+        `Query parameter wait must be a number of seconds from 0 to ${deps.maxWaitSeconds}; got ` +
+          `'${String(req.query.wait)}'.`,
       );
     }
     const body = refreshBody.parse(jsonBody(req));

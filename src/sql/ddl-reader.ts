@@ -206,7 +206,8 @@ export abstract class DdlReader extends TokenCursor {
   private nameWithinLimit<T extends { value: string; position: SourcePosition }>(name: T): T {
     if (name.value.length <= MAX_NAME_LENGTH) return name;
     throw parseError(
-      `A name may have at most ${MAX_NAME_LENGTH} characters; this one has ${name.value.length}${atPosition(name.position)}`,
+      `A name may have at most ${MAX_NAME_LENGTH} characters; this one has ` +
+        `${name.value.length}${atPosition(name.position)}`,
       name.position,
     );
   }

@@ -349,8 +349,10 @@ export class FlinkEngine implements Engine {
     if (missing.length === 0) return;
     const shape = keys.length === 0 ? 'not partitioned' : `partitioned by (${keys.join(', ')})`;
     throw validationError(
-      `Cannot refresh only the partition (${wanted.map((name) => `${name} = '${spec.partition?.[name]}'`).join(', ')}) of ` +
-        `${summaryName(spec.table, this.#naming)}: in Flink the table is ${shape}, and INSERT OVERWRITE replaces only the ` +
+      `Cannot refresh only the partition ` +
+        `(${wanted.map((name) => `${name} = '${spec.partition?.[name]}'`).join(', ')}) of ` +
+        `${summaryName(spec.table, this.#naming)}: in Flink the table is ${shape}, and INSERT OVERWRITE replaces ` +
+        `only the ` +
         `partitions it writes on a table partitioned by those columns; on this table it would replace every row. ` +
         `Partition the table by ${missing.join(', ')}, or refresh it whole.`,
     );

@@ -151,7 +151,8 @@ export class FlinkGatewayClient {
       });
     } catch (error) {
       throw engineError(
-        `The Flink SQL Gateway at ${url} is unreachable (${call.method} ${call.path.replace(/\?.*$/, '')}, to ${call.action}): ${causeText(error)}`,
+        `The Flink SQL Gateway at ${url} is unreachable (${call.method} ${call.path.replace(/\?.*$/, '')}, to ` +
+          `${call.action}): ${causeText(error)}`,
         error,
       );
     }

@@ -11,7 +11,8 @@ function columnIndex(result: FlinkResult, name: string, statement: string): numb
   const index = result.columns.findIndex((column) => column.name.toLowerCase() === name);
   if (index < 0) {
     throw engineError(
-      `Flink answered ${statement} without a '${name}' column (columns: ${result.columns.map((c) => c.name).join(', ')}).`,
+      `Flink answered ${statement} without a '${name}' column (columns: ` +
+        `${result.columns.map((c) => c.name).join(', ')}).`,
     );
   }
   return index;

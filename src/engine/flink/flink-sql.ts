@@ -66,7 +66,8 @@ function columnDefinition(column: ColumnInfo, table: TableRef): string {
   const type = column.type.trim();
   if (!TYPE_NAME.test(type)) {
     throw validationError(
-      `Column ${quoteIdentifier(column.name)} of ${quoteIdentifier(table.name)} has type "${column.type}", which is not a Flink SQL type.`,
+      `Column ${quoteIdentifier(column.name)} of ${quoteIdentifier(table.name)} has type "${column.type}", which ` +
+        `is not a Flink SQL type.`,
     );
   }
   const notNull = column.nullable || /\bNOT\s+NULL$/i.test(type) ? '' : ' NOT NULL';

@@ -100,7 +100,8 @@ export function executeStatement(pool: Pool, sql: string, rowLimit: number): Pro
   const keyword = sql.replace(LEADING_NOISE, '');
   if (SESSION_LOCK.test(keyword)) {
     throw validationError(
-      'MySQL: table locks (LOCK TABLES, FLUSH … WITH READ LOCK) are not supported here; each statement runs on a pooled connection, which would keep the lock.',
+      'MySQL: table locks (LOCK TABLES, FLUSH … WITH READ LOCK) are not supported here; each statement runs on a ' +
+        'pooled connection, which would keep the lock.',
     );
   }
   return withConnection(pool, async (connection: PoolConnection, discard) => {
@@ -124,7 +125,8 @@ export function executeStatement(pool: Pool, sql: string, rowLimit: number): Pro
       await connection.query('ROLLBACK');
       await connection.query('SET autocommit = 1');
       throw validationError(
-        'MySQL: transaction control (START TRANSACTION, BEGIN, SET autocommit, …) is not supported here; every statement commits on its own.',
+        'MySQL: transaction control (START TRANSACTION, BEGIN, SET autocommit, …) is not supported here; every ' +
+          'statement commits on its own.',
       );
     }
     return { kind: 'update', rowsAffected: streamed.header.affectedRows };

@@ -68,7 +68,9 @@ export async function tableExists(pool: Queryable, table: TableRef, defaultDatab
   const result = await run(
     pool,
     {
-      sql: `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'`,
+      sql:
+        `SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = ` +
+        `'BASE TABLE'`,
       client: null,
     },
     [table.database ?? defaultDatabase, table.name],

@@ -89,7 +89,8 @@ async function columnsOf(client: PgPoolClient, relation: number): Promise<Column
       'SELECT a.attname AS name, pg_catalog.format_type(base.typ, base.typmod) AS type FROM pg_catalog.pg_attribute a ' +
         'CROSS JOIN LATERAL (WITH RECURSIVE chain (typ, typmod, depth) AS (' +
         'SELECT a.atttypid, a.atttypmod, 0 UNION ALL ' +
-        `SELECT t.typbasetype, t.typtypmod, chain.depth + 1 FROM chain JOIN pg_catalog.pg_type t ON t.oid = chain.typ WHERE t.typtype = 'd'` +
+        `SELECT t.typbasetype, t.typtypmod, chain.depth + 1 FROM chain JOIN pg_catalog.pg_type t ON t.oid = ` +
+        `chain.typ WHERE t.typtype = 'd'` +
         ') SELECT typ, typmod FROM chain ORDER BY depth DESC LIMIT 1) AS base ' +
         'WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum',
     ),
@@ -115,7 +116,10 @@ function uncapturable(relation: Relation): string | null {
   if (relation.kind === 'p') return 'it is partitioned (writes straight into a partition would not be captured)';
   if (relation.kind !== 'r') return 'it is not a table';
   if (relation.inHierarchy)
-    return 'it has an inheritance parent or children (writes through another table of the hierarchy would not be captured)';
+    return (
+      'it has an inheritance parent or children (writes through another table of the hierarchy would not be ' +
+      'captured)'
+    );
   return null;
 }
 
@@ -203,7 +207,8 @@ export async function installCapture(client: PgPoolClient, table: TableRef, sche
   const reserved = columns.find((column) => META_COLUMNS.includes(column.name));
   if (reserved !== undefined) {
     throw validationError(
-      `Cannot capture changes of ${source}: its column ${quoteIdentifier(reserved.name)} has a name the changelog reserves (${META_COLUMNS.join(', ')}); rename the column.`,
+      `Cannot capture changes of ${source}: its column ${quoteIdentifier(reserved.name)} has a name the changelog ` +
+        `reserves (${META_COLUMNS.join(', ')}); rename the column.`,
     );
   }
   const changelog = inSchema(table, schema, changelogName(table.name));
@@ -212,7 +217,8 @@ export async function installCapture(client: PgPoolClient, table: TableRef, sche
     const logged = await changelogColumns(client, existing);
     if (!sameColumns(logged, columns)) {
       throw invalidState(
-        `Change capture of ${source} was installed for columns ${columnList(logged)} but the table now has ${columnList(columns)}; remove capture and install it again.`,
+        `Change capture of ${source} was installed for columns ${columnList(logged)} but the table now has ` +
+          `${columnList(columns)}; remove capture and install it again.`,
       );
     }
   } else {

@@ -59,7 +59,8 @@ function submit(client: PgPoolClient, sql: string, rowLimit: number): Promise<Pg
 }
 
 const TRANSACTION_CONTROL =
-  'PostgreSQL: transaction control (BEGIN, COMMIT, SAVEPOINT, …) is not supported here; every statement runs in its own transaction.';
+  'PostgreSQL: transaction control (BEGIN, COMMIT, SAVEPOINT, …) is not supported here; every statement runs in ' +
+  'its own transaction.';
 
 /**
  * See the file comment; `rowLimit` is the most rows returned. Whatever the statement left in the session

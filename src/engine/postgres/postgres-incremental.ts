@@ -79,7 +79,9 @@ export async function refreshIncremental(
     if (typeof outcome !== 'string') return outcome;
     detail = outcome;
   } catch (error) {
-    detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
+    detail =
+      `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so ` +
+      `the table was recomputed`;
   }
   const notMaintainable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
   return inSnapshot(pool, async (client) =>
@@ -195,13 +197,15 @@ async function fullRefresh(
       await run(
         client,
         sql(
-          `CREATE UNIQUE INDEX ${quoteIdentifier(internalName('ixs', spec.table.name))} ON ${qualifiedName(state, schema)} (${keyList(keys).join(', ')}) NULLS NOT DISTINCT`,
+          `CREATE UNIQUE INDEX ${quoteIdentifier(internalName('ixs', spec.table.name))} ON ` +
+            `${qualifiedName(state, schema)} (${keyList(keys).join(', ')}) NULLS NOT DISTINCT`,
         ),
       );
       await run(
         client,
         sql(
-          `CREATE INDEX ${quoteIdentifier(internalName('ixe', spec.table.name))} ON ${qualifiedName(state, schema)} (${GROUP_COUNT}) WHERE ${GROUP_COUNT} = 0`,
+          `CREATE INDEX ${quoteIdentifier(internalName('ixe', spec.table.name))} ON ` +
+            `${qualifiedName(state, schema)} (${GROUP_COUNT}) WHERE ${GROUP_COUNT} = 0`,
         ),
       );
     }
@@ -211,7 +215,8 @@ async function fullRefresh(
     await run(
       client,
       sql(
-        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(internalName('ix', spec.table.name))} ON ${tableSchema}.${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`,
+        `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(internalName('ix', spec.table.name))} ON ` +
+          `${tableSchema}.${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`,
       ),
     );
   }
@@ -220,7 +225,8 @@ async function fullRefresh(
     await run(
       client,
       sql(
-        `INSERT INTO ${watermarks(schema)} (dynamic_table, source, snapshot) VALUES ($1, $2, $3) ON CONFLICT (dynamic_table, source) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
+        `INSERT INTO ${watermarks(schema)} (dynamic_table, source, snapshot) VALUES ($1, $2, $3) ON CONFLICT ` +
+          `(dynamic_table, source) DO UPDATE SET snapshot = EXCLUDED.snapshot`,
       ),
       [tableKey(spec.table, schema), tableKey(source, schema), snapshot],
     );

@@ -54,7 +54,8 @@ async function dropTarget(client: PgPoolClient, target: TableRef, schema: string
       error instanceof FreshetError ? (error.cause as { code?: unknown; detail?: unknown } | undefined) : undefined;
     if (cause?.code !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
     throw validationError(
-      `PostgreSQL: cannot replace table ${quoteIdentifier(target.name)} by its new definition while other objects depend on it ` +
+      `PostgreSQL: cannot replace table ${quoteIdentifier(target.name)} by its new definition while other objects ` +
+        `depend on it ` +
         `(${String(cause.detail ?? 'views or foreign keys')}); drop them first and create them again afterwards.`,
       { cause: error },
     );
@@ -82,7 +83,9 @@ export async function swapIn(
   });
   if (definition.primaryKey !== null && definition.primaryKey.length > 0) {
     await run(client, {
-      sql: `ALTER TABLE ${qualifiedName(target, schema)} RENAME CONSTRAINT ${quoteIdentifier(replacementKey)} TO ${quoteIdentifier(`${target.name}_pkey`)}`,
+      sql:
+        `ALTER TABLE ${qualifiedName(target, schema)} RENAME CONSTRAINT ${quoteIdentifier(replacementKey)} TO ` +
+        `${quoteIdentifier(`${target.name}_pkey`)}`,
       client: null,
     });
   }

@@ -112,7 +112,9 @@ function appendSql(table: string, columns: readonly string[], op: 'I' | 'D', pre
 }
 
 function triggerSql(table: string, columns: readonly string[], kind: (typeof TRIGGER_KINDS)[number]): string {
-  const head = `CREATE TRIGGER ${main(triggerName(table, kind))} AFTER ${kind.toUpperCase()} ON ${quoteIdentifier(table)} FOR EACH ROW`;
+  const head =
+    `CREATE TRIGGER ${main(triggerName(table, kind))} AFTER ${kind.toUpperCase()} ON ` +
+    `${quoteIdentifier(table)} FOR EACH ROW`;
   if (kind === 'insert') return `${head} BEGIN ${appendSql(table, columns, 'I', 'NEW')} END`;
   if (kind === 'delete') return `${head} BEGIN ${appendSql(table, columns, 'D', 'OLD')} END`;
   // IS NOT compares NULLs and storage classes exactly, so only an UPDATE that really changed a value is logged.
@@ -143,14 +145,16 @@ export function installCapture(db: Database, table: string): void {
     }
     if (!objectExists(db, 'table', table)) {
       throw validationError(
-        `Cannot capture changes of ${quoteIdentifier(table)}: there is no such table in main (views cannot be captured).`,
+        `Cannot capture changes of ${quoteIdentifier(table)}: there is no such table in main (views cannot be ` +
+          `captured).`,
       );
     }
     const columns = columnsOf(db, table);
     const reserved = columns.filter((column) => META_COLUMNS.includes(column.toLowerCase()));
     if (reserved.length > 0) {
       throw validationError(
-        `Cannot capture changes of ${quoteIdentifier(table)}: its column ${quoteIdentifier(reserved[0] ?? '')} has a name the changelog reserves (${META_COLUMNS.join(', ')}); rename the column.`,
+        `Cannot capture changes of ${quoteIdentifier(table)}: its column ${quoteIdentifier(reserved[0] ?? '')} ` +
+          `has a name the changelog reserves (${META_COLUMNS.join(', ')}); rename the column.`,
       );
     }
     if (objectExists(db, 'table', changelogName(table))) {
@@ -159,7 +163,8 @@ export function installCapture(db: Database, table: string): void {
       const logged = changelogColumns(db, table);
       if (!sameColumns(logged, columns)) {
         throw invalidState(
-          `Change capture of ${quoteIdentifier(table)} was installed for columns ${columnList(logged)} but the table now has ${columnList(columns)}; remove capture and install it again.`,
+          `Change capture of ${quoteIdentifier(table)} was installed for columns ${columnList(logged)} but the ` +
+            `table now has ${columnList(columns)}; remove capture and install it again.`,
         );
       }
     } else {
@@ -262,7 +267,8 @@ export function readChanges(db: Database, table: string, after: number, upTo: nu
   const rows = db
     .prepare(
       `SELECT ${quoteIdentifier(CHANGE_ID)}, ${quoteIdentifier(OP)}, ${data} FROM ${main(changelogName(table))} ` +
-        `WHERE ${quoteIdentifier(CHANGE_ID)} > ? AND ${quoteIdentifier(CHANGE_ID)} <= ? ORDER BY ${quoteIdentifier(CHANGE_ID)} LIMIT ?`,
+        `WHERE ${quoteIdentifier(CHANGE_ID)} > ? AND ${quoteIdentifier(CHANGE_ID)} <= ? ORDER BY ` +
+        `${quoteIdentifier(CHANGE_ID)} LIMIT ?`,
     )
     .raw(true)
     .all(after, upTo, limit) as unknown[][];

@@ -54,7 +54,8 @@ export function executeStatement(
   if (db.inTransaction) {
     db.exec('ROLLBACK');
     throw validationError(
-      'SQLite: transaction control (BEGIN, SAVEPOINT, …) is not supported here; every statement runs in its own transaction.',
+      'SQLite: transaction control (BEGIN, SAVEPOINT, …) is not supported here; every statement runs in its own ' +
+        'transaction.',
     );
   }
   return result;

@@ -78,7 +78,8 @@ interface Watermark {
 
 function ensureWatermarks(db: Database): void {
   db.exec(
-    `CREATE TABLE IF NOT EXISTS ${WATERMARKS} (dynamic_table TEXT NOT NULL, source TEXT NOT NULL, change_id INTEGER NOT NULL, PRIMARY KEY (dynamic_table, source)) WITHOUT ROWID`,
+    `CREATE TABLE IF NOT EXISTS ${WATERMARKS} (dynamic_table TEXT NOT NULL, source TEXT NOT NULL, change_id ` +
+      `INTEGER NOT NULL, PRIMARY KEY (dynamic_table, source)) WITHOUT ROWID`,
   );
 }
 
@@ -162,7 +163,9 @@ export function refreshIncremental(db: Database, spec: IncrementalRefreshSpec): 
     if (typeof outcome !== 'string') return outcome;
     detail = outcome;
   } catch (error) {
-    detail = `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so the table was recomputed`;
+    detail =
+      `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so ` +
+      `the table was recomputed`;
   }
   const recomputed = () => recordRefresh(db, spec.table, spec.refreshId, fullRefresh(db, spec, detail));
   return db.transaction(recomputed).immediate();
@@ -208,7 +211,9 @@ function changeSets(db: Database, source: string, after: number, upTo: number): 
     .columns()
     .map((c) => quoteIdentifier(c.name))
     .join(', ');
-  const from = `FROM main.${quoteIdentifier(changelogName(source))} WHERE "__change_id" > ${after} AND "__change_id" <= ${upTo}`;
+  const from =
+    `FROM main.${quoteIdentifier(changelogName(source))} WHERE "__change_id" > ${after} AND ` +
+    `"__change_id" <= ${upTo}`;
   return { plus: `SELECT ${columns} ${from} AND "__op" = 'I'`, minus: `SELECT ${columns} ${from} AND "__op" = 'D'` };
 }
 
@@ -247,7 +252,9 @@ function applyBag(
       );
     }
     const values = targets.map((_, i) => `d.${deltaColumn(positions[i] ?? i)}`).join(', ');
-    const copies = `WITH RECURSIVE __copies(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM __copies WHERE i < (SELECT MAX(${WEIGHT}) FROM ${DELTA}))`;
+    const copies =
+      `WITH RECURSIVE __copies(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM __copies WHERE i < ` +
+      `(SELECT MAX(${WEIGHT}) FROM ${DELTA}))`;
     const rowsWritten = db
       .prepare(
         `${copies} INSERT INTO ${target} (${targets.map(quoteIdentifier).join(', ')}) ` +
@@ -299,12 +306,14 @@ function applyGrouped(
       ...sums.flatMap((j) => [sumColumn(j), countColumn(j)]),
     ];
     db.exec(
-      `INSERT INTO ${state} (${stateCols.join(', ')}) SELECT ${stateCols.map((c) => `g.${c}`).join(', ')} FROM ${GROUPS} AS g ` +
+      `INSERT INTO ${state} (${stateCols.join(', ')}) SELECT ${stateCols.map((c) => `g.${c}`).join(', ')} FROM ` +
+        `${GROUPS} AS g ` +
         `WHERE NOT EXISTS (SELECT 1 FROM ${state} AS s WHERE ${keyMatch('s', 'g')})`,
     );
     if (keys > 0) {
       db.exec(
-        `DELETE FROM ${state} WHERE rowid IN (SELECT s.rowid FROM ${GROUPS} AS g JOIN ${state} AS s ON ${keyMatch('s', 'g')} WHERE s.${GROUP_COUNT} = 0)`,
+        `DELETE FROM ${state} WHERE rowid IN (SELECT s.rowid FROM ${GROUPS} AS g JOIN ${state} AS s ON ` +
+          `${keyMatch('s', 'g')} WHERE s.${GROUP_COUNT} = 0)`,
       );
     }
     const keyTargets = targetKeys(plan, keys, targets, positions);
@@ -362,7 +371,8 @@ function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string)
     const why =
       uncapturable === undefined
         ? detail
-        : `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached database)`;
+        : `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached ` +
+          `database)`;
     return { action: 'FULL', actionDetail: why, rowsWritten, rowsDeleted };
   }
   ensureWatermarks(db);
@@ -390,7 +400,8 @@ function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string)
   }
   if (indexed.length > 0) {
     db.exec(
-      `CREATE INDEX IF NOT EXISTS ${indexName(spec.table)} ON ${quoteIdentifier(spec.table.name)} (${indexed.map(quoteIdentifier).join(', ')})`,
+      `CREATE INDEX IF NOT EXISTS ${indexName(spec.table)} ON ${quoteIdentifier(spec.table.name)} ` +
+        `(${indexed.map(quoteIdentifier).join(', ')})`,
     );
   }
   const record = db.prepare(`INSERT OR REPLACE INTO ${WATERMARKS} (dynamic_table, source, change_id) VALUES (?, ?, ?)`);

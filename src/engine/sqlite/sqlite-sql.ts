@@ -98,7 +98,9 @@ export function refreshPlan(spec: RefreshSpec, into: TableRef = spec.table, targ
   const sources = spec.columns.map((mapping) => `src.${quoteIdentifier(mapping.source)}`).join(', ');
   return {
     deleteSql: targetIsEmpty ? null : `DELETE FROM ${qualifiedName(into)}${targetWhere}`,
-    insertSql: `INSERT INTO ${qualifiedName(into)} (${targets}) SELECT ${sources} FROM ${asSubquery(spec.query)} AS src${sourceWhere}`,
+    insertSql:
+      `INSERT INTO ${qualifiedName(into)} (${targets}) SELECT ${sources} FROM ${asSubquery(spec.query)} ` +
+      `AS src${sourceWhere}`,
     params: partition.map(([, value]) => value),
   };
 }

@@ -19,7 +19,9 @@ export function openCursor(db: Database, spec: Omit<ReadSpec, 'batchRows'>): nul
     filters.length === 0
       ? ''
       : ` WHERE ${filters.map(([column]) => `src.${quoteIdentifier(column)} = ?`).join(' AND ')}`;
-  const sql = `SELECT ${spec.columns.map((c) => `src.${quoteIdentifier(c)}`).join(', ')} FROM ${asSubquery(spec.query)} AS src${where}`;
+  const sql =
+    `SELECT ${spec.columns.map((c) => `src.${quoteIdentifier(c)}`).join(', ')} FROM ` +
+    `${asSubquery(spec.query)} AS src${where}`;
   cursors.set(
     db,
     db
@@ -78,7 +80,8 @@ function bindable(value: unknown): unknown {
 export function insertStage(db: Database, table: TableRef, columns: readonly string[], rows: RowBatch): number {
   const stage = stageOf(table);
   const insert = db.prepare(
-    `INSERT INTO ${qualifiedName(stage)} (${columns.map(quoteIdentifier).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    `INSERT INTO ${qualifiedName(stage)} (${columns.map(quoteIdentifier).join(', ')}) VALUES ` +
+      `(${columns.map(() => '?').join(', ')})`,
   );
   const load = db.transaction(() => {
     for (const row of rows) insert.run(...row.map(bindable));

@@ -4,9 +4,9 @@
  * of the repository alone does not have. The tests never run this: they read the committed tables, so the
  * repository tests itself. Run it by hand when the published lists change:
  *
- *   npx tsx test/fakes/specs/derive.ts                  writes the tables
- *   npx tsx test/fakes/specs/derive.ts --check          only reports whether the committed tables are up to date
- *   npx tsx test/fakes/specs/derive.ts --shared <dir>   reads the `shared` folder from another place
+ *   npx tsx scripts/derive-fake-specs.ts                  writes the tables
+ *   npx tsx scripts/derive-fake-specs.ts --check          only reports whether the committed tables are up to date
+ *   npx tsx scripts/derive-fake-specs.ts --shared <dir>   reads the `shared` folder from another place
  *
  * Exit codes: 0 done (or up to date), 1 the committed tables differ (--check), 2 no `shared` folder beside
  * the repository.

@@ -179,6 +179,23 @@ function registerTableParts({ harness, engine, run, part }: ConformanceContext):
     const creation = engine().createTable({ table: table('evil'), columns: [evil], primaryKey: null });
     await rejectsWith(creation, 'VALIDATION_ERROR', harness.badTypeMessage);
   });
+  part('says what a pass-through statement would write, without running it', null, async () => {
+    const inspected = table('inspected');
+    const columns = [{ name: 'id', type: ddl.integer, nullable: false }];
+    await engine().createTable({ table: inspected, columns, primaryKey: null });
+    const writes = async (sql: string) => {
+      const effects = await engine().inspectStatement(sql);
+      assert.equal(effects.escapes, null, sql);
+      return effects.writes.map((t) => t.name.toLowerCase());
+    };
+    assert.deepEqual(await writes('SELECT id FROM inspected'), [], 'a read writes nothing');
+    assert.ok((await writes('INSERT INTO inspected VALUES (1)')).includes('inspected'), 'an INSERT writes its table');
+    const disguised = await writes('/* a comment */ insert into inspected values (2)');
+    assert.ok(disguised.includes('inspected'), 'comments and case do not hide a write');
+    assert.ok((await writes('DROP TABLE inspected')).includes('inspected'), 'a DROP reshapes its table');
+    assert.notEqual(await engine().describeTable(inspected), null, 'inspecting the DROP did not run it');
+    await engine().dropTable(inspected);
+  });
 }
 
 const fullRefresh = (target: TableRef, query: string): RefreshSpec => ({

@@ -224,7 +224,7 @@ export interface Engine {
    * program or plan), never from the statement's first words: comments, CTE prefixes, quoting and case do not
    * change the answer. Runs nothing. Syntax errors are not reported here; `execute` reports them.
    */
-  inspectStatement?(sql: string): Promise<StatementEffects>;
+  inspectStatement(sql: string): Promise<StatementEffects>;
   /**
    * Present on an engine that can maintain a table incrementally: without it, every refresh is a full one and
    * a table that demands incremental refreshes is refused at CREATE.

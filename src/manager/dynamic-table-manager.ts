@@ -101,8 +101,8 @@ export class DynamicTableManager {
     return runPassthrough(this.parts, statement, ns, options);
   }
 
-  /** What a statement the gateway does not own would do on the namespace's engine; null when it cannot tell. */
-  inspectPassthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementEffects | null> {
+  /** What a statement the gateway does not own would do on the namespace's engine. Runs nothing. */
+  inspectPassthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementEffects> {
     return inspectPassthrough(this.parts, statement, ns);
   }
 

@@ -3,8 +3,8 @@
  * table's physical table (Freshet maintains its rows and schema), never drop or alter a table dynamic tables read,
  * and never reach outside the engine's data (files, other databases, connection state).
  *
- * An engine that can inspect a statement says what it would write, read from what it would execute; the leading
- * keywords are the fallback for engines that cannot, and a floor for those that can.
+ * The engine says what a statement would write or reach, read from what it would execute; the leading keywords
+ * are a second check beside it.
  */
 import type { Engine, ExecuteOptions, StatementEffects, StatementResult } from '../engine/engine';
 import { FreshetError, forbidden, invalidState, validationError } from '../errors';
@@ -22,21 +22,19 @@ export async function runPassthrough(
 ): Promise<StatementResult> {
   const engine = parts.namespaces.engineOf(ns.catalogName);
   const effects = await inspectPassthrough(parts, statement, ns);
-  if (effects !== null) await checkEffects(parts, statement, ns, engine, effects);
+  await checkEffects(parts, statement, ns, engine, effects);
   await checkByKeywords(parts, statement, ns);
   return inEngine(statement, () => engine.execute(statement.text, options));
 }
 
-/** What the engine says the statement would do, or null when the engine cannot tell. Runs nothing. */
+/** What the engine says the statement would do. Runs nothing. */
 export async function inspectPassthrough(
   parts: ManagerParts,
   statement: PassthroughStatement,
   ns: NameDefaults,
-): Promise<StatementEffects | null> {
+): Promise<StatementEffects> {
   const engine = parts.namespaces.engineOf(ns.catalogName);
-  if (!engine.inspectStatement) return null;
-  const inspect = engine.inspectStatement.bind(engine);
-  return inEngine(statement, () => inspect(statement.text));
+  return inEngine(statement, () => engine.inspectStatement(statement.text));
 }
 
 /** Refuses what the engine says the statement would do: reach outside, write a dynamic table, reshape a source. */
@@ -63,7 +61,7 @@ async function checkEffects(
   for (const name of names) await refuseIfRead(parts, name.key, name.identifier, statement);
 }
 
-/** The checks on the leading keywords: the only ones for engines that cannot inspect a statement. */
+/** The checks on the leading keywords, beside the engine's own reading of the statement. */
 async function checkByKeywords(parts: ManagerParts, statement: PassthroughStatement, ns: NameDefaults) {
   if (!statement.target || statement.effect === 'read' || statement.effect === 'other') return;
   const name = resolveObjectName(statement.target, ns);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { schedulerFactory } from '../examples/crontab-scheduler';
 import { MemoryStateStore, runSchedulerConformance, type SchedulerContext } from '../src/index';
+import { SchedulerRegistry } from '../src/scheduler/registry';
 import { TestGateway } from './helpers/gateway';
 
 const run = promisify(execFile);
@@ -92,5 +93,14 @@ describe('example third-party plugin (crontab) against a real gateway', () => {
     assert.match(res.body.error.message, /at most once a minute/);
     await sql('DROP DYNAMIC TABLE dt');
     assert.doesNotMatch(readFileSync(crontabFile, 'utf8'), /curl/);
+  });
+});
+
+describe('loading the example plugin the way the plugin guide says', () => {
+  it('finds its factory at ./dist/examples/crontab-scheduler from the repository folder', () => {
+    // The compiled tests live in dist/test; the repository folder is two levels up.
+    const repository = path.resolve(__dirname, '..', '..');
+    const factory = new SchedulerRegistry().find('./dist/examples/crontab-scheduler', repository);
+    assert.equal(factory.identifier, schedulerFactory.identifier);
   });
 });

@@ -16,6 +16,7 @@ import { TableCreation } from './create-table';
 import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
 import type { NameDefaults } from './identifiers';
+import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
@@ -121,6 +122,11 @@ export class DynamicTableManager {
 
   detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
     return this.views.detail(table, now);
+  }
+
+  /** The tables within `depth` steps of the named one, upstream and downstream, with their freshness. */
+  lineage(text: string, depth: number): Promise<LineageView> {
+    return this.views.lineage(text, depth);
   }
 
   summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {

@@ -9,7 +9,7 @@ import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
-import { refreshBody, statementBody } from './schemas';
+import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
   readonly manager: DynamicTableManager;
@@ -60,6 +60,34 @@ function waitedStatus(detail: JobDetail | null): [number, { error?: { code: Erro
   const full = [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
   if (full === undefined) return [500, {}];
   return [httpStatusOf('STORAGE_FULL'), { error: { code: 'STORAGE_FULL', message: full } }];
+}
+
+/** What users read about dynamic tables: the list, one table, its refreshes, and the lineage around a table. */
+function addTableRoutes(app: Express, manager: DynamicTableManager): void {
+  app.get('/v3/dynamic-tables', async (req, res) => {
+    const limit = intParam(req, 'limit', 100, 1000);
+    const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const page = await manager.summaries(offset, limit);
+    res.json({
+      tables: page.tables,
+      total: page.total,
+      ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}),
+    });
+  });
+
+  app.get('/v3/dynamic-tables/:id', async (req, res) => {
+    res.json(await manager.detail(await manager.getTable(String(req.params.id))));
+  });
+
+  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
+    const limit = intParam(req, 'limit', 50, 1000);
+    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
+  });
+
+  app.get('/v3/lineage', async (req, res) => {
+    const query = lineageQuery.parse(req.query);
+    res.json(await manager.lineage(query.table, query.depth));
+  });
 }
 
 export function createRestApp(deps: RestDependencies): Express {
@@ -118,25 +146,7 @@ export function createRestApp(deps: RestDependencies): Express {
     res.json(detail);
   });
 
-  app.get('/v3/dynamic-tables', async (req, res) => {
-    const limit = intParam(req, 'limit', 100, 1000);
-    const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    const page = await manager.summaries(offset, limit);
-    res.json({
-      tables: page.tables,
-      total: page.total,
-      ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}),
-    });
-  });
-
-  app.get('/v3/dynamic-tables/:id', async (req, res) => {
-    res.json(await manager.detail(await manager.getTable(String(req.params.id))));
-  });
-
-  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
-    const limit = intParam(req, 'limit', 50, 1000);
-    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
-  });
+  addTableRoutes(app, manager);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

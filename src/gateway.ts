@@ -51,7 +51,7 @@ export function loadGatewayConfig(options: LoadConfigOptions = {}): FreshetConfi
 
 export async function startGateway(
   config: FreshetConfig,
-  logger: Logger = createLogger(config.logLevel),
+  logger: Logger = createLogger(config.logLevel, undefined, config.logFormat),
 ): Promise<Gateway> {
   // Whatever has been opened is closed again, newest first, when a later step of start-up fails.
   const opened: Array<() => Promise<void>> = [];
@@ -109,7 +109,9 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Closers):
     manager,
     close: () =>
       (closing ??= (async () => {
+        logger.info('Freshet gateway stopping', { url: address.url });
         for (const close of opened.reverse()) await close();
+        logger.info('Freshet gateway stopped', { url: address.url });
       })()),
   };
 }

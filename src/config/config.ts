@@ -105,6 +105,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    /** `json`: one JSON object a line, for collectors; `pretty`: one line a person reads. */
+    logFormat: z.enum(['json', 'pretty']).default('json'),
     /** Several gateways on one PostgreSQL or MySQL catalog (ignored with a SQLite catalog, which has one gateway). */
     replica: z
       .object({
@@ -148,6 +150,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],
+  ['FRESHET_LOG_FORMAT', ['logFormat'], 'string'],
   ['FRESHET_REPLICA_ID', ['replica', 'id'], 'string'],
   ['FRESHET_REPLICA_LEASE_SECONDS', ['replica', 'leaseSeconds'], 'number'],
 ];

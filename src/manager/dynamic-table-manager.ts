@@ -13,9 +13,11 @@ import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, Passthrou
 import { TableAlteration } from './alter-table';
 import { ContinuousRefreshes } from './continuous-refreshes';
 import { TableCreation } from './create-table';
+import { loggedDdl } from './ddl-log';
 import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
 import type { NameDefaults } from './identifiers';
+import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
@@ -81,15 +83,17 @@ export class DynamicTableManager {
   }
 
   create(stmt: CreateDynamicTable, ns = this.namespace()): Promise<DdlOutcome> {
-    return this.creation.create(stmt, ns, (existing) => this.alteration.alterFromCreate(existing, stmt));
+    return loggedDdl(this.parts.logger, stmt, () =>
+      this.creation.create(stmt, ns, (existing) => this.alteration.alterFromCreate(existing, stmt)),
+    );
   }
 
   alter(stmt: AlterDynamicTable, ns = this.namespace()): Promise<DdlOutcome> {
-    return this.alteration.alter(stmt, ns);
+    return loggedDdl(this.parts.logger, stmt, () => this.alteration.alter(stmt, ns));
   }
 
   drop(stmt: DropDynamicTable, ns = this.namespace()): Promise<DdlOutcome> {
-    return dropTable(this.parts, stmt, ns);
+    return loggedDdl(this.parts.logger, stmt, () => dropTable(this.parts, stmt, ns));
   }
 
   explainCreate(stmt: CreateDynamicTable, ns = this.namespace()): Promise<Array<[string, string]>> {
@@ -121,6 +125,11 @@ export class DynamicTableManager {
 
   detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
     return this.views.detail(table, now);
+  }
+
+  /** The tables within `depth` steps of the named one, upstream and downstream, with their freshness. */
+  lineage(text: string, depth: number): Promise<LineageView> {
+    return this.views.lineage(text, depth);
   }
 
   summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {

@@ -1,10 +1,12 @@
 /** What users read about tables and jobs: details, summaries, history, EXPLAIN, health. Changes nothing. */
-import type { DynamicTableRecord } from '../catalog/records';
-import { messageOf, storageProblemOf } from '../errors';
+import type { DynamicTableRecord, HistoryRecord } from '../catalog/records';
+import { messageOf, notFound, storageProblemOf } from '../errors';
 import { formatFreshness } from '../freshness';
 import type { CreateDynamicTable } from '../sql/statements';
 import type { TableCreation } from './create-table';
-import { type NameDefaults, resolveObjectName } from './identifiers';
+import { DependencyGraph } from './dependencies';
+import { type NameDefaults, resolveName, resolveObjectName, splitIdentifierText } from './identifiers';
+import { type LineageView, lineageView, neighboursOf } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
 import { describeFreshnessText } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
@@ -30,7 +32,34 @@ export class ReadViews {
     const [last] = await catalog.historyOfTable(table.key, 1);
     const engine = namespaces.engineOf(table.catalogName).name;
     const lastSuccess = await catalog.lastSuccessfulRefresh(table.key);
-    return tableDetail(table, engine, strategy.incrementalOf(table), lastSuccess, last ?? null, now);
+    const neighbours = neighboursOf(await DependencyGraph.load(catalog), table.key);
+    return tableDetail(table, engine, strategy.incrementalOf(table), lastSuccess, last ?? null, now, neighbours);
+  }
+
+  /**
+   * The tables within `depth` steps of the named one, up and down the graph. A plain table nobody reads is a
+   * lineage of one; a name that is no table at all is not found.
+   */
+  async lineage(text: string, depth: number, now = new Date()): Promise<LineageView> {
+    const { catalog, namespaces } = this.parts;
+    const defaults = namespaces.defaults;
+    const name = resolveName(splitIdentifierText(text), defaults);
+    const graph = await DependencyGraph.load(catalog);
+    if (!graph.has(name.key)) {
+      const plain = await namespaces
+        .engineOf(name.catalogName)
+        .describeTable({ database: name.databaseName, name: name.tableName });
+      if (!plain) throw notFound(`Table ${name.identifier} does not exist.`);
+    }
+    const lastSuccess = new Map<string, HistoryRecord | null>();
+    for (const key of graph.walk(name.key, depth).keys) {
+      if (graph.table(key)) lastSuccess.set(key, await catalog.lastSuccessfulRefresh(key));
+    }
+    const catalogOf = (key: string) => {
+      const first = key.split('.')[0] ?? key;
+      return defaults.catalogs.get(first)?.name ?? first;
+    };
+    return lineageView(graph, name.key, depth, catalogOf, lastSuccess, now);
   }
 
   async summaries(offset: number, limit: number): Promise<{ tables: TableSummary[]; total: number }> {

@@ -166,7 +166,7 @@ export class StatementService {
       message:
         `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, ` +
         `freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ` +
-        `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}`,
+        `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}; reads ${detail.upstream.length}, read by ${detail.downstream.length}`,
       table: detail,
     };
   }

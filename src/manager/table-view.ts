@@ -1,6 +1,7 @@
 /** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
 import type { RefreshAction } from '../engine/engine';
+import type { NodeKind } from './dependencies';
 import { formatFreshness } from '../freshness';
 import type { IncrementalPlanResult } from '../sql/incremental-plan';
 
@@ -78,6 +79,18 @@ export interface IncrementalView {
   readonly appliedReason?: string;
 }
 
+/** A table next to another in the dependency graph: dynamic tables by identifier, sources by key. */
+export interface NeighbourView {
+  readonly id: string;
+  readonly kind: NodeKind;
+}
+
+/** A table's direct neighbours: what it reads, and the dynamic tables that read it. */
+export interface Neighbours {
+  readonly upstream: readonly NeighbourView[];
+  readonly downstream: readonly NeighbourView[];
+}
+
 export interface TableDetail {
   readonly identifier: string;
   readonly location: TableLocation;
@@ -93,6 +106,8 @@ export interface TableDetail {
   readonly primaryKey: readonly string[] | null;
   readonly comment: string | null;
   readonly sourceTables: readonly string[];
+  readonly upstream: readonly NeighbourView[];
+  readonly downstream: readonly NeighbourView[];
   readonly scheduler: { readonly type: string | null; readonly cron: string | null; readonly handler: unknown };
   readonly validThrough?: string;
   readonly lagSeconds?: number;
@@ -118,6 +133,7 @@ export function tableDetail(
   lastSuccess: HistoryRecord | null,
   last: HistoryRecord | null,
   now: Date,
+  neighbours: Neighbours,
 ): TableDetail {
   return {
     identifier: t.identifier,
@@ -134,6 +150,8 @@ export function tableDetail(
     primaryKey: t.primaryKey ? t.primaryKey.columns : null,
     comment: t.comment,
     sourceTables: t.sourceTables,
+    upstream: neighbours.upstream,
+    downstream: neighbours.downstream,
     // A streaming engine's job is shown where the workflow of a scheduled table is.
     scheduler: {
       type: t.schedulerType,

@@ -3,6 +3,7 @@ import type { JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
 import type { RunnerContext } from './refresh-context';
 import { refreshIdOf } from './refresh-ledger';
+import type { RefreshOutcome } from '../engine/engine';
 import type { TableRefresh } from './table-refresher';
 
 /** Where a job taken over from another gateway stands: the tables that failed there, and whether it started. */
@@ -73,6 +74,7 @@ async function refreshStep(
       finishedAt: startedAt,
       error: `Not refreshed because its upstream table ${blockedBy} failed in this job.`,
     });
+    logRefresh(context, job, refresh, { state: 'SKIPPED', startedAt, upstream: blockedBy });
     return true;
   }
   // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
@@ -95,9 +97,10 @@ async function refreshStep(
       actionDetail: result.value.actionDetail ?? null,
       finishedAt: new Date().toISOString(),
     });
+    logRefresh(context, job, refresh, { state: 'SUCCEEDED', startedAt, outcome: result.value });
   } else {
     progress.failed.add(table.key);
-    context.logger.warn('refresh failed', { job: job.jobId, table: table.identifier, error: messageOf(result.error) });
+    logRefresh(context, job, refresh, { state: 'FAILED', startedAt, error: messageOf(result.error) });
     await stores.jobs.updateHistory(job.jobId, table.key, {
       state: 'FAILED',
       finishedAt: new Date().toISOString(),
@@ -105,4 +108,34 @@ async function refreshStep(
     });
   }
   return true;
+}
+
+/** How one table's refresh ended, for its log line. */
+interface RefreshEnd {
+  readonly state: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  readonly startedAt: string;
+  readonly outcome?: RefreshOutcome;
+  readonly error?: string;
+  readonly upstream?: string;
+}
+
+/**
+ * One line per table refresh, whatever fired it: an operator follows refreshes in the log without the REST API.
+ * The data timestamp is the schedule time the refresh ran for.
+ */
+function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefresh, end: RefreshEnd): void {
+  const fields: Record<string, unknown> = {
+    table: refresh.table.identifier,
+    trigger: job.trigger,
+    action: end.outcome ? (end.outcome.action ?? 'FULL') : undefined,
+    rows: end.outcome?.rowsWritten,
+    durationMs: Date.now() - Date.parse(end.startedAt),
+    dataTimestamp: end.state === 'SUCCEEDED' ? job.scheduleTime : undefined,
+    rowsDeleted: end.outcome?.rowsDeleted ? end.outcome.rowsDeleted : undefined,
+    partition: refresh.partition ?? undefined,
+    job: job.jobId,
+  };
+  if (end.state === 'SUCCEEDED') context.logger.info('refresh', fields);
+  else if (end.state === 'FAILED') context.logger.warn('refresh failed', { ...fields, error: end.error });
+  else context.logger.warn('refresh skipped', { ...fields, upstreamFailed: end.upstream });
 }

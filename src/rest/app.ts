@@ -1,7 +1,7 @@
 /**
  * REST v3: translates HTTP into calls on the gateway's services and errors into HTTP. It decides nothing.
  */
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { type ErrorCode, httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
 import type { DynamicTableManager } from '../manager/dynamic-table-manager';
@@ -9,7 +9,7 @@ import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
-import { refreshBody, statementBody } from './schemas';
+import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
   readonly manager: DynamicTableManager;
@@ -62,11 +62,56 @@ function waitedStatus(detail: JobDetail | null): [number, { error?: { code: Erro
   return [httpStatusOf('STORAGE_FULL'), { error: { code: 'STORAGE_FULL', message: full } }];
 }
 
+/** Logs each request's method, path, status and time at debug level: an operator turns it on to find slow calls. */
+function requestTiming(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.once('close', () =>
+      logger.debug('request', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+      }),
+    );
+    next();
+  };
+}
+
+/** What users read about dynamic tables: the list, one table, its refreshes, and the lineage around a table. */
+function addTableRoutes(app: Express, manager: DynamicTableManager): void {
+  app.get('/v3/dynamic-tables', async (req, res) => {
+    const limit = intParam(req, 'limit', 100, 1000);
+    const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const page = await manager.summaries(offset, limit);
+    res.json({
+      tables: page.tables,
+      total: page.total,
+      ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}),
+    });
+  });
+
+  app.get('/v3/dynamic-tables/:id', async (req, res) => {
+    res.json(await manager.detail(await manager.getTable(String(req.params.id))));
+  });
+
+  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
+    const limit = intParam(req, 'limit', 50, 1000);
+    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
+  });
+
+  app.get('/v3/lineage', async (req, res) => {
+    const query = lineageQuery.parse(req.query);
+    res.json(await manager.lineage(query.table, query.depth));
+  });
+}
+
 export function createRestApp(deps: RestDependencies): Express {
   const { manager, statements } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestTiming(deps.logger));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
 
@@ -118,25 +163,7 @@ export function createRestApp(deps: RestDependencies): Express {
     res.json(detail);
   });
 
-  app.get('/v3/dynamic-tables', async (req, res) => {
-    const limit = intParam(req, 'limit', 100, 1000);
-    const offset = intParam(req, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    const page = await manager.summaries(offset, limit);
-    res.json({
-      tables: page.tables,
-      total: page.total,
-      ...(offset + limit < page.total ? { nextOffset: offset + limit } : {}),
-    });
-  });
-
-  app.get('/v3/dynamic-tables/:id', async (req, res) => {
-    res.json(await manager.detail(await manager.getTable(String(req.params.id))));
-  });
-
-  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
-    const limit = intParam(req, 'limit', 50, 1000);
-    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
-  });
+  addTableRoutes(app, manager);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

@@ -52,3 +52,21 @@ export const refreshBody = z
   .strict();
 
 export type RefreshBody = z.infer<typeof refreshBody>;
+
+/** Most steps a lineage request walks from its table, each way. */
+export const MAX_LINEAGE_DEPTH = 10;
+
+/** The query of `GET /v3/lineage`; a parameter given twice arrives as an array and is refused. */
+export const lineageQuery = z
+  .object({
+    table: z
+      .string({ error: 'table is required: the dynamic table (or source table) to start from' })
+      .min(1, 'table must name a table'),
+    depth: z
+      .string({ error: `depth must be one whole number from 0 to ${MAX_LINEAGE_DEPTH}` })
+      .regex(/^\d{1,3}$/, `depth must be a whole number from 0 to ${MAX_LINEAGE_DEPTH}`)
+      .transform(Number)
+      .pipe(z.number().max(MAX_LINEAGE_DEPTH, `depth must be at most ${MAX_LINEAGE_DEPTH}`))
+      .default(3),
+  })
+  .strict();

@@ -15,6 +15,7 @@ import { ContinuousRefreshes } from './continuous-refreshes';
 import { TableCreation } from './create-table';
 import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
+import { FailureGuard } from './failure-guard';
 import type { NameDefaults } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
@@ -61,6 +62,8 @@ export class DynamicTableManager {
     this.creation = new TableCreation(this.parts);
     this.alteration = new TableAlteration(this.parts);
     this.views = new ReadViews(this.parts, this.creation);
+    const guard = new FailureGuard(this.parts, this.alteration);
+    deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
   }
 
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */

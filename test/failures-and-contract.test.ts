@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { PassThrough, Writable } from 'node:stream';
 import { runSqlClient } from '../src/cli/sql-client';
-import { TestGateway, eventually } from './helpers/gateway';
+import { TestGateway, eventually, sleep } from './helpers/gateway';
 
 /** Rows of SHOW DYNAMIC TABLES as objects keyed by column name. */
 async function showTables(gw: TestGateway): Promise<Array<Record<string, unknown>>> {
@@ -42,6 +42,9 @@ describe('failures where people look', () => {
     assert.deepEqual(list.body.tables, []);
     const plain = await gw.request('POST', '/v3/statements', { statement: 'SELECT * FROM uniq' });
     assert.notEqual(plain.status, 200, 'the physical table is gone');
+    const drift = await gw.request('GET', '/v3/scheduler/drift');
+    assert.deepEqual(drift.body.extra, [], 'no workflow is left in the scheduler');
+    assert.deepEqual(drift.body.orphansPending, [], 'nor one waiting to be deleted');
     await gw.sql(`DELETE FROM keys WHERE rowid = (SELECT max(rowid) FROM keys)`);
     await gw.sql(`CREATE DYNAMIC TABLE uniq ${KEYED}`);
     assert.deepEqual(await gw.rows('SELECT k FROM uniq'), [['x']], 'the same CREATE works once the data is fixed');
@@ -108,6 +111,22 @@ describe('failures where people look', () => {
     const resumed = await gw.table('uniq');
     assert.equal(resumed.refreshStatus, 'ACTIVATED');
     assert.equal(resumed.suspendedReason, null);
+  });
+
+  it('stops the continuous refreshes of a CONTINUOUS table that keeps failing', async () => {
+    await gw.sql(`CREATE TABLE keys (k TEXT); INSERT INTO keys VALUES ('x');
+      CREATE DYNAMIC TABLE uniq (k, PRIMARY KEY (k)) FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = CONTINUOUS
+        AS SELECT k FROM keys;
+      INSERT INTO keys VALUES ('x')`);
+    await eventually(async () => (await gw.table('uniq')).refreshStatus === 'SUSPENDED', 15_000);
+    assert.equal((await gw.table('uniq')).suspendedReason, 'SUSPENDED_DUE_TO_ERRORS');
+    const count = (await gw.refreshes('uniq')).length;
+    await sleep(2500);
+    assert.equal((await gw.refreshes('uniq')).length, count, 'no refresh runs while suspended');
+    await gw.sql(`DELETE FROM keys WHERE rowid = (SELECT max(rowid) FROM keys)`);
+    await gw.sql('ALTER DYNAMIC TABLE uniq RESUME');
+    await eventually(async () => (await gw.table('uniq')).lastRefresh?.state === 'SUCCEEDED', 15_000);
+    assert.equal((await gw.table('uniq')).suspendedReason, null);
   });
 
   it('never suspends a table whose failures are interrupted by a success', async () => {

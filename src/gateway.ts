@@ -210,6 +210,7 @@ function managerSettings(
       fullSeconds: durationSetting(config.refresh.defaultFreshnessFull),
     },
     statementWaitMs: config.refresh.createWaitSeconds * 1000,
+    maxConsecutiveFailures: config.refresh.maxConsecutiveFailures,
     schedulerType,
     get callback() {
       return { refreshUrl: `${address.url}/v3/dynamic-tables/refresh`, jobsUrl: `${address.url}/v3/jobs/` };

@@ -74,7 +74,7 @@ describe('example third-party plugin (crontab) against a real gateway', () => {
   it('comments the entry out while suspended and carries RESUME options in the body', async () => {
     await sql('ALTER DYNAMIC TABLE dt SUSPEND');
     assert.match(readFileSync(crontabFile, 'utf8'), /^#paused# \*\/5/m);
-    await sql(`ALTER DYNAMIC TABLE dt RESUME WITH ('it''s' = '100%')`);
+    await sql(`ALTER DYNAMIC TABLE dt RESUME WITH ('scheduler.it''s' = '100%')`);
     const line = entryLine();
     assert.doesNotMatch(line, /^#paused#/);
     const { stdout } = await run('sh', ['-c', cronCommand(line)]);

@@ -19,7 +19,7 @@ describe('gateway: refresh callbacks and jobs', () => {
     assert.deepEqual(res.body.clusterInfo, { engine: 'sqlite', catalog: 'default' });
     const job = await gw.request('GET', `/v3/jobs/${res.body.jobId}?`);
     assert.equal(job.status, 200);
-    assert.equal(job.body.trigger, 'MANUAL');
+    assert.equal(job.body.trigger, 'SCHEDULED', "a scheduler's call (a scheduleTime, no isPeriodic) is periodic");
     assert.equal(job.body.scheduleTime, '2024-06-01T10:00:00.000Z');
   });
 
@@ -156,7 +156,7 @@ describe('gateway: refresh callbacks and jobs', () => {
     const history = await gw.refreshes('default.main.up');
     assert.deepEqual(
       history.map((h) => h.trigger),
-      ['MANUAL', 'CREATION'],
+      ['SCHEDULED', 'CREATION'],
     );
     assert.equal(history[0].scheduleTime, '2024-06-01T10:00:00.000Z');
     const creation = history[1];

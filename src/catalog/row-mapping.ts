@@ -47,6 +47,8 @@ export function toTable(row: Row): DynamicTableRecord {
     cron: strOrNull(row.cron),
     refreshHandler: parseJson(row.refresh_handler, null),
     continuousJob: parseJson(row.continuous_job, null),
+    // Absent rather than null while there is none: records read back equal the records written before.
+    ...(row.suspended_reason ? { suspendedReason: str(row.suspended_reason) } : {}),
     createdAt: str(row.created_at),
     updatedAt: str(row.updated_at),
   };
@@ -78,6 +80,8 @@ export function fromTable(r: DynamicTableRecord): Row {
     cron: r.cron,
     refresh_handler: jsonOrNull(r.refreshHandler),
     continuous_job: jsonOrNull(r.continuousJob),
+    // Written only when the record says (a suspension's reason, or null to clear it on RESUME).
+    ...(r.suspendedReason !== undefined ? { suspended_reason: r.suspendedReason } : {}),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };

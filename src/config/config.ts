@@ -82,6 +82,8 @@ export const configSchema = z
         createWaitSeconds: z.number().min(0).default(60),
         /** Longest `?wait=` a refresh callback may ask for. */
         maxWaitSeconds: z.number().min(0).default(3600),
+        /** Failed refreshes in a row after which a table is suspended (SUSPENDED_DUE_TO_ERRORS); 0 never. */
+        maxConsecutiveFailures: z.number().int().min(0).default(5),
       })
       .strict()
       .prefault({}),

@@ -11,23 +11,39 @@ const CRON_UPPER_BOUND: Readonly<Record<Exclude<FreshnessUnit, 'DAY'>, number>> 
   HOUR: 24,
 };
 
+/** How a statement chose FULL mode, for the advice after a refused freshness. */
+export interface FullModeHint {
+  /** True when FULL was deduced from the freshness (no REFRESH_MODE written), false when it was asked for. */
+  readonly deduced: boolean;
+}
+
+/** The FULL-mode intervals of a unit: the divisors of its bound below it (1 alone for DAY). */
+export function allowedFullFreshness(unit: FreshnessUnit): number[] {
+  if (unit === 'DAY') return [1];
+  const bound = CRON_UPPER_BOUND[unit];
+  return Array.from({ length: bound - 1 }, (_, i) => i + 1).filter((n) => bound % n === 0);
+}
+
 /**
  * DESIGN §4 table. FULL mode fires on a fixed wall-clock grid, so only intervals that tile a minute, hour or day
- * evenly are allowed; the messages are Flink's, so users of both recognise them.
+ * evenly are allowed; the first sentence of each message is Flink's, so users of both recognise it. With a
+ * `hint` (a statement's own freshness) the allowed values follow, and CONTINUOUS mode is suggested when FULL was
+ * only deduced.
  */
-export function freshnessToQuartzCron(f: Freshness): string {
+export function freshnessToQuartzCron(f: Freshness, hint?: FullModeHint): string {
   validateFreshness(f);
   const { interval, unit } = f;
+  const refuse = (flink: string) => validationError(hint ? `${flink}${fullModeAdvice(unit, hint)}` : flink);
   if (unit === 'DAY') {
-    if (interval !== 1) throw validationError('In full refresh mode, freshness must be 1 when the time unit is DAY.');
+    if (interval !== 1) throw refuse('In full refresh mode, freshness must be 1 when the time unit is DAY.');
     return '0 0 0 * * ? *';
   }
   const bound = CRON_UPPER_BOUND[unit];
   if (interval >= bound) {
-    throw validationError(`In full refresh mode, freshness must be less than ${bound} when the time unit is ${unit}.`);
+    throw refuse(`In full refresh mode, freshness must be less than ${bound} when the time unit is ${unit}.`);
   }
   if (bound % interval !== 0) {
-    throw validationError(
+    throw refuse(
       `In full refresh mode, only freshness that are factors of ${bound} ` +
         `are currently supported when the time unit is ${unit}.`,
     );
@@ -40,6 +56,15 @@ export function freshnessToQuartzCron(f: Freshness): string {
     case 'HOUR':
       return `0 0 0/${interval} * * ? *`;
   }
+}
+
+function fullModeAdvice(unit: FreshnessUnit, hint: FullModeHint): string {
+  const allowed = ` Allowed values in FULL mode: ${allowedFullFreshness(unit).join(', ')} ${unit}.`;
+  if (!hint.deduced) return allowed;
+  return (
+    `${allowed} FULL mode was deduced from the freshness; write REFRESH_MODE = CONTINUOUS to keep this ` +
+    `freshness with continuous refreshes instead.`
+  );
 }
 
 /** The six Quartz fields before the year, with a year of `*` or none at all; null for any other shape. */

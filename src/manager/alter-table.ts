@@ -12,6 +12,7 @@ import type { DdlOutcome } from './manager-types';
 import { describeFreshnessText, describeMode, formatPartition } from './messages';
 import { changeQuery } from './query-change';
 import { reschedule } from './reschedule';
+import { checkCreateOptions, checkResumeOptions } from './table-options';
 
 export class TableAlteration {
   constructor(private readonly parts: ManagerParts) {}
@@ -57,6 +58,7 @@ export class TableAlteration {
     if (existing.refreshStatus === 'INITIALIZING') {
       throw invalidState(`Dynamic table ${existing.identifier} is still being created.`);
     }
+    checkCreateOptions(stmt.options);
     const messages: string[] = [];
     let table = existing;
     const logical = logicalRefreshModeOf(stmt.refreshMode);
@@ -98,7 +100,11 @@ export class TableAlteration {
     };
   }
 
-  private async suspend(table: DynamicTableRecord): Promise<DdlOutcome> {
+  /**
+   * Pauses the workflow (or stops the continuous runner or job); `reason` is stored when Freshet suspends the
+   * table itself (SUSPENDED_DUE_TO_ERRORS), null for a user's ALTER … SUSPEND.
+   */
+  async suspend(table: DynamicTableRecord, reason: string | null = null): Promise<DdlOutcome> {
     if (table.refreshStatus === 'SUSPENDED')
       throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
     const { refreshHandler } = table;
@@ -107,7 +113,13 @@ export class TableAlteration {
         ? { refreshHandler: await this.parts.workflows.suspend(table, refreshHandler) }
         : { continuousJob: (await this.parts.continuous.stop(table)).continuousJob };
     const updatedAt = new Date().toISOString();
-    await this.parts.catalog.updateTable({ ...table, ...paused, refreshStatus: 'SUSPENDED', updatedAt });
+    await this.parts.catalog.updateTable({
+      ...table,
+      ...paused,
+      refreshStatus: 'SUSPENDED',
+      suspendedReason: reason,
+      updatedAt,
+    });
     return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
   }
 
@@ -115,12 +127,14 @@ export class TableAlteration {
     if (table.refreshStatus === 'ACTIVATED') {
       throw invalidState(`Dynamic table ${table.identifier} is already active; only a suspended table can be resumed.`);
     }
+    checkResumeOptions(options);
     let handler = table.refreshHandler;
     if (table.refreshMode === 'FULL' && handler) handler = await this.parts.workflows.resume(table, handler, options);
     const resumed: DynamicTableRecord = {
       ...table,
       refreshStatus: 'ACTIVATED',
       refreshHandler: handler,
+      suspendedReason: null,
       updatedAt: new Date().toISOString(),
     };
     await this.parts.catalog.updateTable(resumed);

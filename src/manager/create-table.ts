@@ -4,7 +4,7 @@
  * fails leaves nothing behind.
  */
 import type { DynamicTableRecord } from '../catalog/records';
-import { alreadyExists } from '../errors';
+import { alreadyExists, engineError, validationError } from '../errors';
 import { deduceRefreshMode, defaultFreshness, freshnessToQuartzCron, logicalRefreshModeOf } from '../freshness';
 import type { CreateDynamicTable } from '../sql/statements';
 import { type NameDefaults, type ResolvedName, resolveObjectName } from './identifiers';
@@ -14,6 +14,17 @@ import { describeMode } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { checkQuery } from './query-check';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
+import { checkCreateOptions } from './table-options';
+
+/** Engine messages that blame the query or the rows it reads rather than the engine itself. */
+const DATA_FAULT = new RegExp(
+  [
+    'unique|duplicate|primary key|constraint|not[- ]null|null value|no such (column|table|function)',
+    'does not exist|unknown column|division by zero|divide by zero|out of range|overflow|invalid input',
+    'syntax|cannot be cast|data too long|incorrect .* value|mismatch',
+  ].join('|'),
+  'i',
+);
 
 export class TableCreation {
   constructor(private readonly parts: ManagerParts) {}
@@ -49,6 +60,7 @@ export class TableCreation {
   /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
   async draft(name: ResolvedName, stmt: CreateDynamicTable, ns: NameDefaults): Promise<DynamicTableRecord> {
     const { namespaces, settings } = this.parts;
+    checkCreateOptions(stmt.options);
     const within = namespaces.sourceNamespace(stmt.options, ns);
     const { sourceTables, definition } = await checkQuery(
       namespaces,
@@ -88,7 +100,7 @@ export class TableCreation {
       comment: stmt.comment,
       sourceTables,
       schedulerType: refreshMode === 'FULL' ? settings.schedulerType : null,
-      cron: refreshMode === 'FULL' ? freshnessToQuartzCron(freshness) : null,
+      cron: refreshMode === 'FULL' ? freshnessToQuartzCron(freshness, { deduced: logical === 'AUTOMATIC' }) : null,
       refreshHandler: null,
       continuousJob: null,
       createdAt: now,
@@ -144,6 +156,7 @@ export class TableCreation {
     const job = await requests.submit([{ table: active, partition: null }], 'CREATION');
     if (active.refreshMode === 'CONTINUOUS') await continuous.schedule(active, false);
     const finished = (await requests.waitFor(job.jobId, settings.statementWaitMs)) ?? job;
+    if (finished.status === 'FAILED') await this.undoFailedInitialRefresh(active, finished.jobId);
     const error = finished.error ? `: ${finished.error}` : '';
     return {
       message:
@@ -152,6 +165,27 @@ export class TableCreation {
       identifier: active.identifier,
       job: finished,
     };
+  }
+
+  /**
+   * An initial refresh that failed undoes the CREATE (workflow or continuous runner, physical table, catalog rows)
+   * and answers with the engine's own message: a table that never held its rows would only fail again on schedule.
+   */
+  private async undoFailedInitialRefresh(active: DynamicTableRecord, jobId: string): Promise<never> {
+    const { catalog, continuous, workflows } = this.parts;
+    const [entry] = await catalog.historyOfJob(jobId);
+    const cause = entry?.error ?? 'the engine gave no reason';
+    if (active.refreshHandler) await workflows.delete(active, active.refreshHandler).catch(() => undefined);
+    await continuous.stop(active).catch(() => undefined);
+    await this.dropPhysicalTable(active);
+    await catalog.deleteHistoryOfTable(active.key);
+    await catalog.deleteCallbackTokens(active.key);
+    await catalog.deleteTable(active.key);
+    const message =
+      `Dynamic table ${active.identifier} was not created: its initial refresh failed: ${cause} ` +
+      `(nothing was left behind; fix the query or its data and run the CREATE again, or create it with ` +
+      `WITH ('initialize' = 'on_schedule')).`;
+    throw DATA_FAULT.test(cause) ? validationError(message) : engineError(message);
   }
 
   /** A plain table of the same name makes the engine refuse; say so in Freshet's words. */

@@ -16,6 +16,7 @@ import { TableCreation } from './create-table';
 import { loggedDdl } from './ddl-log';
 import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
+import { FailureGuard } from './failure-guard';
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
@@ -63,6 +64,8 @@ export class DynamicTableManager {
     this.creation = new TableCreation(this.parts);
     this.alteration = new TableAlteration(this.parts);
     this.views = new ReadViews(this.parts, this.creation);
+    const guard = new FailureGuard(this.parts, this.alteration);
+    deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
   }
 
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */

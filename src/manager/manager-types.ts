@@ -10,6 +10,8 @@ export interface ManagerSettings {
   readonly defaultFreshness: { readonly continuousSeconds: number; readonly fullSeconds: number };
   /** How long CREATE and ALTER … REFRESH wait for their refresh before answering. */
   readonly statementWaitMs: number;
+  /** Failed refreshes in a row after which Freshet suspends a table; 0 (or absent) never. */
+  readonly maxConsecutiveFailures?: number;
   readonly schedulerType: string;
   /** Where workflows call back; each workflow gets its own token when auth is on. */
   readonly callback: Pick<CallbackTarget, 'refreshUrl' | 'jobsUrl'>;

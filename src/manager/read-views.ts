@@ -17,6 +17,7 @@ import {
   type TableSummary,
   freshnessState,
   jobDetail,
+  lastRefreshBrief,
   refreshView,
   tableDetail,
 } from './table-view';
@@ -69,6 +70,7 @@ export class ReadViews {
     const tables: TableSummary[] = [];
     for (const t of all.slice(offset, offset + limit)) {
       const state = freshnessState(await catalog.lastSuccessfulRefresh(t.key), now);
+      const [last] = await catalog.historyOfTable(t.key, 1);
       tables.push({
         identifier: t.identifier,
         name: t.tableName,
@@ -78,6 +80,8 @@ export class ReadViews {
         freshness: formatFreshness(t.freshness),
         validThrough: state.validThrough ?? null,
         lagSeconds: state.lagSeconds ?? null,
+        suspendedReason: t.suspendedReason ?? null,
+        lastRefresh: lastRefreshBrief(last ?? null),
       });
     }
     return { tables, total: all.length };

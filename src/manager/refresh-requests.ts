@@ -27,7 +27,7 @@ export class RefreshRequests {
     if (!isValidTimeZone(timeZone)) {
       throw validationError(`Unknown time zone '${timeZone}'; use an IANA name such as UTC or Europe/Berlin.`);
     }
-    const isPeriodic = request.isPeriodic ?? false;
+    const isPeriodic = request.isPeriodic ?? request.scheduleTime !== undefined;
     const tables = await this.tablesOf(request.tables, isPeriodic);
     const scheduleTime =
       request.scheduleTime === undefined

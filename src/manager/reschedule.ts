@@ -15,7 +15,7 @@ export async function reschedule(
 ): Promise<DynamicTableRecord> {
   const { runner, catalog, continuous, settings } = parts;
   const mode = deduceRefreshMode(logical, freshness, settings.thresholdSeconds);
-  const cron = mode === 'FULL' ? freshnessToQuartzCron(freshness) : null;
+  const cron = mode === 'FULL' ? freshnessToQuartzCron(freshness, { deduced: logical === 'AUTOMATIC' }) : null;
   const updatedAt = new Date().toISOString();
   const next: DynamicTableRecord = {
     ...table,

@@ -11,7 +11,7 @@ import type { PassthroughStatement, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
-import { showCreate, type TableDetail } from './table-view';
+import { showCreate, shortError, type TableDetail } from './table-view';
 
 export type StatementResultJson =
   | {
@@ -135,10 +135,34 @@ export class StatementService {
     const { tables } = await this.manager.summaries(0, Number.MAX_SAFE_INTEGER);
     const rows = tables
       .filter((t) => pattern === null || pattern.matches(t.name))
-      .map((t) => [t.identifier, t.refreshMode, t.refreshStatus, t.freshness, t.validThrough, t.lagSeconds, t.engine]);
+      .map((t) => [
+        t.identifier,
+        t.refreshMode,
+        t.refreshStatus,
+        t.freshness,
+        t.validThrough,
+        t.lagSeconds,
+        t.engine,
+        t.suspendedReason,
+        t.lastRefresh?.state ?? null,
+        t.lastRefresh?.at ?? null,
+        shortError(t.lastRefresh?.error ?? null),
+      ]);
     return {
       kind: 'rows',
-      columns: ['name', 'refresh_mode', 'refresh_status', 'freshness', 'valid_through', 'lag_seconds', 'engine'],
+      columns: [
+        'name',
+        'refresh_mode',
+        'refresh_status',
+        'freshness',
+        'valid_through',
+        'lag_seconds',
+        'engine',
+        'suspended_reason',
+        'last_refresh_state',
+        'last_refresh_at',
+        'last_error',
+      ],
       rows,
     };
   }
@@ -155,6 +179,9 @@ export class StatementService {
       pk.has(c.name.toLowerCase()),
       partitions.has(c.name.toLowerCase()),
     ]);
+    const last = detail.lastRefresh;
+    const lastText = last ? `; last refresh ${last.state} at ${last.at}${last.error ? `: ${last.error}` : ''}` : '';
+    const reason = t.suspendedReason ? ` (${t.suspendedReason})` : '';
     const lag =
       detail.lagSeconds === undefined
         ? 'never refreshed'
@@ -164,9 +191,11 @@ export class StatementService {
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],
       rows,
       message:
-        `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}, ` +
+        `${t.identifier} (${detail.location.engine}): ${t.refreshMode} refresh, ${t.refreshStatus}${reason}, ` +
         `freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ` +
-        `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}; reads ${detail.upstream.length}, read by ${detail.downstream.length}`,
+        `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}` +
+        `; reads ${detail.upstream.length}, read by ${detail.downstream.length}` +
+        lastText,
       table: detail,
     };
   }

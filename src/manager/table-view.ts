@@ -42,6 +42,28 @@ export function refreshView(h: HistoryRecord): RefreshView {
   };
 }
 
+/** The newest refresh of a table in brief: where a failure shows in lists, SHOW and DESCRIBE. */
+export interface LastRefreshBrief {
+  readonly state: string;
+  /** When it finished (or started, while it runs; or was scheduled for, while it waits). */
+  readonly at: string;
+  readonly error: string | null;
+}
+
+export function lastRefreshBrief(h: HistoryRecord | null): LastRefreshBrief | null {
+  if (!h) return null;
+  return { state: h.state, at: h.finishedAt ?? h.startedAt ?? h.scheduleTime, error: h.error };
+}
+
+/** How long the error column of SHOW DYNAMIC TABLES may be; the whole text is in GET and DESCRIBE. */
+export const SHORT_ERROR_LENGTH = 80;
+
+export function shortError(error: string | null): string | null {
+  if (error === null) return null;
+  const flat = error.replace(/\s+/g, ' ').trim();
+  return flat.length <= SHORT_ERROR_LENGTH ? flat : `${flat.slice(0, SHORT_ERROR_LENGTH - 1)}…`;
+}
+
 export interface TableSummary {
   readonly identifier: string;
   readonly name: string;
@@ -52,6 +74,9 @@ export interface TableSummary {
   readonly freshness: string;
   readonly validThrough: string | null;
   readonly lagSeconds: number | null;
+  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null otherwise. */
+  readonly suspendedReason: string | null;
+  readonly lastRefresh: LastRefreshBrief | null;
 }
 
 /** Where a dynamic table's rows live. */
@@ -111,7 +136,10 @@ export interface TableDetail {
   readonly scheduler: { readonly type: string | null; readonly cron: string | null; readonly handler: unknown };
   readonly validThrough?: string;
   readonly lagSeconds?: number;
-  readonly lastRefresh?: RefreshView;
+  /** The newest refresh, with `at`: when it finished (or started, or was scheduled for). */
+  readonly lastRefresh?: RefreshView & { readonly at: string };
+  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null otherwise. */
+  readonly suspendedReason: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -159,7 +187,8 @@ export function tableDetail(
       handler: t.continuousJob ? { continuousJob: t.continuousJob } : t.refreshHandler,
     },
     ...freshnessState(lastSuccess, now),
-    ...(last ? { lastRefresh: refreshView(last) } : {}),
+    ...(last ? { lastRefresh: { ...refreshView(last), at: lastRefreshBrief(last)?.at ?? last.scheduleTime } } : {}),
+    suspendedReason: t.suspendedReason ?? null,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };

@@ -30,6 +30,8 @@ export interface RunnerContext {
   readonly leaseMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told the tables (keys) that failed once a job's end is recorded; see {@link RefreshRunner.onJobFinished}. */
+  readonly finishedListeners: Array<(jobId: string, failed: ReadonlySet<string>) => void>;
 }
 
 /** Job and history states that are not final. */

@@ -15,6 +15,8 @@ export interface JobResume {
 /** What executing a job has learnt so far. */
 interface Progress {
   readonly failed: Set<string>;
+  /** What went wrong, by table identifier, for the job's own error. */
+  readonly causes: Map<string, string>;
   started: boolean;
 }
 
@@ -29,7 +31,7 @@ export async function executeJob(
   resume: JobResume = { failed: new Set(), started: false },
 ): Promise<boolean> {
   const { keeper, locks, logger, stores } = context;
-  const progress: Progress = { failed: new Set(resume.failed), started: resume.started };
+  const progress: Progress = { failed: new Set(resume.failed), causes: new Map(), started: resume.started };
   for (const refresh of refreshes) {
     const step = () => refreshStep(context, job, refresh, progress);
     const key = refresh.table.key;
@@ -39,15 +41,26 @@ export async function executeJob(
       return false;
     }
   }
-  const { failed } = progress;
   const finishedAt = new Date().toISOString();
-  const error =
-    failed.size === 0 ? null : `Refresh failed for ${[...failed].join(', ')}; see the tables' entries for the cause.`;
+  const error = jobError(progress);
   const status = error === null ? 'SUCCEEDED' : 'FAILED';
   if (!(await stores.jobs.update(job.jobId, { status, error, finishedAt }, keeper ? context.replicaId : undefined))) {
     logger.warn('another gateway took this refresh job over before it was recorded as finished', { job: job.jobId });
   }
+  for (const listener of context.finishedListeners) listener(job.jobId, progress.failed);
   return true;
+}
+
+/**
+ * A failed job's error names each failed table with the engine's message: schedulers show this text in their
+ * task logs, where the per-table history is out of sight.
+ */
+function jobError({ failed, causes }: Progress): string | null {
+  if (failed.size === 0) return null;
+  const told = [...causes].map(([table, cause]) => `${table}: ${cause}`);
+  const untold = [...failed].filter((key) => ![...causes.keys()].some((id) => id.toLowerCase() === key));
+  if (untold.length > 0) told.push(`${untold.join(', ')}: failed on another gateway (see the table's refreshes)`);
+  return `Refresh failed for ${told.join('; ')}`;
 }
 
 /** One table's refresh, under its lock (and lease); false when the job is no longer this gateway's. */
@@ -66,6 +79,7 @@ async function refreshStep(
   const blockedBy = table.sourceTables.find((source) => progress.failed.has(source));
   if (blockedBy !== undefined) {
     progress.failed.add(table.key);
+    progress.causes.set(table.identifier, `not refreshed because its upstream table ${blockedBy} failed`);
     if (!progress.started) await stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt });
     progress.started = true;
     await stores.jobs.updateHistory(job.jobId, table.key, {
@@ -100,6 +114,7 @@ async function refreshStep(
     logRefresh(context, job, refresh, { state: 'SUCCEEDED', startedAt, outcome: result.value });
   } else {
     progress.failed.add(table.key);
+    progress.causes.set(table.identifier, messageOf(result.error));
     logRefresh(context, job, refresh, { state: 'FAILED', startedAt, error: messageOf(result.error) });
     await stores.jobs.updateHistory(job.jobId, table.key, {
       state: 'FAILED',

@@ -64,7 +64,17 @@ export class RefreshRunner {
     const leaseMs = replica.leaseSeconds * 1000;
     const keeper = stores.shared ? new LeaseKeeper(stores, replica.id, leaseMs, logger, clock) : null;
     const locks = new TableLocks();
-    this.context = { stores, refresher, locks, keeper, replicaId: replica.id, leaseMs, clock, logger };
+    this.context = {
+      stores,
+      refresher,
+      locks,
+      keeper,
+      replicaId: replica.id,
+      leaseMs,
+      clock,
+      logger,
+      finishedListeners: [],
+    };
     this.submitter = new JobSubmitter(this.context, clusterInfo, (job, refreshes) =>
       this.start(job.jobId, () => this.run(job, refreshes)),
     );
@@ -104,6 +114,14 @@ export class RefreshRunner {
   async sweep(now = new Date(this.clock.now())): Promise<number> {
     if (!this.takeover || this.closed) return 0;
     return this.takeover.sweep(now.getTime());
+  }
+
+  /**
+   * Registers what to do once a job run here has its end recorded, given the keys of the tables that failed in
+   * it (empty when it succeeded). Listeners must not throw; they are not waited for.
+   */
+  onJobFinished(listener: (jobId: string, failed: ReadonlySet<string>) => void): void {
+    this.context.finishedListeners.push(listener);
   }
 
   /** Returns the existing job for a repeated request, or creates and starts a new one. */

@@ -144,7 +144,8 @@ export function createRestApp(deps: RestDependencies): Express {
       ...(body.scheduleTime !== undefined ? { scheduleTime: body.scheduleTime } : {}),
       ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
       configuration: { ...body.dynamicOptions, ...body.configuration },
-      isPeriodic: body.isPeriodic ?? false,
+      // A scheduler's call (the seed's `{tables, scheduleTime, configuration}`) is periodic without saying so.
+      isPeriodic: body.isPeriodic ?? body.scheduleTime !== undefined,
       ...(body.staticPartitions !== undefined ? { staticPartitions: body.staticPartitions } : {}),
     });
     if (waitSeconds === null) {

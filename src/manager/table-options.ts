@@ -1,0 +1,49 @@
+/**
+ * The keys a `WITH (…)` of CREATE and of RESUME may carry. Freshet's own keys are checked by name, so that a
+ * typo such as `refresh.stratgy` is refused instead of silently ignored; keys meant for the engine or the
+ * scheduler pass through under a documented prefix.
+ */
+import { validationError } from '../errors';
+import { SOURCE_CATALOG_OPTION } from './namespaces';
+import { REFRESH_STRATEGY_OPTION } from './table-definition';
+
+/** Freshet's own CREATE options. */
+export const KNOWN_CREATE_OPTIONS: readonly string[] = ['initialize', REFRESH_STRATEGY_OPTION, SOURCE_CATALOG_OPTION];
+
+/** `partition.fields.<column>.date-formatter`: how a periodic refresh names the partition it rewrites. */
+const PARTITION_FORMATTER = /^partition\.fields\.[^.]+\.date-formatter$/;
+const PARTITION_FORMATTER_TEXT = 'partition.fields.<column>.date-formatter';
+
+/**
+ * Pass-through namespaces: `engine.…` for the engine, `scheduler.…` for the workflow scheduler (a RESUME's
+ * options reach the refresh request as its configuration), and Flink's own `sink.…` table options.
+ */
+export const PASS_THROUGH_PREFIXES: readonly string[] = ['engine.', 'scheduler.', 'sink.'];
+
+const passesThrough = (key: string) => PASS_THROUGH_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix));
+
+/** Refuses the keys of a CREATE's `WITH (…)` that Freshet does not know, naming the ones it does. */
+export function checkCreateOptions(options: Readonly<Record<string, string>>): void {
+  const unknown = Object.keys(options).filter(
+    (key) => !KNOWN_CREATE_OPTIONS.includes(key) && !PARTITION_FORMATTER.test(key) && !passesThrough(key),
+  );
+  if (unknown.length === 0) return;
+  throw validationError(
+    `Unknown option${unknown.length > 1 ? 's' : ''} ${quoted(unknown)} in WITH (…). Known options: ` +
+      `${quoted([...KNOWN_CREATE_OPTIONS, PARTITION_FORMATTER_TEXT])}; options for the engine or the scheduler ` +
+      `start with ${quoted(PASS_THROUGH_PREFIXES.map((p) => `${p}…`))}.`,
+  );
+}
+
+/** Refuses the keys of `RESUME WITH (…)` outside the pass-through namespaces (Freshet itself reads none). */
+export function checkResumeOptions(options: Readonly<Record<string, string>>): void {
+  const unknown = Object.keys(options).filter((key) => !passesThrough(key));
+  if (unknown.length === 0) return;
+  throw validationError(
+    `Unknown option${unknown.length > 1 ? 's' : ''} ${quoted(unknown)} in RESUME WITH (…). RESUME passes ` +
+      `options to the engine or the scheduler; their keys start with ` +
+      `${quoted(PASS_THROUGH_PREFIXES.map((p) => `${p}…`))}.`,
+  );
+}
+
+const quoted = (keys: readonly string[]) => keys.map((k) => `'${k}'`).join(', ');

@@ -144,6 +144,7 @@ export function executeStatement(
     const cancel = () => void killQuery(pool, core.threadId);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
+      signal?.throwIfAborted(); // aborted while waiting for a connection: the listener never fires
       streamed = await stream(core, sql, rowLimit, READ_ONLY.test(keyword));
     } catch (error) {
       await resetSession(core).catch(discard);

@@ -79,6 +79,7 @@ export function executeStatement(
     const cancel = () => void cancelBackend(pool, client.processID);
     signal?.addEventListener('abort', cancel, { once: true });
     try {
+      signal?.throwIfAborted(); // aborted while waiting for a connection: the listener never fires
       result = await executeOn(client, sql, rowLimit);
     } catch (error) {
       signal?.removeEventListener('abort', cancel);

@@ -241,6 +241,7 @@ export class SqliteEngine implements Engine {
     };
     signal?.addEventListener('abort', kill, { once: true });
     try {
+      signal?.throwIfAborted(); // aborted while the reader was being had: the listener never fires
       return await this.run(client, 'execute', { ...args, readOnly: true }, args.sql);
     } catch (error) {
       throw signal?.aborted ? signal.reason : error;

@@ -4,6 +4,7 @@
  * and a thread cannot be ended while SQLite runs) without touching the threads that refreshes, schema questions
  * and `/health` use.
  */
+import { engineError } from '../../errors';
 import type { SqliteWorkerConfig } from './sqlite-protocol';
 import { SqliteWorkerClient } from './sqlite-worker-client';
 
@@ -47,11 +48,15 @@ export class StatementReaders {
     else void client.stop().catch(() => undefined);
   }
 
-  /** Stops the idle threads, and the busy ones once their statements end. */
+  /** Stops the idle readers and kills the busy ones: closing does not wait for anyone's statement. */
   async close(): Promise<void> {
     this.opened = false;
-    const all = [...this.idle.splice(0), ...this.busy];
+    const busy = [...this.busy];
     this.busy.clear();
-    await Promise.allSettled(all.map((client) => client.stop()));
+    const closing = engineError('The SQLite engine was closed while the statement ran.');
+    await Promise.allSettled([
+      ...this.idle.splice(0).map((client) => client.stop()),
+      ...busy.map((client) => client.kill(closing)),
+    ]);
   }
 }

@@ -8,9 +8,11 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  STATEMENT_TIMEOUT: 408,
   ALREADY_EXISTS: 409,
   INVALID_STATE: 409,
   PAYLOAD_TOO_LARGE: 413,
+  CANCELLED: 499,
   SCHEDULER_ERROR: 502,
   ENGINE_ERROR: 502,
   STORAGE_FULL: 507,
@@ -77,6 +79,9 @@ export const alreadyExists = (message: string) => new FreshetError('ALREADY_EXIS
 export const invalidState = (message: string) => new FreshetError('INVALID_STATE', message);
 export const schedulerError = (message: string, cause?: unknown) =>
   new FreshetError('SCHEDULER_ERROR', message, { cause });
+/** A statement stopped on the engine, because it ran past `statements.timeoutSeconds` or its client cancelled it. */
+export const statementTimeout = (message: string) => new FreshetError('STATEMENT_TIMEOUT', message);
+export const cancelled = (message: string) => new FreshetError('CANCELLED', message);
 export const engineError = (message: string, cause?: unknown) => new FreshetError('ENGINE_ERROR', message, { cause });
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { httpRequest, HttpUnreachableError } from '../http-request';
 
@@ -86,6 +87,17 @@ export class GatewayClient {
   async execute(text: string, signal?: AbortSignal): Promise<StatementsOutcome> {
     let status: number;
     let body: string;
+    // Named by the client, so that a cancel can name it while the answer is still to come.
+    const statementId = randomUUID();
+    const request = new AbortController();
+    let giveUp: NodeJS.Timeout | undefined;
+    const onCancel = () => {
+      void this.#cancel(statementId).finally(() => {
+        // The gateway answers a cancelled statement with CANCELLED; wait a little for that answer.
+        giveUp = setTimeout(() => request.abort(), CANCEL_ANSWER_WAIT_MS);
+      });
+    };
+    signal?.addEventListener('abort', onCancel, { once: true });
     try {
       // Every HTTP answer is a result to show the user, and a body that is not JSON must be reported as such.
       // No timeout: statements (a CREATE with its initial refresh) may legitimately run for a long time.
@@ -93,17 +105,33 @@ export class GatewayClient {
         method: 'POST',
         url: `${this.url}/v3/statements`,
         headers: this.#headers,
-        body: JSON.stringify({ statement: text }),
-        ...(signal === undefined ? {} : { signal }),
+        body: JSON.stringify({ statement: text, statementId }),
+        signal: request.signal,
       });
       status = answer.status;
       body = answer.text;
     } catch (error) {
       return { kind: 'unreachable', url: this.url, reason: reasonOf(error) };
+    } finally {
+      signal?.removeEventListener('abort', onCancel);
+      clearTimeout(giveUp);
     }
     return interpret(status, body, this.url);
   }
+
+  /** `DELETE /v3/statements/{id}`: the gateway stops the statement on the engine. Failures are not reported. */
+  async #cancel(statementId: string): Promise<void> {
+    await httpRequest({
+      method: 'DELETE',
+      url: `${this.url}/v3/statements/${encodeURIComponent(statementId)}`,
+      headers: this.#headers,
+      timeoutMs: CANCEL_ANSWER_WAIT_MS,
+    }).catch(() => undefined);
+  }
 }
+
+/** How long a cancel waits for the gateway, then for its answer to the cancelled statement. */
+const CANCEL_ANSWER_WAIT_MS = 3000;
 
 function interpret(status: number, body: string, url: string): StatementsOutcome {
   let json: unknown;

@@ -328,7 +328,7 @@ class OutcomePrinter {
       case 'unreachable':
         this.io.stderr.write(
           outcome.reason === 'cancelled'
-            ? 'Cancelled. The gateway may still finish the statements it had received.\n'
+            ? 'Cancelled; the gateway was asked to stop the statement.\n'
             : `ERROR: cannot reach the Freshet gateway at ${outcome.url} (${outcome.reason}). ` +
                 'Is it running? Start it with `npm start`, or point the client at it with --url URL.\n',
         );

@@ -98,6 +98,8 @@ export const configSchema = z
           .default(1024 * 1024),
         /** Most statements in one script: a request runs its statements one by one, so this bounds its time. */
         maxCount: z.number().int().positive().default(1000),
+        /** A pass-through statement running longer is stopped on the engine and answered STATEMENT_TIMEOUT. */
+        timeoutSeconds: z.number().positive().default(300),
       })
       .strict()
       .prefault({}),
@@ -149,6 +151,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_ROW_LIMIT', ['statements', 'rowLimit'], 'number'],
   ['FRESHET_STATEMENTS_MAX_LENGTH', ['statements', 'maxLength'], 'number'],
   ['FRESHET_STATEMENTS_MAX_COUNT', ['statements', 'maxCount'], 'number'],
+  ['FRESHET_STATEMENTS_TIMEOUT_SECONDS', ['statements', 'timeoutSeconds'], 'number'],
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],

@@ -184,6 +184,11 @@ export interface StatementEffects {
 export interface ExecuteOptions {
   /** Most rows returned for a statement that reads. */
   readonly rowLimit: number;
+  /**
+   * Aborted when the client cancels, disconnects or runs out of time: the engine stops the statement on the
+   * server (not merely stops waiting for it) and rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

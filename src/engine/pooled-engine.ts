@@ -76,7 +76,8 @@ export interface PooledDialect<Pool> {
     batches: AsyncIterable<RowBatch>,
     database: string,
   ): Promise<RefreshOutcome>;
-  executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult>;
+  /** Stops the statement on the server when `signal` aborts, and then rejects with the signal's reason. */
+  executeStatement(pool: Pool, sql: string, rowLimit: number, signal?: AbortSignal): Promise<StatementResult>;
   /** What a pass-through statement would write or reach, asked on the statement pool (see `Engine`). */
   inspectStatement(pool: Pool, sql: string, database: string): Promise<StatementEffects>;
   toFreshetError(error: unknown): FreshetError;
@@ -195,7 +196,8 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
 
   execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
     const rowLimit = Math.max(0, Math.floor(options.rowLimit));
-    return this.translate(() => this.sql.executeStatement(this.pool('statements'), sql, rowLimit));
+    const pool = this.pool('statements');
+    return this.translate(() => this.sql.executeStatement(pool, sql, rowLimit, options.signal));
   }
 
   /** Asked on the statements pool, whose connections resolve names exactly as a pass-through statement does. */

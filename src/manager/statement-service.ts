@@ -3,7 +3,7 @@
  * Statements run in order; the first failure stops the script and reports which statement failed and what the
  * ones before it returned.
  */
-import { FreshetError, validationError } from '../errors';
+import { alreadyExists, cancelled, FreshetError, notFound, statementTimeout, validationError } from '../errors';
 import { formatFreshness } from '../freshness';
 import { parseScriptOffLoop } from '../sql/analysis-thread';
 import { likeMatcher } from '../sql/like';
@@ -38,9 +38,24 @@ export interface StatementLimits {
   readonly maxLength: number;
   /** `statements.maxCount`: most statements in one script. */
   readonly maxCount: number;
+  /** `statements.timeoutSeconds`: a pass-through statement running longer is stopped on the engine. */
+  readonly timeoutSeconds?: number;
 }
 
+/** How a running script can be stopped. */
+export interface StatementControl {
+  /** Names the script while it runs, for {@link StatementService.cancel}; unique among running scripts. */
+  readonly id: string;
+  /** Aborted when the client goes away: the script stops as if cancelled. */
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 300;
+
 export class StatementService {
+  /** Scripts started with a {@link StatementControl}, by id. */
+  private readonly running = new Map<string, AbortController>();
+
   constructor(
     private readonly manager: DynamicTableManager,
     private readonly limits: StatementLimits,
@@ -55,6 +70,41 @@ export class StatementService {
     script: string,
     where: { catalog?: string; database?: string } = {},
     scopes: readonly Scope[] = ALL_SCOPES,
+    control?: StatementControl,
+  ): Promise<StatementResultJson[]> {
+    if (control === undefined) return this.runScript(script, where, scopes, undefined);
+    const { id } = control;
+    if (this.running.has(id)) {
+      throw alreadyExists(`A statement with id ${id} is already running; give each statement an id of its own.`);
+    }
+    const stop = new AbortController();
+    const onClientGone = () => stop.abort(cancelled(`Statement ${id} was cancelled: its client disconnected.`));
+    control.signal?.addEventListener('abort', onClientGone, { once: true });
+    if (control.signal?.aborted) onClientGone();
+    this.running.set(id, stop);
+    try {
+      return await this.runScript(script, where, scopes, stop.signal);
+    } finally {
+      this.running.delete(id);
+      control.signal?.removeEventListener('abort', onClientGone);
+    }
+  }
+
+  /**
+   * Stops the running script named `id`: its pass-through statement is stopped on the engine, and the script
+   * answers CANCELLED. NOT_FOUND when no script of that id is running (it may just have finished).
+   */
+  cancel(id: string): void {
+    const stop = this.running.get(id);
+    if (stop === undefined) throw notFound(`No statement with id ${id} is running; it may have finished already.`);
+    stop.abort(cancelled(`Statement ${id} was cancelled (DELETE /v3/statements/${id}).`));
+  }
+
+  private async runScript(
+    script: string,
+    where: { catalog?: string; database?: string },
+    scopes: readonly Scope[],
+    signal: AbortSignal | undefined,
   ): Promise<StatementResultJson[]> {
     const ns = this.manager.namespace(where.catalog, where.database);
     const { maxLength, maxCount } = this.limits;
@@ -77,7 +127,8 @@ export class StatementService {
     const results: StatementResultJson[] = [];
     for (const [index, statement] of statements.entries()) {
       try {
-        results.push(await this.execute(statement, ns));
+        signal?.throwIfAborted();
+        results.push(await this.execute(statement, ns, signal));
       } catch (error) {
         if (error instanceof FreshetError && statements.length > 1) {
           throw new FreshetError(error.code, error.message, {
@@ -103,7 +154,7 @@ export class StatementService {
     }
   }
 
-  private async execute(statement: Statement, ns: NameDefaults): Promise<StatementResultJson> {
+  private async execute(statement: Statement, ns: NameDefaults, signal?: AbortSignal): Promise<StatementResultJson> {
     switch (statement.kind) {
       case 'createDynamicTable':
         return ddl(await this.manager.create(statement, ns));
@@ -126,7 +177,7 @@ export class StatementService {
           rows: await this.manager.explainCreate(statement.create, ns),
         };
       case 'passthrough':
-        return this.passthrough(statement, ns);
+        return this.passthrough(statement, ns, signal);
     }
   }
 
@@ -200,8 +251,14 @@ export class StatementService {
     };
   }
 
-  private async passthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementResultJson> {
-    const result = await this.manager.runPassthrough(statement, ns, { rowLimit: this.limits.rowLimit });
+  private async passthrough(
+    statement: PassthroughStatement,
+    ns: NameDefaults,
+    stopped?: AbortSignal,
+  ): Promise<StatementResultJson> {
+    const result = await this.withTimeout(stopped, (signal) =>
+      this.manager.runPassthrough(statement, ns, { rowLimit: this.limits.rowLimit, signal }),
+    );
     if (result.kind === 'rows') {
       return {
         kind: 'rows',
@@ -215,6 +272,27 @@ export class StatementService {
       message: `${statement.verb} OK, ${result.rowsAffected} row(s) affected.`,
       rowsAffected: result.rowsAffected,
     };
+  }
+
+  /** Runs `work` with a signal that aborts at `statements.timeoutSeconds` or when `stopped` does. */
+  private async withTimeout<T>(stopped: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>) {
+    const seconds = this.limits.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => {
+      timeout.abort(
+        statementTimeout(
+          `The statement ran longer than statements.timeoutSeconds (${seconds} s) and was stopped on the engine.`,
+        ),
+      );
+    }, seconds * 1000);
+    const signal = stopped === undefined ? timeout.signal : AbortSignal.any([stopped, timeout.signal]);
+    try {
+      return await work(signal);
+    } catch (error) {
+      throw signal.aborted ? signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

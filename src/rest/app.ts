@@ -1,6 +1,7 @@
 /**
  * REST v3: translates HTTP into calls on the gateway's services and errors into HTTP. It decides nothing.
  */
+import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { type ErrorCode, httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
@@ -106,6 +107,32 @@ function addTableRoutes(app: Express, manager: DynamicTableManager): void {
   });
 }
 
+/**
+ * `POST /v3/statements` runs a script under an id (the client's `statementId`, else a new one), reported in the
+ * `Freshet-Statement-Id` header; `DELETE /v3/statements/{id}` cancels it while it runs.
+ */
+function statementRoutes(app: Express, statements: StatementService): void {
+  app.post('/v3/statements', async (req, res) => {
+    const body = statementBody.parse(jsonBody(req));
+    const where = { catalog: body.catalog, database: body.database };
+    const id = body.statementId ?? randomUUID();
+    res.setHeader('Freshet-Statement-Id', id);
+    // A client that goes away before its answer cancels its statements ('close' before the response ends).
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const control = { id, signal: gone.signal };
+    res.json({ results: await statements.executeScript(body.statement, where, callerScopes(res), control) });
+  });
+
+  app.delete('/v3/statements/:id', (req, res) => {
+    const id = String(req.params.id);
+    statements.cancel(id);
+    res.status(202).json({ statementId: id, status: 'CANCELLING' });
+  });
+}
+
 export function createRestApp(deps: RestDependencies): Express {
   const { manager, statements } = deps;
   const app = express();
@@ -121,11 +148,7 @@ export function createRestApp(deps: RestDependencies): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', ...checks, scheduler: deps.schedulerType });
   });
 
-  app.post('/v3/statements', async (req, res) => {
-    const body = statementBody.parse(jsonBody(req));
-    const where = { catalog: body.catalog, database: body.database };
-    res.json({ results: await statements.executeScript(body.statement, where, callerScopes(res)) });
-  });
+  statementRoutes(app, statements);
 
   app.post('/v3/dynamic-tables/refresh', async (req, res) => {
     const waitSeconds = req.query.wait === undefined ? null : Number(req.query.wait);

@@ -32,6 +32,13 @@ const ROUTES: readonly RouteRule[] = [
     needs: 'read',
     allowed: ['read', 'operate'],
   },
+  // Whoever may run statements may cancel one, by the id its POST answered with or was given.
+  {
+    methods: ['DELETE'],
+    path: /^\/v3\/statements\/[^/]+\/?$/i,
+    needs: 'read',
+    allowed: ['read', 'operate'],
+  },
   {
     methods: ['POST'],
     path: /^\/v3\/dynamic-tables\/refresh\/?$/i,

@@ -24,6 +24,11 @@ export const statementBody = z
     statement: z.string({ error: 'statement is required: the SQL text to run' }).min(1, 'statement must not be empty'),
     catalog: z.string().optional(),
     database: z.string().optional(),
+    /** The client's name for the statement, for `DELETE /v3/statements/{id}` while it runs. */
+    statementId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'statementId must be 1 to 100 letters, digits, dots, dashes or underscores')
+      .optional(),
   })
   .strict();
 

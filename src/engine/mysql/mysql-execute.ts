@@ -7,7 +7,13 @@
  * statement (a DELETE … RETURNING, a CALL) is read to its end so that it completes, keeping no extra rows.
  * Values are converted as described in `mysql-pool.ts`; BLOBs and binary strings become upper-case hex.
  */
-import type { Connection as CoreConnection, FieldPacket, ResultSetHeader } from 'mysql2';
+import {
+  type ConnectionOptions,
+  type Connection as CoreConnection,
+  createConnection,
+  type FieldPacket,
+  type ResultSetHeader,
+} from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { validationError } from '../../errors';
 import type { StatementResult } from '../engine';
@@ -95,8 +101,35 @@ function resetSession(connection: CoreConnection): Promise<void> {
   });
 }
 
+/**
+ * KILL QUERY from a connection of its own (the pool may have none free while it runs long statements): the
+ * statement stops and a write rolls back; the connection stays open for the pool.
+ */
+async function killQuery(pool: Pool, threadId: number | null): Promise<void> {
+  if (threadId === null) return;
+  const config = (pool as unknown as { pool: { config: { connectionConfig: ConnectionOptions } } }).pool.config;
+  let connection: CoreConnection | null = null;
+  try {
+    // Only where and who to connect as: the rest of the pool's settings are not a connection's.
+    const { host, port, user, password, database, socketPath, ssl } = config.connectionConfig;
+    connection = createConnection({ host, port, user, password, database, socketPath, ssl });
+    connection.on('error', () => undefined);
+    await connection.promise().query(`KILL QUERY ${Number(threadId)}`);
+  } catch {
+    // The statement then runs on to its end; nothing else can stop it.
+  } finally {
+    connection?.destroy();
+  }
+}
+
 /** See the file comment; `rowLimit` is the most rows returned. */
-export function executeStatement(pool: Pool, sql: string, rowLimit: number): Promise<StatementResult> {
+export function executeStatement(
+  pool: Pool,
+  sql: string,
+  rowLimit: number,
+  signal?: AbortSignal,
+): Promise<StatementResult> {
+  signal?.throwIfAborted();
   const keyword = sql.replace(LEADING_NOISE, '');
   if (SESSION_LOCK.test(keyword)) {
     throw validationError(
@@ -108,11 +141,21 @@ export function executeStatement(pool: Pool, sql: string, rowLimit: number): Pro
     // The promise wrapper's `connection` is the callback-style connection, which can stream rows.
     const core = connection.connection as unknown as CoreConnection;
     let streamed: Streamed;
+    const cancel = () => void killQuery(pool, core.threadId);
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
+      signal?.throwIfAborted(); // aborted while waiting for a connection: the listener never fires
       streamed = await stream(core, sql, rowLimit, READ_ONLY.test(keyword));
     } catch (error) {
       await resetSession(core).catch(discard);
-      throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+      throw signal?.aborted ? signal.reason : toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+    // A killed SLEEP() returns early without an error; its rows are not the statement's answer.
+    if (signal?.aborted && streamed.kind === 'rows') {
+      if (!streamed.abandoned) await resetSession(core).catch(discard);
+      throw signal.reason;
     }
     if (!(streamed.kind === 'rows' && streamed.abandoned)) await resetSession(core).catch(discard);
     if (streamed.kind === 'rows') {

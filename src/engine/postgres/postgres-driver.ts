@@ -49,9 +49,20 @@ export interface PgPoolClient {
   getTransactionStatus(): 'I' | 'T' | 'E' | null;
   /** Returns the client to its pool; with an error the pool discards it instead. */
   release(error?: Error | boolean): void;
+  /** The server process serving this connection, which `pg_cancel_backend` names. */
+  readonly processID: number;
+}
+
+/** A connection of its own, outside any pool. */
+export interface PgClient extends PgQueryable {
+  connect(): Promise<void>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (error: Error) => void): this;
 }
 
 export interface PgPool extends PgQueryable {
+  /** What the pool was made with. */
+  readonly options: PgPoolConfig;
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): this;
@@ -79,6 +90,7 @@ export type PgQueryClass = new (config: PgQueryConfig) => PgSubmittedQuery;
 interface PgModule {
   readonly Pool: new (config: PgPoolConfig) => PgPool;
   readonly Query: PgQueryClass;
+  readonly Client: new (config: { connectionString: string; application_name: string }) => PgClient;
   readonly types: { getTypeParser(oid: number, format: string): (value: string) => unknown };
 }
 

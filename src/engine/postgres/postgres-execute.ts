@@ -67,19 +67,51 @@ const TRANSACTION_CONTROL =
  * (`set_config`, temporary tables, prepared statements, session advisory locks, LISTEN) is discarded before the
  * connection serves anyone else.
  */
-export function executeStatement(pool: PgPool, sql: string, rowLimit: number): Promise<StatementResult> {
+export function executeStatement(
+  pool: PgPool,
+  sql: string,
+  rowLimit: number,
+  signal?: AbortSignal,
+): Promise<StatementResult> {
+  signal?.throwIfAborted();
   return withClient(pool, async (client) => {
     let result: StatementResult;
+    const cancel = () => void cancelBackend(pool, client.processID);
+    signal?.addEventListener('abort', cancel, { once: true });
     try {
+      signal?.throwIfAborted(); // aborted while waiting for a connection: the listener never fires
       result = await executeOn(client, sql, rowLimit);
     } catch (error) {
+      signal?.removeEventListener('abort', cancel);
+      if (signal?.aborted) {
+        await discardSession(client);
+        throw signal.reason;
+      }
       // Any other failure leaves a connection withClient discards; a client's error leaves one to clean.
       if (isFreshetError(error) && error.code === 'VALIDATION_ERROR') await discardSession(client);
       throw error;
     }
+    signal?.removeEventListener('abort', cancel);
     await discardSession(client);
     return result;
   });
+}
+
+/**
+ * Stops whatever backend `pid` is running, from a connection of its own: the statement pool may have no
+ * free connection while it is busy with long statements.
+ */
+async function cancelBackend(pool: PgPool, pid: number): Promise<void> {
+  const client = new pg.Client({ connectionString: pool.options.connectionString, application_name: 'freshet cancel' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query({ text: 'SELECT pg_cancel_backend($1)', values: [pid] });
+  } catch {
+    // The statement then runs on to its end or to the server's own timeout; nothing else can stop it.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Its failure is the connection's: withClient then drops it rather than return it dirty. */

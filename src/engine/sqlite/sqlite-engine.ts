@@ -1,7 +1,8 @@
 /**
  * The embedded SQLite engine. Statements run on worker threads so a long refresh never blocks the gateway's
- * event loop: a writer thread for refreshes and DDL (SQLite allows one writer at a time) and a reader thread
- * for pass-through statements (WAL lets it read while the writer writes). Schema questions (what columns a query
+ * event loop: a writer thread for refreshes and DDL (SQLite allows one writer at a time), a reader thread for
+ * inspecting statements, and a reader process per running pass-through read (WAL lets them read while the writer
+ * writes), killed to cancel it. Schema questions (what columns a query
  * returns, which tables exist) only prepare statements and read the schema, which WAL never blocks: they are
  * answered on a read-only connection in the calling thread, sparing a thread hop on every CREATE.
  */
@@ -35,6 +36,7 @@ import { describeTable as describeTableOn, listTables as listTablesOn } from './
 import { committedRefresh } from './sqlite-ledger';
 import type { OperationArgs, OperationName, OperationResult } from './sqlite-protocol';
 import { SQLITE_TYPES } from './sqlite-type-names';
+import { StatementReaders } from './sqlite-statement-readers';
 import { SqliteWorkerClient } from './sqlite-worker-client';
 
 export interface SqliteEngineOptions {
@@ -60,6 +62,7 @@ export class SqliteEngine implements Engine {
   private readonly options: Readonly<Required<SqliteEngineOptions>>;
   private readonly writer: SqliteWorkerClient;
   private readonly reader: SqliteWorkerClient;
+  private readonly statementReaders: StatementReaders;
   private schema: Database | null = null;
 
   constructor(options: SqliteEngineOptions) {
@@ -70,6 +73,7 @@ export class SqliteEngine implements Engine {
     const { path: file, busyTimeoutMs } = this.options;
     this.writer = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'writer' });
     this.reader = new SqliteWorkerClient({ path: file, busyTimeoutMs, role: 'reader' });
+    this.statementReaders = new StatementReaders({ path: file, busyTimeoutMs });
   }
 
   capabilities(): EngineCapabilities {
@@ -110,6 +114,7 @@ export class SqliteEngine implements Engine {
       // The writer first: it switches the file to WAL before anyone else connects.
       await this.writer.start();
       await this.reader.start();
+      await this.statementReaders.open();
       // Short timeout: this connection runs in the gateway's thread and must never hold it long.
       this.schema = new BetterSqlite3(file, { readonly: true, timeout: 1000 });
     } catch (error) {
@@ -122,11 +127,12 @@ export class SqliteEngine implements Engine {
   async close(): Promise<void> {
     this.schema?.close();
     this.schema = null;
-    await Promise.allSettled([this.reader.stop(), this.writer.stop()]);
+    await Promise.allSettled([this.statementReaders.close(), this.reader.stop(), this.writer.stop()]);
   }
 
+  /** On the schema connection: `/health` must answer at once, not queue behind anyone's statement. */
   async ping(): Promise<void> {
-    await this.run(this.reader, 'ping', null);
+    this.onSchema((db) => db.prepare('SELECT 1').get());
   }
 
   async listTables(): Promise<readonly TableRef[]> {
@@ -207,14 +213,42 @@ export class SqliteEngine implements Engine {
     }
   }
 
-  /** Read-only statements run on the reader; statements that write go to the writer, behind any refresh. */
+  /**
+   * Read-only statements run on a statement reader of their own, killed when {@link ExecuteOptions.signal}
+   * aborts. Statements that write go to the writer, behind any refresh; one that has started runs to its end
+   * (ending the writer's thread would not stop SQLite either), so the signal only keeps it from starting.
+   */
   async execute(sql: string, options: ExecuteOptions): Promise<StatementResult> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     const args = { sql, rowLimit: Math.max(0, Math.floor(options.rowLimit)) };
-    const read = await this.run(this.reader, 'execute', { ...args, readOnly: true }, sql);
+    const read = await this.readStatement(args, signal);
     if (read.kind !== 'needsWriter') return read;
+    signal?.throwIfAborted();
     const written = await this.run(this.writer, 'execute', { ...args, readOnly: false }, sql);
     if (written.kind === 'needsWriter') throw new FreshetError('INTERNAL', 'The SQLite writer declined a write.'); // unreachable: readOnly is false
     return written;
+  }
+
+  private async readStatement(args: { sql: string; rowLimit: number }, signal: AbortSignal | undefined) {
+    const client = await this.statementReaders.acquire().catch((error: unknown) => {
+      throw toFreshetError(error, args.sql);
+    });
+    let killed = false;
+    const kill = () => {
+      killed = true;
+      void client.kill(signal?.reason);
+    };
+    signal?.addEventListener('abort', kill, { once: true });
+    try {
+      signal?.throwIfAborted(); // aborted while the reader was being had: the listener never fires
+      return await this.run(client, 'execute', { ...args, readOnly: true }, args.sql);
+    } catch (error) {
+      throw signal?.aborted ? signal.reason : error;
+    } finally {
+      signal?.removeEventListener('abort', kill);
+      this.statementReaders.release(client, killed);
+    }
   }
 
   /**

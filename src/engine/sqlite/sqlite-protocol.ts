@@ -26,6 +26,8 @@ export interface SqliteWorkerConfig {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly role: SqliteWorkerRole;
+  /** Run in a child process rather than a thread, so that killing it stops its statement at once. */
+  readonly isolated?: boolean;
 }
 
 /** Answer of the reader to a statement that writes: send it to the writer instead. */

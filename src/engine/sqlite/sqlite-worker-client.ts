@@ -2,9 +2,9 @@
  * The main-thread end of one SQLite worker thread: starts it, sends requests, matches answers by id.
  */
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { engineError, messageOf } from '../../errors';
 import { SqliteWorkerFailure } from './sqlite-errors';
+import { startWorker, type WorkerHandle, type WorkerScript } from './sqlite-worker-handle';
 import type {
   OperationArgs,
   OperationName,
@@ -23,7 +23,7 @@ interface Pending {
  * The worker script sits next to this file with the same extension: `.js` when running compiled code from
  * `dist/`, `.ts` under tsx, where the worker needs tsx's require hook to load TypeScript itself.
  */
-function workerScript(): { readonly file: string; readonly execArgv: string[] } {
+function workerScript(): WorkerScript {
   const extension = path.extname(__filename);
   const file = path.join(__dirname, `sqlite-worker${extension}`);
   return { file, execArgv: extension === '.ts' ? ['--require', require.resolve('tsx/cjs')] : [] };
@@ -33,7 +33,7 @@ const ignore = () => undefined;
 
 /** A started worker, and how to remove the listeners that report its loss (before stopping it on purpose). */
 interface Running {
-  readonly worker: Worker;
+  readonly worker: WorkerHandle;
   readonly detach: () => void;
 }
 
@@ -78,6 +78,24 @@ export class SqliteWorkerClient {
     }
   }
 
+  /**
+   * Ends the worker without waiting for what it runs (better-sqlite3 cannot interrupt a statement): an
+   * isolated worker's process is killed at once. What was in flight rejects with `reason`; the client is closed.
+   */
+  async kill(reason: unknown): Promise<void> {
+    this.opened = false;
+    const current = this.current;
+    this.current = null;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const pending of waiting) pending.reject(reason);
+    const running = await current?.catch(() => null);
+    if (running === null || running === undefined) return;
+    running.detach();
+    running.worker.unref();
+    void running.worker.terminate().catch(ignore);
+  }
+
   private running(): Promise<Running> {
     if (!this.opened) return Promise.reject(engineError('The SQLite engine is not open; call open() first.'));
     if (this.current === null) {
@@ -92,7 +110,7 @@ export class SqliteWorkerClient {
 
   private async spawn(): Promise<Running> {
     const script = workerScript();
-    const worker = new Worker(script.file, { workerData: this.config, execArgv: script.execArgv });
+    const worker = startWorker(script, this.config);
     const role = this.config.role;
     await new Promise<void>((resolve, reject) => {
       const finish = (error?: unknown) => {
@@ -126,7 +144,11 @@ export class SqliteWorkerClient {
     return { worker, detach };
   }
 
-  private send<K extends OperationName>(worker: Worker, op: K, args: OperationArgs<K>): Promise<OperationResult<K>> {
+  private send<K extends OperationName>(
+    worker: WorkerHandle,
+    op: K,
+    args: OperationArgs<K>,
+  ): Promise<OperationResult<K>> {
     const id = this.nextId++;
     return new Promise<OperationResult<K>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -144,7 +166,7 @@ export class SqliteWorkerClient {
     });
   }
 
-  private settle(worker: Worker, message: WorkerMessage): void {
+  private settle(worker: WorkerHandle, message: WorkerMessage): void {
     if (message.kind !== 'result' && message.kind !== 'error') return;
     const pending = this.pending.get(message.id);
     if (pending === undefined) return;

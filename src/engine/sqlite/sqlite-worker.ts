@@ -74,11 +74,17 @@ function open(config: SqliteWorkerConfig): Database {
   }
 }
 
-function start(port: NonNullable<typeof parentPort>): void {
+/** The two ends a worker can have: a thread's port, or a child process's IPC channel. */
+interface Port {
+  postMessage(message: WorkerMessage): void;
+  on(event: 'message', listener: (request: WorkerRequest) => void): void;
+}
+
+function start(port: Port, config: SqliteWorkerConfig): void {
   const post = (message: WorkerMessage) => port.postMessage(message);
   let db: Database;
   try {
-    db = open(workerData as SqliteWorkerConfig);
+    db = open(config);
   } catch (error) {
     post({ kind: 'startFailed', error: errorPayload(error) });
     return;
@@ -94,4 +100,14 @@ function start(port: NonNullable<typeof parentPort>): void {
   post({ kind: 'ready' });
 }
 
-if (parentPort !== null) start(parentPort);
+if (parentPort !== null) {
+  start(parentPort, workerData as SqliteWorkerConfig);
+} else if (process.send !== undefined) {
+  const send = process.send.bind(process);
+  // The gateway that started this process is gone: nobody is left to answer.
+  process.on('disconnect', () => process.exit(0));
+  start(
+    { postMessage: (message) => send(message), on: (_event, listener) => process.on('message', listener) },
+    JSON.parse(String(process.argv[2])) as SqliteWorkerConfig,
+  );
+}

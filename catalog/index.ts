@@ -8,6 +8,7 @@ import * as credentials from './migrations/0002-scheduler-credentials-and-orphan
 import * as replicas from './migrations/0003-replicas';
 import * as refreshAction from './migrations/0004-refresh-action';
 import * as continuousJob from './migrations/0005-continuous-job';
+import * as historyRetention from './migrations/0006-history-retention';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -21,4 +22,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0003-replicas', ...replicas },
   { name: '0004-refresh-action', ...refreshAction },
   { name: '0005-continuous-job', ...continuousJob },
+  { name: '0006-history-retention', ...historyRetention },
 ];

@@ -9,6 +9,7 @@ import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
+import { addHistoryRoutes } from './history-routes';
 import { refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -112,6 +113,8 @@ export function createRestApp(deps: RestDependencies): Express {
     res.status(status).json({ jobId: job.jobId, clusterInfo: job.clusterInfo, job: detail, ...error });
   });
 
+  addHistoryRoutes(app, manager);
+
   app.get('/v3/jobs/:jobId', async (req, res) => {
     const detail = await manager.job(String(req.params.jobId));
     if (!detail) throw notFound(`Refresh job ${String(req.params.jobId)} does not exist.`);
@@ -131,11 +134,6 @@ export function createRestApp(deps: RestDependencies): Express {
 
   app.get('/v3/dynamic-tables/:id', async (req, res) => {
     res.json(await manager.detail(await manager.getTable(String(req.params.id))));
-  });
-
-  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
-    const limit = intParam(req, 'limit', 50, 1000);
-    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
   });
 
   app.get('/v3/scheduler/drift', async (_req, res) => {

@@ -9,6 +9,7 @@ import * as replicas from './migrations/0003-replicas';
 import * as refreshAction from './migrations/0004-refresh-action';
 import * as continuousJob from './migrations/0005-continuous-job';
 import * as suspendedReason from './migrations/0006-suspended-reason';
+import * as historyRetention from './migrations/0007-history-retention';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -23,4 +24,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0004-refresh-action', ...refreshAction },
   { name: '0005-continuous-job', ...continuousJob },
   { name: '0006-suspended-reason', ...suspendedReason },
+  { name: '0007-history-retention', ...historyRetention },
 ];

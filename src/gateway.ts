@@ -217,6 +217,7 @@ function managerSettings(
     },
     authEnabled: config.auth.tokens.length > 0,
     isLeader,
+    history: config.history,
   };
 }
 

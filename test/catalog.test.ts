@@ -371,14 +371,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         migrated = undefined;
 
         db = knexFactory(catalogConnection(before.url, dir));
-        // The migrations after 0005 are undone first, newest first, so that 0005 is the last one applied.
-        const last = CATALOG_MIGRATIONS[CATALOG_MIGRATIONS.length - 1]?.name ?? '0005-continuous-job';
-        const after =
-          CATALOG_MIGRATIONS.length - 1 - CATALOG_MIGRATIONS.findIndex((m) => m.name === '0005-continuous-job');
-        for (let i = 0; i < after; i++) {
-          await db.migrate.down({ tableName: 'catalog_migrations', migrationSource: source(last) });
+        // Later migrations are rolled back first, newest first, down to 0005 itself.
+        const from = CATALOG_MIGRATIONS.findIndex((m) => m.name === '0005-continuous-job');
+        for (const { name } of CATALOG_MIGRATIONS.slice(from).reverse()) {
+          await db.migrate.down({ tableName: 'catalog_migrations', migrationSource: source(name) });
         }
-        await db.migrate.down({ tableName: 'catalog_migrations', migrationSource: source('0005-continuous-job') });
         const rows = (await db('dynamic_tables').orderBy('table_key').select('table_key', 'refresh_handler')) as Array<{
           table_key: string;
           refresh_handler: string | null;

@@ -103,6 +103,19 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** How long the refresh history and its jobs are kept; pruned in the background in small batches. */
+    history: z
+      .object({
+        retentionDays: z.number().positive().default(7),
+        /** Most history rows kept per table, however young. */
+        maxRowsPerTable: z.number().int().positive().default(10_000),
+        /** How often a pruning pass runs (0: never). */
+        pruneIntervalSeconds: z.number().min(0).default(60),
+        /** Most history rows one pass removes. */
+        pruneBatchSize: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .prefault({}),
     timeZone: z.string().min(1).default('UTC'),
     auth: z
       .object({ tokens: z.array(tokenSchema).default([]) })

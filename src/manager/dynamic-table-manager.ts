@@ -20,7 +20,8 @@ import { FailureGuard } from './failure-guard';
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
-import type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
+import { DEFAULT_RETENTION, HistoryRetention } from './history-retention';
+import type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
 import { inspectPassthrough, runPassthrough } from './passthrough';
 import { ReadViews } from './read-views';
@@ -32,7 +33,7 @@ import { TableLookup } from './table-lookup';
 import type { JobDetail, RefreshView, TableDetail, TableSummary } from './table-view';
 import { Workflows } from './workflows';
 
-export type { DdlOutcome, ManagerSettings, RefreshRequest } from './manager-types';
+export type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 
 /** What the manager is assembled from; the gateway builds the parts the refresh runner needs first. */
 export interface ManagerDependencies {
@@ -51,6 +52,7 @@ export class DynamicTableManager {
   private readonly creation: TableCreation;
   private readonly alteration: TableAlteration;
   private readonly views: ReadViews;
+  private readonly retention: HistoryRetention;
 
   constructor(deps: ManagerDependencies) {
     const { catalog, namespaces, requests, settings, logger } = deps;
@@ -66,6 +68,8 @@ export class DynamicTableManager {
     this.views = new ReadViews(this.parts, this.creation);
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
+    const leads = settings.isLeader ?? (() => true);
+    this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
   }
 
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */
@@ -74,10 +78,20 @@ export class DynamicTableManager {
     // Not waited for: a refresh that comes before its table's query was classified classifies it itself.
     this.parts.strategy.warm(await this.parts.catalog.listTables()).catch(() => undefined);
     await this.parts.continuous.open();
+    this.retention.start();
   }
 
   async close(): Promise<void> {
+    await this.retention.close();
     await this.parts.continuous.close();
+  }
+
+  /**
+   * Runs one pass of the history pruning as of `now` (the background passes run every
+   * `history.pruneIntervalSeconds` on the leader); returns how many history rows and jobs it removed.
+   */
+  pruneHistory(now = new Date()): Promise<{ rows: number; jobs: number }> {
+    return this.retention.prune(now);
   }
 
   /** Where unqualified names point for a statement request (`catalog`, `database` of POST /v3/statements). */
@@ -139,8 +153,14 @@ export class DynamicTableManager {
     return this.views.summaries(offset, limit);
   }
 
-  refreshHistory(text: string, limit: number): Promise<RefreshView[]> {
-    return this.views.refreshHistory(text, limit);
+  /** Refreshes newest first, of the table `text` names, or of every table when null. */
+  refreshHistory(text: string | null, query: RefreshQuery, ns = this.namespace()): Promise<RefreshView[]> {
+    return this.views.refreshHistory(text, query, ns);
+  }
+
+  /** Jobs newest first, as {@link DynamicTableManager.job} shows each, and how many match. */
+  jobs(query: JobQuery): Promise<{ jobs: JobDetail[]; total: number }> {
+    return this.views.jobs(query);
   }
 
   job(jobId: string): Promise<JobDetail | null> {

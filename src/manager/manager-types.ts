@@ -1,6 +1,7 @@
 /** The manager's settings and the shapes its parts hand each other and their callers. */
-import type { JobRecord, RefreshTrigger } from '../catalog/records';
+import type { JobRecord, JobStatus, RefreshTrigger } from '../catalog/records';
 import type { CallbackTarget } from '../scheduler/workflow-scheduler';
+import type { RetentionSettings } from './history-retention';
 
 export interface ManagerSettings {
   /** The catalog unqualified names and statements use unless a request names another. */
@@ -18,6 +19,26 @@ export interface ManagerSettings {
   readonly authEnabled: boolean;
   /** False while another gateway on a shared catalog leads continuous refreshes; always leader when omitted. */
   readonly isLeader?: () => boolean;
+  /** How long the refresh history is kept (`history.*`); the defaults when omitted. */
+  readonly history?: RetentionSettings;
+}
+
+/** Which jobs `GET /v3/jobs` lists; `table` is an identifier, resolved as everywhere else. */
+export interface JobQuery {
+  readonly status?: JobStatus;
+  readonly table?: string;
+  readonly trigger?: RefreshTrigger;
+  readonly since?: Date;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Which refreshes a table's history (or every table's) lists. */
+export interface RefreshQuery {
+  readonly status?: JobStatus;
+  readonly since?: Date;
+  readonly limit: number;
+  readonly offset: number;
 }
 
 export interface RefreshRequest {

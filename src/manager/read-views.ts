@@ -8,6 +8,7 @@ import { DependencyGraph } from './dependencies';
 import { type NameDefaults, resolveName, resolveObjectName, splitIdentifierText } from './identifiers';
 import { type LineageView, lineageView, neighboursOf } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
+import type { JobQuery, RefreshQuery } from './manager-types';
 import { describeFreshnessText } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import {
@@ -87,9 +88,34 @@ export class ReadViews {
     return { tables, total: all.length };
   }
 
-  async refreshHistory(text: string, limit: number): Promise<RefreshView[]> {
-    const table = await this.parts.lookup.requireText(text);
-    return (await this.parts.catalog.historyOfTable(table.key, limit)).map(refreshView);
+  /** Refreshes newest first, of the table `text` names, or of every table when null. */
+  async refreshHistory(text: string | null, query: RefreshQuery, ns?: NameDefaults): Promise<RefreshView[]> {
+    const tableKey = text === null ? undefined : (await this.parts.lookup.requireText(text, ns)).key;
+    const rows = await this.parts.catalog.jobs.historyPage({
+      ...(tableKey !== undefined ? { tableKey } : {}),
+      ...(query.status !== undefined ? { state: query.status } : {}),
+      ...(query.since !== undefined ? { since: query.since.toISOString() } : {}),
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return rows.map(refreshView);
+  }
+
+  /** Jobs newest first, each as `GET /v3/jobs/{id}` shows it, and how many match in all. */
+  async jobs(query: JobQuery): Promise<{ jobs: JobDetail[]; total: number }> {
+    const tableKey = query.table === undefined ? undefined : (await this.parts.lookup.requireText(query.table)).key;
+    const { catalog } = this.parts;
+    const page = await catalog.jobs.listJobs({
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(query.trigger !== undefined ? { trigger: query.trigger } : {}),
+      ...(query.since !== undefined ? { since: query.since.toISOString() } : {}),
+      ...(tableKey !== undefined ? { tableKey } : {}),
+      limit: query.limit,
+      offset: query.offset,
+    });
+    const jobs: JobDetail[] = [];
+    for (const job of page.jobs) jobs.push(jobDetail(job, await catalog.historyOfJob(job.jobId)));
+    return { jobs, total: page.total };
   }
 
   async job(jobId: string): Promise<JobDetail | null> {

@@ -55,6 +55,8 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'SHOW DYNAMIC TABLES' };
     case 'showCreateDynamicTable':
       return { scope: 'read', what: 'SHOW CREATE DYNAMIC TABLE' };
+    case 'showRefreshes':
+      return { scope: 'read', what: 'SHOW REFRESHES' };
     case 'describeDynamicTable':
       return { scope: 'read', what: 'DESCRIBE DYNAMIC TABLE' };
     case 'explainCreateDynamicTable':
@@ -200,5 +202,5 @@ export function authorizeEffects(
 function positionOf(statement: Statement): { line: number; column: number } | undefined {
   if (statement.kind === 'passthrough') return statement.position;
   if (statement.kind === 'explainCreateDynamicTable') return statement.create.name.position;
-  return 'name' in statement ? statement.name.position : undefined;
+  return 'name' in statement ? statement.name?.position : undefined;
 }

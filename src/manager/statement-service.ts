@@ -7,11 +7,30 @@ import { alreadyExists, cancelled, FreshetError, notFound, statementTimeout, val
 import { formatFreshness } from '../freshness';
 import { parseScriptOffLoop } from '../sql/analysis-thread';
 import { likeMatcher } from '../sql/like';
-import type { PassthroughStatement, Statement } from '../sql/statements';
+import type { PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
 import { showCreate, shortError, type TableDetail } from './table-view';
+
+/** Rows `SHOW REFRESHES` returns without a LIMIT. */
+const DEFAULT_SHOWN_REFRESHES = 100;
+
+const REFRESH_COLUMNS = [
+  'job_id',
+  'table',
+  'trigger',
+  'schedule_time',
+  'partition',
+  'state',
+  'rows_written',
+  'rows_deleted',
+  'action',
+  'action_detail',
+  'started_at',
+  'finished_at',
+  'error',
+];
 
 export type StatementResultJson =
   | {
@@ -168,6 +187,8 @@ export class StatementService {
         const table = await this.manager.getTable(statement.name.parts.join('.'), ns);
         return { kind: 'rows', columns: ['create_statement'], rows: [[showCreate(table)]] };
       }
+      case 'showRefreshes':
+        return this.showRefreshes(statement, ns);
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
       case 'explainCreateDynamicTable':
@@ -215,6 +236,36 @@ export class StatementService {
         'last_error',
       ],
       rows,
+    };
+  }
+
+  /** The refresh history, newest first, with the columns of `GET /v3/dynamic-tables/{id}/refreshes`. */
+  private async showRefreshes(statement: ShowRefreshes, ns: NameDefaults): Promise<StatementResultJson> {
+    const { rowLimit } = this.limits;
+    const wanted = statement.limit ?? Math.min(DEFAULT_SHOWN_REFRESHES, rowLimit);
+    const limit = Math.min(wanted, rowLimit);
+    const name = statement.name === null ? null : statement.name.parts.join('.');
+    const refreshes = await this.manager.refreshHistory(name, { limit, offset: 0 }, ns);
+    const rows = refreshes.map((r) => [
+      r.jobId,
+      r.table,
+      r.trigger,
+      r.scheduleTime,
+      r.partition === null ? null : JSON.stringify(r.partition),
+      r.state,
+      r.rowsWritten,
+      r.rowsDeleted,
+      r.action,
+      r.actionDetail,
+      r.startedAt,
+      r.finishedAt,
+      r.error,
+    ]);
+    return {
+      kind: 'rows',
+      columns: REFRESH_COLUMNS,
+      rows,
+      ...(wanted > limit && rows.length === limit ? { truncated: true } : {}),
     };
   }
 

@@ -10,6 +10,7 @@ import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
+import { addHistoryRoutes } from './history-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -94,11 +95,6 @@ function addTableRoutes(app: Express, manager: DynamicTableManager): void {
 
   app.get('/v3/dynamic-tables/:id', async (req, res) => {
     res.json(await manager.detail(await manager.getTable(String(req.params.id))));
-  });
-
-  app.get('/v3/dynamic-tables/:id/refreshes', async (req, res) => {
-    const limit = intParam(req, 'limit', 50, 1000);
-    res.json({ refreshes: await manager.refreshHistory(String(req.params.id), limit) });
   });
 
   app.get('/v3/lineage', async (req, res) => {
@@ -188,6 +184,7 @@ export function createRestApp(deps: RestDependencies): Express {
   });
 
   addTableRoutes(app, manager);
+  addHistoryRoutes(app, manager);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

@@ -75,3 +75,57 @@ export const lineageQuery = z
       .default(3),
   })
   .strict();
+
+/** A whole number from 0 to `max` in a query string. */
+const wholeNumber = (max: number) => {
+  const why = `expected a whole number from 0 to ${max}`;
+  return z
+    .string({ error: why })
+    .regex(/^[0-9]{1,16}$/, why)
+    .transform(Number)
+    .refine((n) => n <= max, why);
+};
+
+const upperEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' ? value.toUpperCase() : value),
+    z.enum(values, { error: `expected one of ${values.join(', ')}` }),
+  );
+
+const instant = z
+  .string({ error: 'expected an ISO-8601 date-time with an offset, such as 2026-01-31T12:00:00Z' })
+  .pipe(
+    z.iso.datetime({
+      offset: true,
+      error: 'expected an ISO-8601 date-time with an offset, such as 2026-01-31T12:00:00Z or 2026-01-31T14:00:00+02:00',
+    }),
+  )
+  .transform((text) => new Date(text));
+
+const JOB_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+const TRIGGERS = ['SCHEDULED', 'MANUAL', 'CREATION', 'CONTINUOUS'] as const;
+
+/** The query string of `GET /v3/jobs`. */
+export const jobsQuery = z
+  .object({
+    status: upperEnum(JOB_STATUSES).optional(),
+    table: z
+      .string({ error: 'expected one dynamic table identifier' })
+      .min(1, 'expected a table identifier')
+      .optional(),
+    trigger: upperEnum(TRIGGERS).optional(),
+    since: instant.optional(),
+    limit: wholeNumber(1000).optional(),
+    offset: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+
+/** The query string of `GET /v3/dynamic-tables/{id}/refreshes`. */
+export const refreshesQuery = z
+  .object({
+    status: upperEnum(JOB_STATUSES).optional(),
+    since: instant.optional(),
+    limit: wholeNumber(1000).optional(),
+    offset: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();

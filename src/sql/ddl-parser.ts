@@ -1,6 +1,6 @@
 /**
  * Parses the statements the gateway owns (CREATE / ALTER / DROP / SHOW / DESCRIBE DYNAMIC TABLE, with
- * MATERIALIZED as a synonym of DYNAMIC) and classifies every other statement as a pass-through for the engine.
+ * MATERIALIZED as a synonym of DYNAMIC, and SHOW REFRESHES) and classifies every other statement as a pass-through for the engine.
  *
  * The defining query after `AS` is not parsed here: it is kept exactly as written and checked by
  * `analyzeQuery` in the engine's dialect. Each statement family has its own module (ddl-create,
@@ -57,7 +57,7 @@ function isDynamicTableStatement(tokens: TokenStream): boolean {
     case 'DROP':
       return namesDynamicTable(isTemporaryWord(words[1]) ? 2 : 1);
     case 'SHOW':
-      return namesDynamicTable(words[1] === 'CREATE' ? 2 : 1);
+      return words[1] === 'REFRESHES' || namesDynamicTable(words[1] === 'CREATE' ? 2 : 1);
     case 'ALTER':
     case 'DESCRIBE':
     case 'DESC':

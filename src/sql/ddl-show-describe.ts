@@ -1,4 +1,4 @@
-/** SHOW [CREATE] DYNAMIC TABLE(S), DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE. */
+/** SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE. */
 import { CreateDynamicTableParser } from './ddl-create';
 import { DdlReader } from './ddl-reader';
 import type {
@@ -6,11 +6,20 @@ import type {
   ExplainCreateDynamicTable,
   ShowCreateDynamicTable,
   ShowDynamicTables,
+  ShowRefreshes,
 } from './statements';
 import { upperWord } from './tokenizer';
 
+/** The most rows `SHOW REFRESHES … LIMIT n` may ask for (the gateway's row limit caps what it returns). */
+const MAX_SHOW_LIMIT = 1_000_000;
+
 export class ShowDescribeParser extends DdlReader {
-  parse(): ShowDynamicTables | ShowCreateDynamicTable | DescribeDynamicTable | ExplainCreateDynamicTable {
+  parse():
+    | ShowDynamicTables
+    | ShowCreateDynamicTable
+    | ShowRefreshes
+    | DescribeDynamicTable
+    | ExplainCreateDynamicTable {
     switch (upperWord(this.next())) {
       case 'EXPLAIN':
         return this.explain();
@@ -27,7 +36,8 @@ export class ShowDescribeParser extends DdlReader {
     return { kind: 'explainCreateDynamicTable', create, text: this.text };
   }
 
-  private show(): ShowDynamicTables | ShowCreateDynamicTable {
+  private show(): ShowDynamicTables | ShowCreateDynamicTable | ShowRefreshes {
+    if (this.acceptKeyword('REFRESHES') !== null) return this.showRefreshes();
     if (this.acceptKeyword('CREATE') !== null) {
       const tableWord = upperWord(this.next());
       this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
@@ -43,6 +53,21 @@ export class ShowDescribeParser extends DdlReader {
         : this.expectString("a pattern as a string literal, such as LIKE 'orders%'").value;
     this.expectEnd();
     return { kind: 'showDynamicTables', like, text: this.text };
+  }
+
+  /** After `SHOW REFRESHES`: `[OF name] [LIMIT n]`. */
+  private showRefreshes(): ShowRefreshes {
+    const name = this.acceptKeyword('OF') === null ? null : this.objectName();
+    let limit: number | null = null;
+    if (this.acceptKeyword('LIMIT') !== null) {
+      const token = this.peek();
+      const value = token.kind === 'number' && /^[0-9]+$/.test(token.raw) ? Number(token.raw) : Number.NaN;
+      if (!(value >= 1 && value <= MAX_SHOW_LIMIT)) this.fail(`a whole number of rows from 1 to ${MAX_SHOW_LIMIT}`);
+      this.next();
+      limit = value;
+    }
+    this.expectEnd();
+    return { kind: 'showRefreshes', name, limit, text: this.text };
   }
 
   private describe(): DescribeDynamicTable {

@@ -77,6 +77,16 @@ export interface ShowDynamicTables {
   readonly text: string;
 }
 
+/** `SHOW REFRESHES [OF name] [LIMIT n]`: the refresh history, newest first. */
+export interface ShowRefreshes {
+  readonly kind: 'showRefreshes';
+  /** The table whose refreshes are shown; every table's when null. */
+  readonly name: ObjectName | null;
+  /** Most rows shown; the gateway's default when null. */
+  readonly limit: number | null;
+  readonly text: string;
+}
+
 export interface ShowCreateDynamicTable {
   readonly kind: 'showCreateDynamicTable';
   readonly name: ObjectName;
@@ -120,6 +130,7 @@ export type Statement =
   | DropDynamicTable
   | ShowDynamicTables
   | ShowCreateDynamicTable
+  | ShowRefreshes
   | DescribeDynamicTable
   | ExplainCreateDynamicTable
   | PassthroughStatement;

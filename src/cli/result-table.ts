@@ -130,10 +130,10 @@ export function renderExpanded(
   const names = columns.map((name) => formatText(name));
   const nameWidth = Math.max(0, ...names.map(widthOf));
   const valueWidth = width === undefined ? undefined : Math.max(MIN_WRAPPED_WIDTH, width - nameWidth - 3);
+  const records = rows.map((row) => columns.map((_, i) => formatCell(row[i])));
+  const widest = Math.max(0, ...records.flatMap((values) => values.map(widthOf)));
   const lines: string[] = [];
-  for (const [index, row] of rows.entries()) {
-    const values = columns.map((_, i) => formatCell(row[i]));
-    const widest = Math.max(0, ...values.map(widthOf));
+  for (const [index, values] of records.entries()) {
     const label = `-[ RECORD ${index + 1} ]`;
     const ruleWidth = Math.max(widthOf(label), nameWidth + 3 + Math.min(widest, valueWidth ?? widest));
     lines.push(label + '-'.repeat(ruleWidth - widthOf(label)));

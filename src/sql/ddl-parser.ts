@@ -24,7 +24,8 @@ export function parseScript(script: string): Statement[] {
 export function parseStatement(slice: StatementSlice): Statement {
   const text = slice.text.slice(0, endBeforeTrailingSemicolon(slice.text)).trimEnd();
   const tokens = new TokenStream(slice.text, slice.position, text.length);
-  if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens)) return classifyPassthrough(tokens, text, slice.position);
+  if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens))
+    return classifyPassthrough(tokens, text, slice.position);
   return parseDynamicTableStatement(tokens, text);
 }
 
@@ -77,7 +78,9 @@ function isPlainShowOrDescribe(tokens: TokenStream): boolean {
   if (first === 'SHOW') {
     if (upperWord(tokens.peek(1)) !== 'TABLES') return false;
     const end = tokens.peek(2).kind === 'end';
-    return end || (upperWord(tokens.peek(2)) === 'LIKE' && tokens.peek(3).kind === 'string' && tokens.peek(4).kind === 'end');
+    return (
+      end || (upperWord(tokens.peek(2)) === 'LIKE' && tokens.peek(3).kind === 'string' && tokens.peek(4).kind === 'end')
+    );
   }
   if (first !== 'DESCRIBE' && first !== 'DESC') return false;
   let at = upperWord(tokens.peek(1)) === 'TABLE' ? 2 : 1;

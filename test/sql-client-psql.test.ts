@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import express from 'express';
 import { type ClientIo, runSqlClient } from '../src/cli/sql-client';
+import { parseScript } from '../src/sql/ddl-parser';
 import { splitStatements } from '../src/sql/splitter';
 import { FlinkGatewayFake } from './fakes/flink-gateway-fake';
 import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
@@ -357,6 +358,25 @@ describe('freshet --help and --version for every command', () => {
       const listed: string[] = out.slice(out.indexOf('Environment variables')).match(/FRESHET_[A-Z_]+/g) ?? [];
       assert.ok(listed.includes('FRESHET_CONFIG') && listed.includes('FRESHET_PORT'), out);
       for (const name of listed) assert.ok(readme.includes(`\`${name}\``), `README.md documents ${name}`);
+    });
+  }
+});
+
+describe('SHOW TABLES and DESCRIBE name in the parser', () => {
+  for (const [text, kind] of [
+    ['SHOW TABLES', 'showTables'],
+    ["show tables like 'o%'", 'showTables'],
+    ['DESCRIBE orders', 'describeTable'],
+    ['DESC TABLE main.orders', 'describeTable'],
+    ['DESCRIBE "my table"', 'describeTable'],
+    ['DESCRIBE DYNAMIC TABLE spend', 'describeDynamicTable'],
+    ['SHOW TABLES FROM other', 'passthrough'],
+    ['SHOW FULL TABLES', 'passthrough'],
+    ['DESCRIBE orders id', 'passthrough'],
+    ['DESCRIBE SELECT 1', 'passthrough'],
+  ] as const) {
+    it(`reads ${text} as ${kind}`, () => {
+      assert.equal(parseScript(text)[0]?.kind, kind);
     });
   }
 });

@@ -1,65 +1,34 @@
-import { readFile } from 'node:fs/promises';
-import { splitStatements } from '../sql/splitter';
-import { parseArgs, UsageError } from './args';
-import { runInteractive, runPiped } from './client-session';
-import { DEFAULT_GATEWAY_URL, GatewayClient, type StatementsOutcome } from './gateway-client';
+import * as readline from 'node:readline';
+import { endsWithCompleteStatement, splitStatements } from '../sql/splitter';
+import { type ClientSettings, readScript, readSettings, SQL_CLIENT_USAGE } from './client-settings';
+import { UsageError } from './args';
+import { GatewayClient } from './gateway-client';
 import { historyPath, StatementHistory } from './history';
 import { type ClientIo, OutcomePrinter } from './outcome-printer';
-import { OUTPUT_FORMATS, type OutputFormat } from './result-table';
+import type { OutputFormat } from './result-table';
+import { runScript } from './script-runner';
 import { freshetVersion } from './version';
 
+export { SQL_CLIENT_USAGE };
 export type { ClientIo } from './outcome-printer';
 
-/** Usage text of `freshet sql`, printed by `--help` and after usage errors. */
-export const SQL_CLIENT_USAGE = `Usage: freshet sql [--url URL] [--token TOKEN] [-e "statements"] [-f file.sql]
-                   [--format table|csv|json|expanded] [--on-error stop|continue]
+const PROMPT = 'freshet> ';
+const CONTINUATION_PROMPT = '      -> ';
 
-Sends SQL to a Freshet gateway and prints the results.
-
-Options:
-  --url URL            gateway address (default ${DEFAULT_GATEWAY_URL})
-  --token TOKEN        bearer token
-  -e, --execute SQL    run these ;-separated statements and exit
-  -f, --file PATH      run the statements in this file and exit; an error names the statement and its line
-  --format FORMAT      table (default: values are never cut; they wrap to the terminal's width), csv, json (an
-                       array of objects per result), or expanded (one 'column | value' block per row, as \\x)
-  --on-error MODE      stop (default) at the first failing statement of -e, -f or piped input, or continue
-  -v, --version        print the version
-  -h, --help           show this help
-
-Environment variables:
-  FRESHET_URL          the gateway address, when --url is not given
-  FRESHET_TOKEN        the bearer token, when --token is not given
-  FRESHET_HISTORY      the interactive history file (default ~/.freshet_history; empty: keep no history)
-
-Without -e or -f, statements are read from the terminal (interactive) or from piped stdin. The interactive
-client keeps going after an error; type help there for its commands.
-Exit code: 0 success, 1 the gateway reported an error or could not be reached, 2 usage error.
+const HELP_TEXT = `Statements handled by Freshet (MATERIALIZED may replace DYNAMIC everywhere):
+  CREATE [OR ALTER] DYNAMIC TABLE [IF NOT EXISTS] name [(cols, PRIMARY KEY (…))] [COMMENT '…']
+      [PARTITIONED BY (col, …)] [WITH ('k' = 'v', …)] [FRESHNESS = INTERVAL '<n>' <unit>]
+      [REFRESH_MODE = FULL | CONTINUOUS] AS <query>
+  ALTER DYNAMIC TABLE name SUSPEND | RESUME [WITH (…)] | REFRESH [PARTITION (col = 'v', …)]
+  ALTER DYNAMIC TABLE name SET FRESHNESS = INTERVAL '<n>' <unit> | SET REFRESH_MODE = FULL | CONTINUOUS
+  ALTER DYNAMIC TABLE name AS <query>
+  DROP DYNAMIC TABLE [IF EXISTS] name
+  SHOW DYNAMIC TABLES [LIKE 'pattern'] | SHOW CREATE DYNAMIC TABLE name | DESCRIBE DYNAMIC TABLE name
+  SHOW TABLES [LIKE 'pattern'] | DESCRIBE [TABLE] name      (any table, on every engine)
+Any other statement (CREATE TABLE, INSERT, SELECT, …) runs on the engine.
+End a statement with ; to send it. Client commands: help, \\x (expanded display on/off), quit (or exit, \\q,
+Ctrl-D); Ctrl-C clears the input. The up arrow recalls whole statements, also from earlier sessions.
 `;
-
-const OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
-  execute: { type: 'string', short: 'e' },
-  file: { type: 'string', short: 'f' },
-  format: { type: 'string' },
-  'on-error': { type: 'string' },
-  version: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type OnError = 'stop' | 'continue';
-
-interface ClientSettings {
-  readonly url: string;
-  readonly token: string | undefined;
-  readonly execute: string | undefined;
-  readonly file: string | undefined;
-  readonly format: OutputFormat;
-  readonly onError: OnError;
-  readonly help: boolean;
-  readonly version: boolean;
-}
 
 /** `freshet sql [options]` (see {@link SQL_CLIENT_USAGE}); resolves to the exit code. */
 export async function runSqlClient(
@@ -89,133 +58,201 @@ export async function runSqlClient(
   }
   if (!io.isTty) return runPiped({ client, io, printer, onError: settings.onError });
   const history = new StatementHistory(historyPath(env), (message) => io.stderr.write(`${message}\n`));
-  return runInteractive({ client, io, printer, history });
-}
-
-function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): ClientSettings {
-  const { values, positionals } = parseArgs(argv, OPTIONS);
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${positionals[0]}' (pass statements with -e "…" or -f file.sql).`);
-  }
-  if (values.execute !== undefined && values.file !== undefined) {
-    throw new UsageError('give either -e or -f, not both.');
-  }
-  if (values.execute !== undefined && values.execute.trim() === '') {
-    throw new UsageError('-e needs at least one statement.');
-  }
-  const url = values.url ?? nonEmpty(env.FRESHET_URL) ?? DEFAULT_GATEWAY_URL;
-  checkUrl(url, values.url !== undefined ? '--url' : 'FRESHET_URL');
-  return {
-    url,
-    token: values.token ?? nonEmpty(env.FRESHET_TOKEN),
-    execute: values.execute,
-    file: values.file,
-    format: oneOf('--format', values.format ?? 'table', OUTPUT_FORMATS),
-    onError: oneOf('--on-error', values['on-error'] ?? 'stop', ['stop', 'continue'] as const),
-    help: values.help === true,
-    version: values.version === true,
-  };
-}
-
-function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
-  const found = allowed.find((a) => a === value.toLowerCase());
-  if (found === undefined) throw new UsageError(`${option} must be one of ${allowed.join(', ')}; got '${value}'.`);
-  return found;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function checkUrl(url: string, source: string): void {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    protocol = undefined;
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UsageError(`${source} must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}; got '${url}'.`);
-  }
-}
-
-async function readScript(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : String(error);
-    throw new UsageError(`cannot read ${path}: ${reason}.`);
-  }
-  if (text.trim() === '') throw new UsageError(`${path} holds no statements.`);
-  return text;
-}
-
-interface ScriptOptions {
-  readonly client: GatewayClient;
-  readonly printer: OutcomePrinter;
-  readonly onError: OnError;
-  /** The file of `-f`: errors then name it and the statement's number. */
-  readonly file: string | undefined;
+  return runInteractive(client, io, printer, history);
 }
 
 /**
- * Runs `-e` or `-f` text as one request. With `--on-error continue`, what follows a failing statement is sent
- * again as a new request, led by blank space standing for the text before it, so the gateway's line and column
- * still refer to the whole script.
+ * Accumulates input lines until they end with a complete statement. Remembers the input line the buffer
+ * started on so that piped input can report errors at the line of the whole input.
  */
-async function runScript(text: string, { client, printer, onError, file }: ScriptOptions): Promise<number> {
-  const statements = splitStatements(text);
-  let first = 0;
+class StatementBuffer {
+  private lines: string[] = [];
+  private lineNumber = 0;
+  private start = 0;
+
+  get isEmpty(): boolean {
+    return this.lines.length === 0;
+  }
+
+  /** 1-based input line of the buffer's first line. */
+  get startLine(): number {
+    return this.start;
+  }
+
+  /** Adds a line; returns the buffered text when it now ends with a complete statement. */
+  push(line: string): string | undefined {
+    this.lineNumber++;
+    // Blank lines between statements are not sent: they would only shift the gateway's line numbers.
+    if (this.isEmpty && line.trim() === '') return undefined;
+    if (this.isEmpty) this.start = this.lineNumber;
+    this.lines.push(line);
+    const text = this.lines.join('\n');
+    return endsWithCompleteStatement(text) ? text : undefined;
+  }
+
+  /** Whatever is left (a last statement without `;`), or undefined when only whitespace and comments are. */
+  rest(): string | undefined {
+    const text = this.lines.join('\n');
+    return splitStatements(text).length === 0 ? undefined : text;
+  }
+
+  /** Counts a line that was consumed as a client command, so later line numbers stay right. */
+  skip(): void {
+    this.lineNumber++;
+  }
+
+  clear(): void {
+    this.lines = [];
+  }
+}
+
+type ClientCommand = 'quit' | 'help' | 'expanded';
+
+/** `quit`, `exit`, `\q`, `help`, `\x` (with or without `;`), recognised only at the start of a statement. */
+function clientCommandOf(line: string): ClientCommand | undefined {
+  const word = line.trim().replace(/;$/, '').trim().toLowerCase();
+  if (word === 'quit' || word === 'exit' || word === '\\q') return 'quit';
+  if (word === 'help' || word === '\\h' || word === '\\?') return 'help';
+  if (word === '\\x') return 'expanded';
+  return undefined;
+}
+
+/** `\x`: expanded display on, or back to the format it replaced. */
+function toggleExpanded(printer: OutcomePrinter, io: ClientIo, previous: { format: OutputFormat }): void {
+  if (printer.format === 'expanded') {
+    printer.format = previous.format === 'expanded' ? 'table' : previous.format;
+  } else {
+    previous.format = printer.format;
+    printer.format = 'expanded';
+  }
+  io.stdout.write(`Expanded display is ${printer.format === 'expanded' ? 'on' : 'off'}.\n`);
+}
+
+/** Runs a client command other than `quit`. */
+function runCommand(command: ClientCommand, io: ClientIo, printer: OutcomePrinter, previous: { format: OutputFormat }) {
+  if (command === 'help') io.stdout.write(HELP_TEXT);
+  if (command === 'expanded') toggleExpanded(printer, io, previous);
+}
+
+async function runInteractive(
+  client: GatewayClient,
+  io: ClientIo,
+  printer: OutcomePrinter,
+  history: StatementHistory,
+): Promise<number> {
+  // Line editing and Ctrl-C handling need a real terminal; a test drives the same loop through plain streams.
+  const terminal = (io.stdin as { isTTY?: boolean }).isTTY === true;
+  // readline records nothing itself (historySize 0): the history holds whole statements, added as they are sent.
+  const rl = readline.createInterface({
+    input: io.stdin,
+    output: io.stdout,
+    terminal,
+    historySize: 0,
+    history: history.entries,
+  });
+  const lines = rl[Symbol.asyncIterator]();
+  const buffer = new StatementBuffer();
+  const previous: { format: OutputFormat } = { format: printer.format };
+  let inFlight: AbortController | undefined;
+
+  const prompt = (): void => {
+    rl.setPrompt(buffer.isEmpty ? PROMPT : CONTINUATION_PROMPT);
+    // The cursor stays where it is in text typed while a statement ran.
+    rl.prompt(true);
+  };
+  rl.on('SIGINT', () => {
+    if (inFlight !== undefined) {
+      inFlight.abort();
+      return;
+    }
+    const hadInput = !buffer.isEmpty || rl.line !== '';
+    buffer.clear();
+    // Ctrl-E then Ctrl-U: readline's documented way to empty the line being edited.
+    rl.write(null, { ctrl: true, name: 'e' });
+    rl.write(null, { ctrl: true, name: 'u' });
+    io.stdout.write(hadInput ? '^C\n' : '^C (type quit or press Ctrl-D to leave)\n');
+    prompt();
+  });
+
+  io.stdout.write(`Freshet SQL client, gateway ${client.url}. Type help for the statements, quit to leave.\n`);
+  prompt();
+  let quit = false;
+  for await (const line of lines) {
+    const command = buffer.isEmpty ? clientCommandOf(line) : undefined;
+    if (command === 'quit') {
+      quit = true;
+      break;
+    }
+    if (command !== undefined) {
+      runCommand(command, io, printer, previous);
+    } else {
+      const text = buffer.push(line);
+      if (text !== undefined) {
+        buffer.clear();
+        history.add(text);
+        inFlight = new AbortController();
+        const outcome = await client.execute(text, inFlight.signal);
+        inFlight = undefined;
+        // What was typed meanwhile stays in readline's line; wipe its echo so the output starts on a clean line.
+        if (terminal && rl.line !== '') io.stdout.write('\r\x1b[K');
+        printer.print(outcome);
+        printer.endBlock();
+      }
+    }
+    prompt();
+  }
+  rl.close();
+  // After Ctrl-D the cursor still sits after the prompt; end the line so the shell prompt starts cleanly.
+  if (!quit) io.stdout.write('\n');
+  if (!quit && !buffer.isEmpty) {
+    io.stdout.write('The unfinished statement (no closing ;) was discarded, not sent.\n');
+  }
+  return 0;
+}
+
+interface PipedOptions {
+  readonly client: GatewayClient;
+  readonly io: ClientIo;
+  readonly printer: OutcomePrinter;
+  /** `--on-error`: stop at the first failing statement, or run the rest too. */
+  readonly onError: 'stop' | 'continue';
+}
+
+async function runPiped({ client, io, printer, onError }: PipedOptions): Promise<number> {
+  const rl = readline.createInterface({ input: io.stdin, terminal: false, crlfDelay: Infinity });
+  const buffer = new StatementBuffer();
+  const previous: { format: OutputFormat } = { format: printer.format };
   let failed = false;
-  while (first < statements.length) {
-    const start = statements[first]?.position.offset ?? 0;
-    const outcome = await client.execute(blankedBefore(text, start));
-    const failing = outcome.kind === 'error' ? first + failingIndex(outcome, statements.slice(first)) : first;
-    const where = file === undefined ? [] : [file, `statement ${failing + 1}`];
-    const fallbackLine = file === undefined ? undefined : startLine(text, statements[failing]);
-    const result = printer.print(outcome, { where, ...(fallbackLine === undefined ? {} : { fallbackLine }) });
-    if (result === 'ok') break;
-    failed = true;
-    if (result === 'unreachable' || onError === 'stop' || outcome.kind !== 'error') break;
-    first = failing + 1;
+
+  const send = async (text: string): Promise<'ok' | 'failed' | 'unreachable'> => {
+    const outcome = await client.execute(text);
+    const result = printer.print(outcome, { lineOffset: buffer.startLine - 1 });
+    if (result !== 'ok') failed = true;
+    return result;
+  };
+  // Every later statement would fail the same way when the gateway is unreachable; one message is enough.
+  const mustStop = (result: 'ok' | 'failed' | 'unreachable') =>
+    result === 'unreachable' || (result === 'failed' && onError === 'stop');
+
+  try {
+    for await (const line of rl) {
+      const command = buffer.isEmpty ? clientCommandOf(line) : undefined;
+      if (command === 'quit') return failed ? 1 : 0;
+      if (command !== undefined) {
+        buffer.skip();
+        runCommand(command, io, printer, previous);
+        continue;
+      }
+      const text = buffer.push(line);
+      if (text === undefined) continue;
+      buffer.clear();
+      if (mustStop(await send(text))) return 1;
+    }
+    // A last statement without `;` still runs, as it would in any SQL script runner.
+    const rest = buffer.rest();
+    if (rest !== undefined) await send(rest);
+    return failed ? 1 : 0;
+  } finally {
+    rl.close();
   }
-  return failed ? 1 : 0;
-}
-
-type StatementSlices = ReturnType<typeof splitStatements>;
-
-/** Which of the statements sent failed: as the gateway says, else the one holding the error's line. */
-function failingIndex(outcome: Extract<StatementsOutcome, { kind: 'error' }>, sent: StatementSlices): number {
-  if (outcome.statementIndex !== undefined) return outcome.statementIndex;
-  const { line } = outcome.error;
-  if (line === undefined) return 0;
-  let index = 0;
-  for (const [i, statement] of sent.entries()) {
-    if (statement.position.line <= line) index = i;
-  }
-  return index;
-}
-
-/** The text with everything before `offset` replaced by as many line breaks and spaces as it took. */
-function blankedBefore(text: string, offset: number): string {
-  if (offset === 0) return text;
-  const before = text.slice(0, offset);
-  const lastBreak = before.lastIndexOf('\n');
-  return '\n'.repeat(before.split('\n').length - 1) + ' '.repeat(before.length - lastBreak - 1) + text.slice(offset);
-}
-
-/** The 1-based line of a statement's first character that is not white space. */
-function startLine(text: string, statement: StatementSlices[number] | undefined): number | undefined {
-  if (statement === undefined) return undefined;
-  const leading = /^\s*/.exec(statement.text)?.[0] ?? '';
-  return text.slice(0, statement.position.offset + leading.length).split('\n').length;
 }

@@ -225,14 +225,15 @@ describe('freshet sql', () => {
       ]);
     });
 
-    it('shows NULL, compact JSON, escaped newlines, cut long cells and the truncation note', async () => {
+    it('shows NULL, compact JSON, escaped newlines, long cells whole and the truncation note', async () => {
       const { code, out } = await run(['--url', gateway.url, '-e', 'SELECT * FROM events']);
 
       assert.equal(code, 0);
-      const long = `${'x'.repeat(59)}…`;
+      // Not a terminal: nothing is cut or wrapped (see sql-client-psql.test.ts for wrapping).
+      const long = 'x'.repeat(80);
       assert.deepEqual(out.split('\n'), [
         `id | note               | payload`,
-        `---+--------------------+-${'-'.repeat(60)}`,
+        `---+--------------------+-${'-'.repeat(80)}`,
         ` 1 | NULL               | {"a":1,"b":[true,null]}`,
         ` 2 | line one\\nline two | ${long}`,
         '2 rows',
@@ -458,7 +459,8 @@ describe('freshet sql', () => {
       const s = session(false);
       s.stdin.end("SELECT 'one';\n\nSELECT id\nFORM orders;\nSELECT 'three'");
 
-      const code = await runSqlClient(['--url', gateway.url], s.io, {});
+      // --on-error continue: the default stops at the failing statement (sql-client-psql.test.ts).
+      const code = await runSqlClient(['--url', gateway.url, '--on-error', 'continue'], s.io, {});
 
       assert.equal(code, 1);
       assert.deepEqual(

@@ -55,6 +55,8 @@ export type StatementsOutcome =
       readonly error: GatewayErrorJson;
       /** Results of the statements that completed before the failing one, in order. */
       readonly completed: readonly StatementResultJson[];
+      /** 0-based index of the failing statement in the text sent, when the gateway says which one it was. */
+      readonly statementIndex?: number;
     }
   /** No HTTP answer at all: refused, unknown host, reset, timed out. */
   | { readonly kind: 'unreachable'; readonly url: string; readonly reason: string };
@@ -148,7 +150,9 @@ function interpret(status: number, body: string, url: string): StatementsOutcome
   const failure = errorBodySchema.safeParse(json);
   if (!failure.success) return unexpected(status, body, url);
   const partial = partialDetailsSchema.safeParse(failure.data.error.details);
-  return { kind: 'error', error: failure.data.error, completed: partial.success ? partial.data.results : [] };
+  if (!partial.success) return { kind: 'error', error: failure.data.error, completed: [] };
+  const { statementIndex, results } = partial.data;
+  return { kind: 'error', error: failure.data.error, completed: results, statementIndex };
 }
 
 function unexpected(status: number, body: string, url: string): StatementsOutcome {

@@ -1,34 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import * as readline from 'node:readline';
 import { endsWithCompleteStatement, splitStatements } from '../sql/splitter';
-import { parseArgs, UsageError } from './args';
-import { DEFAULT_GATEWAY_URL, GatewayClient, type StatementResultJson, type StatementsOutcome } from './gateway-client';
-import { renderError, renderResult } from './result-table';
+import { type ClientSettings, readScript, readSettings, SQL_CLIENT_USAGE } from './client-settings';
+import { UsageError } from './args';
+import { GatewayClient } from './gateway-client';
+import { historyPath, StatementHistory } from './history';
+import { type ClientIo, OutcomePrinter } from './outcome-printer';
+import type { OutputFormat } from './result-table';
+import { runScript } from './script-runner';
+import { freshetVersion } from './version';
 
-/** The streams the SQL client talks through; `process.stdin`/`stdout`/`stderr` in the real CLI. */
-export interface ClientIo {
-  readonly stdin: NodeJS.ReadableStream;
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  /** True when a person is typing: show the banner and prompts. False when statements are piped in. */
-  readonly isTty: boolean;
-}
-
-/** Usage text of `freshet sql`, printed by `--help` and after usage errors. */
-export const SQL_CLIENT_USAGE = `Usage: freshet sql [--url URL] [--token TOKEN] [-e "statements"] [-f file.sql]
-
-Sends SQL to a Freshet gateway and prints the results.
-
-Options:
-  --url URL          gateway address (env FRESHET_URL; default ${DEFAULT_GATEWAY_URL})
-  --token TOKEN      bearer token (env FRESHET_TOKEN)
-  -e, --execute SQL  run these ;-separated statements and exit
-  -f, --file PATH    run the statements in this file and exit
-  -h, --help         show this help
-
-Without -e or -f, statements are read from the terminal (interactive) or from piped stdin.
-Exit code: 0 success, 1 the gateway reported an error or could not be reached, 2 usage error.
-`;
+export { SQL_CLIENT_USAGE };
+export type { ClientIo } from './outcome-printer';
 
 const PROMPT = 'freshet> ';
 const CONTINUATION_PROMPT = '      -> ';
@@ -42,27 +24,13 @@ const HELP_TEXT = `Statements handled by Freshet (MATERIALIZED may replace DYNAM
   ALTER DYNAMIC TABLE name AS <query>
   DROP DYNAMIC TABLE [IF EXISTS] name
   SHOW DYNAMIC TABLES [LIKE 'pattern'] | SHOW CREATE DYNAMIC TABLE name | DESCRIBE DYNAMIC TABLE name
+  SHOW TABLES [LIKE 'pattern'] | DESCRIBE [TABLE] name      (any table, on every engine)
 Any other statement (CREATE TABLE, INSERT, SELECT, …) runs on the engine.
-End a statement with ; to send it. Client commands: help, quit (or exit, \\q, Ctrl-D); Ctrl-C clears the input.
+End a statement with ; to send it. Client commands: help, \\x (expanded display on/off), quit (or exit, \\q,
+Ctrl-D); Ctrl-C clears the input. The up arrow recalls whole statements, also from earlier sessions.
 `;
 
-const OPTIONS = {
-  url: { type: 'string' },
-  token: { type: 'string' },
-  execute: { type: 'string', short: 'e' },
-  file: { type: 'string', short: 'f' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-interface ClientSettings {
-  readonly url: string;
-  readonly token: string | undefined;
-  readonly execute: string | undefined;
-  readonly file: string | undefined;
-  readonly help: boolean;
-}
-
-/** `freshet sql [--url URL] [--token TOKEN] [-e "statements"] [-f file.sql] [--help]`; resolves to the exit code. */
+/** `freshet sql [options]` (see {@link SQL_CLIENT_USAGE}); resolves to the exit code. */
 export async function runSqlClient(
   argv: readonly string[],
   io: ClientIo,
@@ -72,8 +40,8 @@ export async function runSqlClient(
   let script: string | undefined;
   try {
     settings = readSettings(argv, env);
-    if (settings.help) {
-      io.stdout.write(SQL_CLIENT_USAGE);
+    if (settings.help || settings.version) {
+      io.stdout.write(settings.help ? SQL_CLIENT_USAGE : `freshet ${freshetVersion()}\n`);
       return 0;
     }
     script = settings.file === undefined ? settings.execute : await readScript(settings.file);
@@ -84,69 +52,13 @@ export async function runSqlClient(
   }
 
   const client = new GatewayClient({ url: settings.url, token: settings.token });
-  const printer = new OutcomePrinter(io, settings.token !== undefined);
+  const printer = new OutcomePrinter(io, settings.token !== undefined, settings.format);
   if (script !== undefined) {
-    return printer.print(await client.execute(script)) === 'ok' ? 0 : 1;
+    return runScript(script, { client, printer, onError: settings.onError, file: settings.file });
   }
-  return io.isTty ? runInteractive(client, io, printer) : runPiped(client, io, printer);
-}
-
-function readSettings(argv: readonly string[], env: NodeJS.ProcessEnv): ClientSettings {
-  const { values, positionals } = parseArgs(argv, OPTIONS);
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${positionals[0]}' (pass statements with -e "…" or -f file.sql).`);
-  }
-  if (values.execute !== undefined && values.file !== undefined) {
-    throw new UsageError('give either -e or -f, not both.');
-  }
-  if (values.execute !== undefined && values.execute.trim() === '') {
-    throw new UsageError('-e needs at least one statement.');
-  }
-  const url = values.url ?? nonEmpty(env.FRESHET_URL) ?? DEFAULT_GATEWAY_URL;
-  checkUrl(url, values.url !== undefined ? '--url' : 'FRESHET_URL');
-  return {
-    url,
-    token: values.token ?? nonEmpty(env.FRESHET_TOKEN),
-    execute: values.execute,
-    file: values.file,
-    help: values.help === true,
-  };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
-}
-
-function checkUrl(url: string, source: string): void {
-  let protocol: string | undefined;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    protocol = undefined;
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UsageError(`${source} must be an http(s) URL such as ${DEFAULT_GATEWAY_URL}; got '${url}'.`);
-  }
-}
-
-async function readScript(path: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : String(error);
-    throw new UsageError(`cannot read ${path}: ${reason}.`);
-  }
-  if (text.trim() === '') throw new UsageError(`${path} holds no statements.`);
-  return text;
+  if (!io.isTty) return runPiped({ client, io, printer, onError: settings.onError });
+  const history = new StatementHistory(historyPath(env), (message) => io.stderr.write(`${message}\n`));
+  return runInteractive(client, io, printer, history);
 }
 
 /**
@@ -194,27 +106,59 @@ class StatementBuffer {
   }
 }
 
-type ClientCommand = 'quit' | 'help';
+type ClientCommand = 'quit' | 'help' | 'expanded';
 
-/** `quit`, `exit`, `\q`, `help` (with or without `;`), recognised only at the start of a statement. */
+/** `quit`, `exit`, `\q`, `help`, `\x` (with or without `;`), recognised only at the start of a statement. */
 function clientCommandOf(line: string): ClientCommand | undefined {
   const word = line.trim().replace(/;$/, '').trim().toLowerCase();
   if (word === 'quit' || word === 'exit' || word === '\\q') return 'quit';
   if (word === 'help' || word === '\\h' || word === '\\?') return 'help';
+  if (word === '\\x') return 'expanded';
   return undefined;
 }
 
-async function runInteractive(client: GatewayClient, io: ClientIo, printer: OutcomePrinter): Promise<number> {
+/** `\x`: expanded display on, or back to the format it replaced. */
+function toggleExpanded(printer: OutcomePrinter, io: ClientIo, previous: { format: OutputFormat }): void {
+  if (printer.format === 'expanded') {
+    printer.format = previous.format === 'expanded' ? 'table' : previous.format;
+  } else {
+    previous.format = printer.format;
+    printer.format = 'expanded';
+  }
+  io.stdout.write(`Expanded display is ${printer.format === 'expanded' ? 'on' : 'off'}.\n`);
+}
+
+/** Runs a client command other than `quit`. */
+function runCommand(command: ClientCommand, io: ClientIo, printer: OutcomePrinter, previous: { format: OutputFormat }) {
+  if (command === 'help') io.stdout.write(HELP_TEXT);
+  if (command === 'expanded') toggleExpanded(printer, io, previous);
+}
+
+async function runInteractive(
+  client: GatewayClient,
+  io: ClientIo,
+  printer: OutcomePrinter,
+  history: StatementHistory,
+): Promise<number> {
   // Line editing and Ctrl-C handling need a real terminal; a test drives the same loop through plain streams.
   const terminal = (io.stdin as { isTTY?: boolean }).isTTY === true;
-  const rl = readline.createInterface({ input: io.stdin, output: io.stdout, terminal, historySize: 500 });
+  // readline records nothing itself (historySize 0): the history holds whole statements, added as they are sent.
+  const rl = readline.createInterface({
+    input: io.stdin,
+    output: io.stdout,
+    terminal,
+    historySize: 0,
+    history: history.entries,
+  });
   const lines = rl[Symbol.asyncIterator]();
   const buffer = new StatementBuffer();
+  const previous: { format: OutputFormat } = { format: printer.format };
   let inFlight: AbortController | undefined;
 
   const prompt = (): void => {
     rl.setPrompt(buffer.isEmpty ? PROMPT : CONTINUATION_PROMPT);
-    rl.prompt();
+    // The cursor stays where it is in text typed while a statement ran.
+    rl.prompt(true);
   };
   rl.on('SIGINT', () => {
     if (inFlight !== undefined) {
@@ -239,15 +183,18 @@ async function runInteractive(client: GatewayClient, io: ClientIo, printer: Outc
       quit = true;
       break;
     }
-    if (command === 'help') {
-      io.stdout.write(HELP_TEXT);
+    if (command !== undefined) {
+      runCommand(command, io, printer, previous);
     } else {
       const text = buffer.push(line);
       if (text !== undefined) {
         buffer.clear();
+        history.add(text);
         inFlight = new AbortController();
         const outcome = await client.execute(text, inFlight.signal);
         inFlight = undefined;
+        // What was typed meanwhile stays in readline's line; wipe its echo so the output starts on a clean line.
+        if (terminal && rl.line !== '') io.stdout.write('\r\x1b[K');
         printer.print(outcome);
         printer.endBlock();
       }
@@ -257,35 +204,49 @@ async function runInteractive(client: GatewayClient, io: ClientIo, printer: Outc
   rl.close();
   // After Ctrl-D the cursor still sits after the prompt; end the line so the shell prompt starts cleanly.
   if (!quit) io.stdout.write('\n');
+  if (!quit && !buffer.isEmpty) {
+    io.stdout.write('The unfinished statement (no closing ;) was discarded, not sent.\n');
+  }
   return 0;
 }
 
-async function runPiped(client: GatewayClient, io: ClientIo, printer: OutcomePrinter): Promise<number> {
+interface PipedOptions {
+  readonly client: GatewayClient;
+  readonly io: ClientIo;
+  readonly printer: OutcomePrinter;
+  /** `--on-error`: stop at the first failing statement, or run the rest too. */
+  readonly onError: 'stop' | 'continue';
+}
+
+async function runPiped({ client, io, printer, onError }: PipedOptions): Promise<number> {
   const rl = readline.createInterface({ input: io.stdin, terminal: false, crlfDelay: Infinity });
   const buffer = new StatementBuffer();
+  const previous: { format: OutputFormat } = { format: printer.format };
   let failed = false;
 
   const send = async (text: string): Promise<'ok' | 'failed' | 'unreachable'> => {
     const outcome = await client.execute(text);
-    const result = printer.print(outcome, buffer.startLine - 1);
+    const result = printer.print(outcome, { lineOffset: buffer.startLine - 1 });
     if (result !== 'ok') failed = true;
     return result;
   };
+  // Every later statement would fail the same way when the gateway is unreachable; one message is enough.
+  const mustStop = (result: 'ok' | 'failed' | 'unreachable') =>
+    result === 'unreachable' || (result === 'failed' && onError === 'stop');
 
   try {
     for await (const line of rl) {
       const command = buffer.isEmpty ? clientCommandOf(line) : undefined;
       if (command === 'quit') return failed ? 1 : 0;
-      if (command === 'help') {
+      if (command !== undefined) {
         buffer.skip();
-        io.stdout.write(HELP_TEXT);
+        runCommand(command, io, printer, previous);
         continue;
       }
       const text = buffer.push(line);
       if (text === undefined) continue;
       buffer.clear();
-      // Every later statement would fail the same way; one message is enough.
-      if ((await send(text)) === 'unreachable') return 1;
+      if (mustStop(await send(text))) return 1;
     }
     // A last statement without `;` still runs, as it would in any SQL script runner.
     const rest = buffer.rest();
@@ -293,60 +254,5 @@ async function runPiped(client: GatewayClient, io: ClientIo, printer: OutcomePri
     return failed ? 1 : 0;
   } finally {
     rl.close();
-  }
-}
-
-/** Prints outcomes: results to stdout, separated by blank lines; errors and hints to stderr. */
-class OutcomePrinter {
-  private printedResult = false;
-
-  constructor(
-    private readonly io: ClientIo,
-    private readonly hasToken: boolean,
-  ) {}
-
-  /** `lineOffset` shifts error lines when the text sent started further down the user's input. */
-  print(outcome: StatementsOutcome, lineOffset = 0): 'ok' | 'failed' | 'unreachable' {
-    switch (outcome.kind) {
-      case 'results':
-        this.printResults(outcome.results);
-        return 'ok';
-      case 'error': {
-        this.printResults(outcome.completed);
-        const { error } = outcome;
-        const line = error.line === undefined ? undefined : error.line + lineOffset;
-        this.io.stderr.write(`${renderError({ ...error, line })}\n`);
-        if (error.code === 'UNAUTHORIZED') {
-          this.io.stderr.write(
-            this.hasToken
-              ? 'hint: the gateway did not accept the token; check --token or FRESHET_TOKEN.\n'
-              : 'hint: this gateway requires a token; pass --token TOKEN or set FRESHET_TOKEN.\n',
-          );
-        }
-        return 'failed';
-      }
-      case 'unreachable':
-        this.io.stderr.write(
-          outcome.reason === 'cancelled'
-            ? 'Cancelled; the gateway was asked to stop the statement.\n'
-            : `ERROR: cannot reach the Freshet gateway at ${outcome.url} (${outcome.reason}). ` +
-                'Is it running? Start it with `npm start`, or point the client at it with --url URL.\n',
-        );
-        return outcome.reason === 'cancelled' ? 'failed' : 'unreachable';
-    }
-  }
-
-  /** Ends one interactive exchange with a blank line, so the next prompt stands apart from the output. */
-  endBlock(): void {
-    this.io.stdout.write('\n');
-    this.printedResult = false;
-  }
-
-  private printResults(results: readonly StatementResultJson[]): void {
-    for (const result of results) {
-      if (this.printedResult) this.io.stdout.write('\n');
-      this.io.stdout.write(`${renderResult(result).join('\n')}\n`);
-      this.printedResult = true;
-    }
   }
 }

@@ -173,6 +173,9 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_REPLICA_LEASE_SECONDS', ['replica', 'leaseSeconds'], 'number'],
 ];
 
+/** Every environment variable the gateway reads, `FRESHET_CONFIG` first: what `freshet start --help` lists. */
+export const CONFIG_ENV_VARIABLES: readonly string[] = ['FRESHET_CONFIG', ...ENV_KEYS.map(([name]) => name)];
+
 function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   let node = target;
   keys.forEach((key, i) => {

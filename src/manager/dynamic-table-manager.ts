@@ -9,13 +9,20 @@ import type { ExecuteOptions, StatementEffects, StatementResult } from '../engin
 import type { Logger } from '../logger';
 import type { RefreshRunner } from '../refresh/refresh-runner';
 import type { WorkflowScheduler } from '../scheduler/workflow-scheduler';
-import type { AlterDynamicTable, CreateDynamicTable, DropDynamicTable, PassthroughStatement } from '../sql/statements';
+import type {
+  AlterDynamicTable,
+  CreateDynamicTable,
+  DropDynamicTable,
+  ObjectName,
+  PassthroughStatement,
+} from '../sql/statements';
 import { TableAlteration } from './alter-table';
 import { ContinuousRefreshes } from './continuous-refreshes';
 import { TableCreation } from './create-table';
 import { loggedDdl } from './ddl-log';
 import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
+import { type DescribedTable, describeEngineTable, type EngineTableRow, listEngineTables } from './engine-tables';
 import { FailureGuard } from './failure-guard';
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
@@ -125,6 +132,16 @@ export class DynamicTableManager {
   /** What a statement the gateway does not own would do on the namespace's engine. Runs nothing. */
   inspectPassthrough(statement: PassthroughStatement, ns: NameDefaults): Promise<StatementEffects> {
     return inspectPassthrough(this.parts, statement, ns);
+  }
+
+  /** `SHOW TABLES`: the tables of the namespace's catalog as its engine lists them, internal ones left out. */
+  engineTables(ns: NameDefaults): Promise<EngineTableRow[]> {
+    return listEngineTables(this.parts, ns);
+  }
+
+  /** `DESCRIBE name`: a dynamic table's record, or a plain table's columns as its engine describes them. */
+  describeAnyTable(name: ObjectName, ns: NameDefaults): Promise<DescribedTable> {
+    return describeEngineTable(this.parts, name, ns);
   }
 
   /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */

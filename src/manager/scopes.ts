@@ -61,6 +61,10 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'DESCRIBE DYNAMIC TABLE' };
     case 'explainCreateDynamicTable':
       return { scope: 'read', what: 'EXPLAIN CREATE DYNAMIC TABLE' };
+    case 'showTables':
+      return { scope: 'read', what: 'SHOW TABLES' };
+    case 'describeTable':
+      return { scope: 'read', what: 'DESCRIBE' };
     case 'passthrough':
       return passthroughNeed(statement);
   }

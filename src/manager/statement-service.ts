@@ -7,7 +7,7 @@ import { alreadyExists, cancelled, FreshetError, notFound, statementTimeout, val
 import { formatFreshness } from '../freshness';
 import { parseScriptOffLoop } from '../sql/analysis-thread';
 import { likeMatcher } from '../sql/like';
-import type { PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
+import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
@@ -191,6 +191,10 @@ export class StatementService {
         return this.showRefreshes(statement, ns);
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
+      case 'showTables':
+        return this.showEngineTables(statement.like, ns);
+      case 'describeTable':
+        return this.describeAny(statement.name, ns);
       case 'explainCreateDynamicTable':
         return {
           kind: 'rows',
@@ -266,6 +270,26 @@ export class StatementService {
       columns: REFRESH_COLUMNS,
       rows,
       ...(wanted > limit && rows.length === limit ? { truncated: true } : {}),
+    };
+  }
+
+  private async showEngineTables(like: string | null, ns: NameDefaults): Promise<StatementResultJson> {
+    const pattern = like === null ? null : likeMatcher(like);
+    const rows = (await this.manager.engineTables(ns))
+      .filter((t) => pattern === null || pattern.matches(t.name))
+      .map((t) => [t.database, t.name, t.dynamic ? 'DYNAMIC TABLE' : 'TABLE']);
+    return { kind: 'rows', columns: ['database', 'name', 'type'], rows };
+  }
+
+  private async describeAny(name: ObjectName, ns: NameDefaults): Promise<StatementResultJson> {
+    const described = await this.manager.describeAnyTable(name, ns);
+    if (described.kind === 'dynamic') return this.describe(described.table.identifier, ns);
+    const pk = new Set(described.primaryKey.map((c) => c.toLowerCase()));
+    return {
+      kind: 'rows',
+      columns: ['name', 'type', 'nullable', 'primary_key'],
+      rows: described.columns.map((c) => [c.name, c.type, c.nullable, pk.has(c.name.toLowerCase())]),
+      message: `${described.identifier}: a plain table (not a dynamic table).`,
     };
   }
 

@@ -13,7 +13,7 @@ import { ShowDescribeParser } from './ddl-show-describe';
 import { isTemporaryWord } from './identifiers';
 import { splitStatements, type StatementSlice } from './splitter';
 import type { Statement } from './statements';
-import { lexemes, TokenStream, upperWord } from './tokenizer';
+import { isIdentifierToken, isSymbol, lexemes, TokenStream, upperWord } from './tokenizer';
 
 /** Splits `script` into statements and parses each; positions refer to the whole script. */
 export function parseScript(script: string): Statement[] {
@@ -24,7 +24,8 @@ export function parseScript(script: string): Statement[] {
 export function parseStatement(slice: StatementSlice): Statement {
   const text = slice.text.slice(0, endBeforeTrailingSemicolon(slice.text)).trimEnd();
   const tokens = new TokenStream(slice.text, slice.position, text.length);
-  if (!isDynamicTableStatement(tokens)) return classifyPassthrough(tokens, text, slice.position);
+  if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens))
+    return classifyPassthrough(tokens, text, slice.position);
   return parseDynamicTableStatement(tokens, text);
 }
 
@@ -65,6 +66,31 @@ function isDynamicTableStatement(tokens: TokenStream): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * `SHOW TABLES [LIKE '…']` and `DESCRIBE [TABLE] name`: the gateway answers them itself, the same on every engine
+ * and without Freshet's internal tables. Other forms (`SHOW TABLES FROM db`, MySQL's `DESCRIBE t col`,
+ * `DESCRIBE SELECT …`) still reach the engine.
+ */
+function isPlainShowOrDescribe(tokens: TokenStream): boolean {
+  const first = upperWord(tokens.peek());
+  if (first === 'SHOW') {
+    if (upperWord(tokens.peek(1)) !== 'TABLES') return false;
+    const end = tokens.peek(2).kind === 'end';
+    return (
+      end || (upperWord(tokens.peek(2)) === 'LIKE' && tokens.peek(3).kind === 'string' && tokens.peek(4).kind === 'end')
+    );
+  }
+  if (first !== 'DESCRIBE' && first !== 'DESC') return false;
+  let at = upperWord(tokens.peek(1)) === 'TABLE' ? 2 : 1;
+  for (let part = 0; part < 3; part++) {
+    if (!isIdentifierToken(tokens.peek(at))) return false;
+    if (tokens.peek(at + 1).kind === 'end') return true;
+    if (!isSymbol(tokens.peek(at + 1), '.')) return false;
+    at += 2;
+  }
+  return false;
 }
 
 /** Hands the statement to the parser of its family, chosen by its first keyword. */

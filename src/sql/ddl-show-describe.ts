@@ -1,14 +1,19 @@
-/** SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE. */
+/**
+ * SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE, and the
+ * plain SHOW TABLES and DESCRIBE [TABLE] name that the gateway answers for every engine alike.
+ */
 import { CreateDynamicTableParser } from './ddl-create';
 import { DdlReader } from './ddl-reader';
 import type {
   DescribeDynamicTable,
+  DescribeTable,
   ExplainCreateDynamicTable,
   ShowCreateDynamicTable,
   ShowDynamicTables,
   ShowRefreshes,
+  ShowTables,
 } from './statements';
-import { upperWord } from './tokenizer';
+import { isWord, upperWord } from './tokenizer';
 
 /** The most rows `SHOW REFRESHES … LIMIT n` may ask for (the gateway's row limit caps what it returns). */
 const MAX_SHOW_LIMIT = 1_000_000;
@@ -19,7 +24,9 @@ export class ShowDescribeParser extends DdlReader {
     | ShowCreateDynamicTable
     | ShowRefreshes
     | DescribeDynamicTable
-    | ExplainCreateDynamicTable {
+    | ExplainCreateDynamicTable
+    | ShowTables
+    | DescribeTable {
     switch (upperWord(this.next())) {
       case 'EXPLAIN':
         return this.explain();
@@ -36,8 +43,12 @@ export class ShowDescribeParser extends DdlReader {
     return { kind: 'explainCreateDynamicTable', create, text: this.text };
   }
 
-  private show(): ShowDynamicTables | ShowCreateDynamicTable | ShowRefreshes {
+  private show(): ShowDynamicTables | ShowCreateDynamicTable | ShowRefreshes | ShowTables {
     if (this.acceptKeyword('REFRESHES') !== null) return this.showRefreshes();
+    if (isWord(this.peek(), 'TABLES')) {
+      this.next();
+      return { kind: 'showTables', like: this.like(), text: this.text };
+    }
     if (this.acceptKeyword('CREATE') !== null) {
       const tableWord = upperWord(this.next());
       this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
@@ -47,12 +58,17 @@ export class ShowDescribeParser extends DdlReader {
     }
     const tableWord = upperWord(this.next());
     this.expectKeyword('TABLES', `TABLES after SHOW ${tableWord}`);
+    return { kind: 'showDynamicTables', like: this.like(), text: this.text };
+  }
+
+  /** An optional `LIKE 'pattern'`, and the end of the statement. */
+  private like(): string | null {
     const like =
       this.acceptKeyword('LIKE') === null
         ? null
         : this.expectString("a pattern as a string literal, such as LIKE 'orders%'").value;
     this.expectEnd();
-    return { kind: 'showDynamicTables', like, text: this.text };
+    return like;
   }
 
   /** After `SHOW REFRESHES`: `[OF name] [LIMIT n]`. */
@@ -70,7 +86,13 @@ export class ShowDescribeParser extends DdlReader {
     return { kind: 'showRefreshes', name, limit, text: this.text };
   }
 
-  private describe(): DescribeDynamicTable {
+  private describe(): DescribeDynamicTable | DescribeTable {
+    if (!isWord(this.peek(), 'DYNAMIC', 'MATERIALIZED')) {
+      this.acceptKeyword('TABLE');
+      const name = this.objectName();
+      this.expectEnd();
+      return { kind: 'describeTable', name, text: this.text };
+    }
     const tableWord = upperWord(this.next());
     this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
     const name = this.objectName();

@@ -99,6 +99,21 @@ export interface DescribeDynamicTable {
   readonly text: string;
 }
 
+/** `SHOW TABLES [LIKE '…']`: every table of the namespace's catalog, dynamic or plain, internal ones left out. */
+export interface ShowTables {
+  readonly kind: 'showTables';
+  /** SQL LIKE pattern (`%`, `_`), or null. */
+  readonly like: string | null;
+  readonly text: string;
+}
+
+/** `DESCRIBE [TABLE] name` of any table, dynamic or plain, answered by the gateway for every engine. */
+export interface DescribeTable {
+  readonly kind: 'describeTable';
+  readonly name: ObjectName;
+  readonly text: string;
+}
+
 /** `EXPLAIN CREATE DYNAMIC TABLE …`: what the CREATE would do, checked but not carried out. */
 export interface ExplainCreateDynamicTable {
   readonly kind: 'explainCreateDynamicTable';
@@ -132,5 +147,7 @@ export type Statement =
   | ShowCreateDynamicTable
   | ShowRefreshes
   | DescribeDynamicTable
+  | ShowTables
+  | DescribeTable
   | ExplainCreateDynamicTable
   | PassthroughStatement;

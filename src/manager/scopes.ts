@@ -6,6 +6,7 @@
 import type { StatementEffects } from '../engine/engine';
 import { FreshetError } from '../errors';
 import type { AlterAction, PassthroughStatement, Statement } from '../sql/statements';
+import { READ_ONLY_PRAGMAS } from '../sql/pragmas';
 import { lexemes } from '../sql/tokenizer';
 
 /** Every scope a token may carry, as configured in `auth.tokens[].scopes`. */
@@ -107,16 +108,6 @@ const WRITING_WORDS = [
 ];
 const WRITING_WORD = new RegExp(`\\b(${WRITING_WORDS.join('|')})\\b|\\bREPLACE\\b(?!\\s*\\()`, 'i');
 
-// PRAGMAs that only describe a table or its indexes; every other PRAGMA may set state or reveal paths.
-const READING_PRAGMAS: ReadonlySet<string> = new Set([
-  'table_info',
-  'table_xinfo',
-  'table_list',
-  'index_list',
-  'index_info',
-  'index_xinfo',
-  'foreign_key_list',
-]);
 // Matched against trimmed text without a trailing `;`, so that no two runs of spaces compete (no backtracking).
 const PRAGMA_CALL = /^PRAGMA\s+(?:\w+\s*\.\s*)?(\w+)(?:\s*\([\w.\s]*\))?$/i;
 
@@ -129,7 +120,7 @@ export function hiddenWrite(statement: PassthroughStatement): string | null {
   const code = codeOf(statement.text);
   if (statement.verb === 'PRAGMA') {
     const name = PRAGMA_CALL.exec(code.trim().replace(/;$/, '').trimEnd())?.[1];
-    return name !== undefined && READING_PRAGMAS.has(name.toLowerCase()) ? null : 'a PRAGMA that may change state';
+    return name !== undefined && READ_ONLY_PRAGMAS.has(name.toLowerCase()) ? null : 'a PRAGMA that may change state';
   }
   const match = WRITING_WORD.exec(code);
   return match === null ? null : (match[0] as string).toUpperCase();

@@ -23,22 +23,7 @@ import {
   type LeadingStatement,
   type WrittenName,
 } from './sqlite-statement-text';
-
-/** Pragmas that only describe the schema: no setting, no connection state, no file system paths. */
-export const READ_ONLY_PRAGMAS: ReadonlySet<string> = new Set([
-  'table_info',
-  'table_xinfo',
-  'table_list',
-  'index_list',
-  'index_info',
-  'index_xinfo',
-  'foreign_key_list',
-  'foreign_key_check',
-  'collation_list',
-  'function_list',
-  'module_list',
-  'pragma_list',
-]);
+import { READ_ONLY_PRAGMAS } from '../../sql/pragmas';
 
 /**
  * Pragmas whose value may be read (`PRAGMA user_version`) but not set: reading them shows a number of the

@@ -10,6 +10,7 @@ import * as refreshAction from './migrations/0004-refresh-action';
 import * as continuousJob from './migrations/0005-continuous-job';
 import * as suspendedReason from './migrations/0006-suspended-reason';
 import * as historyRetention from './migrations/0007-history-retention';
+import * as dataTimestamp from './migrations/0008-data-timestamp';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -25,4 +26,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0005-continuous-job', ...continuousJob },
   { name: '0006-suspended-reason', ...suspendedReason },
   { name: '0007-history-retention', ...historyRetention },
+  { name: '0008-data-timestamp', ...dataTimestamp },
 ];

@@ -155,6 +155,8 @@ async function startManager(
     { engine: namespaces.engineOf(defaultCatalog).name, catalog: defaultCatalog },
     logger,
     replica,
+    undefined,
+    { waitSeconds: config.refresh.upstreamWaitSeconds, timeZone: config.timeZone },
   );
   opened.push(() => runner.close());
   const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone);

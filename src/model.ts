@@ -24,6 +24,11 @@ export type RefreshMode = 'FULL' | 'CONTINUOUS';
 export type RefreshStatus = 'INITIALIZING' | 'ACTIVATED' | 'SUSPENDED';
 export type RefreshTrigger = 'SCHEDULED' | 'MANUAL' | 'CREATION' | 'CONTINUOUS';
 export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/**
+ * One table's refresh: a job's states, and `UPSTREAM_FAILED` for a refresh that did not run because the refresh of
+ * an upstream dynamic table it waited for failed.
+ */
+export type HistoryState = JobStatus | 'UPSTREAM_FAILED';
 
 /**
  * What a refresh did: recomputed the whole query (`FULL`), applied the sources' captured changes

@@ -181,6 +181,7 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         state: 'SUCCEEDED',
         rowsWritten: 5_000_000_000,
         rowsDeleted: 3,
+        dataTimestamp: '2024-01-01T00:00:00.000Z',
         finishedAt: '2024-01-01T00:00:05.000Z',
       });
       await catalog.updateHistory('j1', 'default.main.b', { state: 'RUNNING', startedAt: '2024-01-01T00:00:05.000Z' });
@@ -233,6 +234,7 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         rowsWritten: 0,
         rowsDeleted: 0,
         action: 'NO_DATA',
+        dataTimestamp: '2024-01-01T00:00:00.000Z',
         finishedAt,
       });
 
@@ -253,6 +255,7 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         rowsDeleted: 7,
         action: 'FULL',
         actionDetail: detail,
+        dataTimestamp: null,
         finishedAt,
       });
       const other = new Catalog(url, dir);
@@ -263,6 +266,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
           'the same from a new connection',
         );
         assert.equal((await other.lastSuccessfulRefresh('default.main.c'))?.action, 'NO_DATA');
+        assert.equal(
+          await other.lastSuccessfulRefresh('default.main.b'),
+          null,
+          'a success without a data timestamp vouches for nothing',
+        );
       } finally {
         await other.close();
       }

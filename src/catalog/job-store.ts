@@ -3,7 +3,15 @@
  * until when, for gateways sharing the catalog.
  */
 import type { Knex } from 'knex';
-import type { ClaimedJob, HistoryRecord, JobOwnership, JobRecord, JobStatus, RefreshTrigger } from './records';
+import type {
+  ClaimedJob,
+  HistoryRecord,
+  HistoryState,
+  JobOwnership,
+  JobRecord,
+  JobStatus,
+  RefreshTrigger,
+} from './records';
 import {
   fromHistory,
   fromHistoryChanges,
@@ -39,7 +47,7 @@ export interface JobFilter {
 export interface HistoryFilter {
   /** Rows of this table (its key); every table's when omitted. */
   readonly tableKey?: string;
-  readonly state?: JobStatus;
+  readonly state?: HistoryState;
   /** ISO-8601 UTC: rows scheduled at or after it. */
   readonly since?: string;
   readonly limit: number;
@@ -150,13 +158,52 @@ export class JobStore {
     return rows.map(toHistory);
   }
 
-  /** The newest successful full-table (unpartitioned) refresh of a table. */
+  /**
+   * The successful refresh of a table with the newest data timestamp: the one its valid-through comes from. Null
+   * while no refresh has vouched for the whole table.
+   */
   async lastSuccessfulRefresh(tableKey: string): Promise<HistoryRecord | null> {
     const row = (await this.db('refresh_history')
       .where({ table_key: tableKey, state: 'SUCCEEDED' })
-      .orderBy('schedule_time', 'desc')
+      .whereNotNull('data_timestamp')
+      .orderBy([
+        { column: 'data_timestamp', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
       .first()) as Row | undefined;
     return row ? toHistory(row) : null;
+  }
+
+  /** A table's refreshes for schedule times at or after `scheduleTime` (ISO-8601 UTC), newest first. */
+  async refreshesScheduledSince(tableKey: string, scheduleTime: string, limit = 20): Promise<HistoryRecord[]> {
+    const rows = (await this.db('refresh_history')
+      .where({ table_key: tableKey })
+      .andWhere('schedule_time', '>=', scheduleTime)
+      .orderBy('id', 'desc')
+      .limit(limit)) as Row[];
+    return rows.map(toHistory);
+  }
+
+  /**
+   * Whether any of the tables had a refresh that succeeded and changed something (not `NO_DATA`) finishing at or
+   * after `since` (ISO-8601 UTC), or one that is running now (it may have committed already).
+   */
+  async changedSince(tableKeys: readonly string[], since: string): Promise<boolean> {
+    if (tableKeys.length === 0) return false;
+    const row = (await this.db('refresh_history')
+      .whereIn('table_key', tableKeys as string[])
+      .andWhere((q) =>
+        q
+          .where((done) =>
+            done
+              .where({ state: 'SUCCEEDED' })
+              .andWhere((a) => a.whereNull('action').orWhereNot({ action: 'NO_DATA' }))
+              .andWhere('finished_at', '>=', since),
+          )
+          .orWhere({ state: 'RUNNING' }),
+      )
+      .first('id')) as Row | undefined;
+    return row !== undefined;
   }
 
   /** A page of jobs, newest first, and how many match in all. */
@@ -196,7 +243,7 @@ export class JobStore {
   /**
    * Removes, in one bounded pass, finished history rows older than the cutoff and rows beyond a table's newest
    * `maxRowsPerTable`, then the jobs left without any row. Rows of unfinished jobs stay, and so does each table's
-   * newest successful refresh: its valid-through is computed from it. Returns how many rows and jobs went.
+   * successful refresh with the newest data timestamp: its valid-through is computed from it. Returns how many rows and jobs went.
    */
   async pruneHistory(limits: PruneLimits): Promise<{ rows: number; jobs: number }> {
     const doomed = new Map<number, string>();
@@ -226,7 +273,7 @@ export class JobStore {
   private prunable(): Knex.QueryBuilder {
     const unfinishedJobs = this.db('refresh_jobs').select('job_id').whereIn('status', UNFINISHED);
     const newestSuccess = this.db.raw(
-      '(select max(h2.schedule_time) from refresh_history h2 where h2.table_key = refresh_history.table_key ' +
+      '(select max(h2.data_timestamp) from refresh_history h2 where h2.table_key = refresh_history.table_key ' +
         'and h2.state = ?)',
       ['SUCCEEDED'],
     );
@@ -234,7 +281,9 @@ export class JobStore {
       .select('id', 'job_id')
       .whereNotIn('state', UNFINISHED)
       .whereNotIn('job_id', unfinishedJobs)
-      .whereNot((q) => q.where({ state: 'SUCCEEDED' }).andWhere('schedule_time', '=', newestSuccess));
+      .whereNot((q) =>
+        q.where({ state: 'SUCCEEDED' }).whereNotNull('data_timestamp').andWhere('data_timestamp', '=', newestSuccess),
+      );
   }
 
   /** Prunable rows finished before `cutoff`, oldest first. */

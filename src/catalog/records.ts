@@ -4,6 +4,7 @@ import type {
   ColumnMapping,
   ContinuousJob,
   Freshness,
+  HistoryState,
   JobStatus,
   LogicalRefreshMode,
   PrimaryKeySpec,
@@ -14,7 +15,7 @@ import type {
   RefreshTrigger,
 } from '../model';
 
-export type { JobStatus, RefreshStatus, RefreshTrigger } from '../model';
+export type { HistoryState, JobStatus, RefreshStatus, RefreshTrigger } from '../model';
 
 export interface DynamicTableRecord {
   /** Lower-cased identifier; the catalog's key. */
@@ -85,7 +86,7 @@ export interface HistoryRecord {
   readonly trigger: RefreshTrigger;
   readonly scheduleTime: string;
   readonly partition: Readonly<Record<string, string>> | null;
-  readonly state: JobStatus;
+  readonly state: HistoryState;
   /** Rows inserted, or -1 when the engine cannot tell. */
   readonly rowsWritten: number | null;
   readonly rowsDeleted: number | null;
@@ -93,6 +94,12 @@ export interface HistoryRecord {
   readonly action: RefreshAction | null;
   /** Why a table maintained incrementally was refreshed fully this time; null when there is nothing to say. */
   readonly actionDetail: string | null;
+  /**
+   * ISO-8601 UTC; set on a successful refresh: all source data up to it is in the table (DESIGN.md §9). Null
+   * otherwise, and for a refresh that cannot vouch for the whole table (a one-off partition refresh, or one that
+   * read an upstream dynamic table that had never been refreshed).
+   */
+  readonly dataTimestamp: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;

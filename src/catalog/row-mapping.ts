@@ -2,13 +2,13 @@
  * Catalog rows to records and back: column names, JSON-encoded columns and the types the database drivers
  * return (a SQLite boolean is a number, a PostgreSQL bigint a string) stop here.
  */
-import type { DynamicTableRecord, HistoryRecord, JobRecord, JobStatus, OrphanRecord } from './records';
+import type { DynamicTableRecord, HistoryRecord, HistoryState, JobRecord, JobStatus, OrphanRecord } from './records';
 
 /** A row as knex reads or writes it. */
 export type Row = Record<string, unknown>;
 
 /** A history row as a job is created: it has no id yet, and no action until its refresh has run. */
-export type NewHistoryRow = Omit<HistoryRecord, 'id' | 'action' | 'actionDetail'>;
+export type NewHistoryRow = Omit<HistoryRecord, 'id' | 'action' | 'actionDetail' | 'dataTimestamp'>;
 
 export const json = (value: unknown): string => JSON.stringify(value);
 export const parseJson = <T>(value: unknown, fallback: T): T =>
@@ -136,11 +136,12 @@ export function toHistory(row: Row): HistoryRecord {
     trigger: str(row.trigger_kind) as HistoryRecord['trigger'],
     scheduleTime: str(row.schedule_time),
     partition: parseJson(row.partition_spec, null),
-    state: str(row.state) as JobStatus,
+    state: str(row.state) as HistoryState,
     rowsWritten: numOrNull(row.rows_written),
     rowsDeleted: numOrNull(row.rows_deleted),
     action: strOrNull(row.action) as HistoryRecord['action'],
     actionDetail: strOrNull(row.action_detail),
+    dataTimestamp: strOrNull(row.data_timestamp),
     startedAt: strOrNull(row.started_at),
     finishedAt: strOrNull(row.finished_at),
     error: strOrNull(row.error),
@@ -173,6 +174,7 @@ export type HistoryChanges = Partial<
     | 'rowsDeleted'
     | 'action'
     | 'actionDetail'
+    | 'dataTimestamp'
     | 'startedAt'
     | 'finishedAt'
     | 'error'
@@ -187,6 +189,7 @@ export function fromHistoryChanges(changes: HistoryChanges): Row {
   if (changes.rowsDeleted !== undefined) row.rows_deleted = changes.rowsDeleted;
   if (changes.action !== undefined) row.action = changes.action;
   if (changes.actionDetail !== undefined) row.action_detail = changes.actionDetail;
+  if (changes.dataTimestamp !== undefined) row.data_timestamp = changes.dataTimestamp;
   if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
   if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
   if (changes.error !== undefined) row.error = changes.error;

@@ -84,6 +84,11 @@ export const configSchema = z
         maxWaitSeconds: z.number().min(0).default(3600),
         /** Failed refreshes in a row after which a table is suspended (SUSPENDED_DUE_TO_ERRORS); 0 never. */
         maxConsecutiveFailures: z.number().int().min(0).default(5),
+        /**
+         * Longest a scheduled refresh waits for the refreshes of its upstream dynamic tables due at or before its
+         * tick; then it reads what they hold, and its data timestamp says how old that is.
+         */
+        upstreamWaitSeconds: z.number().min(0).default(300),
       })
       .strict()
       .prefault({}),

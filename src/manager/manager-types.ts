@@ -1,5 +1,5 @@
 /** The manager's settings and the shapes its parts hand each other and their callers. */
-import type { JobRecord, JobStatus, RefreshTrigger } from '../catalog/records';
+import type { HistoryState, JobRecord, JobStatus, RefreshTrigger } from '../catalog/records';
 import type { CallbackTarget } from '../scheduler/workflow-scheduler';
 import type { RetentionSettings } from './history-retention';
 
@@ -35,7 +35,7 @@ export interface JobQuery {
 
 /** Which refreshes a table's history (or every table's) lists. */
 export interface RefreshQuery {
-  readonly status?: JobStatus;
+  readonly status?: HistoryState;
   readonly since?: Date;
   readonly limit: number;
   readonly offset: number;

@@ -80,6 +80,7 @@ export class ReadViews {
         refreshStatus: t.refreshStatus,
         freshness: formatFreshness(t.freshness),
         validThrough: state.validThrough ?? null,
+        dataTimestamp: state.dataTimestamp ?? null,
         lagSeconds: state.lagSeconds ?? null,
         suspendedReason: t.suspendedReason ?? null,
         lastRefresh: lastRefreshBrief(last ?? null),

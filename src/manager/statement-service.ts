@@ -27,6 +27,7 @@ const REFRESH_COLUMNS = [
   'rows_deleted',
   'action',
   'action_detail',
+  'data_timestamp',
   'started_at',
   'finished_at',
   'error',
@@ -217,6 +218,7 @@ export class StatementService {
         t.refreshStatus,
         t.freshness,
         t.validThrough,
+        t.dataTimestamp,
         t.lagSeconds,
         t.engine,
         t.suspendedReason,
@@ -232,6 +234,7 @@ export class StatementService {
         'refresh_status',
         'freshness',
         'valid_through',
+        'data_timestamp',
         'lag_seconds',
         'engine',
         'suspended_reason',
@@ -261,6 +264,7 @@ export class StatementService {
       r.rowsDeleted,
       r.action,
       r.actionDetail,
+      r.dataTimestamp,
       r.startedAt,
       r.finishedAt,
       r.error,
@@ -311,7 +315,7 @@ export class StatementService {
     const lag =
       detail.lagSeconds === undefined
         ? 'never refreshed'
-        : `valid through ${detail.validThrough} (lag ${detail.lagSeconds} s)`;
+        : `valid through ${detail.validThrough} (data timestamp; lag ${detail.lagSeconds} s)`;
     return {
       kind: 'rows',
       columns: ['name', 'type', 'nullable', 'primary_key', 'partition_key'],

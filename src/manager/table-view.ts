@@ -19,6 +19,8 @@ export interface RefreshView {
   readonly action: RefreshAction | null;
   /** Why a table maintained incrementally was refreshed fully this time. */
   readonly actionDetail: string | null;
+  /** All source data up to it is in the table (a successful refresh that vouches for the whole table). */
+  readonly dataTimestamp: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;
@@ -36,6 +38,7 @@ export function refreshView(h: HistoryRecord): RefreshView {
     rowsDeleted: h.rowsDeleted,
     action: h.action,
     actionDetail: h.actionDetail,
+    dataTimestamp: h.dataTimestamp,
     startedAt: h.startedAt,
     finishedAt: h.finishedAt,
     error: h.error,
@@ -72,7 +75,10 @@ export interface TableSummary {
   readonly refreshMode: string;
   readonly refreshStatus: string;
   readonly freshness: string;
+  /** The data timestamp of the newest successful refresh: all source data up to it is in the table. */
   readonly validThrough: string | null;
+  /** The same instant, under Snowflake's name for it. */
+  readonly dataTimestamp: string | null;
   readonly lagSeconds: number | null;
   /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null otherwise. */
   readonly suspendedReason: string | null;
@@ -135,6 +141,7 @@ export interface TableDetail {
   readonly downstream: readonly NeighbourView[];
   readonly scheduler: { readonly type: string | null; readonly cron: string | null; readonly handler: unknown };
   readonly validThrough?: string;
+  readonly dataTimestamp?: string;
   readonly lagSeconds?: number;
   /** The newest refresh, with `at`: when it finished (or started, or was scheduled for). */
   readonly lastRefresh?: RefreshView & { readonly at: string };
@@ -144,14 +151,18 @@ export interface TableDetail {
   readonly updatedAt: string;
 }
 
-/** Valid-through is the schedule time of the newest successful refresh; lag is how far behind now it is. */
+/**
+ * Valid-through is the data timestamp of the newest successful refresh (DESIGN.md §9): never later than the data
+ * of an upstream dynamic table it read. Lag is how far behind now it is.
+ */
 export function freshnessState(
   lastSuccess: HistoryRecord | null,
   now: Date,
-): { validThrough?: string; lagSeconds?: number } {
-  if (!lastSuccess) return {};
-  const lag = Math.max(0, Math.floor((now.getTime() - Date.parse(lastSuccess.scheduleTime)) / 1000));
-  return { validThrough: lastSuccess.scheduleTime, lagSeconds: lag };
+): { validThrough?: string; dataTimestamp?: string; lagSeconds?: number } {
+  const stamp = lastSuccess?.dataTimestamp ?? null;
+  if (stamp === null) return {};
+  const lag = Math.max(0, Math.floor((now.getTime() - Date.parse(stamp)) / 1000));
+  return { validThrough: stamp, dataTimestamp: stamp, lagSeconds: lag };
 }
 
 export function tableDetail(
@@ -204,6 +215,7 @@ export interface JobTableView {
   /** What the refresh did, once it has succeeded. */
   readonly action?: RefreshAction;
   readonly actionDetail?: string;
+  readonly dataTimestamp?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
@@ -232,6 +244,7 @@ export function jobDetail(job: JobRecord, history: readonly HistoryRecord[]): Jo
     if (h.rowsDeleted !== null) view.rowsDeleted = h.rowsDeleted;
     if (h.action !== null) view.action = h.action;
     if (h.actionDetail !== null) view.actionDetail = h.actionDetail;
+    if (h.dataTimestamp !== null) view.dataTimestamp = h.dataTimestamp;
     if (h.startedAt) view.startedAt = h.startedAt;
     if (h.finishedAt) view.finishedAt = h.finishedAt;
     if (h.error) view.error = h.error;

@@ -7,6 +7,7 @@ import type { Clock } from '../replica/clock';
 import type { LeaseKeeper } from './lease-keeper';
 import type { TableRefresher } from './table-refresher';
 import type { TableLocks } from './table-locks';
+import type { UpstreamGate } from './upstream-gate';
 
 /** The catalog stores the refresh runner uses. */
 export interface RunnerStores {
@@ -30,6 +31,8 @@ export interface RunnerContext {
   readonly leaseMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Keeps a table's scheduled refresh behind the refreshes of its upstream tables for the same tick. */
+  readonly gate: UpstreamGate;
   /** Told the tables (keys) that failed once a job's end is recorded; see {@link RefreshRunner.onJobFinished}. */
   readonly finishedListeners: Array<(jobId: string, failed: ReadonlySet<string>) => void>;
 }

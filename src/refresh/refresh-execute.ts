@@ -5,6 +5,8 @@ import type { RunnerContext } from './refresh-context';
 import { refreshIdOf } from './refresh-ledger';
 import type { RefreshOutcome } from '../engine/engine';
 import type { TableRefresh } from './table-refresher';
+import { dataTimestampOf } from './data-timestamp';
+import type { UpstreamCheck, UpstreamRead } from './upstream-gate';
 
 /** Where a job taken over from another gateway stands: the tables that failed there, and whether it started. */
 export interface JobResume {
@@ -17,6 +19,8 @@ interface Progress {
   readonly failed: Set<string>;
   /** What went wrong, by table identifier, for the job's own error. */
   readonly causes: Map<string, string>;
+  /** The same by table key, for the refreshes of the tables that read them. */
+  readonly causesByKey: Map<string, string>;
   started: boolean;
 }
 
@@ -31,9 +35,16 @@ export async function executeJob(
   resume: JobResume = { failed: new Set(), started: false },
 ): Promise<boolean> {
   const { keeper, locks, logger, stores } = context;
-  const progress: Progress = { failed: new Set(resume.failed), causes: new Map(), started: resume.started };
+  const progress: Progress = {
+    failed: new Set(resume.failed),
+    causes: new Map(),
+    causesByKey: new Map(),
+    started: resume.started,
+  };
   for (const refresh of refreshes) {
-    const step = () => refreshStep(context, job, refresh, progress);
+    // Waited for outside the table's lock: nothing this table's other refreshes need is held meanwhile.
+    const upstream = await context.gate.check(job, refresh.table);
+    const step = () => refreshStep(context, job, refresh, progress, upstream);
     const key = refresh.table.key;
     const stillOurs = await locks.withLock(key, () => (keeper ? keeper.withTableLease(key, step) : step()));
     if (!stillOurs) {
@@ -69,26 +80,35 @@ async function refreshStep(
   job: JobRecord,
   refresh: TableRefresh,
   progress: Progress,
+  upstreamCheck: UpstreamCheck,
 ): Promise<boolean> {
-  const { keeper, stores } = context;
+  const { keeper, stores, gate } = context;
   const { table } = refresh;
   // Checked under the table lease, right before the engine: a gateway too slow to renew its lease never
   // refreshes a job that another gateway has taken over meanwhile.
   if (keeper && !(await keeper.confirmJob(job.jobId))) return false;
   const startedAt = new Date().toISOString();
-  const blockedBy = table.sourceTables.find((source) => progress.failed.has(source));
-  if (blockedBy !== undefined) {
-    progress.failed.add(table.key);
-    progress.causes.set(table.identifier, `not refreshed because its upstream table ${blockedBy} failed`);
-    if (!progress.started) await stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt });
-    progress.started = true;
-    await stores.jobs.updateHistory(job.jobId, table.key, {
-      state: 'FAILED',
+  const blockedBy = blockingUpstream(table.sourceTables, progress, upstreamCheck);
+  if (blockedBy !== null) {
+    await recordUpstreamFailed(context, job, refresh, progress, { ...blockedBy, startedAt });
+    return true;
+  }
+  // Read before the engine reads them: an upstream table refreshed meanwhile only makes this table fresher than
+  // it claims, never staler.
+  const upstream = await gate.read(table);
+  const late = upstreamCheck.kind === 'ready' ? upstreamCheck.late : [];
+  const stamp = (vouches: boolean) =>
+    dataTimestampOf({
+      scheduleTime: job.scheduleTime,
       startedAt,
-      finishedAt: startedAt,
-      error: `Not refreshed because its upstream table ${blockedBy} failed in this job.`,
+      vouchesForTable: vouches,
+      upstream: upstream.dataTimestamp,
     });
-    logRefresh(context, job, refresh, { state: 'SKIPPED', startedAt, upstream: blockedBy });
+  const vouches = refresh.partition === null || job.isPeriodic;
+  if (await upstreamUnchanged(context, job, refresh, upstream)) {
+    const outcome: RefreshOutcome = { rowsWritten: 0, rowsDeleted: 0, action: 'NO_DATA' };
+    await startMarks(context, job, refresh, progress, startedAt);
+    await recordSuccess(context, job, refresh, { startedAt, outcome, dataTimestamp: stamp(vouches), late });
     return true;
   }
   // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
@@ -97,38 +117,145 @@ async function refreshStep(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  const marks: Promise<unknown>[] = [stores.jobs.updateHistory(job.jobId, table.key, { state: 'RUNNING', startedAt })];
-  if (!progress.started) marks.push(stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt }));
-  progress.started = true;
-  await Promise.all(marks);
+  await startMarks(context, job, refresh, progress, startedAt);
   const result = await outcome;
   if (result.ok) {
-    await stores.jobs.updateHistory(job.jobId, table.key, {
-      state: 'SUCCEEDED',
-      rowsWritten: result.value.rowsWritten,
-      rowsDeleted: result.value.rowsDeleted,
-      action: result.value.action ?? 'FULL',
-      actionDetail: result.value.actionDetail ?? null,
-      finishedAt: new Date().toISOString(),
+    await recordSuccess(context, job, refresh, {
+      startedAt,
+      outcome: result.value,
+      dataTimestamp: stamp(vouches),
+      late,
     });
-    logRefresh(context, job, refresh, { state: 'SUCCEEDED', startedAt, outcome: result.value });
   } else {
     progress.failed.add(table.key);
     progress.causes.set(table.identifier, messageOf(result.error));
+    progress.causesByKey.set(table.key, messageOf(result.error));
     logRefresh(context, job, refresh, { state: 'FAILED', startedAt, error: messageOf(result.error) });
     await stores.jobs.updateHistory(job.jobId, table.key, {
       state: 'FAILED',
       finishedAt: new Date().toISOString(),
       error: messageOf(result.error),
     });
+    gate.notify();
   }
   return true;
 }
 
+/** Marks the table's refresh (and the job, at its first) RUNNING. */
+async function startMarks(
+  context: RunnerContext,
+  job: JobRecord,
+  refresh: TableRefresh,
+  progress: Progress,
+  startedAt: string,
+): Promise<void> {
+  const { stores } = context;
+  const marks: Promise<unknown>[] = [
+    stores.jobs.updateHistory(job.jobId, refresh.table.key, { state: 'RUNNING', startedAt }),
+  ];
+  if (!progress.started) marks.push(stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt }));
+  progress.started = true;
+  await Promise.all(marks);
+}
+
+/** A refresh that succeeded (or found nothing to do), as the history and the log show it. */
+interface Success {
+  readonly startedAt: string;
+  readonly outcome: RefreshOutcome;
+  readonly dataTimestamp: string | null;
+  /** Upstream tables that had not refreshed for the tick when the wait for them ended. */
+  readonly late: readonly string[];
+}
+
+async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: TableRefresh, success: Success) {
+  const { outcome, late } = success;
+  const lateNote =
+    late.length === 0
+      ? null
+      : `read ${late.join(', ')} before its refresh for this tick, which had not finished within ` +
+        `refresh.upstreamWaitSeconds`;
+  const detail = [outcome.actionDetail ?? null, lateNote].filter((d) => d !== null).join('; ') || null;
+  await context.stores.jobs.updateHistory(job.jobId, refresh.table.key, {
+    state: 'SUCCEEDED',
+    rowsWritten: outcome.rowsWritten,
+    rowsDeleted: outcome.rowsDeleted,
+    action: outcome.action ?? 'FULL',
+    actionDetail: detail,
+    dataTimestamp: success.dataTimestamp,
+    finishedAt: new Date().toISOString(),
+  });
+  context.gate.notify();
+  logRefresh(context, job, refresh, {
+    state: 'SUCCEEDED',
+    startedAt: success.startedAt,
+    outcome,
+    dataTimestamp: success.dataTimestamp,
+    ...(lateNote === null ? {} : { late }),
+  });
+}
+
+/** The upstream table whose failure keeps this refresh from running, and why; null when none does. */
+function blockingUpstream(
+  sources: readonly string[],
+  progress: Progress,
+  check: UpstreamCheck,
+): { upstream: string; error: string | null } | null {
+  const inJob = sources.find((source) => progress.failed.has(source));
+  if (inJob !== undefined) return { upstream: inJob, error: progress.causesByKey.get(inJob) ?? null };
+  return check.kind === 'failed' ? { upstream: check.upstream, error: check.error } : null;
+}
+
+/** Records a refresh that did not run because the refresh of an upstream table it waited for failed. */
+async function recordUpstreamFailed(
+  context: RunnerContext,
+  job: JobRecord,
+  refresh: TableRefresh,
+  progress: Progress,
+  blocked: { upstream: string; error: string | null; startedAt: string },
+): Promise<void> {
+  const { stores } = context;
+  const { table } = refresh;
+  const { upstream, startedAt } = blocked;
+  const cause = blocked.error === null ? '' : `: ${blocked.error}`;
+  progress.failed.add(table.key);
+  progress.causes.set(table.identifier, `not refreshed because the refresh of its upstream table ${upstream} failed`);
+  progress.causesByKey.set(table.key, `its upstream table ${upstream} failed${cause}`);
+  if (!progress.started) await stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt });
+  progress.started = true;
+  await stores.jobs.updateHistory(job.jobId, table.key, {
+    state: 'UPSTREAM_FAILED',
+    startedAt,
+    finishedAt: startedAt,
+    error: `Not refreshed because the refresh of its upstream table ${upstream} failed${cause}`,
+  });
+  context.gate.notify();
+  logRefresh(context, job, refresh, { state: 'UPSTREAM_FAILED', startedAt, upstream });
+}
+
+/**
+ * NO_DATA (DESIGN.md §9): a whole-table refresh of a table that reads only dynamic tables, none of which has
+ * changed anything since this table's last successful refresh started, would write the same rows again.
+ */
+async function upstreamUnchanged(
+  context: RunnerContext,
+  job: JobRecord,
+  refresh: TableRefresh,
+  upstream: UpstreamRead,
+): Promise<boolean> {
+  const { table } = refresh;
+  if (refresh.partition !== null || refresh.rebuild !== undefined || job.trigger === 'CREATION') return false;
+  if (upstream.keys.length === 0 || upstream.keys.length !== table.sourceTables.length) return false;
+  const last = await context.stores.jobs.lastSuccessfulRefresh(table.key);
+  if (last === null || last.partition !== null || last.startedAt === null) return false;
+  return !(await context.stores.jobs.changedSince(upstream.keys, last.startedAt));
+}
+
 /** How one table's refresh ended, for its log line. */
 interface RefreshEnd {
-  readonly state: 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED';
   readonly startedAt: string;
+  readonly dataTimestamp?: string | null;
+  readonly late?: readonly string[];
   readonly outcome?: RefreshOutcome;
   readonly error?: string;
   readonly upstream?: string;
@@ -136,7 +263,6 @@ interface RefreshEnd {
 
 /**
  * One line per table refresh, whatever fired it: an operator follows refreshes in the log without the REST API.
- * The data timestamp is the schedule time the refresh ran for.
  */
 function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefresh, end: RefreshEnd): void {
   const fields: Record<string, unknown> = {
@@ -145,12 +271,13 @@ function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefres
     action: end.outcome ? (end.outcome.action ?? 'FULL') : undefined,
     rows: end.outcome?.rowsWritten,
     durationMs: Date.now() - Date.parse(end.startedAt),
-    dataTimestamp: end.state === 'SUCCEEDED' ? job.scheduleTime : undefined,
+    dataTimestamp: end.dataTimestamp ?? undefined,
+    lateUpstream: end.late,
     rowsDeleted: end.outcome?.rowsDeleted ? end.outcome.rowsDeleted : undefined,
     partition: refresh.partition ?? undefined,
     job: job.jobId,
   };
   if (end.state === 'SUCCEEDED') context.logger.info('refresh', fields);
   else if (end.state === 'FAILED') context.logger.warn('refresh failed', { ...fields, error: end.error });
-  else context.logger.warn('refresh skipped', { ...fields, upstreamFailed: end.upstream });
+  else context.logger.warn('refresh not run: upstream failed', { ...fields, upstreamFailed: end.upstream });
 }

@@ -6,6 +6,7 @@
  */
 import type { HistoryRecord, JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
+import { dataTimestampOf } from './data-timestamp';
 import { UNFINISHED, type RunnerContext } from './refresh-context';
 
 /** The id of a job's refresh of one table: a job refreshes each of its tables once. */
@@ -34,13 +35,22 @@ export async function settleCommitted(context: RunnerContext, row: HistoryRecord
   }
   if (outcome === null) return false;
   const finishedAt = new Date().toISOString();
+  const startedAt = row.startedAt ?? finishedAt;
+  // What an upstream dynamic table held when this refresh read it is not known any more: no data timestamp then.
+  const readsDynamic = await anyDynamic(context, table.sourceTables);
   await stores.jobs.updateHistory(row.jobId, row.tableKey, {
     state: 'SUCCEEDED',
-    startedAt: row.startedAt ?? finishedAt,
+    startedAt,
     rowsWritten: outcome.rowsWritten,
     rowsDeleted: outcome.rowsDeleted,
     action: outcome.action ?? 'FULL',
     actionDetail: outcome.actionDetail ?? null,
+    dataTimestamp: dataTimestampOf({
+      scheduleTime: row.scheduleTime,
+      startedAt,
+      vouchesForTable: row.partition === null || row.trigger === 'SCHEDULED' || row.trigger === 'CONTINUOUS',
+      upstream: readsDynamic ? null : undefined,
+    }),
     finishedAt,
     error: null,
   });
@@ -49,6 +59,11 @@ export async function settleCommitted(context: RunnerContext, row: HistoryRecord
     table: row.identifier,
   });
   return true;
+}
+
+async function anyDynamic(context: RunnerContext, keys: readonly string[]): Promise<boolean> {
+  for (const key of keys) if ((await context.stores.tables.get(key)) !== null) return true;
+  return false;
 }
 
 /**

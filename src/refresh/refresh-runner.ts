@@ -23,11 +23,13 @@ import { JobSubmitter, type JobRequest } from './refresh-submit';
 import { JobTakeover } from './refresh-takeover';
 import { JobWaits } from './refresh-wait';
 import { TableLocks } from './table-locks';
+import { DEFAULT_UPSTREAM_OPTIONS, UpstreamGate, type UpstreamOptions } from './upstream-gate';
 import type { TableRefresh, TableRefresher } from './table-refresher';
 
 export type { RunnerStores } from './refresh-context';
 export type { JobRequest } from './refresh-submit';
 export type { TableRefresh, TableRefresher } from './table-refresher';
+export type { UpstreamOptions } from './upstream-gate';
 
 /** This gateway as one of several on a shared catalog. */
 export interface RunnerReplica {
@@ -60,6 +62,8 @@ export class RefreshRunner {
     replica: RunnerReplica = { id: defaultReplicaId(), leaseSeconds: 30 },
     /** What job and table leases are measured in. */
     private readonly clock: Clock = systemClock,
+    /** How long a scheduled refresh waits for its upstream tables' refreshes of the same tick. */
+    upstream: UpstreamOptions = DEFAULT_UPSTREAM_OPTIONS,
   ) {
     const leaseMs = replica.leaseSeconds * 1000;
     const keeper = stores.shared ? new LeaseKeeper(stores, replica.id, leaseMs, logger, clock) : null;
@@ -73,6 +77,7 @@ export class RefreshRunner {
       leaseMs,
       clock,
       logger,
+      gate: new UpstreamGate(stores, upstream),
       finishedListeners: [],
     };
     this.submitter = new JobSubmitter(this.context, clusterInfo, (job, refreshes) =>
@@ -155,6 +160,8 @@ export class RefreshRunner {
   async close(): Promise<void> {
     this.closed = true;
     this.takeover?.close();
+    // Refreshes waiting for their upstream tables go on with what those hold now, rather than hold the stop up.
+    this.context.gate.close();
     // Leases stay renewed until the running jobs end, so nobody takes them over meanwhile.
     await Promise.allSettled([...this.running]);
     this.context.keeper?.close();

@@ -103,6 +103,7 @@ const instant = z
   .transform((text) => new Date(text));
 
 const JOB_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+const REFRESH_STATES = [...JOB_STATUSES, 'UPSTREAM_FAILED'] as const;
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'CREATION', 'CONTINUOUS'] as const;
 
 /** The query string of `GET /v3/jobs`. */
@@ -123,7 +124,7 @@ export const jobsQuery = z
 /** The query string of `GET /v3/dynamic-tables/{id}/refreshes`. */
 export const refreshesQuery = z
   .object({
-    status: upperEnum(JOB_STATUSES).optional(),
+    status: upperEnum(REFRESH_STATES).optional(),
     since: instant.optional(),
     limit: wholeNumber(1000).optional(),
     offset: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),

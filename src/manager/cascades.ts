@@ -77,7 +77,7 @@ export async function suspendWithDownstream(
   const root = await pauseTable(parts, table, reason);
   const changes: Change[] = [];
   for (const key of graph.allDownstreamOf(table.key)) {
-    const current = await catalog.getTable(key);
+    const current = graph.table(key);
     if (current?.refreshStatus !== 'ACTIVATED') continue;
     try {
       changes.push({ before: current, after: await pauseTable(parts, current, UPSTREAM_SUSPENDED) });
@@ -113,17 +113,15 @@ export async function resumeWithDownstream(
 ): Promise<DynamicTableRecord[]> {
   const { catalog, logger } = parts;
   const graph = await DependencyGraph.load(catalog);
-  await refuseWhileUpstreamSuspended(parts, table);
+  refuseWhileUpstreamSuspended(graph, table);
   const root = await restartTable(parts, table, options);
   const resumed = new Map<string, DynamicTableRecord>([[root.key, root]]);
-  const statusOf = async (key: string) => (resumed.get(key) ?? (await catalog.getTable(key)))?.refreshStatus;
+  const active = (key: string) => (resumed.get(key) ?? graph.table(key))?.refreshStatus === 'ACTIVATED';
   const changes: Change[] = [];
   for (const key of upstreamFirst(graph, graph.allDownstreamOf(table.key))) {
-    const current = await catalog.getTable(key);
+    const current = graph.table(key);
     if (current?.refreshStatus !== 'SUSPENDED' || current.suspendedReason !== UPSTREAM_SUSPENDED) continue;
-    const upstream = graph.upstreamOf(key).filter((k) => graph.kindOf(k) === 'dynamic');
-    const statuses = await Promise.all(upstream.map(statusOf));
-    if (statuses.some((s) => s !== undefined && s !== 'ACTIVATED')) continue;
+    if (!graph.upstreamOf(key).every((k) => graph.kindOf(k) === 'source' || active(k))) continue;
     try {
       const after = await restartTable(parts, current, {});
       changes.push({ before: current, after });
@@ -151,18 +149,22 @@ export function withIt(tables: readonly DynamicTableRecord[], done: string, reas
   return ` Downstream ${what} ${done} with it${why}: ${tables.map((t) => t.identifier).join(', ')}.`;
 }
 
-/** The dynamic tables `table` reads directly that are suspended now. */
-export async function suspendedUpstreamOf(
-  parts: ManagerParts,
+/**
+ * The dynamic tables `table` reads directly that are suspended. The graph is read from the catalog itself, not
+ * from a gateway's cache, so on a shared catalog it holds what other gateways did up to now.
+ */
+export function suspendedUpstreamOf(
+  graph: DependencyGraph,
   table: Pick<DynamicTableRecord, 'sourceTables'>,
-): Promise<DynamicTableRecord[]> {
-  const upstream = await Promise.all(table.sourceTables.map((key) => parts.catalog.getTable(key)));
-  return upstream.filter((t): t is DynamicTableRecord => t?.refreshStatus === 'SUSPENDED');
+): DynamicTableRecord[] {
+  return table.sourceTables
+    .map((key) => graph.table(key))
+    .filter((t): t is DynamicTableRecord => t?.refreshStatus === 'SUSPENDED');
 }
 
 /** RESUME while a table it reads is suspended is refused, naming the tables to resume first. */
-async function refuseWhileUpstreamSuspended(parts: ManagerParts, table: DynamicTableRecord): Promise<void> {
-  const blocking = await suspendedUpstreamOf(parts, table);
+function refuseWhileUpstreamSuspended(graph: DependencyGraph, table: DynamicTableRecord): void {
+  const blocking = suspendedUpstreamOf(graph, table);
   if (blocking.length === 0) return;
   // A table suspended with its own upstream is resumed by resuming that one: name the tables that started it.
   const roots: string[] = [];
@@ -173,7 +175,7 @@ async function refuseWhileUpstreamSuspended(parts: ManagerParts, table: DynamicT
     for (const t of frontier) {
       if (seen.has(t.key)) continue;
       seen.add(t.key);
-      const above = t.suspendedReason === UPSTREAM_SUSPENDED ? await suspendedUpstreamOf(parts, t) : [];
+      const above = t.suspendedReason === UPSTREAM_SUSPENDED ? suspendedUpstreamOf(graph, t) : [];
       if (above.length === 0) roots.push(t.identifier);
       next.push(...above);
     }

@@ -14,6 +14,7 @@ import { describeMode } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { checkQuery } from './query-check';
 import { UPSTREAM_SUSPENDED, suspendedUpstreamOf } from './cascades';
+import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
 import { checkCreateOptions } from './table-options';
 
@@ -66,7 +67,7 @@ export class TableCreation {
    * of a suspended table is allowed), so it can be queried at once.
    */
   private async heldBy(record: DynamicTableRecord): Promise<DynamicTableRecord[]> {
-    const held = await suspendedUpstreamOf(this.parts, record);
+    const held = suspendedUpstreamOf(await DependencyGraph.load(this.parts.catalog), record);
     if (held.length > 0) {
       this.parts.logger.info('dynamic table created suspended, as a table it reads is suspended', {
         table: record.identifier,
@@ -88,7 +89,8 @@ export class TableCreation {
   /** ` It is suspended (UPSTREAM_SUSPENDED) …`: why a new table does not refresh on schedule; '' when it does. */
   private async suspendedNote(table: DynamicTableRecord): Promise<string> {
     if (table.refreshStatus !== 'SUSPENDED') return '';
-    const held = (await suspendedUpstreamOf(this.parts, table)).map((t) => t.identifier);
+    const graph = await DependencyGraph.load(this.parts.catalog);
+    const held = suspendedUpstreamOf(graph, table).map((t) => t.identifier);
     const which = held.length > 0 ? held.join(', ') : 'a dynamic table it reads';
     return (
       ` It is suspended (${UPSTREAM_SUSPENDED}) because ${which} ${held.length > 1 ? 'are' : 'is'} suspended; resuming ` +

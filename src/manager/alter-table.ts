@@ -7,6 +7,7 @@ import { invalidState } from '../errors';
 import { defaultFreshness, logicalRefreshModeOf } from '../freshness';
 import type { AlterDynamicTable, CreateDynamicTable } from '../sql/statements';
 import type { NameDefaults } from './identifiers';
+import { UPSTREAM_SUSPENDED, resumeWithDownstream, suspendWithDownstream, withIt } from './cascades';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome } from './manager-types';
 import { describeFreshnessText, describeMode, formatPartition } from './messages';
@@ -101,26 +102,18 @@ export class TableAlteration {
   }
 
   /**
-   * Pauses the workflow (or stops the continuous runner or job); `reason` is stored when Freshet suspends the
-   * table itself (SUSPENDED_DUE_TO_ERRORS), null for a user's ALTER … SUSPEND.
+   * Pauses the workflow (or stops the continuous runner or job), and those of the active tables downstream
+   * (UPSTREAM_SUSPENDED). `reason` is stored when Freshet suspends the table itself (SUSPENDED_DUE_TO_ERRORS), null
+   * for a user's ALTER … SUSPEND.
    */
   async suspend(table: DynamicTableRecord, reason: string | null = null): Promise<DdlOutcome> {
     if (table.refreshStatus === 'SUSPENDED')
       throw invalidState(`Dynamic table ${table.identifier} is already suspended.`);
-    const { refreshHandler } = table;
-    const paused =
-      table.refreshMode === 'FULL' && refreshHandler
-        ? { refreshHandler: await this.parts.workflows.suspend(table, refreshHandler) }
-        : { continuousJob: (await this.parts.continuous.stop(table)).continuousJob };
-    const updatedAt = new Date().toISOString();
-    await this.parts.catalog.updateTable({
-      ...table,
-      ...paused,
-      refreshStatus: 'SUSPENDED',
-      suspendedReason: reason,
-      updatedAt,
-    });
-    return { message: `Dynamic table ${table.identifier} suspended.`, identifier: table.identifier };
+    const downstream = await suspendWithDownstream(this.parts, table, reason);
+    return {
+      message: `Dynamic table ${table.identifier} suspended.${withIt(downstream, 'suspended', UPSTREAM_SUSPENDED)}`,
+      identifier: table.identifier,
+    };
   }
 
   private async resume(table: DynamicTableRecord, options: Readonly<Record<string, string>>): Promise<DdlOutcome> {
@@ -128,18 +121,11 @@ export class TableAlteration {
       throw invalidState(`Dynamic table ${table.identifier} is already active; only a suspended table can be resumed.`);
     }
     checkResumeOptions(options);
-    let handler = table.refreshHandler;
-    if (table.refreshMode === 'FULL' && handler) handler = await this.parts.workflows.resume(table, handler, options);
-    const resumed: DynamicTableRecord = {
-      ...table,
-      refreshStatus: 'ACTIVATED',
-      refreshHandler: handler,
-      suspendedReason: null,
-      updatedAt: new Date().toISOString(),
+    const downstream = await resumeWithDownstream(this.parts, table, options);
+    return {
+      message: `Dynamic table ${table.identifier} resumed.${withIt(downstream, 'resumed')}`,
+      identifier: table.identifier,
     };
-    await this.parts.catalog.updateTable(resumed);
-    if (resumed.refreshMode === 'CONTINUOUS') await this.parts.continuous.start(resumed, options);
-    return { message: `Dynamic table ${table.identifier} resumed.`, identifier: table.identifier };
   }
 
   private async manualRefresh(

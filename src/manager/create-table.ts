@@ -13,6 +13,8 @@ import type { DdlOutcome } from './manager-types';
 import { describeMode } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { checkQuery } from './query-check';
+import { UPSTREAM_SUSPENDED, suspendedUpstreamOf } from './cascades';
+import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
 import { checkCreateOptions } from './table-options';
 
@@ -53,8 +55,47 @@ export class TableCreation {
     const record = await this.draft(name, stmt, ns);
     if (!(await catalog.insertTable(record))) throw alreadyExists(`Dynamic table ${name.identifier} already exists.`);
     const active = await this.activateOrUndo(record, stmt.text);
-    if (active.refreshMode === 'CONTINUOUS' && this.parts.continuous.runsJobs(active)) return this.startJob(active);
+    if (active.refreshMode === 'CONTINUOUS' && this.parts.continuous.runsJobs(active)) {
+      return active.refreshStatus === 'SUSPENDED' ? this.createdSuspended(active) : this.startJob(active);
+    }
     return this.initialize(active);
+  }
+
+  /**
+   * A table over a suspended dynamic table is created suspended (UPSTREAM_SUSPENDED), as if it had been there when
+   * its upstream was suspended: RESUME of the upstream resumes it. Its initial refresh still runs (a one-off refresh
+   * of a suspended table is allowed), so it can be queried at once.
+   */
+  private async heldBy(record: DynamicTableRecord): Promise<DynamicTableRecord[]> {
+    const held = suspendedUpstreamOf(await DependencyGraph.load(this.parts.catalog), record);
+    if (held.length > 0) {
+      this.parts.logger.info('dynamic table created suspended, as a table it reads is suspended', {
+        table: record.identifier,
+        upstream: held.map((t) => t.identifier).join(', '),
+        reason: UPSTREAM_SUSPENDED,
+      });
+    }
+    return held;
+  }
+
+  /** A streaming job is not started for a table created suspended; RESUME (of its upstream) starts it. */
+  private async createdSuspended(table: DynamicTableRecord): Promise<DdlOutcome> {
+    return {
+      message: `Dynamic table ${table.identifier} created (${describeMode(table)}).${await this.suspendedNote(table)}`,
+      identifier: table.identifier,
+    };
+  }
+
+  /** ` It is suspended (UPSTREAM_SUSPENDED) …`: why a new table does not refresh on schedule; '' when it does. */
+  private async suspendedNote(table: DynamicTableRecord): Promise<string> {
+    if (table.refreshStatus !== 'SUSPENDED') return '';
+    const graph = await DependencyGraph.load(this.parts.catalog);
+    const held = suspendedUpstreamOf(graph, table).map((t) => t.identifier);
+    const which = held.length > 0 ? held.join(', ') : 'a dynamic table it reads';
+    return (
+      ` It is suspended (${UPSTREAM_SUSPENDED}) because ${which} ${held.length > 1 ? 'are' : 'is'} suspended; resuming ` +
+      `${held.length > 1 ? 'those' : 'it'} resumes this table too.`
+    );
   }
 
   /** Builds the catalog record of a new table from its statement, checking the query on the engine. */
@@ -146,22 +187,24 @@ export class TableCreation {
   /** The initial refresh (unless the first one is left to the schedule), then the continuous runner. */
   private async initialize(active: DynamicTableRecord): Promise<DdlOutcome> {
     const { continuous, requests, settings } = this.parts;
+    const runs = active.refreshMode === 'CONTINUOUS' && active.refreshStatus === 'ACTIVATED';
+    const held = await this.suspendedNote(active);
     if (active.options.initialize === 'on_schedule') {
-      if (active.refreshMode === 'CONTINUOUS') await continuous.schedule(active, false);
+      if (runs) await continuous.schedule(active, false);
       return {
-        message: `Dynamic table ${active.identifier} created (${describeMode(active)}); first refresh on schedule.`,
+        message: `Dynamic table ${active.identifier} created (${describeMode(active)}); first refresh on schedule.${held}`,
         identifier: active.identifier,
       };
     }
     const job = await requests.submit([{ table: active, partition: null }], 'CREATION');
-    if (active.refreshMode === 'CONTINUOUS') await continuous.schedule(active, false);
+    if (runs) await continuous.schedule(active, false);
     const finished = (await requests.waitFor(job.jobId, settings.statementWaitMs)) ?? job;
     if (finished.status === 'FAILED') await this.undoFailedInitialRefresh(active, finished.jobId);
     const error = finished.error ? `: ${finished.error}` : '';
     return {
       message:
         `Dynamic table ${active.identifier} created (${describeMode(active)}); initial refresh ` +
-        `${finished.status}${error}.`,
+        `${finished.status}${error}.${held}`,
       identifier: active.identifier,
       job: finished,
     };
@@ -209,22 +252,26 @@ export class TableCreation {
     await engine.dropTable({ database: record.databaseName, name: record.tableName }).catch(() => undefined);
   }
 
-  /** Creates the workflow (FULL) and marks the table ACTIVATED. */
+  /** Creates the workflow (FULL) and marks the table ACTIVATED, or SUSPENDED while a table it reads is. */
   private async activate(record: DynamicTableRecord, statement: string): Promise<DynamicTableRecord> {
     const { workflows, catalog } = this.parts;
-    const handler = record.refreshMode === 'FULL' ? await workflows.create(record, statement) : null;
-    const active: DynamicTableRecord = {
-      ...record,
-      refreshStatus: 'ACTIVATED',
-      refreshHandler: handler,
-      updatedAt: new Date().toISOString(),
-    };
+    const created = record.refreshMode === 'FULL' ? await workflows.create(record, statement) : null;
+    let handler = created;
     try {
+      const held = await this.heldBy(record);
+      if (held.length > 0 && handler) handler = await workflows.suspend(record, handler);
+      const active: DynamicTableRecord = {
+        ...record,
+        refreshStatus: held.length > 0 ? 'SUSPENDED' : 'ACTIVATED',
+        suspendedReason: held.length > 0 ? UPSTREAM_SUSPENDED : null,
+        refreshHandler: handler,
+        updatedAt: new Date().toISOString(),
+      };
       await catalog.updateTable(active);
+      return active;
     } catch (error) {
-      if (handler) await workflows.scheduler.deleteRefreshWorkflow(handler).catch(() => undefined);
+      if (created) await workflows.scheduler.deleteRefreshWorkflow(created).catch(() => undefined);
       throw error;
     }
-    return active;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Suspends a table whose refreshes keep failing: a table failing every 30 seconds forever only fills the logs
  * and the history. After `maxConsecutiveFailures` failed refreshes in a row the table is suspended the way
- * ALTER … SUSPEND does it, with the reason SUSPENDED_DUE_TO_ERRORS; RESUME starts it again.
+ * ALTER … SUSPEND does it, with the reason SUSPENDED_DUE_TO_ERRORS, and the active tables downstream of it with it
+ * (UPSTREAM_SUSPENDED, see ./cascades); RESUME starts them again.
  */
 import { messageOf } from '../errors';
 import type { TableAlteration } from './alter-table';
@@ -46,12 +47,13 @@ export class FailureGuard {
     const recent = (await catalog.historyOfTable(key, limit * 2 + 10)).filter((h) => FINAL_STATES.has(h.state));
     const run = recent.slice(0, limit);
     if (run.length < limit || run.some((h) => h.state !== 'FAILED')) return;
-    await this.alteration.suspend(table, SUSPENDED_DUE_TO_ERRORS);
+    const outcome = await this.alteration.suspend(table, SUSPENDED_DUE_TO_ERRORS);
     logger.error('dynamic table suspended after failed refreshes in a row', {
       table: table.identifier,
       failures: limit,
       reason: SUSPENDED_DUE_TO_ERRORS,
       lastError: run[0]?.error ?? null,
+      detail: outcome.message,
     });
   }
 }

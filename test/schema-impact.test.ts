@@ -226,3 +226,34 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as const satisfies readonly C
     });
   });
 }
+
+describe('schema changes: where the reads are unclear, the check assumes the worst', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start();
+    await gw.sql(`CREATE TABLE orders (id INTEGER, region TEXT, note TEXT, spare TEXT);
+      CREATE TABLE regions (region TEXT, label TEXT, note TEXT);
+      CREATE DYNAMIC TABLE labelled FRESHNESS = INTERVAL '1' HOUR
+        AS SELECT o.id, label, note FROM (SELECT id, region FROM orders) o JOIN regions r ON r.region = o.region;
+      CREATE DYNAMIC TABLE everything FRESHNESS = INTERVAL '1' HOUR AS SELECT * FROM regions`);
+  });
+  after(() => gw.close());
+
+  it('counts a column named without its table as read from every source that has it', async () => {
+    // `note` here is regions.note (the subquery hides orders.note), but the check does not resolve scopes.
+    const { status, error } = await gw.sqlError('ALTER TABLE orders DROP COLUMN note');
+    assert.equal(status, 409);
+    assert.match(error.message, /dynamic table default\.main\.labelled reads column note of default\.main\.orders/);
+    await gw.sql('ALTER TABLE orders DROP COLUMN spare');
+  });
+
+  it('counts * as reading every column, and adding one still goes through', async () => {
+    const { status, error } = await gw.sqlError('ALTER TABLE regions RENAME COLUMN label TO title');
+    assert.equal(status, 409);
+    assert.deepEqual(error.details.dependents.map((d: { table: string }) => d.table).sort(), [
+      'default.main.everything',
+      'default.main.labelled',
+    ]);
+    await gw.sql('ALTER TABLE regions ADD COLUMN extra TEXT');
+  });
+});

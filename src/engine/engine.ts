@@ -279,6 +279,13 @@ export interface IncrementalMaintenance {
    * table still reads incrementally. A no-op for a table that has none.
    */
   release(table: TableRef): Promise<void>;
+  /**
+   * Runs `sql`, a statement that changes the columns of `table` (a pass-through ALTER TABLE), like
+   * {@link Engine.execute}, keeping change capture on `table` honest: in one transaction with the statement,
+   * capture that the new columns would block or corrupt is set aside (its changelog stays), so that the next
+   * incremental refresh of each reader finds the columns changed, refreshes fully and says so.
+   */
+  alterSource(table: TableRef, sql: string, options: ExecuteOptions): Promise<StatementResult>;
 }
 
 /** Moving rows between catalogs: what a dynamic table whose query runs on another catalog needs on both sides. */

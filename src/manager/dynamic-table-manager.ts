@@ -124,6 +124,11 @@ export class DynamicTableManager {
     return this.views.explainCreate(stmt, ns);
   }
 
+  /** EXPLAIN ALTER DYNAMIC TABLE … AS: the new columns and what they would do to the dependents; changes nothing. */
+  explainAlter(stmt: AlterDynamicTable, ns = this.namespace()): Promise<Array<[string, string]>> {
+    return this.views.explainAlter(stmt, ns);
+  }
+
   /** Runs a statement the gateway does not own on the engine of the namespace's catalog. */
   runPassthrough(statement: PassthroughStatement, ns: NameDefaults, options: ExecuteOptions): Promise<StatementResult> {
     return runPassthrough(this.parts, statement, ns, options);

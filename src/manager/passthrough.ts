@@ -1,18 +1,20 @@
 /**
  * Statements the gateway does not own run on the engine of the request's catalog, but never write a dynamic
- * table's physical table (Freshet maintains its rows and schema), never drop or alter a table dynamic tables read,
- * and never reach outside the engine's data (files, other databases, connection state).
+ * table's physical table (Freshet maintains its rows and schema), never drop, rename or alter a table dynamic
+ * tables read in a way that breaks one of them (impact.ts), and never reach outside the engine's data (files, other databases, connection state).
  *
  * The engine says what a statement would write or reach, read from what it would execute; the leading keywords
  * are a second check beside it.
  */
 import type { Engine, ExecuteOptions, StatementEffects, StatementResult } from '../engine/engine';
-import { FreshetError, forbidden, invalidState, validationError } from '../errors';
+import { FreshetError, forbidden, validationError } from '../errors';
 import type { PassthroughStatement, SourcePosition } from '../sql/statements';
 import { isSymbol, isWord, TokenStream, upperWord } from '../sql/tokenizer';
 import { dependantsOf } from './dependencies';
-import { type NameDefaults, resolveName, resolveObjectName } from './identifiers';
+import { type NameDefaults, type ResolvedName, resolveName, resolveObjectName } from './identifiers';
+import { impactOf, refuseIfBreaking } from './impact';
 import type { ManagerParts } from './manager-parts';
+import { sourceChangeOf } from './source-change';
 
 export async function runPassthrough(
   parts: ManagerParts,
@@ -22,8 +24,16 @@ export async function runPassthrough(
 ): Promise<StatementResult> {
   const engine = parts.namespaces.engineOf(ns.catalogName);
   const effects = await inspectPassthrough(parts, statement, ns);
-  await checkEffects(parts, statement, ns, engine, effects);
-  await checkByKeywords(parts, statement, ns);
+  const checked = new Map<string, ResolvedName>();
+  await checkEffects(parts, statement, ns, engine, effects, checked);
+  await checkByKeywords(parts, statement, ns, engine, checked);
+  const altered = statement.effect === 'alter' ? [...checked.values()][0] : undefined;
+  const incremental = engine.incremental;
+  if (altered !== undefined && incremental !== undefined) {
+    // A source that dynamic tables read may have change capture, which must follow its new columns.
+    const table = { database: altered.databaseName, name: altered.tableName };
+    return inEngine(statement, () => incremental.alterSource(table, statement.text, options));
+  }
   return inEngine(statement, () => engine.execute(statement.text, options));
 }
 
@@ -44,6 +54,7 @@ async function checkEffects(
   ns: NameDefaults,
   engine: Engine,
   effects: StatementEffects,
+  checked: Map<string, ResolvedName>,
 ): Promise<void> {
   if (effects.escapes !== null) {
     const { line, column } = statement.position;
@@ -58,11 +69,17 @@ async function checkEffects(
     if (dynamic) throw dynamicTableWritten(dynamic.identifier, statement, at);
   }
   if (!reshapesTable(statement)) return;
-  for (const name of names) await refuseIfRead(parts, name.key, name.identifier, statement);
+  for (const name of names) await refuseBreakingChange(parts, engine, name, statement, checked);
 }
 
 /** The checks on the leading keywords, beside the engine's own reading of the statement. */
-async function checkByKeywords(parts: ManagerParts, statement: PassthroughStatement, ns: NameDefaults) {
+async function checkByKeywords(
+  parts: ManagerParts,
+  statement: PassthroughStatement,
+  ns: NameDefaults,
+  engine: Engine,
+  checked: Map<string, ResolvedName>,
+) {
   if (!statement.target || statement.effect === 'read' || statement.effect === 'other') return;
   const name = resolveObjectName(statement.target, ns);
   const table = await parts.catalog.getTable(name.key);
@@ -70,7 +87,7 @@ async function checkByKeywords(parts: ManagerParts, statement: PassthroughStatem
     throw dynamicTableWritten(table.identifier, statement, statement.target.position);
   }
   if (statement.effect === 'drop' || statement.effect === 'alter') {
-    await refuseIfRead(parts, name.key, name.identifier, statement);
+    await refuseBreakingChange(parts, engine, name, statement, checked);
   }
 }
 
@@ -82,22 +99,30 @@ function dynamicTableWritten(identifier: string, statement: PassthroughStatement
   );
 }
 
-async function refuseIfRead(parts: ManagerParts, key: string, identifier: string, statement: PassthroughStatement) {
-  const dependants = await dependantsOf(parts.catalog, key);
-  if (dependants.length > 0) {
-    throw invalidState(
-      `Cannot ${statement.verb.toLowerCase()} ${identifier}: dynamic table(s) ${dependants.join(', ')} read from it. ` +
-        'Drop or alter them first.',
-    );
-  }
+/**
+ * Refuses a DROP, ALTER or RENAME of a table that dynamic tables read when it would break one of them (see
+ * impact.ts); `checked` collects the tables that such readers have and that the statement may change.
+ */
+async function refuseBreakingChange(
+  parts: ManagerParts,
+  engine: Engine,
+  name: ResolvedName,
+  statement: PassthroughStatement,
+  checked: Map<string, ResolvedName>,
+): Promise<void> {
+  if (checked.has(name.key) || (await dependantsOf(parts.catalog, name.key)).length === 0) return;
+  const verb = statement.effect === 'drop' ? 'drop' : statement.verb === 'RENAME' ? 'rename' : 'alter';
+  const impact = await impactOf(parts, await sourceChangeOf(engine, name, statement));
+  refuseIfBreaking(impact, `${verb} table ${name.identifier}`);
+  checked.set(name.key, name);
 }
 
 /**
- * DROP TABLE and ALTER TABLE: what removes or reshapes a table that dynamic tables may read. (CREATE INDEX or
+ * DROP TABLE, ALTER TABLE and MySQL's RENAME TABLE: what removes or reshapes a table that dynamic tables may read. (CREATE INDEX or
  * DROP INDEX on such a table also change it, but leave its rows and columns as they are.)
  */
 function reshapesTable(statement: PassthroughStatement): boolean {
-  if (statement.effect !== 'drop' && statement.effect !== 'alter') return false;
+  if (statement.effect !== 'drop' && statement.effect !== 'alter' && statement.verb !== 'RENAME') return false;
   const tokens = leadingTokens(statement);
   tokens.next();
   return isWord(tokens.peek(), 'TABLE');

@@ -1,11 +1,13 @@
 /**
  * ALTER … AS and CREATE OR ALTER with a new query: the table is rebuilt with the new definition and refreshed in
- * one atomic step; if that fails, the table keeps its old definition and rows.
+ * one atomic step; if that fails, the table keeps its old definition and rows. A new query that drops or retypes
+ * a column a dependent dynamic table reads is refused first (impact.ts).
  */
 import type { DynamicTableRecord } from '../catalog/records';
 import { validationError } from '../errors';
 import type { QueryText } from '../sql/statements';
 import { downstreamOf } from './dependencies';
+import { definitionChange, type Impact, impactOf, refuseIfBreaking } from './impact';
 import { resolveName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome } from './manager-types';
@@ -17,15 +19,25 @@ export type DefinitionExtras = Partial<
   Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>
 >;
 
-export async function changeQuery(
+/** The table as a new definition would make it, checked, and what that does to the tables that read it. */
+export interface PlannedQueryChange {
+  readonly updated: DynamicTableRecord;
+  readonly impact: Impact;
+}
+
+/**
+ * Checks a new query for `table` (sources, no cycle, output columns) and what it would do to the dynamic tables
+ * that read `table`; changes nothing. ALTER … AS and CREATE OR ALTER apply it, EXPLAIN shows it.
+ */
+export async function planQueryChange(
   parts: ManagerParts,
   table: DynamicTableRecord,
   query: QueryText,
   columns: readonly string[] | null,
   primaryKey: DynamicTableRecord['primaryKey'],
   extra: DefinitionExtras = {},
-): Promise<DdlOutcome> {
-  const { namespaces, catalog, requests, runner } = parts;
+): Promise<PlannedQueryChange> {
+  const { namespaces, catalog } = parts;
   const name = resolveName([table.catalogName, table.databaseName, table.tableName], namespaces.defaults);
   const partitionKeys = extra.partitionKeys ?? table.partitionKeys;
   const options = extra.options ?? table.options;
@@ -40,6 +52,8 @@ export async function changeQuery(
       );
     }
   }
+  const engine = namespaces.engineOf(table.catalogName);
+  const impact = await impactOf(parts, definitionChange(table, definition.schema, engine));
   const updated: DynamicTableRecord = {
     ...table,
     ...extra,
@@ -51,6 +65,20 @@ export async function changeQuery(
     sourceTables,
     updatedAt: new Date().toISOString(),
   };
+  return { updated, impact };
+}
+
+export async function changeQuery(
+  parts: ManagerParts,
+  table: DynamicTableRecord,
+  query: QueryText,
+  columns: readonly string[] | null,
+  primaryKey: DynamicTableRecord['primaryKey'],
+  extra: DefinitionExtras = {},
+): Promise<DdlOutcome> {
+  const { catalog, requests, runner } = parts;
+  const { updated, impact } = await planQueryChange(parts, table, query, columns, primaryKey, extra);
+  refuseIfBreaking(impact, `change the query of ${table.identifier}`);
   const rebuild = physicalDefinition(updated);
   const job = await requests.submit([{ table: updated, partition: null, rebuild }], 'MANUAL');
   const finished = (await requests.waitFor(job.jobId, WAIT_FOR_OWN_JOB_MS)) ?? job;

@@ -2,15 +2,17 @@
 import type { DynamicTableRecord, HistoryRecord } from '../catalog/records';
 import { messageOf, notFound, storageProblemOf } from '../errors';
 import { formatFreshness } from '../freshness';
-import type { CreateDynamicTable } from '../sql/statements';
+import type { AlterDynamicTable, CreateDynamicTable } from '../sql/statements';
 import type { TableCreation } from './create-table';
 import { DependencyGraph } from './dependencies';
 import { type NameDefaults, resolveName, resolveObjectName, splitIdentifierText } from './identifiers';
+import { definitionChange, impactOf, impactRows } from './impact';
 import { type LineageView, lineageView, neighboursOf } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
 import type { JobQuery, RefreshQuery } from './manager-types';
 import { describeFreshnessText } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
+import { planQueryChange } from './query-change';
 import {
   type JobDetail,
   type RefreshView,
@@ -161,7 +163,14 @@ export class ReadViews {
         : continuous.runsJobs(draft)
           ? `a continuous job on ${engine.name}`
           : `Freshet's continuous runner, every ${describeFreshnessText(draft.freshness)}`;
-    const columns = draft.schema.map((c) => `${c.name} ${c.type || '(no type)'}${c.nullable ? '' : ' NOT NULL'}`);
+    const columns = draft.schema.map(columnText);
+    const impact =
+      existing && stmt.orAlter
+        ? impactRows(
+            await impactOf(this.parts, definitionChange(existing, draft.schema, engine)),
+            `change the query of ${existing.identifier}`,
+          )
+        : [];
     return [
       ['table', draft.identifier],
       ['exists', exists],
@@ -182,6 +191,28 @@ export class ReadViews {
         'initial refresh',
         draft.options.initialize === 'on_schedule' ? 'none: first refresh on schedule' : 'right after CREATE',
       ],
+      ...impact,
     ];
   }
+
+  /**
+   * EXPLAIN ALTER DYNAMIC TABLE … AS: the columns the new query would give the table, each dynamic table that
+   * reads it with the columns it reads, and whether the change would be refused; changes nothing.
+   */
+  async explainAlter(stmt: AlterDynamicTable, ns: NameDefaults): Promise<Array<[string, string]>> {
+    const table = await this.parts.lookup.require(stmt.name, ns);
+    if (stmt.action.kind !== 'setQuery') return [['table', table.identifier]];
+    const { updated, impact } = await planQueryChange(this.parts, table, stmt.action.query, null, table.primaryKey);
+    return [
+      ['table', table.identifier],
+      ['columns now', table.schema.map(columnText).join(', ')],
+      ['columns after', updated.schema.map(columnText).join(', ')],
+      ['source tables', updated.sourceTables.join(', ') || '(none)'],
+      ...impactRows(impact, `change the query of ${table.identifier}`),
+    ];
+  }
+}
+
+function columnText(c: { name: string; type: string; nullable: boolean }): string {
+  return `${c.name} ${c.type || '(no type)'}${c.nullable ? '' : ' NOT NULL'}`;
 }

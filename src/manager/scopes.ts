@@ -62,6 +62,8 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'DESCRIBE DYNAMIC TABLE' };
     case 'explainCreateDynamicTable':
       return { scope: 'read', what: 'EXPLAIN CREATE DYNAMIC TABLE' };
+    case 'explainAlterDynamicTable':
+      return { scope: 'read', what: 'EXPLAIN ALTER DYNAMIC TABLE' };
     case 'showTables':
       return { scope: 'read', what: 'SHOW TABLES' };
     case 'describeTable':
@@ -197,5 +199,6 @@ export function authorizeEffects(
 function positionOf(statement: Statement): { line: number; column: number } | undefined {
   if (statement.kind === 'passthrough') return statement.position;
   if (statement.kind === 'explainCreateDynamicTable') return statement.create.name.position;
+  if (statement.kind === 'explainAlterDynamicTable') return statement.alter.name.position;
   return 'name' in statement ? statement.name?.position : undefined;
 }

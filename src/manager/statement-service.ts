@@ -202,6 +202,12 @@ export class StatementService {
           columns: ['property', 'value'],
           rows: await this.manager.explainCreate(statement.create, ns),
         };
+      case 'explainAlterDynamicTable':
+        return {
+          kind: 'rows',
+          columns: ['property', 'value'],
+          rows: await this.manager.explainAlter(statement.alter, ns),
+        };
       case 'passthrough':
         return this.passthrough(statement, ns, signal);
     }

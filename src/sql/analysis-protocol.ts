@@ -1,13 +1,15 @@
 /** Messages between the main thread and the analysis worker (see analysis-thread.ts). */
 import type { ErrorCode } from '../errors';
 import type { SqlDialect } from '../model';
+import type { ColumnRef } from './column-refs';
 import type { IncrementalVerdict } from './incremental-shape-types';
 import type { QueryAnalysis } from './query-analyzer';
 import type { QueryText, Statement } from './statements';
 
 export type AnalysisRequest =
   | { readonly id: number; readonly op: 'parseScript'; readonly script: string }
-  | { readonly id: number; readonly op: 'readQuery'; readonly query: QueryText; readonly dialect: SqlDialect };
+  | { readonly id: number; readonly op: 'readQuery'; readonly query: QueryText; readonly dialect: SqlDialect }
+  | { readonly id: number; readonly op: 'columnRefs'; readonly query: string; readonly dialect: SqlDialect };
 
 /** What `readQuery` answers: the analysis, the incremental verdict and the NOT NULL shape of the same parse. */
 export interface QueryReading {
@@ -20,6 +22,8 @@ export interface QueryReading {
 export interface AnalysisResults {
   readonly parseScript: Statement[];
   readonly readQuery: QueryReading;
+  /** Null when the query cannot be read. */
+  readonly columnRefs: ColumnRef[] | null;
 }
 
 /** A FreshetError as plain data, to cross the thread boundary. */

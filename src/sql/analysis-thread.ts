@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { FreshetError, validationError } from '../errors';
 import type { SqlDialect } from '../model';
 import type { AnalysisReply, AnalysisRequest, AnalysisResults, QueryReading } from './analysis-protocol';
+import type { ColumnRef } from './column-refs';
 import { parseScript } from './ddl-parser';
 import { rememberVerdict } from './incremental-shape';
 import type { QueryAnalysis } from './query-analyzer';
@@ -40,6 +41,14 @@ export async function analyzeQueryOffLoop(query: QueryText, dialect: SqlDialect)
   rememberVerdict(query.text, dialect, reading.verdict);
   rememberKeepsNotNull(query.text, dialect, reading.keepsNotNull);
   return reading.analysis;
+}
+
+/**
+ * The columns a stored defining query reads (see column-refs.ts), within {@link QUERY_ANALYSIS_DEADLINE_MS}; null
+ * when it cannot be read.
+ */
+export async function columnRefsOffLoop(query: string, dialect: SqlDialect): Promise<ColumnRef[] | null> {
+  return analysisThread.run('columnRefs', { query, dialect }, QUERY_ANALYSIS_DEADLINE_MS);
 }
 
 type Op = keyof AnalysisResults;

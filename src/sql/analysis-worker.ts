@@ -7,12 +7,14 @@ import { parentPort } from 'node:worker_threads';
 import { FreshetError, messageOf } from '../errors';
 import type { AnalysisReply, AnalysisRequest, ErrorData } from './analysis-protocol';
 import { parseScript } from './ddl-parser';
+import { readColumnRefs } from './column-refs';
 import { classifyParsed } from './incremental-shape';
 import { readQuery } from './query-analyzer';
 import { keepsNotNullOf } from './query-shape';
 
 function answer(request: AnalysisRequest): unknown {
   if (request.op === 'parseScript') return parseScript(request.script);
+  if (request.op === 'columnRefs') return readColumnRefs(request.query, request.dialect);
   const { analysis, statement } = readQuery(request.query, request.dialect);
   return { analysis, verdict: classifyParsed(statement, request.dialect), keepsNotNull: keepsNotNullOf(statement) };
 }

@@ -6,10 +6,11 @@ import { atPosition, upperWord } from './tokenizer';
 
 export class AlterDropParser extends DdlReader {
   parse(): AlterDynamicTable | DropDynamicTable {
-    return upperWord(this.next()) === 'ALTER' ? this.alter() : this.drop();
+    return upperWord(this.next()) === 'ALTER' ? this.afterAlter() : this.drop();
   }
 
-  private alter(): AlterDynamicTable {
+  /** The statement after its ALTER keyword (also the statement EXPLAIN ALTER shows). */
+  afterAlter(): AlterDynamicTable {
     const tableWord = upperWord(this.next());
     this.expectKeyword('TABLE', `TABLE after ${tableWord}`);
     const name = this.objectName();

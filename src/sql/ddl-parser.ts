@@ -54,6 +54,7 @@ function isDynamicTableStatement(tokens: TokenStream): boolean {
       return namesDynamicTable(isTemporaryWord(words[afterOr]) ? afterOr + 1 : afterOr);
     }
     case 'EXPLAIN':
+      if (words[1] === 'ALTER') return namesDynamicTable(2);
       return words[1] === 'CREATE' && namesDynamicTable(words[2] === 'OR' ? 4 : 2);
     case 'DROP':
       return namesDynamicTable(isTemporaryWord(words[1]) ? 2 : 1);

@@ -2,18 +2,21 @@
  * SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE, and the
  * plain SHOW TABLES and DESCRIBE [TABLE] name that the gateway answers for every engine alike.
  */
+import { parseError } from '../errors';
+import { AlterDropParser } from './ddl-alter-drop';
 import { CreateDynamicTableParser } from './ddl-create';
 import { DdlReader } from './ddl-reader';
 import type {
   DescribeDynamicTable,
   DescribeTable,
+  ExplainAlterDynamicTable,
   ExplainCreateDynamicTable,
   ShowCreateDynamicTable,
   ShowDynamicTables,
   ShowRefreshes,
   ShowTables,
 } from './statements';
-import { isWord, upperWord } from './tokenizer';
+import { atPosition, isWord, upperWord } from './tokenizer';
 
 /** The most rows `SHOW REFRESHES … LIMIT n` may ask for (the gateway's row limit caps what it returns). */
 const MAX_SHOW_LIMIT = 1_000_000;
@@ -25,6 +28,7 @@ export class ShowDescribeParser extends DdlReader {
     | ShowRefreshes
     | DescribeDynamicTable
     | ExplainCreateDynamicTable
+    | ExplainAlterDynamicTable
     | ShowTables
     | DescribeTable {
     switch (upperWord(this.next())) {
@@ -37,8 +41,16 @@ export class ShowDescribeParser extends DdlReader {
     }
   }
 
-  private explain(): ExplainCreateDynamicTable {
-    this.expectKeyword('CREATE', 'CREATE after EXPLAIN');
+  private explain(): ExplainCreateDynamicTable | ExplainAlterDynamicTable {
+    if (this.acceptKeyword('ALTER') !== null) {
+      const at = this.peek().position;
+      const alter = new AlterDropParser(this.tokens, this.text).afterAlter();
+      if (alter.action.kind !== 'setQuery') {
+        throw parseError(`EXPLAIN ALTER explains ALTER DYNAMIC TABLE … AS (a new query) only${atPosition(at)}.`, at);
+      }
+      return { kind: 'explainAlterDynamicTable', alter: { ...alter, action: alter.action }, text: this.text };
+    }
+    this.expectKeyword('CREATE', 'CREATE or ALTER after EXPLAIN');
     const create = new CreateDynamicTableParser(this.tokens, this.text).afterCreate();
     return { kind: 'explainCreateDynamicTable', create, text: this.text };
   }

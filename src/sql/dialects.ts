@@ -39,3 +39,18 @@ export function astifyInDialect(sql: string, dialect: SqlDialect): AstifyOutcome
   }
   return { ok: false, errors };
 }
+
+/**
+ * node-sql-parser's list of the columns `sql` names (`select::table::column`, aliases resolved), read with each
+ * grammar of the dialect in turn; null when none can read it.
+ */
+export function columnListInDialect(sql: string, dialect: SqlDialect): string[] | null {
+  for (const grammar of GRAMMARS[dialect]) {
+    try {
+      return parser.parse(sql, { database: grammar }).columnList;
+    } catch {
+      // the next grammar
+    }
+  }
+  return null;
+}

@@ -121,6 +121,13 @@ export interface ExplainCreateDynamicTable {
   readonly text: string;
 }
 
+/** `EXPLAIN ALTER DYNAMIC TABLE … AS …`: what the new query would do to the table and its dependents, not done. */
+export interface ExplainAlterDynamicTable {
+  readonly kind: 'explainAlterDynamicTable';
+  readonly alter: AlterDynamicTable & { readonly action: { readonly kind: 'setQuery' } };
+  readonly text: string;
+}
+
 /** What a pass-through statement does to a table, when the front-end can tell. */
 export type PassthroughEffect = 'create' | 'drop' | 'alter' | 'write' | 'read' | 'other';
 
@@ -150,4 +157,5 @@ export type Statement =
   | ShowTables
   | DescribeTable
   | ExplainCreateDynamicTable
+  | ExplainAlterDynamicTable
   | PassthroughStatement;

@@ -33,7 +33,8 @@
  * - `RENAME COLUMN`: values are still captured, under the old column name; reported as a mismatch the same way.
  * - `DROP COLUMN`, `ALTER COLUMN … TYPE`: reported as a mismatch; until capture is removed, values may land in
  *   the wrong changelog column, and writes to the table fail once it has fewer columns than were captured or a
- *   new type does not convert to the logged one. Remove capture before such a change.
+ *   new type does not convert to the logged one. A pass-through ALTER TABLE therefore runs through
+ *   {@link acrossSchemaChange}, which sets the triggers aside in the same transaction.
  * - `RENAME TO`, `SET SCHEMA`: the triggers follow the table but the changelog and the trigger function keep
  *   the old name; capture under the new name reads as not installed, and {@link removeCapture} under the old
  *   name also drops the triggers of the renamed table.
@@ -307,6 +308,12 @@ export async function captureMismatch(client: PgPoolClient, table: TableRef, sch
   if (source === null) return `Table ${name}, whose changes were captured, no longer exists.`;
   const reason = uncapturable(source);
   if (reason !== null) return `Changes of ${name} cannot be captured completely: ${reason}.`;
+  // Columns first: a change of them sets the triggers aside (acrossSchemaChange), and is the reason to report.
+  const logged = await changelogColumns(client, changelog);
+  const columns = await columnsOf(client, source.oid);
+  if (!sameColumns(logged, columns)) {
+    return `Change capture of ${name} records columns ${columnList(logged)} but the table now has ${columnList(columns)}.`;
+  }
   const triggers = await triggersOf(client, source.oid);
   const missing = TRIGGER_NAMES.filter((trigger) => !triggers.some((found) => found.name === trigger));
   if (missing.length > 0)
@@ -316,10 +323,42 @@ export async function captureMismatch(client: PgPoolClient, table: TableRef, sch
   );
   if (disabled.length > 0)
     return `Change capture of ${name} has its trigger ${disabled.join(', ')} disabled; changes may have been lost.`;
-  const logged = await changelogColumns(client, changelog);
-  const columns = await columnsOf(client, source.oid);
-  if (!sameColumns(logged, columns)) {
-    return `Change capture of ${name} records columns ${columnList(logged)} but the table now has ${columnList(columns)}.`;
-  }
   return null;
+}
+
+/**
+ * Runs `change`, which alters the columns of `table`, inside the caller's transaction with what keeps capture of
+ * `table` honest: its triggers are dropped first (they read the columns by position, so writes would fail or
+ * land in the wrong changelog columns) and put back only when they were all there and enabled and the columns
+ * came out as the changelog records them. Otherwise the changelog stays as it was and {@link captureMismatch}
+ * names the changed columns, so that the next reader refreshes fully and installs capture anew.
+ */
+export async function acrossSchemaChange<T>(
+  client: PgPoolClient,
+  table: TableRef,
+  schema: string,
+  change: () => Promise<T>,
+): Promise<T> {
+  const changelog = await relationOf(client, schemaOf(table, schema), changelogName(table.name));
+  const source = await relationOf(client, schemaOf(table, schema), table.name);
+  if (changelog === null || source === null) return change();
+  const name = qualifiedName(table, schema);
+  const triggers = await triggersOf(client, source.oid);
+  const hadTriggers = TRIGGER_NAMES.every((trigger) =>
+    triggers.some((found) => found.name === trigger && (found.enabled === 'O' || found.enabled === 'A')),
+  );
+  for (const trigger of TRIGGER_NAMES)
+    await run(client, statement(`DROP TRIGGER IF EXISTS ${quoteIdentifier(trigger)} ON ${name}`));
+  const result = await change();
+  const after = await relationOf(client, schemaOf(table, schema), table.name);
+  const same =
+    after !== null && sameColumns(await changelogColumns(client, changelog), await columnsOf(client, after.oid));
+  if (hadTriggers && same) {
+    const fn = inSchema(table, schema, functionName(table.name));
+    for (const event of Object.keys(TRIGGERS) as (keyof typeof TRIGGERS)[]) {
+      await run(client, statement(triggerSql(name, fn, event)));
+      await run(client, statement(`ALTER TABLE ${name} ENABLE ALWAYS TRIGGER ${quoteIdentifier(TRIGGERS[event])}`));
+    }
+  }
+  return result;
 }

@@ -8,7 +8,7 @@ import type { EngineCapabilities, IncrementalMaintenance, RefreshLedger, SqlDial
 import { PooledEngine, type PooledDialect, type PooledEngineOptions } from '../pooled-engine';
 import type { PgPool } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
-import { executeStatement } from './postgres-execute';
+import { alterSourceTable, executeStatement } from './postgres-execute';
 import { refreshIncremental, releaseIncremental } from './postgres-incremental';
 import { inspectStatement } from './postgres-inspect';
 import { describeQuery, describeTable, listTables } from './postgres-introspection';
@@ -72,6 +72,8 @@ export class PostgresEngine extends PooledEngine<PgPool> {
   readonly incremental: IncrementalMaintenance = {
     refresh: (spec) => this.translate(() => refreshIncremental(this.pool('engine'), spec, this.defaultDatabase)),
     release: (table) => this.translate(() => releaseIncremental(this.pool('engine'), table, this.defaultDatabase)),
+    alterSource: (table, sql, options) =>
+      this.translate(() => alterSourceTable(this.pool('statements'), table, this.defaultDatabase, sql, options.signal)),
   };
 
   readonly ledger: RefreshLedger = {

@@ -8,7 +8,8 @@
  * json as parsed JSON; arrays element by element.
  */
 import { isFreshetError, validationError } from '../../errors';
-import type { StatementResult } from '../engine';
+import type { StatementResult, TableRef } from '../engine';
+import { acrossSchemaChange } from './postgres-change-capture';
 import { toJsonValue } from '../pooled-engine';
 import { type PgConnection, type PgPool, type PgPoolClient, type PgResult, pg } from './postgres-driver';
 import { toFreshetError } from './postgres-errors';
@@ -138,4 +139,48 @@ async function executeOn(client: PgPoolClient, sql: string, rowLimit: number): P
     rows: result.rows.slice(0, rowLimit).map((row) => row.map(toJsonValue)),
     truncated: result.rows.length > rowLimit,
   };
+}
+
+/**
+ * A pass-through ALTER TABLE of `table` (a table that dynamic tables read), in a transaction with
+ * {@link acrossSchemaChange}, so that change capture on the table follows its new columns. Cancelled like
+ * {@link executeStatement}.
+ */
+export function alterSourceTable(
+  pool: PgPool,
+  table: TableRef,
+  schema: string,
+  sql: string,
+  signal?: AbortSignal,
+): Promise<StatementResult> {
+  signal?.throwIfAborted();
+  return withClient(pool, async (client) => {
+    const cancel = () => void cancelBackend(pool, client.processID);
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      signal?.throwIfAborted();
+      await client.query({ text: 'BEGIN' });
+      const result = await acrossSchemaChange(client, table, schema, () => alterOn(client, sql));
+      await client.query({ text: 'COMMIT' });
+      await discardSession(client);
+      return result;
+    } catch (error) {
+      if (client.getTransactionStatus() !== 'I') await client.query({ text: 'ROLLBACK' });
+      await discardSession(client);
+      throw signal?.aborted ? signal.reason : error;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  });
+}
+
+async function alterOn(client: PgPoolClient, sql: string): Promise<StatementResult> {
+  let result: PgResult<unknown[]>;
+  try {
+    result = await submit(client, sql, 0);
+  } catch (error) {
+    throw toFreshetError(error, { sql, client: { text: sql, start: 0 } });
+  }
+  if (client.getTransactionStatus() !== 'T') throw validationError(TRANSACTION_CONTROL);
+  return { kind: 'update', rowsAffected: result.rowCount ?? 0 };
 }

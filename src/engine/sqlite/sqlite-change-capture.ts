@@ -31,7 +31,8 @@
  *   {@link readChanges} refuses to read; the caller removes and reinstalls capture and refreshes fully.
  * - `RENAME COLUMN`: SQLite rewrites the triggers, so values are still captured, but under the old column
  *   name in the changelog; reported as a mismatch the same way.
- * - `DROP COLUMN` of a captured column: SQLite itself refuses it while the triggers reference the column.
+ * - `DROP COLUMN` of a captured column: SQLite itself refuses it while the triggers reference the column, so a
+ *   pass-through ALTER TABLE of a captured table runs through {@link acrossSchemaChange}, which sets them aside.
  * - `RENAME TO`: the triggers follow the table but the changelog keeps the old name; capture for the new name
  *   reads as not installed, and the old changelog must be removed under the old name.
  * - `DROP TABLE`: SQLite drops the triggers with the table; the changelog stays until {@link removeCapture}.
@@ -198,6 +199,26 @@ export function removeCapture(db: Database, table: string): void {
   })();
 }
 
+/**
+ * Runs `change`, which alters the columns of `table`, in one transaction with what keeps capture of `table`
+ * honest: its triggers are dropped first (SQLite refuses to drop a column they name) and put back only when they
+ * were all there and the columns came out as the changelog records them. Otherwise the changelog stays as it
+ * was and {@link captureMismatch} names the changed columns, so that the next reader refreshes fully and installs
+ * capture anew.
+ */
+export function acrossSchemaChange<T>(db: Database, table: string, change: () => T): T {
+  return db.transaction(() => {
+    const hadTriggers = TRIGGER_KINDS.every((kind) => objectExists(db, 'trigger', triggerName(table, kind)));
+    for (const kind of TRIGGER_KINDS) db.exec(`DROP TRIGGER IF EXISTS ${main(triggerName(table, kind))}`);
+    const result = change();
+    const columns = objectExists(db, 'table', table) ? columnsOf(db, table) : null;
+    if (hadTriggers && columns !== null && sameColumns(changelogColumns(db, table), columns)) {
+      for (const kind of TRIGGER_KINDS) db.exec(triggerSql(table, columns, kind));
+    }
+    return result;
+  })();
+}
+
 /** Whether `table` has a changelog and all three triggers. */
 export function captureInstalled(db: Database, table: string): boolean {
   return (
@@ -216,14 +237,15 @@ export function captureMismatch(db: Database, table: string): string | null {
   if (!objectExists(db, 'table', changelogName(table))) return `Change capture is not installed on ${name}.`;
   if (!objectExists(db, 'table', table)) return `Table ${name}, whose changes were captured, no longer exists.`;
   if (olderLayout(db, table)) return `${olderLayoutProblem(table)}.`;
-  const missing = TRIGGER_KINDS.filter((kind) => !objectExists(db, 'trigger', triggerName(table, kind)));
-  if (missing.length > 0)
-    return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
+  // Columns first: a change of them sets the triggers aside (acrossSchemaChange), and is the reason to report.
   const logged = changelogColumns(db, table);
   const columns = columnsOf(db, table);
   if (!sameColumns(logged, columns)) {
     return `Change capture of ${name} records columns ${columnList(logged)} but the table now has ${columnList(columns)}.`;
   }
+  const missing = TRIGGER_KINDS.filter((kind) => !objectExists(db, 'trigger', triggerName(table, kind)));
+  if (missing.length > 0)
+    return `Change capture of ${name} lacks its ${missing.join(', ')} trigger; changes may have been lost.`;
   return null;
 }
 

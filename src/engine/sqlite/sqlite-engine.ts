@@ -86,6 +86,11 @@ export class SqliteEngine implements Engine {
     release: async (table) => {
       await this.run(this.writer, 'releaseIncremental', { table });
     },
+    alterSource: (table, sql, options) => {
+      // Like any write: the signal only keeps it from starting.
+      options.signal?.throwIfAborted();
+      return this.run(this.writer, 'alterSource', { table, sql }, sql);
+    },
   };
 
   readonly streaming: RowStreaming = {

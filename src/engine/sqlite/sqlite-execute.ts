@@ -6,7 +6,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { validationError } from '../../errors';
-import type { StatementResult } from '../engine';
+import type { StatementResult, TableRef } from '../engine';
+import { acrossSchemaChange, changelogName } from './sqlite-change-capture';
 import type { NeedsWriter } from './sqlite-protocol';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -36,6 +37,21 @@ function readRows(statement: Statement, rowLimit: number): StatementResult {
 }
 
 /**
+ * Prepares `sql`, once more after reading the schema when it fails: SQLite compiles against the schema this
+ * connection last read, and some errors against a stale copy (another connection dropped or added a column:
+ * `table t has 3 columns but 2 values were supplied`) are not retried by SQLite itself. Running any statement on
+ * `main` checks the schema cookie and reloads a stale schema.
+ */
+function prepareFresh(db: Database, sql: string): Statement {
+  try {
+    return db.prepare(sql);
+  } catch {
+    db.prepare('SELECT 1 FROM main.sqlite_schema LIMIT 1').get();
+    return db.prepare(sql);
+  }
+}
+
+/**
  * Runs one statement. With `readOnly`, a statement that would write is not run: the caller is told to send it
  * to the writer, so writes queue behind refreshes instead of waiting on SQLite's lock inside the reader.
  */
@@ -45,7 +61,7 @@ export function executeStatement(
   rowLimit: number,
   readOnly: boolean,
 ): StatementResult | NeedsWriter {
-  const statement = db.prepare(sql);
+  const statement = prepareFresh(db, sql);
   if (readOnly && !statement.readonly) return { kind: 'needsWriter' };
   const result: StatementResult = statement.reader
     ? readRows(statement, rowLimit)
@@ -59,4 +75,14 @@ export function executeStatement(
     );
   }
   return result;
+}
+
+/** A pass-through ALTER TABLE of `table`, through {@link acrossSchemaChange} when the table's changes are captured. */
+export function alterSourceTable(db: Database, table: TableRef, sql: string): StatementResult {
+  const captured =
+    (table.database === null || table.database.toLowerCase() === 'main') &&
+    db.prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?").get(changelogName(table.name)) !==
+      undefined;
+  if (!captured) return executeStatement(db, sql, 0, false) as StatementResult;
+  return acrossSchemaChange(db, table.name, () => ({ kind: 'update', rowsAffected: db.prepare(sql).run().changes }));
 }

@@ -61,6 +61,8 @@ export interface SqliteOperations {
   dropStage: { args: { table: TableRef }; result: null };
   /** `readOnly`: answer {@link NeedsWriter} instead of running a statement that writes. */
   execute: { args: { sql: string; rowLimit: number; readOnly: boolean }; result: StatementResult | NeedsWriter };
+  /** A pass-through ALTER TABLE of a table that dynamic tables read (see `IncrementalMaintenance.alterSource`). */
+  alterSource: { args: { table: TableRef; sql: string }; result: StatementResult };
   /** What `sql` would write or reach outside the database, from its compiled program; runs nothing. */
   inspect: { args: { sql: string }; result: StatementEffects };
 }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { errorPayload } from './sqlite-errors';
-import { executeStatement } from './sqlite-execute';
+import { alterSourceTable, executeStatement } from './sqlite-execute';
 import { inspectStatement } from './sqlite-inspect';
 import type {
   OperationArgs,
@@ -51,6 +51,7 @@ const handlers: Handlers = {
   swapStage: (db, { definition, partition, refreshId }) => swapStage(db, definition, partition, refreshId),
   dropStage: (db, { table }) => dropStage(db, table),
   execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
+  alterSource: (db, { table, sql }) => alterSourceTable(db, table, sql),
   inspect: (db, { sql }) => inspectStatement(db, sql),
 };
 

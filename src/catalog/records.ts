@@ -49,8 +49,8 @@ export interface DynamicTableRecord {
   /** The engine job that keeps a CONTINUOUS table fresh when its engine runs one (a streaming engine). */
   readonly continuousJob: ContinuousJob | null;
   /**
-   * Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null (or absent) while it is active or
-   * when a user suspended it. RESUME clears it.
+   * Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS` after failed refreshes, `UPSTREAM_SUSPENDED`
+   * with a table it reads); null (or absent) while it is active or when a user suspended it. RESUME clears it.
    */
   readonly suspendedReason?: string | null;
   readonly createdAt: string;

@@ -80,7 +80,7 @@ export interface TableSummary {
   /** The same instant, under Snowflake's name for it. */
   readonly dataTimestamp: string | null;
   readonly lagSeconds: number | null;
-  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null otherwise. */
+  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`, `UPSTREAM_SUSPENDED`); null otherwise. */
   readonly suspendedReason: string | null;
   readonly lastRefresh: LastRefreshBrief | null;
 }
@@ -145,7 +145,7 @@ export interface TableDetail {
   readonly lagSeconds?: number;
   /** The newest refresh, with `at`: when it finished (or started, or was scheduled for). */
   readonly lastRefresh?: RefreshView & { readonly at: string };
-  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`); null otherwise. */
+  /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`, `UPSTREAM_SUSPENDED`); null otherwise. */
   readonly suspendedReason: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;

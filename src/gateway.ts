@@ -25,6 +25,7 @@ import { TableLookup } from './manager/table-lookup';
 import { hasDrift } from './manager/scheduler-drift';
 import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
+import { SourceRegistry } from './manager/registry/source-registry';
 import { startReplica } from './replica/replica';
 import { createRestApp } from './rest/app';
 import { SchedulerRegistry } from './scheduler/registry';
@@ -176,7 +177,9 @@ async function startManager(
   };
   const scheduler: WorkflowScheduler = factory.create(options, context);
   const settings = managerSettings(config, factory.identifier, address, replica.isLeader);
+  const registry = new SourceRegistry(catalog.registry, config.timeZone);
   const manager = new DynamicTableManager({
+    registry,
     catalog,
     namespaces,
     strategy,

@@ -78,3 +78,54 @@ export interface PluginStateStore {
   delete(key: string): Promise<void>;
   list(): Promise<ReadonlyArray<{ readonly key: string; readonly value: unknown }>>;
 }
+
+// ---- the source registry (DESIGN.md §10) ----
+
+/** `registered` by a user or provider; `dynamic`: a dynamic table publishing the windows it refreshes. */
+export type SourceKind = 'registered' | 'dynamic';
+export type PartitionEventKind = 'LOCK' | 'UNLOCK';
+/** A partition's latest event: none yet (`REGISTERED`), `LOCK` (`LOCKED`) or `UNLOCK` (`READY`). */
+export type PartitionState = 'REGISTERED' | 'LOCKED' | 'READY';
+
+/** A place data lands that Freshet does not write, or a dynamic table as others read it. */
+export interface SourceRecord {
+  readonly name: string;
+  readonly owner: string;
+  /** Where the source's data lives, when it is a table of a catalog. */
+  readonly catalogName: string | null;
+  readonly tableName: string | null;
+  /** The zone instants without an offset are read in. */
+  readonly timeZone: string;
+  readonly kind: SourceKind;
+  /** `availability.time_column` and the like. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+export interface ProviderRecord {
+  readonly source: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** The half-open interval `[start, end)` of a source, ISO-8601 UTC, as a provider registered it. */
+export interface PartitionRecord {
+  readonly id: number;
+  readonly source: string;
+  readonly provider: string;
+  readonly start: string;
+  readonly end: string;
+  readonly state: PartitionState;
+  readonly stateSince: string;
+  readonly createdAt: string;
+}
+
+export interface PartitionEventRecord {
+  readonly id: number;
+  readonly partitionId: number;
+  readonly event: PartitionEventKind;
+  readonly at: string;
+  readonly provider: string;
+  readonly start: string;
+  readonly end: string;
+}

@@ -12,6 +12,7 @@ import { JobStore } from './job-store';
 import { LeaseStore } from './lease-store';
 import { OrphanStore } from './orphan-store';
 import { PluginStates } from './plugin-state';
+import { RegistryStore } from './registry-store';
 import type {
   ClaimedJob,
   DynamicTableRecord,
@@ -39,6 +40,8 @@ export class Catalog {
   readonly callbackTokens: CallbackTokenStore;
   readonly orphans: OrphanStore;
   readonly pluginStates: PluginStates;
+  /** Sources, providers, partitions and their events (DESIGN.md §10). */
+  readonly registry: RegistryStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -58,6 +61,7 @@ export class Catalog {
     this.callbackTokens = new CallbackTokenStore(db);
     this.orphans = new OrphanStore(db);
     this.pluginStates = new PluginStates(db);
+    this.registry = new RegistryStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

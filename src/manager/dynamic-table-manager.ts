@@ -35,6 +35,7 @@ import { ReadViews } from './read-views';
 import { recover } from './recovery';
 import type { RefreshRequests } from './refresh-requests';
 import type { RefreshStrategy } from './refresh-strategy';
+import type { SourceRegistry } from './registry/source-registry';
 import type { DriftReport } from './scheduler-drift';
 import { TableLookup } from './table-lookup';
 import type { JobDetail, RefreshView, TableDetail, TableSummary } from './table-view';
@@ -49,6 +50,7 @@ export interface ManagerDependencies {
   readonly strategy: RefreshStrategy;
   readonly runner: RefreshRunner;
   readonly requests: RefreshRequests;
+  readonly registry: SourceRegistry;
   readonly scheduler: WorkflowScheduler;
   readonly settings: ManagerSettings;
   readonly logger: Logger;
@@ -77,6 +79,11 @@ export class DynamicTableManager {
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     const leads = settings.isLeader ?? (() => true);
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
+  }
+
+  /** Sources, providers, partitions and readiness (DESIGN.md §10). */
+  get registry(): SourceRegistry {
+    return this.parts.registry;
   }
 
   /** Puts the world back in order after a restart, then starts keeping CONTINUOUS tables fresh. */

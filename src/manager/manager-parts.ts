@@ -7,6 +7,7 @@ import type { ManagerSettings } from './manager-types';
 import type { Namespaces } from './namespaces';
 import type { RefreshRequests } from './refresh-requests';
 import type { RefreshStrategy } from './refresh-strategy';
+import type { SourceRegistry } from './registry/source-registry';
 import type { TableLookup } from './table-lookup';
 import type { Workflows } from './workflows';
 
@@ -17,6 +18,8 @@ export interface ManagerParts {
   readonly strategy: RefreshStrategy;
   readonly runner: RefreshRunner;
   readonly requests: RefreshRequests;
+  /** Sources, providers, partitions and readiness (DESIGN.md §10). */
+  readonly registry: SourceRegistry;
   readonly workflows: Workflows;
   readonly continuous: ContinuousRefreshes;
   readonly settings: ManagerSettings;

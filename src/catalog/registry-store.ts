@@ -1,0 +1,255 @@
+/**
+ * The source registry's records (DESIGN.md §10): sources, providers, time partitions and their LOCK / UNLOCK
+ * events. It stores and returns them; whether an interval is ready is decided above it.
+ */
+import type { Knex } from 'knex';
+import type {
+  PartitionEventKind,
+  PartitionEventRecord,
+  PartitionRecord,
+  PartitionState,
+  ProviderRecord,
+  SourceKind,
+  SourceRecord,
+} from '../model';
+import { json, parseJson, str, strOrNull, type Row } from './row-mapping';
+
+/** A new source; `tokenHash` is the hash of the access token shown once to whoever registered it. */
+export interface NewSource {
+  readonly name: string;
+  readonly owner: string;
+  readonly catalogName: string | null;
+  readonly tableName: string | null;
+  readonly timeZone: string;
+  readonly tokenHash: string;
+  readonly kind: SourceKind;
+  readonly options: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+}
+
+/** Reads and writes `registry_sources`, `registry_providers`, `registry_partitions` and `registry_events`. */
+export class RegistryStore {
+  constructor(private readonly db: Knex) {}
+
+  /** False when a source of that name exists already (nothing is changed then). */
+  async insertSource(source: NewSource): Promise<boolean> {
+    try {
+      await this.db('registry_sources').insert({
+        name: source.name,
+        owner: source.owner,
+        catalog_name: source.catalogName,
+        table_name: source.tableName,
+        time_zone: source.timeZone,
+        token_hash: source.tokenHash,
+        kind: source.kind,
+        options: json(source.options),
+        created_at: source.createdAt,
+      });
+      return true;
+    } catch (error) {
+      if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
+      throw error;
+    }
+  }
+
+  async getSource(name: string): Promise<SourceRecord | null> {
+    const row = (await this.db('registry_sources').where({ name }).first()) as Row | undefined;
+    return row ? toSource(row) : null;
+  }
+
+  /** The token hash of a source, for checking a provider's token; null for an unknown source. */
+  async tokenHashOf(name: string): Promise<string | null> {
+    const row = (await this.db('registry_sources').where({ name }).first('token_hash')) as Row | undefined;
+    return row ? str(row.token_hash) : null;
+  }
+
+  async listSources(): Promise<SourceRecord[]> {
+    return ((await this.db('registry_sources').orderBy('name')) as Row[]).map(toSource);
+  }
+
+  async updateSourceOptions(name: string, options: Readonly<Record<string, string>>): Promise<boolean> {
+    return (
+      Number(
+        await this.db('registry_sources')
+          .where({ name })
+          .update({ options: json(options) }),
+      ) > 0
+    );
+  }
+
+  /** Removes a source with its providers, partitions and events; false when there was none. */
+  async deleteSource(name: string): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      await trx('registry_events').where({ source_name: name }).delete();
+      await trx('registry_partitions').where({ source_name: name }).delete();
+      await trx('registry_providers').where({ source_name: name }).delete();
+      return Number(await trx('registry_sources').where({ name }).delete()) > 0;
+    });
+  }
+
+  /** False when the provider is registered already. */
+  async insertProvider(sourceName: string, name: string, at: string): Promise<boolean> {
+    try {
+      await this.db('registry_providers').insert({ source_name: sourceName, name, created_at: at });
+      return true;
+    } catch (error) {
+      if (/unique|duplicate|primary/i.test(String((error as Error).message))) return false;
+      throw error;
+    }
+  }
+
+  async getProvider(sourceName: string, name: string): Promise<ProviderRecord | null> {
+    const row = (await this.db('registry_providers').where({ source_name: sourceName, name }).first()) as
+      | Row
+      | undefined;
+    return row ? toProvider(row) : null;
+  }
+
+  async listProviders(sourceName: string): Promise<ProviderRecord[]> {
+    const rows = (await this.db('registry_providers').where({ source_name: sourceName }).orderBy('name')) as Row[];
+    return rows.map(toProvider);
+  }
+
+  /** Removes a provider and the partitions (and events) it registered; false when there was none. */
+  async deleteProvider(sourceName: string, name: string): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const ids = trx('registry_partitions').select('id').where({ source_name: sourceName, provider: name });
+      await trx('registry_events').whereIn('partition_id', ids).delete();
+      await trx('registry_partitions').where({ source_name: sourceName, provider: name }).delete();
+      await bumpChanges(trx, sourceName);
+      return Number(await trx('registry_providers').where({ source_name: sourceName, name }).delete()) > 0;
+    });
+  }
+
+  /**
+   * Registers the partition `[start, end)` of a source for a provider, or finds it: idempotent on (source,
+   * provider, start, end). `event` is appended when given (a partition registered as locked or ready).
+   */
+  async registerPartition(
+    key: { source: string; provider: string; start: string; end: string },
+    event: PartitionEventKind | null,
+    at: string,
+  ): Promise<{ partition: PartitionRecord; created: boolean }> {
+    return this.db.transaction(async (trx) => {
+      const where = { source_name: key.source, provider: key.provider, start_at: key.start, end_at: key.end };
+      let row = (await trx('registry_partitions').where(where).first()) as Row | undefined;
+      const created = row === undefined;
+      if (row === undefined) {
+        await trx('registry_partitions').insert({ ...where, state: 'REGISTERED', state_since: at, created_at: at });
+        row = (await trx('registry_partitions').where(where).first()) as Row;
+        const span = Date.parse(key.end) - Date.parse(key.start);
+        await trx('registry_sources').where({ name: key.source }).andWhere('max_span_ms', '<', span).update({
+          max_span_ms: span,
+        });
+      }
+      let partition = toPartition(row);
+      if (event !== null) partition = await appendEvent(trx, partition, event, at);
+      else if (created) await bumpChanges(trx, key.source);
+      return { partition, created };
+    });
+  }
+
+  /** Appends a LOCK or UNLOCK event to a registered partition; null when the partition is not registered. */
+  async appendEvent(
+    key: { source: string; provider: string; start: string; end: string },
+    event: PartitionEventKind,
+    at: string,
+  ): Promise<PartitionRecord | null> {
+    return this.db.transaction(async (trx) => {
+      const where = { source_name: key.source, provider: key.provider, start_at: key.start, end_at: key.end };
+      const row = (await trx('registry_partitions').where(where).first()) as Row | undefined;
+      return row ? appendEvent(trx, toPartition(row), event, at) : null;
+    });
+  }
+
+  /** The partitions of a source overlapping `[start, end)` (or all of them without bounds), by start. */
+  async partitions(source: string, start?: string, end?: string): Promise<PartitionRecord[]> {
+    const query = this.db('registry_partitions').where({ source_name: source });
+    if (start !== undefined && end !== undefined) {
+      // Only partitions starting within the longest partition before `start` can reach into the interval: the
+      // index on (source, start) then reads a narrow range, however many partitions the source holds.
+      const reach = (await this.db('registry_sources').where({ name: source }).first('max_span_ms')) as Row | undefined;
+      const from = new Date(Date.parse(start) - Number(reach?.max_span_ms ?? 0)).toISOString();
+      query.andWhere('start_at', '>=', from).andWhere('start_at', '<', end).andWhere('end_at', '>', start);
+    }
+    const rows = (await query.orderBy([
+      { column: 'start_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ])) as Row[];
+    return rows.map(toPartition);
+  }
+
+  /** How many partition changes the source has had: a cached answer about it is stale once this moves. */
+  async changeCount(source: string): Promise<number | null> {
+    const row = (await this.db('registry_sources').where({ name: source }).first('change_count')) as Row | undefined;
+    return row ? Number(row.change_count) : null;
+  }
+
+  /** The newest events of a source's partitions, newest first. */
+  async latestEvents(source: string, limit: number): Promise<PartitionEventRecord[]> {
+    const rows = (await this.db('registry_events as e')
+      .join('registry_partitions as p', 'p.id', 'e.partition_id')
+      .where('e.source_name', source)
+      .orderBy('e.id', 'desc')
+      .limit(limit)
+      .select('e.id', 'e.partition_id', 'e.event', 'e.at', 'p.provider', 'p.start_at', 'p.end_at')) as Row[];
+    return rows.map((row) => ({
+      id: Number(row.id),
+      partitionId: Number(row.partition_id),
+      event: str(row.event) as PartitionEventKind,
+      at: str(row.at),
+      provider: str(row.provider),
+      start: str(row.start_at),
+      end: str(row.end_at),
+    }));
+  }
+}
+
+async function appendEvent(
+  trx: Knex.Transaction,
+  partition: PartitionRecord,
+  event: PartitionEventKind,
+  at: string,
+): Promise<PartitionRecord> {
+  await trx('registry_events').insert({ partition_id: partition.id, source_name: partition.source, event, at });
+  const state: PartitionState = event === 'LOCK' ? 'LOCKED' : 'READY';
+  await trx('registry_partitions').where({ id: partition.id }).update({ state, state_since: at });
+  await bumpChanges(trx, partition.source);
+  return { ...partition, state, stateSince: at };
+}
+
+async function bumpChanges(trx: Knex.Transaction, source: string): Promise<void> {
+  await trx('registry_sources')
+    .where({ name: source })
+    .update({ change_count: trx.raw('change_count + 1') });
+}
+
+function toSource(row: Row): SourceRecord {
+  return {
+    name: str(row.name),
+    owner: str(row.owner),
+    catalogName: strOrNull(row.catalog_name),
+    tableName: strOrNull(row.table_name),
+    timeZone: str(row.time_zone),
+    kind: str(row.kind) as SourceKind,
+    options: parseJson(row.options, {}),
+    createdAt: str(row.created_at),
+  };
+}
+
+function toProvider(row: Row): ProviderRecord {
+  return { source: str(row.source_name), name: str(row.name), createdAt: str(row.created_at) };
+}
+
+function toPartition(row: Row): PartitionRecord {
+  return {
+    id: Number(row.id),
+    source: str(row.source_name),
+    provider: str(row.provider),
+    start: str(row.start_at),
+    end: str(row.end_at),
+    state: str(row.state) as PartitionState,
+    stateSince: str(row.state_since),
+    createdAt: str(row.created_at),
+  };
+}

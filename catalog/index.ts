@@ -12,6 +12,7 @@ import * as suspendedReason from './migrations/0006-suspended-reason';
 import * as historyRetention from './migrations/0007-history-retention';
 import * as dataTimestamp from './migrations/0008-data-timestamp';
 import * as sourceRegistry from './migrations/0009-source-registry';
+import * as gatedRefresh from './migrations/0011-gated-refresh';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -29,4 +30,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0007-history-retention', ...historyRetention },
   { name: '0008-data-timestamp', ...dataTimestamp },
   { name: '0009-source-registry', ...sourceRegistry },
+  { name: '0011-gated-refresh', ...gatedRefresh },
 ];

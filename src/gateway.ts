@@ -26,6 +26,7 @@ import { hasDrift } from './manager/scheduler-drift';
 import { StatementService } from './manager/statement-service';
 import { RefreshRunner } from './refresh/refresh-runner';
 import { SourceRegistry } from './manager/registry/source-registry';
+import { TableWindows } from './manager/registry/table-windows';
 import { startReplica } from './replica/replica';
 import { createRestApp } from './rest/app';
 import { SchedulerRegistry } from './scheduler/registry';
@@ -178,6 +179,7 @@ async function startManager(
   const scheduler: WorkflowScheduler = factory.create(options, context);
   const settings = managerSettings(config, factory.identifier, address, replica.isLeader);
   const registry = new SourceRegistry(catalog.registry, config.timeZone);
+  runner.useHooks(new TableWindows(registry, catalog.registry, catalog.tables, logger));
   const manager = new DynamicTableManager({
     registry,
     catalog,

@@ -23,12 +23,31 @@ export type RefreshMode = 'FULL' | 'CONTINUOUS';
 
 export type RefreshStatus = 'INITIALIZING' | 'ACTIVATED' | 'SUSPENDED';
 export type RefreshTrigger = 'SCHEDULED' | 'MANUAL' | 'CREATION' | 'CONTINUOUS';
-export type JobStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/**
+ * `WAITING`: a gated refresh waits for its sources to be ready for its window; `SKIPPED`: it did not run because
+ * they were not (`readiness.on_not_ready = 'skip'`).
+ */
+export type JobStatus = 'PENDING' | 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
 /**
  * One table's refresh: a job's states, and `UPSTREAM_FAILED` for a refresh that did not run because the refresh of
  * an upstream dynamic table it waited for failed.
  */
 export type HistoryState = JobStatus | 'UPSTREAM_FAILED';
+
+/** What a gated refresh waits for: the sources not ready for its window `[start, end)`. */
+export interface WaitingOn {
+  readonly start: string;
+  readonly end: string;
+  /** ISO-8601 UTC: when the wait ends (`readiness.timeout` after it began). */
+  readonly until: string;
+  readonly sources: ReadonlyArray<{
+    readonly source: string;
+    readonly gaps: ReadonlyArray<readonly [string, string]>;
+    readonly locked: ReadonlyArray<{ readonly start: string; readonly end: string; readonly provider: string }>;
+    /** Why there is nothing to read, when the source is not registered. */
+    readonly problem?: string;
+  }>;
+}
 
 /**
  * What a refresh did: recomputed the whole query (`FULL`), applied the sources' captured changes

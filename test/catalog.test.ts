@@ -256,6 +256,8 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         action: 'FULL',
         actionDetail: detail,
         dataTimestamp: null,
+        waitingOn: null,
+        errorCode: null,
         finishedAt,
       });
       const other = new Catalog(url, dir);

@@ -99,7 +99,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
 
     it('answers 400 naming the parameter for bad values, and 404 for an unknown table', async () => {
       const bad: Array<[string, RegExp]> = [
-        ['?status=DONE', /status: expected one of PENDING, RUNNING, SUCCEEDED, FAILED/],
+        ['?status=DONE', /status: expected one of PENDING, WAITING, RUNNING, SUCCEEDED, FAILED, SKIPPED/],
         ['?trigger=CRON', /trigger: expected one of SCHEDULED/],
         ['?limit=1001', /limit: expected a whole number from 0 to 1000/],
         ['?limit=-1', /limit: expected a whole number/],

@@ -27,7 +27,7 @@ import {
   type Row,
 } from './row-mapping';
 
-const UNFINISHED: JobStatus[] = ['PENDING', 'RUNNING'];
+const UNFINISHED: JobStatus[] = ['PENDING', 'WAITING', 'RUNNING'];
 /** Ids in one statement at most: MySQL and SQLite bound the number of parameters in one statement. */
 const CHUNK = 500;
 

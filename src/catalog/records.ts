@@ -6,6 +6,7 @@ import type {
   Freshness,
   HistoryState,
   JobStatus,
+  WaitingOn,
   LogicalRefreshMode,
   PrimaryKeySpec,
   RefreshAction,
@@ -100,6 +101,10 @@ export interface HistoryRecord {
    * read an upstream dynamic table that had never been refreshed).
    */
   readonly dataTimestamp: string | null;
+  /** While `WAITING`, and kept after: the sources not ready for the refresh's window, with gaps and locks. */
+  readonly waitingOn: WaitingOn | null;
+  /** Why a refresh ended without running, when there is a code for it (`NOT_READY`). */
+  readonly errorCode: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;

@@ -203,6 +203,36 @@ export class RegistryStore {
       end: str(row.end_at),
     }));
   }
+  /**
+   * Removes a provider's partitions of a source in `states` that end at or before `endAtOrBefore`, but for the one
+   * with id `keep`: the ones a newer partition of the same provider has made redundant. Returns how many went.
+   */
+  async prunePartitions(
+    source: string,
+    provider: string,
+    filter: { endAtOrBefore: string; states: readonly PartitionState[]; keep: number },
+  ): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const doomed = () =>
+        trx('registry_partitions')
+          .where({ source_name: source, provider })
+          .andWhere('end_at', '<=', filter.endAtOrBefore)
+          .whereIn('state', filter.states as PartitionState[])
+          .whereNot({ id: filter.keep });
+      await trx('registry_events').whereIn('partition_id', doomed().select('id')).delete();
+      const removed = Number(await doomed().delete());
+      if (removed > 0) await bumpChanges(trx, source);
+      return removed;
+    });
+  }
+
+  /** A provider's partitions of a source in a state, by start. */
+  async partitionsInState(source: string, provider: string, state: PartitionState): Promise<PartitionRecord[]> {
+    const rows = (await this.db('registry_partitions')
+      .where({ source_name: source, provider, state })
+      .orderBy('start_at')) as Row[];
+    return rows.map(toPartition);
+  }
 }
 
 async function appendEvent(

@@ -8,7 +8,10 @@ import type { DynamicTableRecord, HistoryRecord, HistoryState, JobRecord, JobSta
 export type Row = Record<string, unknown>;
 
 /** A history row as a job is created: it has no id yet, and no action until its refresh has run. */
-export type NewHistoryRow = Omit<HistoryRecord, 'id' | 'action' | 'actionDetail' | 'dataTimestamp'>;
+export type NewHistoryRow = Omit<
+  HistoryRecord,
+  'id' | 'action' | 'actionDetail' | 'dataTimestamp' | 'waitingOn' | 'errorCode'
+>;
 
 export const json = (value: unknown): string => JSON.stringify(value);
 export const parseJson = <T>(value: unknown, fallback: T): T =>
@@ -142,6 +145,8 @@ export function toHistory(row: Row): HistoryRecord {
     action: strOrNull(row.action) as HistoryRecord['action'],
     actionDetail: strOrNull(row.action_detail),
     dataTimestamp: strOrNull(row.data_timestamp),
+    waitingOn: parseJson(row.waiting_on, null),
+    errorCode: strOrNull(row.error_code),
     startedAt: strOrNull(row.started_at),
     finishedAt: strOrNull(row.finished_at),
     error: strOrNull(row.error),
@@ -175,6 +180,8 @@ export type HistoryChanges = Partial<
     | 'action'
     | 'actionDetail'
     | 'dataTimestamp'
+    | 'waitingOn'
+    | 'errorCode'
     | 'startedAt'
     | 'finishedAt'
     | 'error'
@@ -190,6 +197,8 @@ export function fromHistoryChanges(changes: HistoryChanges): Row {
   if (changes.action !== undefined) row.action = changes.action;
   if (changes.actionDetail !== undefined) row.action_detail = changes.actionDetail;
   if (changes.dataTimestamp !== undefined) row.data_timestamp = changes.dataTimestamp;
+  if (changes.waitingOn !== undefined) row.waiting_on = jsonOrNull(changes.waitingOn);
+  if (changes.errorCode !== undefined) row.error_code = changes.errorCode;
   if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
   if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
   if (changes.error !== undefined) row.error = changes.error;

@@ -45,9 +45,15 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
   return { message: `Dynamic table ${table.identifier} dropped.`, identifier: table.identifier };
 }
 
-/** Removes everything the catalog holds about a table: history, callback tokens, the record itself. */
+/**
+ * Removes everything the catalog holds about a table: history, callback tokens, the source it published its windows
+ * as, the record itself.
+ */
 async function forget(parts: ManagerParts, table: DynamicTableRecord): Promise<void> {
   await parts.catalog.deleteHistoryOfTable(table.key);
+  if ((await parts.catalog.registry.getSource(table.key))?.kind === 'dynamic') {
+    await parts.catalog.registry.deleteSource(table.key);
+  }
   await parts.catalog.deleteCallbackTokens(table.key);
   await parts.catalog.deleteTable(table.key);
 }

@@ -6,9 +6,22 @@
 import { validationError } from '../errors';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { REFRESH_STRATEGY_OPTION } from './table-definition';
+import {
+  READINESS_ON_NOT_READY_OPTION,
+  READINESS_SOURCES_OPTION,
+  READINESS_TIMEOUT_OPTION,
+  readinessPolicyOf,
+} from './registry/readiness-options';
 
 /** Freshet's own CREATE options. */
-export const KNOWN_CREATE_OPTIONS: readonly string[] = ['initialize', REFRESH_STRATEGY_OPTION, SOURCE_CATALOG_OPTION];
+export const KNOWN_CREATE_OPTIONS: readonly string[] = [
+  'initialize',
+  REFRESH_STRATEGY_OPTION,
+  SOURCE_CATALOG_OPTION,
+  READINESS_SOURCES_OPTION,
+  READINESS_ON_NOT_READY_OPTION,
+  READINESS_TIMEOUT_OPTION,
+];
 
 /** `partition.fields.<column>.date-formatter`: how a periodic refresh names the partition it rewrites. */
 const PARTITION_FORMATTER = /^partition\.fields\.[^.]+\.date-formatter$/;
@@ -27,7 +40,10 @@ export function checkCreateOptions(options: Readonly<Record<string, string>>): v
   const unknown = Object.keys(options).filter(
     (key) => !KNOWN_CREATE_OPTIONS.includes(key) && !PARTITION_FORMATTER.test(key) && !passesThrough(key),
   );
-  if (unknown.length === 0) return;
+  if (unknown.length === 0) {
+    readinessPolicyOf(options);
+    return;
+  }
   throw validationError(
     `Unknown option${unknown.length > 1 ? 's' : ''} ${quoted(unknown)} in WITH (…). Known options: ` +
       `${quoted([...KNOWN_CREATE_OPTIONS, PARTITION_FORMATTER_TEXT])}; options for the engine or the scheduler ` +

@@ -1,6 +1,7 @@
 /** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
 import type { RefreshAction } from '../engine/engine';
+import type { WaitingOn } from '../model';
 import type { NodeKind } from './dependencies';
 import { formatFreshness } from '../freshness';
 import type { IncrementalPlanResult } from '../sql/incremental-plan';
@@ -21,6 +22,10 @@ export interface RefreshView {
   readonly actionDetail: string | null;
   /** All source data up to it is in the table (a successful refresh that vouches for the whole table). */
   readonly dataTimestamp: string | null;
+  /** What a gated refresh waits (or waited) for: the sources not ready for its window. */
+  readonly waitingOn: WaitingOn | null;
+  /** `NOT_READY` for a window skipped or failed because its sources were not ready. */
+  readonly errorCode: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;
@@ -39,6 +44,8 @@ export function refreshView(h: HistoryRecord): RefreshView {
     action: h.action,
     actionDetail: h.actionDetail,
     dataTimestamp: h.dataTimestamp,
+    waitingOn: h.waitingOn,
+    errorCode: h.errorCode,
     startedAt: h.startedAt,
     finishedAt: h.finishedAt,
     error: h.error,
@@ -216,6 +223,8 @@ export interface JobTableView {
   readonly action?: RefreshAction;
   readonly actionDetail?: string;
   readonly dataTimestamp?: string;
+  readonly waitingOn?: WaitingOn;
+  readonly errorCode?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
@@ -245,6 +254,8 @@ export function jobDetail(job: JobRecord, history: readonly HistoryRecord[]): Jo
     if (h.action !== null) view.action = h.action;
     if (h.actionDetail !== null) view.actionDetail = h.actionDetail;
     if (h.dataTimestamp !== null) view.dataTimestamp = h.dataTimestamp;
+    if (h.waitingOn !== null) view.waitingOn = h.waitingOn;
+    if (h.errorCode !== null) view.errorCode = h.errorCode;
     if (h.startedAt) view.startedAt = h.startedAt;
     if (h.finishedAt) view.finishedAt = h.finishedAt;
     if (h.error) view.error = h.error;

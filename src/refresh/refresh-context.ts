@@ -7,6 +7,7 @@ import type { Clock } from '../replica/clock';
 import type { LeaseKeeper } from './lease-keeper';
 import type { TableRefresher } from './table-refresher';
 import type { TableLocks } from './table-locks';
+import type { RefreshHooks } from './refresh-hooks';
 import type { UpstreamGate } from './upstream-gate';
 
 /** The catalog stores the refresh runner uses. */
@@ -33,9 +34,25 @@ export interface RunnerContext {
   readonly logger: Logger;
   /** Keeps a table's scheduled refresh behind the refreshes of its upstream tables for the same tick. */
   readonly gate: UpstreamGate;
+  /** Readiness gating and the publishing of windows, as the manager decides them. */
+  hooks: RefreshHooks;
   /** Told the tables (keys) that failed once a job's end is recorded; see {@link RefreshRunner.onJobFinished}. */
   readonly finishedListeners: Array<(jobId: string, failed: ReadonlySet<string>) => void>;
 }
 
 /** Job and history states that are not final. */
-export const UNFINISHED: ReadonlySet<string> = new Set(['PENDING', 'RUNNING']);
+export const UNFINISHED: ReadonlySet<string> = new Set(['PENDING', 'WAITING', 'RUNNING']);
+
+/** What executing a job has learnt so far. */
+export interface Progress {
+  readonly failed: Set<string>;
+  /** Tables whose window was skipped: their sources were not ready (`readiness.on_not_ready = 'skip'`). */
+  readonly skipped: Set<string>;
+  /** What went wrong, by table identifier, for the job's own error. */
+  readonly causes: Map<string, string>;
+  /** The same by table key, for the refreshes of the tables that read them. */
+  readonly causesByKey: Map<string, string>;
+  started: boolean;
+  /** True while the job shows WAITING: the next refresh to start sets it RUNNING again. */
+  waiting: boolean;
+}

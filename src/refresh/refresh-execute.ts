@@ -1,7 +1,8 @@
 /** Runs a job's table refreshes in order, each under the table's lock (and lease), and records the outcome. */
 import type { JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
-import type { RunnerContext } from './refresh-context';
+import type { Progress, RunnerContext } from './refresh-context';
+import { awaitSources, recordNotReady } from './refresh-readiness';
 import { refreshIdOf } from './refresh-ledger';
 import type { RefreshOutcome } from '../engine/engine';
 import type { TableRefresh } from './table-refresher';
@@ -12,16 +13,6 @@ import type { UpstreamCheck, UpstreamRead } from './upstream-gate';
 export interface JobResume {
   readonly failed: ReadonlySet<string>;
   readonly started: boolean;
-}
-
-/** What executing a job has learnt so far. */
-interface Progress {
-  readonly failed: Set<string>;
-  /** What went wrong, by table identifier, for the job's own error. */
-  readonly causes: Map<string, string>;
-  /** The same by table key, for the refreshes of the tables that read them. */
-  readonly causesByKey: Map<string, string>;
-  started: boolean;
 }
 
 /**
@@ -39,12 +30,18 @@ export async function executeJob(
     failed: new Set(resume.failed),
     causes: new Map(),
     causesByKey: new Map(),
+    skipped: new Set(),
     started: resume.started,
+    waiting: false,
   };
   for (const refresh of refreshes) {
     // Waited for outside the table's lock: nothing this table's other refreshes need is held meanwhile.
     const upstream = await context.gate.check(job, refresh.table);
-    const step = () => refreshStep(context, job, refresh, progress, upstream);
+    const readiness = await awaitSources(context, job, refresh, progress);
+    const step = () =>
+      readiness.kind === 'ready'
+        ? refreshStep(context, job, refresh, progress, upstream)
+        : recordNotReady(context, job, refresh, progress, readiness);
     const key = refresh.table.key;
     const stillOurs = await locks.withLock(key, () => (keeper ? keeper.withTableLease(key, step) : step()));
     if (!stillOurs) {
@@ -54,7 +51,8 @@ export async function executeJob(
   }
   const finishedAt = new Date().toISOString();
   const error = jobError(progress);
-  const status = error === null ? 'SUCCEEDED' : 'FAILED';
+  const allSkipped = refreshes.length > 0 && progress.skipped.size === refreshes.length;
+  const status = error !== null ? 'FAILED' : allSkipped ? 'SKIPPED' : 'SUCCEEDED';
   if (!(await stores.jobs.update(job.jobId, { status, error, finishedAt }, keeper ? context.replicaId : undefined))) {
     logger.warn('another gateway took this refresh job over before it was recorded as finished', { job: job.jobId });
   }
@@ -111,6 +109,8 @@ async function refreshStep(
     await recordSuccess(context, job, refresh, { startedAt, outcome, dataTimestamp: stamp(vouches), late });
     return true;
   }
+  // Readers of this table see the window it is about to write locked until it commits.
+  await context.hooks.started(job, refresh);
   // The engine starts at once; the RUNNING marks are written meanwhile, and always before the outcome.
   const refreshId = refreshIdOf(job.jobId, table.key);
   const outcome = context.refresher.refresh({ ...refresh, refreshId }, job.configuration).then(
@@ -154,7 +154,9 @@ async function startMarks(
     stores.jobs.updateHistory(job.jobId, refresh.table.key, { state: 'RUNNING', startedAt }),
   ];
   if (!progress.started) marks.push(stores.jobs.update(job.jobId, { status: 'RUNNING', startedAt }));
+  else if (progress.waiting) marks.push(stores.jobs.update(job.jobId, { status: 'RUNNING' }));
   progress.started = true;
+  progress.waiting = false;
   await Promise.all(marks);
 }
 
@@ -185,6 +187,7 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
     finishedAt: new Date().toISOString(),
   });
   context.gate.notify();
+  await context.hooks.succeeded(job, refresh, success.dataTimestamp);
   logRefresh(context, job, refresh, {
     state: 'SUCCEEDED',
     startedAt: success.startedAt,

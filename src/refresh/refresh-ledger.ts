@@ -74,7 +74,7 @@ async function anyDynamic(context: RunnerContext, keys: readonly string[]): Prom
 export async function settleUnfinishedJobs(context: RunnerContext, now: Date): Promise<number> {
   const { stores } = context;
   let completed = 0;
-  for (const job of await stores.jobs.withStatus(['PENDING', 'RUNNING'])) {
+  for (const job of await stores.jobs.withStatus(['PENDING', 'WAITING', 'RUNNING'])) {
     // An ALTER … AS rebuild committed in the engine still lacks its new definition in the catalog, which only the
     // stopped process had: it stays failed, for its statement to be repeated.
     if ((await stores.jobs.ownership(job.jobId))?.resumable === false) continue;

@@ -24,12 +24,14 @@ import { JobTakeover } from './refresh-takeover';
 import { JobWaits } from './refresh-wait';
 import { TableLocks } from './table-locks';
 import { DEFAULT_UPSTREAM_OPTIONS, UpstreamGate, type UpstreamOptions } from './upstream-gate';
+import { NO_HOOKS, type RefreshHooks } from './refresh-hooks';
 import type { TableRefresh, TableRefresher } from './table-refresher';
 
 export type { RunnerStores } from './refresh-context';
 export type { JobRequest } from './refresh-submit';
 export type { TableRefresh, TableRefresher } from './table-refresher';
 export type { UpstreamOptions } from './upstream-gate';
+export type { ReadinessOutcome, RefreshHooks } from './refresh-hooks';
 
 /** This gateway as one of several on a shared catalog. */
 export interface RunnerReplica {
@@ -78,6 +80,7 @@ export class RefreshRunner {
       clock,
       logger,
       gate: new UpstreamGate(stores, upstream),
+      hooks: NO_HOOKS,
       finishedListeners: [],
     };
     this.submitter = new JobSubmitter(this.context, clusterInfo, (job, refreshes) =>
@@ -129,6 +132,11 @@ export class RefreshRunner {
     this.context.finishedListeners.push(listener);
   }
 
+  /** Gates refreshes on their sources' readiness and publishes their windows through `hooks` from now on. */
+  useHooks(hooks: RefreshHooks): void {
+    this.context.hooks = hooks;
+  }
+
   /** Returns the existing job for a repeated request, or creates and starts a new one. */
   async submit(request: JobRequest): Promise<JobRecord> {
     if (this.closed) throw new Error('The refresh runner is shut down.');
@@ -162,6 +170,7 @@ export class RefreshRunner {
     this.takeover?.close();
     // Refreshes waiting for their upstream tables go on with what those hold now, rather than hold the stop up.
     this.context.gate.close();
+    this.context.hooks.close();
     // Leases stay renewed until the running jobs end, so nobody takes them over meanwhile.
     await Promise.allSettled([...this.running]);
     this.context.keeper?.close();

@@ -53,11 +53,12 @@ async function storageFullReason(manager: DynamicTableManager): Promise<string |
 }
 
 /**
- * The status of a job waited for: 200 succeeded, 500 failed, 202 still running. A refresh that failed for want of
+ * The status of a job waited for: 200 succeeded (or skipped: its sources were not ready), 500 failed, 202 still
+ * running or waiting. A refresh that failed for want of
  * storage is the gateway's condition (507, with the STORAGE_FULL error), not a bug.
  */
 function waitedStatus(detail: JobDetail | null): [number, { error?: { code: ErrorCode; message: string } }] {
-  if (detail?.status === 'SUCCEEDED') return [200, {}];
+  if (detail?.status === 'SUCCEEDED' || detail?.status === 'SKIPPED') return [200, {}];
   if (detail?.status !== 'FAILED') return [202, {}];
   const full = [detail.error, ...detail.tables.map((t) => t.error)].find((message) => isStorageFullMessage(message));
   if (full === undefined) return [500, {}];

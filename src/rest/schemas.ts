@@ -102,7 +102,7 @@ const instant = z
   )
   .transform((text) => new Date(text));
 
-const JOB_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+const JOB_STATUSES = ['PENDING', 'WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 const REFRESH_STATES = [...JOB_STATUSES, 'UPSTREAM_FAILED'] as const;
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'CREATION', 'CONTINUOUS'] as const;
 

@@ -1,0 +1,193 @@
+/**
+ * Gated refreshes (DESIGN.md §10): a periodic refresh of a table with `readiness.sources` runs only once its
+ * sources are ready for its window; a dynamic table publishes its own windows, so that the tables reading it can
+ * gate on it. Each table has its own DolphinScheduler workflow, fired by the fake as a worker would; the source's
+ * provider registers, locks and unlocks partitions through the registry.
+ */
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { DolphinSchedulerFake } from './fakes/dolphinscheduler-fake';
+import { dsOptions } from './fakes/ds-harness';
+import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
+import { TestGateway } from './helpers/gateway';
+import { sleep, waitUntil } from './helpers/wait';
+
+const PLUGIN_PATH = path.join(__dirname, '..', 'plugins', 'dolphinscheduler');
+
+interface Refresh {
+  jobId: string;
+  state: string;
+  scheduleTime: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  errorCode: string | null;
+  error: string | null;
+  actionDetail: string | null;
+  waitingOn: { start: string; end: string; sources: Array<{ source: string; gaps: string[][]; locked: unknown[] }> };
+}
+
+/** The next whole second after now, past by the time this returns. */
+async function passedSecond(): Promise<Date> {
+  const tick = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+  await sleep(Math.max(0, tick.getTime() - Date.now() + 20));
+  return tick;
+}
+
+const CATALOGS: Array<{ name: string; start: () => Promise<{ url?: string; drop: () => Promise<void> }> }> = [
+  { name: 'SQLite', start: async () => ({ drop: async () => undefined }) },
+  {
+    name: 'PostgreSQL',
+    start: async () => {
+      const db: ThrowawayDatabase = await createDatabase('postgres');
+      return { url: db.url, drop: () => db.drop() };
+    },
+  },
+];
+
+for (const catalog of CATALOGS) {
+  describe(`gated refreshes on the ${catalog.name} catalog`, function () {
+    this.timeout(60_000);
+    let fake: DolphinSchedulerFake;
+    let gw: TestGateway;
+    let drop: () => Promise<void>;
+    let token: string;
+
+    const registry = () => gw.gateway.manager.registry;
+    const codeOf = async (name: string) => Number((await gw.table(name)).scheduler.handler.workflowCode);
+    const latest = async (name: string): Promise<Refresh> => (await gw.refreshes(name))[0] as Refresh;
+    const windowOf = (tick: Date) => ({
+      provider: 'loader',
+      start: new Date(tick.getTime() - 1000).toISOString(),
+      end: tick.toISOString(),
+    });
+
+    before(async () => {
+      const started = await catalog.start();
+      drop = started.drop;
+      fake = await DolphinSchedulerFake.start({ version: '3.2' });
+      gw = await TestGateway.start({
+        ...(started.url === undefined ? {} : { catalog: { url: started.url } }),
+        scheduler: { type: PLUGIN_PATH, options: dsOptions(fake, { callbackWaitSeconds: 30, failRetryTimes: 0 }) },
+      });
+      ({ accessToken: token } = await registry().registerSource({ name: 'orders', owner: 'data-team' }));
+      await registry().registerProvider({ name: 'loader', source: 'orders', accessToken: token });
+      await gw.sql(`CREATE TABLE orders (id INTEGER PRIMARY KEY, amount INTEGER); INSERT INTO orders VALUES (1, 10);
+        CREATE DYNAMIC TABLE a WITH ('readiness.sources' = 'orders') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL
+          AS SELECT COUNT(*) AS n, SUM(amount) AS total FROM orders;
+        CREATE DYNAMIC TABLE b WITH ('readiness.sources' = 'all') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL
+          AS SELECT n, total FROM a;
+        CREATE DYNAMIC TABLE c FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT n, total FROM b`);
+    });
+    after(async () => {
+      await gw?.close();
+      await fake?.close();
+      await drop?.();
+    });
+
+    it('holds a chain until the provider unlocks the window, then refreshes each table once, in order', async () => {
+      await gw.sql('INSERT INTO orders VALUES (2, 20)');
+      const tick = await passedSecond();
+      const window = windowOf(tick);
+      await registry().registerPartition('orders', window, 'locked');
+      // The worst order: the table furthest downstream fires first.
+      const runs = [fake.fire(await codeOf('c'), tick), fake.fire(await codeOf('b'), tick)];
+      await waitUntil(async () => (await latest('b')).scheduleTime === tick.toISOString(), { timeoutMs: 10_000 });
+      runs.push(fake.fire(await codeOf('a'), tick));
+      const waiting = await waitUntil(
+        async () => {
+          const row = await latest('a');
+          return row.scheduleTime === tick.toISOString() && row.state === 'WAITING' ? row : null;
+        },
+        { timeoutMs: 10_000 },
+      );
+      assert.deepEqual(waiting.waitingOn.sources, [
+        { source: 'orders', gaps: [[window.start, window.end]], locked: [{ ...window }] },
+      ]);
+      const job = await gw.job(waiting.jobId);
+      assert.equal(job.status, 'WAITING');
+      assert.equal(job.tables[0].waitingOn.sources[0].source, 'orders');
+      await sleep(300);
+      assert.equal((await latest('a')).state, 'WAITING', 'still locked: still waiting');
+      assert.deepEqual(await gw.rows('SELECT n FROM c'), [[1]]);
+
+      const unlockedAt = Date.now();
+      await registry().mark('orders', window, 'UNLOCK');
+      for (const run of await Promise.all(runs)) assert.equal(run.state, 'SUCCESS');
+      const [ra, rb, rc] = await Promise.all(['a', 'b', 'c'].map(latest));
+      assert.ok(Date.parse(ra!.startedAt!) - unlockedAt < 2000, 'a starts within 2 s of the unlock');
+      assert.ok(rb!.startedAt! >= ra!.finishedAt! && rc!.startedAt! >= rb!.finishedAt!, 'a, then b, then c');
+      for (const name of ['a', 'b', 'c']) {
+        const forTick = ((await gw.refreshes(name)) as Refresh[]).filter((r) => r.scheduleTime === tick.toISOString());
+        assert.deepEqual(
+          forTick.map((r) => r.state),
+          ['SUCCEEDED'],
+          `${name} refreshed once for the window`,
+        );
+      }
+      assert.deepEqual(await gw.rows('SELECT n, total FROM c'), [[2, 30]]);
+      // a published its window: it is ready for its readers and outside consumers alike.
+      const published = await registry().readiness('default.main.a', window.start, window.end);
+      assert.equal(published.ready, true);
+      assert.equal(published.readyThrough, tick.toISOString());
+    });
+
+    it("'skip' records the window SKIPPED without running; the scheduler's task succeeds", async () => {
+      await gw.sql(`CREATE DYNAMIC TABLE skipping
+        WITH ('readiness.sources' = 'orders', 'readiness.on_not_ready' = 'skip')
+        FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT COUNT(*) AS n FROM orders`);
+      const tick = await passedSecond();
+      assert.equal((await fake.fire(await codeOf('skipping'), tick)).state, 'SUCCESS');
+      const row = await latest('skipping');
+      assert.equal(row.state, 'SKIPPED');
+      assert.equal(row.errorCode, 'NOT_READY');
+      assert.match(row.actionDetail ?? '', /orders: missing \[/);
+      assert.equal((await gw.job(row.jobId)).status, 'SKIPPED');
+    });
+
+    it("'fail' and a 'wait' past its timeout fail the window with NOT_READY, and the task fails", async () => {
+      await gw.sql(`CREATE DYNAMIC TABLE failing
+          WITH ('readiness.sources' = 'orders', 'readiness.on_not_ready' = 'fail')
+          FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT COUNT(*) AS n FROM orders;
+        CREATE DYNAMIC TABLE patient WITH ('readiness.sources' = 'orders', 'readiness.timeout' = '1s')
+          FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT COUNT(*) AS n FROM orders`);
+      const tick = await passedSecond();
+      await registry().registerPartition('orders', windowOf(tick), 'locked');
+      const [failing, patient] = await Promise.all([
+        fake.fire(await codeOf('failing'), tick),
+        fake.fire(await codeOf('patient'), tick),
+      ]);
+      assert.notEqual(failing.state, 'SUCCESS');
+      assert.notEqual(patient.state, 'SUCCESS');
+      for (const name of ['failing', 'patient']) {
+        const row = await latest(name);
+        assert.equal(row.state, 'FAILED');
+        assert.equal(row.errorCode, 'NOT_READY');
+        assert.match(row.error ?? '', /NOT_READY: the sources were not ready for the window .*locked by loader/);
+        const job = await gw.job(row.jobId);
+        assert.equal(job.status, 'FAILED');
+        assert.match(job.error, /NOT_READY/);
+      }
+      assert.match((await latest('patient')).error ?? '', /within readiness\.timeout \(1 s\)/);
+    });
+
+    it('refuses bad readiness options at CREATE, naming the option', async () => {
+      const policy = await gw.sqlError(`CREATE DYNAMIC TABLE bad WITH ('readiness.sources' = 'orders',
+        'readiness.on_not_ready' = 'later') AS SELECT * FROM orders`);
+      assert.equal(policy.status, 400);
+      assert.match(policy.error.message, /'readiness\.on_not_ready' must be one of 'wait', 'skip', 'fail'/);
+      const timeout = await gw.sqlError(`CREATE DYNAMIC TABLE bad WITH ('readiness.sources' = 'orders',
+        'readiness.timeout' = 'soon') AS SELECT * FROM orders`);
+      assert.match(timeout.error.message, /'readiness\.timeout': Invalid duration/);
+      const alone = await gw.sqlError(`CREATE DYNAMIC TABLE bad WITH ('readiness.timeout' = '1h')
+        AS SELECT * FROM orders`);
+      assert.match(alone.error.message, /'readiness\.timeout' need 'readiness\.sources'/);
+    });
+
+    it('a dropped dynamic table takes the source it published with it', async () => {
+      await gw.sql(`CREATE DYNAMIC TABLE gone AS SELECT COUNT(*) AS n FROM orders`);
+      assert.equal((await registry().findSource('default.main.gone'))?.kind, 'dynamic');
+      await gw.sql('DROP DYNAMIC TABLE gone');
+      assert.equal(await registry().findSource('default.main.gone'), null);
+    });
+  });
+}

@@ -191,3 +191,56 @@ for (const catalog of CATALOGS) {
     });
   });
 }
+
+describe('gated refreshes across gateways sharing a PostgreSQL catalog', function () {
+  this.timeout(60_000);
+  let catalogDb: ThrowawayDatabase;
+  let warehouse: ThrowawayDatabase;
+  let one: TestGateway;
+  let two: TestGateway;
+
+  before(async () => {
+    catalogDb = await createDatabase('postgres');
+    warehouse = await createDatabase('postgres');
+    const shared = { catalog: { url: catalogDb.url }, catalogs: { wh: { url: warehouse.url } }, defaultCatalog: 'wh' };
+    one = await TestGateway.start({ ...shared, replica: { id: 'one' } });
+    two = await TestGateway.start({ ...shared, replica: { id: 'two' } });
+  });
+  after(async () => {
+    await two?.close();
+    await one?.close();
+    await catalogDb?.drop();
+    await warehouse?.drop();
+  });
+
+  it('starts a refresh waiting on one gateway within 2 s of an unlock sent to the other', async () => {
+    const registry = one.gateway.manager.registry;
+    const { accessToken } = await registry.registerSource({ name: 'landing', owner: 'ops' });
+    await registry.registerProvider({ name: 'cron', source: 'landing', accessToken });
+    await one.sql(`CREATE TABLE landing (id INTEGER); INSERT INTO landing VALUES (1);
+      CREATE DYNAMIC TABLE landed WITH ('readiness.sources' = 'landing') FRESHNESS = INTERVAL '1' HOUR
+        AS SELECT COUNT(*) AS n FROM landing`);
+    const tick = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+    const window = {
+      provider: 'cron',
+      start: new Date(tick.getTime() - 3_600_000).toISOString(),
+      end: tick.toISOString(),
+    };
+    await registry.registerPartition('landing', window, 'locked');
+    const res = await two.refresh({ tables: ['landed'], scheduleTime: tick.toISOString() });
+    assert.ok(res.body.jobId, JSON.stringify(res.body));
+    await waitUntil(async () => (await two.job(res.body.jobId)).status === 'WAITING', { timeoutMs: 10_000 });
+    await one.sql('INSERT INTO landing VALUES (2)');
+    const unlockedAt = Date.now();
+    await registry.mark('landing', window, 'UNLOCK');
+    const done = await waitUntil(
+      async () => {
+        const job = await two.job(res.body.jobId);
+        return job.status === 'SUCCEEDED' ? job : null;
+      },
+      { timeoutMs: 10_000 },
+    );
+    assert.ok(Date.parse(done.tables[0].startedAt) - unlockedAt < 2000, 'started within 2 s of the unlock');
+    assert.deepEqual(await two.rows('SELECT n FROM landed'), [[2]]);
+  });
+});

@@ -8,6 +8,7 @@ import { runCallbackThroughput } from './callback-throughput';
 import { runCrossCatalogCopy } from './cross-catalog-copy';
 import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
+import { runGating } from './gating';
 import { runIncremental } from './incremental';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
@@ -31,6 +32,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   'pg-callback': runPostgresCallback,
   copy: runCrossCatalogCopy,
   incremental: runIncremental,
+  gating: runGating,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -218,7 +218,7 @@ describe('airflow DAG file', () => {
     assert.deepEqual(dagSpecOf(renderDagFile(spec, SETTINGS)), spec);
   });
 
-  it('fails the run at once when the refresh job failed, and waits while it runs', async () => {
+  it('fails the run at once when the refresh job failed, and waits while it runs or waits for its sources', async () => {
     const file = write();
     const check = (status: string) =>
       callDagFunction(file, { airflow: '3' }, 'wait_for_refresh', 'response_check', {
@@ -228,7 +228,9 @@ describe('airflow DAG file', () => {
       });
     assert.deepEqual(await check('PENDING'), { returned: false });
     assert.deepEqual(await check('RUNNING'), { returned: false });
+    assert.deepEqual(await check('WAITING'), { returned: false }, 'a gated refresh waiting for its sources');
     assert.deepEqual(await check('SUCCEEDED'), { returned: true });
+    assert.deepEqual(await check('SKIPPED'), { returned: true }, 'a window skipped: its sources were not ready');
     assert.deepEqual(await check('FAILED'), {
       raised: {
         type: 'AirflowFailException',

@@ -29,11 +29,12 @@ def _job_id(response):
 
 
 def _job_finished(response):
-    """True once the refresh job succeeded; a failed job fails the run at once, without retries."""
+    """True once the refresh job succeeded (or was skipped: its sources were not ready for the window); a failed job
+    fails the run at once, without retries. A job WAITING for its sources keeps the sensor poking."""
     job = response.json()
     if job["status"] == "FAILED":
         raise AirflowFailException(f"Freshet refresh job {job['jobId']} of {TABLE} failed: {job.get('error')}")
-    return job["status"] == "SUCCEEDED"
+    return job["status"] in ("SUCCEEDED", "SKIPPED")
 
 
 with DAG(

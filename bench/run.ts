@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
- * PostgreSQL counterparts, the cross-catalog copy and incremental refresh (or the ones named on the command
+ * PostgreSQL counterparts, the cross-catalog copy, incremental refresh and readiness checks (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
@@ -11,6 +11,7 @@ import { runDdlThroughput } from './ddl-throughput';
 import { runIncremental } from './incremental';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
+import { runReadiness } from './readiness';
 import { runRefreshOverhead } from './refresh-overhead';
 import {
   disposeAllFolders,
@@ -31,6 +32,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   'pg-callback': runPostgresCallback,
   copy: runCrossCatalogCopy,
   incremental: runIncremental,
+  readiness: runReadiness,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -198,6 +198,20 @@ export class RegistryStore {
     return rows.map(toPartition);
   }
 
+  /** The interval and state of every LOCKED or READY partition of a source, by start: what readyThrough reads. */
+  async settledSpans(source: string): Promise<Array<Pick<PartitionRecord, 'start' | 'end' | 'state'>>> {
+    const rows = (await this.db('registry_partitions')
+      .where({ source_name: source })
+      .whereIn('state', ['LOCKED', 'READY'])
+      .orderBy('start_at')
+      .select('start_at', 'end_at', 'state')) as Row[];
+    return rows.map((row) => ({
+      start: str(row.start_at),
+      end: str(row.end_at),
+      state: str(row.state) as PartitionState,
+    }));
+  }
+
   /**
    * One page of a source's partitions, latest start first, optionally only those overlapping `[start, end)`; with
    * how many there are in all.

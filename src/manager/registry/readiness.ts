@@ -64,7 +64,9 @@ export function readinessOf(partitions: readonly PartitionRecord[], start: strin
  * The end of the gapless run of ready partitions from the earliest one, cut at the start of a locked partition
  * inside the run; null when nothing is ready. `partitions` are every partition of the source.
  */
-export function readyThroughOf(partitions: readonly PartitionRecord[]): string | null {
+export function readyThroughOf(
+  partitions: ReadonlyArray<Pick<PartitionRecord, 'start' | 'end' | 'state'>>,
+): string | null {
   const spans = partitions
     .filter((p) => p.state === 'READY')
     .map((p): Span => [Date.parse(p.start), Date.parse(p.end)])

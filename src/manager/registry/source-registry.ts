@@ -234,7 +234,7 @@ export class SourceRegistry {
   private async readyThroughAt(sourceName: string, changes: number): Promise<string | null> {
     const cached = this.readyThroughCache.get(sourceName);
     if (cached !== undefined && cached.changes === changes) return cached.value;
-    const value = readyThroughOf(await this.store.partitions(sourceName));
+    const value = readyThroughOf(await this.store.settledSpans(sourceName));
     this.readyThroughCache.set(sourceName, { changes, value });
     return value;
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
- * PostgreSQL counterparts, the cross-catalog copy and incremental refresh (or the ones named on the command
+ * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks and gating (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
@@ -12,6 +12,7 @@ import { runGating } from './gating';
 import { runIncremental } from './incremental';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
+import { runReadiness } from './readiness';
 import { runRefreshOverhead } from './refresh-overhead';
 import {
   disposeAllFolders,
@@ -33,6 +34,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   copy: runCrossCatalogCopy,
   incremental: runIncremental,
   gating: runGating,
+  readiness: runReadiness,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

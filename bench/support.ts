@@ -19,6 +19,10 @@ export interface BenchSettings {
   readonly connections: number;
   /** CREATE statements per DDL variant. */
   readonly ddlStatements: number;
+  /** Partitions of the readiness benchmark's source. */
+  readonly registryPartitions: number;
+  /** Timed readiness checks per pass. */
+  readonly readinessChecks: number;
   /** When set, gateway processes write V8 CPU profiles (`--cpu-prof`) into this folder. */
   readonly cpuProfileDir: string | null;
 }
@@ -40,6 +44,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     durationSeconds: envNumber(env, 'BENCH_DURATION', quick ? 2 : 10),
     connections: Math.round(envNumber(env, 'BENCH_CONNECTIONS', 10)),
     ddlStatements: Math.round(envNumber(env, 'BENCH_DDL_STATEMENTS', quick ? 50 : 500)),
+    registryPartitions: Math.round(envNumber(env, 'BENCH_REGISTRY_PARTITIONS', quick ? 10_000 : 100_000)),
+    readinessChecks: Math.round(envNumber(env, 'BENCH_READINESS_CHECKS', quick ? 1_000 : 10_000)),
     cpuProfileDir:
       env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? null : path.resolve(env.BENCH_CPU_PROF),
   };

@@ -21,6 +21,8 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('max_span_ms').notNullable().defaultTo(0);
     t.bigInteger('change_count').notNullable().defaultTo(0);
     t.string('created_at', 32).notNullable();
+    // Providers of the registry Freshet grew from name a source by its token alone.
+    t.index(['token_hash'], 'registry_sources_token_idx');
   });
   await knex.schema.createTable('registry_providers', (t) => {
     t.string('source_name', 255).notNullable();

@@ -63,6 +63,21 @@ export class RegistryStore {
     return row ? str(row.token_hash) : null;
   }
 
+  /** The source whose token has this hash, or null. */
+  async sourceByTokenHash(hash: string): Promise<SourceRecord | null> {
+    const row = (await this.db('registry_sources').where({ token_hash: hash }).first()) as Row | undefined;
+    return row ? toSource(row) : null;
+  }
+
+  /**
+   * A source with what a readiness check needs besides its partitions: its longest partition and its change count.
+   */
+  async sourceState(name: string): Promise<{ source: SourceRecord; maxSpanMs: number; changes: number } | null> {
+    const row = (await this.db('registry_sources').where({ name }).first()) as Row | undefined;
+    if (!row) return null;
+    return { source: toSource(row), maxSpanMs: Number(row.max_span_ms), changes: Number(row.change_count) };
+  }
+
   async listSources(): Promise<SourceRecord[]> {
     return ((await this.db('registry_sources').orderBy('name')) as Row[]).map(toSource);
   }
@@ -163,13 +178,17 @@ export class RegistryStore {
   }
 
   /** The partitions of a source overlapping `[start, end)` (or all of them without bounds), by start. */
-  async partitions(source: string, start?: string, end?: string): Promise<PartitionRecord[]> {
+  async partitions(source: string, start?: string, end?: string, maxSpanMs?: number): Promise<PartitionRecord[]> {
     const query = this.db('registry_partitions').where({ source_name: source });
     if (start !== undefined && end !== undefined) {
       // Only partitions starting within the longest partition before `start` can reach into the interval: the
       // index on (source, start) then reads a narrow range, however many partitions the source holds.
-      const reach = (await this.db('registry_sources').where({ name: source }).first('max_span_ms')) as Row | undefined;
-      const from = new Date(Date.parse(start) - Number(reach?.max_span_ms ?? 0)).toISOString();
+      let reach = maxSpanMs;
+      if (reach === undefined) {
+        const row = (await this.db('registry_sources').where({ name: source }).first('max_span_ms')) as Row | undefined;
+        reach = Number(row?.max_span_ms ?? 0);
+      }
+      const from = new Date(Date.parse(start) - reach).toISOString();
       query.andWhere('start_at', '>=', from).andWhere('start_at', '<', end).andWhere('end_at', '>', start);
     }
     const rows = (await query.orderBy([
@@ -177,6 +196,69 @@ export class RegistryStore {
       { column: 'id', order: 'asc' },
     ])) as Row[];
     return rows.map(toPartition);
+  }
+
+  /** The interval and state of every LOCKED or READY partition of a source, by start: what readyThrough reads. */
+  async settledSpans(source: string): Promise<Array<Pick<PartitionRecord, 'start' | 'end' | 'state'>>> {
+    const rows = (await this.db('registry_partitions')
+      .where({ source_name: source })
+      .whereIn('state', ['LOCKED', 'READY'])
+      .orderBy('start_at')
+      .select('start_at', 'end_at', 'state')) as Row[];
+    return rows.map((row) => ({
+      start: str(row.start_at),
+      end: str(row.end_at),
+      state: str(row.state) as PartitionState,
+    }));
+  }
+
+  /**
+   * One page of a source's partitions, latest start first, optionally only those overlapping `[start, end)`; with
+   * how many there are in all.
+   */
+  async partitionPage(
+    source: string,
+    page: { offset: number; limit: number; start?: string; end?: string },
+  ): Promise<{ partitions: PartitionRecord[]; total: number }> {
+    const where = (query: Knex.QueryBuilder) => {
+      query.where({ source_name: source });
+      if (page.start !== undefined) query.andWhere('end_at', '>', page.start);
+      if (page.end !== undefined) query.andWhere('start_at', '<', page.end);
+      return query;
+    };
+    const counted = (await where(this.db('registry_partitions').count({ n: '*' })).first()) as Row | undefined;
+    const rows = (await where(this.db('registry_partitions'))
+      .orderBy([
+        { column: 'start_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .offset(page.offset)
+      .limit(page.limit)) as Row[];
+    return { partitions: rows.map(toPartition), total: Number(counted?.n ?? 0) };
+  }
+
+  /** How many partitions and providers each source has, by source name. */
+  async counts(): Promise<Map<string, { partitions: number; providers: number }>> {
+    const counts = new Map<string, { partitions: number; providers: number }>();
+    const entry = (name: string) => {
+      let found = counts.get(name);
+      if (found === undefined) {
+        found = { partitions: 0, providers: 0 };
+        counts.set(name, found);
+      }
+      return found;
+    };
+    const partitions = (await this.db('registry_partitions')
+      .select('source_name')
+      .count({ n: '*' })
+      .groupBy('source_name')) as Row[];
+    for (const row of partitions) entry(str(row.source_name)).partitions = Number(row.n);
+    const providers = (await this.db('registry_providers')
+      .select('source_name')
+      .count({ n: '*' })
+      .groupBy('source_name')) as Row[];
+    for (const row of providers) entry(str(row.source_name)).providers = Number(row.n);
+    return counts;
   }
 
   /** How many partition changes the source has had: a cached answer about it is stale once this moves. */

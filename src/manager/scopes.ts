@@ -68,6 +68,14 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'SHOW TABLES' };
     case 'describeTable':
       return { scope: 'read', what: 'DESCRIBE' };
+    case 'showSources':
+      return { scope: 'read', what: 'SHOW SOURCES' };
+    case 'showPartitions':
+      return { scope: 'read', what: 'SHOW PARTITIONS' };
+    case 'showReadiness':
+      return { scope: 'read', what: 'SHOW READINESS' };
+    case 'alterSource':
+      return { scope: 'operate', what: 'ALTER SOURCE' };
     case 'passthrough':
       return passthroughNeed(statement);
   }

@@ -10,6 +10,7 @@ import { likeMatcher } from '../sql/like';
 import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
+import { runRegistryStatement } from './registry/registry-statements';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
 import { showCreate, shortError, type TableDetail } from './table-view';
 
@@ -208,6 +209,11 @@ export class StatementService {
           columns: ['property', 'value'],
           rows: await this.manager.explainAlter(statement.alter, ns),
         };
+      case 'showSources':
+      case 'showPartitions':
+      case 'showReadiness':
+      case 'alterSource':
+        return runRegistryStatement(this.manager, this.limits.rowLimit, statement, ns);
       case 'passthrough':
         return this.passthrough(statement, ns, signal);
     }

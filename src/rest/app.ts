@@ -11,6 +11,8 @@ import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { addHistoryRoutes } from './history-routes';
+import { addRegistryCompatRoutes } from './registry-compat-routes';
+import { addRegistryRoutes } from './registry-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -186,6 +188,8 @@ export function createRestApp(deps: RestDependencies): Express {
 
   addTableRoutes(app, manager);
   addHistoryRoutes(app, manager);
+  addRegistryRoutes(app, manager.registry);
+  addRegistryCompatRoutes(app, manager.registry);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

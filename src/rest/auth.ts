@@ -4,7 +4,7 @@
  * With no tokens configured the gateway is open, which start-up allows only on loopback.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ALL_SCOPES, type Scope } from '../manager/scopes';
 import { sendError } from './error-handler';
 
@@ -51,9 +51,43 @@ const ROUTES: readonly RouteRule[] = [
     needs: 'read',
     allowed: ['read', 'operate', 'callback'],
   },
+  // Registering a source hands out its access token: for people who may change things.
+  {
+    methods: ['POST'],
+    path: /^\/(v3\/sources|sources\/register)\/?$/i,
+    needs: 'operate',
+    allowed: ['operate'],
+  },
+  {
+    methods: ['GET', 'HEAD'],
+    path: /^\/sources\/[^/]+\/check_readiness\/?$/i,
+    needs: 'read',
+    allowed: ['read', 'operate'],
+  },
   { methods: ['GET', 'HEAD'], path: /^\/v3\//i, needs: 'read', allowed: ['read', 'operate'] },
   { methods: ['GET', 'HEAD'], path: /^\/metrics\/?$/i, needs: 'metrics', allowed: ['metrics'] },
 ];
+
+/**
+ * Writes a source's access token authorises (DESIGN.md §10): a provider needs no gateway token. The route itself
+ * checks the source's token, unless the caller holds a gateway admin token.
+ */
+const SOURCE_TOKEN_ROUTES: readonly RegExp[] = [
+  /^\/v3\/providers\/?$/i,
+  /^\/v3\/sources\/[^/]+\/partitions(\/lock|\/unlock)?\/?$/i,
+  /^\/providers\/register\/?$/i,
+  /^\/partitions\/(register|lock|unlock)\/?$/i,
+];
+
+/** The bearer token of a request, if it sends one. */
+export function bearerToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+}
+
+/** True when the caller sent a gateway token with the admin scope (never when the gateway has no tokens). */
+export function isGatewayAdmin(res: Response): boolean {
+  return (res.locals.scopes as readonly Scope[] | undefined)?.includes('admin') === true;
+}
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -83,10 +117,16 @@ export function authenticate(
 ): RequestHandler {
   return async (req, res, next) => {
     if (grants.length === 0 || req.path === '/health') return next();
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return sendError(res, 'UNAUTHORIZED', 'Authentication required: send Authorization: Bearer <token>.');
-    const token = match[1] as string;
+    const token = bearerToken(req);
+    if (req.method === 'POST' && SOURCE_TOKEN_ROUTES.some((route) => route.test(req.path))) {
+      // A gateway token is noted (an admin may write any source); any other bearer is a source's access token.
+      const grant = token === undefined ? undefined : grants.find((g) => sameToken(g.token, token));
+      if (grant !== undefined) res.locals.scopes = grant.scopes;
+      return next();
+    }
+    if (token === undefined) {
+      return sendError(res, 'UNAUTHORIZED', 'Authentication required: send Authorization: Bearer <token>.');
+    }
     const grant: TokenGrant | undefined =
       grants.find((g) => sameToken(g.token, token)) ??
       ((await isCallbackToken(token)) ? { token, scopes: ['callback'] } : undefined);

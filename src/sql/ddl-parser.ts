@@ -9,6 +9,7 @@
 import { AlterDropParser } from './ddl-alter-drop';
 import { CreateDynamicTableParser } from './ddl-create';
 import { classifyPassthrough } from './ddl-passthrough';
+import { isRegistryStatement, RegistryStatementParser } from './ddl-registry';
 import { ShowDescribeParser } from './ddl-show-describe';
 import { isTemporaryWord } from './identifiers';
 import { splitStatements, type StatementSlice } from './splitter';
@@ -24,6 +25,7 @@ export function parseScript(script: string): Statement[] {
 export function parseStatement(slice: StatementSlice): Statement {
   const text = slice.text.slice(0, endBeforeTrailingSemicolon(slice.text)).trimEnd();
   const tokens = new TokenStream(slice.text, slice.position, text.length);
+  if (isRegistryStatement(tokens)) return new RegistryStatementParser(tokens, text).parse();
   if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens))
     return classifyPassthrough(tokens, text, slice.position);
   return parseDynamicTableStatement(tokens, text);

@@ -146,7 +146,50 @@ export interface PassthroughStatement {
   readonly target: ObjectName | null;
 }
 
+/** A string literal as written, with where it starts: instants whose meaning depends on a source's zone. */
+export interface LiteralText {
+  readonly value: string;
+  readonly position: SourcePosition;
+}
+
+/** `SHOW SOURCES [LIKE '…']`: the registered sources (DESIGN.md §10). */
+export interface ShowSources {
+  readonly kind: 'showSources';
+  readonly like: string | null;
+  readonly text: string;
+}
+
+/** `SHOW PARTITIONS OF source [BETWEEN '<ts>' AND '<ts>']`: a source's partitions, latest first. */
+export interface ShowPartitions {
+  readonly kind: 'showPartitions';
+  /** The source's name; a string literal is one part however many dots it holds. */
+  readonly name: ObjectName;
+  readonly between: { readonly start: LiteralText; readonly end: LiteralText } | null;
+  readonly text: string;
+}
+
+/** `SHOW READINESS OF source-or-dynamic-table FOR '<start>' TO '<end>'`. */
+export interface ShowReadiness {
+  readonly kind: 'showReadiness';
+  readonly name: ObjectName;
+  readonly start: LiteralText;
+  readonly end: LiteralText;
+  readonly text: string;
+}
+
+/** `ALTER SOURCE name SET ('key' = 'value', …)`. */
+export interface AlterSource {
+  readonly kind: 'alterSource';
+  readonly name: ObjectName;
+  readonly options: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+/** The statements about the source registry. */
+export type RegistryStatement = ShowSources | ShowPartitions | ShowReadiness | AlterSource;
+
 export type Statement =
+  | RegistryStatement
   | CreateDynamicTable
   | AlterDynamicTable
   | DropDynamicTable

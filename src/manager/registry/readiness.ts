@@ -3,6 +3,7 @@
  * no gap, and no partition overlapping it is LOCKed. Intervals are half-open, `[start, end)`. Unlike the registry
  * Freshet grew from, a partition strictly inside the interval counts (overlap is `p.start < end && p.end > start`),
  * and coverage extends to the largest end seen so far, so a short partition after a long one makes no false gap.
+ * A zero-length partition holds no instant: it neither covers nor locks anything.
  */
 import type { PartitionRecord } from '../../model';
 
@@ -30,7 +31,11 @@ type Span = readonly [number, number];
 export function readinessOf(partitions: readonly PartitionRecord[], start: string, end: string): Readiness {
   const a = Date.parse(start);
   const b = Date.parse(end);
-  const overlapping = partitions.filter((p) => Date.parse(p.start) < b && Date.parse(p.end) > a);
+  const overlapping = partitions.filter((p) => {
+    const s = Date.parse(p.start);
+    const e = Date.parse(p.end);
+    return s < e && s < b && e > a;
+  });
   const locked = overlapping
     .filter((p) => p.state === 'LOCKED')
     .map((p) => ({ start: p.start, end: p.end, provider: p.provider, since: p.stateSince }));
@@ -59,7 +64,9 @@ export function readinessOf(partitions: readonly PartitionRecord[], start: strin
  * The end of the gapless run of ready partitions from the earliest one, cut at the start of a locked partition
  * inside the run; null when nothing is ready. `partitions` are every partition of the source.
  */
-export function readyThroughOf(partitions: readonly PartitionRecord[]): string | null {
+export function readyThroughOf(
+  partitions: ReadonlyArray<Pick<PartitionRecord, 'start' | 'end' | 'state'>>,
+): string | null {
   const spans = partitions
     .filter((p) => p.state === 'READY')
     .map((p): Span => [Date.parse(p.start), Date.parse(p.end)])
@@ -75,7 +82,8 @@ export function readyThroughOf(partitions: readonly PartitionRecord[]): string |
   for (const p of partitions) {
     if (p.state !== 'LOCKED') continue;
     const s = Date.parse(p.start);
-    if (s < through && Date.parse(p.end) > first[0]) through = Math.max(first[0], s);
+    const e = Date.parse(p.end);
+    if (s < e && s < through && e > first[0]) through = Math.max(first[0], s);
   }
   return through > first[0] ? new Date(through).toISOString() : null;
 }

@@ -9,7 +9,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RegistryStore } from '../../catalog/registry-store';
 import { alreadyExists, forbidden, notFound, validationError } from '../../errors';
 import { isValidTimeZone, parseScheduleTime } from '../../freshness';
-import type { PartitionEventKind, PartitionRecord, ProviderRecord, SourceKind, SourceRecord } from '../../model';
+import type {
+  PartitionEventKind,
+  PartitionEventRecord,
+  PartitionRecord,
+  ProviderRecord,
+  SourceKind,
+  SourceRecord,
+} from '../../model';
 import { type Readiness, readinessOf, readyThroughOf } from './readiness';
 
 export interface SourceRegistration {
@@ -35,6 +42,27 @@ export interface ReadinessAnswer extends Readiness {
   readonly end: string;
   readonly readyThrough: string | null;
 }
+
+/** A source as listings show it. */
+export interface SourceSummary extends SourceRecord {
+  readonly providers: number;
+  readonly partitions: number;
+  readonly readyThrough: string | null;
+}
+
+/** One source with its providers, a page of its partitions (latest first) and its latest events. */
+export interface SourceDetail extends SourceRecord {
+  readonly providers: readonly ProviderRecord[];
+  readonly partitions: readonly PartitionRecord[];
+  readonly totalPartitions: number;
+  readonly latestEvents: readonly PartitionEventRecord[];
+  readonly readyThrough: string | null;
+}
+
+/** Options a source may carry, and what each means. */
+export const SOURCE_OPTIONS: Readonly<Record<string, string>> = {
+  'availability.time_column': 'the column whose maximum says how far the data is available',
+};
 
 /** Told the name of a source whose partitions changed in this process. */
 export type RegistryListener = (source: string) => void;
@@ -66,6 +94,7 @@ export class SourceRegistry {
     if (!isValidTimeZone(timeZone)) {
       throw validationError(`timeZone: unknown time zone '${timeZone}'; use an IANA name such as UTC.`);
     }
+    checkOptions(input.options ?? {});
     const accessToken = randomBytes(24).toString('base64url');
     const record = {
       name: input.name,
@@ -108,15 +137,17 @@ export class SourceRegistry {
     }
   }
 
-  /** Registers a provider of a source with the source's token; idempotent. */
-  async registerProvider(input: {
-    name: string;
-    source: string;
-    accessToken?: string;
-  }): Promise<{ provider: ProviderRecord; created: boolean }> {
+  /**
+   * Registers a provider of a source with the source's token; idempotent. `tokenChecked`: the caller has checked
+   * the token (or holds a gateway admin token), and the source exists.
+   */
+  async registerProvider(
+    input: { name: string; source: string; accessToken?: string },
+    tokenChecked = false,
+  ): Promise<{ provider: ProviderRecord; created: boolean }> {
     checkName('name', input.name);
     checkName('source', input.source);
-    await this.checkToken(input.source, input.accessToken);
+    if (!tokenChecked) await this.checkToken(input.source, input.accessToken);
     const created = await this.store.insertProvider(input.source, input.name, this.now().toISOString());
     return { provider: (await this.store.getProvider(input.source, input.name)) as ProviderRecord, created };
   }
@@ -161,15 +192,35 @@ export class SourceRegistry {
 
   /** Whether `[start, end)` of a source is ready, with what covers it, what is missing and what is locked. */
   async readiness(sourceName: string, startText: string, endText: string): Promise<ReadinessAnswer> {
-    const source = await this.source(sourceName);
+    const state = await this.store.sourceState(sourceName);
+    if (state === null) throw notFound(`Source ${sourceName} is not registered.`);
+    const { source, maxSpanMs, changes } = state;
     const { start, end } = interval(startText, endText, source.timeZone);
-    const partitions = await this.store.partitions(source.name, start, end);
+    const partitions = await this.store.partitions(source.name, start, end, maxSpanMs);
     return {
       source: source.name,
       start,
       end,
       ...readinessOf(partitions, start, end),
-      readyThrough: await this.readyThrough(source.name),
+      readyThrough: await this.readyThroughAt(source.name, changes),
+    };
+  }
+
+  /**
+   * The answer for a name no source is registered under yet (a dynamic table that has not refreshed a window):
+   * nothing is ready, the whole interval is a gap. Instants without an offset are read in the default zone.
+   */
+  unregisteredReadiness(name: string, startText: string, endText: string): ReadinessAnswer {
+    const { start, end } = interval(startText, endText, this.defaultTimeZone);
+    return {
+      source: name,
+      start,
+      end,
+      ready: false,
+      covered: [],
+      gaps: [[start, end]],
+      locked: [],
+      readyThrough: null,
     };
   }
 
@@ -177,11 +228,86 @@ export class SourceRegistry {
   async readyThrough(sourceName: string): Promise<string | null> {
     const changes = await this.store.changeCount(sourceName);
     if (changes === null) throw notFound(`Source ${sourceName} is not registered.`);
+    return this.readyThroughAt(sourceName, changes);
+  }
+
+  private async readyThroughAt(sourceName: string, changes: number): Promise<string | null> {
     const cached = this.readyThroughCache.get(sourceName);
     if (cached !== undefined && cached.changes === changes) return cached.value;
-    const value = readyThroughOf(await this.store.partitions(sourceName));
+    const value = readyThroughOf(await this.store.settledSpans(sourceName));
     this.readyThroughCache.set(sourceName, { changes, value });
     return value;
+  }
+
+  /** The source whose access token this is, or null. */
+  sourceOfToken(token: string): Promise<SourceRecord | null> {
+    return this.store.sourceByTokenHash(hashToken(token));
+  }
+
+  /** Every source, by name, with how many providers and partitions it has and how far it is ready. */
+  async listSources(): Promise<SourceSummary[]> {
+    const counts = await this.store.counts();
+    const sources = await this.store.listSources();
+    return Promise.all(
+      sources.map(async (source) => ({
+        ...source,
+        providers: counts.get(source.name)?.providers ?? 0,
+        partitions: counts.get(source.name)?.partitions ?? 0,
+        readyThrough: await this.readyThrough(source.name),
+      })),
+    );
+  }
+
+  /** A source with its providers, one page of its partitions (latest first) and its latest events. */
+  async describeSource(name: string, page: { offset: number; limit: number; events: number }): Promise<SourceDetail> {
+    const source = await this.source(name);
+    const { partitions, total } = await this.store.partitionPage(name, page);
+    return {
+      ...source,
+      providers: await this.store.listProviders(name),
+      partitions,
+      totalPartitions: total,
+      latestEvents: await this.store.latestEvents(name, page.events),
+      readyThrough: await this.readyThrough(name),
+    };
+  }
+
+  /**
+   * The partitions of a source overlapping `[start, end)` when given (instants in the source's zone unless they
+   * carry an offset), latest first, one page, with how many match.
+   */
+  async partitionsOf(
+    name: string,
+    page: { offset: number; limit: number; start?: string; end?: string },
+  ): Promise<{ partitions: PartitionRecord[]; total: number }> {
+    const source = await this.source(name);
+    const bounds =
+      page.start !== undefined && page.end !== undefined ? interval(page.start, page.end, source.timeZone) : {};
+    return this.store.partitionPage(name, { offset: page.offset, limit: page.limit, ...bounds });
+  }
+
+  /** Sets (merges) options of a source; returns the source as it is now. */
+  async setOptions(name: string, options: Readonly<Record<string, string>>): Promise<SourceRecord> {
+    const source = await this.source(name);
+    checkOptions(options);
+    await this.store.updateSourceOptions(name, { ...source.options, ...options });
+    return this.source(name);
+  }
+
+  /** Removes a source with its providers, partitions and events. */
+  async deleteSource(name: string): Promise<void> {
+    if (!(await this.store.deleteSource(name))) throw notFound(`Source ${name} is not registered.`);
+    this.readyThroughCache.delete(name);
+    this.changed(name);
+  }
+
+  /** Removes a provider of a source with the partitions (and events) it registered. */
+  async deleteProvider(sourceName: string, name: string): Promise<void> {
+    await this.source(sourceName);
+    if (!(await this.store.deleteProvider(sourceName, name))) {
+      throw notFound(`Provider ${name} is not registered for source ${sourceName}.`);
+    }
+    this.changed(sourceName);
   }
 
   /** Registers what to tell when partitions of a source change in this process; returns how to stop. */
@@ -219,18 +345,41 @@ function checkName(field: string, value: unknown): void {
   }
 }
 
+function checkOptions(options: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (!Object.hasOwn(SOURCE_OPTIONS, key)) {
+      throw validationError(
+        `options: unknown source option '${key}'; the options are ${Object.keys(SOURCE_OPTIONS).join(', ')}.`,
+      );
+    }
+    if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_NAME) {
+      throw validationError(`options: '${key}' must be a column name of 1 to ${MAX_NAME} characters.`);
+    }
+  }
+}
+
+/** Instants are stored as ISO-8601 text, which orders as time only for years 1 to 9999. */
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 function instantOf(field: string, text: unknown, timeZone: string): string {
   if (typeof text !== 'string' || text.trim() === '') {
     throw validationError(`${field}: expected an ISO-8601 date-time such as 2026-01-31T12:00:00Z.`);
   }
+  let at: Date;
   try {
-    return parseScheduleTime(text, timeZone).toISOString();
+    // A date alone is its midnight.
+    at = parseScheduleTime(/^\d{4}-\d{2}-\d{2}$/.test(text.trim()) ? `${text.trim()} 00:00:00` : text, timeZone);
   } catch {
     throw validationError(
       `${field}: '${text}' is not an ISO-8601 date-time; write it as 2026-01-31T12:00:00Z or with an offset ` +
-        `(without one, the source's zone ${timeZone} applies).`,
+        `(without one, the source's zone ${timeZone} applies; a date alone means its midnight).`,
     );
   }
+  if (at.getTime() < EARLIEST || at.getTime() > LATEST) {
+    throw validationError(`${field}: '${text}' is outside the years 0001 to 9999.`);
+  }
+  return at.toISOString();
 }
 
 function interval(startText: string, endText: string, timeZone: string): { start: string; end: string } {

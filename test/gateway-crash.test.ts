@@ -38,7 +38,7 @@ describe('gateway: killed during a refresh', function () {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('leaves the old contents, reports the job FAILED after restart, and the next refresh succeeds', async () => {
+  it('leaves the old contents and its window locked, reports the job FAILED after restart, and the next refresh succeeds', async () => {
     child = await startProcess(dataDir);
     let base = child.url;
     await sql(
@@ -71,6 +71,14 @@ describe('gateway: killed during a refresh', function () {
     const job = (await (await fetch(`${base}/v3/jobs/${jobId}`)).json()) as any;
     assert.equal(job.status, 'FAILED');
     assert.match(job.error, /stopped before this refresh finished/);
+    // The window the killed refresh was writing stays locked for readers that gate on the table.
+    const readiness = `${base}/v3/sources/default.main.copy/readiness?start=2023-12-31T23:00:00Z&end=2024-01-01T00:00:00Z`;
+    const locked = (await (await fetch(readiness)).json()) as any;
+    assert.equal(locked.ready, false);
+    assert.deepEqual(
+      locked.locked.map((l: { start: string; end: string }) => [l.start, l.end]),
+      [['2023-12-31T23:00:00.000Z', '2024-01-01T00:00:00.000Z']],
+    );
     const retried = await post(`${base}/v3/dynamic-tables/refresh?wait=60`, {
       tables: ['copy'],
       scheduleTime: '2024-01-01 00:00:00',
@@ -78,6 +86,7 @@ describe('gateway: killed during a refresh', function () {
     assert.equal(retried.status, 200);
     assert.notEqual(retried.body.jobId, jobId);
     const [fresh] = await sql(base, 'SELECT count(*) FROM copy');
+    assert.equal(((await (await fetch(readiness)).json()) as any).ready, true, 'the committed retry unlocks it');
     assert.ok((fresh.rows[0][0] as number) < (before.rows[0][0] as number), 'the new rows are in');
     child.process.kill('SIGTERM');
     await child.exited;

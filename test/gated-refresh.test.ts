@@ -33,6 +33,36 @@ async function passedSecond(): Promise<Date> {
   return tick;
 }
 
+/** A provider's calls to the source registry over REST, with the source's access token as bearer. */
+function providerOf(gw: TestGateway, source: string, token: () => string) {
+  const call = async (route: string, body: unknown) => {
+    const res = await gw.request('POST', route, body, { authorization: `Bearer ${token()}` });
+    assert.ok(res.status === 200 || res.status === 201, `${route}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  return {
+    lock: (p: { provider: string; start: string; end: string }) =>
+      call(`/v3/sources/${source}/partitions`, { ...p, state: 'locked' }),
+    unlock: (p: { provider: string; start: string; end: string }) => call(`/v3/sources/${source}/partitions/unlock`, p),
+  };
+}
+
+/** Registers a source and its provider over REST; returns the source's access token. */
+async function registerSource(gw: TestGateway, name: string, provider: string): Promise<string> {
+  const created = await gw.request('POST', '/v3/sources', { name, owner: 'data-team' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const { accessToken } = created.body;
+  const joined = await gw.request('POST', '/v3/providers', { name: provider, source: name, accessToken });
+  assert.equal(joined.status, 201, JSON.stringify(joined.body));
+  return accessToken;
+}
+
+async function readinessOf(gw: TestGateway, source: string, start: string, end: string): Promise<any> {
+  const res = await gw.request('GET', `/v3/sources/${source}/readiness?start=${start}&end=${end}`);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body;
+}
+
 const CATALOGS: Array<{ name: string; start: () => Promise<{ url?: string; drop: () => Promise<void> }> }> = [
   { name: 'SQLite', start: async () => ({ drop: async () => undefined }) },
   {
@@ -52,7 +82,7 @@ for (const catalog of CATALOGS) {
     let drop: () => Promise<void>;
     let token: string;
 
-    const registry = () => gw.gateway.manager.registry;
+    const orders = () => providerOf(gw, 'orders', () => token);
     const codeOf = async (name: string) => Number((await gw.table(name)).scheduler.handler.workflowCode);
     const latest = async (name: string): Promise<Refresh> => (await gw.refreshes(name))[0] as Refresh;
     const windowOf = (tick: Date) => ({
@@ -69,8 +99,7 @@ for (const catalog of CATALOGS) {
         ...(started.url === undefined ? {} : { catalog: { url: started.url } }),
         scheduler: { type: PLUGIN_PATH, options: dsOptions(fake, { callbackWaitSeconds: 30, failRetryTimes: 0 }) },
       });
-      ({ accessToken: token } = await registry().registerSource({ name: 'orders', owner: 'data-team' }));
-      await registry().registerProvider({ name: 'loader', source: 'orders', accessToken: token });
+      token = await registerSource(gw, 'orders', 'loader');
       await gw.sql(`CREATE TABLE orders (id INTEGER PRIMARY KEY, amount INTEGER); INSERT INTO orders VALUES (1, 10);
         CREATE DYNAMIC TABLE a WITH ('readiness.sources' = 'orders') FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL
           AS SELECT COUNT(*) AS n, SUM(amount) AS total FROM orders;
@@ -88,7 +117,7 @@ for (const catalog of CATALOGS) {
       await gw.sql('INSERT INTO orders VALUES (2, 20)');
       const tick = await passedSecond();
       const window = windowOf(tick);
-      await registry().registerPartition('orders', window, 'locked');
+      await orders().lock(window);
       // The worst order: the table furthest downstream fires first.
       const runs = [fake.fire(await codeOf('c'), tick), fake.fire(await codeOf('b'), tick)];
       await waitUntil(async () => (await latest('b')).scheduleTime === tick.toISOString(), { timeoutMs: 10_000 });
@@ -111,7 +140,7 @@ for (const catalog of CATALOGS) {
       assert.deepEqual(await gw.rows('SELECT n FROM c'), [[1]]);
 
       const unlockedAt = Date.now();
-      await registry().mark('orders', window, 'UNLOCK');
+      await orders().unlock(window);
       for (const run of await Promise.all(runs)) assert.equal(run.state, 'SUCCESS');
       const [ra, rb, rc] = await Promise.all(['a', 'b', 'c'].map(latest));
       assert.ok(Date.parse(ra!.startedAt!) - unlockedAt < 2000, 'a starts within 2 s of the unlock');
@@ -126,7 +155,7 @@ for (const catalog of CATALOGS) {
       }
       assert.deepEqual(await gw.rows('SELECT n, total FROM c'), [[2, 30]]);
       // a published its window: it is ready for its readers and outside consumers alike.
-      const published = await registry().readiness('default.main.a', window.start, window.end);
+      const published = await readinessOf(gw, 'default.main.a', window.start, window.end);
       assert.equal(published.ready, true);
       assert.equal(published.readyThrough, tick.toISOString());
     });
@@ -151,7 +180,7 @@ for (const catalog of CATALOGS) {
         CREATE DYNAMIC TABLE patient WITH ('readiness.sources' = 'orders', 'readiness.timeout' = '1s')
           FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = FULL AS SELECT COUNT(*) AS n FROM orders`);
       const tick = await passedSecond();
-      await registry().registerPartition('orders', windowOf(tick), 'locked');
+      await orders().lock(windowOf(tick));
       const [failing, patient] = await Promise.all([
         fake.fire(await codeOf('failing'), tick),
         fake.fire(await codeOf('patient'), tick),
@@ -185,9 +214,9 @@ for (const catalog of CATALOGS) {
 
     it('a dropped dynamic table takes the source it published with it', async () => {
       await gw.sql(`CREATE DYNAMIC TABLE gone AS SELECT COUNT(*) AS n FROM orders`);
-      assert.equal((await registry().findSource('default.main.gone'))?.kind, 'dynamic');
+      assert.equal((await gw.request('GET', '/v3/sources/default.main.gone')).body.kind, 'dynamic');
       await gw.sql('DROP DYNAMIC TABLE gone');
-      assert.equal(await registry().findSource('default.main.gone'), null);
+      assert.equal((await gw.request('GET', '/v3/sources/default.main.gone')).status, 404);
     });
   });
 }
@@ -214,9 +243,8 @@ describe('gated refreshes across gateways sharing a PostgreSQL catalog', functio
   });
 
   it('starts a refresh waiting on one gateway within 2 s of an unlock sent to the other', async () => {
-    const registry = one.gateway.manager.registry;
-    const { accessToken } = await registry.registerSource({ name: 'landing', owner: 'ops' });
-    await registry.registerProvider({ name: 'cron', source: 'landing', accessToken });
+    const accessToken = await registerSource(one, 'landing', 'cron');
+    const landing = providerOf(one, 'landing', () => accessToken);
     await one.sql(`CREATE TABLE landing (id INTEGER); INSERT INTO landing VALUES (1);
       CREATE DYNAMIC TABLE landed WITH ('readiness.sources' = 'landing') FRESHNESS = INTERVAL '1' HOUR
         AS SELECT COUNT(*) AS n FROM landing`);
@@ -226,13 +254,13 @@ describe('gated refreshes across gateways sharing a PostgreSQL catalog', functio
       start: new Date(tick.getTime() - 3_600_000).toISOString(),
       end: tick.toISOString(),
     };
-    await registry.registerPartition('landing', window, 'locked');
+    await landing.lock(window);
     const res = await two.refresh({ tables: ['landed'], scheduleTime: tick.toISOString() });
     assert.ok(res.body.jobId, JSON.stringify(res.body));
     await waitUntil(async () => (await two.job(res.body.jobId)).status === 'WAITING', { timeoutMs: 10_000 });
     await one.sql('INSERT INTO landing VALUES (2)');
     const unlockedAt = Date.now();
-    await registry.mark('landing', window, 'UNLOCK');
+    await landing.unlock(window);
     const done = await waitUntil(
       async () => {
         const job = await two.job(res.body.jobId);

@@ -11,6 +11,7 @@ import * as continuousJob from './migrations/0005-continuous-job';
 import * as suspendedReason from './migrations/0006-suspended-reason';
 import * as historyRetention from './migrations/0007-history-retention';
 import * as dataTimestamp from './migrations/0008-data-timestamp';
+import * as schemaVersions from './migrations/0010-schema-versions';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -27,4 +28,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0006-suspended-reason', ...suspendedReason },
   { name: '0007-history-retention', ...historyRetention },
   { name: '0008-data-timestamp', ...dataTimestamp },
+  { name: '0010-schema-versions', ...schemaVersions },
 ];

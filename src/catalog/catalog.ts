@@ -23,6 +23,7 @@ import type {
   OrphanRecord,
 } from './records';
 import type { HistoryChanges, JobChanges, NewHistoryRow } from './row-mapping';
+import { SchemaVersionStore } from './schema-version-store';
 import { DynamicTableStore } from './table-store';
 
 export { catalogConnection, catalogKind, type CatalogDialect } from './catalog-connection';
@@ -39,6 +40,8 @@ export class Catalog {
   readonly callbackTokens: CallbackTokenStore;
   readonly orphans: OrphanStore;
   readonly pluginStates: PluginStates;
+  /** Schema versions and state of the tables reflection reads. */
+  readonly schemaVersions: SchemaVersionStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -58,6 +61,7 @@ export class Catalog {
     this.callbackTokens = new CallbackTokenStore(db);
     this.orphans = new OrphanStore(db);
     this.pluginStates = new PluginStates(db);
+    this.schemaVersions = new SchemaVersionStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

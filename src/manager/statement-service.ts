@@ -10,6 +10,7 @@ import { likeMatcher } from '../sql/like';
 import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
+import { SCHEMA_HISTORY_COLUMNS, schemaHistoryRows } from './reflection-views';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
 import { showCreate, shortError, type TableDetail } from './table-view';
 
@@ -190,6 +191,10 @@ export class StatementService {
       }
       case 'showRefreshes':
         return this.showRefreshes(statement, ns);
+      case 'showSchemaHistory': {
+        const view = await this.manager.schemaHistory(statement.name.parts.join('.'), ns);
+        return { kind: 'rows', columns: SCHEMA_HISTORY_COLUMNS, rows: schemaHistoryRows(view) };
+      }
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
       case 'showTables':

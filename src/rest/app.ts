@@ -11,6 +11,7 @@ import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { addHistoryRoutes } from './history-routes';
+import { addReflectionRoutes } from './reflection-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -185,6 +186,7 @@ export function createRestApp(deps: RestDependencies): Express {
 
   addTableRoutes(app, manager);
   addHistoryRoutes(app, manager);
+  addReflectionRoutes(app, manager);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

@@ -142,6 +142,14 @@ for (const backend of REFLECTION_BACKENDS) {
       await gw.sql('ALTER DYNAMIC TABLE big_orders RESUME');
       const [refreshed] = await gw.sql('ALTER DYNAMIC TABLE big_orders REFRESH');
       assert.match(refreshed.message, /FAILED: .*column amount of \S+orders was dropped \(schema version 2\.0\)/);
+
+      // A table made again under the same name that no longer reads the column is not held to the old drift.
+      await gw.sql('DROP DYNAMIC TABLE big_orders');
+      await gw.sql("CREATE DYNAMIC TABLE big_orders FRESHNESS = INTERVAL '1' HOUR AS SELECT id FROM orders");
+      const remade = await gw.table('big_orders');
+      assert.equal(remade.refreshStatus, 'ACTIVATED');
+      assert.equal(remade.lastRefresh.state, 'SUCCEEDED');
+      assert.equal(remade.schemaDrift, undefined);
     });
 
     it("leaves 'fail' readers active with failing refreshes and 'ignore' readers alone", async () => {

@@ -8,6 +8,7 @@ import type { DriftEntry } from '../catalog/schema-version-store';
 import type { DynamicTableRecord } from '../catalog/records';
 import { invalidState } from '../errors';
 import type { ColumnInfo, SqlDialect } from '../model';
+import { readsOf } from './impact';
 import type { ManagerParts } from './manager-parts';
 import type { Reflection } from './reflection';
 import { compareTypes, fingerprintOf } from './reflection-diff';
@@ -71,9 +72,16 @@ export class RefreshSchemaCheck {
         kept.push(entry);
         continue;
       }
+      if (!table.sourceTables.includes(entry.sourceKey)) continue;
       const columns = await this.columnsNow(entry.sourceKey, current);
       const dialect = this.reflection.sourceTarget(entry.sourceKey).dialect;
-      const still = entry.columns.filter((problem) => stillBroken(problem, columns, dialect));
+      // A query changed since (ALTER … AS, or a table dropped and created again) may no longer read the column.
+      const named = entry.columns.map((c) => ({ name: c.column, type: '', nullable: true }));
+      const reads = await readsOf(this.parts, table, { key: entry.sourceKey, columns: named });
+      const stillRead = new Set(reads.columns.map((c) => c.toLowerCase()));
+      const still = entry.columns.filter(
+        (problem) => stillRead.has(problem.column.toLowerCase()) && stillBroken(problem, columns, dialect),
+      );
       if (still.length === 0) continue;
       kept.push(entry);
       if (entry.policy !== 'ignore') broken.push({ ...entry, columns: still });

@@ -84,7 +84,8 @@ export function compareTypes(from: string, to: string, dialect: SqlDialect): 'sa
   return b.size > a.size ? 'widened' : 'narrowed';
 }
 
-const EMPTY: SchemaDiff = { added: [], dropped: [], renamed: [], changed: [] };
+/** No change at all. */
+export const EMPTY_DIFF: SchemaDiff = { added: [], dropped: [], renamed: [], changed: [] };
 
 /**
  * What changed from `before` to `after`. A column that disappears while another of the same type appears at
@@ -158,5 +159,3 @@ export function diffSummary(diff: SchemaDiff | null): string {
   ];
   return parts.length === 0 ? 'no change' : parts.join('; ');
 }
-
-export { EMPTY as EMPTY_DIFF };

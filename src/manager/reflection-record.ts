@@ -20,7 +20,7 @@ import { suspendWithDownstream } from './cascades';
 import { DependencyGraph } from './dependencies';
 import { readsOf } from './impact';
 import type { ManagerParts } from './manager-parts';
-import { diffColumns, diffSummary, fingerprintOf, isEmptyDiff, nextVersion } from './reflection-diff';
+import { diffColumns, diffSummary, EMPTY_DIFF, fingerprintOf, isEmptyDiff, nextVersion } from './reflection-diff';
 
 /** Why Freshet suspended a table whose source changed in a way that breaks it. */
 export const SCHEMA_DRIFT = 'SCHEMA_DRIFT';
@@ -85,7 +85,7 @@ export async function recordReading(
   if (latest !== null && (latest.fingerprint === fingerprint || (diff !== null && isEmptyDiff(diff)))) {
     return { version: null, missing: false };
   }
-  const number = nextVersion(latest, diff ?? { added: [], dropped: [], renamed: [], changed: [] });
+  const number = nextVersion(latest, diff ?? EMPTY_DIFF);
   const impacts = latest === null || diff === null ? [] : await impactsOf(parts, target, latest.columns, diff);
   const version: Omit<SchemaVersionRecord, 'id'> = {
     tableKey: target.key,

@@ -13,6 +13,7 @@ import * as historyRetention from './migrations/0007-history-retention';
 import * as dataTimestamp from './migrations/0008-data-timestamp';
 import * as sourceRegistry from './migrations/0009-source-registry';
 import * as gatedRefresh from './migrations/0011-gated-refresh';
+import * as schemaVersions from './migrations/0010-schema-versions';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -30,5 +31,6 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0007-history-retention', ...historyRetention },
   { name: '0008-data-timestamp', ...dataTimestamp },
   { name: '0009-source-registry', ...sourceRegistry },
+  { name: '0010-schema-versions', ...schemaVersions },
   { name: '0011-gated-refresh', ...gatedRefresh },
 ];

@@ -225,6 +225,7 @@ function managerSettings(
     authEnabled: config.auth.tokens.length > 0,
     isLeader,
     history: config.history,
+    reflectionIntervalSeconds: config.reflection.intervalSeconds,
   };
 }
 

@@ -24,6 +24,7 @@ import type {
   OrphanRecord,
 } from './records';
 import type { HistoryChanges, JobChanges, NewHistoryRow } from './row-mapping';
+import { SchemaVersionStore } from './schema-version-store';
 import { DynamicTableStore } from './table-store';
 
 export { catalogConnection, catalogKind, type CatalogDialect } from './catalog-connection';
@@ -42,6 +43,8 @@ export class Catalog {
   readonly pluginStates: PluginStates;
   /** Sources, providers, partitions and their events (DESIGN.md §10). */
   readonly registry: RegistryStore;
+  /** Schema versions and state of the tables reflection reads. */
+  readonly schemaVersions: SchemaVersionStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -62,6 +65,7 @@ export class Catalog {
     this.orphans = new OrphanStore(db);
     this.pluginStates = new PluginStates(db);
     this.registry = new RegistryStore(db);
+    this.schemaVersions = new SchemaVersionStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

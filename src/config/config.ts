@@ -121,6 +121,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Reflection: re-reading the schema of every dynamic table and of the tables they read (DESIGN.md §10). */
+    reflection: z
+      .object({
+        /** How often the leader runs a pass (0: only on demand). */
+        intervalSeconds: z.number().min(0).default(3600),
+      })
+      .strict()
+      .prefault({}),
     timeZone: z.string().min(1).default('UTC'),
     auth: z
       .object({ tokens: z.array(tokenSchema).default([]) })
@@ -170,6 +178,7 @@ const ENV_KEYS: ReadonlyArray<readonly [string, readonly string[], 'string' | 'n
   ['FRESHET_STATEMENTS_MAX_LENGTH', ['statements', 'maxLength'], 'number'],
   ['FRESHET_STATEMENTS_MAX_COUNT', ['statements', 'maxCount'], 'number'],
   ['FRESHET_STATEMENTS_TIMEOUT_SECONDS', ['statements', 'timeoutSeconds'], 'number'],
+  ['FRESHET_REFLECTION_INTERVAL_SECONDS', ['reflection', 'intervalSeconds'], 'number'],
   ['FRESHET_TIME_ZONE', ['timeZone'], 'string'],
   ['FRESHET_AUTH_TOKENS', ['auth', 'tokens'], 'json'],
   ['FRESHET_LOG_LEVEL', ['logLevel'], 'string'],

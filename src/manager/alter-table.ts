@@ -16,7 +16,11 @@ import { reschedule } from './reschedule';
 import { checkCreateOptions, checkResumeOptions } from './table-options';
 
 export class TableAlteration {
-  constructor(private readonly parts: ManagerParts) {}
+  constructor(
+    private readonly parts: ManagerParts,
+    /** `ALTER … REFLECT`: reflects the table and the plain tables it reads. */
+    private readonly reflect: (table: DynamicTableRecord) => Promise<DdlOutcome>,
+  ) {}
 
   async alter(stmt: AlterDynamicTable, ns: NameDefaults): Promise<DdlOutcome> {
     const table = await this.parts.lookup.require(stmt.name, ns);
@@ -51,6 +55,8 @@ export class TableAlteration {
       }
       case 'setQuery':
         return changeQuery(this.parts, table, action.query, null, table.primaryKey);
+      case 'reflect':
+        return this.reflect(table);
     }
   }
 

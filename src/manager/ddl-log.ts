@@ -11,6 +11,7 @@ const ALTER_ACTIONS: Readonly<Record<AlterAction['kind'], string>> = {
   setFreshness: 'SET_FRESHNESS',
   setRefreshMode: 'SET_REFRESH_MODE',
   setQuery: 'AS',
+  reflect: 'REFLECT',
 };
 
 function labelOf(stmt: CreateDynamicTable | AlterDynamicTable | DropDynamicTable): [string, string | undefined] {

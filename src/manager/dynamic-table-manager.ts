@@ -33,6 +33,9 @@ import type { Namespaces } from './namespaces';
 import { inspectPassthrough, runPassthrough } from './passthrough';
 import { ReadViews } from './read-views';
 import { recover } from './recovery';
+import { Reflection, type ReflectionSourceProvider, type ReflectionSummary } from './reflection';
+import { RefreshSchemaCheck } from './reflection-check';
+import { type ReflectionDetail, reflectionMessage, type SchemaHistoryView, schemaHistory } from './reflection-views';
 import type { RefreshRequests } from './refresh-requests';
 import type { RefreshStrategy } from './refresh-strategy';
 import type { SourceRegistry } from './registry/source-registry';
@@ -62,6 +65,7 @@ export class DynamicTableManager {
   private readonly alteration: TableAlteration;
   private readonly views: ReadViews;
   private readonly retention: HistoryRetention;
+  private readonly reflection: Reflection;
 
   constructor(deps: ManagerDependencies) {
     const { catalog, namespaces, requests, settings, logger } = deps;
@@ -72,12 +76,18 @@ export class DynamicTableManager {
       workflows: new Workflows(catalog, deps.scheduler, settings, logger),
       continuous: new ContinuousRefreshes(catalog, namespaces, requests, logger, settings.isLeader),
     };
+    const leads = settings.isLeader ?? (() => true);
+    this.reflection = new Reflection(this.parts, settings.reflectionIntervalSeconds ?? 3600, leads);
+    const schemaCheck = new RefreshSchemaCheck(this.parts, this.reflection);
+    deps.strategy.checkBeforeEachRefresh((table) => schemaCheck.check(table));
     this.creation = new TableCreation(this.parts);
-    this.alteration = new TableAlteration(this.parts);
+    this.alteration = new TableAlteration(this.parts, async (table) => ({
+      message: reflectionMessage(table.identifier, await this.reflection.reflectTable(table)),
+      identifier: table.identifier,
+    }));
     this.views = new ReadViews(this.parts, this.creation);
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
-    const leads = settings.isLeader ?? (() => true);
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
   }
 
@@ -93,9 +103,11 @@ export class DynamicTableManager {
     this.parts.strategy.warm(await this.parts.catalog.listTables()).catch(() => undefined);
     await this.parts.continuous.open();
     this.retention.start();
+    this.reflection.start();
   }
 
   async close(): Promise<void> {
+    await this.reflection.close();
     await this.retention.close();
     await this.parts.continuous.close();
   }
@@ -106,6 +118,24 @@ export class DynamicTableManager {
    */
   pruneHistory(now = new Date()): Promise<{ rows: number; jobs: number }> {
     return this.retention.prune(now);
+  }
+
+  /**
+   * Runs one reflection pass now (the background passes run every `reflection.intervalSeconds` on the leader):
+   * every dynamic table, every plain table they read and every table added with {@link addReflectionSources}.
+   */
+  runReflection(now = new Date()): Promise<ReflectionSummary> {
+    return this.reflection.run(now);
+  }
+
+  /** Adds tables for reflection to read besides the dynamic tables and what they read (a source registry's). */
+  addReflectionSources(provider: ReflectionSourceProvider): void {
+    this.reflection.addSources(provider);
+  }
+
+  /** The schema versions of a table reflection read (dynamic or not), newest first; NOT_FOUND for any other. */
+  schemaHistory(text: string, ns = this.namespace()): Promise<SchemaHistoryView> {
+    return schemaHistory(this.parts, text, ns);
   }
 
   /** Where unqualified names point for a statement request (`catalog`, `database` of POST /v3/statements). */
@@ -169,7 +199,7 @@ export class DynamicTableManager {
     return this.parts.lookup.requireText(text, ns);
   }
 
-  detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
+  detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail & ReflectionDetail> {
     return this.views.detail(table, now);
   }
 

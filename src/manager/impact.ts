@@ -122,20 +122,32 @@ export function impactRows(impact: Impact, action: string): Array<[string, strin
  * query that cannot be read.
  */
 async function columnsRead(parts: ManagerParts, reader: DynamicTableRecord, change: SchemaChange): Promise<string[]> {
+  return (await readsOf(parts, reader, change)).columns;
+}
+
+/**
+ * The columns of `table` (its key and columns) that `reader` reads, and whether it reads every column (`*`, or a
+ * query that cannot be read), which new columns of the table reach too.
+ */
+export async function readsOf(
+  parts: ManagerParts,
+  reader: DynamicTableRecord,
+  table: Pick<SchemaChange, 'key' | 'columns'>,
+): Promise<{ columns: string[]; everything: boolean }> {
   const engine = parts.namespaces.engineOf(parts.namespaces.queryNamespaceOf(reader).catalogName);
   const refs = await columnRefsOffLoop(reader.definitionQuery, engine.dialect).catch(() => null);
-  const all = change.columns.map((column) => column.name);
-  if (refs === null) return all;
-  const bare = (change.key.split('.').at(-1) ?? '').toLowerCase();
+  const all = table.columns.map((column) => column.name);
+  if (refs === null) return { columns: all, everything: true };
+  const bare = (table.key.split('.').at(-1) ?? '').toLowerCase();
   const byName = new Map(all.map((name) => [name.toLowerCase(), name]));
   const read = new Set<string>();
   for (const ref of refs) {
     if (ref.table !== null && ref.table.toLowerCase() !== bare) continue;
-    if (ref.column === '*') return all;
+    if (ref.column === '*') return { columns: all, everything: true };
     const name = byName.get(ref.column.toLowerCase());
     if (name !== undefined) read.add(name);
   }
-  return all.filter((name) => read.has(name));
+  return { columns: all.filter((name) => read.has(name)), everything: false };
 }
 
 /** What a new definition (ALTER … AS, CREATE OR ALTER) does to the columns of dynamic table `table`. */

@@ -21,6 +21,8 @@ export interface ManagerSettings {
   readonly isLeader?: () => boolean;
   /** How long the refresh history is kept (`history.*`); the defaults when omitted. */
   readonly history?: RetentionSettings;
+  /** How often the leader reflects every table's schema (`reflection.intervalSeconds`; 0: only on demand). */
+  readonly reflectionIntervalSeconds?: number;
 }
 
 /** Which jobs `GET /v3/jobs` lists; `table` is an identifier, resolved as everywhere else. */

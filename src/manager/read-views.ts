@@ -13,6 +13,7 @@ import type { JobQuery, RefreshQuery } from './manager-types';
 import { describeFreshnessText } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { planQueryChange } from './query-change';
+import { type ReflectionDetail, reflectionDetail } from './reflection-views';
 import {
   type JobDetail,
   type RefreshView,
@@ -31,13 +32,22 @@ export class ReadViews {
     private readonly creation: TableCreation,
   ) {}
 
-  async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail> {
+  async detail(table: DynamicTableRecord, now = new Date()): Promise<TableDetail & ReflectionDetail> {
     const { catalog, namespaces, strategy } = this.parts;
     const [last] = await catalog.historyOfTable(table.key, 1);
     const engine = namespaces.engineOf(table.catalogName).name;
     const lastSuccess = await catalog.lastSuccessfulRefresh(table.key);
     const neighbours = neighboursOf(await DependencyGraph.load(catalog), table.key);
-    return tableDetail(table, engine, strategy.incrementalOf(table), lastSuccess, last ?? null, now, neighbours);
+    const detail = tableDetail(
+      table,
+      engine,
+      strategy.incrementalOf(table),
+      lastSuccess,
+      last ?? null,
+      now,
+      neighbours,
+    );
+    return { ...detail, ...(await reflectionDetail(this.parts, table, detail.validThrough ?? null)) };
   }
 
   /**

@@ -23,12 +23,19 @@ const MAX_CACHED_PLANS = 1_000;
 
 export class RefreshStrategy {
   private readonly plans = new Map<string, IncrementalPlanResult>();
+  #beforeRefresh: ((table: DynamicTableRecord) => Promise<void>) | null = null;
 
   constructor(private readonly namespaces: Namespaces) {}
 
+  /** A check each refresh (not a rebuild) runs first; when it throws, the refresh fails with its error. */
+  checkBeforeEachRefresh(check: (table: DynamicTableRecord) => Promise<void>): void {
+    this.#beforeRefresh = check;
+  }
+
   /** Carries out one table's refresh for the runner: on the table's own engine, or streamed from its source catalog. */
-  refresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
+  async refresh(refresh: TableRefresh, configuration: Readonly<Record<string, string>>): Promise<RefreshOutcome> {
     const { table } = refresh;
+    if (this.#beforeRefresh !== null && !refresh.rebuild) await this.#beforeRefresh(table);
     if (isCrossCatalog(table)) return this.refreshAcrossCatalogs(refresh);
     const spec: RefreshSpec = {
       table: { database: table.databaseName, name: table.tableName },

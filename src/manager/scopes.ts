@@ -41,6 +41,7 @@ const ALTER_NEEDS: Readonly<Record<AlterAction['kind'], StatementNeed>> = {
   setFreshness: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET FRESHNESS' },
   setRefreshMode: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET REFRESH_MODE' },
   setQuery: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … AS' },
+  reflect: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … REFLECT' },
 };
 
 /** The scope one parsed statement needs. */
@@ -58,6 +59,8 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'SHOW CREATE DYNAMIC TABLE' };
     case 'showRefreshes':
       return { scope: 'read', what: 'SHOW REFRESHES' };
+    case 'showSchemaHistory':
+      return { scope: 'read', what: 'SHOW SCHEMA HISTORY' };
     case 'describeDynamicTable':
       return { scope: 'read', what: 'DESCRIBE DYNAMIC TABLE' };
     case 'explainCreateDynamicTable':

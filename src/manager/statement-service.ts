@@ -11,6 +11,7 @@ import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from 
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
 import { runRegistryStatement } from './registry/registry-statements';
+import { SCHEMA_HISTORY_COLUMNS, schemaHistoryRows } from './reflection-views';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
 import { showCreate, shortError, type TableDetail } from './table-view';
 
@@ -191,6 +192,10 @@ export class StatementService {
       }
       case 'showRefreshes':
         return this.showRefreshes(statement, ns);
+      case 'showSchemaHistory': {
+        const view = await this.manager.schemaHistory(statement.name.parts.join('.'), ns);
+        return { kind: 'rows', columns: SCHEMA_HISTORY_COLUMNS, rows: schemaHistoryRows(view) };
+      }
       case 'describeDynamicTable':
         return this.describe(statement.name.parts.join('.'), ns);
       case 'showTables':

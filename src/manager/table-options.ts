@@ -5,6 +5,7 @@
  */
 import { validationError } from '../errors';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
+import { ON_SCHEMA_CHANGE_OPTION, SCHEMA_CHANGE_POLICIES } from './reflection-record';
 import { REFRESH_STRATEGY_OPTION } from './table-definition';
 import {
   READINESS_ON_NOT_READY_OPTION,
@@ -21,6 +22,7 @@ export const KNOWN_CREATE_OPTIONS: readonly string[] = [
   READINESS_SOURCES_OPTION,
   READINESS_ON_NOT_READY_OPTION,
   READINESS_TIMEOUT_OPTION,
+  ON_SCHEMA_CHANGE_OPTION,
 ];
 
 /** `partition.fields.<column>.date-formatter`: how a periodic refresh names the partition it rewrites. */
@@ -37,6 +39,13 @@ const passesThrough = (key: string) => PASS_THROUGH_PREFIXES.some((prefix) => ke
 
 /** Refuses the keys of a CREATE's `WITH (…)` that Freshet does not know, naming the ones it does. */
 export function checkCreateOptions(options: Readonly<Record<string, string>>): void {
+  const policy = options[ON_SCHEMA_CHANGE_OPTION];
+  if (policy !== undefined && !(SCHEMA_CHANGE_POLICIES as readonly string[]).includes(policy)) {
+    throw validationError(
+      `'${ON_SCHEMA_CHANGE_OPTION}' must be one of ${quoted(SCHEMA_CHANGE_POLICIES)}; got '${policy}'. It says what ` +
+        'a breaking change of a table the dynamic table reads does to it.',
+    );
+  }
   const unknown = Object.keys(options).filter(
     (key) => !KNOWN_CREATE_OPTIONS.includes(key) && !PARTITION_FORMATTER.test(key) && !passesThrough(key),
   );

@@ -13,6 +13,7 @@ import { errorHandler, sendError } from './error-handler';
 import { addHistoryRoutes } from './history-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
+import { addReflectionRoutes } from './reflection-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -190,6 +191,7 @@ export function createRestApp(deps: RestDependencies): Express {
   addHistoryRoutes(app, manager);
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);
+  addReflectionRoutes(app, manager);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

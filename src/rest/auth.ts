@@ -64,6 +64,12 @@ const ROUTES: readonly RouteRule[] = [
     needs: 'read',
     allowed: ['read', 'operate'],
   },
+  {
+    methods: ['POST'],
+    path: /^\/v3\/reflection\/run\/?$/i,
+    needs: 'operate',
+    allowed: ['operate'],
+  },
   { methods: ['GET', 'HEAD'], path: /^\/v3\//i, needs: 'read', allowed: ['read', 'operate'] },
   { methods: ['GET', 'HEAD'], path: /^\/metrics\/?$/i, needs: 'metrics', allowed: ['metrics'] },
 ];

@@ -1,4 +1,4 @@
-/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, SET, AS) and DROP DYNAMIC TABLE. */
+/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, REFLECT, SET, AS) and DROP DYNAMIC TABLE. */
 import { parseError } from '../errors';
 import { DdlReader } from './ddl-reader';
 import type { AlterAction, AlterDynamicTable, DropDynamicTable } from './statements';
@@ -32,6 +32,10 @@ export class AlterDropParser extends DdlReader {
         this.next();
         action = this.setAction();
         break;
+      case 'REFLECT':
+        this.next();
+        action = { kind: 'reflect' };
+        break;
       case 'AS':
         return {
           kind: 'alterDynamicTable',
@@ -40,7 +44,7 @@ export class AlterDropParser extends DdlReader {
           text: this.text,
         };
       default:
-        this.fail('one of SUSPEND, RESUME, REFRESH, SET, AS');
+        this.fail('one of SUSPEND, RESUME, REFRESH, REFLECT, SET, AS');
     }
     this.expectEnd();
     return { kind: 'alterDynamicTable', name, action, text: this.text };

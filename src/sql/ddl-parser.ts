@@ -61,7 +61,11 @@ function isDynamicTableStatement(tokens: TokenStream): boolean {
     case 'DROP':
       return namesDynamicTable(isTemporaryWord(words[1]) ? 2 : 1);
     case 'SHOW':
-      return words[1] === 'REFRESHES' || namesDynamicTable(words[1] === 'CREATE' ? 2 : 1);
+      return (
+        words[1] === 'REFRESHES' ||
+        (words[1] === 'SCHEMA' && words[2] === 'HISTORY') ||
+        namesDynamicTable(words[1] === 'CREATE' ? 2 : 1)
+      );
     case 'ALTER':
     case 'DESCRIBE':
     case 'DESC':

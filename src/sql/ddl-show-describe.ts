@@ -1,5 +1,5 @@
 /**
- * SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE, and the
+ * SHOW [CREATE] DYNAMIC TABLE(S), SHOW REFRESHES, SHOW SCHEMA HISTORY OF, DESCRIBE DYNAMIC TABLE and EXPLAIN CREATE DYNAMIC TABLE, and the
  * plain SHOW TABLES and DESCRIBE [TABLE] name that the gateway answers for every engine alike.
  */
 import { parseError } from '../errors';
@@ -14,6 +14,7 @@ import type {
   ShowCreateDynamicTable,
   ShowDynamicTables,
   ShowRefreshes,
+  ShowSchemaHistory,
   ShowTables,
 } from './statements';
 import { atPosition, isWord, upperWord } from './tokenizer';
@@ -26,6 +27,7 @@ export class ShowDescribeParser extends DdlReader {
     | ShowDynamicTables
     | ShowCreateDynamicTable
     | ShowRefreshes
+    | ShowSchemaHistory
     | DescribeDynamicTable
     | ExplainCreateDynamicTable
     | ExplainAlterDynamicTable
@@ -55,8 +57,15 @@ export class ShowDescribeParser extends DdlReader {
     return { kind: 'explainCreateDynamicTable', create, text: this.text };
   }
 
-  private show(): ShowDynamicTables | ShowCreateDynamicTable | ShowRefreshes | ShowTables {
+  private show(): ShowDynamicTables | ShowCreateDynamicTable | ShowRefreshes | ShowSchemaHistory | ShowTables {
     if (this.acceptKeyword('REFRESHES') !== null) return this.showRefreshes();
+    if (this.acceptKeyword('SCHEMA') !== null) {
+      this.expectKeyword('HISTORY', 'HISTORY after SHOW SCHEMA');
+      this.expectKeyword('OF', 'OF and a table after SHOW SCHEMA HISTORY');
+      const name = this.objectName();
+      this.expectEnd();
+      return { kind: 'showSchemaHistory', name, text: this.text };
+    }
     if (isWord(this.peek(), 'TABLES')) {
       this.next();
       return { kind: 'showTables', like: this.like(), text: this.text };

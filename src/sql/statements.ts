@@ -54,7 +54,9 @@ export type AlterAction =
   | { readonly kind: 'refresh'; readonly partition: Readonly<Record<string, string>> | null }
   | { readonly kind: 'setFreshness'; readonly freshness: Freshness }
   | { readonly kind: 'setRefreshMode'; readonly mode: RefreshModeKeyword }
-  | { readonly kind: 'setQuery'; readonly query: QueryText };
+  | { readonly kind: 'setQuery'; readonly query: QueryText }
+  /** Re-read the schema of the table and of the plain tables it reads now (reflection). */
+  | { readonly kind: 'reflect' };
 
 export interface AlterDynamicTable {
   readonly kind: 'alterDynamicTable';
@@ -84,6 +86,13 @@ export interface ShowRefreshes {
   readonly name: ObjectName | null;
   /** Most rows shown; the gateway's default when null. */
   readonly limit: number | null;
+  readonly text: string;
+}
+
+/** `SHOW SCHEMA HISTORY OF name`: the schema versions reflection recorded for a table, newest first. */
+export interface ShowSchemaHistory {
+  readonly kind: 'showSchemaHistory';
+  readonly name: ObjectName;
   readonly text: string;
 }
 
@@ -196,6 +205,7 @@ export type Statement =
   | ShowDynamicTables
   | ShowCreateDynamicTable
   | ShowRefreshes
+  | ShowSchemaHistory
   | DescribeDynamicTable
   | ShowTables
   | DescribeTable

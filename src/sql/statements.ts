@@ -54,7 +54,14 @@ export type AlterAction =
   | { readonly kind: 'refresh'; readonly partition: Readonly<Record<string, string>> | null }
   | { readonly kind: 'setFreshness'; readonly freshness: Freshness }
   | { readonly kind: 'setRefreshMode'; readonly mode: RefreshModeKeyword }
-  | { readonly kind: 'setQuery'; readonly query: QueryText };
+  | { readonly kind: 'setQuery'; readonly query: QueryText }
+  | { readonly kind: 'backfill'; readonly from: TimeText; readonly to: TimeText };
+
+/** A timestamp literal as written (`BACKFILL FROM '…'`), read in the gateway's time zone by the manager. */
+export interface TimeText {
+  readonly text: string;
+  readonly position: SourcePosition;
+}
 
 export interface AlterDynamicTable {
   readonly kind: 'alterDynamicTable';

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { assertValidationError } from './helpers/assertions';
 import { checkPartitionValues, countTicks, freshnessToQuartzCron, ticksBetween, windowTicks } from '../src/freshness';
+import type { HistoryFilter } from '../src/catalog/job-store';
+import type { DynamicTableRecord, HistoryRecord } from '../src/catalog/records';
+import { CatchUp } from '../src/manager/catch-up';
 import type { Freshness } from '../src/sql/statements';
 
 const HOUR: Freshness = { interval: 1, unit: 'HOUR' };
@@ -96,4 +99,72 @@ describe('checkPartitionValues', () => {
 
   it('gives an example the pattern writes', () =>
     assertValidationError(() => checkPartitionValues({ ds: 'x' }, formatters), /such as '2024-03-05'/));
+});
+
+describe('CatchUp', () => {
+  const table = {
+    key: 'default.main.hourly',
+    identifier: 'default.main.hourly',
+    cron: HOURLY,
+    freshness: HOUR,
+    options: { 'partition.fields.hr.date-formatter': 'yyyy-MM-dd HH' },
+    updatedAt: '2024-01-01T00:30:00.000Z',
+  } as unknown as DynamicTableRecord;
+  const succeeded = (iso: string, trigger = 'SCHEDULED') => ({ scheduleTime: `${iso}:00.000Z`, trigger });
+  const catchUp = (rows: Array<{ scheduleTime: string; trigger: string }>, max: number) => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const history = {
+      historyPage: async (filter: HistoryFilter) =>
+        rows.filter((r) => r.scheduleTime >= (filter.since ?? '')) as unknown as HistoryRecord[],
+    };
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_: string, fields?: Record<string, unknown>) => warnings.push(fields ?? {}),
+    };
+    return { catchUp: new CatchUp(history, max, 'UTC', logger), warnings };
+  };
+
+  it('owes the ticks after the last successful scheduled refresh, not those a manual refresh covered', async () => {
+    const { catchUp: c, warnings } = catchUp(
+      [succeeded('2024-01-01T02:00'), succeeded('2024-01-01T04:00', 'MANUAL')],
+      24,
+    );
+    assert.deepEqual(isos(await c.missedTicks(table, at('2024-01-01T06:00'))), [
+      '2024-01-01T03:00',
+      '2024-01-01T04:00',
+      '2024-01-01T05:00',
+    ]);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('owes nothing before the table last changed, nor when the previous tick succeeded', async () => {
+    assert.deepEqual(isos(await catchUp([], 24).catchUp.missedTicks(table, at('2024-01-01T03:00'))), [
+      '2024-01-01T01:00',
+      '2024-01-01T02:00',
+    ]);
+    const { catchUp: c } = catchUp([succeeded('2024-01-01T05:00')], 24);
+    assert.deepEqual(await c.missedTicks(table, at('2024-01-01T06:00')), []);
+  });
+
+  it('keeps the newest windows and warns how many were left out', async () => {
+    const { catchUp: c, warnings } = catchUp([succeeded('2024-01-01T02:00')], 2);
+    assert.deepEqual(isos(await c.missedTicks(table, at('2024-01-01T08:00'))), [
+      '2024-01-01T06:00',
+      '2024-01-01T07:00',
+    ]);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.leftOut, 3);
+    assert.match(
+      String(warnings[0]?.hint),
+      /maxCatchUpWindows is 2; ALTER DYNAMIC TABLE default\.main\.hourly BACKFILL/,
+    );
+  });
+
+  it('owes nothing when turned off or for a table without a date formatter', async () => {
+    assert.deepEqual(await catchUp([], 0).catchUp.missedTicks(table, at('2024-01-01T08:00')), []);
+    const whole = { ...table, options: {} } as DynamicTableRecord;
+    assert.deepEqual(await catchUp([], 24).catchUp.missedTicks(whole, at('2024-01-01T08:00')), []);
+  });
 });

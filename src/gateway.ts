@@ -19,6 +19,7 @@ import { createEngine } from './engine/registry';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager, type ManagerSettings } from './manager/dynamic-table-manager';
 import { Namespaces } from './manager/namespaces';
+import { CatchUp } from './manager/catch-up';
 import { RefreshRequests } from './manager/refresh-requests';
 import { RefreshStrategy } from './manager/refresh-strategy';
 import { TableLookup } from './manager/table-lookup';
@@ -161,7 +162,8 @@ async function startManager(
     { waitSeconds: config.refresh.upstreamWaitSeconds, timeZone: config.timeZone },
   );
   opened.push(() => runner.close());
-  const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone);
+  const catchUp = new CatchUp(catalog.jobs, config.refresh.maxCatchUpWindows, config.timeZone, logger);
+  const requests = new RefreshRequests(new TableLookup(catalog, namespaces), runner, config.timeZone, catchUp);
   const { factory, options } = parts.scheduler;
   const context: SchedulerContext = {
     get gatewayUrl() {
@@ -179,7 +181,7 @@ async function startManager(
   const scheduler: WorkflowScheduler = factory.create(options, context);
   const settings = managerSettings(config, factory.identifier, address, replica.isLeader);
   const registry = new SourceRegistry(catalog.registry, config.timeZone);
-  runner.useHooks(new TableWindows(registry, catalog.registry, catalog.tables, logger));
+  runner.useHooks(new TableWindows(registry, catalog.registry, catalog.tables, logger, config.timeZone));
   const manager = new DynamicTableManager({
     registry,
     catalog,

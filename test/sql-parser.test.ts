@@ -667,14 +667,14 @@ describe('parse errors', () => {
     [
       'ALTER without an action',
       'ALTER DYNAMIC TABLE t',
-      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, SET, AS but found end of input/,
+      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS but found end of input/,
       1,
       22,
     ],
     [
       'ALTER with an unknown action',
       'ALTER DYNAMIC TABLE t PAUSE',
-      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, SET, AS but found PAUSE/,
+      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS but found PAUSE/,
       1,
       23,
     ],

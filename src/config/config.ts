@@ -89,6 +89,8 @@ export const configSchema = z
          * tick; then it reads what they hold, and its data timestamp says how old that is.
          */
         upstreamWaitSeconds: z.number().min(0).default(300),
+        /** Most windows a partitioned table that missed ticks catches up before its next scheduled refresh; 0 none. */
+        maxCatchUpWindows: z.number().int().min(0).max(10_000).default(24),
       })
       .strict()
       .prefault({}),

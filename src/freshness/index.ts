@@ -19,5 +19,12 @@ export {
   parseScheduleTime,
   requireTimeZone,
 } from './schedule-time';
-export { dateFormatterOption, partitionFormatters, periodicPartition, validateDateFormatter } from './partition';
+export {
+  checkPartitionValues,
+  dateFormatterOption,
+  partitionFormatters,
+  periodicPartition,
+  validateDateFormatter,
+} from './partition';
+export { countTicks, ticksBetween, windowTicks } from './windows';
 export { parseDurationSeconds } from './duration';

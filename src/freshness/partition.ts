@@ -117,3 +117,73 @@ export function periodicPartition(
   }
   return partition;
 }
+
+/** How each field token is read back from a partition value: its digits, and the luxon unit it sets. */
+const FIELD_READS: Readonly<Record<string, { readonly digits: string; readonly unit: string }>> = {
+  yyyy: { digits: '\\d{4}', unit: 'year' },
+  yy: { digits: '\\d{2}', unit: 'year' },
+  y: { digits: '\\d{1,6}', unit: 'year' },
+  MM: { digits: '\\d{2}', unit: 'month' },
+  M: { digits: '\\d{1,2}', unit: 'month' },
+  dd: { digits: '\\d{2}', unit: 'day' },
+  d: { digits: '\\d{1,2}', unit: 'day' },
+  HH: { digits: '\\d{2}', unit: 'hour' },
+  H: { digits: '\\d{1,2}', unit: 'hour' },
+  mm: { digits: '\\d{2}', unit: 'minute' },
+  m: { digits: '\\d{1,2}', unit: 'minute' },
+  ss: { digits: '\\d{2}', unit: 'second' },
+  s: { digits: '\\d{1,2}', unit: 'second' },
+};
+
+function formatTokens(tokens: readonly FormatterToken[], at: DateTime): string {
+  return tokens.map((t) => (t.kind === 'field' ? at.toFormat(t.token) : t.text)).join('');
+}
+
+/** The instant a value names under the pattern's tokens, or null when no instant formats to exactly that value. */
+function readValue(tokens: readonly FormatterToken[], value: string): DateTime | null {
+  const source = tokens
+    .map((t) =>
+      t.kind === 'field' ? `(${FIELD_READS[t.token]?.digits})` : t.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('');
+  const match = new RegExp(`^${source}$`).exec(value);
+  if (!match) return null;
+  // A leap year, so that a pattern without the year still accepts 02-29.
+  const fields: Record<string, number> = { year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
+  let group = 1;
+  for (const token of tokens) {
+    if (token.kind !== 'field') continue;
+    const read = FIELD_READS[token.token];
+    const n = Number(match[group++]);
+    if (read) fields[read.unit] = token.token === 'yy' ? 2000 + n : n;
+  }
+  const at = DateTime.fromObject(fields, { zone: 'UTC' });
+  // Round trip: 2024-02-30 is no date, and a value luxon would normalise differently is not one the formatter writes.
+  return at.isValid && formatTokens(tokens, at) === value ? at : null;
+}
+
+/**
+ * Checks that each value of a partition spec on a column with a date formatter is one the formatter can produce
+ * (`2024-01-05` for `yyyy-MM-dd`, not `2024-1-5`, `2024-13-45` or `yesterday`): otherwise a validation error naming
+ * the column, the value, the pattern and a valid example. Columns without a formatter are not checked.
+ */
+export function checkPartitionValues(
+  spec: Readonly<Record<string, string>>,
+  formatters: Readonly<Record<string, string>>,
+): void {
+  const byColumn = new Map(Object.entries(formatters).map(([column, pattern]) => [column.toLowerCase(), pattern]));
+  for (const [column, value] of Object.entries(spec)) {
+    const pattern = byColumn.get(column.toLowerCase());
+    if (pattern === undefined) continue;
+    const tokens = compile(dateFormatterOption(column), pattern);
+    if (readValue(tokens, value) !== null) continue;
+    const example = formatTokens(
+      tokens,
+      DateTime.fromObject({ year: 2024, month: 3, day: 5, hour: 7, minute: 8, second: 9 }),
+    );
+    throw validationError(
+      `Partition value '${value}' for column ${column} is not one its date formatter '${pattern}' produces: ` +
+        `give a date written exactly in that pattern, such as '${example}'.`,
+    );
+  }
+}

@@ -1,11 +1,12 @@
 /**
- * ALTER DYNAMIC TABLE: SUSPEND, RESUME, REFRESH, SET FRESHNESS, SET REFRESH_MODE and AS (a new query, applied by
+ * ALTER DYNAMIC TABLE: SUSPEND, RESUME, REFRESH, BACKFILL, SET FRESHNESS, SET REFRESH_MODE and AS (a new query, applied by
  * an atomic rebuild); CREATE OR ALTER of an existing table comes here too.
  */
 import type { DynamicTableRecord } from '../catalog/records';
 import { invalidState } from '../errors';
 import { defaultFreshness, logicalRefreshModeOf } from '../freshness';
 import type { AlterDynamicTable, CreateDynamicTable } from '../sql/statements';
+import { backfill } from './backfill';
 import type { NameDefaults } from './identifiers';
 import { UPSTREAM_SUSPENDED, resumeWithDownstream, suspendWithDownstream, withIt } from './cascades';
 import type { ManagerParts } from './manager-parts';
@@ -37,6 +38,8 @@ export class TableAlteration {
         return this.resume(table, action.options);
       case 'refresh':
         return this.manualRefresh(table, action.partition);
+      case 'backfill':
+        return backfill(this.parts, table, action, stmt.name.position);
       case 'setFreshness': {
         const updated = await reschedule(this.parts, table, action.freshness, table.logicalRefreshMode);
         return {

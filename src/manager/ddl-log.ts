@@ -8,6 +8,7 @@ const ALTER_ACTIONS: Readonly<Record<AlterAction['kind'], string>> = {
   suspend: 'SUSPEND',
   resume: 'RESUME',
   refresh: 'REFRESH',
+  backfill: 'BACKFILL',
   setFreshness: 'SET_FRESHNESS',
   setRefreshMode: 'SET_REFRESH_MODE',
   setQuery: 'AS',

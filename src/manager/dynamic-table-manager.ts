@@ -17,6 +17,7 @@ import type {
   PassthroughStatement,
 } from '../sql/statements';
 import { TableAlteration } from './alter-table';
+import { backfill } from './backfill';
 import { ContinuousRefreshes } from './continuous-refreshes';
 import { TableCreation } from './create-table';
 import { loggedDdl } from './ddl-log';
@@ -189,6 +190,11 @@ export class DynamicTableManager {
   /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */
   requestRefresh(request: RefreshRequest): Promise<JobRecord> {
     return this.parts.requests.request(request);
+  }
+
+  /** `POST /v3/dynamic-tables/{id}/backfill`: ALTER … BACKFILL FROM `from` TO `to`. */
+  async backfill(text: string, range: { readonly from: string; readonly to: string }): Promise<DdlOutcome> {
+    return backfill(this.parts, await this.getTable(text), range);
   }
 
   waitForJob(jobId: string, timeoutMs: number): Promise<JobRecord | null> {

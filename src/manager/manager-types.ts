@@ -58,4 +58,14 @@ export interface DdlOutcome {
   readonly message: string;
   readonly identifier: string;
   readonly job?: JobRecord;
+  /** BACKFILL: one job per window, oldest first. */
+  readonly windows?: readonly WindowJob[];
+}
+
+/** The job that refreshes one window of a partitioned table. */
+export interface WindowJob {
+  readonly jobId: string;
+  /** The window's tick, `yyyy-MM-dd HH:mm:ss` in the gateway's time zone. */
+  readonly scheduleTime: string;
+  readonly partition: Readonly<Record<string, string>> | null;
 }

@@ -5,8 +5,15 @@
  */
 import type { DynamicTableRecord, JobRecord, RefreshTrigger } from '../catalog/records';
 import { invalidState, validationError } from '../errors';
-import { isValidTimeZone, parseScheduleTime, partitionFormatters, periodicPartition } from '../freshness';
+import {
+  checkPartitionValues,
+  isValidTimeZone,
+  parseScheduleTime,
+  partitionFormatters,
+  periodicPartition,
+} from '../freshness';
 import type { RefreshRunner, TableRefresh } from '../refresh/refresh-runner';
+import type { CatchUp } from './catch-up';
 import type { RefreshRequest } from './manager-types';
 import type { TableLookup } from './table-lookup';
 
@@ -18,6 +25,8 @@ export class RefreshRequests {
     private readonly lookup: TableLookup,
     private readonly runner: RefreshRunner,
     private readonly timeZone: string,
+    /** Submits the windows a partitioned table missed before a scheduled tick; none when absent. */
+    private readonly catchUp: CatchUp | null = null,
   ) {}
 
   /** The refresh callback: resolves the tables, checks the request, and submits one job (idempotent). */
@@ -43,14 +52,42 @@ export class RefreshRequests {
       return staticPartitions;
     };
     const refreshes: TableRefresh[] = upstreamFirst(tables).map((table) => ({ table, partition: partitionOf(table) }));
+    const trigger = request.trigger ?? (isPeriodic ? 'SCHEDULED' : 'MANUAL');
+    if (isPeriodic && trigger === 'SCHEDULED' && request.scheduleTime !== undefined) {
+      await this.catchUpBefore(refreshes, scheduleTime, timeZone, request.configuration ?? {});
+    }
     return this.runner.submit({
       refreshes,
       scheduleTime,
       deduplicate: request.scheduleTime !== undefined,
-      trigger: request.trigger ?? (isPeriodic ? 'SCHEDULED' : 'MANUAL'),
+      trigger,
       isPeriodic,
       configuration: request.configuration ?? {},
       staticPartitions,
+    });
+  }
+
+  /**
+   * One window's refresh for the tick `tick`, deduplicated per window like a scheduler's callback: a missed tick
+   * caught up (periodic, SCHEDULED: the same job the scheduler's own callback for that tick gets) or a backfilled
+   * window (that window's partition, MANUAL).
+   */
+  submitWindow(
+    table: DynamicTableRecord,
+    tick: Date,
+    purpose: 'catchUp' | 'backfill',
+    options: { readonly timeZone?: string; readonly configuration?: Readonly<Record<string, string>> } = {},
+  ): Promise<JobRecord> {
+    const partition = periodicPartitionOf(table, tick, options.timeZone ?? this.timeZone);
+    const periodic = purpose === 'catchUp';
+    return this.runner.submit({
+      refreshes: [{ table, partition }],
+      scheduleTime: tick,
+      deduplicate: true,
+      trigger: periodic ? 'SCHEDULED' : 'MANUAL',
+      isPeriodic: periodic,
+      configuration: options.configuration ?? {},
+      staticPartitions: periodic ? null : partition,
     });
   }
 
@@ -69,6 +106,22 @@ export class RefreshRequests {
 
   waitFor(jobId: string, timeoutMs: number): Promise<JobRecord | null> {
     return this.runner.waitFor(jobId, Math.max(0, timeoutMs));
+  }
+
+  /** Before tick `tick`: one job per window each partitioned table missed, oldest first. */
+  private async catchUpBefore(
+    refreshes: readonly TableRefresh[],
+    tick: Date,
+    timeZone: string,
+    configuration: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    if (this.catchUp === null) return;
+    for (const { table, partition } of refreshes) {
+      if (partition === null) continue;
+      for (const missed of await this.catchUp.missedTicks(table, tick)) {
+        await this.submitWindow(table, missed, 'catchUp', { timeZone, configuration });
+      }
+    }
   }
 
   private async tablesOf(texts: readonly string[], isPeriodic: boolean): Promise<DynamicTableRecord[]> {
@@ -97,6 +150,7 @@ function periodicPartitionOf(table: DynamicTableRecord, scheduleTime: Date, time
   return periodicPartition(scheduleTime, table.freshness, formatters, timeZone);
 }
 
+/** Unknown partition keys, and values a key's date formatter cannot produce, are validation errors. */
 function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<string, string>>): void {
   const known = (k: string) => table.partitionKeys.some((p) => p.toLowerCase() === k.toLowerCase());
   const unknown = Object.keys(spec).filter((k) => !known(k));
@@ -107,6 +161,7 @@ function checkPartitionSpec(table: DynamicTableRecord, spec: Readonly<Record<str
         `known partition keys are: ${keys}.`,
     );
   }
+  checkPartitionValues(spec, partitionFormatters(table.options));
 }
 
 /** Orders tables so that each comes after the listed tables it reads. */

@@ -38,6 +38,7 @@ const ALTER_NEEDS: Readonly<Record<AlterAction['kind'], StatementNeed>> = {
   suspend: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … SUSPEND' },
   resume: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … RESUME' },
   refresh: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … REFRESH' },
+  backfill: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … BACKFILL' },
   setFreshness: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET FRESHNESS' },
   setRefreshMode: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET REFRESH_MODE' },
   setQuery: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … AS' },

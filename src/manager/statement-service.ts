@@ -43,6 +43,8 @@ export type StatementResultJson =
       readonly truncated?: boolean;
       readonly message?: string;
       readonly table?: TableDetail;
+      /** BACKFILL: the jobs made, one per window, oldest first. */
+      readonly jobIds?: readonly string[];
     }
   | {
       readonly kind: 'ok';
@@ -393,6 +395,12 @@ export class StatementService {
 }
 
 function ddl(outcome: DdlOutcome): StatementResultJson {
+  if (outcome.windows) {
+    const { message, windows } = outcome;
+    const rows = windows.map((w) => [w.jobId, w.scheduleTime, w.partition && JSON.stringify(w.partition)]);
+    const jobIds = windows.map((w) => w.jobId);
+    return { kind: 'rows', columns: ['job_id', 'schedule_time', 'partition'], rows, message, jobIds };
+  }
   return {
     kind: 'ok',
     message: outcome.message,

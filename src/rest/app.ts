@@ -14,7 +14,7 @@ import { addHistoryRoutes } from './history-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { addReflectionRoutes } from './reflection-routes';
-import { lineageQuery, refreshBody, statementBody } from './schemas';
+import { backfillBody, lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
   readonly manager: DynamicTableManager;
@@ -84,7 +84,7 @@ function requestTiming(logger: Logger): RequestHandler {
   };
 }
 
-/** What users read about dynamic tables: the list, one table, its refreshes, and the lineage around a table. */
+/** What users read about dynamic tables (the list, one table, the lineage around a table), and backfills. */
 function addTableRoutes(app: Express, manager: DynamicTableManager): void {
   app.get('/v3/dynamic-tables', async (req, res) => {
     const limit = intParam(req, 'limit', 100, 1000);
@@ -99,6 +99,12 @@ function addTableRoutes(app: Express, manager: DynamicTableManager): void {
 
   app.get('/v3/dynamic-tables/:id', async (req, res) => {
     res.json(await manager.detail(await manager.getTable(String(req.params.id))));
+  });
+
+  app.post('/v3/dynamic-tables/:id/backfill', async (req, res) => {
+    const outcome = await manager.backfill(String(req.params.id), backfillBody.parse(jsonBody(req)));
+    const windows = outcome.windows ?? [];
+    res.json({ message: outcome.message, jobIds: windows.map((w) => w.jobId), windows });
   });
 
   app.get('/v3/lineage', async (req, res) => {

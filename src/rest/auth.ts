@@ -46,6 +46,12 @@ const ROUTES: readonly RouteRule[] = [
     allowed: ['operate', 'callback'],
   },
   {
+    methods: ['POST'],
+    path: /^\/v3\/dynamic-tables\/[^/]+\/backfill\/?$/i,
+    needs: 'operate',
+    allowed: ['operate'],
+  },
+  {
     methods: ['GET', 'HEAD'],
     path: /^\/v3\/jobs\/[^/]+\/?$/i,
     needs: 'read',

@@ -58,6 +58,14 @@ export const refreshBody = z
 
 export type RefreshBody = z.infer<typeof refreshBody>;
 
+/** `POST /v3/dynamic-tables/{id}/backfill`: the range, as BACKFILL FROM … TO … takes it. */
+export const backfillBody = z
+  .object({
+    from: z.string({ error: "from is required: a timestamp such as '2024-01-01 00:00:00'" }).min(1),
+    to: z.string({ error: "to is required: a timestamp such as '2024-01-08 00:00:00'" }).min(1),
+  })
+  .strict();
+
 /** Most steps a lineage request walks from its table, each way. */
 export const MAX_LINEAGE_DEPTH = 10;
 

@@ -1,7 +1,7 @@
-/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, REFLECT, SET, AS) and DROP DYNAMIC TABLE. */
+/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS) and DROP DYNAMIC TABLE. */
 import { parseError } from '../errors';
 import { DdlReader } from './ddl-reader';
-import type { AlterAction, AlterDynamicTable, DropDynamicTable } from './statements';
+import type { AlterAction, AlterDynamicTable, DropDynamicTable, TimeText } from './statements';
 import { atPosition, upperWord } from './tokenizer';
 
 export class AlterDropParser extends DdlReader {
@@ -36,6 +36,10 @@ export class AlterDropParser extends DdlReader {
         this.next();
         action = { kind: 'reflect' };
         break;
+      case 'BACKFILL':
+        this.next();
+        action = { kind: 'backfill', from: this.timeAfter('FROM'), to: this.timeAfter('TO') };
+        break;
       case 'AS':
         return {
           kind: 'alterDynamicTable',
@@ -44,7 +48,7 @@ export class AlterDropParser extends DdlReader {
           text: this.text,
         };
       default:
-        this.fail('one of SUSPEND, RESUME, REFRESH, REFLECT, SET, AS');
+        this.fail('one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS');
     }
     this.expectEnd();
     return { kind: 'alterDynamicTable', name, action, text: this.text };
@@ -62,6 +66,14 @@ export class AlterDropParser extends DdlReader {
       return { kind: 'setRefreshMode', mode: this.refreshMode() };
     }
     this.fail('FRESHNESS, TARGET_LAG or REFRESH_MODE after SET');
+  }
+
+  /** `FROM '<timestamp>'` or `TO '<timestamp>'` of BACKFILL. */
+  private timeAfter(keyword: 'FROM' | 'TO'): TimeText {
+    const example = keyword === 'FROM' ? "FROM '2024-01-01 00:00:00'" : "TO '2024-01-08 00:00:00'";
+    this.expectKeyword(keyword, `${keyword} and a timestamp, as in BACKFILL ${example}`);
+    const token = this.expectString(`a timestamp as a string literal after ${keyword}, as in ${example}`);
+    return { text: token.value, position: token.position };
   }
 
   private drop(): DropDynamicTable {

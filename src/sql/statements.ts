@@ -56,7 +56,14 @@ export type AlterAction =
   | { readonly kind: 'setRefreshMode'; readonly mode: RefreshModeKeyword }
   | { readonly kind: 'setQuery'; readonly query: QueryText }
   /** Re-read the schema of the table and of the plain tables it reads now (reflection). */
-  | { readonly kind: 'reflect' };
+  | { readonly kind: 'reflect' }
+  | { readonly kind: 'backfill'; readonly from: TimeText; readonly to: TimeText };
+
+/** A timestamp literal as written (`BACKFILL FROM '…'`), read in the gateway's time zone by the manager. */
+export interface TimeText {
+  readonly text: string;
+  readonly position: SourcePosition;
+}
 
 export interface AlterDynamicTable {
   readonly kind: 'alterDynamicTable';

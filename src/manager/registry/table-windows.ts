@@ -15,7 +15,7 @@ import type { DynamicTableRecord, JobRecord } from '../../catalog/records';
 import type { RegistryStore } from '../../catalog/registry-store';
 import type { DynamicTableStore } from '../../catalog/table-store';
 import { messageOf } from '../../errors';
-import { freshnessToSeconds } from '../../freshness';
+import { freshnessToSeconds, partitionFormatters, periodicPartition } from '../../freshness';
 import type { Logger } from '../../logger';
 import type { WaitingOn } from '../../model';
 import type { ReadinessOutcome, RefreshHooks } from '../../refresh/refresh-hooks';
@@ -39,6 +39,8 @@ export class TableWindows implements RefreshHooks {
     private readonly store: RegistryStore,
     private readonly tables: Pick<DynamicTableStore, 'get'>,
     private readonly logger: Logger,
+    /** The zone partition names are formatted in. */
+    private readonly timeZone: string,
   ) {
     registry.onChange(() => {
       for (const wake of [...this.wakers]) wake();
@@ -75,7 +77,7 @@ export class TableWindows implements RefreshHooks {
   }
 
   async started(job: JobRecord, refresh: TableRefresh): Promise<void> {
-    if (!periodic(job)) return;
+    if (!periodic(job) && !this.rewritesWindow(job, refresh)) return;
     await this.publish(refresh.table, async (source) => {
       const [start, end] = windowOf(job, refresh.table);
       await this.registry.registerPartition(source, { provider: OWN_PROVIDER, start, end }, 'locked');
@@ -83,7 +85,15 @@ export class TableWindows implements RefreshHooks {
   }
 
   async succeeded(job: JobRecord, refresh: TableRefresh, dataTimestamp: string | null): Promise<void> {
-    if (dataTimestamp === null) return;
+    if (dataTimestamp === null) {
+      // A backfill of a window's partition vouches for that window, not for the whole table.
+      if (!this.rewritesWindow(job, refresh)) return;
+      const [start, end] = windowOf(job, refresh.table);
+      await this.publish(refresh.table, async (source) => {
+        await this.registry.registerPartition(source, { provider: OWN_PROVIDER, start, end }, 'ready');
+      });
+      return;
+    }
     await this.publish(refresh.table, async (source) => {
       const through = Date.parse(dataTimestamp);
       // Locked windows whose data is now in the table: this refresh's own, and those earlier refreshes left locked.
@@ -105,6 +115,25 @@ export class TableWindows implements RefreshHooks {
         keep: partition.id,
       });
     });
+  }
+
+  /**
+   * A one-off refresh of the partition a periodic refresh for the job's tick would write (ALTER … BACKFILL): it
+   * rewrites that window as a scheduled refresh would.
+   */
+  private rewritesWindow(job: JobRecord, refresh: TableRefresh): boolean {
+    if (periodic(job) || job.dedupeKey === null || refresh.partition === null) return false;
+    const formatters = partitionFormatters(refresh.table.options);
+    if (Object.keys(formatters).length === 0) return false;
+    const expected = periodicPartition(new Date(job.scheduleTime), refresh.table.freshness, formatters, this.timeZone);
+    const given = refresh.partition;
+    const keys = Object.keys(expected);
+    return (
+      keys.length === Object.keys(given).length &&
+      keys.every((k) =>
+        Object.entries(given).some(([g, v]) => g.toLowerCase() === k.toLowerCase() && v === expected[k]),
+      )
+    );
   }
 
   close(): void {

@@ -308,6 +308,14 @@ export class RegistryStore {
     });
   }
 
+  /** The earliest start, the latest end and the number of a source's partitions (nulls and 0 for none). */
+  async partitionSpan(source: string): Promise<{ min: string | null; max: string | null; count: number }> {
+    const row = (await this.db('registry_partitions')
+      .where({ source_name: source })
+      .first(this.db.raw('min(start_at) as min_start, max(end_at) as max_end, count(*) as n'))) as Row | undefined;
+    return { min: strOrNull(row?.min_start), max: strOrNull(row?.max_end), count: Number(row?.n ?? 0) };
+  }
+
   /** A provider's partitions of a source in a state, by start. */
   async partitionsInState(source: string, provider: string, state: PartitionState): Promise<PartitionRecord[]> {
     const rows = (await this.db('registry_partitions')

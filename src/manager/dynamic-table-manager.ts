@@ -39,6 +39,7 @@ import { RefreshSchemaCheck } from './reflection-check';
 import { type ReflectionDetail, reflectionMessage, type SchemaHistoryView, schemaHistory } from './reflection-views';
 import type { RefreshRequests } from './refresh-requests';
 import type { RefreshStrategy } from './refresh-strategy';
+import { maxOfTimeColumn, registeredSourceTables } from './registry/source-availability';
 import type { SourceRegistry } from './registry/source-registry';
 import type { DriftReport } from './scheduler-drift';
 import { TableLookup } from './table-lookup';
@@ -79,6 +80,8 @@ export class DynamicTableManager {
     };
     const leads = settings.isLeader ?? (() => true);
     this.reflection = new Reflection(this.parts, settings.reflectionIntervalSeconds ?? 3600, leads);
+    this.reflection.addSources(() => registeredSourceTables(this.parts));
+    deps.registry.useTimeColumnReader((source, column) => maxOfTimeColumn(this.parts, source, column));
     const schemaCheck = new RefreshSchemaCheck(this.parts, this.reflection);
     deps.strategy.checkBeforeEachRefresh((table) => schemaCheck.check(table));
     this.creation = new TableCreation(this.parts);

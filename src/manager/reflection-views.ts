@@ -42,6 +42,8 @@ export interface SchemaHistoryView {
 export interface AvailabilityView {
   /** All source data up to it is in the table (the newest successful refresh's data timestamp). */
   readonly validThrough: string | null;
+  /** The end of the gapless run of windows it published as ready (the source registry), or null. */
+  readonly readyThrough: string | null;
   /** The smallest and largest value of the table's temporal partition column, for a partitioned table. */
   readonly minTemporalPartition: string | null;
   readonly maxTemporalPartition: string | null;
@@ -122,7 +124,9 @@ export async function availabilityOf(
   table: DynamicTableRecord,
   validThrough: string | null,
 ): Promise<AvailabilityView> {
-  const none = { validThrough, minTemporalPartition: null, maxTemporalPartition: null, partitions: null };
+  const source = await parts.catalog.registry.getSource(table.key);
+  const readyThrough = source === null ? null : await parts.registry.readyThrough(table.key).catch(() => null);
+  const none = { validThrough, readyThrough, minTemporalPartition: null, maxTemporalPartition: null, partitions: null };
   const column = Object.keys(table.options)
     .map((key) => PARTITION_OPTION.exec(key)?.[1])
     .find((c): c is string => c !== undefined);
@@ -138,6 +142,7 @@ export async function availabilityOf(
     if (row === undefined) return none;
     return {
       validThrough,
+      readyThrough,
       minTemporalPartition: textOf(row[0]),
       maxTemporalPartition: textOf(row[1]),
       partitions: Number(row[2] ?? 0),

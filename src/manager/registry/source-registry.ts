@@ -57,7 +57,24 @@ export interface SourceDetail extends SourceRecord {
   readonly totalPartitions: number;
   readonly latestEvents: readonly PartitionEventRecord[];
   readonly readyThrough: string | null;
+  readonly availability: SourceAvailability;
 }
+
+/**
+ * How far a source's data is available (DESIGN.md §10): `validThrough` is `max(<availability.time_column>)` read from
+ * its table when the source declares that column (as `dbt source freshness` reads `loaded_at_field`), else its
+ * `readyThrough`; the partitions' earliest start, latest end and count.
+ */
+export interface SourceAvailability {
+  readonly validThrough: string | null;
+  readonly readyThrough: string | null;
+  readonly minTemporalPartition: string | null;
+  readonly maxTemporalPartition: string | null;
+  readonly partitions: number;
+}
+
+/** Reads `max(column)` of a source's table, as ISO-8601 UTC; null when it cannot (no such table, no rows). */
+export type TimeColumnReader = (source: SourceRecord, column: string) => Promise<string | null>;
 
 /** Options a source may carry, and what each means. */
 export const SOURCE_OPTIONS: Readonly<Record<string, string>> = {
@@ -73,6 +90,7 @@ const MAX_NAME = 255;
 
 export class SourceRegistry {
   private readonly listeners = new Set<RegistryListener>();
+  private timeColumnReader: TimeColumnReader | null = null;
   /** `readyThrough` per source, with the change count it was computed at. */
   private readonly readyThroughCache = new Map<string, { changes: number; value: string | null }>();
 
@@ -269,7 +287,29 @@ export class SourceRegistry {
       totalPartitions: total,
       latestEvents: await this.store.latestEvents(name, page.events),
       readyThrough: await this.readyThrough(name),
+      availability: await this.availability(source),
     };
+  }
+
+  /** How far the source's data is available; see {@link SourceAvailability}. */
+  async availability(source: SourceRecord): Promise<SourceAvailability> {
+    const readyThrough = await this.readyThrough(source.name);
+    const span = await this.store.partitionSpan(source.name);
+    const column = source.options['availability.time_column'];
+    const read = column !== undefined && this.timeColumnReader !== null ? this.timeColumnReader : null;
+    const validThrough = read !== null && column !== undefined ? await read(source, column) : readyThrough;
+    return {
+      validThrough,
+      readyThrough,
+      minTemporalPartition: span.min,
+      maxTemporalPartition: span.max,
+      partitions: span.count,
+    };
+  }
+
+  /** How `availability.time_column` is read: the manager knows the engines. */
+  useTimeColumnReader(reader: TimeColumnReader): void {
+    this.timeColumnReader = reader;
   }
 
   /**

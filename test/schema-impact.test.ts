@@ -224,6 +224,28 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as const satisfies readonly C
       );
       assert.match(orAlter['schema change'] ?? '', /^would be refused/);
     });
+
+    it('EXPLAIN ALTER / DROP TABLE of a source shows the same impact, and changes nothing', async () => {
+      const explain = async (statement: string) =>
+        Object.fromEntries((await gw.rows(statement)).map(([key, value]) => [key, value])) as Record<string, string>;
+      const refused = await explain('EXPLAIN ALTER TABLE orders DROP COLUMN amount');
+      const dependent = Object.keys(refused).find((key) => /^dependent \S*region_sales$/.test(key));
+      assert.ok(dependent, JSON.stringify(refused));
+      assert.match(refused[dependent] ?? '', /reads .*amount.*; breaks: amount would be dropped/);
+      assert.match(refused['schema change'] ?? '', /^would be refused: Cannot alter table \S*orders/);
+      assert.ok((await columnsOf('orders')).includes('amount'), 'nothing was dropped');
+      const allowed = await explain('EXPLAIN ALTER TABLE orders ADD COLUMN extra INTEGER');
+      assert.equal(allowed['schema change'], 'allowed');
+      assert.ok(!(await columnsOf('orders')).includes('extra'));
+      const dropped = await explain('EXPLAIN DROP TABLE orders');
+      assert.match(dropped['schema change'] ?? '', /^would be refused: Cannot drop table/);
+      const alone = await explain('EXPLAIN ALTER TABLE region_sales_unrelated ADD COLUMN x INTEGER');
+      assert.equal(alone.dependents, '(none)');
+      const { status } = await gw.sqlError(
+        'EXPLAIN ALTER TABLE orders DROP COLUMN amount; ALTER TABLE orders DROP COLUMN amount',
+      );
+      assert.equal(status, 409, 'EXPLAIN explains; the change itself is still refused');
+    });
   });
 }
 

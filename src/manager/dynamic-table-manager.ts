@@ -13,6 +13,9 @@ import type {
   AlterDynamicTable,
   CreateDynamicTable,
   DropDynamicTable,
+  ExplainAlterDynamicTable,
+  ExplainCreateDynamicTable,
+  ExplainTableChange,
   ObjectName,
   PassthroughStatement,
 } from '../sql/statements';
@@ -31,7 +34,7 @@ import type { ManagerParts } from './manager-parts';
 import { DEFAULT_RETENTION, HistoryRetention } from './history-retention';
 import type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
-import { inspectPassthrough, runPassthrough } from './passthrough';
+import { explainTableChange, inspectPassthrough, runPassthrough } from './passthrough';
 import { ReadViews } from './read-views';
 import { recover } from './recovery';
 import { Reflection, type ReflectionSourceProvider, type ReflectionSummary } from './reflection';
@@ -161,13 +164,18 @@ export class DynamicTableManager {
     return loggedDdl(this.parts.logger, stmt, () => dropTable(this.parts, stmt, ns));
   }
 
-  explainCreate(stmt: CreateDynamicTable, ns = this.namespace()): Promise<Array<[string, string]>> {
-    return this.views.explainCreate(stmt, ns);
-  }
-
-  /** EXPLAIN ALTER DYNAMIC TABLE … AS: the new columns and what they would do to the dependents; changes nothing. */
-  explainAlter(stmt: AlterDynamicTable, ns = this.namespace()): Promise<Array<[string, string]>> {
-    return this.views.explainAlter(stmt, ns);
+  /**
+   * EXPLAIN CREATE DYNAMIC TABLE; EXPLAIN ALTER DYNAMIC TABLE … AS (the new columns and what they would do to the
+   * dependents); EXPLAIN ALTER / DROP / RENAME TABLE of a plain table (what it would do to the dynamic tables
+   * reading it). Changes nothing; rows of (property, value).
+   */
+  explain(
+    stmt: ExplainCreateDynamicTable | ExplainAlterDynamicTable | ExplainTableChange,
+    ns = this.namespace(),
+  ): Promise<Array<[string, string]>> {
+    if (stmt.kind === 'explainCreateDynamicTable') return this.views.explainCreate(stmt.create, ns);
+    if (stmt.kind === 'explainAlterDynamicTable') return this.views.explainAlter(stmt.alter, ns);
+    return explainTableChange(this.parts, stmt.change, ns);
   }
 
   /** Runs a statement the gateway does not own on the engine of the namespace's catalog. */

@@ -12,7 +12,7 @@ import type { PassthroughStatement, SourcePosition } from '../sql/statements';
 import { isSymbol, isWord, TokenStream, upperWord } from '../sql/tokenizer';
 import { dependantsOf } from './dependencies';
 import { type NameDefaults, type ResolvedName, resolveName, resolveObjectName } from './identifiers';
-import { impactOf, refuseIfBreaking } from './impact';
+import { impactOf, impactRows, refuseIfBreaking } from './impact';
 import type { ManagerParts } from './manager-parts';
 import { sourceChangeOf } from './source-change';
 
@@ -38,6 +38,32 @@ export async function runPassthrough(
 }
 
 /** What the engine says the statement would do. Runs nothing. */
+/**
+ * EXPLAIN of a change to a plain table (ALTER, DROP, RENAME TABLE): each dynamic table reading it with the columns
+ * it reads, and whether the change would be refused, as running it would decide; the change is not made.
+ */
+export async function explainTableChange(
+  parts: ManagerParts,
+  change: PassthroughStatement,
+  ns: NameDefaults,
+): Promise<Array<[string, string]>> {
+  if (change.target === null) {
+    throw validationError(`EXPLAIN ${change.verb} TABLE needs the table's name after TABLE.`, {
+      line: change.position.line,
+      column: change.position.column,
+    });
+  }
+  const name = resolveObjectName(change.target, ns);
+  const engine = parts.namespaces.engineOf(name.catalogName);
+  const rows: Array<[string, string]> = [['table', name.identifier]];
+  if ((await dependantsOf(parts.catalog, name.key)).length === 0) {
+    return [...rows, ['dependents', '(none)'], ['schema change', 'allowed']];
+  }
+  const verb = change.effect === 'drop' ? 'drop' : change.verb === 'RENAME' ? 'rename' : 'alter';
+  const impact = await impactOf(parts, await sourceChangeOf(engine, name, change));
+  return [...rows, ...impactRows(impact, `${verb} table ${name.identifier}`)];
+}
+
 export async function inspectPassthrough(
   parts: ManagerParts,
   statement: PassthroughStatement,

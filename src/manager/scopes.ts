@@ -68,6 +68,8 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'EXPLAIN CREATE DYNAMIC TABLE' };
     case 'explainAlterDynamicTable':
       return { scope: 'read', what: 'EXPLAIN ALTER DYNAMIC TABLE' };
+    case 'explainTableChange':
+      return { scope: 'read', what: `EXPLAIN ${statement.change.verb} TABLE` };
     case 'showTables':
       return { scope: 'read', what: 'SHOW TABLES' };
     case 'describeTable':
@@ -212,5 +214,6 @@ function positionOf(statement: Statement): { line: number; column: number } | un
   if (statement.kind === 'passthrough') return statement.position;
   if (statement.kind === 'explainCreateDynamicTable') return statement.create.name.position;
   if (statement.kind === 'explainAlterDynamicTable') return statement.alter.name.position;
+  if (statement.kind === 'explainTableChange') return statement.change.position;
   return 'name' in statement ? statement.name?.position : undefined;
 }

@@ -205,17 +205,9 @@ export class StatementService {
       case 'describeTable':
         return this.describeAny(statement.name, ns);
       case 'explainCreateDynamicTable':
-        return {
-          kind: 'rows',
-          columns: ['property', 'value'],
-          rows: await this.manager.explainCreate(statement.create, ns),
-        };
       case 'explainAlterDynamicTable':
-        return {
-          kind: 'rows',
-          columns: ['property', 'value'],
-          rows: await this.manager.explainAlter(statement.alter, ns),
-        };
+      case 'explainTableChange':
+        return { kind: 'rows', columns: ['property', 'value'], rows: await this.manager.explain(statement, ns) };
       case 'showSources':
       case 'showPartitions':
       case 'showReadiness':

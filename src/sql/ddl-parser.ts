@@ -24,11 +24,31 @@ export function parseScript(script: string): Statement[] {
 /** Parses one statement; a statement the gateway does not own becomes a `passthrough`. */
 export function parseStatement(slice: StatementSlice): Statement {
   const text = slice.text.slice(0, endBeforeTrailingSemicolon(slice.text)).trimEnd();
+  const explained = EXPLAINED_TABLE_CHANGE.exec(text);
+  if (explained !== null) {
+    const prefix = explained[0];
+    const change = parseStatement({ text: slice.text.slice(prefix.length), position: advance(slice.position, prefix) });
+    if (change.kind === 'passthrough') return { kind: 'explainTableChange', change, text };
+  }
   const tokens = new TokenStream(slice.text, slice.position, text.length);
   if (isRegistryStatement(tokens)) return new RegistryStatementParser(tokens, text).parse();
   if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens))
     return classifyPassthrough(tokens, text, slice.position);
   return parseDynamicTableStatement(tokens, text);
+}
+
+/** `EXPLAIN` before a change of a plain table: Freshet explains its impact on dynamic tables (see ExplainTableChange). */
+const EXPLAINED_TABLE_CHANGE = /^\s*EXPLAIN\s+(?=(?:ALTER|DROP|RENAME)\s+TABLE\b)/i;
+
+/** The position just after `text`, written from `from`. */
+function advance(from: StatementSlice['position'], text: string): StatementSlice['position'] {
+  const lines = text.split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  return {
+    offset: from.offset + text.length,
+    line: from.line + lines.length - 1,
+    column: lines.length === 1 ? from.column + text.length : last.length + 1,
+  };
 }
 
 /** Where the statement ends when it was handed over with its closing `;` still attached. */

@@ -144,6 +144,17 @@ export interface ExplainAlterDynamicTable {
   readonly text: string;
 }
 
+/**
+ * `EXPLAIN ALTER TABLE …` / `EXPLAIN DROP TABLE …` (and MySQL's `EXPLAIN RENAME TABLE …`) of a plain table: which
+ * dynamic tables read it, which columns they read, and whether the change would be refused; not done.
+ */
+export interface ExplainTableChange {
+  readonly kind: 'explainTableChange';
+  /** The change as the engine would get it. */
+  readonly change: PassthroughStatement;
+  readonly text: string;
+}
+
 /** What a pass-through statement does to a table, when the front-end can tell. */
 export type PassthroughEffect = 'create' | 'drop' | 'alter' | 'write' | 'read' | 'other';
 
@@ -218,4 +229,5 @@ export type Statement =
   | DescribeTable
   | ExplainCreateDynamicTable
   | ExplainAlterDynamicTable
+  | ExplainTableChange
   | PassthroughStatement;

@@ -196,6 +196,16 @@ for (const backend of BACKENDS) {
       assert.equal((await gw.table('region_sales')).refreshStatus, 'SUSPENDED');
     });
 
+    it('holds a table whose new query reads a suspended table, and resumes it with that table', async () => {
+      for (const statement of PIPELINE) await gw.sql(statement);
+      await gw.sql('ALTER DYNAMIC TABLE region_sales SUSPEND');
+      const [altered] = await gw.sql('ALTER DYNAMIC TABLE order_count AS SELECT COUNT(*) AS n FROM region_sales');
+      assert.match(altered.message, /It is suspended \(UPSTREAM_SUSPENDED\) because it now reads \S+region_sales/);
+      assert.equal((await states(gw, ['order_count'])).order_count, 'SUSPENDED UPSTREAM_SUSPENDED');
+      await gw.sql('ALTER DYNAMIC TABLE region_sales RESUME');
+      assert.equal((await states(gw, ['order_count'])).order_count, 'ACTIVATED');
+    });
+
     it('suspends the tables downstream of a table suspended for errors, and resumes them with it', async () => {
       await gw.sql(`CREATE TABLE keys (k TEXT); INSERT INTO keys VALUES ('x')`);
       await gw.sql(

@@ -6,7 +6,8 @@
 import type { DynamicTableRecord } from '../catalog/records';
 import { validationError } from '../errors';
 import type { QueryText } from '../sql/statements';
-import { downstreamOf } from './dependencies';
+import { suspendedUpstreamOf, suspendWithDownstream, UPSTREAM_SUSPENDED } from './cascades';
+import { DependencyGraph, downstreamOf } from './dependencies';
 import { definitionChange, type Impact, impactOf, refuseIfBreaking } from './impact';
 import { resolveName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
@@ -89,9 +90,26 @@ export async function changeQuery(
     );
   }
   await catalog.updateTable(updated);
+  const held = await holdIfUpstreamSuspended(parts, updated);
   return {
-    message: `Dynamic table ${table.identifier} now uses the new query; it was rebuilt and refreshed.`,
+    message: `Dynamic table ${table.identifier} now uses the new query; it was rebuilt and refreshed.${held}`,
     identifier: table.identifier,
     job: finished,
   };
+}
+
+/**
+ * A new query that reads a suspended dynamic table holds the table (and what reads it) suspended with
+ * UPSTREAM_SUSPENDED, as CREATE does; returns what to add to the answer.
+ */
+async function holdIfUpstreamSuspended(parts: ManagerParts, table: DynamicTableRecord): Promise<string> {
+  if (table.refreshStatus !== 'ACTIVATED') return '';
+  const held = suspendedUpstreamOf(await DependencyGraph.load(parts.catalog), table);
+  if (held.length === 0) return '';
+  await suspendWithDownstream(parts, table, UPSTREAM_SUSPENDED);
+  const names = held.map((t) => t.identifier).join(', ');
+  return (
+    ` It is suspended (${UPSTREAM_SUSPENDED}) because it now reads ${names}, which ` +
+    `${held.length > 1 ? 'are' : 'is'} suspended; resuming that resumes it.`
+  );
 }

@@ -279,6 +279,54 @@ for (const engine of ENGINES) {
   });
 }
 
+describe('upstream first between CONTINUOUS tables the continuous runner refreshes', function () {
+  this.timeout(60_000);
+  let gw: TestGateway;
+  before(async () => {
+    gw = await TestGateway.start();
+  });
+  after(() => gw?.close());
+
+  it("refreshes each tick of the downstream table after the upstream table's refresh for that tick", async () => {
+    await gw.sql(`CREATE TABLE pad (i INTEGER); INSERT INTO pad ${ENGINES[0]!.padRows};
+      CREATE TABLE events (id INTEGER PRIMARY KEY, tag VARCHAR(8), bad INTEGER); INSERT INTO events VALUES (1, 'x', 0);
+      CREATE DYNAMIC TABLE up FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = CONTINUOUS
+        WITH ('refresh.strategy' = 'full')
+        AS SELECT COUNT(*) AS n FROM events e, (SELECT COUNT(*) AS c FROM pad p1, pad p2) slow WHERE slow.c > 0;
+      CREATE DYNAMIC TABLE down FRESHNESS = INTERVAL '1' SECOND REFRESH_MODE = CONTINUOUS AS SELECT n FROM up`);
+    const since = new Date().toISOString();
+    const continuous = async (name: string) =>
+      ((await gw.refreshes(name)) as Array<Refresh & { trigger: string }>).filter(
+        (r) => r.trigger === 'CONTINUOUS' && r.state === 'SUCCEEDED' && r.scheduleTime > since,
+      );
+    await waitUntil(async () => (await continuous('down')).length >= 3, { timeoutMs: 30_000 });
+    await gw.sql('ALTER DYNAMIC TABLE up SUSPEND');
+    await waitUntil(
+      async () => {
+        const all = [...(await gw.refreshes('up')), ...(await gw.refreshes('down'))] as Refresh[];
+        return all.every((r) => r.state !== 'PENDING' && r.state !== 'RUNNING');
+      },
+      { timeoutMs: 30_000 },
+    );
+    const ups = await continuous('up');
+    for (const down of await continuous('down')) {
+      const tick = Date.parse(down.scheduleTime);
+      // The upstream table runs on its own grid: its tick within one freshness before this one.
+      const read = ups.find((u) => Date.parse(u.scheduleTime) > tick - 1000 && Date.parse(u.scheduleTime) <= tick);
+      if (read === undefined) {
+        assert.match(
+          down.actionDetail ?? '',
+          /had not finished within/,
+          `down at ${down.scheduleTime} says it was late`,
+        );
+        continue;
+      }
+      assert.ok(down.startedAt! >= read.finishedAt!, `down at ${down.scheduleTime} started after up's refresh`);
+      assert.ok(down.dataTimestamp! <= read.dataTimestamp!, 'no fresher than the up it read');
+    }
+  });
+});
+
 describe('upstream first across gateways sharing a PostgreSQL catalog', function () {
   this.timeout(60_000);
   let catalogDb: ThrowawayDatabase;

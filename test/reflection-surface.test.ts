@@ -129,6 +129,7 @@ for (const backend of REFLECTION_BACKENDS) {
       const detail = await gw.table('by_day');
       assert.deepEqual(detail.availability, {
         validThrough: detail.validThrough,
+        readyThrough: detail.validThrough,
         minTemporalPartition: '2024-01-01',
         maxTemporalPartition: '2024-01-03',
         partitions: 3,
@@ -137,6 +138,7 @@ for (const backend of REFLECTION_BACKENDS) {
       const plain = await gw.table('plain');
       assert.deepEqual(plain.availability, {
         validThrough: plain.validThrough,
+        readyThrough: plain.validThrough,
         minTemporalPartition: null,
         maxTemporalPartition: null,
         partitions: null,

@@ -13,6 +13,7 @@ import * as historyRetention from './migrations/0007-history-retention';
 import * as dataTimestamp from './migrations/0008-data-timestamp';
 import * as sourceRegistry from './migrations/0009-source-registry';
 import * as gatedRefresh from './migrations/0011-gated-refresh';
+import * as freshnessEvents from './migrations/0012-freshness-events';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -31,4 +32,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0008-data-timestamp', ...dataTimestamp },
   { name: '0009-source-registry', ...sourceRegistry },
   { name: '0011-gated-refresh', ...gatedRefresh },
+  { name: '0012-freshness-events', ...freshnessEvents },
 ];

@@ -225,6 +225,11 @@ function managerSettings(
     authEnabled: config.auth.tokens.length > 0,
     isLeader,
     history: config.history,
+    monitor: config.monitor,
+    alerts: config.alerts,
+    get publicUrl() {
+      return address.url;
+    },
   };
 }
 

@@ -8,6 +8,7 @@
 import type { PluginStateStore } from '../model';
 import { CallbackTokenStore } from './callback-token-store';
 import { CatalogConnection } from './catalog-connection';
+import { FreshnessEventStore } from './freshness-event-store';
 import { JobStore } from './job-store';
 import { LeaseStore } from './lease-store';
 import { OrphanStore } from './orphan-store';
@@ -42,6 +43,8 @@ export class Catalog {
   readonly pluginStates: PluginStates;
   /** Sources, providers, partitions and their events (DESIGN.md §10). */
   readonly registry: RegistryStore;
+  /** The freshness monitor's transitions (DESIGN.md §12). */
+  readonly freshnessEvents: FreshnessEventStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -62,6 +65,7 @@ export class Catalog {
     this.orphans = new OrphanStore(db);
     this.pluginStates = new PluginStates(db);
     this.registry = new RegistryStore(db);
+    this.freshnessEvents = new FreshnessEventStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

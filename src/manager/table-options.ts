@@ -4,6 +4,7 @@
  * scheduler pass through under a documented prefix.
  */
 import { validationError } from '../errors';
+import { SLA_ERROR_AFTER_OPTION, SLA_WARN_AFTER_OPTION, thresholdsOf } from './freshness-sla';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { REFRESH_STRATEGY_OPTION } from './table-definition';
 import {
@@ -21,6 +22,8 @@ export const KNOWN_CREATE_OPTIONS: readonly string[] = [
   READINESS_SOURCES_OPTION,
   READINESS_ON_NOT_READY_OPTION,
   READINESS_TIMEOUT_OPTION,
+  SLA_WARN_AFTER_OPTION,
+  SLA_ERROR_AFTER_OPTION,
 ];
 
 /** `partition.fields.<column>.date-formatter`: how a periodic refresh names the partition it rewrites. */
@@ -42,6 +45,7 @@ export function checkCreateOptions(options: Readonly<Record<string, string>>): v
   );
   if (unknown.length === 0) {
     readinessPolicyOf(options);
+    thresholdsOf(1, options);
     return;
   }
   throw validationError(

@@ -83,11 +83,23 @@ function stateOf(table: DynamicTableRecord, lag: number | null, t: FreshnessThre
   return lag > t.errorSeconds ? 'STALE' : 'WARN';
 }
 
-/** Keys of the tables whose cause may be slow refreshes: late, with no other cause to name. */
+/**
+ * Keys of the tables whose cause may be slow refreshes: late, with no other cause to name, and whose last refresh
+ * took more than half their freshness (only then are their recent durations worth reading).
+ */
 export function needsDurations(inputs: FreshnessInputs, states: ReadonlyMap<string, Base>): string[] {
   return [...states.values()]
     .filter((b) => (b.state === 'WARN' || b.state === 'STALE') && causeBeforeDurations(b, inputs, states) === null)
+    .filter((b) => {
+      const last = inputs.settled.get(b.table.key);
+      return last !== undefined && durationSeconds(last) * 2 > b.thresholds.targetSeconds;
+    })
     .map((b) => b.table.key);
+}
+
+function durationSeconds(h: HistoryRecord): number {
+  if (h.startedAt === null || h.finishedAt === null) return 0;
+  return (Date.parse(h.finishedAt) - Date.parse(h.startedAt)) / 1000;
 }
 
 /**
@@ -241,9 +253,7 @@ function schedulerCause(table: DynamicTableRecord, drift: DriftReport | null): F
 }
 
 function slowCause(base: Base, recent: readonly HistoryRecord[]): FreshnessCause | null {
-  const durations = recent
-    .filter((h) => h.startedAt !== null && h.finishedAt !== null)
-    .map((h) => (Date.parse(h.finishedAt as string) - Date.parse(h.startedAt as string)) / 1000);
+  const durations = recent.filter((h) => h.startedAt !== null && h.finishedAt !== null).map(durationSeconds);
   if (durations.length === 0) return null;
   const average = durations.reduce((sum, d) => sum + d, 0) / durations.length;
   if (average <= base.thresholds.targetSeconds) return null;

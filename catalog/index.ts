@@ -14,6 +14,7 @@ import * as dataTimestamp from './migrations/0008-data-timestamp';
 import * as sourceRegistry from './migrations/0009-source-registry';
 import * as gatedRefresh from './migrations/0011-gated-refresh';
 import * as schemaVersions from './migrations/0010-schema-versions';
+import * as freshnessEvents from './migrations/0012-freshness-events';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -33,4 +34,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0009-source-registry', ...sourceRegistry },
   { name: '0010-schema-versions', ...schemaVersions },
   { name: '0011-gated-refresh', ...gatedRefresh },
+  { name: '0012-freshness-events', ...freshnessEvents },
 ];

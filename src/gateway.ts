@@ -228,6 +228,11 @@ function managerSettings(
     isLeader,
     history: config.history,
     reflectionIntervalSeconds: config.reflection.intervalSeconds,
+    monitor: config.monitor,
+    alerts: config.alerts,
+    get publicUrl() {
+      return address.url;
+    },
   };
 }
 

@@ -8,6 +8,7 @@
 import type { PluginStateStore } from '../model';
 import { CallbackTokenStore } from './callback-token-store';
 import { CatalogConnection } from './catalog-connection';
+import { FreshnessEventStore } from './freshness-event-store';
 import { JobStore } from './job-store';
 import { LeaseStore } from './lease-store';
 import { OrphanStore } from './orphan-store';
@@ -45,6 +46,8 @@ export class Catalog {
   readonly registry: RegistryStore;
   /** Schema versions and state of the tables reflection reads. */
   readonly schemaVersions: SchemaVersionStore;
+  /** The freshness monitor's transitions (DESIGN.md §12). */
+  readonly freshnessEvents: FreshnessEventStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -66,6 +69,7 @@ export class Catalog {
     this.pluginStates = new PluginStates(db);
     this.registry = new RegistryStore(db);
     this.schemaVersions = new SchemaVersionStore(db);
+    this.freshnessEvents = new FreshnessEventStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

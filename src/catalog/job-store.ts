@@ -174,6 +174,49 @@ export class JobStore {
     return row ? toHistory(row) : null;
   }
 
+  /**
+   * Every table's valid-through (the newest data timestamp of its successful refreshes), by table key, in one
+   * query: what the freshness monitor reads each pass. Tables no refresh has vouched for are absent.
+   */
+  async newestDataTimestamps(): Promise<Map<string, string>> {
+    const rows = (await this.db('refresh_history')
+      .select('table_key')
+      .max({ stamp: 'data_timestamp' })
+      .where({ state: 'SUCCEEDED' })
+      .whereNotNull('data_timestamp')
+      .groupBy('table_key')) as Row[];
+    return new Map(rows.filter((row) => row.stamp !== null).map((row) => [str(row.table_key), str(row.stamp)]));
+  }
+
+  /** Each table's newest refresh that is not pending or running (waiting ones count), by table key, in one query. */
+  async newestSettledPerTable(): Promise<Map<string, HistoryRecord>> {
+    const newest = this.db('refresh_history')
+      .max({ id: 'id' })
+      .whereNotIn('state', ['PENDING', 'RUNNING'])
+      .groupBy('table_key');
+    const rows = (await this.db('refresh_history').whereIn('id', newest)) as Row[];
+    return new Map(rows.map((row) => [str(row.table_key), toHistory(row)]));
+  }
+
+  /** The newest successful refreshes of the given tables, up to `perTable` each, newest first, by table key. */
+  async recentSuccesses(tableKeys: readonly string[], perTable: number): Promise<Map<string, HistoryRecord[]>> {
+    const found = new Map<string, HistoryRecord[]>();
+    for (let i = 0; i < tableKeys.length; i += CHUNK) {
+      const keys = tableKeys.slice(i, i + CHUNK);
+      const rows = (await this.db('refresh_history')
+        .whereIn('table_key', keys)
+        .andWhere({ state: 'SUCCEEDED' })
+        .orderBy('id', 'desc')
+        .limit(keys.length * perTable)) as Row[];
+      for (const row of rows.map(toHistory)) {
+        const list = found.get(row.tableKey) ?? [];
+        if (list.length < perTable) list.push(row);
+        found.set(row.tableKey, list);
+      }
+    }
+    return found;
+  }
+
   /** A table's refreshes for schedule times at or after `scheduleTime` (ISO-8601 UTC), newest first. */
   async refreshesScheduledSince(tableKey: string, scheduleTime: string, limit = 20): Promise<HistoryRecord[]> {
     const rows = (await this.db('refresh_history')

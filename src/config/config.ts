@@ -11,6 +11,22 @@ import { SCOPES } from '../manager/scopes';
 
 const durationText = z.union([z.string().min(1), z.number().int().positive()]);
 
+const alertChannelSchema = z
+  .object({
+    name: z.string().min(1),
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'an alert channel URL must be http:// or https://'),
+    format: z.enum(['alertmanager', 'json']).default('alertmanager'),
+    /** Signs each body: `X-Freshet-Signature: sha256=<HMAC-SHA256 hex>`. */
+    secret: z.string().min(1).optional(),
+    minSeverity: z.enum(['warning', 'critical']).default('warning'),
+    /** A firing alert is sent again this often until it is resolved (0: once). */
+    repeatIntervalSeconds: z.number().min(0).default(3600),
+  })
+  .strict();
+
 const tokenSchema = z
   .object({
     name: z.string().min(1).optional(),
@@ -128,6 +144,31 @@ export const configSchema = z
       .object({
         /** How often the leader runs a pass (0: only on demand). */
         intervalSeconds: z.number().min(0).default(3600),
+      })
+      .strict()
+      .prefault({}),
+    /** The freshness monitor: how often every table's state is computed and its changes recorded (0: never). */
+    monitor: z
+      .object({ intervalSeconds: z.number().min(0).default(30) })
+      .strict()
+      .prefault({}),
+    /** Webhooks told about freshness transitions and suspensions. */
+    alerts: z
+      .object({
+        channels: z
+          .array(alertChannelSchema)
+          .default([])
+          .refine(
+            (channels) => new Set(channels.map((c) => c.name)).size === channels.length,
+            'alert channel names must be unique',
+          ),
+        /** Most alerts waiting per channel; the oldest goes when it is full. */
+        queueSize: z.number().int().positive().default(1000),
+        /** Tries per alert, the first included; retries wait retryInitialSeconds, doubling up to retryMaxSeconds. */
+        maxAttempts: z.number().int().positive().default(5),
+        retryInitialSeconds: z.number().positive().default(1),
+        retryMaxSeconds: z.number().positive().default(60),
+        timeoutSeconds: z.number().positive().default(10),
       })
       .strict()
       .prefault({}),

@@ -19,6 +19,7 @@ import type {
   ObjectName,
   PassthroughStatement,
 } from '../sql/statements';
+import { Alerts, DEFAULT_ALERTS } from './alerts';
 import { TableAlteration } from './alter-table';
 import { backfill } from './backfill';
 import { ContinuousRefreshes } from './continuous-refreshes';
@@ -28,6 +29,8 @@ import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
 import { type DescribedTable, describeEngineTable, type EngineTableRow, listEngineTables } from './engine-tables';
 import { FailureGuard } from './failure-guard';
+import type { TableFreshness } from './freshness-evaluation';
+import { DEFAULT_MONITOR, type FreshnessEventQuery, FreshnessMonitor } from './freshness-monitor';
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
@@ -71,15 +74,20 @@ export class DynamicTableManager {
   private readonly views: ReadViews;
   private readonly retention: HistoryRetention;
   private readonly reflection: Reflection;
+  private readonly monitor: FreshnessMonitor;
+  private lastDrift: DriftReport | null = null;
 
   constructor(deps: ManagerDependencies) {
     const { catalog, namespaces, requests, settings, logger } = deps;
     const lookup = new TableLookup(catalog, namespaces);
+    const link = (table: string) => `${settings.publicUrl ?? ''}/v3/freshness?table=${encodeURIComponent(table)}`;
+    const alerts = new Alerts(settings.alerts ?? DEFAULT_ALERTS, link, logger);
     this.parts = {
       ...deps,
       lookup,
       workflows: new Workflows(catalog, deps.scheduler, settings, logger),
       continuous: new ContinuousRefreshes(catalog, namespaces, requests, logger, settings.isLeader),
+      alerts,
     };
     const leads = settings.isLeader ?? (() => true);
     this.reflection = new Reflection(this.parts, settings.reflectionIntervalSeconds ?? 3600, leads);
@@ -96,6 +104,13 @@ export class DynamicTableManager {
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
+    const monitorSettings = settings.monitor ?? DEFAULT_MONITOR;
+    this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
+  }
+
+  /** Alert channels; the manager's parts (and later publish guards and schema checks) call `notify`. */
+  get alerts(): Alerts {
+    return this.parts.alerts;
   }
 
   /** Sources, providers, partitions and readiness (DESIGN.md §10). */
@@ -111,10 +126,14 @@ export class DynamicTableManager {
     await this.parts.continuous.open();
     this.retention.start();
     this.reflection.start();
+    this.monitor.start();
+    this.parts.alerts.start();
   }
 
   async close(): Promise<void> {
     await this.reflection.close();
+    await this.monitor.close();
+    await this.parts.alerts.close();
     await this.retention.close();
     await this.parts.continuous.close();
   }
@@ -248,8 +267,27 @@ export class DynamicTableManager {
   }
 
   /** Compares every FULL table's workflow with the scheduler; with `repair`, fixes what differs. */
-  checkDrift(repair: boolean): Promise<DriftReport> {
-    return checkDrift(this.parts, repair);
+  async checkDrift(repair: boolean): Promise<DriftReport> {
+    const report = await checkDrift(this.parts, repair);
+    this.lastDrift = report;
+    return report;
+  }
+
+  /** Every table's freshness state and cause as of `now`, worst first. */
+  freshness(now = new Date()): Promise<TableFreshness[]> {
+    return this.monitor.current(now);
+  }
+
+  /** Runs one freshness monitor pass as of `now`; returns the transitions it recorded. */
+  freshnessPass(now = new Date()) {
+    return this.monitor.pass(now);
+  }
+
+  /** Recorded freshness transitions, newest first; `table` is an identifier, resolved as everywhere else. */
+  async freshnessEvents(query: Omit<FreshnessEventQuery, 'tableKey'> & { readonly table?: string }) {
+    const { table, ...rest } = query;
+    const tableKey = table === undefined ? undefined : (await this.getTable(table)).key;
+    return this.monitor.events({ ...rest, ...(tableKey !== undefined ? { tableKey } : {}) });
   }
 
   /** True when `token` is a callback token minted for a workflow that still exists. */

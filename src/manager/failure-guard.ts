@@ -6,6 +6,7 @@
  */
 import { messageOf } from '../errors';
 import type { TableAlteration } from './alter-table';
+import { suspendedAlert } from './freshness-alerts';
 import type { ManagerParts } from './manager-parts';
 
 export const SUSPENDED_DUE_TO_ERRORS = 'SUSPENDED_DUE_TO_ERRORS';
@@ -55,5 +56,7 @@ export class FailureGuard {
       lastError: run[0]?.error ?? null,
       detail: outcome.message,
     });
+    const at = new Date().toISOString();
+    this.parts.alerts.notify(suspendedAlert(table.identifier, SUSPENDED_DUE_TO_ERRORS, run[0]?.error ?? null, at));
   }
 }

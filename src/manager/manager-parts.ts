@@ -1,6 +1,7 @@
 /** The parts every DDL operation of the manager works with, assembled once by the manager. */
 import type { Catalog } from '../catalog/catalog';
 import type { Logger } from '../logger';
+import type { Alerts } from './alerts';
 import type { RefreshRunner } from '../refresh/refresh-runner';
 import type { ContinuousRefreshes } from './continuous-refreshes';
 import type { ManagerSettings } from './manager-types';
@@ -24,4 +25,6 @@ export interface ManagerParts {
   readonly continuous: ContinuousRefreshes;
   readonly settings: ManagerSettings;
   readonly logger: Logger;
+  /** Alert channels: what the manager tells operators about (suspensions, freshness). */
+  readonly alerts: Alerts;
 }

@@ -1,6 +1,8 @@
 /** The manager's settings and the shapes its parts hand each other and their callers. */
 import type { HistoryState, JobRecord, JobStatus, RefreshTrigger } from '../catalog/records';
 import type { CallbackTarget } from '../scheduler/workflow-scheduler';
+import type { AlertSettings } from './alerts';
+import type { MonitorSettings } from './freshness-monitor';
 import type { RetentionSettings } from './history-retention';
 
 export interface ManagerSettings {
@@ -23,6 +25,12 @@ export interface ManagerSettings {
   readonly history?: RetentionSettings;
   /** How often the leader reflects every table's schema (`reflection.intervalSeconds`; 0: only on demand). */
   readonly reflectionIntervalSeconds?: number;
+  /** How often the freshness monitor runs (`monitor.*`); the defaults when omitted. */
+  readonly monitor?: MonitorSettings;
+  /** Alert channels (`alerts.*`); none when omitted. */
+  readonly alerts?: AlertSettings;
+  /** The gateway's public URL, for links in alerts. */
+  readonly publicUrl?: string;
 }
 
 /** Which jobs `GET /v3/jobs` lists; `table` is an identifier, resolved as everywhere else. */

@@ -4,6 +4,7 @@
  * is gone, and the schema drift of each reader the version affects. What the drift then does to a reader (its
  * `on_schema_change`) is decided by {@link applyPolicies}.
  */
+import { schemaChangeAlert } from './freshness-alerts';
 import type {
   ColumnProblem,
   DependentImpact,
@@ -215,7 +216,17 @@ async function recordDrift(
 export async function applyPolicies(parts: ManagerParts, version: SchemaVersionRecord): Promise<string[]> {
   const suspended: string[] = [];
   for (const impact of version.impacts) {
-    if (impact.impact !== 'BREAKING' || impact.policy !== 'suspend') continue;
+    if (impact.impact !== 'BREAKING') continue;
+    const change = impact.columns.map((c) => `${c.column} ${c.change}`).join(', ');
+    parts.alerts.notify(
+      schemaChangeAlert(
+        impact.table,
+        `${version.identifier} changed (schema version ${versionText(version)}): ${change}; on_schema_change = ` +
+          `${impact.policy}`,
+        version.createdAt,
+      ),
+    );
+    if (impact.policy !== 'suspend') continue;
     const table = await parts.catalog.getTable(impact.key);
     if (table === null || table.refreshStatus !== 'ACTIVATED') continue;
     try {

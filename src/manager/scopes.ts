@@ -82,6 +82,8 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'SHOW READINESS' };
     case 'alterSource':
       return { scope: 'operate', what: 'ALTER SOURCE' };
+    case 'showFreshness':
+      return { scope: 'read', what: 'SHOW FRESHNESS' };
     case 'passthrough':
       return passthroughNeed(statement);
   }

@@ -10,6 +10,7 @@ import { likeMatcher } from '../sql/like';
 import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
+import { showFreshness } from './freshness-statements';
 import { runRegistryStatement } from './registry/registry-statements';
 import { SCHEMA_HISTORY_COLUMNS, schemaHistoryRows } from './reflection-views';
 import { ALL_SCOPES, authorizeEffects, authorizeScript, type Scope } from './scopes';
@@ -213,6 +214,8 @@ export class StatementService {
       case 'showReadiness':
       case 'alterSource':
         return runRegistryStatement(this.manager, this.limits.rowLimit, statement, ns);
+      case 'showFreshness':
+        return showFreshness(this.manager, statement.like, this.limits.rowLimit);
       case 'passthrough':
         return this.passthrough(statement, ns, signal);
     }

@@ -4,6 +4,7 @@
  * scheduler pass through under a documented prefix.
  */
 import { validationError } from '../errors';
+import { SLA_ERROR_AFTER_OPTION, SLA_WARN_AFTER_OPTION, thresholdsOf } from './freshness-sla';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { ON_SCHEMA_CHANGE_OPTION, SCHEMA_CHANGE_POLICIES } from './reflection-record';
 import { REFRESH_STRATEGY_OPTION } from './table-definition';
@@ -23,6 +24,8 @@ export const KNOWN_CREATE_OPTIONS: readonly string[] = [
   READINESS_ON_NOT_READY_OPTION,
   READINESS_TIMEOUT_OPTION,
   ON_SCHEMA_CHANGE_OPTION,
+  SLA_WARN_AFTER_OPTION,
+  SLA_ERROR_AFTER_OPTION,
 ];
 
 /** `partition.fields.<column>.date-formatter`: how a periodic refresh names the partition it rewrites. */
@@ -51,6 +54,7 @@ export function checkCreateOptions(options: Readonly<Record<string, string>>): v
   );
   if (unknown.length === 0) {
     readinessPolicyOf(options);
+    thresholdsOf(1, options);
     return;
   }
   throw validationError(

@@ -10,6 +10,7 @@ import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
+import { addFreshnessRoutes } from './freshness-routes';
 import { addHistoryRoutes } from './history-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
@@ -195,6 +196,7 @@ export function createRestApp(deps: RestDependencies): Express {
 
   addTableRoutes(app, manager);
   addHistoryRoutes(app, manager);
+  addFreshnessRoutes(app, manager);
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);
   addReflectionRoutes(app, manager);

@@ -85,7 +85,7 @@ export const lineageQuery = z
   .strict();
 
 /** A whole number from 0 to `max` in a query string. */
-const wholeNumber = (max: number) => {
+export const wholeNumber = (max: number) => {
   const why = `expected a whole number from 0 to ${max}`;
   return z
     .string({ error: why })
@@ -100,7 +100,7 @@ const upperEnum = <T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { error: `expected one of ${values.join(', ')}` }),
   );
 
-const instant = z
+export const instant = z
   .string({ error: 'expected an ISO-8601 date-time with an offset, such as 2026-01-31T12:00:00Z' })
   .pipe(
     z.iso.datetime({

@@ -212,11 +212,20 @@ export interface AlterSource {
   readonly text: string;
 }
 
+/** `SHOW FRESHNESS [LIKE '…']`: every dynamic table's freshness state and cause, worst first. */
+export interface ShowFreshness {
+  readonly kind: 'showFreshness';
+  /** SQL LIKE pattern on the table's name, or null. */
+  readonly like: string | null;
+  readonly text: string;
+}
+
 /** The statements about the source registry. */
 export type RegistryStatement = ShowSources | ShowPartitions | ShowReadiness | AlterSource;
 
 export type Statement =
   | RegistryStatement
+  | ShowFreshness
   | CreateDynamicTable
   | AlterDynamicTable
   | DropDynamicTable

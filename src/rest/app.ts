@@ -11,6 +11,7 @@ import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { addHistoryRoutes } from './history-routes';
+import { addDocsPage, addOpenApiRoute } from './openapi-docs';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
@@ -139,7 +140,9 @@ export function createRestApp(deps: RestDependencies): Express {
   app.set('etag', false);
   app.use(requestTiming(deps.logger));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
+  addDocsPage(app);
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
+  addOpenApiRoute(app);
 
   app.get('/health', async (_req, res) => {
     const checks = await manager.health();

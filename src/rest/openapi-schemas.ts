@@ -24,9 +24,17 @@ export const errorBody = z
   })
   .meta({ id: 'ErrorBody' });
 
-/** The error envelope, its code limited to `codes`. */
-export function errorEnvelope(codes: readonly [ErrorCode, ...ErrorCode[]]) {
-  return z.object({ error: errorBody.extend({ code: z.enum(codes) }) });
+const envelopes = new Map<string, z.ZodObject>();
+
+/** The error envelope, its code limited to `codes`: one named component per set of codes. */
+export function errorEnvelope(codes: readonly [ErrorCode, ...ErrorCode[]]): z.ZodObject {
+  const id = `Error_${codes.join('_')}`;
+  let envelope = envelopes.get(id);
+  if (envelope === undefined) {
+    envelope = z.object({ error: errorBody.extend({ code: z.enum(codes) }) }).meta({ id });
+    envelopes.set(id, envelope);
+  }
+  return envelope;
 }
 
 const waitingOn = z

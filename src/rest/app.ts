@@ -12,6 +12,7 @@ import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { addFreshnessRoutes } from './freshness-routes';
 import { addHistoryRoutes } from './history-routes';
+import { addDocsPage, addOpenApiRoute } from './openapi-docs';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { addReflectionRoutes } from './reflection-routes';
@@ -147,7 +148,9 @@ export function createRestApp(deps: RestDependencies): Express {
   app.set('etag', false);
   app.use(requestTiming(deps.logger));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
+  addDocsPage(app);
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
+  addOpenApiRoute(app);
 
   app.get('/health', async (_req, res) => {
     const checks = await manager.health();

@@ -76,6 +76,8 @@ const ROUTES: readonly RouteRule[] = [
     needs: 'operate',
     allowed: ['operate'],
   },
+  // The API's description is no secret from anyone the gateway knows (src/rest/openapi.ts).
+  { methods: ['GET', 'HEAD'], path: /^\/v3\/openapi\.json\/?$/i, needs: 'read', allowed: ALL_SCOPES },
   { methods: ['GET', 'HEAD'], path: /^\/v3\//i, needs: 'read', allowed: ['read', 'operate'] },
   { methods: ['GET', 'HEAD'], path: /^\/metrics\/?$/i, needs: 'metrics', allowed: ['metrics'] },
 ];

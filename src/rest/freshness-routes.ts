@@ -9,7 +9,7 @@ import { instant, wholeNumber } from './schemas';
 
 const freshnessQuery = z.object({}).strict();
 
-const eventsQuery = z
+export const eventsQuery = z
   .object({
     table: z
       .string({ error: 'expected one dynamic table identifier' })

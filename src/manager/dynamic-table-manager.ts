@@ -27,6 +27,7 @@ import { FailureGuard } from './failure-guard';
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
+import { GatewayMetrics } from './metrics';
 import { DEFAULT_RETENTION, HistoryRetention } from './history-retention';
 import type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
@@ -62,6 +63,8 @@ export class DynamicTableManager {
   private readonly alteration: TableAlteration;
   private readonly views: ReadViews;
   private readonly retention: HistoryRetention;
+  /** The gateway's Prometheus metrics (`GET /metrics`). */
+  readonly metrics: GatewayMetrics;
 
   constructor(deps: ManagerDependencies) {
     const { catalog, namespaces, requests, settings, logger } = deps;
@@ -77,6 +80,8 @@ export class DynamicTableManager {
     this.views = new ReadViews(this.parts, this.creation);
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
+    this.metrics = new GatewayMetrics(catalog);
+    deps.runner.onRefreshEnded((end) => this.metrics.observeRefresh(end));
     const leads = settings.isLeader ?? (() => true);
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
   }
@@ -201,8 +206,10 @@ export class DynamicTableManager {
   }
 
   /** Compares every FULL table's workflow with the scheduler; with `repair`, fixes what differs. */
-  checkDrift(repair: boolean): Promise<DriftReport> {
-    return checkDrift(this.parts, repair);
+  async checkDrift(repair: boolean): Promise<DriftReport> {
+    const report = await checkDrift(this.parts, repair);
+    this.metrics.observeDrift(report);
+    return report;
   }
 
   /** True when `token` is a callback token minted for a workflow that still exists. */

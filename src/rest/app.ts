@@ -11,6 +11,7 @@ import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { errorHandler, sendError } from './error-handler';
 import { addHistoryRoutes } from './history-routes';
+import { addMetricsRoute, requestMetrics } from './metrics-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { lineageQuery, refreshBody, statementBody } from './schemas';
@@ -138,6 +139,7 @@ export function createRestApp(deps: RestDependencies): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestTiming(deps.logger));
+  app.use(requestMetrics(manager.metrics.registry));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
 
@@ -190,6 +192,7 @@ export function createRestApp(deps: RestDependencies): Express {
   addHistoryRoutes(app, manager);
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);
+  addMetricsRoute(app, manager.metrics);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

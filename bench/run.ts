@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
- * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks and gating (or the ones named on the command
+ * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating and metrics scrapes (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
@@ -10,6 +10,7 @@ import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
 import { runGating } from './gating';
 import { runIncremental } from './incremental';
+import { runMetrics } from './metrics';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
 import { runReadiness } from './readiness';
@@ -35,6 +36,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   incremental: runIncremental,
   gating: runGating,
   readiness: runReadiness,
+  metrics: runMetrics,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -75,17 +75,20 @@ async function populate(url: string, count: number): Promise<number> {
 
 const tableNames = (count: number) => Array.from({ length: count }, (_, i) => `dt_${i}`);
 
-/** One refresh of every table, `BATCH` tables a job; stops early once `until` says so. */
-async function refreshAll(url: string, count: number, until: () => boolean = () => false): Promise<number> {
+/** One refresh of every table, `BATCH` tables a job, counting them in `tally`; stops early once `until` says so. */
+async function refreshAll(
+  url: string,
+  count: number,
+  until: () => boolean = () => false,
+  tally = { refreshed: 0 },
+): Promise<void> {
   const names = tableNames(count);
-  let refreshed = 0;
   for (let i = 0; i < count && !until(); i += BATCH) {
     const tables = names.slice(i, i + BATCH);
     const res = await postJson(`${url}/v3/dynamic-tables/refresh?wait=600`, { tables });
     if (res.status !== 200) throw new Error(`refresh failed (${res.status}): ${JSON.stringify(res.body)}`);
-    refreshed += tables.length;
+    tally.refreshed += tables.length;
   }
-  return refreshed;
 }
 
 /** Scrapes while refresh jobs run back to back: each scrape formats the tables refreshed since the one before. */
@@ -95,12 +98,13 @@ async function timedUnderRefreshes(
   scrapes: number,
 ): Promise<Timing & { refreshed: number }> {
   let done = false;
-  let refreshed = 0;
+  const tally = { refreshed: 0 };
   const load = (async () => {
-    while (!done) refreshed += await refreshAll(url, count, () => done);
+    while (!done) await refreshAll(url, count, () => done, tally);
   })();
   try {
-    return { ...(await timed(`${url}/metrics`, scrapes)), refreshed };
+    const timing = await timed(`${url}/metrics`, scrapes);
+    return { ...timing, refreshed: tally.refreshed };
   } finally {
     done = true;
     await load;

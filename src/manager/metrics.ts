@@ -77,10 +77,11 @@ export class GatewayMetrics {
     this.#refreshes.inc({ table: end.table, status: end.state, trigger: end.trigger });
     this.#changed('freshet_refresh_total');
     if (end.state === 'UPSTREAM_FAILED') return;
-    this.#durations.observe(end.table, end.action ?? 'FAILED', end.durationMs / 1000);
+    this.#durations.observe(end.table, end.action ?? 'FAILED', Math.max(0, end.durationMs) / 1000);
     if (end.state !== 'SUCCEEDED') return;
-    this.#rows.inc({ table: end.table, op: 'inserted' }, end.rowsWritten);
-    this.#rows.inc({ table: end.table, op: 'deleted' }, end.rowsDeleted);
+    // An engine that cannot count rows (Flink) reports -1: nothing is counted then.
+    if (end.rowsWritten >= 0) this.#rows.inc({ table: end.table, op: 'inserted' }, end.rowsWritten);
+    if (end.rowsDeleted >= 0) this.#rows.inc({ table: end.table, op: 'deleted' }, end.rowsDeleted);
     this.#changed('freshet_refresh_rows_total');
   }
 

@@ -52,6 +52,7 @@ export interface RefreshEnded {
   /** What a successful refresh did; null for one that failed or did not run. */
   readonly action: RefreshAction | null;
   readonly durationMs: number;
+  /** -1 when the engine cannot count them. */
   readonly rowsWritten: number;
   readonly rowsDeleted: number;
 }

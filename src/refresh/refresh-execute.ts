@@ -293,5 +293,12 @@ function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefres
     rowsWritten: end.outcome?.rowsWritten ?? 0,
     rowsDeleted: end.outcome?.rowsDeleted ?? 0,
   };
-  for (const listener of context.refreshListeners) listener(ended);
+  for (const listener of context.refreshListeners) {
+    // An observer's fault must never fail the refresh it observes.
+    try {
+      listener(ended);
+    } catch (error) {
+      context.logger.warn('a refresh observer failed', { table: ended.table, error: messageOf(error) });
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
- * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating and the freshness monitor (or the ones named on the command
+ * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating, the freshness
+ * monitor and metrics scrapes (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
@@ -11,6 +12,7 @@ import { runDdlThroughput } from './ddl-throughput';
 import { runGating } from './gating';
 import { runIncremental } from './incremental';
 import { runMonitor } from './monitor';
+import { runMetrics } from './metrics';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
 import { runReadiness } from './readiness';
@@ -37,6 +39,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   gating: runGating,
   readiness: runReadiness,
   monitor: runMonitor,
+  metrics: runMetrics,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -23,6 +23,10 @@ export interface BenchSettings {
   readonly registryPartitions: number;
   /** Timed readiness checks per pass. */
   readonly readinessChecks: number;
+  /** Dynamic tables of the metrics benchmark's gateway. */
+  readonly metricsTables: number;
+  /** Timed scrapes of `/metrics` (and of the baseline). */
+  readonly metricsScrapes: number;
   /** When set, gateway processes write V8 CPU profiles (`--cpu-prof`) into this folder. */
   readonly cpuProfileDir: string | null;
 }
@@ -46,6 +50,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     ddlStatements: Math.round(envNumber(env, 'BENCH_DDL_STATEMENTS', quick ? 50 : 500)),
     registryPartitions: Math.round(envNumber(env, 'BENCH_REGISTRY_PARTITIONS', quick ? 10_000 : 100_000)),
     readinessChecks: Math.round(envNumber(env, 'BENCH_READINESS_CHECKS', quick ? 1_000 : 10_000)),
+    metricsTables: Math.round(envNumber(env, 'BENCH_METRICS_TABLES', 1_000)),
+    metricsScrapes: Math.round(envNumber(env, 'BENCH_METRICS_SCRAPES', quick ? 200 : 500)),
     cpuProfileDir:
       env.BENCH_CPU_PROF === undefined || env.BENCH_CPU_PROF === '' ? null : path.resolve(env.BENCH_CPU_PROF),
   };

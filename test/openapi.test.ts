@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { strict as assert } from 'node:assert';
 import { ERROR_STATUS } from '../src/errors';
 import type { Logger } from '../src/logger';
@@ -9,7 +10,7 @@ function expressRoutes(): string[] {
   const quiet = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
   // Only registration is looked at: nothing is called on the services.
   const deps = {
-    manager: { registry: {} },
+    manager: { registry: {}, metrics: { registry: new Registry() } },
     statements: {},
     schedulerType: 'embedded',
     bodyLimitBytes: 1024,

@@ -217,6 +217,24 @@ export class JobStore {
     return found;
   }
 
+  /**
+   * Every table with a successful refresh, in one query: its newest data timestamp (its valid-through; null while
+   * no refresh has vouched for the whole table) and when its last successful refresh finished.
+   */
+  async lastSuccesses(): Promise<Map<string, { validThrough: string | null; finishedAt: string | null }>> {
+    const rows = (await this.db('refresh_history')
+      .where({ state: 'SUCCEEDED' })
+      .groupBy('table_key')
+      .select('table_key')
+      .max({ valid_through: 'data_timestamp', finished_at: 'finished_at' })) as Row[];
+    return new Map(
+      rows.map((r) => [
+        str(r.table_key),
+        { validThrough: strOrNull(r.valid_through), finishedAt: strOrNull(r.finished_at) },
+      ]),
+    );
+  }
+
   /** A table's refreshes for schedule times at or after `scheduleTime` (ISO-8601 UTC), newest first. */
   async refreshesScheduledSince(tableKey: string, scheduleTime: string, limit = 20): Promise<HistoryRecord[]> {
     const rows = (await this.db('refresh_history')

@@ -1,6 +1,10 @@
 /** The dynamic tables of the catalog, with a cache in front of them. */
 import type { Knex } from 'knex';
-import type { DynamicTableRecord } from './records';
+import type { Freshness } from '../model';
+import type { DynamicTableRecord, RefreshStatus } from './records';
+
+/** The fields of a table its freshness is judged by. */
+export type TableFreshness = Pick<DynamicTableRecord, 'key' | 'identifier' | 'freshness' | 'refreshStatus'>;
 import { fromTable, toTable, type Row } from './row-mapping';
 
 /** How long a gateway trusts a table record it read from a catalog shared with other gateways. */
@@ -40,6 +44,19 @@ export class DynamicTableStore {
   async list(): Promise<DynamicTableRecord[]> {
     const rows = (await this.db('dynamic_tables').orderBy('table_key')) as Row[];
     return rows.map(toTable);
+  }
+
+  /** What a table's freshness is measured by, for every table in one light query (metrics read it per scrape). */
+  async listFreshness(): Promise<TableFreshness[]> {
+    const rows = (await this.db('dynamic_tables')
+      .select('table_key', 'identifier', 'freshness_interval', 'freshness_unit', 'refresh_status')
+      .orderBy('table_key')) as Row[];
+    return rows.map((row) => ({
+      key: String(row.table_key),
+      identifier: String(row.identifier),
+      freshness: { interval: Number(row.freshness_interval), unit: String(row.freshness_unit) as Freshness['unit'] },
+      refreshStatus: String(row.refresh_status) as RefreshStatus,
+    }));
   }
 
   /** Inserts a new table; false when one with the same key exists already. */

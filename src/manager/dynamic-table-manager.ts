@@ -34,6 +34,7 @@ import { DEFAULT_MONITOR, type FreshnessEventQuery, FreshnessMonitor } from './f
 import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
+import { GatewayMetrics } from './metrics';
 import { DEFAULT_RETENTION, HistoryRetention } from './history-retention';
 import type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
@@ -76,6 +77,8 @@ export class DynamicTableManager {
   private readonly reflection: Reflection;
   private readonly monitor: FreshnessMonitor;
   private lastDrift: DriftReport | null = null;
+  /** The gateway's Prometheus metrics (`GET /metrics`). */
+  readonly metrics: GatewayMetrics;
 
   constructor(deps: ManagerDependencies) {
     const { catalog, namespaces, requests, settings, logger } = deps;
@@ -103,6 +106,8 @@ export class DynamicTableManager {
     this.views = new ReadViews(this.parts, this.creation);
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
+    this.metrics = new GatewayMetrics(catalog);
+    deps.runner.onRefreshEnded((end) => this.metrics.observeRefresh(end));
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
     const monitorSettings = settings.monitor ?? DEFAULT_MONITOR;
     this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
@@ -270,6 +275,7 @@ export class DynamicTableManager {
   async checkDrift(repair: boolean): Promise<DriftReport> {
     const report = await checkDrift(this.parts, repair);
     this.lastDrift = report;
+    this.metrics.observeDrift(report);
     return report;
   }
 

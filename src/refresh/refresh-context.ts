@@ -1,5 +1,6 @@
 /** What the parts of the refresh runner (submitting, executing, waiting, taking over) share. */
 import type { JobStore } from '../catalog/job-store';
+import type { RefreshAction, RefreshTrigger } from '../model';
 import type { LeaseStore } from '../catalog/lease-store';
 import type { DynamicTableStore } from '../catalog/table-store';
 import type { Logger } from '../logger';
@@ -38,6 +39,22 @@ export interface RunnerContext {
   hooks: RefreshHooks;
   /** Told the tables (keys) that failed once a job's end is recorded; see {@link RefreshRunner.onJobFinished}. */
   readonly finishedListeners: Array<(jobId: string, failed: ReadonlySet<string>) => void>;
+  /** Told each table refresh's end, as its log line tells it; see {@link RefreshRunner.onRefreshEnded}. */
+  readonly refreshListeners: Array<(end: RefreshEnded) => void>;
+}
+
+/** How one table's refresh ended, for observers such as the gateway's metrics. */
+export interface RefreshEnded {
+  /** The table's identifier. */
+  readonly table: string;
+  readonly trigger: RefreshTrigger;
+  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED';
+  /** What a successful refresh did; null for one that failed or did not run. */
+  readonly action: RefreshAction | null;
+  readonly durationMs: number;
+  /** -1 when the engine cannot count them. */
+  readonly rowsWritten: number;
+  readonly rowsDeleted: number;
 }
 
 /** Job and history states that are not final. */

@@ -1,7 +1,7 @@
 /** Runs a job's table refreshes in order, each under the table's lock (and lease), and records the outcome. */
 import type { JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
-import type { Progress, RunnerContext } from './refresh-context';
+import type { Progress, RefreshEnded, RunnerContext } from './refresh-context';
 import { awaitSources, recordNotReady } from './refresh-readiness';
 import { refreshIdOf } from './refresh-ledger';
 import type { RefreshOutcome } from '../engine/engine';
@@ -268,12 +268,13 @@ interface RefreshEnd {
  * One line per table refresh, whatever fired it: an operator follows refreshes in the log without the REST API.
  */
 function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefresh, end: RefreshEnd): void {
+  const durationMs = Date.now() - Date.parse(end.startedAt);
   const fields: Record<string, unknown> = {
     table: refresh.table.identifier,
     trigger: job.trigger,
     action: end.outcome ? (end.outcome.action ?? 'FULL') : undefined,
     rows: end.outcome?.rowsWritten,
-    durationMs: Date.now() - Date.parse(end.startedAt),
+    durationMs,
     dataTimestamp: end.dataTimestamp ?? undefined,
     lateUpstream: end.late,
     rowsDeleted: end.outcome?.rowsDeleted ? end.outcome.rowsDeleted : undefined,
@@ -283,4 +284,21 @@ function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefres
   if (end.state === 'SUCCEEDED') context.logger.info('refresh', fields);
   else if (end.state === 'FAILED') context.logger.warn('refresh failed', { ...fields, error: end.error });
   else context.logger.warn('refresh not run: upstream failed', { ...fields, upstreamFailed: end.upstream });
+  const ended: RefreshEnded = {
+    table: refresh.table.identifier,
+    trigger: job.trigger,
+    state: end.state,
+    action: end.outcome ? (end.outcome.action ?? 'FULL') : null,
+    durationMs,
+    rowsWritten: end.outcome?.rowsWritten ?? 0,
+    rowsDeleted: end.outcome?.rowsDeleted ?? 0,
+  };
+  for (const listener of context.refreshListeners) {
+    // An observer's fault must never fail the refresh it observes.
+    try {
+      listener(ended);
+    } catch (error) {
+      context.logger.warn('a refresh observer failed', { table: ended.table, error: messageOf(error) });
+    }
+  }
 }

@@ -16,7 +16,7 @@ import type { Logger } from '../logger';
 import { systemClock, type Clock } from '../replica/clock';
 import { defaultReplicaId } from '../replica/replica-id';
 import { LeaseKeeper } from './lease-keeper';
-import type { RunnerContext, RunnerStores } from './refresh-context';
+import type { RefreshEnded, RunnerContext, RunnerStores } from './refresh-context';
 import { executeJob, type JobResume } from './refresh-execute';
 import { settleUnfinishedJobs } from './refresh-ledger';
 import { JobSubmitter, type JobRequest } from './refresh-submit';
@@ -27,7 +27,7 @@ import { DEFAULT_UPSTREAM_OPTIONS, UpstreamGate, type UpstreamOptions } from './
 import { NO_HOOKS, type RefreshHooks } from './refresh-hooks';
 import type { TableRefresh, TableRefresher } from './table-refresher';
 
-export type { RunnerStores } from './refresh-context';
+export type { RefreshEnded, RunnerStores } from './refresh-context';
 export type { JobRequest } from './refresh-submit';
 export type { TableRefresh, TableRefresher } from './table-refresher';
 export type { UpstreamOptions } from './upstream-gate';
@@ -82,6 +82,7 @@ export class RefreshRunner {
       gate: new UpstreamGate(stores, upstream),
       hooks: NO_HOOKS,
       finishedListeners: [],
+      refreshListeners: [],
     };
     this.submitter = new JobSubmitter(this.context, clusterInfo, (job, refreshes) =>
       this.start(job.jobId, () => this.run(job, refreshes)),
@@ -130,6 +131,11 @@ export class RefreshRunner {
    */
   onJobFinished(listener: (jobId: string, failed: ReadonlySet<string>) => void): void {
     this.context.finishedListeners.push(listener);
+  }
+
+  /** Registers what to tell of each table refresh run here as it ends. Listeners must not throw. */
+  onRefreshEnded(listener: (end: RefreshEnded) => void): void {
+    this.context.refreshListeners.push(listener);
   }
 
   /** Gates refreshes on their sources' readiness and publishes their windows through `hooks` from now on. */

@@ -13,6 +13,7 @@ import { errorHandler, sendError } from './error-handler';
 import { addFreshnessRoutes } from './freshness-routes';
 import { addHistoryRoutes } from './history-routes';
 import { addDocsPage, addOpenApiRoute } from './openapi-docs';
+import { addMetricsRoute, requestMetrics } from './metrics-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { addReflectionRoutes } from './reflection-routes';
@@ -147,6 +148,7 @@ export function createRestApp(deps: RestDependencies): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestTiming(deps.logger));
+  app.use(requestMetrics(manager.metrics.registry));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
   addDocsPage(app);
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
@@ -203,6 +205,7 @@ export function createRestApp(deps: RestDependencies): Express {
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);
   addReflectionRoutes(app, manager);
+  addMetricsRoute(app, manager.metrics);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {
     res.json(await manager.checkDrift(false));

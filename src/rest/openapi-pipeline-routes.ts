@@ -30,6 +30,23 @@ const schemaVersion = z.looseObject({
 
 export const PIPELINE_ROUTES: readonly RouteSpec[] = [
   {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: "The gateway's Prometheus metrics",
+    description: 'Needs a token with the `metrics` (or `admin`) scope when tokens are configured.',
+    tag: 'operations',
+    access: 'scoped',
+    responses: {
+      200: {
+        description: "Prometheus' text exposition format.",
+        schema: z.string(),
+        contentType: 'text/plain; version=0.0.4',
+      },
+    },
+    errors: [],
+  },
+  {
     method: 'post',
     path: '/v3/dynamic-tables/:id/backfill',
     operationId: 'backfillDynamicTable',

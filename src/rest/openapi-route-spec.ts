@@ -11,6 +11,8 @@ export type Access = 'open' | 'anyToken' | 'scoped' | 'sourceToken';
 export interface ResponseSpec {
   readonly description: string;
   readonly schema: z.ZodType;
+  /** `application/json` unless given (`text/plain; version=0.0.4` for Prometheus' exposition). */
+  readonly contentType?: string;
 }
 
 /** One route as the OpenAPI document describes it. */

@@ -70,7 +70,8 @@ function responsesOf(spec: RouteSpec): RouteConfig['responses'] {
   for (const status of [...statuses].sort()) {
     const description = spec.responses[status]?.description ?? `Error: ${errorStatuses(spec).get(status)?.join(', ')}.`;
     const schema = responseSchemaOf(spec, status);
-    responses[status] = { description, content: { 'application/json': { schema } } };
+    const contentType = spec.responses[status]?.contentType ?? 'application/json';
+    responses[status] = { description, content: { [contentType]: { schema } } };
   }
   return responses;
 }

@@ -52,13 +52,15 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
         CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL
           AS SELECT k, SUM(v) AS total FROM src GROUP BY k;
         CREATE DYNAMIC TABLE late ${later} AS SELECT k FROM src;
+        CREATE DYNAMIC TABLE strict WITH ('initialize' = 'on_schedule', 'sla.error_after' = '1 hour')
+          FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM src;
         CREATE DYNAMIC TABLE old ${later} AS SELECT k FROM src;
         CREATE DYNAMIC TABLE never ${later} AS SELECT k FROM src;
         CREATE DYNAMIC TABLE paused ${later} AS SELECT k FROM src;
         CREATE DYNAMIC TABLE keyed (k, PRIMARY KEY (k)) ${later} AS SELECT k FROM src;
         CREATE DYNAMIC TABLE down ${later} AS SELECT COUNT(*) AS n FROM keyed;
         ALTER DYNAMIC TABLE paused SUSPEND`);
-      for (const name of ['totals', 'late', 'old', 'never', 'paused', 'keyed', 'down']) {
+      for (const name of ['totals', 'late', 'strict', 'old', 'never', 'paused', 'keyed', 'down']) {
         id[name] = (await gw.table(name)).identifier;
       }
       const scheduled = async (table: string, secondsAgo: number) => {
@@ -67,6 +69,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       };
       await scheduled('totals', 600);
       await scheduled('late', 1.5 * HOUR_S);
+      await scheduled('strict', 1.5 * HOUR_S);
       await scheduled('old', 3 * HOUR_S);
       const failed = await gw.refresh({ tables: ['keyed', 'down'] }, 20);
       assert.equal(failed.status, 500, JSON.stringify(failed.body));
@@ -167,6 +170,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       const states = {
         totals: 'FRESH',
         late: 'WARN',
+        strict: 'STALE',
         old: 'STALE',
         never: 'UNKNOWN',
         keyed: 'UNKNOWN',

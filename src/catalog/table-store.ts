@@ -4,8 +4,8 @@ import type { Freshness } from '../model';
 import type { DynamicTableRecord, RefreshStatus } from './records';
 
 /** The fields of a table its freshness is judged by. */
-export type TableFreshness = Pick<DynamicTableRecord, 'key' | 'identifier' | 'freshness' | 'refreshStatus'>;
-import { fromTable, toTable, type Row } from './row-mapping';
+export type TableFreshness = Pick<DynamicTableRecord, 'key' | 'identifier' | 'freshness' | 'refreshStatus' | 'options'>;
+import { fromTable, parseJson, toTable, type Row } from './row-mapping';
 
 /** How long a gateway trusts a table record it read from a catalog shared with other gateways. */
 export const SHARED_TABLE_CACHE_MS = 1_000;
@@ -49,13 +49,14 @@ export class DynamicTableStore {
   /** What a table's freshness is measured by, for every table in one light query (metrics read it per scrape). */
   async listFreshness(): Promise<TableFreshness[]> {
     const rows = (await this.db('dynamic_tables')
-      .select('table_key', 'identifier', 'freshness_interval', 'freshness_unit', 'refresh_status')
+      .select('table_key', 'identifier', 'freshness_interval', 'freshness_unit', 'refresh_status', 'options')
       .orderBy('table_key')) as Row[];
     return rows.map((row) => ({
       key: String(row.table_key),
       identifier: String(row.identifier),
       freshness: { interval: Number(row.freshness_interval), unit: String(row.freshness_unit) as Freshness['unit'] },
       refreshStatus: String(row.refresh_status) as RefreshStatus,
+      options: parseJson(row.options, {}),
     }));
   }
 

@@ -35,7 +35,7 @@ export function thresholdsOf(targetSeconds: number, options: Readonly<Record<str
 }
 
 /** The thresholds of a table in the catalog; options that no longer parse fall back to the defaults. */
-export function tableThresholds(table: DynamicTableRecord): FreshnessThresholds {
+export function tableThresholds(table: Pick<DynamicTableRecord, 'freshness' | 'options'>): FreshnessThresholds {
   const target = freshnessToSeconds(table.freshness);
   try {
     return thresholdsOf(target, table.options);

@@ -12,14 +12,19 @@ export interface FreshnessInput {
   readonly suspended: boolean;
   /** Seconds from the table's valid-through to now; null while no refresh has vouched for the whole table. */
   readonly lagSeconds: number | null;
-  /** The table's freshness (target lag) in seconds. */
-  readonly targetSeconds: number;
+  /** Lag up to which the table is FRESH (`sla.warn_after`, else its freshness). */
+  readonly warnSeconds: number;
+  /** Lag beyond which it is STALE (`sla.error_after`, else twice its freshness). */
+  readonly errorSeconds: number;
 }
 
-/** PAUSED when suspended, UNKNOWN when never refreshed, else FRESH up to the target lag, WARN up to twice it, STALE. */
+/**
+ * PAUSED when suspended, UNKNOWN when never refreshed, else FRESH up to the warn threshold, WARN up to the error
+ * threshold, STALE beyond: the freshness monitor's rule (freshness-sla.ts gives the thresholds).
+ */
 export function freshnessStateOf(input: FreshnessInput): FreshnessState {
   if (input.suspended) return 'PAUSED';
   if (input.lagSeconds === null) return 'UNKNOWN';
-  if (input.lagSeconds <= input.targetSeconds) return 'FRESH';
-  return input.lagSeconds <= 2 * input.targetSeconds ? 'WARN' : 'STALE';
+  if (input.lagSeconds <= input.warnSeconds) return 'FRESH';
+  return input.lagSeconds <= input.errorSeconds ? 'WARN' : 'STALE';
 }

@@ -4,9 +4,9 @@
  * changed (lag moves with the clock and is formatted at every scrape), and the refresh-duration histogram is
  * formatted table by table, only for the tables that refreshed since the last scrape.
  */
+import { tableThresholds } from './freshness-sla';
 import { Gauge, Histogram, Registry } from 'prom-client';
 import type { TableFreshness } from '../catalog/table-store';
-import { freshnessToSeconds } from '../freshness/freshness';
 import { FRESHNESS_STATES, type FreshnessState, freshnessStateOf } from './freshness-state';
 
 /** Refresh durations from 100 ms to an hour; few buckets, since every table has its own. */
@@ -91,14 +91,15 @@ export class TableGauges {
     this.#lag.reset();
     for (const t of tables) {
       const success = successes.get(t.key);
-      const target = freshnessToSeconds(t.freshness);
+      const { targetSeconds: target, warnSeconds, errorSeconds } = tableThresholds(t);
       const validThrough = success?.validThrough ?? null;
       const lag = validThrough === null ? null : Math.max(0, (now.getTime() - Date.parse(validThrough)) / 1000);
       if (lag !== null) this.#lag.set({ table: t.identifier }, lag);
       const state = freshnessStateOf({
         suspended: t.refreshStatus === 'SUSPENDED',
         lagSeconds: lag,
-        targetSeconds: target,
+        warnSeconds,
+        errorSeconds,
       });
       const lastSuccess = success?.finishedAt ? Date.parse(success.finishedAt) / 1000 : null;
       figures.set(t.identifier, { target, lastSuccess, state });

@@ -16,10 +16,13 @@ interface Engine {
 const ENGINES: Engine[] = [
   { name: 'SQLite', settings: async () => ({ overrides: {}, drop: async () => undefined }) },
   {
-    name: 'PostgreSQL',
+    name: 'PostgreSQL (engine and catalog)',
     settings: async () => {
       const db = await createDatabase('postgres');
-      return { overrides: { catalogs: { wh: { url: db.url } }, defaultCatalog: 'wh' }, drop: () => db.drop() };
+      return {
+        overrides: { catalog: { url: db.url }, catalogs: { wh: { url: db.url } }, defaultCatalog: 'wh' },
+        drop: () => db.drop(),
+      };
     },
   },
 ];

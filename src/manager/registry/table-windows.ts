@@ -32,6 +32,8 @@ const POLL_MS = 500;
 
 export class TableWindows implements RefreshHooks {
   private readonly wakers = new Set<() => void>();
+  /** Tables (key and creation time) whose source and provider are known to be registered. */
+  private readonly published = new Set<string>();
   private closed = false;
 
   constructor(
@@ -147,6 +149,8 @@ export class TableWindows implements RefreshHooks {
       await this.ensureOwnSource(table);
       await work(table.key);
     } catch (error) {
+      // Registered again at the next refresh, in case the source was deleted behind this gateway's back.
+      this.published.delete(`${table.key}@${table.createdAt}`);
       this.logger.warn('could not publish the window of a refresh to the source registry', {
         table: table.identifier,
         error: messageOf(error),
@@ -154,7 +158,13 @@ export class TableWindows implements RefreshHooks {
     }
   }
 
+  /**
+   * Registers the table as a source with its provider, once per table (a table dropped and created again under
+   * the same name is another table: it counts with its creation time).
+   */
   private async ensureOwnSource(table: DynamicTableRecord): Promise<void> {
+    const published = `${table.key}@${table.createdAt}`;
+    if (this.published.has(published)) return;
     if ((await this.store.getSource(table.key)) === null) {
       await this.registry
         .registerSource(
@@ -171,7 +181,10 @@ export class TableWindows implements RefreshHooks {
           if ((await this.store.getSource(table.key)) === null) throw error;
         });
     }
-    await this.store.insertProvider(table.key, OWN_PROVIDER, new Date().toISOString());
+    if ((await this.store.getProvider(table.key, OWN_PROVIDER)) === null) {
+      await this.store.insertProvider(table.key, OWN_PROVIDER, new Date().toISOString());
+    }
+    this.published.add(published);
   }
 
   /** The sources a gated table waits for: the names it gives, or every registered source its query reads. */

@@ -5,6 +5,7 @@
  */
 import type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 import type { IncrementalPlan } from '../sql/incremental-plan';
+import type { GuardReport, PublishGuards } from './publish-guards';
 
 export type { ColumnInfo, ColumnMapping, ContinuousJob, RefreshAction, SqlDialect, TableRef } from '../model';
 
@@ -106,6 +107,11 @@ export interface RefreshSpec {
    * same transaction as the new rows. Absent: nothing is recorded.
    */
   readonly refreshId?: string;
+  /**
+   * Publish guards to judge the result by before it replaces the table (see `publish-guards.ts`). Absent: the
+   * result is published unjudged (a refresh an operator forced through).
+   */
+  readonly guards?: PublishGuards;
 }
 
 export interface RefreshOutcome {
@@ -118,6 +124,14 @@ export interface RefreshOutcome {
   readonly actionDetail?: string;
   /** Where the refresh ran (job id, cluster), for the job's `clusterInfo`. */
   readonly clusterInfo?: Readonly<Record<string, string>>;
+  /** How the result fared against {@link RefreshSpec.guards}; absent when the refresh had none. */
+  readonly guards?: GuardReport;
+  /**
+   * Set when a guard blocked the result: the table kept its rows, and the engine keeps the result under this
+   * name for {@link StagedResults.publish} or {@link StagedResults.discard}. Null when a blocked result could
+   * not be kept (an incremental refresh: its changes stay pending instead).
+   */
+  readonly staged?: string | null;
 }
 
 /**
@@ -154,6 +168,8 @@ export interface LoadSpec {
   readonly partition: Readonly<Record<string, string>> | null;
   /** As {@link RefreshSpec.refreshId}: recorded in the ledger with the swap that puts the rows in place. */
   readonly refreshId?: string;
+  /** As {@link RefreshSpec.guards}: judged on the staged rows before the swap. */
+  readonly guards?: PublishGuards;
 }
 
 export type StatementResult =
@@ -251,6 +267,19 @@ export interface Engine {
    * refresh counts as not applied and runs again.
    */
   readonly ledger?: RefreshLedger;
+  /** Present on an engine that keeps results blocked by a publish guard for an operator to decide on. */
+  readonly staging?: StagedResults;
+}
+
+/** Refresh results a publish guard blocked, kept by the engine (outside the table) until someone decides. */
+export interface StagedResults {
+  /**
+   * Replaces the table's rows (or the partition's, per `spec.partition`) by the staged result in one
+   * transaction, records `spec.refreshId` in the ledger, and forgets the staged result. CONFLICT when it is gone.
+   */
+  publish(spec: RefreshSpec, staged: string): Promise<RefreshOutcome>;
+  /** Forgets a staged result; one already gone is a success. */
+  discard(table: TableRef, staged: string): Promise<void>;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { DynamicTableManager } from '../manager/dynamic-table-manager';
 import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
+import { addConsole } from './console-routes';
 import { errorHandler, sendError } from './error-handler';
 import { addFreshnessRoutes } from './freshness-routes';
 import { addHistoryRoutes } from './history-routes';
@@ -151,6 +152,7 @@ export function createRestApp(deps: RestDependencies): Express {
   app.use(requestMetrics(manager.metrics.registry));
   app.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
   addDocsPage(app);
+  addConsole(app);
   app.use(authenticate(deps.tokens, deps.isCallbackToken));
   addOpenApiRoute(app);
 

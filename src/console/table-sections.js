@@ -106,7 +106,7 @@ function sourceBlock(title, source, readiness) {
   const summary = h(
     'p',
     { class: 'small' },
-    `${source.partitions.total} partitions, ready through `,
+    `${source.partitions.total} partition${source.partitions.total === 1 ? '' : 's'}, ready through `,
     when(source.readyThrough, { absolute: true }),
     `; ${gaps.length} gap${gaps.length === 1 ? '' : 's'}, ${locked.length} locked`,
     items.length < source.partitions.total ? ` (the latest ${items.length} shown)` : '',
@@ -137,6 +137,12 @@ function registeredAs(sources, upstreamId) {
   );
 }
 
+function upstreamTitle(source, upstream) {
+  if (source === undefined) return '';
+  if (source.kind === 'dynamic') return `Published windows of ${upstream}`;
+  return source.name === upstream ? `Source ${source.name}` : `Source ${source.name} (${upstream})`;
+}
+
 /**
  * The table's own published windows and those of the registered sources it reads; null when none is registered
  * (a table that was never refreshed has no windows yet).
@@ -145,7 +151,9 @@ export async function partitionsSection(detail) {
   const { sources } = await get('v3/sources');
   const wanted = [
     { title: 'Published windows of this table', source: registeredAs(sources, detail.identifier) },
-    ...detail.upstream.map((u) => ({ title: `Source ${u.id}`, source: registeredAs(sources, u.id), upstream: u.id })),
+    ...detail.upstream
+      .map((u) => ({ source: registeredAs(sources, u.id), upstream: u.id }))
+      .map((w) => ({ ...w, title: upstreamTitle(w.source, w.upstream) })),
   ].filter((w) => w.source !== undefined);
   if (wanted.length === 0) return null;
   const blocks = await Promise.all(

@@ -5,14 +5,11 @@
  */
 import { requestRefresh, runSql, waitForJob } from './api.js';
 import { h } from './dom.js';
-import { duration, shortName } from './format.js';
+import { elapsed, shortName } from './format.js';
 
 function jobOutcome(job, table) {
   const mine = job.tables.find((t) => t.table === table) ?? {};
-  const took =
-    job.startedAt && job.finishedAt
-      ? ` in ${duration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000)}`
-      : '';
+  const took = job.startedAt && job.finishedAt ? ` in ${elapsed(job.startedAt, job.finishedAt)}` : '';
   const error = mine.error ?? job.error;
   const tone = job.status === 'SUCCEEDED' ? 'ok' : job.status === 'FAILED' ? 'bad' : 'info';
   return { text: `Refresh ${job.status.toLowerCase()}${took}${error ? `: ${error}` : '.'}`, tone };

@@ -19,7 +19,7 @@ export async function eventsPage(ctx) {
     when(e.at),
     h('a', { href: tableHref(e.table) }, e.table),
     h('span', { class: 'nowrap' }, e.previousState ? [chip(e.previousState), ' → '] : null, chip(e.state)),
-    `${duration(e.lagSeconds)} / ${duration(e.targetLagSeconds)}`,
+    h('span', { class: 'nowrap' }, `${duration(e.lagSeconds)} / ${duration(e.targetLagSeconds)}`),
     h('span', { class: `cause cause-${e.state}` }, causeText(e.cause)),
   ]);
   return h(

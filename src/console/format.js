@@ -34,6 +34,13 @@ export function duration(seconds) {
   return sign + parts.join(' ');
 }
 
+/** How long something took from `startIso` to `endIso`: `85 ms`, `2 m 5 s`; `—` unless both are known. */
+export function elapsed(startIso, endIso) {
+  if (!startIso || !endIso) return '—';
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  return ms < 1000 ? `${Math.max(ms, 0)} ms` : duration(ms / 1000);
+}
+
 const pad = (n) => String(n).padStart(2, '0');
 
 /** `2024-06-01 10:00:00` in the browser's time zone; the ISO instant is in the element's title. */

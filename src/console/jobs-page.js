@@ -1,7 +1,7 @@
 /** `#/jobs`: refresh jobs, newest first, filtered by state, trigger and table. */
 import { get } from './api.js';
 import { h } from './dom.js';
-import { dateTime, duration, runState, tableHref, when } from './format.js';
+import { dateTime, elapsed, runState, tableHref, when } from './format.js';
 import { grid } from './table-sections.js';
 
 const FALLBACK = {
@@ -44,9 +44,9 @@ function jobRows(jobs) {
     runState(job.status),
     job.trigger,
     job.tables.map((t, i) => [i > 0 ? ', ' : '', h('a', { href: tableHref(t.table) }, t.table)]),
-    h('span', { title: job.scheduleTime }, dateTime(job.scheduleTime)),
+    h('span', { class: 'date', title: job.scheduleTime }, dateTime(job.scheduleTime)),
     when(job.createdAt),
-    job.startedAt && job.finishedAt ? duration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000) : '—',
+    elapsed(job.startedAt, job.finishedAt),
     h('span', { class: job.error ? 'error-text' : '' }, job.error ?? ''),
   ]);
 }

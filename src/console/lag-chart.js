@@ -56,7 +56,10 @@ export function lagChart(refreshes, thresholds, { width = 640, now = Date.now() 
     .sort((a, b) => Date.parse(a.finishedAt) - Date.parse(b.finishedAt));
   const successes = settled.filter((r) => r.state === 'SUCCEEDED' && r.dataTimestamp);
   const failures = settled.filter((r) => r.state === 'FAILED' || r.state === 'UPSTREAM_FAILED');
-  const { targetLagSeconds: target, warnAfterSeconds: warn, errorAfterSeconds: error } = thresholds;
+  // A target of zero would leave the axes without a span.
+  const target = Math.max(thresholds.targetLagSeconds, 1);
+  const warn = Math.max(thresholds.warnAfterSeconds, target);
+  const error = Math.max(thresholds.errorAfterSeconds, warn);
   const points = lagPoints(successes, now);
   const times = [...settled.map((r) => Date.parse(r.finishedAt)), now];
   const start = Math.min(Math.min(...times), now - target * 2000);

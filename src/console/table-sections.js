@@ -4,7 +4,7 @@
  */
 import { get, getOrNull } from './api.js';
 import { h } from './dom.js';
-import { dateTime, duration, runState, tableHref, when } from './format.js';
+import { dateTime, elapsed, runState, tableHref, when } from './format.js';
 
 /** A section with a heading; `id` names it for links and tests. */
 export function section(id, title, ...body) {
@@ -48,9 +48,6 @@ export function grid(id, columns, rows, rowAttrs = () => ({})) {
   );
 }
 
-const took = (r) =>
-  r.startedAt && r.finishedAt ? duration((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000) : '—';
-
 function rowsText(r) {
   if (r.rowsWritten === null && r.rowsDeleted === null) return '—';
   const written = r.rowsWritten === -1 ? '?' : (r.rowsWritten ?? 0);
@@ -62,13 +59,13 @@ export function historySection(refreshes) {
   if (refreshes.length === 0)
     return section('history', 'Refresh history', h('p', { class: 'muted' }, 'No refresh yet.'));
   const rows = refreshes.map((r) => [
-    h('span', { title: r.scheduleTime }, dateTime(r.scheduleTime)),
+    h('span', { class: 'date', title: r.scheduleTime }, dateTime(r.scheduleTime)),
     r.trigger,
     runState(r.state),
     r.action ?? '—',
     rowsText(r),
     when(r.startedAt),
-    took(r),
+    elapsed(r.startedAt, r.finishedAt),
     h('span', { class: r.error ? 'error-text' : 'muted' }, r.error ?? r.actionDetail ?? ''),
   ]);
   return section(

@@ -132,6 +132,14 @@ describe('SQL errors carry the line and column in the script', () => {
       assert.equal(res.status, 400);
       assert.ok(JSON.stringify(res.body).length < 4000, JSON.stringify(res.body).slice(0, 400));
     });
+
+    it('a path with a broken percent escape is a 400 about the path, not about the body', async () => {
+      const res = await gw.request('GET', '/v3/dynamic-tables/%zz');
+      assert.equal(res.status, 400);
+      const body = (res.body as { error: { code: string; message: string } }).error;
+      assert.equal(body.code, 'VALIDATION_ERROR');
+      assert.match(body.message, /request path could not be decoded.*%25/);
+    });
   });
 });
 

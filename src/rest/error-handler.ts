@@ -63,6 +63,17 @@ export function errorHandler(
       );
       return;
     }
+    if (bodyError.type === undefined && bodyError.status === 400 && error instanceof URIError) {
+      // The router could not decode the path (`%` not followed by two hex digits): the body was never read.
+      sendError(
+        res,
+        'VALIDATION_ERROR',
+        boundEchoes(
+          `The request path could not be decoded (${bodyError.message ?? 'bad escape'}); write a literal % as %25.`,
+        ),
+      );
+      return;
+    }
     if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
       sendError(
         res,

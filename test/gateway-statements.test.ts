@@ -33,6 +33,14 @@ describe('gateway: statements end to end', () => {
     assert.equal(detail.scheduler.type, 'embedded');
     assert.equal(detail.scheduler.cron, '0 0 0/1 * * ? *');
     assert.ok(detail.scheduler.handler, 'the workflow handler is stored');
+    // The next hour's top, as the embedded scheduler fires it; the list says the same; suspended, there is none.
+    const nextHour = new Date(Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000).toISOString();
+    assert.equal(detail.scheduler.nextRun, nextHour);
+    const listed = (await gw.request('GET', '/v3/dynamic-tables')).body.tables[0];
+    assert.equal(listed.nextRun, nextHour);
+    await gw.sql('ALTER DYNAMIC TABLE spend SUSPEND');
+    assert.equal((await gw.table('spend')).scheduler.nextRun, null);
+    await gw.sql('ALTER DYNAMIC TABLE spend RESUME');
     assert.deepEqual(
       detail.schema.map((c: any) => [c.name, c.type]),
       [

@@ -54,12 +54,8 @@ function neighbours(list) {
   ]);
 }
 
-function overview({ detail, fresh, refreshes }) {
-  const lastScheduled = refreshes.find((r) => r.trigger === 'SCHEDULED')?.scheduleTime;
-  const next = nextRun(
-    { refreshMode: detail.refreshMode, refreshStatus: detail.refreshStatus, freshness: detail.freshness.text },
-    lastScheduled,
-  );
+function overview({ detail, fresh }) {
+  const next = nextRun(detail, detail.scheduler.nextRun);
   const last = detail.lastRefresh;
   const options = Object.entries(detail.options).map(([k, v]) => `${k} = ${v}`);
   return section(

@@ -5,15 +5,14 @@
 import { get, getAll } from './api.js';
 import { h } from './dom.js';
 import { causeText, chip, duration, runState, STATES, shortName, tableHref, when } from './format.js';
-import { lastScheduledByTable, nextRun } from './schedule.js';
+import { nextRun } from './schedule.js';
 import { cell } from './table-sections.js';
 
 async function load() {
-  const [tables, freshness, health, scheduled] = await Promise.all([
+  const [tables, freshness, health] = await Promise.all([
     getAll('v3/dynamic-tables', 'tables'),
     get('v3/freshness'),
     get('health').catch(() => null),
-    get('v3/jobs', { trigger: 'SCHEDULED', limit: 200 }),
   ]);
   const states = new Map(freshness.tables.map((t) => [t.table, t]));
   const rank = (t) => {
@@ -21,7 +20,7 @@ async function load() {
     return STATES.indexOf(state) * 1e12 - (t.lagSeconds ?? 0);
   };
   tables.sort((a, b) => rank(a) - rank(b) || a.identifier.localeCompare(b.identifier));
-  return { tables, states, scheduler: health?.scheduler ?? '—', lastScheduled: lastScheduledByTable(scheduled.jobs) };
+  return { tables, states, scheduler: health?.scheduler ?? '—' };
 }
 
 /** Lag over target as a bar: full at three times the target, coloured by the table's state. */
@@ -38,7 +37,7 @@ function lagCell(summary, fresh) {
 
 function row(summary, data) {
   const fresh = data.states.get(summary.identifier);
-  const next = nextRun(summary, data.lastScheduled.get(summary.identifier));
+  const next = nextRun(summary, summary.nextRun);
   const cause = causeText(fresh?.cause);
   const last = summary.lastRefresh;
   return h(

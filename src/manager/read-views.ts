@@ -22,6 +22,7 @@ import {
   freshnessState,
   jobDetail,
   lastRefreshBrief,
+  nextRunOf,
   refreshView,
   tableDetail,
 } from './table-view';
@@ -46,6 +47,7 @@ export class ReadViews {
       last ?? null,
       now,
       neighbours,
+      this.parts.settings.timeZone,
     );
     return { ...detail, ...(await reflectionDetail(this.parts, table, detail.validThrough ?? null)) };
   }
@@ -96,6 +98,7 @@ export class ReadViews {
         lagSeconds: state.lagSeconds ?? null,
         suspendedReason: t.suspendedReason ?? null,
         lastRefresh: lastRefreshBrief(last ?? null),
+        nextRun: nextRunOf(t, now, this.parts.settings.timeZone),
       });
     }
     return { tables, total: all.length };

@@ -4,6 +4,7 @@ import type { RefreshAction } from '../engine/engine';
 import type { WaitingOn } from '../model';
 import type { NodeKind } from './dependencies';
 import { formatFreshness } from '../freshness';
+import { nextFireTime } from '../freshness/cron';
 import type { IncrementalPlanResult } from '../sql/incremental-plan';
 
 export interface RefreshView {
@@ -90,6 +91,8 @@ export interface TableSummary {
   /** Why Freshet suspended the table itself (`SUSPENDED_DUE_TO_ERRORS`, `UPSTREAM_SUSPENDED`); null otherwise. */
   readonly suspendedReason: string | null;
   readonly lastRefresh: LastRefreshBrief | null;
+  /** When the table's schedule next fires (FULL, activated tables with a schedule); null otherwise. */
+  readonly nextRun: string | null;
 }
 
 /** Where a dynamic table's rows live. */
@@ -146,7 +149,13 @@ export interface TableDetail {
   readonly sourceTables: readonly string[];
   readonly upstream: readonly NeighbourView[];
   readonly downstream: readonly NeighbourView[];
-  readonly scheduler: { readonly type: string | null; readonly cron: string | null; readonly handler: unknown };
+  readonly scheduler: {
+    readonly type: string | null;
+    readonly cron: string | null;
+    readonly handler: unknown;
+    /** When the schedule next fires, in the gateway's time zone's reading of the cron; null when it does not. */
+    readonly nextRun: string | null;
+  };
   readonly validThrough?: string;
   readonly dataTimestamp?: string;
   readonly lagSeconds?: number;
@@ -172,6 +181,20 @@ export function freshnessState(
   return { validThrough: stamp, dataTimestamp: stamp, lagSeconds: lag };
 }
 
+/**
+ * When a table's scheduled refresh next fires: its cron read in the gateway's time zone, as the embedded scheduler
+ * reads it (an external scheduler given the same cron fires at the same instants). Null for a suspended or
+ * continuous table, and for one without a schedule.
+ */
+export function nextRunOf(t: DynamicTableRecord, now: Date, timeZone: string): string | null {
+  if (t.refreshStatus !== 'ACTIVATED' || t.refreshMode !== 'FULL' || t.cron === null) return null;
+  try {
+    return nextFireTime(t.cron, now, timeZone).toISOString();
+  } catch {
+    return null;
+  }
+}
+
 export function tableDetail(
   t: DynamicTableRecord,
   engine: string,
@@ -180,6 +203,7 @@ export function tableDetail(
   last: HistoryRecord | null,
   now: Date,
   neighbours: Neighbours,
+  timeZone: string,
 ): TableDetail {
   return {
     identifier: t.identifier,
@@ -203,6 +227,7 @@ export function tableDetail(
       type: t.schedulerType,
       cron: t.cron,
       handler: t.continuousJob ? { continuousJob: t.continuousJob } : t.refreshHandler,
+      nextRun: nextRunOf(t, now, timeZone),
     },
     ...freshnessState(lastSuccess, now),
     ...(last ? { lastRefresh: { ...refreshView(last), at: lastRefreshBrief(last)?.at ?? last.scheduleTime } } : {}),

@@ -91,6 +91,9 @@ export const tableSummary = z
     lagSeconds: count.nullable(),
     suspendedReason: z.string().nullable(),
     lastRefresh: lastRefreshBrief.nullable(),
+    nextRun: instant
+      .nullable()
+      .meta({ description: 'When the schedule next fires; null when suspended or continuous.' }),
   })
   .meta({ id: 'TableSummary' });
 
@@ -125,6 +128,9 @@ export const tableDetail = z
       type: z.string().nullable(),
       cron: z.string().nullable(),
       handler: z.unknown().meta({ description: "The scheduler's handle on the table's workflow (or job)." }),
+      nextRun: instant
+        .nullable()
+        .meta({ description: 'When the schedule next fires; null when suspended or continuous.' }),
     }),
     validThrough: instant.optional(),
     dataTimestamp: instant.optional(),

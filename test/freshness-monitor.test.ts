@@ -125,6 +125,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       assert.equal(reads.cause.kind, 'upstreamStale');
       assert.equal(reads.cause.upstream, 'default.main.old_data');
       assert.equal(reads.cause.upstreamState, 'STALE');
+      assert.match(reads.cause.message, /is STALE \(lag \d+ d( \d+ h)?\)/, 'the lag in days, not in seconds');
     });
 
     it('calls a suspended table PAUSED with the reason', async () => {

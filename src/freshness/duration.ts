@@ -40,3 +40,15 @@ function secondsOfIso(text: string): number | null {
   if (!duration.isValid || duration.years !== 0 || duration.months !== 0 || duration.quarters !== 0) return null;
   return duration.as('seconds');
 }
+
+/** Seconds as people read a lag: `45 s`, `12 min`, `3 h 20 min`, `919 d 13 h`. */
+export function describeSeconds(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole < 60) return `${whole} s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)} min`;
+  const days = Math.floor(whole / 86400);
+  const hours = Math.floor((whole % 86400) / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
+}

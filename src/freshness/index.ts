@@ -27,4 +27,4 @@ export {
   validateDateFormatter,
 } from './partition';
 export { countTicks, ticksBetween, windowTicks } from './windows';
-export { parseDurationSeconds } from './duration';
+export { describeSeconds, parseDurationSeconds } from './duration';

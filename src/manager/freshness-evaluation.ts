@@ -4,6 +4,7 @@
  * Freshet can name. The monitor gathers the inputs in a few queries for all tables at once.
  */
 import type { DynamicTableRecord, HistoryRecord } from '../catalog/records';
+import { describeSeconds } from '../freshness';
 import { type FreshnessThresholds, tableThresholds } from './freshness-sla';
 import type { DriftReport } from './scheduler-drift';
 
@@ -224,7 +225,7 @@ function upstreamCause(table: DynamicTableRecord, states: ReadonlyMap<string, Ba
     .sort((a, b) => STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state));
   const worst = late[0];
   if (worst === undefined) return null;
-  const lag = worst.lagSeconds === null ? 'never refreshed' : `lag ${worst.lagSeconds} s`;
+  const lag = worst.lagSeconds === null ? 'never refreshed' : `lag ${describeSeconds(worst.lagSeconds)}`;
   return {
     kind: 'upstreamStale',
     message: `Its upstream table ${worst.table.identifier} is ${worst.state} (${lag}).`,

@@ -96,6 +96,41 @@ export function guardAudit(
   };
 }
 
+/**
+ * The audit of an incremental refresh's result, from the changes it applied: the rows before are the rows after
+ * less the written plus the deleted. Guards that read rows or counts measure the whole table; the default guard
+ * alone asks only whether the table is empty, and only when the changes deleted rows (otherwise it cannot be).
+ * A table with DROP ROW expectations is never refreshed incrementally (see {@link DROP_ROW_RECOMPUTES}).
+ */
+export function changesAudit(
+  guards: PublishGuards,
+  quoteIdentifier: (name: string) => string,
+  rows: WrittenRows,
+  counts: { readonly rowsWritten: number; readonly rowsDeleted: number },
+): GuardAudit {
+  const before = (after: number) => after - counts.rowsWritten + counts.rowsDeleted;
+  if (needsAudit(guards) || guards.minRows !== null || guards.maxRowChangeRatio !== null) {
+    return guardAudit(guards, quoteIdentifier, rows, { rowsBefore: before, rowsWritten: counts.rowsWritten });
+  }
+  if (guards.allowEmpty || counts.rowsDeleted === 0) return { drops: [], audit: null, verdict: () => NOTHING_JUDGED };
+  const where = rows.where === null ? '' : ` WHERE ${rows.where}`;
+  return {
+    drops: [],
+    audit: {
+      sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${rows.table}${where} LIMIT 1) AS probe`,
+      params: rows.params,
+    },
+    verdict(_, row) {
+      if (Number(row?.n ?? 0) > 0) return NOTHING_JUDGED;
+      return judgeGuards(guards, { rowsBefore: before(0), rowsAfter: 0, nulls: {}, violations: {}, dropped: {} });
+    },
+  };
+}
+
+/** Why a table with DROP ROW expectations is refreshed fully by an incremental refresh. */
+export const DROP_ROW_RECOMPUTES =
+  'the table has DROP ROW expectations, which deleting rows cannot keep incrementally correct, so it is recomputed';
+
 /** How an async engine runs an audit's statements on the connection that wrote the rows. */
 export interface AuditRunner {
   /** Runs a DELETE; resolves to the rows it removed. */

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
  * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating, the freshness
- * monitor and metrics scrapes (or the ones named on the command
+ * monitor, metrics scrapes and publish guards (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
@@ -10,6 +10,7 @@ import { runCrossCatalogCopy } from './cross-catalog-copy';
 import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
 import { runGating } from './gating';
+import { runGuards } from './guards';
 import { runIncremental } from './incremental';
 import { runMonitor } from './monitor';
 import { runMetrics } from './metrics';
@@ -40,6 +41,7 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   readiness: runReadiness,
   monitor: runMonitor,
   metrics: runMetrics,
+  guards: runGuards,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

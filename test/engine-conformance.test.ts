@@ -45,6 +45,7 @@ const SQL_ENGINE = {
   continuousJobs: false,
   incremental: true,
   ledger: true,
+  staging: true,
 } as const;
 
 runEngineConformance('sqlite', {
@@ -53,11 +54,22 @@ runEngineConformance('sqlite', {
     const engine = createEngine('sqlite:data/engine.sqlite', { baseDir: folder.dir });
     return { engine, defaultDatabase: 'main', tearDown: folder.remove };
   },
-  expected: { ...SQL_ENGINE, name: 'sqlite', dialect: 'sqlite', transactionalDdl: true, otherDatabases: false },
+  expected: {
+    ...SQL_ENGINE,
+    name: 'sqlite',
+    dialect: 'sqlite',
+    transactionalDdl: true,
+    otherDatabases: false,
+    staging: false,
+  },
   ddl: { integer: 'INTEGER', key: 'TEXT', text: 'TEXT', castInteger: 'INTEGER' },
   types: { integer: /^INTEGER$/, text: /^(TEXT|VARCHAR\(40\))$/, numeric: /^(NUMERIC|REAL|DECIMAL)/ },
   messagePrefix: /^SQLite: /,
   badTypeMessage: /not a SQLite type name/,
+  cannot: {
+    'publish-guards':
+      'full, partition and rebuild refreshes on SQLite do not judge publish guards yet, and it keeps no staged results',
+  },
 });
 
 runEngineConformance('postgres', {
@@ -119,6 +131,7 @@ const FLINK: EngineConformanceHarness = {
     'pass-through': 'Flink has no UPDATE on these tables and reports no change counts',
     'multiple-statements': 'the gateway takes one statement per request; the fake does not model a script',
     transactions: 'Flink SQL has no transactions',
+    'publish-guards': 'a refresh is a batch job whose result Flink does not count, so no guard can judge it',
   },
 };
 runEngineConformance('flink (fake SQL Gateway)', FLINK);

@@ -12,7 +12,8 @@ export type EngineConformancePart =
   | 'rebuild'
   | 'pass-through'
   | 'multiple-statements'
-  | 'transactions';
+  | 'transactions'
+  | 'publish-guards';
 
 /** An engine made for the suite, on an empty database of its own. */
 export interface EngineUnderTest {
@@ -40,6 +41,8 @@ export interface EngineConformanceHarness {
     readonly continuousJobs: boolean;
     /** Whether the engine keeps a refresh ledger ({@link Engine.ledger}); absent means it keeps none. */
     readonly ledger?: boolean;
+    /** Whether the engine keeps blocked results ({@link Engine.staging}); absent means it keeps none. */
+    readonly staging?: boolean;
   };
   /** Type names to create tables with: `integer`, a short text that can be a key, any text, and a CAST target. */
   readonly ddl: { readonly integer: string; readonly key: string; readonly text: string; readonly castInteger: string };

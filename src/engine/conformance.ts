@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { MissingTableError } from '../errors';
 import type { ConformanceContext, EngineConformanceHarness, EngineUnderTest } from './conformance-harness';
 import { rejectsWith, rowsOf } from './conformance-harness';
+import { registerGuardConformance } from './conformance-guards';
 import { registerLedgerConformance } from './conformance-ledger';
 import { registerStreamingConformance } from './conformance-streaming';
 import type { Engine, RefreshSpec, TableRef } from './engine';
@@ -74,6 +75,7 @@ export function runEngineConformance(name: string, harness: EngineConformanceHar
       assert.equal(engine().streaming !== undefined, expected.streaming, 'row streaming');
       assert.equal(engine().continuousJobs !== undefined, expected.continuousJobs, 'continuous jobs');
       assert.equal(engine().ledger !== undefined, expected.ledger === true, 'refresh ledger');
+      assert.equal(engine().staging !== undefined, expected.staging === true, 'staged results');
     });
 
     registerSchemaParts(context);
@@ -83,6 +85,7 @@ export function runEngineConformance(name: string, harness: EngineConformanceHar
     registerStatementParts(context);
     if (harness.expected.ledger) registerLedgerConformance(context);
     else it(`records refreshes in a ledger (not for ${name}: the engine declares no ledger)`);
+    registerGuardConformance(context);
     if (harness.expected.streaming) registerStreamingConformance(context);
     else it(`streams rows between catalogs (not for ${name}: the engine declares no row streaming)`);
   });

@@ -275,7 +275,8 @@ export interface Engine {
 export interface StagedResults {
   /**
    * Replaces the table's rows (or the partition's, per `spec.partition`) by the staged result in one
-   * transaction, records `spec.refreshId` in the ledger, and forgets the staged result. CONFLICT when it is gone.
+   * transaction, records `spec.refreshId` in the ledger, and forgets the staged result. INVALID_STATE (409) when it
+   * is gone (published or discarded already); VALIDATION_ERROR for a name that is not a staged result's.
    */
   publish(spec: RefreshSpec, staged: string): Promise<RefreshOutcome>;
   /** Forgets a staged result; one already gone is a success. */

@@ -17,6 +17,7 @@ import type {
   RowBatch,
   RowStreaming,
   SqlDialect,
+  StagedResults,
   StatementEffects,
   StatementResult,
   TableDefinition,
@@ -76,6 +77,10 @@ export interface PooledDialect<Pool> {
     batches: AsyncIterable<RowBatch>,
     database: string,
   ): Promise<RefreshOutcome>;
+  /** Puts a result a publish guard blocked in place (see {@link StagedResults.publish}). */
+  publishStaged(pool: Pool, spec: RefreshSpec, staged: string, database: string): Promise<RefreshOutcome>;
+  /** Forgets a blocked result (see {@link StagedResults.discard}). */
+  discardStaged(pool: Pool, table: TableRef, staged: string, database: string): Promise<void>;
   /** Stops the statement on the server when `signal` aborts, and then rejects with the signal's reason. */
   executeStatement(pool: Pool, sql: string, rowLimit: number, signal?: AbortSignal): Promise<StatementResult>;
   /** What a pass-through statement would write or reach, asked on the statement pool (see `Engine`). */
@@ -178,6 +183,13 @@ export abstract class PooledEngine<Pool extends { end(): Promise<void> }> implem
   refresh(spec: RefreshSpec): Promise<RefreshOutcome> {
     return this.translate(() => this.sql.refreshTable(this.pool('engine'), spec, this.defaultDatabase));
   }
+
+  readonly staging: StagedResults = {
+    publish: (spec, staged) =>
+      this.translate(() => this.sql.publishStaged(this.pool('engine'), spec, staged, this.defaultDatabase)),
+    discard: (table, staged) =>
+      this.translate(() => this.sql.discardStaged(this.pool('engine'), table, staged, this.defaultDatabase)),
+  };
 
   readonly streaming: RowStreaming = {
     readBatches: (spec) => this.readBatches(spec),

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { validationError } from '../errors';
-import type { ColumnInfo, ColumnMapping, RefreshSpec, TableDefinition, TableRef } from './engine';
+import type { ColumnInfo, ColumnMapping, RefreshSpec, TableDefinition, TableDescription, TableRef } from './engine';
+import type { WrittenRows } from './guard-audit';
 import { isTypeName } from './type-name';
 
 /** Prefix of the engines' own scratch tables; `listTables` hides them. */
@@ -131,6 +132,8 @@ export interface RefreshPlan {
   readonly insert: Statement;
   /** Bound to the placeholders of both statements, in order. */
   readonly params: readonly string[];
+  /** The rows the refresh writes (the table, or its partition), for the publish guards' audit. */
+  readonly written: WrittenRows;
 }
 
 /**
@@ -159,6 +162,7 @@ export function refreshPlan(
       partition.map((p) => side(p.mapping)),
     );
   const table = qualifiedName(dialect, into, defaultDatabase);
+  const params = partition.map((p) => p.value);
   const targets = spec.columns.map((mapping) => quote(mapping.target)).join(', ');
   const sources = spec.columns.map((mapping) => `src.${quote(mapping.source)}`).join(', ');
   return {
@@ -168,8 +172,46 @@ export function refreshPlan(
       spec.query,
       ` AS src${where((m) => `src.${quote(m.source)}`)}`,
     ),
-    params: partition.map((p) => p.value),
+    params,
+    written: {
+      table,
+      where: partitionCondition(
+        dialect,
+        partition.map((p) => quote(p.mapping.target)),
+      ),
+      params,
+    },
   };
+}
+
+/** `<a> = <p1> AND <b> = <p2> …` over columns as they are written; null for no columns. */
+export function partitionCondition(dialect: ServerSqlDialect, columns: readonly string[]): string | null {
+  return columns.length === 0 ? null : partitionFilter(dialect, columns).slice(' WHERE '.length);
+}
+
+/** `SELECT count(*) AS n FROM <table> [WHERE <where>]`. */
+export function countSql(table: string, where: string | null): Statement {
+  return { sql: `SELECT count(*) AS n FROM ${table}${where === null ? '' : ` WHERE ${where}`}`, client: null };
+}
+
+/** `INSERT INTO <to> (<columns>) SELECT <columns> FROM <from>`: a staged result copied into its table. */
+export function copyRowsSql(
+  dialect: ServerSqlDialect,
+  from: string,
+  to: string,
+  columns: readonly ColumnInfo[],
+): Statement {
+  const names = columns.map((column) => dialect.quoteIdentifier(column.name)).join(', ');
+  return { sql: `INSERT INTO ${to} (${names}) SELECT ${names} FROM ${from}`, client: null };
+}
+
+/**
+ * Whether two tables have the same columns (names, types, nullability, order) and primary key: a staged result
+ * with its table's definition is copied into the table, one with another (a blocked rebuild's) replaces it.
+ */
+export function sameDefinition(left: TableDescription, right: TableDescription): boolean {
+  const columns = (table: TableDescription) => JSON.stringify(table.columns.map((c) => [c.name, c.type, c.nullable]));
+  return columns(left) === columns(right) && JSON.stringify(left.primaryKey) === JSON.stringify(right.primaryKey);
 }
 
 export interface TextPosition {

@@ -15,6 +15,7 @@ import { describeQuery, describeTable, listTables } from './mysql-introspection'
 import { committedRefresh } from './mysql-ledger';
 import { createPool, run } from './mysql-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './mysql-refresh';
+import { discardStaged, publishStaged } from './mysql-staging';
 import { readBatches, replaceFromBatches } from './mysql-stream';
 import { MYSQL_TYPES } from './mysql-type-names';
 
@@ -56,6 +57,8 @@ const MYSQL_DIALECT: PooledDialect<Pool> = {
   dropTable,
   rebuildTable,
   refreshTable,
+  publishStaged,
+  discardStaged,
   readBatches,
   replaceFromBatches,
   executeStatement,

@@ -35,7 +35,7 @@ interface ColumnRow {
 
 /** Columns in declaration order and primary key columns in key order; null when there is no such table or view. */
 export async function describeTable(
-  pool: Pool,
+  pool: Queryable,
   table: TableRef,
   defaultDatabase: string,
 ): Promise<TableDescription | null> {

@@ -93,18 +93,39 @@ export async function withConnection<T>(
 
 /** `work` inside START TRANSACTION … COMMIT on one connection, rolled back when it throws. */
 export function inTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-  return withConnection(pool, async (connection, discard) => {
-    await run(connection, { sql: 'START TRANSACTION', client: null });
-    try {
-      const value = await work(connection);
-      await run(connection, { sql: 'COMMIT', client: null });
-      return value;
-    } catch (error) {
-      // A connection that cannot roll back is broken; the server rolls back when it goes.
-      await connection.query('ROLLBACK').catch(discard);
-      throw error;
-    }
-  });
+  return tentatively(pool, async (connection) => ({ value: await work(connection), commit: true }));
+}
+
+/**
+ * {@link inTransaction} whose `work` decides how it ends: committed, or rolled back with its value still returned
+ * (a result a publish guard blocked).
+ */
+export function tentatively<T>(
+  pool: Pool,
+  work: (connection: PoolConnection) => Promise<{ readonly value: T; readonly commit: boolean }>,
+): Promise<T> {
+  return withConnection(pool, (connection, discard) => transactionOn(connection, work, discard));
+}
+
+/**
+ * A transaction on a connection the caller holds (one that keeps a named lock meanwhile), ended as `work` says;
+ * `broken` is told when the connection cannot even roll back.
+ */
+export async function transactionOn<T>(
+  connection: PoolConnection,
+  work: (connection: PoolConnection) => Promise<{ readonly value: T; readonly commit: boolean }>,
+  broken: () => void,
+): Promise<T> {
+  await run(connection, { sql: 'START TRANSACTION', client: null });
+  try {
+    const { value, commit } = await work(connection);
+    await run(connection, { sql: commit ? 'COMMIT' : 'ROLLBACK', client: null });
+    return value;
+  } catch (error) {
+    // A connection that cannot roll back is broken; the server rolls back when it goes.
+    await connection.query('ROLLBACK').catch(broken);
+    throw error;
+  }
 }
 
 /** Where the engine's own statements can run: any pooled connection, or one borrowed for a piece of work. */

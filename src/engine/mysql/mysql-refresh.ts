@@ -7,10 +7,14 @@
 import type { Pool } from 'mysql2/promise';
 import { FreshetError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
+import { withReport } from '../guard-audit';
+import { DEFAULT_GUARDS, type GuardReport } from '../publish-guards';
 import { tableExists } from './mysql-introspection';
 import { ensureLedger, forgetRefreshes, recordRefresh } from './mysql-ledger';
-import { type Queryable, inTransaction, run, withConnection } from './mysql-pool';
+import { run, tentatively, withConnection } from './mysql-pool';
 import { createTableSql, qualifiedName, refreshPlan, scratchName } from './mysql-sql';
+import { countRows, judgeWritten, keepAsStaged, stageResult, wholeTable } from './mysql-staging';
+import { swapIn } from './mysql-swap';
 
 export async function createTable(pool: Pool, definition: TableDefinition, database: string): Promise<void> {
   await run(pool, { sql: createTableSql(definition, database), client: null });
@@ -22,44 +26,29 @@ export async function dropTable(pool: Pool, table: TableRef, database: string): 
   await forgetRefreshes(pool, table, database);
 }
 
+/**
+ * Full or partition refresh. With guards, the result is judged before COMMIT; a blocked one is rolled back (the
+ * table keeps its rows) and staged instead (see `mysql-staging.ts`). The default guard reads nothing: the
+ * DELETE's count is the rows before, the INSERT's the rows after.
+ */
 export async function refreshTable(pool: Pool, spec: RefreshSpec, database: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, database);
+  const { guards } = spec;
   await ensureLedger(pool, database, spec.refreshId);
-  return inTransaction(pool, async (connection) => {
+  const outcome = await tentatively(pool, async (connection) => {
     const rowsDeleted =
       plan.delete === null ? 0 : ((await run(connection, plan.delete, plan.params)).header?.affectedRows ?? 0);
     const rowsWritten = (await run(connection, plan.insert, plan.params)).header?.affectedRows ?? 0;
-    return recordRefresh(connection, spec.table, database, spec.refreshId, { rowsDeleted, rowsWritten });
+    const report =
+      guards === undefined
+        ? undefined
+        : await judgeWritten(connection, guards, plan.written, { rowsBefore: rowsDeleted, rowsWritten });
+    if (report?.blocked) return { value: null, commit: false };
+    const written = { rowsDeleted, rowsWritten: rowsWritten - (report?.rowsDropped ?? 0) };
+    const value = await recordRefresh(connection, spec.table, database, spec.refreshId, withReport(written, report));
+    return { value, commit: true };
   });
-}
-
-/**
- * Gives the target's name to a replacement table built aside: one `RENAME TABLE t TO __freshet_old_<name>,
- * <replacement> TO t` swaps the two atomically (a reader finds the old table or the new one under the name,
- * never neither), then the old table is dropped. Returns the rows the old table had.
- */
-export async function swapIn(
-  connection: Queryable,
-  replacement: TableRef,
-  target: TableRef,
-  database: string,
-): Promise<number> {
-  const name = (table: TableRef) => qualifiedName(table, database);
-  const old: TableRef = { database: target.database, name: scratchName('old', target.name) };
-  const ddl = (sql: string) => run(connection, { sql, client: null });
-  if (!(await tableExists(connection, target, database))) {
-    await ddl(`RENAME TABLE ${name(replacement)} TO ${name(target)}`);
-    return 0;
-  }
-  const counted = await run<{ n: number }>(connection, {
-    sql: `SELECT count(*) AS n FROM ${name(target)}`,
-    client: null,
-  });
-  await ddl(`DROP TABLE IF EXISTS ${name(old)}`); // left by a swap that was killed before its last step
-  await ddl(`RENAME TABLE ${name(target)} TO ${name(old)}, ${name(replacement)} TO ${name(target)}`);
-  // The swap is done; the old table is only clutter now, and the next swap drops it if this fails.
-  await ddl(`DROP TABLE IF EXISTS ${name(old)}`).catch(() => undefined);
-  return Number(counted.rows[0]?.n ?? 0);
+  return outcome ?? stageResult(pool, spec, guards ?? DEFAULT_GUARDS, database);
 }
 
 /**
@@ -90,7 +79,20 @@ export function rebuildTable(
     let outcome: RefreshOutcome;
     try {
       const rowsWritten = (await run(connection, plan.insert, plan.params)).header?.affectedRows ?? 0;
-      outcome = { rowsWritten, rowsDeleted: await swapIn(connection, scratch, target, database) };
+      let report: GuardReport | undefined;
+      if (spec.guards !== undefined) {
+        const exists = await tableExists(connection, target, database);
+        const rowsBefore = exists ? await countRows(connection, wholeTable(target, database)) : 0;
+        const rows = wholeTable(scratch, database);
+        report = await judgeWritten(connection, spec.guards, rows, { rowsBefore, rowsWritten });
+        if (report.blocked) {
+          // The new table is the result: kept as it is, under the staged name, and the old table stays.
+          const staged = await keepAsStaged(connection, scratch, spec.refreshId, database);
+          return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };
+        }
+      }
+      const rowsDeleted = await swapIn(connection, scratch, target, database);
+      outcome = withReport({ rowsWritten: rowsWritten - (report?.rowsDropped ?? 0), rowsDeleted }, report);
     } catch (error) {
       await ddl(`DROP TABLE IF EXISTS ${qualifiedName(scratch, database)}`).catch(() => undefined);
       throw error;

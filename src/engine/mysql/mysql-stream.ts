@@ -10,9 +10,13 @@ import type { Connection as CoreConnection } from 'mysql2';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { ColumnInfo, LoadSpec, ReadSpec, RefreshOutcome, RowBatch, TableRef } from '../engine';
 import { toFreshetError } from './mysql-errors';
+import { type WrittenRows, withReport } from '../guard-audit';
+import type { GuardReport } from '../publish-guards';
+import { tableExists } from './mysql-introspection';
 import { borrow, giveBack, inTransaction, run } from './mysql-pool';
 import { ensureLedger, recordRefresh } from './mysql-ledger';
-import { swapIn } from './mysql-refresh';
+import { countRows, judgeWritten, keepAsStaged, wholeTable } from './mysql-staging';
+import { swapIn } from './mysql-swap';
 import { createTableSql, embedQuery, qualifiedName, quoteIdentifier, scratchName, textLiteral } from './mysql-sql';
 
 /** MySQL's limit on the placeholders of one prepared statement. */
@@ -121,30 +125,37 @@ async function stageBatch(pool: Pool, stage: string, columns: readonly ColumnInf
   });
 }
 
+/** The rows of the target a load replaces: the whole table, or its partition. */
+function replacedRows(load: LoadSpec, database: string): WrittenRows {
+  const table = qualifiedName(load.definition.table, database);
+  const partition = Object.entries(load.partition ?? {});
+  // A partition names its columns as the statement that asked for it did; MySQL matches column names in any case.
+  const where =
+    partition.length === 0 ? null : partition.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
+  return { table, where, params: partition.map(([, value]) => value) };
+}
+
 async function swapPartition(
   pool: Pool,
   load: LoadSpec,
   stage: TableRef,
   database: string,
-  rowsWritten: number,
+  written: RefreshOutcome,
 ): Promise<RefreshOutcome> {
-  const target = qualifiedName(load.definition.table, database);
+  const replaced = replacedRows(load, database);
   const columns = load.definition.columns.map((column) => quoteIdentifier(column.name)).join(', ');
-  const partition = Object.entries(load.partition ?? {});
-  // A partition names its columns as the statement that asked for it did; MySQL matches column names in any case.
-  const where = partition.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
   const outcome = await inTransaction(pool, async (connection) => {
     const deleted = await run(
       connection,
-      { sql: `DELETE FROM ${target} WHERE ${where}`, client: null },
-      partition.map(([, value]) => value),
+      { sql: `DELETE FROM ${replaced.table} WHERE ${replaced.where}`, client: null },
+      replaced.params,
     );
     await run(connection, {
-      sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, database)}`,
+      sql: `INSERT INTO ${replaced.table} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, database)}`,
       client: null,
     });
     const rowsDeleted = deleted.header?.affectedRows ?? 0;
-    return recordRefresh(connection, load.definition.table, database, load.refreshId, { rowsWritten, rowsDeleted });
+    return recordRefresh(connection, load.definition.table, database, load.refreshId, { ...written, rowsDeleted });
   });
   await run(pool, { sql: `DROP TABLE IF EXISTS ${qualifiedName(stage, database)}`, client: null });
   return outcome;
@@ -152,8 +163,9 @@ async function swapPartition(
 
 /**
  * Replaces the table's rows (or one partition's) with the streamed rows. The stage has the table's own
- * definition, primary key included, so a duplicate fails while staging with the table untouched. An error
- * of `batches` (the source engine's) comes out as it went in.
+ * definition, primary key included, so a duplicate fails while staging with the table untouched. With guards,
+ * the staged rows are judged first; a blocked result stays staged (renamed to a staged result) and the table is
+ * not touched. An error of `batches` (the source engine's) comes out as it went in.
  */
 export async function replaceFromBatches(
   pool: Pool,
@@ -172,10 +184,21 @@ export async function replaceFromBatches(
       if (rows.length > 0) rowsWritten += await stageBatch(pool, stageName, load.definition.columns, rows);
     }
     await ensureLedger(pool, database, load.refreshId);
-    if (load.partition !== null) return await swapPartition(pool, load, stage, database, rowsWritten);
+    let report: GuardReport | undefined;
+    if (load.guards !== undefined) {
+      const exists = load.partition !== null || (await tableExists(pool, target, database));
+      const rowsBefore = exists ? await countRows(pool, replacedRows(load, database)) : 0;
+      report = await judgeWritten(pool, load.guards, wholeTable(stage, database), { rowsBefore, rowsWritten });
+      if (report.blocked) {
+        const staged = await keepAsStaged(pool, stage, load.refreshId, database);
+        return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };
+      }
+    }
+    const written = withReport({ rowsWritten: rowsWritten - (report?.rowsDropped ?? 0), rowsDeleted: 0 }, report);
+    if (load.partition !== null) return await swapPartition(pool, load, stage, database, written);
     const rowsDeleted = await swapIn(pool, stage, target, database);
     // The swap committed by itself (DDL); the ledger row follows it.
-    return await recordRefresh(pool, target, database, load.refreshId, { rowsWritten, rowsDeleted });
+    return await recordRefresh(pool, target, database, load.refreshId, { ...written, rowsDeleted });
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);
     throw error;

@@ -15,6 +15,7 @@ import { describeQuery, describeTable, listTables } from './postgres-introspecti
 import { committedRefresh } from './postgres-ledger';
 import { createPool, run } from './postgres-pool';
 import { createTable, dropTable, rebuildTable, refreshTable } from './postgres-refresh';
+import { discardStaged, publishStaged } from './postgres-staging';
 import { readBatches, replaceFromBatches } from './postgres-stream';
 import { POSTGRES_TYPES } from './postgres-type-names';
 
@@ -35,6 +36,8 @@ const POSTGRES_DIALECT: PooledDialect<PgPool> = {
   dropTable,
   rebuildTable,
   refreshTable,
+  publishStaged,
+  discardStaged,
   readBatches,
   replaceFromBatches,
   executeStatement,

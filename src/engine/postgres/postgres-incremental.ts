@@ -15,6 +15,8 @@
  *   `postgres-incremental-columns.ts` for how).
  */
 import type { IncrementalRefreshSpec, RefreshOutcome } from '../engine';
+import { DROP_ROW_RECOMPUTES, NOTHING_JUDGED, changesAudit, runGuardAudit, withReport } from '../guard-audit';
+import { type PublishGuards, droppingExpectations } from '../publish-guards';
 import { GROUP_COUNT, keyCountOf, stateSql, targetKeys, type ChangeSetSql } from '../incremental-sql';
 import {
   captureBlocker,
@@ -35,6 +37,7 @@ import {
   forgetIncremental,
   internalName,
   prune,
+  releaseWithin,
   schemaOf,
   sql,
   stateOf,
@@ -44,23 +47,39 @@ import {
   watermarksOf,
 } from './postgres-incremental-state';
 import { ensureLedger, recordRefresh } from './postgres-ledger';
-import { inTransaction, run } from './postgres-pool';
+import { inTransaction, run, tentatively } from './postgres-pool';
 import { qualifiedName, quoteIdentifier, refreshPlan } from './postgres-sql';
+import { judgeWritten, wholeTable } from './postgres-staging';
 
 export { forgetIncremental, releaseIncremental, releaseWithin } from './postgres-incremental-state';
 
 /** Most columns of a row the lookup index covers; the rest are compared row by row. */
 const INDEXED_COLUMNS = 8;
 
-/** One REPEATABLE READ transaction: a single snapshot reads the sources, decides which changes are new, and is stored. */
-const inSnapshot = <T>(pool: PgPool, work: (client: PgPoolClient) => Promise<T>) =>
-  inTransaction(pool, work, 'REPEATABLE READ');
+/**
+ * One REPEATABLE READ transaction: a single snapshot reads the sources, decides which changes are new, and is
+ * stored; `work` rolls it back instead when a publish guard blocks the result, so the changes stay pending.
+ */
+function inSnapshot<T extends RefreshOutcome | string>(
+  pool: PgPool,
+  work: (client: PgPoolClient) => Promise<T>,
+): Promise<T> {
+  return tentatively(
+    pool,
+    async (client) => {
+      const value = await work(client);
+      return { value, commit: typeof value === 'string' || value.guards?.blocked !== true };
+    },
+    'REPEATABLE READ',
+  );
+}
 
 /**
  * An incremental refresh, or a full one when the changes cannot be used. Capture is installed (or repaired)
  * in a transaction of its own before the refresh's snapshot is taken: a change committed in between is then
  * both in the changelog and seen by the snapshot, and the snapshot test skips it; the other way round it would
- * be lost.
+ * be lost. With guards, the result is judged before COMMIT; a blocked one is rolled back (table, state and
+ * watermark stay) and reported with `staged: null`. A table with DROP ROW expectations is always recomputed.
  */
 export async function refreshIncremental(
   pool: PgPool,
@@ -69,13 +88,23 @@ export async function refreshIncremental(
 ): Promise<RefreshOutcome> {
   let detail: string;
   await ensureLedger(pool, schema, spec.refreshId);
-  const recorded = (client: PgPoolClient, outcome: RefreshOutcome) =>
-    recordRefresh(client, spec.table, schema, spec.refreshId, outcome);
+  const { guards } = spec;
+  const recorded = async (client: PgPoolClient, outcome: RefreshOutcome) =>
+    outcome.guards?.blocked
+      ? { ...outcome, staged: null }
+      : recordRefresh(client, spec.table, schema, spec.refreshId, outcome);
+  const dropsRows = guards !== undefined && droppingExpectations(guards).length > 0;
   try {
-    const outcome = await inSnapshot(pool, async (client) => {
-      const applied = await applyChanges(client, spec, schema);
-      return typeof applied === 'string' ? applied : recorded(client, applied);
-    });
+    const outcome = dropsRows
+      ? DROP_ROW_RECOMPUTES
+      : await inSnapshot(pool, async (client) => {
+          const applied = await applyChanges(client, spec, schema);
+          if (typeof applied === 'string') return applied;
+          return recorded(
+            client,
+            guards === undefined ? applied : await judgeChanges(client, spec, schema, guards, applied),
+          );
+        });
     if (typeof outcome !== 'string') return outcome;
     detail = outcome;
   } catch (error) {
@@ -83,10 +112,34 @@ export async function refreshIncremental(
       `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so ` +
       `the table was recomputed`;
   }
-  const notMaintainable = await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
-  return inSnapshot(pool, async (client) =>
-    recorded(client, await fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null)),
-  );
+  const notMaintainable = dropsRows
+    ? DROP_ROW_RECOMPUTES
+    : await inTransaction(pool, (client) => prepareCapture(client, spec, schema));
+  return inSnapshot(pool, async (client) => {
+    // Recomputed every time from now on: capture no other table reads goes.
+    if (dropsRows) await releaseWithin(client, spec.table, schema);
+    return recorded(
+      client,
+      await fullRefresh(client, spec, schema, notMaintainable ?? detail, notMaintainable === null),
+    );
+  });
+}
+
+/** Inside the refresh's transaction, after the changes were applied: the guards' verdict on the table. */
+async function judgeChanges(
+  client: PgPoolClient,
+  spec: IncrementalRefreshSpec,
+  schema: string,
+  guards: PublishGuards,
+  applied: RefreshOutcome,
+): Promise<RefreshOutcome> {
+  if (applied.action === 'NO_DATA') return { ...applied, guards: NOTHING_JUDGED };
+  const audit = changesAudit(guards, quoteIdentifier, wholeTable(spec.table, schema), applied);
+  const report = await runGuardAudit(audit, {
+    change: async (statement) => (await run(client, sql(statement.sql), statement.params)).rowCount ?? 0,
+    row: async (statement) => (await run(client, sql(statement.sql), statement.params)).rows[0],
+  });
+  return { ...applied, guards: report };
 }
 
 /** Makes capture trustworthy on every source; returns why the table cannot be maintained incrementally, if so. */
@@ -180,10 +233,14 @@ async function fullRefresh(
   await forgetIncremental(client, spec.table, schema);
   const plan = refreshPlan(spec, schema);
   const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
-  const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
-  if (!maintain) {
-    return { action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted };
-  }
+  const written = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
+  const report =
+    spec.guards === undefined
+      ? undefined
+      : await judgeWritten(client, spec.guards, plan.written, { rowsBefore: rowsDeleted, rowsWritten: written });
+  const rowsWritten = written - (report?.rowsDropped ?? 0);
+  const outcome = withReport({ action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted }, report);
+  if (!maintain || report?.blocked) return outcome;
   const { targets, positions } = await targetColumns(client, spec);
   const maintenance = spec.plan.maintenance;
   let indexed = targets.slice(0, INDEXED_COLUMNS);
@@ -232,5 +289,5 @@ async function fullRefresh(
     );
     await prune(client, source, schema);
   }
-  return { action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted };
+  return outcome;
 }

@@ -73,11 +73,23 @@ export function inTransaction<T>(
   work: (client: PgPoolClient) => Promise<T>,
   isolation?: 'REPEATABLE READ',
 ): Promise<T> {
+  return tentatively(pool, async (client) => ({ value: await work(client), commit: true }), isolation);
+}
+
+/**
+ * {@link inTransaction} whose `work` decides how it ends: committed, or rolled back with its value still returned
+ * (a result a publish guard blocked).
+ */
+export function tentatively<T>(
+  pool: PgPool,
+  work: (client: PgPoolClient) => Promise<{ readonly value: T; readonly commit: boolean }>,
+  isolation?: 'REPEATABLE READ',
+): Promise<T> {
   return withClient(pool, async (client) => {
     await run(client, { sql: isolation === undefined ? 'BEGIN' : `BEGIN ISOLATION LEVEL ${isolation}`, client: null });
     try {
-      const value = await work(client);
-      await run(client, { sql: 'COMMIT', client: null });
+      const { value, commit } = await work(client);
+      await run(client, { sql: commit ? 'COMMIT' : 'ROLLBACK', client: null });
       return value;
     } catch (error) {
       // A failed ROLLBACK means a broken connection; withClient then discards the client (not idle).

@@ -4,16 +4,18 @@
  * stop readers, where TRUNCATE's ACCESS EXCLUSIVE lock would hold every reader for the whole refresh), and a
  * killed connection rolls back to the old rows. A rebuild uses transactional DDL the same way.
  */
-import { FreshetError, validationError } from '../../errors';
+import { FreshetError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableDefinition, TableRef } from '../engine';
-import type { PgPool, PgPoolClient } from './postgres-driver';
+import { withReport } from '../guard-audit';
+import { DEFAULT_GUARDS, type GuardReport } from '../publish-guards';
+import type { PgPool } from './postgres-driver';
 import { forgetIncremental, releaseWithin } from './postgres-incremental';
 import { tableExists } from './postgres-introspection';
 import { ensureLedger, forgetRefreshes, recordRefresh } from './postgres-ledger';
-import { inTransaction, run } from './postgres-pool';
-import { createTableSql, qualifiedName, quoteIdentifier, refreshPlan, scratchName } from './postgres-sql';
-
-const DEPENDENT_OBJECTS_STILL_EXIST = '2BP01';
+import { inTransaction, run, tentatively } from './postgres-pool';
+import { createTableSql, qualifiedName, refreshPlan, scratchName } from './postgres-sql';
+import { countRows, judgeWritten, keepAsStaged, stageResult, wholeTable } from './postgres-staging';
+import { swapIn } from './postgres-swap';
 
 export async function createTable(pool: PgPool, definition: TableDefinition, schema: string): Promise<void> {
   await run(pool, { sql: createTableSql(definition, schema), client: null });
@@ -28,68 +30,30 @@ export async function dropTable(pool: PgPool, table: TableRef, schema: string): 
   });
 }
 
+/**
+ * Full or partition refresh. With guards, the result is judged before COMMIT; a blocked one is rolled back (the
+ * table keeps its rows) and staged instead (see `postgres-staging.ts`). The default guard reads nothing: the
+ * DELETE's count is the rows before, the INSERT's the rows after.
+ */
 export async function refreshTable(pool: PgPool, spec: RefreshSpec, schema: string): Promise<RefreshOutcome> {
   const plan = refreshPlan(spec, schema);
+  const { guards } = spec;
   await ensureLedger(pool, schema, spec.refreshId);
-  return inTransaction(pool, async (client) => {
+  const outcome = await tentatively(pool, async (client) => {
     // Rewritten another way, the table no longer matches its incremental watermark.
     await forgetIncremental(client, spec.table, schema);
     const rowsDeleted = plan.delete === null ? 0 : ((await run(client, plan.delete, plan.params)).rowCount ?? 0);
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
-    return recordRefresh(client, spec.table, schema, spec.refreshId, { rowsDeleted, rowsWritten });
+    const report =
+      guards === undefined
+        ? undefined
+        : await judgeWritten(client, guards, plan.written, { rowsBefore: rowsDeleted, rowsWritten });
+    if (report?.blocked) return { value: null, commit: false };
+    const written = { rowsDeleted, rowsWritten: rowsWritten - (report?.rowsDropped ?? 0) };
+    const value = await recordRefresh(client, spec.table, schema, spec.refreshId, withReport(written, report));
+    return { value, commit: true };
   });
-}
-
-/** Drops the target (after counting its rows) so a replacement can take its name; views on it stop that. */
-async function dropTarget(client: PgPoolClient, target: TableRef, schema: string): Promise<number> {
-  if (!(await tableExists(client, target, schema))) return 0;
-  const counted = await run<{ n: number }>(client, {
-    sql: `SELECT count(*) AS n FROM ${qualifiedName(target, schema)}`,
-    client: null,
-  });
-  try {
-    await run(client, { sql: `DROP TABLE ${qualifiedName(target, schema)}`, client: null });
-  } catch (error) {
-    const cause =
-      error instanceof FreshetError ? (error.cause as { code?: unknown; detail?: unknown } | undefined) : undefined;
-    if (cause?.code !== DEPENDENT_OBJECTS_STILL_EXIST) throw error;
-    throw validationError(
-      `PostgreSQL: cannot replace table ${quoteIdentifier(target.name)} by its new definition while other objects ` +
-        `depend on it ` +
-        `(${String(cause.detail ?? 'views or foreign keys')}); drop them first and create them again afterwards.`,
-      { cause: error },
-    );
-  }
-  return counted.rows[0]?.n ?? 0;
-}
-
-/**
- * Inside the caller's transaction: drops the target and gives its name to a replacement table built aside,
- * whose primary key constraint (named `replacementKey`) takes the target's usual `<name>_pkey`. Returns the
- * rows the old table had.
- */
-export async function swapIn(
-  client: PgPoolClient,
-  replacement: TableRef,
-  replacementKey: string,
-  definition: TableDefinition,
-  schema: string,
-): Promise<number> {
-  const target = definition.table;
-  const rowsDeleted = await dropTarget(client, target, schema);
-  await run(client, {
-    sql: `ALTER TABLE ${qualifiedName(replacement, schema)} RENAME TO ${quoteIdentifier(target.name)}`,
-    client: null,
-  });
-  if (definition.primaryKey !== null && definition.primaryKey.length > 0) {
-    await run(client, {
-      sql:
-        `ALTER TABLE ${qualifiedName(target, schema)} RENAME CONSTRAINT ${quoteIdentifier(replacementKey)} TO ` +
-        `${quoteIdentifier(`${target.name}_pkey`)}`,
-      client: null,
-    });
-  }
-  return rowsDeleted;
+  return outcome ?? stageResult(pool, spec, guards ?? DEFAULT_GUARDS, schema);
 }
 
 /**
@@ -112,13 +76,27 @@ export async function rebuildTable(
   // The key gets a scratch name too: index names share the schema's namespace with the old table's key.
   const scratchKey = `${scratch.name}_pkey`;
   const plan = refreshPlan(spec, schema, scratch, true);
+  const { guards } = spec;
   await ensureLedger(pool, schema, spec.refreshId);
   return inTransaction(pool, async (client) => {
-    await forgetIncremental(client, target, schema);
     await run(client, { sql: `DROP TABLE IF EXISTS ${qualifiedName(scratch, schema)}`, client: null });
     await run(client, { sql: createTableSql(definition, schema, scratch, scratchKey), client: null });
     const rowsWritten = (await run(client, plan.insert, plan.params)).rowCount ?? 0;
+    let report: GuardReport | undefined;
+    if (guards !== undefined) {
+      const rowsBefore = (await tableExists(client, target, schema))
+        ? await countRows(client, wholeTable(target, schema))
+        : 0;
+      report = await judgeWritten(client, guards, wholeTable(scratch, schema), { rowsBefore, rowsWritten });
+      if (report.blocked) {
+        // The new table is the result: kept as it is, under the staged name, and the old table stays.
+        const staged = await keepAsStaged(client, scratch, scratchKey, definition.primaryKey, spec.refreshId, schema);
+        return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };
+      }
+    }
+    await forgetIncremental(client, target, schema);
     const rowsDeleted = await swapIn(client, scratch, scratchKey, definition, schema);
-    return recordRefresh(client, target, schema, spec.refreshId, { rowsWritten, rowsDeleted });
+    const written = { rowsWritten: rowsWritten - (report?.rowsDropped ?? 0), rowsDeleted };
+    return recordRefresh(client, target, schema, spec.refreshId, withReport(written, report));
   });
 }

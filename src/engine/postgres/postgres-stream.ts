@@ -5,13 +5,17 @@
  * with one transaction: readers see the old rows or the new ones, also when the copy fails part-way.
  */
 import type { LoadSpec, ReadSpec, RefreshOutcome, RowBatch, TableRef } from '../engine';
+import { type WrittenRows, withReport } from '../guard-audit';
+import type { GuardReport } from '../publish-guards';
+import { partitionCondition } from '../server-sql';
 import type { PgPool, PgPoolClient } from './postgres-driver';
 import { forgetIncremental } from './postgres-incremental';
 import { ensureLedger, recordRefresh } from './postgres-ledger';
 import { borrow, giveBack, inTransaction, run, runForArrays } from './postgres-pool';
-import { swapIn } from './postgres-refresh';
+import { tableExists } from './postgres-introspection';
 import {
   INTERNAL_TABLE_PREFIX,
+  POSTGRES_SQL,
   createTableSql,
   embedQuery,
   partitionFilter,
@@ -19,6 +23,8 @@ import {
   quoteIdentifier,
   scratchName,
 } from './postgres-sql';
+import { countRows, judgeWritten, keepAsStaged, wholeTable } from './postgres-staging';
+import { swapIn } from './postgres-swap';
 
 const CURSOR = quoteIdentifier(`${INTERNAL_TABLE_PREFIX}_read`);
 
@@ -95,20 +101,27 @@ async function stageBatch(
   });
 }
 
-async function swapPartition(client: PgPoolClient, load: LoadSpec, stage: TableRef, schema: string): Promise<number> {
+/** The rows of the target a load replaces: the whole table, or its partition. */
+function replacedRows(load: LoadSpec, schema: string): WrittenRows {
   const target = qualifiedName(load.definition.table, schema);
-  const partition = load.partition ?? {};
-  const columns = load.definition.columns.map((column) => quoteIdentifier(column.name)).join(', ');
+  if (load.partition === null) return { table: target, where: null, params: [] };
   // A partition names its columns as the statement that asked for it did; match them like PostgreSQL would unquoted.
   const columnOf = (key: string) =>
     (
       load.definition.columns.find((column) => column.name === key) ??
       load.definition.columns.find((column) => column.name.toLowerCase() === key.toLowerCase())
     )?.name ?? key;
-  const filter = partitionFilter(Object.keys(partition).map(columnOf), quoteIdentifier);
-  const deleted = await run(client, { sql: `DELETE FROM ${target}${filter}`, client: null }, Object.values(partition));
+  const columns = Object.keys(load.partition).map((key) => quoteIdentifier(columnOf(key)));
+  return { table: target, where: partitionCondition(POSTGRES_SQL, columns), params: Object.values(load.partition) };
+}
+
+async function swapPartition(client: PgPoolClient, load: LoadSpec, stage: TableRef, schema: string): Promise<number> {
+  const replaced = replacedRows(load, schema);
+  const columns = load.definition.columns.map((column) => quoteIdentifier(column.name)).join(', ');
+  const filter = replaced.where === null ? '' : ` WHERE ${replaced.where}`;
+  const deleted = await run(client, { sql: `DELETE FROM ${replaced.table}${filter}`, client: null }, replaced.params);
   await run(client, {
-    sql: `INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, schema)}`,
+    sql: `INSERT INTO ${replaced.table} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage, schema)}`,
     client: null,
   });
   await run(client, { sql: `DROP TABLE ${qualifiedName(stage, schema)}`, client: null });
@@ -118,7 +131,8 @@ async function swapPartition(client: PgPoolClient, load: LoadSpec, stage: TableR
 /**
  * Replaces the table's rows (or one partition's) with the streamed rows. The stage has the table's own
  * definition, primary key included, so a duplicate fails while staging with the table untouched; a whole
- * table is then swapped by rename (transactional DDL), a partition by delete and copy.
+ * table is then swapped by rename (transactional DDL), a partition by delete and copy. With guards, the staged
+ * rows are judged first; a blocked result stays staged (renamed to a staged result) and the table is not touched.
  */
 export async function replaceFromBatches(
   pool: PgPool,
@@ -139,12 +153,30 @@ export async function replaceFromBatches(
     }
     await ensureLedger(pool, schema, load.refreshId);
     return await inTransaction(pool, async (client) => {
+      let report: GuardReport | undefined;
+      if (load.guards !== undefined) {
+        const exists = load.partition !== null || (await tableExists(client, target, schema));
+        const rowsBefore = exists ? await countRows(client, replacedRows(load, schema)) : 0;
+        report = await judgeWritten(client, load.guards, wholeTable(stage, schema), { rowsBefore, rowsWritten });
+        if (report.blocked) {
+          const staged = await keepAsStaged(
+            client,
+            stage,
+            stageKey,
+            load.definition.primaryKey,
+            load.refreshId,
+            schema,
+          );
+          return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };
+        }
+      }
       await forgetIncremental(client, target, schema);
       const rowsDeleted =
         load.partition === null
           ? await swapIn(client, stage, stageKey, load.definition, schema)
           : await swapPartition(client, load, stage, schema);
-      return recordRefresh(client, target, schema, load.refreshId, { rowsWritten, rowsDeleted });
+      const written = { rowsWritten: rowsWritten - (report?.rowsDropped ?? 0), rowsDeleted };
+      return recordRefresh(client, target, schema, load.refreshId, withReport(written, report));
     });
   } catch (error) {
     await run(pool, { sql: `DROP TABLE IF EXISTS ${stageName}`, client: null }).catch(() => undefined);

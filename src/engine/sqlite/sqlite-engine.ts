@@ -210,8 +210,8 @@ export class SqliteEngine implements Engine {
       for await (const rows of batches) {
         if (rows.length > 0) await this.run(this.writer, 'insertStage', { table, columns, rows });
       }
-      const { definition, partition, refreshId } = load;
-      return await this.run(this.writer, 'swapStage', { definition, partition, refreshId });
+      const { definition, partition, refreshId, guards } = load;
+      return await this.run(this.writer, 'swapStage', { definition, partition, refreshId, guards });
     } catch (error) {
       await this.run(this.writer, 'dropStage', { table }).catch(() => undefined);
       throw error;

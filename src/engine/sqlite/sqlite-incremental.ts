@@ -16,6 +16,8 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { IncrementalRefreshSpec, RefreshOutcome, TableRef } from '../engine';
+import { DROP_ROW_RECOMPUTES, type WrittenRows, withReport } from '../guard-audit';
+import { droppingExpectations } from '../publish-guards';
 import {
   GROUP_COUNT,
   IncrementalUnavailable,
@@ -44,6 +46,7 @@ import {
   pruneChanges,
   removeCapture,
 } from './sqlite-change-capture';
+import { judgeChanges, judgeWritten, tentatively } from './sqlite-guard-audit';
 import { tableExists } from './sqlite-introspection';
 import { recordRefresh } from './sqlite-ledger';
 import { INTERNAL_TABLE_PREFIX, qualifiedName, quoteIdentifier, refreshPlan, schemaOf } from './sqlite-sql';
@@ -150,25 +153,36 @@ function targetColumns(
 /**
  * An incremental refresh, or a full one when the changes cannot be used; see the module comment. A failure of
  * the incremental path rolls back and is retried as a full refresh, whose own failure is the refresh's error.
+ * With guards, the result is judged before COMMIT; a blocked one is rolled back (table, state and watermark
+ * stay, the changes stay pending) and reported with `staged: null`. A table with DROP ROW expectations is
+ * always recomputed.
  */
 export function refreshIncremental(db: Database, spec: IncrementalRefreshSpec): RefreshOutcome {
-  let detail: string;
-  try {
-    const outcome = db
-      .transaction(() => {
+  const { guards } = spec;
+  const dropsRows = guards !== undefined && droppingExpectations(guards).length > 0;
+  let detail = DROP_ROW_RECOMPUTES;
+  if (!dropsRows) {
+    try {
+      const outcome = tentatively(db, () => {
         const applied = applyChanges(db, spec);
-        return typeof applied === 'string' ? applied : recordRefresh(db, spec.table, spec.refreshId, applied);
-      })
-      .immediate();
-    if (typeof outcome !== 'string') return outcome;
-    detail = outcome;
-  } catch (error) {
-    detail =
-      `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so ` +
-      `the table was recomputed`;
+        if (typeof applied === 'string') return applied;
+        const judged = guards === undefined ? applied : judgeChanges(db, spec.table, guards, applied);
+        return judged.guards?.blocked ? judged : recordRefresh(db, spec.table, spec.refreshId, judged);
+      });
+      if (typeof outcome !== 'string') return outcome;
+      detail = outcome;
+    } catch (error) {
+      detail =
+        `the changes could not be applied (${error instanceof Error ? error.message : String(error)}), so ` +
+        `the table was recomputed`;
+    }
   }
-  const recomputed = () => recordRefresh(db, spec.table, spec.refreshId, fullRefresh(db, spec, detail));
-  return db.transaction(recomputed).immediate();
+  return tentatively(db, () => {
+    // Recomputed every time from now on: capture no other table reads goes.
+    if (dropsRows) releaseWithin(db, spec.table);
+    const outcome = fullRefresh(db, spec, detail, !dropsRows);
+    return outcome.guards?.blocked ? outcome : recordRefresh(db, spec.table, spec.refreshId, outcome);
+  });
 }
 
 /** Applies the changes since the watermark; returns why a full refresh is needed instead. */
@@ -361,19 +375,24 @@ function applyGrouped(
  * (reinstalled where it could not be trusted, which also sends every other table reading that source back to a
  * full refresh), the lookup index and group state built, the watermarks set to the newest change.
  */
-function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string): RefreshOutcome {
+function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string, maintain: boolean): RefreshOutcome {
   forgetIncremental(db, spec.table);
   const plan = refreshPlan(spec);
   const rowsDeleted = plan.deleteSql === null ? 0 : db.prepare(plan.deleteSql).run(...plan.params).changes;
-  const rowsWritten = db.prepare(plan.insertSql).run(...plan.params).changes;
+  const written = db.prepare(plan.insertSql).run(...plan.params).changes;
+  const report =
+    spec.guards === undefined
+      ? undefined
+      : judgeWritten(db, spec.guards, writtenRows(spec), { rowsBefore: rowsDeleted, rowsWritten: written });
+  const rowsWritten = written - (report?.rowsDropped ?? 0);
   const uncapturable = spec.sources.find((source) => !capturable(db, source));
-  if (spec.partition !== null || uncapturable !== undefined) {
+  if (spec.partition !== null || uncapturable !== undefined || !maintain || report?.blocked) {
     const why =
-      uncapturable === undefined
+      uncapturable === undefined || !maintain
         ? detail
         : `${uncapturable.name} is not a table of main whose changes can be captured (a view, or in an attached ` +
           `database)`;
-    return { action: 'FULL', actionDetail: why, rowsWritten, rowsDeleted };
+    return withReport({ action: 'FULL', actionDetail: why, rowsWritten, rowsDeleted }, report);
   }
   ensureWatermarks(db);
   for (const source of spec.sources) {
@@ -409,5 +428,13 @@ function fullRefresh(db: Database, spec: IncrementalRefreshSpec, detail: string)
     record.run(tableKey(spec.table), source.name, currentChangeId(db, source.name));
     prune(db, source.name);
   }
-  return { action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted };
+  return withReport({ action: 'FULL', actionDetail: detail, rowsWritten, rowsDeleted }, report);
+}
+
+/** The rows a full refresh wrote: the table, or the partition it was limited to. */
+function writtenRows(spec: IncrementalRefreshSpec): WrittenRows {
+  const partition = Object.entries(spec.partition ?? {});
+  const where =
+    partition.length === 0 ? null : partition.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
+  return { table: qualifiedName(spec.table), where, params: partition.map(([, value]) => value) };
 }

@@ -14,6 +14,7 @@ import type {
   TableDefinition,
   TableRef,
 } from '../engine';
+import type { PublishGuards } from '../publish-guards';
 
 /**
  * `writer` runs refreshes and DDL (SQLite has one writer at a time); `reader` runs introspection and
@@ -55,6 +56,7 @@ export interface SqliteOperations {
       definition: TableDefinition;
       partition: Readonly<Record<string, string>> | null;
       refreshId?: string;
+      guards?: PublishGuards;
     };
     result: RefreshOutcome;
   };

@@ -5,6 +5,9 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ReadSpec, RefreshOutcome, RowBatch, TableDefinition, TableRef } from '../engine';
+import { type WrittenRows, stagedTableName, withReport } from '../guard-audit';
+import type { GuardReport, PublishGuards } from '../publish-guards';
+import { countRows, judgeWritten } from './sqlite-guard-audit';
 import { forgetIncremental } from './sqlite-incremental';
 import { tableExists } from './sqlite-introspection';
 import { recordRefresh } from './sqlite-ledger';
@@ -90,33 +93,77 @@ export function insertStage(db: Database, table: TableRef, columns: readonly str
   return rows.length;
 }
 
-/** Puts the staged rows in place in one transaction: the whole table (rename) or one partition (delete + copy). */
+/** The rows of the target a load replaces: the whole table, or its partition. */
+function replacedRows(target: TableRef, partition: Readonly<Record<string, string>> | null): WrittenRows {
+  const filters = Object.entries(partition ?? {});
+  const where = filters.length === 0 ? null : filters.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ');
+  return { table: qualifiedName(target), where, params: filters.map(([, value]) => value) };
+}
+
+/**
+ * Judges the staged rows before they replace the table's: DROP ROW expectations remove rows from the stage. A
+ * blocked result stays where it is, renamed to a staged result; returns the outcome then, else the report.
+ */
+function judgeStage(
+  db: Database,
+  target: TableRef,
+  partition: Readonly<Record<string, string>> | null,
+  guards: PublishGuards,
+  rowsWritten: number,
+  refreshId: string | undefined,
+): RefreshOutcome | GuardReport {
+  const stage = stageOf(target);
+  const exists = partition !== null || tableExists(db, target);
+  const rowsBefore = exists ? countRows(db, replacedRows(target, partition)) : 0;
+  const rows = { table: qualifiedName(stage), where: null, params: [] };
+  const report = judgeWritten(db, guards, rows, { rowsBefore, rowsWritten });
+  if (!report.blocked) return report;
+  const staged = stagedTableName(refreshId);
+  db.prepare(`DROP TABLE IF EXISTS ${qualifiedName({ database: target.database, name: staged })}`).run();
+  db.prepare(`ALTER TABLE ${qualifiedName(stage)} RENAME TO ${quoteIdentifier(staged)}`).run();
+  return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };
+}
+
+/**
+ * Puts the staged rows in place in one transaction: the whole table (rename) or one partition (delete + copy).
+ * With guards, the staged rows are judged first (see {@link judgeStage}).
+ */
 export function swapStage(
   db: Database,
   definition: TableDefinition,
   partition: Readonly<Record<string, string>> | null,
   refreshId?: string,
+  guards?: PublishGuards,
 ): RefreshOutcome {
   const target = definition.table;
   const stage = stageOf(target);
-  const rowsWritten = (db.prepare(`SELECT count(*) AS n FROM ${qualifiedName(stage)}`).get() as { n: number }).n;
+  const staged = (db.prepare(`SELECT count(*) AS n FROM ${qualifiedName(stage)}`).get() as { n: number }).n;
+  const judged = (): { report?: GuardReport; blocked?: RefreshOutcome } => {
+    if (guards === undefined) return {};
+    const verdict = judgeStage(db, target, partition, guards, staged, refreshId);
+    return 'blocked' in verdict ? { report: verdict } : { blocked: verdict };
+  };
   if (partition !== null) {
-    const filters = Object.entries(partition);
-    const where = ` WHERE ${filters.map(([column]) => `${quoteIdentifier(column)} = ?`).join(' AND ')}`;
-    const values = filters.map(([, value]) => value);
+    const replaced = replacedRows(target, partition);
     const columns = definition.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const swap = db.transaction((): RefreshOutcome => {
+      const { report, blocked } = judged();
+      if (blocked !== undefined) return blocked;
       forgetIncremental(db, target);
-      const rowsDeleted = db.prepare(`DELETE FROM ${qualifiedName(target)}${where}`).run(...values).changes;
-      db.prepare(
-        `INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`,
-      ).run();
+      const rowsDeleted = db
+        .prepare(`DELETE FROM ${replaced.table} WHERE ${replaced.where}`)
+        .run(...replaced.params).changes;
+      const rowsWritten = db
+        .prepare(`INSERT INTO ${qualifiedName(target)} (${columns}) SELECT ${columns} FROM ${qualifiedName(stage)}`)
+        .run().changes;
       db.prepare(`DROP TABLE ${qualifiedName(stage)}`).run();
-      return recordRefresh(db, target, refreshId, { rowsWritten, rowsDeleted });
+      return recordRefresh(db, target, refreshId, withReport({ rowsWritten, rowsDeleted }, report));
     });
     return swap.immediate();
   }
   const swap = db.transaction((): RefreshOutcome => {
+    const { report, blocked } = judged();
+    if (blocked !== undefined) return blocked;
     forgetIncremental(db, target);
     let rowsDeleted = 0;
     if (tableExists(db, target)) {
@@ -124,7 +171,8 @@ export function swapStage(
       db.prepare(`DROP TABLE ${qualifiedName(target)}`).run();
     }
     db.prepare(`ALTER TABLE ${qualifiedName(stage)} RENAME TO ${quoteIdentifier(target.name)}`).run();
-    return recordRefresh(db, target, refreshId, { rowsWritten, rowsDeleted });
+    const rowsWritten = staged - (report?.rowsDropped ?? 0);
+    return recordRefresh(db, target, refreshId, withReport({ rowsWritten, rowsDeleted }, report));
   });
   db.pragma('legacy_alter_table = ON');
   try {

@@ -48,7 +48,8 @@ const handlers: Handlers = {
   closeCursor: (db) => closeCursor(db),
   createStage: (db, { definition }) => createStage(db, definition),
   insertStage: (db, { table, columns, rows }) => insertStage(db, table, columns, rows),
-  swapStage: (db, { definition, partition, refreshId }) => swapStage(db, definition, partition, refreshId),
+  swapStage: (db, { definition, partition, refreshId, guards }) =>
+    swapStage(db, definition, partition, refreshId, guards),
   dropStage: (db, { table }) => dropStage(db, table),
   execute: (db, { sql, rowLimit, readOnly }) => executeStatement(db, sql, rowLimit, readOnly),
   alterSource: (db, { table, sql }) => alterSourceTable(db, table, sql),

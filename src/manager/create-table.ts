@@ -17,6 +17,8 @@ import { UPSTREAM_SUSPENDED, suspendedUpstreamOf } from './cascades';
 import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
 import { checkCreateOptions } from './table-options';
+import { checkExpectations } from './expectation-check';
+import { checkGuardOptions, storedExpectations } from './guard-options';
 
 /** Engine messages that blame the query or the rows it reads rather than the engine itself. */
 const DATA_FAULT = new RegExp(
@@ -113,6 +115,12 @@ export class TableCreation {
     if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') {
       this.parts.strategy.requireIncremental(stmt.query.text, name, within);
     }
+    checkGuardOptions(
+      stmt.options,
+      definition.schema.map((c) => c.name),
+    );
+    const query = { text: stmt.query.text, engine: namespaces.engineOf(within.catalogName) };
+    await checkExpectations(stmt.expectations, definition, query, namespaces.engineOf(name.catalogName));
     // A table fed from another catalog remembers where its query runs.
     const sameCatalog = within.catalogName.toLowerCase() === name.catalogName.toLowerCase();
     const options = sameCatalog ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };
@@ -138,6 +146,7 @@ export class TableCreation {
       schema: definition.schema,
       columnMapping: definition.columnMapping,
       primaryKey: stmt.primaryKey,
+      expectations: storedExpectations(stmt.expectations),
       comment: stmt.comment,
       sourceTables,
       schedulerType: refreshMode === 'FULL' ? settings.schedulerType : null,

@@ -12,13 +12,18 @@ import { definitionChange, type Impact, impactOf, refuseIfBreaking } from './imp
 import { resolveName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome } from './manager-types';
+import { type CheckedExpectation, checkExpectations } from './expectation-check';
+import { checkGuardOptions, storedExpectations } from './guard-options';
 import { checkQuery } from './query-check';
 import { WAIT_FOR_OWN_JOB_MS } from './refresh-requests';
 import { physicalDefinition } from './table-definition';
 
 export type DefinitionExtras = Partial<
   Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>
->;
+> & {
+  /** New row expectations (CREATE OR ALTER's column list); the table's own when absent. */
+  readonly expectations?: readonly CheckedExpectation[];
+};
 
 /** The table as a new definition would make it, checked, and what that does to the tables that read it. */
 export interface PlannedQueryChange {
@@ -54,10 +59,22 @@ export async function planQueryChange(
     }
   }
   const engine = namespaces.engineOf(table.catalogName);
+  checkGuardOptions(
+    options,
+    definition.schema.map((c) => c.name),
+  );
+  const expectations = extra.expectations ?? table.expectations ?? [];
+  await checkExpectations(
+    expectations,
+    definition,
+    { text: query.text, engine: namespaces.engineOf(within.catalogName) },
+    engine,
+  );
   const impact = await impactOf(parts, definitionChange(table, definition.schema, engine));
   const updated: DynamicTableRecord = {
     ...table,
     ...extra,
+    expectations: storedExpectations(expectations),
     definitionQuery: query.text,
     queryHash: definition.queryHash,
     schema: definition.schema,

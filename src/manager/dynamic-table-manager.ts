@@ -29,6 +29,7 @@ import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
 import { type DescribedTable, describeEngineTable, type EngineTableRow, listEngineTables } from './engine-tables';
 import { FailureGuard } from './failure-guard';
+import { publishBlockedAlert } from './freshness-alerts';
 import type { TableFreshness } from './freshness-evaluation';
 import { DEFAULT_MONITOR, type FreshnessEventQuery, FreshnessMonitor } from './freshness-monitor';
 import type { NameDefaults } from './identifiers';
@@ -108,12 +109,19 @@ export class DynamicTableManager {
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     this.metrics = new GatewayMetrics(catalog);
     deps.runner.onRefreshEnded((end) => this.metrics.observeRefresh(end));
+    deps.runner.onRefreshEnded((end) => {
+      if (end.state !== 'BLOCKED') return;
+      const what =
+        `${end.error ?? 'Blocked by a publish guard.'} The table keeps its rows. POST /v3/jobs/${end.jobId}/publish ` +
+        `publishes the result anyway; POST /v3/jobs/${end.jobId}/discard drops it.`;
+      alerts.notify(publishBlockedAlert(end.table, what, end.at, end.jobId));
+    });
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
     const monitorSettings = settings.monitor ?? DEFAULT_MONITOR;
     this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
   }
 
-  /** Alert channels; the manager's parts (and later publish guards and schema checks) call `notify`. */
+  /** Alert channels; the manager's parts (the freshness monitor, publish guards, schema checks) call `notify`. */
   get alerts(): Alerts {
     return this.parts.alerts;
   }

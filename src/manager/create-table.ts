@@ -13,6 +13,7 @@ import type { DdlOutcome } from './manager-types';
 import { describeMode } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { checkQuery } from './query-check';
+import { BlockedResults } from './blocked-results';
 import { UPSTREAM_SUSPENDED, suspendedUpstreamOf } from './cascades';
 import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
@@ -229,6 +230,7 @@ export class TableCreation {
     const cause = entry?.error ?? 'the engine gave no reason';
     if (active.refreshHandler) await workflows.delete(active, active.refreshHandler).catch(() => undefined);
     await continuous.stop(active).catch(() => undefined);
+    await new BlockedResults(this.parts).forgetTable(active);
     await this.dropPhysicalTable(active);
     await catalog.deleteHistoryOfTable(active.key);
     await catalog.deleteCallbackTokens(active.key);

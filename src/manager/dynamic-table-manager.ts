@@ -20,6 +20,7 @@ import type {
   PassthroughStatement,
 } from '../sql/statements';
 import { Alerts, DEFAULT_ALERTS } from './alerts';
+import { type BlockedResultOutcome, type BlockedResultRequest, BlockedResults } from './blocked-results';
 import { TableAlteration } from './alter-table';
 import { backfill } from './backfill';
 import { ContinuousRefreshes } from './continuous-refreshes';
@@ -29,7 +30,6 @@ import { checkDrift } from './drift-repair';
 import { dropTable } from './drop-table';
 import { type DescribedTable, describeEngineTable, type EngineTableRow, listEngineTables } from './engine-tables';
 import { FailureGuard } from './failure-guard';
-import { publishBlockedAlert } from './freshness-alerts';
 import type { TableFreshness } from './freshness-evaluation';
 import { DEFAULT_MONITOR, type FreshnessEventQuery, FreshnessMonitor } from './freshness-monitor';
 import type { NameDefaults } from './identifiers';
@@ -77,6 +77,7 @@ export class DynamicTableManager {
   private readonly retention: HistoryRetention;
   private readonly reflection: Reflection;
   private readonly monitor: FreshnessMonitor;
+  private readonly blocked: BlockedResults;
   private lastDrift: DriftReport | null = null;
   /** The gateway's Prometheus metrics (`GET /metrics`). */
   readonly metrics: GatewayMetrics;
@@ -105,17 +106,12 @@ export class DynamicTableManager {
       identifier: table.identifier,
     }));
     this.views = new ReadViews(this.parts, this.creation);
+    this.blocked = new BlockedResults(this.parts);
+    deps.runner.onRefreshEnded((end) => this.blocked.observe(end));
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     this.metrics = new GatewayMetrics(catalog);
     deps.runner.onRefreshEnded((end) => this.metrics.observeRefresh(end));
-    deps.runner.onRefreshEnded((end) => {
-      if (end.state !== 'BLOCKED') return;
-      const what =
-        `${end.error ?? 'Blocked by a publish guard.'} The table keeps its rows. POST /v3/jobs/${end.jobId}/publish ` +
-        `publishes the result anyway; POST /v3/jobs/${end.jobId}/discard drops it.`;
-      alerts.notify(publishBlockedAlert(end.table, what, end.at, end.jobId));
-    });
     this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
     const monitorSettings = settings.monitor ?? DEFAULT_MONITOR;
     this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
@@ -302,6 +298,16 @@ export class DynamicTableManager {
     const { table, ...rest } = query;
     const tableKey = table === undefined ? undefined : (await this.getTable(table)).key;
     return this.monitor.events({ ...rest, ...(tableKey !== undefined ? { tableKey } : {}) });
+  }
+
+  /** `POST /v3/jobs/{id}/publish`: puts a result a publish guard blocked in place anyway. */
+  publishBlocked(request: BlockedResultRequest): Promise<BlockedResultOutcome> {
+    return this.blocked.publish(request);
+  }
+
+  /** `POST /v3/jobs/{id}/discard`: forgets a result a publish guard blocked. */
+  discardBlocked(request: BlockedResultRequest): Promise<BlockedResultOutcome> {
+    return this.blocked.discard(request);
   }
 
   /** True when `token` is a callback token minted for a workflow that still exists. */

@@ -101,7 +101,13 @@ export async function changeQuery(
   const job = await requests.submit([{ table: updated, partition: null, rebuild }], 'MANUAL');
   const finished = (await requests.waitFor(job.jobId, WAIT_FOR_OWN_JOB_MS)) ?? job;
   if (finished.status !== 'SUCCEEDED') {
-    const detail = (await runner.view(job.jobId))?.history[0]?.error ?? finished.error;
+    const entry = (await runner.view(job.jobId))?.history[0];
+    // A rebuild a publish guard blocked cannot be published later: its new definition goes with this statement.
+    if (entry?.state === 'BLOCKED') {
+      const at = new Date().toISOString();
+      await catalog.jobs.resolveBlocked(job.jobId, entry.tableKey, { resolution: 'DISCARDED', resolvedAt: at });
+    }
+    const detail = entry?.error ?? finished.error;
     throw validationError(
       `The new query of ${table.identifier} could not be applied; the table keeps its old definition and rows. ${detail ?? ''}`.trim(),
     );

@@ -102,7 +102,8 @@ export function fromTable(r: DynamicTableRecord): Row {
     continuous_job: jsonOrNull(r.continuousJob),
     // Written only when the record says (a suspension's reason, or null to clear it on RESUME).
     ...(r.suspendedReason !== undefined ? { suspended_reason: r.suspendedReason } : {}),
-    expectations: r.expectations !== undefined && r.expectations.length > 0 ? json(r.expectations) : null,
+    // Written when the record says (a catalog migrated only part-way has no such column yet).
+    ...('expectations' in r ? { expectations: r.expectations?.length ? json(r.expectations) : null } : {}),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };

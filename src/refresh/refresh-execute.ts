@@ -196,7 +196,7 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
     action: outcome.action ?? 'FULL',
     actionDetail: detail,
     dataTimestamp: success.dataTimestamp,
-    ...(outcome.guards === undefined ? {} : { guardReport: outcome.guards }),
+    ...(worthKeeping(outcome.guards) ? { guardReport: outcome.guards } : {}),
     finishedAt: new Date().toISOString(),
   });
   context.gate.notify();
@@ -208,6 +208,14 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
     dataTimestamp: success.dataTimestamp,
     ...(lateNote === null ? {} : { late }),
   });
+}
+
+/**
+ * Whether a published result's guard report says anything: a guard warned, or the table has guards of its own. The
+ * default guard passing on every refresh of every table would only fill the history.
+ */
+function worthKeeping(report: GuardReport | undefined): report is GuardReport {
+  return report !== undefined && report.results.some((r) => r.verdict !== 'PASSED' || r.guard !== 'allow_empty');
 }
 
 /**

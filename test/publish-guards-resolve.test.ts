@@ -47,7 +47,8 @@ describe('publish guards: publishing and discarding a blocked result', function 
     const res = await post('/v3/dynamic-tables/refresh?wait=30', body);
     return res.body.job;
   };
-  const newest = async (table: string) => (await get(`/v3/dynamic-tables/${table}/refreshes?limit=1`)).body.refreshes[0];
+  const newest = async (table: string) =>
+    (await get(`/v3/dynamic-tables/${table}/refreshes?limit=1`)).body.refreshes[0];
 
   beforeEach(async () => {
     receiver = await startReceiver();
@@ -205,10 +206,7 @@ describe('publish guards: publishing and discarding a blocked result', function 
   it('counts the blocking guards and alerts, settling the alert once the result is decided', async () => {
     const jobId = await blockedJob();
     const metrics = await (await fetch(`${gw.url}/metrics`, { headers: as(ADMIN.token) })).text();
-    assert.match(
-      metrics,
-      /freshet_publish_guard_blocks_total\{table="default\.main\.dt",guard="allow_empty"\} 1/,
-    );
+    assert.match(metrics, /freshet_publish_guard_blocks_total\{table="default\.main\.dt",guard="allow_empty"\} 1/);
     await waitUntil(() => receiver.received.some((a) => a.alertname === 'DynamicTablePublishBlocked'));
     const alert = receiver.received.find((a) => a.alertname === 'DynamicTablePublishBlocked');
     assert.equal(alert.status, 'firing');

@@ -85,16 +85,19 @@ function stagedTableOf(table: TableRef, refreshId: string | undefined): TableRef
   return { database: table.database, name: `${STAGED_PREFIX}${table.name}_${hash}` };
 }
 
-/** The staged tables kept for one table, by their exact shape (a prefix alone would match `t_2`'s for `t`). */
+/** Whether `name` is one of the staged tables of `table`, by its exact shape (a prefix alone would match `t_2`'s). */
+function isStagedOf(table: TableRef, name: string): boolean {
+  const own = `${STAGED_PREFIX}${table.name}_`;
+  const hash = name.slice(own.length);
+  return name.startsWith(own) && hash.length === HASH_LENGTH && /^[0-9a-f]+$/.test(hash);
+}
+
+/** The staged tables kept for one table. */
 function stagedTablesOf(db: Database, table: TableRef): TableRef[] {
   const rows = db
     .prepare(`SELECT name FROM main.sqlite_schema WHERE type = 'table' AND substr(name, 1, ?) = ?`)
     .all(STAGED_PREFIX.length, STAGED_PREFIX) as { name: string }[];
-  const own = `${STAGED_PREFIX}${table.name}_`;
-  return rows
-    .filter((row) => row.name.startsWith(own) && /^[0-9a-f]+$/.test(row.name.slice(own.length)))
-    .filter((row) => row.name.length === own.length + HASH_LENGTH)
-    .map((row) => ({ database: table.database, name: row.name }));
+  return rows.filter((row) => isStagedOf(table, row.name)).map((row) => ({ database: table.database, name: row.name }));
 }
 
 /**
@@ -125,7 +128,7 @@ export function stageBlocked(db: Database, spec: RefreshSpec, guards: PublishGua
 
 /** Refuses a name that is not one of this engine's staged tables: it is about to be read, or dropped. */
 function stagedTable(table: TableRef, name: string): TableRef {
-  if (!name.startsWith(`${STAGED_PREFIX}${table.name}_`)) {
+  if (!isStagedOf(table, name)) {
     throw validationError(`'${name}' is not a staged result of ${qualifiedName(table)}.`);
   }
   return { database: table.database, name };

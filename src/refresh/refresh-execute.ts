@@ -215,7 +215,7 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
  * default guard passing on every refresh of every table would only fill the history.
  */
 function worthKeeping(report: GuardReport | undefined): report is GuardReport {
-  return report !== undefined && report.results.some((r) => r.verdict !== 'PASSED' || r.guard !== 'allow_empty');
+  return report?.results.some((r) => r.verdict !== 'PASSED' || r.guard !== 'allow_empty') === true;
 }
 
 /**

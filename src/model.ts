@@ -32,7 +32,58 @@ export type JobStatus = 'PENDING' | 'WAITING' | 'RUNNING' | 'SUCCEEDED' | 'FAILE
  * One table's refresh: a job's states, and `UPSTREAM_FAILED` for a refresh that did not run because the refresh of
  * an upstream dynamic table it waited for failed.
  */
-export type HistoryState = JobStatus | 'UPSTREAM_FAILED';
+export type HistoryState = JobStatus | 'UPSTREAM_FAILED' | 'BLOCKED';
+
+// ---- publish guards (DESIGN.md §12) ----
+
+/** What a row expectation does to the refresh when rows break it (Databricks' `ON VIOLATION`). */
+export type ViolationAction = 'WARN' | 'DROP_ROW' | 'FAIL_REFRESH';
+
+/**
+ * `CONSTRAINT <name> EXPECT (<condition>) [ON VIOLATION …]`. A row breaks it when the condition is not true
+ * (false or NULL): write `x IS NULL OR x > 0` to let NULLs through.
+ */
+export interface RowExpectation {
+  readonly name: string;
+  /** A boolean SQL expression over the table's own column names, in the engine's dialect. */
+  readonly condition: string;
+  readonly onViolation: ViolationAction;
+}
+
+/** The guards of one dynamic table, from its options and its column list. */
+export interface PublishGuards {
+  /** `guard.allow_empty`: false (the default) refuses an empty result over a non-empty table or partition. */
+  readonly allowEmpty: boolean;
+  /** `guard.min_rows`. */
+  readonly minRows: number | null;
+  /** `guard.max_row_change_ratio`: the most |after − before| / before may be (before > 0). */
+  readonly maxRowChangeRatio: number | null;
+  /** `guard.max_null_ratio.<column>`: table column → the highest share of NULLs allowed (0…1). */
+  readonly maxNullRatio: Readonly<Record<string, number>>;
+  readonly expectations: readonly RowExpectation[];
+}
+
+/** The outcome of one guard on one refresh's result. */
+export interface GuardResult {
+  /** `allow_empty`, `min_rows`, `max_row_change_ratio`, `max_null_ratio.<column>` or `expect.<name>`. */
+  readonly guard: string;
+  readonly verdict: 'PASSED' | 'WARNED' | 'BLOCKED';
+  /** What the result showed (a row count, a ratio, a number of violating rows). */
+  readonly observed: number;
+  /** What the guard asks for, as a person reads it (`> 0 rows`, `≤ 0.5`). */
+  readonly expected: string;
+}
+
+/** Every guard's outcome on one refresh's result. */
+export interface GuardReport {
+  readonly blocked: boolean;
+  readonly results: readonly GuardResult[];
+  /** Rows removed by `DROP ROW` expectations (they are not in `rowsWritten`). */
+  readonly rowsDropped: number;
+}
+
+/** What an operator decided about a result a publish guard blocked. */
+export type GuardResolution = 'PUBLISHED' | 'DISCARDED';
 
 /** What a gated refresh waits for: the sources not ready for its window `[start, end)`. */
 export interface WaitingOn {

@@ -133,6 +133,10 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       const record = tableRecord('default.main.t', {
         refreshHandler: { workflowId: 'w-1', nested: { n: 1 } },
         cron: '0 0/5 * * * ? *',
+        expectations: [
+          { name: 'positive', condition: "v > 0 AND k <> 'it''s'", onViolation: 'DROP_ROW' },
+          { name: 'Named', condition: 'k IS NOT NULL', onViolation: 'FAIL_REFRESH' },
+        ],
       });
       assert.equal(await catalog.insertTable(record), true);
       assert.equal(await catalog.insertTable(record), false, 'a second insert of the same key is refused');
@@ -143,6 +147,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
       const updated = { ...record, refreshStatus: 'SUSPENDED' as const, updatedAt: '2024-01-02T00:00:00.000Z' };
       await catalog.updateTable(updated);
       assert.deepEqual(await catalog.getTable('default.main.t'), updated);
+      const { expectations: _dropped, ...withoutExpectations } = updated;
+      await catalog.updateTable({ ...withoutExpectations, expectations: undefined });
+      const fresh = new Catalog(url, dir);
+      assert.deepEqual(await fresh.getTable('default.main.t'), withoutExpectations, 'expectations removed');
+      await fresh.close();
       assert.deepEqual(
         (await catalog.listTables()).map((t) => t.key),
         ['default.main.t'],
@@ -258,6 +267,11 @@ for (const kind of ['sqlite', 'postgres', 'mysql'] as CatalogKind[]) {
         dataTimestamp: null,
         waitingOn: null,
         errorCode: null,
+        guardReport: null,
+        staged: null,
+        resolution: null,
+        resolvedBy: null,
+        resolvedAt: null,
         finishedAt,
       });
       const other = new Catalog(url, dir);

@@ -39,6 +39,7 @@ const DEFAULTS = {
   ifNotExists: false,
   columns: null,
   primaryKey: null,
+  expectations: [],
   comment: null,
   partitionKeys: [],
   options: {},
@@ -594,7 +595,7 @@ describe('parse errors', () => {
     [
       'an empty column list',
       'CREATE DYNAMIC TABLE t () AS SELECT 1',
-      /^Expected a column name or PRIMARY KEY but found '\)'/,
+      /^Expected a column name, PRIMARY KEY or CONSTRAINT … EXPECT \(…\) but found '\)'/,
       1,
       25,
     ],
@@ -667,14 +668,14 @@ describe('parse errors', () => {
     [
       'ALTER without an action',
       'ALTER DYNAMIC TABLE t',
-      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS but found end of input/,
+      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, RESET, AS but found end of input/,
       1,
       22,
     ],
     [
       'ALTER with an unknown action',
       'ALTER DYNAMIC TABLE t PAUSE',
-      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS but found PAUSE/,
+      /^Expected one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, RESET, AS but found PAUSE/,
       1,
       23,
     ],
@@ -709,7 +710,7 @@ describe('parse errors', () => {
     [
       'SET something else',
       'ALTER DYNAMIC TABLE t SET OWNER = x',
-      /^Expected FRESHNESS, TARGET_LAG or REFRESH_MODE after SET but found OWNER/,
+      /^Expected FRESHNESS, TARGET_LAG, REFRESH_MODE or options such as \('guard.min_rows' = '1'\) after SET but found OWNER/,
       1,
       27,
     ],

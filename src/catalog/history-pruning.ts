@@ -1,6 +1,7 @@
 /**
  * Pruning of the refresh history (`history.*`): bounded passes that remove old finished rows, and the jobs left
- * without any, but never a table's row with the newest data timestamp nor rows of unfinished jobs.
+ * without any, but never a table's row with the newest data timestamp, rows of unfinished jobs, nor the row of a
+ * blocked result the engine still keeps.
  */
 import type { Knex } from 'knex';
 import type { JobStatus } from './records';
@@ -59,13 +60,17 @@ function prunable(db: Knex): Knex.QueryBuilder {
       'and h2.state = ?)',
     ['SUCCEEDED'],
   );
-  return db('refresh_history')
-    .select('id', 'job_id')
-    .whereNotIn('state', UNFINISHED)
-    .whereNotIn('job_id', unfinishedJobs)
-    .whereNot((q) =>
-      q.where({ state: 'SUCCEEDED' }).whereNotNull('data_timestamp').andWhere('data_timestamp', '=', newestSuccess),
-    );
+  return (
+    db('refresh_history')
+      .select('id', 'job_id')
+      .whereNotIn('state', UNFINISHED)
+      .whereNotIn('job_id', unfinishedJobs)
+      // A blocked result still kept by the engine waits for an operator; its row says where it is.
+      .whereNull('staged_result')
+      .whereNot((q) =>
+        q.where({ state: 'SUCCEEDED' }).whereNotNull('data_timestamp').andWhere('data_timestamp', '=', newestSuccess),
+      )
+  );
 }
 
 /** Prunable rows finished before `cutoff`, oldest first. */

@@ -134,6 +134,38 @@ export class JobStore {
     await this.db('refresh_history').where({ job_id: jobId, table_key: tableKey }).update(fromHistoryChanges(changes));
   }
 
+  /**
+   * Records an operator's decision on a `BLOCKED` refresh, only while nobody has decided yet: false when the row
+   * is not blocked (any more) or already resolved.
+   */
+  async resolveBlocked(jobId: string, tableKey: string, changes: HistoryChanges): Promise<boolean> {
+    const updated = await this.db('refresh_history')
+      .where({ job_id: jobId, table_key: tableKey, state: 'BLOCKED' })
+      .whereNull('resolution')
+      .update(fromHistoryChanges(changes));
+    return Number(updated) > 0;
+  }
+
+  /** A table's successful refreshes recorded after the history row `afterId`, newest first. */
+  async successesAfter(tableKey: string, afterId: number, limit = 100): Promise<HistoryRecord[]> {
+    const rows = (await this.db('refresh_history')
+      .where({ table_key: tableKey, state: 'SUCCEEDED' })
+      .andWhere('id', '>', afterId)
+      .orderBy('id', 'desc')
+      .limit(limit)) as Row[];
+    return rows.map(toHistory);
+  }
+
+  /** The names under which the table's engine keeps blocked results of the table nobody has decided on. */
+  async stagedOfTable(tableKey: string): Promise<string[]> {
+    const rows = (await this.db('refresh_history')
+      .where({ table_key: tableKey, state: 'BLOCKED' })
+      .whereNull('resolution')
+      .whereNotNull('staged_result')
+      .select('staged_result')) as Row[];
+    return rows.map((row) => str(row.staged_result));
+  }
+
   async historyOfJob(jobId: string): Promise<HistoryRecord[]> {
     const rows = (await this.db('refresh_history').where({ job_id: jobId }).orderBy('id')) as Row[];
     return rows.map(toHistory);
@@ -235,8 +267,8 @@ export class JobStore {
   }
 
   /**
-   * Whether any of the tables had a refresh that succeeded and changed something (not `NO_DATA`) finishing at or
-   * after `since` (ISO-8601 UTC), or one that is running now (it may have committed already).
+   * Whether any of the tables had a refresh that succeeded and changed something (not `NO_DATA`) finishing (or
+   * published) at or after `since` (ISO-8601 UTC), or one that is running now (it may have committed already).
    */
   async changedSince(tableKeys: readonly string[], since: string): Promise<boolean> {
     if (tableKeys.length === 0) return false;
@@ -248,7 +280,8 @@ export class JobStore {
             done
               .where({ state: 'SUCCEEDED' })
               .andWhere((a) => a.whereNull('action').orWhereNot({ action: 'NO_DATA' }))
-              .andWhere('finished_at', '>=', since),
+              // A blocked result an operator published changed the table when it was published.
+              .andWhere((at) => at.where('finished_at', '>=', since).orWhere('resolved_at', '>=', since)),
           )
           .orWhere({ state: 'RUNNING' }),
       )

@@ -4,6 +4,8 @@ import type {
   ColumnMapping,
   ContinuousJob,
   Freshness,
+  GuardReport,
+  GuardResolution,
   HistoryState,
   JobStatus,
   WaitingOn,
@@ -14,6 +16,7 @@ import type {
   RefreshMode,
   RefreshStatus,
   RefreshTrigger,
+  RowExpectation,
 } from '../model';
 
 export type { HistoryState, JobStatus, RefreshStatus, RefreshTrigger } from '../model';
@@ -54,6 +57,8 @@ export interface DynamicTableRecord {
    * with a table it reads); null (or absent) while it is active or when a user suspended it. RESUME clears it.
    */
   readonly suspendedReason?: string | null;
+  /** Row expectations of the column list (`CONSTRAINT … EXPECT …`), in declaration order; absent when none. */
+  readonly expectations?: readonly RowExpectation[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -103,8 +108,18 @@ export interface HistoryRecord {
   readonly dataTimestamp: string | null;
   /** While `WAITING`, and kept after: the sources not ready for the refresh's window, with gaps and locks. */
   readonly waitingOn: WaitingOn | null;
-  /** Why a refresh ended without running, when there is a code for it (`NOT_READY`). */
+  /** Why a refresh ended without running or publishing, when there is a code for it (`NOT_READY`, `PUBLISH_BLOCKED`). */
   readonly errorCode: string | null;
+  /** How the refresh's result fared against the table's publish guards; null when none were judged. */
+  readonly guardReport: GuardReport | null;
+  /** While a `BLOCKED` result waits for a decision: the name the engine keeps it under (null when it keeps none). */
+  readonly staged: string | null;
+  /** What an operator decided about a `BLOCKED` result; null while undecided (and for every other refresh). */
+  readonly resolution: GuardResolution | null;
+  /** Who decided, when the gateway knows (a token's name). */
+  readonly resolvedBy: string | null;
+  /** ISO-8601 UTC. */
+  readonly resolvedAt: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;

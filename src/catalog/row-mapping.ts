@@ -10,7 +10,17 @@ export type Row = Record<string, unknown>;
 /** A history row as a job is created: it has no id yet, and no action until its refresh has run. */
 export type NewHistoryRow = Omit<
   HistoryRecord,
-  'id' | 'action' | 'actionDetail' | 'dataTimestamp' | 'waitingOn' | 'errorCode'
+  | 'id'
+  | 'action'
+  | 'actionDetail'
+  | 'dataTimestamp'
+  | 'waitingOn'
+  | 'errorCode'
+  | 'guardReport'
+  | 'staged'
+  | 'resolution'
+  | 'resolvedBy'
+  | 'resolvedAt'
 >;
 
 export const json = (value: unknown): string => JSON.stringify(value);
@@ -52,9 +62,16 @@ export function toTable(row: Row): DynamicTableRecord {
     continuousJob: parseJson(row.continuous_job, null),
     // Absent rather than null while there is none: records read back equal the records written before.
     ...(row.suspended_reason ? { suspendedReason: str(row.suspended_reason) } : {}),
+    ...expectationsOf(row.expectations),
     createdAt: str(row.created_at),
     updatedAt: str(row.updated_at),
   };
+}
+
+/** Absent rather than empty while a table has none, like `suspendedReason`. */
+function expectationsOf(value: unknown): Pick<DynamicTableRecord, 'expectations'> {
+  const expectations = parseJson<DynamicTableRecord['expectations']>(value, undefined);
+  return expectations !== undefined && expectations.length > 0 ? { expectations } : {};
 }
 
 export function fromTable(r: DynamicTableRecord): Row {
@@ -85,6 +102,8 @@ export function fromTable(r: DynamicTableRecord): Row {
     continuous_job: jsonOrNull(r.continuousJob),
     // Written only when the record says (a suspension's reason, or null to clear it on RESUME).
     ...(r.suspendedReason !== undefined ? { suspended_reason: r.suspendedReason } : {}),
+    // Written when the record says (a catalog migrated only part-way has no such column yet).
+    ...('expectations' in r ? { expectations: r.expectations?.length ? json(r.expectations) : null } : {}),
     created_at: r.createdAt,
     updated_at: r.updatedAt,
   };
@@ -147,6 +166,11 @@ export function toHistory(row: Row): HistoryRecord {
     dataTimestamp: strOrNull(row.data_timestamp),
     waitingOn: parseJson(row.waiting_on, null),
     errorCode: strOrNull(row.error_code),
+    guardReport: parseJson(row.guard_report, null),
+    staged: strOrNull(row.staged_result),
+    resolution: strOrNull(row.resolution) as HistoryRecord['resolution'],
+    resolvedBy: strOrNull(row.resolved_by),
+    resolvedAt: strOrNull(row.resolved_at),
     startedAt: strOrNull(row.started_at),
     finishedAt: strOrNull(row.finished_at),
     error: strOrNull(row.error),
@@ -182,6 +206,11 @@ export type HistoryChanges = Partial<
     | 'dataTimestamp'
     | 'waitingOn'
     | 'errorCode'
+    | 'guardReport'
+    | 'staged'
+    | 'resolution'
+    | 'resolvedBy'
+    | 'resolvedAt'
     | 'startedAt'
     | 'finishedAt'
     | 'error'
@@ -199,6 +228,11 @@ export function fromHistoryChanges(changes: HistoryChanges): Row {
   if (changes.dataTimestamp !== undefined) row.data_timestamp = changes.dataTimestamp;
   if (changes.waitingOn !== undefined) row.waiting_on = jsonOrNull(changes.waitingOn);
   if (changes.errorCode !== undefined) row.error_code = changes.errorCode;
+  if (changes.guardReport !== undefined) row.guard_report = jsonOrNull(changes.guardReport);
+  if (changes.staged !== undefined) row.staged_result = changes.staged;
+  if (changes.resolution !== undefined) row.resolution = changes.resolution;
+  if (changes.resolvedBy !== undefined) row.resolved_by = changes.resolvedBy;
+  if (changes.resolvedAt !== undefined) row.resolved_at = changes.resolvedAt;
   if (changes.startedAt !== undefined) row.started_at = changes.startedAt;
   if (changes.finishedAt !== undefined) row.finished_at = changes.finishedAt;
   if (changes.error !== undefined) row.error = changes.error;

@@ -1,6 +1,6 @@
 /**
- * ALTER DYNAMIC TABLE: SUSPEND, RESUME, REFRESH, BACKFILL, SET FRESHNESS, SET REFRESH_MODE and AS (a new query, applied by
- * an atomic rebuild); CREATE OR ALTER of an existing table comes here too.
+ * ALTER DYNAMIC TABLE: SUSPEND, RESUME, REFRESH, BACKFILL, SET FRESHNESS, SET REFRESH_MODE, SET / RESET (…) options
+ * and AS (a new query, applied by an atomic rebuild); CREATE OR ALTER of an existing table comes here too.
  */
 import type { DynamicTableRecord } from '../catalog/records';
 import { invalidState } from '../errors';
@@ -14,7 +14,9 @@ import type { DdlOutcome } from './manager-types';
 import { describeFreshnessText, describeMode, formatPartition } from './messages';
 import { changeQuery } from './query-change';
 import { reschedule } from './reschedule';
-import { checkCreateOptions, checkResumeOptions } from './table-options';
+import { type CheckedExpectation, checkExpectations } from './expectation-check';
+import { checkGuardOptions, storedExpectations } from './guard-options';
+import { checkCreateOptions, checkResumeOptions, checkSettableKeys } from './table-options';
 
 export class TableAlteration {
   constructor(
@@ -58,6 +60,12 @@ export class TableAlteration {
       }
       case 'setQuery':
         return changeQuery(this.parts, table, action.query, null, table.primaryKey);
+      case 'setOptions':
+        return this.changeOptions(table, { ...table.options, ...action.options }, 'SET', Object.keys(action.options));
+      case 'resetOptions': {
+        const options = Object.fromEntries(Object.entries(table.options).filter(([key]) => !action.keys.includes(key)));
+        return this.changeOptions(table, options, 'RESET', action.keys);
+      }
       case 'reflect':
         return this.reflect(table);
     }
@@ -70,6 +78,8 @@ export class TableAlteration {
     }
     checkCreateOptions(stmt.options);
     const messages: string[] = [];
+    const expectations = storedExpectations(stmt.expectations);
+    const expectationsChanged = JSON.stringify(expectations ?? []) !== JSON.stringify(existing.expectations ?? []);
     let table = existing;
     const logical = logicalRefreshModeOf(stmt.refreshMode);
     const freshness = stmt.freshness ?? defaultFreshness(logical, this.parts.settings.defaultFreshness);
@@ -80,6 +90,7 @@ export class TableAlteration {
         options: stmt.options,
         partitionKeys: stmt.partitionKeys,
         createStatement: stmt.text,
+        expectations: stmt.expectations,
       });
       messages.push(outcome.message);
       table = (await this.parts.catalog.getTable(table.key)) ?? table;
@@ -90,16 +101,24 @@ export class TableAlteration {
       messages.push(`Freshness ${describeFreshnessText(freshness)} (${describeMode(table)}).`);
     }
     const optionsChanged = JSON.stringify(stmt.options) !== JSON.stringify(table.options);
-    if (!queryChanged && (stmt.comment !== table.comment || optionsChanged)) {
+    if (!queryChanged && (stmt.comment !== table.comment || optionsChanged || expectationsChanged)) {
+      checkGuardOptions(
+        stmt.options,
+        table.schema.map((c) => c.name),
+      );
+      if (expectationsChanged) await this.checkExpectationsOf(table, stmt.expectations);
       const updatedAt = new Date().toISOString();
       await this.parts.catalog.updateTable({
         ...table,
         comment: stmt.comment,
         options: stmt.options,
+        expectations,
         createStatement: stmt.text,
         updatedAt,
       });
-      messages.push('Comment and options updated.');
+      messages.push(
+        expectationsChanged ? 'Comment, options and expectations updated.' : 'Comment and options updated.',
+      );
     }
     return {
       message:
@@ -108,6 +127,37 @@ export class TableAlteration {
           : `Dynamic table ${existing.identifier} is unchanged.`,
       identifier: existing.identifier,
     };
+  }
+
+  /** `SET (…)` or `RESET (…)`: options read at each refresh (publish guards, readiness, SLA, schema changes). */
+  private async changeOptions(
+    table: DynamicTableRecord,
+    options: Readonly<Record<string, string>>,
+    statement: 'SET' | 'RESET',
+    keys: readonly string[],
+  ): Promise<DdlOutcome> {
+    checkSettableKeys(keys, statement);
+    checkCreateOptions(options);
+    checkGuardOptions(
+      options,
+      table.schema.map((c) => c.name),
+    );
+    await this.parts.catalog.updateTable({ ...table, options, updatedAt: new Date().toISOString() });
+    const changed = keys.map((key) => (key in options ? `'${key}' = '${options[key]}'` : `'${key}' reset`));
+    return {
+      message: `Dynamic table ${table.identifier}: ${changed.join(', ')}; the next refresh uses ${keys.length > 1 ? 'them' : 'it'}.`,
+      identifier: table.identifier,
+    };
+  }
+
+  /** Compiles new expectations over the table's current columns, where its query runs. */
+  private async checkExpectationsOf(table: DynamicTableRecord, expectations: readonly CheckedExpectation[]) {
+    const { namespaces } = this.parts;
+    const query = {
+      text: table.definitionQuery,
+      engine: namespaces.engineOf(namespaces.queryNamespaceOf(table).catalogName),
+    };
+    await checkExpectations(expectations, table, query, namespaces.engineOf(table.catalogName));
   }
 
   /**

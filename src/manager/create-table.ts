@@ -13,10 +13,13 @@ import type { DdlOutcome } from './manager-types';
 import { describeMode } from './messages';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { checkQuery } from './query-check';
+import { BlockedResults } from './blocked-results';
 import { UPSTREAM_SUSPENDED, suspendedUpstreamOf } from './cascades';
 import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
 import { checkCreateOptions } from './table-options';
+import { checkExpectations } from './expectation-check';
+import { checkGuardOptions, storedExpectations } from './guard-options';
 
 /** Engine messages that blame the query or the rows it reads rather than the engine itself. */
 const DATA_FAULT = new RegExp(
@@ -113,6 +116,12 @@ export class TableCreation {
     if (stmt.options[REFRESH_STRATEGY_OPTION] === 'incremental') {
       this.parts.strategy.requireIncremental(stmt.query.text, name, within);
     }
+    checkGuardOptions(
+      stmt.options,
+      definition.schema.map((c) => c.name),
+    );
+    const query = { text: stmt.query.text, engine: namespaces.engineOf(within.catalogName) };
+    await checkExpectations(stmt.expectations, definition, query, namespaces.engineOf(name.catalogName));
     // A table fed from another catalog remembers where its query runs.
     const sameCatalog = within.catalogName.toLowerCase() === name.catalogName.toLowerCase();
     const options = sameCatalog ? stmt.options : { ...stmt.options, [SOURCE_CATALOG_OPTION]: within.catalogName };
@@ -138,6 +147,7 @@ export class TableCreation {
       schema: definition.schema,
       columnMapping: definition.columnMapping,
       primaryKey: stmt.primaryKey,
+      expectations: storedExpectations(stmt.expectations),
       comment: stmt.comment,
       sourceTables,
       schedulerType: refreshMode === 'FULL' ? settings.schedulerType : null,
@@ -220,6 +230,7 @@ export class TableCreation {
     const cause = entry?.error ?? 'the engine gave no reason';
     if (active.refreshHandler) await workflows.delete(active, active.refreshHandler).catch(() => undefined);
     await continuous.stop(active).catch(() => undefined);
+    await new BlockedResults(this.parts).forgetTable(active);
     await this.dropPhysicalTable(active);
     await catalog.deleteHistoryOfTable(active.key);
     await catalog.deleteCallbackTokens(active.key);

@@ -12,6 +12,8 @@ const ALTER_ACTIONS: Readonly<Record<AlterAction['kind'], string>> = {
   setFreshness: 'SET_FRESHNESS',
   setRefreshMode: 'SET_REFRESH_MODE',
   setQuery: 'AS',
+  setOptions: 'SET_OPTIONS',
+  resetOptions: 'RESET_OPTIONS',
   reflect: 'REFLECT',
 };
 

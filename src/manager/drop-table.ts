@@ -5,6 +5,7 @@
 import type { DynamicTableRecord } from '../catalog/records';
 import { invalidState, notFound } from '../errors';
 import type { DropDynamicTable } from '../sql/statements';
+import { BlockedResults } from './blocked-results';
 import { dependantsOf } from './dependencies';
 import { type NameDefaults, resolveObjectName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
@@ -39,6 +40,7 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
   if (table.refreshHandler) await workflows.delete(table, table.refreshHandler);
   await continuous.stop(table);
   await runner.exclusive(table.key, async () => {
+    await new BlockedResults(parts).forgetTable(table);
     await namespaces.engineOf(table.catalogName).dropTable({ database: table.databaseName, name: table.tableName });
     await forget(parts, table);
   });
@@ -46,7 +48,7 @@ export async function dropTable(parts: ManagerParts, stmt: DropDynamicTable, ns:
 }
 
 /**
- * Removes everything the catalog holds about a table: history, callback tokens, the source it published its windows
+ * Removes everything the catalog holds about a table (its staged results went with the physical table): history, callback tokens, the source it published its windows
  * as, the record itself.
  */
 async function forget(parts: ManagerParts, table: DynamicTableRecord): Promise<void> {

@@ -20,6 +20,7 @@ import type {
   PassthroughStatement,
 } from '../sql/statements';
 import { Alerts, DEFAULT_ALERTS } from './alerts';
+import { type BlockedResultOutcome, type BlockedResultRequest, BlockedResults } from './blocked-results';
 import { TableAlteration } from './alter-table';
 import { backfill } from './backfill';
 import { ContinuousRefreshes } from './continuous-refreshes';
@@ -76,6 +77,7 @@ export class DynamicTableManager {
   private readonly retention: HistoryRetention;
   private readonly reflection: Reflection;
   private readonly monitor: FreshnessMonitor;
+  private readonly blocked: BlockedResults;
   private lastDrift: DriftReport | null = null;
   /** The gateway's Prometheus metrics (`GET /metrics`). */
   readonly metrics: GatewayMetrics;
@@ -104,6 +106,8 @@ export class DynamicTableManager {
       identifier: table.identifier,
     }));
     this.views = new ReadViews(this.parts, this.creation);
+    this.blocked = new BlockedResults(this.parts);
+    deps.runner.onRefreshEnded((end) => this.blocked.observe(end));
     const guard = new FailureGuard(this.parts, this.alteration);
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     this.metrics = new GatewayMetrics(catalog);
@@ -113,7 +117,7 @@ export class DynamicTableManager {
     this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
   }
 
-  /** Alert channels; the manager's parts (and later publish guards and schema checks) call `notify`. */
+  /** Alert channels; the manager's parts (the freshness monitor, publish guards, schema checks) call `notify`. */
   get alerts(): Alerts {
     return this.parts.alerts;
   }
@@ -294,6 +298,16 @@ export class DynamicTableManager {
     const { table, ...rest } = query;
     const tableKey = table === undefined ? undefined : (await this.getTable(table)).key;
     return this.monitor.events({ ...rest, ...(tableKey !== undefined ? { tableKey } : {}) });
+  }
+
+  /** `POST /v3/jobs/{id}/publish`: puts a result a publish guard blocked in place anyway. */
+  publishBlocked(request: BlockedResultRequest): Promise<BlockedResultOutcome> {
+    return this.blocked.publish(request);
+  }
+
+  /** `POST /v3/jobs/{id}/discard`: forgets a result a publish guard blocked. */
+  discardBlocked(request: BlockedResultRequest): Promise<BlockedResultOutcome> {
+    return this.blocked.discard(request);
   }
 
   /** True when `token` is a callback token minted for a workflow that still exists. */

@@ -8,6 +8,7 @@ import type { AlertEvent, AlertSeverity, Alerts } from './alerts';
 
 export const FRESHNESS_ALERT = 'DynamicTableFreshness';
 export const SUSPENDED_ALERT = 'DynamicTableSuspended';
+export const PUBLISH_BLOCKED_ALERT = 'DynamicTablePublishBlocked';
 
 const SEVERITY: Readonly<Record<string, AlertSeverity>> = { WARN: 'warning', STALE: 'critical' };
 
@@ -73,11 +74,11 @@ export function suspendedAlert(table: string, reason: string, lastError: string 
   };
 }
 
-/** A hook for publish guards: a refresh whose result a guard kept from replacing the table. */
+/** A refresh whose result a publish guard kept from replacing the table. */
 export function publishBlockedAlert(table: string, message: string, at: string, jobId?: string): AlertEvent {
   return {
     id: `${table.toLowerCase()}@${at}:blocked${jobId ? `:${jobId}` : ''}`,
-    alertname: 'DynamicTablePublishBlocked',
+    alertname: PUBLISH_BLOCKED_ALERT,
     table,
     severity: 'warning',
     status: 'firing',
@@ -85,6 +86,17 @@ export function publishBlockedAlert(table: string, message: string, at: string, 
     description: message,
     cause: message,
     startsAt: at,
+  };
+}
+
+/** A table's publish-blocked alert, resolved: the result was published or discarded, or a later refresh replaced it. */
+export function publishBlockedResolved(fired: AlertEvent, at: string, why: string): AlertEvent {
+  return {
+    ...fired,
+    id: `${fired.id}:resolved`,
+    status: 'resolved',
+    summary: `The blocked refresh of ${fired.table} is settled: ${why}`,
+    endsAt: at,
   };
 }
 

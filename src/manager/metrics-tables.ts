@@ -123,7 +123,8 @@ export class TableGauges {
 export class RefreshDurations {
   static readonly NAME = 'freshet_refresh_duration_seconds';
   static readonly HELP =
-    'How long table refreshes took, by action (FULL, INCREMENTAL, NO_DATA; FAILED for a refresh that failed).';
+    'How long table refreshes took, by action (FULL, INCREMENTAL, NO_DATA; FAILED for a refresh that failed, ' +
+    'BLOCKED for one a publish guard blocked).';
   readonly #tables = new Map<
     string,
     { histogram: Histogram<'table' | 'action'>; registry: Registry; text: string | null }

@@ -37,6 +37,7 @@ export class GatewayMetrics {
   readonly #tables: TableGauges;
   readonly #refreshes: Counter<'table' | 'status' | 'trigger'>;
   readonly #rows: Counter<'table' | 'op'>;
+  readonly #guardBlocks: Counter<'table' | 'guard'>;
   readonly #drift: Gauge<'kind'>;
   /** Formatted text of the metrics this class feeds, until they change; any other metric is formatted each time. */
   readonly #texts = new Map<string, string | null>();
@@ -46,7 +47,7 @@ export class GatewayMetrics {
     this.#tables = new TableGauges(this.registry);
     this.#refreshes = new Counter({
       name: 'freshet_refresh_total',
-      help: 'Table refreshes that ended, by status (SUCCEEDED, FAILED, UPSTREAM_FAILED) and trigger.',
+      help: 'Table refreshes that ended, by status (SUCCEEDED, FAILED, UPSTREAM_FAILED, BLOCKED) and trigger.',
       labelNames: ['table', 'status', 'trigger'],
       registers,
     });
@@ -56,10 +57,9 @@ export class GatewayMetrics {
       labelNames: ['table', 'op'],
       registers,
     });
-    // Declared ahead of publish guards (DESIGN.md §12): it has no series until they exist.
-    new Counter({
+    this.#guardBlocks = new Counter({
       name: 'freshet_publish_guard_blocks_total',
-      help: 'Refresh results a publish guard kept from replacing the table.',
+      help: 'Refresh results a publish guard kept from replacing the table, by table and blocking guard.',
       labelNames: ['table', 'guard'],
       registers,
     });
@@ -77,7 +77,13 @@ export class GatewayMetrics {
     this.#refreshes.inc({ table: end.table, status: end.state, trigger: end.trigger });
     this.#changed('freshet_refresh_total');
     if (end.state === 'UPSTREAM_FAILED') return;
-    this.#durations.observe(end.table, end.action ?? 'FAILED', Math.max(0, end.durationMs) / 1000);
+    const action = end.state === 'BLOCKED' ? 'BLOCKED' : (end.action ?? 'FAILED');
+    this.#durations.observe(end.table, action, Math.max(0, end.durationMs) / 1000);
+    if (end.state === 'BLOCKED') {
+      for (const guard of end.blockedBy) this.#guardBlocks.inc({ table: end.table, guard });
+      this.#changed('freshet_publish_guard_blocks_total');
+      return;
+    }
     if (end.state !== 'SUCCEEDED') return;
     // An engine that cannot count rows (Flink) reports -1: nothing is counted then.
     if (end.rowsWritten >= 0) this.#rows.inc({ table: end.table, op: 'inserted' }, end.rowsWritten);

@@ -12,13 +12,18 @@ import { definitionChange, type Impact, impactOf, refuseIfBreaking } from './imp
 import { resolveName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome } from './manager-types';
+import { type CheckedExpectation, checkExpectations } from './expectation-check';
+import { checkGuardOptions, storedExpectations } from './guard-options';
 import { checkQuery } from './query-check';
 import { WAIT_FOR_OWN_JOB_MS } from './refresh-requests';
 import { physicalDefinition } from './table-definition';
 
 export type DefinitionExtras = Partial<
   Pick<DynamicTableRecord, 'comment' | 'options' | 'partitionKeys' | 'createStatement'>
->;
+> & {
+  /** New row expectations (CREATE OR ALTER's column list); the table's own when absent. */
+  readonly expectations?: readonly CheckedExpectation[];
+};
 
 /** The table as a new definition would make it, checked, and what that does to the tables that read it. */
 export interface PlannedQueryChange {
@@ -54,10 +59,22 @@ export async function planQueryChange(
     }
   }
   const engine = namespaces.engineOf(table.catalogName);
+  checkGuardOptions(
+    options,
+    definition.schema.map((c) => c.name),
+  );
+  const expectations = extra.expectations ?? table.expectations ?? [];
+  await checkExpectations(
+    expectations,
+    definition,
+    { text: query.text, engine: namespaces.engineOf(within.catalogName) },
+    engine,
+  );
   const impact = await impactOf(parts, definitionChange(table, definition.schema, engine));
   const updated: DynamicTableRecord = {
     ...table,
     ...extra,
+    expectations: storedExpectations(expectations),
     definitionQuery: query.text,
     queryHash: definition.queryHash,
     schema: definition.schema,
@@ -84,7 +101,13 @@ export async function changeQuery(
   const job = await requests.submit([{ table: updated, partition: null, rebuild }], 'MANUAL');
   const finished = (await requests.waitFor(job.jobId, WAIT_FOR_OWN_JOB_MS)) ?? job;
   if (finished.status !== 'SUCCEEDED') {
-    const detail = (await runner.view(job.jobId))?.history[0]?.error ?? finished.error;
+    const entry = (await runner.view(job.jobId))?.history[0];
+    // A rebuild a publish guard blocked cannot be published later: its new definition goes with this statement.
+    if (entry?.state === 'BLOCKED') {
+      const at = new Date().toISOString();
+      await catalog.jobs.resolveBlocked(job.jobId, entry.tableKey, { resolution: 'DISCARDED', resolvedAt: at });
+    }
+    const detail = entry?.error ?? finished.error;
     throw validationError(
       `The new query of ${table.identifier} could not be applied; the table keeps its old definition and rows. ${detail ?? ''}`.trim(),
     );

@@ -10,6 +10,8 @@ import type { SqlDialect } from '../model';
 import type { TableRefresh } from '../refresh/refresh-runner';
 import { analyzeQueryOffLoop } from '../sql/analysis-thread';
 import { type IncrementalPlan, type IncrementalPlanResult, planIncremental } from '../sql/incremental-plan';
+import type { PublishGuards } from '../model';
+import { publishGuardsOf } from './guard-options';
 import type { NameDefaults, ResolvedName } from './identifiers';
 import { resolveObjectName } from './identifiers';
 import { type Namespaces, SOURCE_CATALOG_OPTION, isCrossCatalog } from './namespaces';
@@ -44,6 +46,7 @@ export class RefreshStrategy {
       partition: refresh.partition,
       configuration,
       ...(refresh.refreshId === undefined ? {} : { refreshId: refresh.refreshId }),
+      ...guardsOf(refresh),
     };
     const engine = this.namespaces.engineOf(table.catalogName);
     if (refresh.rebuild) return engine.rebuildTable(refresh.rebuild, spec);
@@ -183,8 +186,13 @@ export class RefreshStrategy {
     });
     const definition = refresh.rebuild ?? physicalDefinition(table);
     return target.replaceFromBatches(
-      { definition, partition, ...(refreshId === undefined ? {} : { refreshId }) },
+      { definition, partition, ...(refreshId === undefined ? {} : { refreshId }), ...guardsOf(refresh) },
       rows,
     );
   }
+}
+
+/** Every refresh is judged by the table's publish guards, unless an operator publishes it past them. */
+function guardsOf(refresh: TableRefresh): { guards?: PublishGuards } {
+  return refresh.unguarded === true ? {} : { guards: publishGuardsOf(refresh.table) };
 }

@@ -42,6 +42,8 @@ const ALTER_NEEDS: Readonly<Record<AlterAction['kind'], StatementNeed>> = {
   setFreshness: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET FRESHNESS' },
   setRefreshMode: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET REFRESH_MODE' },
   setQuery: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … AS' },
+  setOptions: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … SET (…)' },
+  resetOptions: { scope: 'admin', what: 'ALTER DYNAMIC TABLE … RESET (…)' },
   reflect: { scope: 'operate', what: 'ALTER DYNAMIC TABLE … REFLECT' },
 };
 

@@ -10,6 +10,7 @@ import { likeMatcher } from '../sql/like';
 import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
+import { guardsText } from './guard-view';
 import { showFreshness } from './freshness-statements';
 import { runRegistryStatement } from './registry/registry-statements';
 import { SCHEMA_HISTORY_COLUMNS, schemaHistoryRows } from './reflection-views';
@@ -339,6 +340,7 @@ export class StatementService {
         `freshness ${formatFreshness(t.freshness)}${t.cron ? `, CRON ${t.cron}` : ''}, ${lag}; incremental: ` +
         `${detail.incremental.eligible ? `eligible (${detail.incremental.shape})` : `no (${detail.incremental.reason})`}, refreshes are ${detail.incremental.applied === 'INCREMENTAL' ? 'incremental' : 'full'}` +
         `; reads ${detail.upstream.length}, read by ${detail.downstream.length}` +
+        `; guards: ${guardsText(t)}` +
         lastText,
       table: detail,
     };

@@ -5,6 +5,7 @@
  */
 import { validationError } from '../errors';
 import { SLA_ERROR_AFTER_OPTION, SLA_WARN_AFTER_OPTION, thresholdsOf } from './freshness-sla';
+import { GUARD_OPTION_NAMES, checkGuardKeys, checkGuardOptions, isGuardOption } from './guard-options';
 import { SOURCE_CATALOG_OPTION } from './namespaces';
 import { ON_SCHEMA_CHANGE_OPTION, SCHEMA_CHANGE_POLICIES } from './reflection-record';
 import { REFRESH_STRATEGY_OPTION } from './table-definition';
@@ -50,17 +51,47 @@ export function checkCreateOptions(options: Readonly<Record<string, string>>): v
     );
   }
   const unknown = Object.keys(options).filter(
-    (key) => !KNOWN_CREATE_OPTIONS.includes(key) && !PARTITION_FORMATTER.test(key) && !passesThrough(key),
+    (key) =>
+      !KNOWN_CREATE_OPTIONS.includes(key) &&
+      !PARTITION_FORMATTER.test(key) &&
+      !passesThrough(key) &&
+      !isGuardOption(key),
   );
   if (unknown.length === 0) {
     readinessPolicyOf(options);
     thresholdsOf(1, options);
+    checkGuardOptions(options);
     return;
   }
   throw validationError(
     `Unknown option${unknown.length > 1 ? 's' : ''} ${quoted(unknown)} in WITH (…). Known options: ` +
-      `${quoted([...KNOWN_CREATE_OPTIONS, PARTITION_FORMATTER_TEXT])}; options for the engine or the scheduler ` +
-      `start with ${quoted(PASS_THROUGH_PREFIXES.map((p) => `${p}…`))}.`,
+      `${quoted([...KNOWN_CREATE_OPTIONS, ...GUARD_OPTION_NAMES, PARTITION_FORMATTER_TEXT])}; options for the ` +
+      `engine or the scheduler start with ${quoted(PASS_THROUGH_PREFIXES.map((p) => `${p}…`))}.`,
+  );
+}
+
+/**
+ * Options `ALTER DYNAMIC TABLE … SET (…)` and `RESET (…)` may change: those read afresh at each refresh or
+ * freshness evaluation. The others shape the table itself and change with CREATE OR ALTER.
+ */
+const SETTABLE_OPTIONS: readonly string[] = [
+  READINESS_SOURCES_OPTION,
+  READINESS_ON_NOT_READY_OPTION,
+  READINESS_TIMEOUT_OPTION,
+  ON_SCHEMA_CHANGE_OPTION,
+  SLA_WARN_AFTER_OPTION,
+  SLA_ERROR_AFTER_OPTION,
+];
+
+/** Refuses keys of `SET (…)` or `RESET (…)` that cannot change that way, saying how to change them instead. */
+export function checkSettableKeys(keys: readonly string[], statement: 'SET' | 'RESET'): void {
+  checkGuardKeys(keys);
+  const fixed = keys.filter((key) => !SETTABLE_OPTIONS.includes(key) && !isGuardOption(key));
+  if (fixed.length === 0) return;
+  throw validationError(
+    `${statement} cannot change ${quoted(fixed)}: ALTER DYNAMIC TABLE … ${statement} (…) changes ` +
+      `${quoted([...GUARD_OPTION_NAMES, ...SETTABLE_OPTIONS])}. Change the others with CREATE OR ALTER DYNAMIC ` +
+      'TABLE and the whole WITH (…).',
   );
 }
 

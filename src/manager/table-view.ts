@@ -1,7 +1,8 @@
 /** The shapes in which dynamic tables, jobs and refreshes are shown to users (REST and SQL alike). */
 import type { DynamicTableRecord, HistoryRecord, JobRecord } from '../catalog/records';
 import type { RefreshAction } from '../engine/engine';
-import type { WaitingOn } from '../model';
+import type { GuardReport, GuardResolution, WaitingOn } from '../model';
+import { expectationSql, type GuardsView, guardsView } from './guard-view';
 import type { NodeKind } from './dependencies';
 import { formatFreshness } from '../freshness';
 import { nextFireTime } from '../freshness/cron';
@@ -25,8 +26,17 @@ export interface RefreshView {
   readonly dataTimestamp: string | null;
   /** What a gated refresh waits (or waited) for: the sources not ready for its window. */
   readonly waitingOn: WaitingOn | null;
-  /** `NOT_READY` for a window skipped or failed because its sources were not ready. */
+  /**
+   * `NOT_READY` for a window skipped or failed because its sources were not ready; `PUBLISH_BLOCKED` for a result a
+   * publish guard kept from replacing the table.
+   */
   readonly errorCode: string | null;
+  /** Each publish guard's verdict, with what it observed and expected; null when none were judged. */
+  readonly guards: GuardReport | null;
+  /** What an operator did with a blocked result (PUBLISHED, DISCARDED), by whom and when; null while undecided. */
+  readonly resolution: GuardResolution | null;
+  readonly resolvedBy: string | null;
+  readonly resolvedAt: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly error: string | null;
@@ -47,6 +57,10 @@ export function refreshView(h: HistoryRecord): RefreshView {
     dataTimestamp: h.dataTimestamp,
     waitingOn: h.waitingOn,
     errorCode: h.errorCode,
+    guards: h.guardReport,
+    resolution: h.resolution,
+    resolvedBy: h.resolvedBy,
+    resolvedAt: h.resolvedAt,
     startedAt: h.startedAt,
     finishedAt: h.finishedAt,
     error: h.error,
@@ -145,6 +159,8 @@ export interface TableDetail {
   readonly options: Readonly<Record<string, string>>;
   readonly schema: ReadonlyArray<{ readonly name: string; readonly type: string; readonly nullable: boolean }>;
   readonly primaryKey: readonly string[] | null;
+  /** What refuses a refresh's result before it replaces the table: `guard.*` options and row expectations. */
+  readonly guards: GuardsView;
   readonly comment: string | null;
   readonly sourceTables: readonly string[];
   readonly upstream: readonly NeighbourView[];
@@ -218,6 +234,7 @@ export function tableDetail(
     options: t.options,
     schema: t.schema.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
     primaryKey: t.primaryKey ? t.primaryKey.columns : null,
+    guards: guardsView(t),
     comment: t.comment,
     sourceTables: t.sourceTables,
     upstream: neighbours.upstream,
@@ -250,6 +267,11 @@ export interface JobTableView {
   readonly dataTimestamp?: string;
   readonly waitingOn?: WaitingOn;
   readonly errorCode?: string;
+  /** Each publish guard's verdict, once the result was judged. */
+  readonly guards?: GuardReport;
+  readonly resolution?: GuardResolution;
+  readonly resolvedBy?: string;
+  readonly resolvedAt?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly error?: string;
@@ -281,6 +303,10 @@ export function jobDetail(job: JobRecord, history: readonly HistoryRecord[]): Jo
     if (h.dataTimestamp !== null) view.dataTimestamp = h.dataTimestamp;
     if (h.waitingOn !== null) view.waitingOn = h.waitingOn;
     if (h.errorCode !== null) view.errorCode = h.errorCode;
+    if (h.guardReport !== null) view.guards = h.guardReport;
+    if (h.resolution !== null) view.resolution = h.resolution;
+    if (h.resolvedBy !== null) view.resolvedBy = h.resolvedBy;
+    if (h.resolvedAt !== null) view.resolvedAt = h.resolvedAt;
     if (h.startedAt) view.startedAt = h.startedAt;
     if (h.finishedAt) view.finishedAt = h.finishedAt;
     if (h.error) view.error = h.error;
@@ -309,7 +335,8 @@ const quoteString = (text: string) => `'${text.replace(/'/g, "''")}'`;
 export function showCreate(t: DynamicTableRecord): string {
   const lines = [`CREATE DYNAMIC TABLE ${[t.catalogName, t.databaseName, t.tableName].map(quoteIdent).join('.')}`];
   const explicitColumns = t.columnMapping.some((m) => m.source !== m.target);
-  if (explicitColumns || t.primaryKey) {
+  const expectations = t.expectations ?? [];
+  if (explicitColumns || t.primaryKey || expectations.length > 0) {
     const parts = explicitColumns ? t.columnMapping.map((m) => `  ${quoteIdent(m.target)}`) : [];
     if (t.primaryKey) {
       const name = t.primaryKey.constraintName ? `CONSTRAINT ${quoteIdent(t.primaryKey.constraintName)} ` : '';
@@ -318,6 +345,7 @@ export function showCreate(t: DynamicTableRecord): string {
           `(${t.primaryKey.columns.map(quoteIdent).join(', ')})${t.primaryKey.enforced ? '' : ' NOT ENFORCED'}`,
       );
     }
+    for (const expectation of expectations) parts.push(`  ${expectationSql(expectation, quoteIdent)}`);
     lines.push(`(\n${parts.join(',\n')}\n)`);
   }
   if (t.comment !== null) lines.push(`COMMENT ${quoteString(t.comment)}`);

@@ -43,18 +43,26 @@ export interface RunnerContext {
   readonly refreshListeners: Array<(end: RefreshEnded) => void>;
 }
 
-/** How one table's refresh ended, for observers such as the gateway's metrics. */
+/** How one table's refresh ended, for observers such as the gateway's metrics and alerts. */
 export interface RefreshEnded {
   /** The table's identifier. */
   readonly table: string;
+  readonly jobId: string;
   readonly trigger: RefreshTrigger;
-  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED';
+  /** `BLOCKED`: a publish guard kept the result from replacing the table. */
+  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED' | 'BLOCKED';
   /** What a successful refresh did; null for one that failed or did not run. */
   readonly action: RefreshAction | null;
   readonly durationMs: number;
   /** -1 when the engine cannot count them. */
   readonly rowsWritten: number;
   readonly rowsDeleted: number;
+  /** Why it failed or was blocked; null when it succeeded. */
+  readonly error: string | null;
+  /** The publish guards that blocked the result (`min_rows`, `expect.<name>`, …); empty unless BLOCKED. */
+  readonly blockedBy: readonly string[];
+  /** When it ended (ISO-8601 UTC). */
+  readonly at: string;
 }
 
 /** Job and history states that are not final. */

@@ -5,9 +5,14 @@ import type { Progress, RefreshEnded, RunnerContext } from './refresh-context';
 import { awaitSources, recordNotReady } from './refresh-readiness';
 import { refreshIdOf } from './refresh-ledger';
 import type { RefreshOutcome } from '../engine/engine';
+import { describeBlock } from '../engine/publish-guards';
+import type { GuardReport } from '../model';
 import type { TableRefresh } from './table-refresher';
 import { dataTimestampOf } from './data-timestamp';
 import type { UpstreamCheck, UpstreamRead } from './upstream-gate';
+
+/** The history's error code of a result a publish guard blocked. */
+export const PUBLISH_BLOCKED = 'PUBLISH_BLOCKED';
 
 /** Where a job taken over from another gateway stands: the tables that failed there, and whether it started. */
 export interface JobResume {
@@ -119,7 +124,14 @@ async function refreshStep(
   );
   await startMarks(context, job, refresh, progress, startedAt);
   const result = await outcome;
-  if (result.ok) {
+  if (result.ok && result.value.guards?.blocked === true) {
+    await recordBlocked(context, job, refresh, progress, {
+      startedAt,
+      outcome: result.value,
+      dataTimestamp: stamp(vouches),
+      late,
+    });
+  } else if (result.ok) {
     await recordSuccess(context, job, refresh, {
       startedAt,
       outcome: result.value,
@@ -184,6 +196,7 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
     action: outcome.action ?? 'FULL',
     actionDetail: detail,
     dataTimestamp: success.dataTimestamp,
+    ...(worthKeeping(outcome.guards) ? { guardReport: outcome.guards } : {}),
     finishedAt: new Date().toISOString(),
   });
   context.gate.notify();
@@ -194,6 +207,50 @@ async function recordSuccess(context: RunnerContext, job: JobRecord, refresh: Ta
     outcome,
     dataTimestamp: success.dataTimestamp,
     ...(lateNote === null ? {} : { late }),
+  });
+}
+
+/**
+ * Whether a published result's guard report says anything: a guard warned, or the table has guards of its own. The
+ * default guard passing on every refresh of every table would only fill the history.
+ */
+function worthKeeping(report: GuardReport | undefined): report is GuardReport {
+  return report?.results.some((r) => r.verdict !== 'PASSED' || r.guard !== 'allow_empty') === true;
+}
+
+/**
+ * A result a publish guard blocked: the table kept its rows, the refresh counts as failed within the job (the
+ * tables reading it do not run) and its window stays locked. The history keeps the guards' report, the staged
+ * result's name and the data timestamp the result would vouch for once an operator publishes it.
+ */
+async function recordBlocked(
+  context: RunnerContext,
+  job: JobRecord,
+  refresh: TableRefresh,
+  progress: Progress,
+  blocked: Success,
+): Promise<void> {
+  const { table } = refresh;
+  const report = blocked.outcome.guards as GuardReport;
+  const error = describeBlock(report);
+  progress.failed.add(table.key);
+  progress.causes.set(table.identifier, error);
+  progress.causesByKey.set(table.key, error);
+  await context.stores.jobs.updateHistory(job.jobId, table.key, {
+    state: 'BLOCKED',
+    finishedAt: new Date().toISOString(),
+    error,
+    errorCode: PUBLISH_BLOCKED,
+    guardReport: report,
+    staged: blocked.outcome.staged ?? null,
+    dataTimestamp: blocked.dataTimestamp,
+  });
+  context.gate.notify();
+  logRefresh(context, job, refresh, {
+    state: 'BLOCKED',
+    startedAt: blocked.startedAt,
+    outcome: blocked.outcome,
+    error,
   });
 }
 
@@ -255,7 +312,7 @@ async function upstreamUnchanged(
 
 /** How one table's refresh ended, for its log line. */
 interface RefreshEnd {
-  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED';
+  readonly state: RefreshEnded['state'];
   readonly startedAt: string;
   readonly dataTimestamp?: string | null;
   readonly late?: readonly string[];
@@ -281,17 +338,39 @@ function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefres
     partition: refresh.partition ?? undefined,
     job: job.jobId,
   };
-  if (end.state === 'SUCCEEDED') context.logger.info('refresh', fields);
+  const report = end.outcome?.guards;
+  const noted = report?.results.filter((r) => r.verdict !== 'PASSED') ?? [];
+  const guards =
+    noted.length === 0
+      ? undefined
+      : noted.map((r) => `${r.guard} ${r.verdict} (observed ${r.observed}, expected ${r.expected})`).join('; ');
+  if (end.state === 'SUCCEEDED' && guards === undefined) context.logger.info('refresh', fields);
+  else if (end.state === 'SUCCEEDED')
+    context.logger.warn('refresh published with publish guard warnings', { ...fields, guards });
   else if (end.state === 'FAILED') context.logger.warn('refresh failed', { ...fields, error: end.error });
-  else context.logger.warn('refresh not run: upstream failed', { ...fields, upstreamFailed: end.upstream });
+  else if (end.state === 'BLOCKED') {
+    context.logger.warn('refresh blocked by a publish guard; the table keeps its rows', {
+      ...fields,
+      action: undefined,
+      rows: undefined,
+      error: end.error,
+      guards,
+      staged: end.outcome?.staged ?? undefined,
+    });
+  } else context.logger.warn('refresh not run: upstream failed', { ...fields, upstreamFailed: end.upstream });
+  const blocked = end.state === 'BLOCKED';
   const ended: RefreshEnded = {
     table: refresh.table.identifier,
+    jobId: job.jobId,
     trigger: job.trigger,
     state: end.state,
-    action: end.outcome ? (end.outcome.action ?? 'FULL') : null,
+    action: end.outcome && !blocked ? (end.outcome.action ?? 'FULL') : null,
     durationMs,
-    rowsWritten: end.outcome?.rowsWritten ?? 0,
-    rowsDeleted: end.outcome?.rowsDeleted ?? 0,
+    rowsWritten: blocked ? 0 : (end.outcome?.rowsWritten ?? 0),
+    rowsDeleted: blocked ? 0 : (end.outcome?.rowsDeleted ?? 0),
+    error: end.error ?? null,
+    blockedBy: blocked ? noted.filter((r) => r.verdict === 'BLOCKED').map((r) => r.guard) : [],
+    at: new Date().toISOString(),
   };
   for (const listener of context.refreshListeners) {
     // An observer's fault must never fail the refresh it observes.

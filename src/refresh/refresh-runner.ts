@@ -166,6 +166,15 @@ export class RefreshRunner {
     return locks.withLock(tableKey, () => (keeper ? keeper.withTableLease(tableKey, work) : work()));
   }
 
+  /**
+   * After an operator published a result a publish guard blocked (the history already says so): wakes the refreshes
+   * waiting for the table and publishes the window the refresh wrote, as a refresh that succeeded would.
+   */
+  async published(job: JobRecord, refresh: TableRefresh, dataTimestamp: string | null): Promise<void> {
+    this.context.gate.notify();
+    await this.context.hooks.succeeded(job, refresh, dataTimestamp);
+  }
+
   isRefreshing(tableKey: string): boolean {
     return this.context.locks.isBusy(tableKey);
   }

@@ -85,7 +85,7 @@ export class JobTakeover {
       if (row?.state === 'SUCCEEDED') continue;
       // Committed in the engine, but the previous gateway stopped before the catalog recorded it: record it now.
       if (row !== undefined && (await settleCommitted(this.context, row))) continue;
-      if (row?.state === 'FAILED' || row?.state === 'UPSTREAM_FAILED') {
+      if (row?.state === 'FAILED' || row?.state === 'UPSTREAM_FAILED' || row?.state === 'BLOCKED') {
         failed.add(key);
         continue;
       }

@@ -14,6 +14,11 @@ export interface TableRefresh {
    * committed can be asked after its gateway stopped.
    */
   readonly refreshId?: string;
+  /**
+   * True when the result is to replace the table without the table's publish guards judging it: an operator
+   * publishing a blocked result that the engine could not keep.
+   */
+  readonly unguarded?: boolean;
 }
 
 /**

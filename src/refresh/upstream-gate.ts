@@ -42,8 +42,8 @@ export interface UpstreamRead {
 
 /** Pauses between two reads of the history while waiting: first, and longest. */
 const POLL_MS = { first: 50, max: 1000 } as const;
-/** States of a refresh that has ended. */
-const FAILED_STATES: ReadonlySet<string> = new Set(['FAILED', 'UPSTREAM_FAILED']);
+/** States of a refresh that ended without new data (a result a publish guard blocked counts until published). */
+const FAILED_STATES: ReadonlySet<string> = new Set(['FAILED', 'UPSTREAM_FAILED', 'BLOCKED']);
 
 export class UpstreamGate {
   private readonly wakers = new Set<() => void>();

@@ -18,6 +18,8 @@ import { addMetricsRoute, requestMetrics } from './metrics-routes';
 import { addRegistryCompatRoutes } from './registry-compat-routes';
 import { addRegistryRoutes } from './registry-routes';
 import { addReflectionRoutes } from './reflection-routes';
+import { addBlockedResultRoutes } from './blocked-result-routes';
+import { jsonBody } from './request-body';
 import { backfillBody, lineageQuery, refreshBody, statementBody } from './schemas';
 
 export interface RestDependencies {
@@ -30,17 +32,6 @@ export interface RestDependencies {
   /** Recognises callback tokens minted for workflows. */
   readonly isCallbackToken: (token: string) => Promise<boolean>;
   readonly logger: Logger;
-}
-
-/** Some schedulers cannot set a JSON content type: every body is read as JSON whatever it is labelled. */
-function jsonBody(req: Request): unknown {
-  const raw = typeof req.body === 'string' ? req.body : '';
-  if (raw.trim() === '') throw validationError('The request body is empty; send a JSON object.');
-  try {
-    return JSON.parse(raw);
-  } catch (error) {
-    throw validationError(`The request body is not valid JSON: ${(error as Error).message}.`);
-  }
 }
 
 function intParam(req: Request, name: string, fallback: number, max: number): number {
@@ -203,6 +194,7 @@ export function createRestApp(deps: RestDependencies): Express {
 
   addTableRoutes(app, manager);
   addHistoryRoutes(app, manager);
+  addBlockedResultRoutes(app, manager);
   addFreshnessRoutes(app, manager);
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);

@@ -11,6 +11,8 @@ import { sendError } from './error-handler';
 export type { Scope } from '../manager/scopes';
 
 export interface TokenGrant {
+  /** Who holds the token, for the records of what it did (`auth.tokens[].name`). */
+  readonly name?: string;
   readonly token: string;
   readonly scopes: readonly Scope[];
 }
@@ -117,6 +119,12 @@ function missingScope(method: string, path: string, scopes: readonly Scope[]): S
   return rule.allowed.some((scope) => scopes.includes(scope)) ? null : rule.needs;
 }
 
+/** The name of the request's caller, when its token has one (never when auth is off). */
+export function callerName(res: Response): string | null {
+  const name: unknown = res.locals.caller;
+  return typeof name === 'string' ? name : null;
+}
+
 /** The scopes of the request's caller, as {@link authenticate} found them; every scope when auth is off. */
 export function callerScopes(res: Response): readonly Scope[] {
   return (res.locals.scopes as readonly Scope[] | undefined) ?? ALL_SCOPES;
@@ -148,6 +156,7 @@ export function authenticate(
     const needs = missingScope(req.method, req.path, grant.scopes);
     if (needs === null) {
       res.locals.scopes = grant.scopes;
+      if (grant.name !== undefined) res.locals.caller = grant.name;
       return next();
     }
     return sendError(

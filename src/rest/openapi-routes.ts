@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { RouteSpec } from './openapi-route-spec';
 import {
   anyObject,
+  blockedResultAnswer,
   driftReport,
   health,
   jobDetail,
@@ -15,7 +16,7 @@ import {
   tableDetail,
   tablePage,
 } from './openapi-schemas';
-import { jobsQuery, lineageQuery, refreshBody, refreshesQuery, statementBody } from './schemas';
+import { blockedResultBody, jobsQuery, lineageQuery, refreshBody, refreshesQuery, statementBody } from './schemas';
 
 const tableId = z.object({
   id: z.string().meta({
@@ -134,6 +135,37 @@ export const CORE_ROUTES: readonly RouteSpec[] = [
     params: z.object({ jobId: z.string() }),
     responses: { 200: json('The job and its tables.', jobDetail) },
     errors: ['NOT_FOUND'],
+  },
+  {
+    method: 'post',
+    path: '/v3/jobs/:jobId/publish',
+    operationId: 'publishBlockedResult',
+    summary: 'Publish a result a publish guard blocked, past its guards (admin)',
+    description:
+      "Replaces the table's rows (or the partition's) by the blocked result, under the table's lock, and records " +
+      'the refresh PUBLISHED with who did it. 409 INVALID_STATE (`details.reason`: NOTHING_BLOCKED, ' +
+      'ALREADY_RESOLVED or SUPERSEDED) when there is nothing to publish.',
+    tag: 'refreshes',
+    access: 'scoped',
+    params: z.object({ jobId: z.string() }),
+    body: blockedResultBody,
+    responses: { 200: json('What was published.', blockedResultAnswer) },
+    errors: ['NOT_FOUND', 'VALIDATION_ERROR', 'INVALID_STATE', 'ENGINE_ERROR'],
+  },
+  {
+    method: 'post',
+    path: '/v3/jobs/:jobId/discard',
+    operationId: 'discardBlockedResult',
+    summary: 'Discard a result a publish guard blocked (admin)',
+    description:
+      'Drops the blocked result; the table keeps its rows. Recorded DISCARDED with who did it. 409 INVALID_STATE ' +
+      '(`details.reason`: NOTHING_BLOCKED, ALREADY_RESOLVED or SUPERSEDED) when there is nothing to discard.',
+    tag: 'refreshes',
+    access: 'scoped',
+    params: z.object({ jobId: z.string() }),
+    body: blockedResultBody,
+    responses: { 200: json('What was discarded.', blockedResultAnswer) },
+    errors: ['NOT_FOUND', 'VALIDATION_ERROR', 'INVALID_STATE', 'ENGINE_ERROR'],
   },
   {
     method: 'get',

@@ -55,6 +55,56 @@ const waitingOn = z
 
 const refreshAction = z.enum(['FULL', 'INCREMENTAL', 'NO_DATA']);
 
+const guardReport = z
+  .object({
+    blocked: z.boolean(),
+    results: z.array(
+      z.object({
+        guard: z
+          .string()
+          .meta({ description: '`allow_empty`, `min_rows`, `max_row_change_ratio`, …, `expect.<name>`.' }),
+        verdict: z.enum(['PASSED', 'WARNED', 'BLOCKED']),
+        observed: z.number().meta({ description: 'A row count, a ratio, or the rows breaking an expectation.' }),
+        expected: z.string().meta({ description: 'What the guard asks for, as a person reads it.' }),
+      }),
+    ),
+    rowsDropped: count.meta({ description: 'Rows DROP ROW expectations removed.' }),
+  })
+  .meta({ id: 'GuardReport', description: "How a refresh's result fared against the table's publish guards." });
+
+const resolution = z.enum(['PUBLISHED', 'DISCARDED']);
+
+const expectation = z.object({
+  name: z.string(),
+  condition: z.string(),
+  onViolation: z.enum(['WARN', 'DROP_ROW', 'FAIL_REFRESH']),
+});
+
+const guards = z
+  .object({
+    allowEmpty: z.boolean(),
+    minRows: count.nullable(),
+    maxRowChangeRatio: z.number().nullable(),
+    maxNullRatio: z.record(z.string(), z.number()),
+    expectations: z.array(expectation),
+  })
+  .meta({ id: 'PublishGuards', description: "What refuses a refresh's result before it replaces the table." });
+
+/** The answer of `POST /v3/jobs/{jobId}/publish` and `…/discard`. */
+export const blockedResultAnswer = z
+  .object({
+    message: z.string(),
+    jobId: z.string(),
+    table: z.string(),
+    partition: stringMap.nullable(),
+    resolution,
+    resolvedBy: z.string().nullable(),
+    resolvedAt: instant,
+    rowsWritten: count.optional(),
+    rowsDeleted: count.optional(),
+  })
+  .meta({ id: 'BlockedResultDecision' });
+
 export const refreshView = z
   .object({
     jobId: z.string(),
@@ -70,6 +120,10 @@ export const refreshView = z
     dataTimestamp: instant.nullable(),
     waitingOn: waitingOn.nullable(),
     errorCode: z.string().nullable(),
+    guards: guardReport.nullable(),
+    resolution: resolution.nullable(),
+    resolvedBy: z.string().nullable(),
+    resolvedAt: instant.nullable(),
     startedAt: instant.nullable(),
     finishedAt: instant.nullable(),
     error: z.string().nullable(),
@@ -120,6 +174,7 @@ export const tableDetail = z
     options: stringMap,
     schema: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean() })),
     primaryKey: z.array(z.string()).nullable(),
+    guards,
     comment: z.string().nullable(),
     sourceTables: z.array(z.string()),
     upstream: z.array(neighbour),
@@ -189,6 +244,10 @@ const jobTable = z.object({
   dataTimestamp: instant.optional(),
   waitingOn: waitingOn.optional(),
   errorCode: z.string().optional(),
+  guards: guardReport.optional(),
+  resolution: resolution.optional(),
+  resolvedBy: z.string().optional(),
+  resolvedAt: instant.optional(),
   startedAt: instant.optional(),
   finishedAt: instant.optional(),
   error: z.string().optional(),

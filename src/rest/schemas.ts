@@ -111,7 +111,7 @@ export const instant = z
   .transform((text) => new Date(text));
 
 const JOB_STATUSES = ['PENDING', 'WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
-const REFRESH_STATES = [...JOB_STATUSES, 'UPSTREAM_FAILED'] as const;
+const REFRESH_STATES = [...JOB_STATUSES, 'UPSTREAM_FAILED', 'BLOCKED'] as const;
 const TRIGGERS = ['SCHEDULED', 'MANUAL', 'CREATION', 'CONTINUOUS'] as const;
 
 /** The query string of `GET /v3/jobs`. */
@@ -136,5 +136,16 @@ export const refreshesQuery = z
     since: instant.optional(),
     limit: wholeNumber(1000).optional(),
     offset: wholeNumber(Number.MAX_SAFE_INTEGER).optional(),
+  })
+  .strict();
+
+/** The body of `POST /v3/jobs/{jobId}/publish` and `…/discard` (optional as a whole). */
+export const blockedResultBody = z
+  .object({
+    table: z
+      .string({ error: 'expected one dynamic table identifier' })
+      .min(1, 'expected a table identifier')
+      .optional()
+      .meta({ description: 'The table whose blocked result to decide on; needed only when the job blocked several.' }),
   })
   .strict();

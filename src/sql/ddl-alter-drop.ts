@@ -1,8 +1,8 @@
-/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS) and DROP DYNAMIC TABLE. */
+/** ALTER DYNAMIC TABLE (SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, RESET, AS) and DROP DYNAMIC TABLE. */
 import { parseError } from '../errors';
 import { DdlReader } from './ddl-reader';
 import type { AlterAction, AlterDynamicTable, DropDynamicTable, TimeText } from './statements';
-import { atPosition, upperWord } from './tokenizer';
+import { atPosition, isSymbol, upperWord } from './tokenizer';
 
 export class AlterDropParser extends DdlReader {
   parse(): AlterDynamicTable | DropDynamicTable {
@@ -32,6 +32,10 @@ export class AlterDropParser extends DdlReader {
         this.next();
         action = this.setAction();
         break;
+      case 'RESET':
+        this.next();
+        action = { kind: 'resetOptions', keys: this.optionKeys() };
+        break;
       case 'REFLECT':
         this.next();
         action = { kind: 'reflect' };
@@ -48,7 +52,7 @@ export class AlterDropParser extends DdlReader {
           text: this.text,
         };
       default:
-        this.fail('one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, AS');
+        this.fail('one of SUSPEND, RESUME, REFRESH, REFLECT, BACKFILL, SET, RESET, AS');
     }
     this.expectEnd();
     return { kind: 'alterDynamicTable', name, action, text: this.text };
@@ -65,7 +69,23 @@ export class AlterDropParser extends DdlReader {
       this.next();
       return { kind: 'setRefreshMode', mode: this.refreshMode() };
     }
-    this.fail('FRESHNESS, TARGET_LAG or REFRESH_MODE after SET');
+    if (isSymbol(token, '(')) return { kind: 'setOptions', options: this.options() };
+    this.fail("FRESHNESS, TARGET_LAG, REFRESH_MODE or options such as ('guard.min_rows' = '1') after SET");
+  }
+
+  /** `( 'key' [, …] )` after RESET: the options to remove, each once. */
+  private optionKeys(): string[] {
+    this.expectSymbol('(', "'(' and the option keys to reset, as in RESET ('guard.min_rows')");
+    const keys: string[] = [];
+    do {
+      const key = this.expectString("an option key as a string literal, such as 'guard.min_rows'");
+      if (keys.includes(key.value)) {
+        throw parseError(`Option '${key.value}' is given more than once${atPosition(key.position)}`, key.position);
+      }
+      keys.push(key.value);
+    } while (this.acceptSymbol(','));
+    this.expectSymbol(')', "',' or ')'");
+    return keys;
   }
 
   /** `FROM '<timestamp>'` or `TO '<timestamp>'` of BACKFILL. */

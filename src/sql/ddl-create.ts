@@ -1,7 +1,7 @@
 /** CREATE [OR ALTER] DYNAMIC TABLE: the name, the optional column list and the clauses before AS. */
 import { parseError } from '../errors';
 import { DdlReader } from './ddl-reader';
-import type { CreateDynamicTable, PrimaryKeySpec } from './statements';
+import type { CreateDynamicTable, ExpectationSpec, PrimaryKeySpec, ViolationAction } from './statements';
 import { atPosition, isIdentifierToken, isSymbol, isWord, upperWord, type Token } from './tokenizer';
 
 const CREATE_CLAUSES = 'COMMENT, PARTITIONED BY, WITH, FRESHNESS, TARGET_LAG, REFRESH_MODE';
@@ -45,9 +45,9 @@ export class CreateDynamicTableParser extends DdlReader {
     const ifNotExists = this.acceptIf('NOT', 'EXISTS');
     const name = this.objectName();
     this.rejectLateIf('NOT', 'EXISTS', `CREATE ${tableWord} TABLE IF NOT EXISTS ${name.parts.join('.')}`);
-    const { columns, primaryKey } = isSymbol(this.peek(), '(')
+    const { columns, primaryKey, expectations } = isSymbol(this.peek(), '(')
       ? this.columnList()
-      : { columns: null, primaryKey: null };
+      : { columns: null, primaryKey: null, expectations: [] };
     const clauses = this.createClauses();
     const query = this.query(this.next());
     return {
@@ -57,6 +57,7 @@ export class CreateDynamicTableParser extends DdlReader {
       name,
       columns,
       primaryKey,
+      expectations,
       ...clauses,
       query,
       text: this.text,
@@ -122,21 +123,33 @@ export class CreateDynamicTableParser extends DdlReader {
     seen.add(clause);
   }
 
-  /** `( column [, …] [, [CONSTRAINT c] PRIMARY KEY (cols) [NOT ENFORCED]] )`; the `(` is next. */
-  private columnList(): { columns: string[] | null; primaryKey: PrimaryKeySpec | null } {
+  /**
+   * `( column [, …] [, [CONSTRAINT c] PRIMARY KEY (cols) [NOT ENFORCED]] [, CONSTRAINT e EXPECT (…) …] )`, in
+   * any order; the `(` is next.
+   */
+  private columnList(): {
+    columns: string[] | null;
+    primaryKey: PrimaryKeySpec | null;
+    expectations: ExpectationSpec[];
+  } {
     this.next();
     const columns: string[] = [];
     const seen = new Set<string>();
+    const expectations: ExpectationSpec[] = [];
     let primaryKey: PrimaryKeySpec | null = null;
     do {
       const token = this.peek();
+      if (isWord(token, 'CONSTRAINT') && isWord(this.tokens.peek(2), 'EXPECT')) {
+        expectations.push(this.expectation(expectations, primaryKey));
+        continue;
+      }
       if (isWord(token, 'CONSTRAINT', 'PRIMARY')) {
         if (primaryKey !== null)
           throw parseError(`Only one PRIMARY KEY may be declared${atPosition(token.position)}`, token.position);
         primaryKey = this.primaryKey();
         continue;
       }
-      const column = this.identifier('a column name or PRIMARY KEY');
+      const column = this.identifier('a column name, PRIMARY KEY or CONSTRAINT … EXPECT (…)');
       this.rejectDuplicate(seen, column, 'the column list');
       columns.push(column.value);
       const after = this.peek();
@@ -145,8 +158,94 @@ export class CreateDynamicTableParser extends DdlReader {
       }
     } while (this.acceptSymbol(','));
     this.expectSymbol(')', "',' or ')'");
-    // A list holding only a PRIMARY KEY names no columns: the query decides them, as when there is no list.
-    return { columns: columns.length > 0 ? columns : null, primaryKey };
+    const clash = expectations.find((e) => e.name.toLowerCase() === primaryKey?.constraintName?.toLowerCase());
+    if (clash !== undefined) {
+      throw parseError(
+        `Constraint '${clash.name}' is declared more than once; give each constraint its own name` +
+          `${atPosition(clash.position)}`,
+        clash.position,
+      );
+    }
+    // A list holding only constraints names no columns: the query decides them, as when there is no list.
+    return { columns: columns.length > 0 ? columns : null, primaryKey, expectations };
+  }
+
+  /**
+   * `CONSTRAINT <name> EXPECT (<condition>) [ON VIOLATION WARN | DROP ROW | FAIL REFRESH]` (Databricks' grammar);
+   * the condition is kept exactly as written between its parentheses, for the engine to evaluate.
+   */
+  private expectation(before: readonly ExpectationSpec[], primaryKey: PrimaryKeySpec | null): ExpectationSpec {
+    this.next();
+    const name = this.identifier('a constraint name');
+    const taken = [...before.map((e) => e.name), primaryKey?.constraintName ?? null];
+    if (taken.some((other) => other !== null && other.toLowerCase() === name.value.toLowerCase())) {
+      throw parseError(
+        `Constraint '${name.value}' is declared more than once; give each constraint its own name` +
+          `${atPosition(name.position)}`,
+        name.position,
+      );
+    }
+    this.next(); // EXPECT
+    const condition = this.condition(name.value);
+    let onViolation: ViolationAction = 'WARN';
+    if (this.acceptKeyword('ON') !== null) {
+      this.expectKeyword('VIOLATION', 'VIOLATION after ON');
+      onViolation = this.violationAction();
+    }
+    return { name: name.value, condition, onViolation, position: name.position };
+  }
+
+  /** `( <condition> )`: the text between the parentheses, which must balance and hold something. */
+  private condition(name: string): string {
+    const open = this.peek();
+    if (!isSymbol(open, '(')) this.fail(`'(' and a condition after EXPECT, as in EXPECT (amount > 0)`);
+    this.next();
+    let depth = 1;
+    for (;;) {
+      const token = this.peek();
+      if (token.kind === 'end') this.fail(`')' closing the condition of constraint '${name}'`);
+      if (isSymbol(token, ';')) this.fail(`')' closing the condition of constraint '${name}'`, token);
+      this.next();
+      if (isSymbol(token, '(')) depth += 1;
+      else if (isSymbol(token, ')')) depth -= 1;
+      if (depth > 0) continue;
+      const condition = this.text.slice(open.end, token.start).trim();
+      if (condition === '') {
+        throw parseError(
+          `Constraint '${name}' needs a condition between the parentheses, as in EXPECT (amount > 0)` +
+            `${atPosition(token.position)}`,
+          token.position,
+        );
+      }
+      return condition;
+    }
+  }
+
+  /** `WARN`, `DROP ROW` or `FAIL REFRESH` after ON VIOLATION. */
+  private violationAction(): ViolationAction {
+    const token = this.peek();
+    const expected = 'WARN, DROP ROW or FAIL REFRESH after ON VIOLATION';
+    switch (upperWord(token)) {
+      case 'WARN':
+        this.next();
+        return 'WARN';
+      case 'DROP':
+        this.next();
+        this.expectKeyword('ROW', 'ROW after DROP');
+        return 'DROP_ROW';
+      case 'FAIL':
+        this.next();
+        if (!isWord(this.peek(), 'REFRESH')) {
+          const hint = isWord(this.peek(), 'UPDATE')
+            ? 'Freshet writes FAIL REFRESH where Databricks writes FAIL UPDATE.'
+            : undefined;
+          this.fail('REFRESH after FAIL', this.peek(), hint);
+        }
+        this.next();
+        return 'FAIL_REFRESH';
+      default:
+        this.fail(expected, token);
+    }
   }
 
   private primaryKey(): PrimaryKeySpec {

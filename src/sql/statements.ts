@@ -16,9 +16,14 @@ export interface ObjectName {
   readonly position: SourcePosition;
 }
 
-import type { Freshness, PrimaryKeySpec } from '../model';
+import type { Freshness, PrimaryKeySpec, RowExpectation } from '../model';
 
-export type { Freshness, FreshnessUnit, PrimaryKeySpec } from '../model';
+export type { Freshness, FreshnessUnit, PrimaryKeySpec, RowExpectation, ViolationAction } from '../model';
+
+/** `CONSTRAINT <name> EXPECT (<condition>) [ON VIOLATION …]` as written, with where its name is. */
+export interface ExpectationSpec extends RowExpectation {
+  readonly position: SourcePosition;
+}
 
 export type RefreshModeKeyword = 'FULL' | 'CONTINUOUS';
 
@@ -36,6 +41,8 @@ export interface CreateDynamicTable {
   /** Column names of the optional column list; null when there is no list. */
   readonly columns: readonly string[] | null;
   readonly primaryKey: PrimaryKeySpec | null;
+  /** Row expectations of the column list, in the order written; empty when there are none. */
+  readonly expectations: readonly ExpectationSpec[];
   readonly comment: string | null;
   readonly partitionKeys: readonly string[];
   readonly options: Readonly<Record<string, string>>;
@@ -55,6 +62,10 @@ export type AlterAction =
   | { readonly kind: 'setFreshness'; readonly freshness: Freshness }
   | { readonly kind: 'setRefreshMode'; readonly mode: RefreshModeKeyword }
   | { readonly kind: 'setQuery'; readonly query: QueryText }
+  /** `SET ('key' = 'value', …)`: options added or changed. */
+  | { readonly kind: 'setOptions'; readonly options: Readonly<Record<string, string>> }
+  /** `RESET ('key', …)`: options removed (back to their defaults). */
+  | { readonly kind: 'resetOptions'; readonly keys: readonly string[] }
   /** Re-read the schema of the table and of the plain tables it reads now (reflection). */
   | { readonly kind: 'reflect' }
   | { readonly kind: 'backfill'; readonly from: TimeText; readonly to: TimeText };

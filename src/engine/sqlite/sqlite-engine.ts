@@ -24,6 +24,7 @@ import type {
   RefreshSpec,
   RowStreaming,
   SqlDialect,
+  StagedResults,
   StatementEffects,
   StatementResult,
   TableDefinition,
@@ -96,6 +97,14 @@ export class SqliteEngine implements Engine {
   readonly streaming: RowStreaming = {
     readBatches: (spec) => this.readBatches(spec),
     replaceFromBatches: (load, batches) => this.replaceFromBatches(load, batches),
+  };
+
+  /** Results a publish guard blocked, kept in staged tables beside the table; on the writer, like refreshes. */
+  readonly staging: StagedResults = {
+    publish: (spec, staged) => this.run(this.writer, 'publishStaged', { spec, staged }),
+    discard: async (table, staged) => {
+      await this.run(this.writer, 'discardStaged', { table, staged });
+    },
   };
 
   /** Read on the schema connection: WAL shows it every committed refresh, and it never waits for the writer. */

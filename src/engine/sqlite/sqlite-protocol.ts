@@ -44,6 +44,9 @@ export interface SqliteOperations {
   dropTable: { args: { table: TableRef }; result: null };
   refresh: { args: { spec: RefreshSpec }; result: RefreshOutcome };
   rebuildTable: { args: { definition: TableDefinition; spec: RefreshSpec }; result: RefreshOutcome };
+  /** Puts a result a publish guard blocked in place (see `StagedResults`). */
+  publishStaged: { args: { spec: RefreshSpec; staged: string }; result: RefreshOutcome };
+  discardStaged: { args: { table: TableRef; staged: string }; result: null };
   refreshIncremental: { args: { spec: IncrementalRefreshSpec }; result: RefreshOutcome };
   releaseIncremental: { args: { table: TableRef }; result: null };
   openCursor: { args: { spec: Omit<ReadSpec, 'batchRows'> }; result: null };

@@ -64,6 +64,8 @@ export interface RefreshPlan {
   /** Null when the target is known to be empty (a freshly created replacement table). */
   readonly deleteSql: string | null;
   readonly insertSql: string;
+  /** The condition on the target's partition columns (`"ds" = ?`), or null for the whole table. */
+  readonly targetFilter: string | null;
   /** Bound to the `?` of both statements, in order. */
   readonly params: readonly string[];
 }
@@ -92,7 +94,8 @@ export function refreshPlan(spec: RefreshSpec, into: TableRef = spec.table, targ
     }
     return { target: quoteIdentifier(target), source: `src.${quoteIdentifier(source)}` };
   });
-  const targetWhere = filters.length === 0 ? '' : ` WHERE ${filters.map((f) => `${f.target} = ?`).join(' AND ')}`;
+  const targetFilter = filters.length === 0 ? null : filters.map((f) => `${f.target} = ?`).join(' AND ');
+  const targetWhere = targetFilter === null ? '' : ` WHERE ${targetFilter}`;
   const sourceWhere = filters.length === 0 ? '' : ` WHERE ${filters.map((f) => `${f.source} = ?`).join(' AND ')}`;
   const targets = spec.columns.map((mapping) => quoteIdentifier(mapping.target)).join(', ');
   const sources = spec.columns.map((mapping) => `src.${quoteIdentifier(mapping.source)}`).join(', ');
@@ -101,6 +104,7 @@ export function refreshPlan(spec: RefreshSpec, into: TableRef = spec.table, targ
     insertSql:
       `INSERT INTO ${qualifiedName(into)} (${targets}) SELECT ${sources} FROM ${asSubquery(spec.query)} ` +
       `AS src${sourceWhere}`,
+    targetFilter,
     params: partition.map(([, value]) => value),
   };
 }

@@ -16,6 +16,7 @@ import type {
   WorkerMessage,
   WorkerRequest,
 } from './sqlite-protocol';
+import { discardStaged, publishStaged } from './sqlite-guards';
 import { createTable, dropTable, rebuildTable, refreshTable } from './sqlite-refresh';
 import { refreshIncremental, releaseIncremental } from './sqlite-incremental';
 import { closeCursor, createStage, dropStage, insertStage, nextBatch, openCursor, swapStage } from './sqlite-stream';
@@ -43,6 +44,8 @@ const handlers: Handlers = {
   refreshIncremental: (db, { spec }) => refreshIncremental(db, spec),
   releaseIncremental: (db, { table }) => releaseIncremental(db, table),
   rebuildTable: (db, { definition, spec }) => rebuildTable(db, definition, spec),
+  publishStaged: (db, { spec, staged }) => publishStaged(db, spec, staged),
+  discardStaged: (db, { table, staged }) => discardStaged(db, table, staged),
   openCursor: (db, { spec }) => openCursor(db, spec),
   nextBatch: (db, { size }) => nextBatch(db, size),
   closeCursor: (db) => closeCursor(db),

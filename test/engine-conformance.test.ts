@@ -60,16 +60,12 @@ runEngineConformance('sqlite', {
     dialect: 'sqlite',
     transactionalDdl: true,
     otherDatabases: false,
-    staging: false,
+    staging: true,
   },
   ddl: { integer: 'INTEGER', key: 'TEXT', text: 'TEXT', castInteger: 'INTEGER' },
   types: { integer: /^INTEGER$/, text: /^(TEXT|VARCHAR\(40\))$/, numeric: /^(NUMERIC|REAL|DECIMAL)/ },
   messagePrefix: /^SQLite: /,
   badTypeMessage: /not a SQLite type name/,
-  cannot: {
-    'publish-guards':
-      'full, partition and rebuild refreshes on SQLite do not judge publish guards yet, and it keeps no staged results',
-  },
 });
 
 runEngineConformance('postgres', {

@@ -105,6 +105,10 @@ export async function changeQuery(
     // A rebuild a publish guard blocked cannot be published later: its new definition goes with this statement.
     if (entry?.state === 'BLOCKED') {
       const at = new Date().toISOString();
+      if (entry.staged !== null) {
+        const ref = { database: table.databaseName, name: table.tableName };
+        await parts.namespaces.engineOf(table.catalogName).staging?.discard(ref, entry.staged);
+      }
       await catalog.jobs.resolveBlocked(job.jobId, entry.tableKey, { resolution: 'DISCARDED', resolvedAt: at });
     }
     const detail = entry?.error ?? finished.error;

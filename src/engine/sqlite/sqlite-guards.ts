@@ -9,17 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { FreshetError, validationError } from '../../errors';
 import type { RefreshOutcome, RefreshSpec, TableRef } from '../engine';
-import {
-  type GuardReport,
-  type PublishGuards,
-  type ResultMeasures,
-  auditSelect,
-  droppingExpectations,
-  judgeGuards,
-  measuresOf,
-  needsAudit,
-  violates,
-} from '../publish-guards';
+import type { GuardReport, PublishGuards } from '../publish-guards';
+import { judgeWritten } from './sqlite-guard-audit';
 import { forgetIncremental } from './sqlite-incremental';
 import { describeTable, tableExists } from './sqlite-introspection';
 import { recordRefresh } from './sqlite-ledger';
@@ -53,31 +44,12 @@ export function judgeWrite(
   written: WrittenRows,
   counts: { readonly rowsBefore: number; readonly rowsWritten: number },
 ): GuardReport {
-  const table = qualifiedName(written.into);
-  const within = written.filter === null ? '' : `${written.filter} AND `;
-  const dropped: Record<string, number> = {};
-  let droppedTotal = 0;
-  for (const expectation of droppingExpectations(guards)) {
-    const sql = `DELETE FROM ${table} WHERE ${within}${violates(expectation.condition)}`;
-    const removed = db.prepare(sql).run(...written.params).changes;
-    dropped[expectation.name] = removed;
-    droppedTotal += removed;
-  }
-  let measures: ResultMeasures;
-  if (needsAudit(guards)) {
-    const row = db
-      .prepare(auditSelect(guards, quoteIdentifier, table, written.filter))
-      .get(...written.params) as Record<string, unknown>;
-    measures = measuresOf(guards, row, { rowsBefore: counts.rowsBefore, dropped });
-  } else {
-    const rowsAfter = counts.rowsWritten - droppedTotal;
-    measures = { rowsBefore: counts.rowsBefore, rowsAfter, nulls: {}, violations: {}, dropped };
-  }
-  return judgeGuards(guards, measures);
+  const rows = { table: qualifiedName(written.into), where: written.filter, params: written.params };
+  return judgeWritten(db, guards, rows, counts);
 }
 
 /** The staged table of a refresh's blocked result: one per refresh (its ledger id), never two alike. */
-function stagedTableOf(table: TableRef, refreshId: string | undefined): TableRef {
+export function stagedTableOf(table: TableRef, refreshId: string | undefined): TableRef {
   const hash = createHash('sha256')
     .update(refreshId ?? randomUUID())
     .digest('hex')
@@ -143,7 +115,7 @@ export function publishStaged(db: Database, spec: RefreshSpec, name: string): Re
   if (!tableExists(db, staged)) {
     throw new FreshetError(
       'INVALID_STATE',
-      `The blocked result of ${qualifiedName(spec.table)} is no longer kept (${name}); refresh the table instead.`,
+      `The blocked result of ${qualifiedName(spec.table)} is gone (${name}): it was published or discarded already; refresh the table instead.`,
     );
   }
   const plan = refreshPlan(spec);

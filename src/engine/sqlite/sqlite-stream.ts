@@ -5,7 +5,8 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { ReadSpec, RefreshOutcome, RowBatch, TableDefinition, TableRef } from '../engine';
-import { type WrittenRows, stagedTableName, withReport } from '../guard-audit';
+import { type WrittenRows, withReport } from '../guard-audit';
+import { stagedTableOf } from './sqlite-guards';
 import type { GuardReport, PublishGuards } from '../publish-guards';
 import { countRows, judgeWritten } from './sqlite-guard-audit';
 import { forgetIncremental } from './sqlite-incremental';
@@ -118,7 +119,7 @@ function judgeStage(
   const rows = { table: qualifiedName(stage), where: null, params: [] };
   const report = judgeWritten(db, guards, rows, { rowsBefore, rowsWritten });
   if (!report.blocked) return report;
-  const staged = stagedTableName(refreshId);
+  const staged = stagedTableOf(target, refreshId).name;
   db.prepare(`DROP TABLE IF EXISTS ${qualifiedName({ database: target.database, name: staged })}`).run();
   db.prepare(`ALTER TABLE ${qualifiedName(stage)} RENAME TO ${quoteIdentifier(staged)}`).run();
   return { rowsWritten: rowsWritten - report.rowsDropped, rowsDeleted: 0, guards: report, staged };

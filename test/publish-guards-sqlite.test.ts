@@ -109,7 +109,7 @@ describe('SqliteEngine: publish guards', () => {
     ]);
     assert.deepEqual(await staged(), []);
     assert.deepEqual(await engine.ledger.committed(dt, spec.refreshId as string), { ...published, action: 'FULL' });
-    await rejectsWith(engine.staging.publish(spec, stagedName), 'INVALID_STATE', /no longer kept/);
+    await rejectsWith(engine.staging.publish(spec, stagedName), 'INVALID_STATE', /is gone/);
     await engine.staging.discard(dt, stagedName);
     await rejectsWith(engine.staging.discard(dt, 'dt'), 'VALIDATION_ERROR', /not a staged result/);
   });

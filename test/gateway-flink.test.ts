@@ -50,6 +50,19 @@ describe('gateway with a Flink catalog', function () {
     assert.equal(fake.openSessions, 0, 'every session the engine opened is closed');
   });
 
+  it('refuses publish guards, which a Flink batch job cannot be checked by before it lands', async () => {
+    const guarded = await inFlink(`CREATE DYNAMIC TABLE guarded WITH ('guard.min_rows' = '10')
+      FRESHNESS = INTERVAL '1' HOUR AS SELECT id, k FROM src`);
+    assert.equal(guarded.status, 400, JSON.stringify(guarded.body));
+    assert.match(guarded.body.error.message, /flink engine cannot check .* remove 'guard.min_rows'/);
+    const expecting = await inFlink(`CREATE DYNAMIC TABLE expecting (CONSTRAINT has_k EXPECT (k IS NOT NULL))
+      FRESHNESS = INTERVAL '1' HOUR AS SELECT id, k FROM src`);
+    assert.equal(expecting.status, 400, JSON.stringify(expecting.body));
+    assert.match(expecting.body.error.message, /CONSTRAINT … EXPECT/);
+    await ok(`CREATE DYNAMIC TABLE unguarded WITH ('guard.allow_empty' = 'true')
+      FRESHNESS = INTERVAL '1' HOUR AS SELECT id, k FROM src`);
+  });
+
   it('keeps a CONTINUOUS table fresh with a streaming job, stopped on SUSPEND and DROP', async () => {
     const [created] = await ok(`CREATE DYNAMIC TABLE live FRESHNESS = INTERVAL '30' SECOND AS SELECT id, k FROM src`);
     assert.match(created.message, /continuous job \w+ started/);

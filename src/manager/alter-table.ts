@@ -15,7 +15,7 @@ import { describeFreshnessText, describeMode, formatPartition } from './messages
 import { changeQuery } from './query-change';
 import { reschedule } from './reschedule';
 import { type CheckedExpectation, checkExpectations } from './expectation-check';
-import { checkGuardOptions, storedExpectations } from './guard-options';
+import { checkGuardOptions, requireGuardable, storedExpectations } from './guard-options';
 import { checkCreateOptions, checkResumeOptions, checkSettableKeys } from './table-options';
 
 export class TableAlteration {
@@ -106,6 +106,7 @@ export class TableAlteration {
         stmt.options,
         table.schema.map((c) => c.name),
       );
+      requireGuardable(this.parts.namespaces.engineOf(table.catalogName), stmt.options, stmt.expectations);
       if (expectationsChanged) await this.checkExpectationsOf(table, stmt.expectations);
       const updatedAt = new Date().toISOString();
       await this.parts.catalog.updateTable({
@@ -142,6 +143,7 @@ export class TableAlteration {
       options,
       table.schema.map((c) => c.name),
     );
+    requireGuardable(this.parts.namespaces.engineOf(table.catalogName), options, table.expectations ?? []);
     await this.parts.catalog.updateTable({ ...table, options, updatedAt: new Date().toISOString() });
     const changed = keys.map((key) => (key in options ? `'${key}' = '${options[key]}'` : `'${key}' reset`));
     return {

@@ -19,7 +19,7 @@ import { DependencyGraph } from './dependencies';
 import { REFRESH_STRATEGY_OPTION, physicalDefinition } from './table-definition';
 import { checkCreateOptions } from './table-options';
 import { checkExpectations } from './expectation-check';
-import { checkGuardOptions, storedExpectations } from './guard-options';
+import { checkGuardOptions, requireGuardable, storedExpectations } from './guard-options';
 
 /** Engine messages that blame the query or the rows it reads rather than the engine itself. */
 const DATA_FAULT = new RegExp(
@@ -120,6 +120,7 @@ export class TableCreation {
       stmt.options,
       definition.schema.map((c) => c.name),
     );
+    requireGuardable(namespaces.engineOf(name.catalogName), stmt.options, stmt.expectations);
     const query = { text: stmt.query.text, engine: namespaces.engineOf(within.catalogName) };
     await checkExpectations(stmt.expectations, definition, query, namespaces.engineOf(name.catalogName));
     // A table fed from another catalog remembers where its query runs.

@@ -40,6 +40,27 @@ const DECIMAL = /^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$/;
  * Refuses a guard key Freshet does not know or a value it cannot use, saying what to write instead. With
  * `columns` (the table's columns), a null-ratio guard must name one of them.
  */
+/**
+ * Refuses publish guards a table's engine cannot judge (one without staged results, Flink): a guard that silently
+ * judged nothing would be worse than none. `guard.allow_empty = 'true'` asks for nothing and is let through.
+ */
+export function requireGuardable(
+  engine: { readonly name: string; readonly staging?: unknown },
+  options: Readonly<Record<string, string>>,
+  expectations: readonly unknown[],
+): void {
+  if (engine.staging !== undefined) return;
+  const asked = Object.entries(options)
+    .filter(([key, value]) => isGuardOption(key) && !(key === GUARD_ALLOW_EMPTY_OPTION && /^\s*true\s*$/i.test(value)))
+    .map(([key]) => `'${key}'`);
+  if (expectations.length > 0) asked.push('CONSTRAINT … EXPECT');
+  if (asked.length === 0) return;
+  throw validationError(
+    `The ${engine.name} engine cannot check a refresh's result before it replaces the table, so it takes no publish ` +
+      `guards; remove ${asked.join(', ')}, or keep the table in a catalog on SQLite, PostgreSQL or MySQL.`,
+  );
+}
+
 export function checkGuardOptions(
   options: Readonly<Record<string, string>>,
   columns: readonly string[] | null = null,

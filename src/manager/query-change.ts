@@ -13,7 +13,7 @@ import { resolveName } from './identifiers';
 import type { ManagerParts } from './manager-parts';
 import type { DdlOutcome } from './manager-types';
 import { type CheckedExpectation, checkExpectations } from './expectation-check';
-import { checkGuardOptions, storedExpectations } from './guard-options';
+import { checkGuardOptions, requireGuardable, storedExpectations } from './guard-options';
 import { checkQuery } from './query-check';
 import { WAIT_FOR_OWN_JOB_MS } from './refresh-requests';
 import { physicalDefinition } from './table-definition';
@@ -64,6 +64,7 @@ export async function planQueryChange(
     definition.schema.map((c) => c.name),
   );
   const expectations = extra.expectations ?? table.expectations ?? [];
+  requireGuardable(engine, options, expectations);
   await checkExpectations(
     expectations,
     definition,

@@ -1,6 +1,6 @@
 /** What the parts of the refresh runner (submitting, executing, waiting, taking over) share. */
 import type { JobStore } from '../catalog/job-store';
-import type { RefreshAction, RefreshTrigger } from '../model';
+import type { HistoryState, RefreshAction, RefreshTrigger } from '../model';
 import type { LeaseStore } from '../catalog/lease-store';
 import type { DynamicTableStore } from '../catalog/table-store';
 import type { Logger } from '../logger';
@@ -48,7 +48,10 @@ export interface RefreshEnded {
   /** The table's identifier. */
   readonly table: string;
   readonly trigger: RefreshTrigger;
-  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED';
+  /** The state its history row ended in. */
+  readonly state: HistoryState;
+  /** The history row's error code, when it has one that says why (`NOT_READY`: the refresh did not run). */
+  readonly errorCode?: string;
   /** What a successful refresh did; null for one that failed or did not run. */
   readonly action: RefreshAction | null;
   readonly durationMs: number;

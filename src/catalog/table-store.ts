@@ -3,8 +3,11 @@ import type { Knex } from 'knex';
 import type { Freshness } from '../model';
 import type { DynamicTableRecord, RefreshStatus } from './records';
 
-/** The fields of a table its freshness is judged by. */
-export type TableFreshness = Pick<DynamicTableRecord, 'key' | 'identifier' | 'freshness' | 'refreshStatus' | 'options'>;
+/** The fields of a table its freshness is judged by, and when it was created (a table dropped and created again is new). */
+export type TableFreshness = Pick<
+  DynamicTableRecord,
+  'key' | 'identifier' | 'freshness' | 'refreshStatus' | 'options' | 'createdAt'
+>;
 import { fromTable, parseJson, toTable, type Row } from './row-mapping';
 
 /** How long a gateway trusts a table record it read from a catalog shared with other gateways. */
@@ -49,7 +52,15 @@ export class DynamicTableStore {
   /** What a table's freshness is measured by, for every table in one light query (metrics read it per scrape). */
   async listFreshness(): Promise<TableFreshness[]> {
     const rows = (await this.db('dynamic_tables')
-      .select('table_key', 'identifier', 'freshness_interval', 'freshness_unit', 'refresh_status', 'options')
+      .select(
+        'table_key',
+        'identifier',
+        'freshness_interval',
+        'freshness_unit',
+        'refresh_status',
+        'options',
+        'created_at',
+      )
       .orderBy('table_key')) as Row[];
     return rows.map((row) => ({
       key: String(row.table_key),
@@ -57,6 +68,7 @@ export class DynamicTableStore {
       freshness: { interval: Number(row.freshness_interval), unit: String(row.freshness_unit) as Freshness['unit'] },
       refreshStatus: String(row.refresh_status) as RefreshStatus,
       options: parseJson(row.options, {}),
+      createdAt: String(row.created_at),
     }));
   }
 

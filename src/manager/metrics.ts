@@ -1,15 +1,17 @@
 /**
  * The gateway's metrics in Prometheus' form (DESIGN.md §12). Each gateway has metrics of its own, so that two
  * gateways in one process never share a series. Counters of refreshes are fed as refreshes end; the per-table
- * gauges are read from the catalog at each scrape, in one query for every table; the drift gauges hold what the
- * last drift check found. The families with a series per table are written by metrics-text.ts and
- * metrics-tables.ts, the rest by prom-client; each family's text, bytes and compressed form are kept until its
- * values change (see metrics-segments.ts).
+ * gauges are read from the catalog at each scrape: the tables in one query, and the successful refreshes that
+ * finished since the scrape before (metrics-successes.ts); the drift gauges hold what the last drift check found.
+ * The families with a series per table are written by metrics-text.ts and metrics-tables.ts, the rest by
+ * prom-client; each family's text, bytes and compressed form are kept until its values change (see
+ * metrics-segments.ts).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Catalog } from '../catalog/catalog';
 import type { RefreshEnded } from '../refresh/refresh-runner';
 import { type Segment, segmentOf } from './metrics-segments';
+import { LastSuccesses } from './metrics-successes';
 import { TableGauges } from './metrics-tables';
 import { CounterFamily, HistogramFamily } from './metrics-text';
 import type { DriftReport } from './scheduler-drift';
@@ -50,6 +52,7 @@ export class GatewayMetrics {
   /** This gateway's prom-client metrics; the REST layer adds its request durations to it. */
   readonly registry = new Registry();
   readonly #tables = new TableGauges();
+  readonly #successes: LastSuccesses;
   readonly #durations = new HistogramFamily(
     'freshet_refresh_duration_seconds',
     'How long table refreshes took, by action (FULL, INCREMENTAL, NO_DATA; FAILED for a refresh that failed).',
@@ -72,6 +75,7 @@ export class GatewayMetrics {
   readonly #texts = new Map<string, Segment | null>();
 
   constructor(private readonly catalog: MetricsCatalog) {
+    this.#successes = new LastSuccesses((since) => catalog.jobs.lastSuccesses(since));
     const registers = [this.registry];
     // Declared ahead of publish guards (DESIGN.md §12): it has no series until they exist.
     new Counter({
@@ -112,10 +116,8 @@ export class GatewayMetrics {
 
   /** This gateway's metrics and the process's, with the per-table gauges as of `now`. */
   async exposition(now = new Date()): Promise<MetricsExposition> {
-    const [tables, successes] = await Promise.all([
-      this.catalog.tables.listFreshness(),
-      this.catalog.jobs.lastSuccesses(),
-    ]);
+    const tables = await this.catalog.tables.listFreshness();
+    const successes = await this.#successes.of(tables);
     const segments = this.#tables.segments(tables, successes, now);
     segments.push(...this.#refreshes.segments(), ...this.#rows.segments(), ...this.#durations.segments());
     for (const { name } of this.registry.getMetricsAsArray()) {

@@ -214,6 +214,34 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       }
     });
 
+    it('counts windows a gated refresh skipped or failed as not ready by their history state, timing neither', async () => {
+      const created = await gw.request('POST', '/v3/sources', { name: 'feed', owner: 'data-team' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await gw.sql(`CREATE TABLE feed (k TEXT); INSERT INTO feed VALUES ('a');
+        CREATE DYNAMIC TABLE skipping WITH ('initialize' = 'on_schedule', 'readiness.sources' = 'feed',
+          'readiness.on_not_ready' = 'skip') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM feed;
+        CREATE DYNAMIC TABLE failing WITH ('initialize' = 'on_schedule', 'readiness.sources' = 'feed',
+          'readiness.on_not_ready' = 'fail') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM feed`);
+      for (const name of ['skipping', 'failing']) {
+        id[name] = (await gw.table(name)).identifier;
+        await gw.refresh({ tables: [name], scheduleTime: ago(600), isPeriodic: true }, 20);
+        const [last] = await gw.refreshes(name);
+        assert.equal(last.errorCode, 'NOT_READY', JSON.stringify(last));
+      }
+      const m = await metrics(gw);
+      const total = (name: string) =>
+        samplesOf(m, 'freshet_refresh_total', { table: id[name] as string }).map((s) => [
+          s.labels.status,
+          s.labels.trigger,
+          s.value,
+        ]);
+      assert.deepEqual(total('skipping'), [['SKIPPED', 'SCHEDULED', 1]]);
+      assert.deepEqual(total('failing'), [['FAILED', 'SCHEDULED', 1]]);
+      for (const name of ['skipping', 'failing']) {
+        assert.deepEqual(samplesOf(m, 'freshet_refresh_duration_seconds_count', { table: id[name] as string }), []);
+      }
+    });
+
     it('keeps the publish guard counter at zero series until publish guards exist', async () => {
       const m = await metrics(gw);
       assert.deepEqual(samplesOf(m, 'freshet_publish_guard_blocks_total'), []);

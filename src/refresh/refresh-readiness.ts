@@ -4,7 +4,8 @@
  * FAILED (`NOT_READY`) without running.
  */
 import type { JobRecord } from '../catalog/records';
-import type { Progress, RunnerContext } from './refresh-context';
+import { messageOf } from '../errors';
+import type { Progress, RefreshEnded, RunnerContext } from './refresh-context';
 import type { ReadinessOutcome } from './refresh-hooks';
 import type { TableRefresh } from './table-refresher';
 
@@ -50,10 +51,31 @@ export async function recordNotReady(
     progress.causesByKey.set(table.key, outcome.reason);
   }
   context.gate.notify();
+  tellEnded(context, {
+    table: table.identifier,
+    trigger: job.trigger,
+    state: skipped ? 'SKIPPED' : 'FAILED',
+    errorCode: 'NOT_READY',
+    action: null,
+    durationMs: 0,
+    rowsWritten: 0,
+    rowsDeleted: 0,
+  });
   const fields = { table: table.identifier, job: job.jobId, window: [outcome.waitingOn.start, outcome.waitingOn.end] };
   logger.warn(skipped ? 'refresh skipped: sources not ready' : 'refresh failed: sources not ready', {
     ...fields,
     reason: outcome.reason,
   });
   return true;
+}
+
+/** Tells the refresh observers (metrics) of a window that ended without running; an observer's fault fails nothing. */
+function tellEnded(context: RunnerContext, ended: RefreshEnded): void {
+  for (const listener of context.refreshListeners) {
+    try {
+      listener(ended);
+    } catch (error) {
+      context.logger.warn('a refresh observer failed', { table: ended.table, error: messageOf(error) });
+    }
+  }
 }

@@ -14,7 +14,7 @@ export type SuccessReader = (finishedSince?: string) => Promise<ReadonlyMap<stri
  * Successes that finished this long before the last read are read again: another gateway's clock may be a little
  * behind this one's, and a refresh that finished just before a read may be written just after it.
  */
-export const REREAD_MS = 10 * 60_000;
+export const REREAD_MS = 2 * 60_000;
 
 interface Kept extends LastSuccess {
   /** The table's `createdAt`: a table dropped and created again under the same name starts afresh. */

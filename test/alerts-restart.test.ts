@@ -6,12 +6,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { type AlertReceiver, startReceiver } from './helpers/alert-receiver';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { waitUntil } from './helpers/wait';
 
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`alerts across a gateway restart (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`alerts across a gateway restart (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
     let receiver: AlertReceiver;
@@ -26,14 +26,10 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
 
     before(async () => {
       receiver = await startReceiver();
-      let catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
       gw = await TestGateway.start({
-        catalog: { url: catalogUrl },
+        ...setUp.overrides,
         monitor: { intervalSeconds: 0 },
         refresh: { maxConsecutiveFailures: 2 },
         alerts: {

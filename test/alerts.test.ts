@@ -8,15 +8,15 @@ import { createHmac } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logger';
 import { Alerts, DEFAULT_ALERTS } from '../src/manager/alerts';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { waitUntil } from './helpers/wait';
 import { type AlertReceiver, startReceiver } from './helpers/alert-receiver';
 
 const SECRET = 'a-shared-secret';
 
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`alert channels (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`alert channels (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
     let receiver: AlertReceiver;
@@ -26,14 +26,10 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
 
     before(async () => {
       receiver = await startReceiver();
-      let catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
       gw = await TestGateway.start({
-        catalog: { url: catalogUrl },
+        ...setUp.overrides,
         monitor: { intervalSeconds: 0 },
         refresh: { maxConsecutiveFailures: 2 },
         alerts: {

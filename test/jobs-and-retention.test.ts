@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { Catalog } from '../src/catalog/catalog';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { eventually } from './helpers/wait';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`jobs you can find and history retention (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`jobs you can find and history retention (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
     let catalogUrl: string;
@@ -23,14 +23,11 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
     };
 
     before(async () => {
-      catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
+      catalogUrl = setUp.catalogUrl;
       gw = await TestGateway.start({
-        catalog: { url: catalogUrl },
+        ...setUp.overrides,
         history: { maxRowsPerTable: 2, pruneIntervalSeconds: 0 },
         monitor: { intervalSeconds: 0 },
       });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import type { Scope } from '../src/manager/scopes';
 import { control } from './fixtures/refusing-scheduler';
-import { type CatalogKind, createDatabase, type ThrowawayDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { type Exposition, parseExposition, samplesOf, sampleValue } from './helpers/prometheus-text';
 
@@ -22,29 +22,19 @@ async function metrics(gw: TestGateway): Promise<Exposition> {
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
-/** Where the tables live: the catalog and the engine both on SQLite, or both on PostgreSQL. */
-async function settings(kind: CatalogKind): Promise<{ overrides: Record<string, unknown>; dbs: ThrowawayDatabase[] }> {
-  if (kind === 'sqlite') return { overrides: {}, dbs: [] };
-  const catalog = await createDatabase('postgres');
-  const warehouse = await createDatabase('postgres');
-  return {
-    overrides: { catalog: { url: catalog.url }, catalogs: { wh: { url: warehouse.url } }, defaultCatalog: 'wh' },
-    dbs: [catalog, warehouse],
-  };
-}
-
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`GET /metrics: tables, refreshes and requests (${kind})`, function () {
+// Where the tables live: the catalog and the engine both on SQLite, or both on PostgreSQL (databases of their own).
+for (const backend of BACKENDS) {
+  describe(`GET /metrics: tables, refreshes and requests (${backend.kind})`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
-    let dbs: ThrowawayDatabase[] = [];
+    let drop: () => Promise<void> = async () => undefined;
     /** Identifiers by short name, as the gateway spells them. */
     const id: Record<string, string> = {};
     let failedJobId: string;
 
     before(async () => {
-      const setup = await settings(kind);
-      dbs = setup.dbs;
+      const setup = await backend.setUp({ warehouse: 'own' });
+      drop = setup.drop;
       gw = await TestGateway.start(setup.overrides);
       const later = "WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL";
       await gw.sql(`CREATE TABLE src (k TEXT, v INTEGER);
@@ -77,7 +67,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
     });
     after(async () => {
       await gw?.close();
-      for (const db of dbs) await db.drop();
+      await drop();
     });
 
     it("serves Prometheus' text format with HELP and TYPE for every metric, and the process metrics", async () => {

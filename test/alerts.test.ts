@@ -5,85 +5,31 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logger';
 import { Alerts, DEFAULT_ALERTS } from '../src/manager/alerts';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { waitUntil } from './helpers/wait';
+import { type AlertReceiver, startReceiver } from './helpers/alert-receiver';
 
 const SECRET = 'a-shared-secret';
 
-interface Received {
-  readonly channel: string;
-  readonly body: any;
-  readonly raw: string;
-  readonly signature: string | undefined;
-  readonly delivery: string | undefined;
-}
-
-/** An HTTP receiver on port 0: records every POST; `failNext` answers the next requests of a channel with 500. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const failNext = new Map<string, number>();
-  let hold: Promise<void> | null = null;
-  const app = express();
-  app.use(express.text({ type: () => true }));
-  app.post('/hook/:channel', async (req, res) => {
-    const channel = String(req.params.channel);
-    if (hold !== null) await hold;
-    const fails = failNext.get(channel) ?? 0;
-    received.push({
-      channel,
-      raw: req.body,
-      body: JSON.parse(req.body),
-      signature: req.header('x-freshet-signature'),
-      delivery: req.header('x-freshet-delivery'),
-    });
-    if (fails > 0) {
-      failNext.set(channel, fails - 1);
-      res.status(500).send('busy');
-      return;
-    }
-    res.status(200).send('ok');
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    failNext,
-    holdUntil(release: Promise<void>) {
-      hold = release;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`alert channels (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`alert channels (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
-    let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    let receiver: AlertReceiver;
     let drop: () => Promise<void> = async () => undefined;
     const of = (channel: string) => receiver.received.filter((r) => r.channel === channel);
     const alerts = () => gw.gateway.manager.alerts;
 
     before(async () => {
       receiver = await startReceiver();
-      let catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
       gw = await TestGateway.start({
-        catalog: { url: catalogUrl },
+        ...setUp.overrides,
         monitor: { intervalSeconds: 0 },
         refresh: { maxConsecutiveFailures: 2 },
         alerts: {

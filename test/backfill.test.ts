@@ -4,28 +4,15 @@
  * and for real on PostgreSQL.
  */
 import { strict as assert } from 'node:assert';
-import { createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { waitUntil } from './helpers/wait';
 
-interface Engine {
-  readonly name: string;
-  settings(): Promise<{ overrides: Record<string, unknown>; drop: () => Promise<void> }>;
-}
-
-const ENGINES: Engine[] = [
-  { name: 'SQLite', settings: async () => ({ overrides: {}, drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL (engine and catalog)',
-    settings: async () => {
-      const db = await createDatabase('postgres');
-      return {
-        overrides: { catalog: { url: db.url }, catalogs: { wh: { url: db.url } }, defaultCatalog: 'wh' },
-        drop: () => db.drop(),
-      };
-    },
-  },
-];
+/** On PostgreSQL the tables live in the catalog's database, as catalog `wh`. */
+const ENGINES = BACKENDS.map((backend) => ({
+  name: backend.kind === 'sqlite' ? backend.name : `${backend.name} (engine and catalog)`,
+  settings: () => backend.setUp({ warehouse: 'with-catalog' }),
+}));
 
 /** Hourly partitions `yyyy-MM-dd HH`; on_schedule, so only the windows refreshed hold rows. */
 const HOURLY = `CREATE DYNAMIC TABLE hourly PARTITIONED BY (hr)

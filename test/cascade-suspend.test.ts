@@ -3,8 +3,7 @@
  * embedded scheduler, on SQLite and on PostgreSQL (catalog and engine).
  */
 import { strict as assert } from 'node:assert';
-import type { ConfigInput } from '../src/config/config';
-import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
+import { BACKENDS as STORAGE } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { eventually, sleep } from './helpers/wait';
 
@@ -48,30 +47,12 @@ async function assertPausesReachedScheduler(gw: TestGateway): Promise<void> {
   assert.deepEqual([body.missing, body.wronglyPaused, body.errors], [[], [], []], JSON.stringify(body));
 }
 
-interface Backend {
-  readonly name: string;
-  readonly engine: string;
-  config(): Promise<{ overrides: ConfigInput; drop: () => Promise<void> }>;
-}
-
-const BACKENDS: readonly Backend[] = [
-  { name: 'SQLite', engine: 'sqlite', config: async () => ({ overrides: {}, drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    engine: 'postgres',
-    config: async () => {
-      const catalog: ThrowawayDatabase = await createDatabase('postgres');
-      const engine: ThrowawayDatabase = await createDatabase('postgres');
-      return {
-        overrides: { catalog: { url: catalog.url }, catalogs: { default: { url: engine.url } } },
-        drop: async () => {
-          await catalog.drop();
-          await engine.drop();
-        },
-      };
-    },
-  },
-];
+/** On PostgreSQL the catalog and the tables (as the default catalog) each have a database of their own. */
+const BACKENDS = STORAGE.map((backend) => ({
+  name: backend.name,
+  engine: backend.kind,
+  config: () => backend.setUp({ warehouse: 'own', warehouseName: 'default' }),
+}));
 
 for (const backend of BACKENDS) {
   describe(`SUSPEND and RESUME cascade down the pipeline (${backend.name})`, function () {

@@ -4,15 +4,15 @@
  * times far in the past: such a refresh's data timestamp is its schedule time.
  */
 import { strict as assert } from 'node:assert';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { waitUntil } from './helpers/wait';
 
 const OLD = '2024-06-01 10:00:00';
 const OLD_ISO = '2024-06-01T10:00:00.000Z';
 
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`freshness monitor (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`freshness monitor (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
     let drop: () => Promise<void> = async () => undefined;
@@ -33,13 +33,9 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
     };
 
     before(async () => {
-      let catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
-      gw = await TestGateway.start({ catalog: { url: catalogUrl }, monitor: { intervalSeconds: 0 } });
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
+      gw = await TestGateway.start({ ...setUp.overrides, monitor: { intervalSeconds: 0 } });
       await gw.sql(`CREATE TABLE src (k TEXT, v INTEGER); INSERT INTO src VALUES ('a', 1), ('b', 2);
         CREATE DYNAMIC TABLE never_run WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR
           REFRESH_MODE = FULL AS SELECT k FROM src;

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { DolphinSchedulerFake } from './fakes/dolphinscheduler-fake';
 import { dsOptions } from './fakes/ds-harness';
+import { BACKENDS } from './helpers/backends';
 import { createDatabase, type ThrowawayDatabase } from './helpers/databases';
 import { TestGateway } from './helpers/gateway';
 import { sleep, waitUntil } from './helpers/wait';
@@ -63,18 +64,7 @@ async function readinessOf(gw: TestGateway, source: string, start: string, end: 
   return res.body;
 }
 
-const CATALOGS: Array<{ name: string; start: () => Promise<{ url?: string; drop: () => Promise<void> }> }> = [
-  { name: 'SQLite', start: async () => ({ drop: async () => undefined }) },
-  {
-    name: 'PostgreSQL',
-    start: async () => {
-      const db: ThrowawayDatabase = await createDatabase('postgres');
-      return { url: db.url, drop: () => db.drop() };
-    },
-  },
-];
-
-for (const catalog of CATALOGS) {
+for (const catalog of BACKENDS) {
   describe(`gated refreshes on the ${catalog.name} catalog`, function () {
     this.timeout(60_000);
     let fake: DolphinSchedulerFake;
@@ -92,11 +82,11 @@ for (const catalog of CATALOGS) {
     });
 
     before(async () => {
-      const started = await catalog.start();
+      const started = await catalog.setUp();
       drop = started.drop;
       fake = await DolphinSchedulerFake.start({ version: '3.2' });
       gw = await TestGateway.start({
-        ...(started.url === undefined ? {} : { catalog: { url: started.url } }),
+        ...started.overrides,
         scheduler: { type: PLUGIN_PATH, options: dsOptions(fake, { callbackWaitSeconds: 30, failRetryTimes: 0 }) },
       });
       token = await registerSource(gw, 'orders', 'loader');

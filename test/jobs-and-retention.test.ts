@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { Catalog } from '../src/catalog/catalog';
-import { type CatalogKind, createDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { eventually } from './helpers/wait';
 
 const DAY_MS = 24 * 3600 * 1000;
 
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`jobs you can find and history retention (${kind} catalog)`, function () {
+for (const backend of BACKENDS) {
+  describe(`jobs you can find and history retention (${backend.kind} catalog)`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
     let catalogUrl: string;
@@ -23,15 +23,13 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
     };
 
     before(async () => {
-      catalogUrl = 'sqlite:catalog.db';
-      if (kind !== 'sqlite') {
-        const db = await createDatabase(kind);
-        drop = db.drop;
-        catalogUrl = db.url;
-      }
+      const setUp = await backend.setUp();
+      drop = setUp.drop;
+      catalogUrl = setUp.catalogUrl;
       gw = await TestGateway.start({
-        catalog: { url: catalogUrl },
+        ...setUp.overrides,
         history: { maxRowsPerTable: 2, pruneIntervalSeconds: 0 },
+        monitor: { intervalSeconds: 0 },
       });
       await gw.sql(`CREATE TABLE src (k TEXT, v INTEGER); INSERT INTO src VALUES ('a', 1), ('a', 2), ('b', 5);
         CREATE DYNAMIC TABLE totals FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL
@@ -211,7 +209,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       }
       // totals: CREATION (the newest success), 12:00, 11:00, 10:00 and the running job's row: the two
       // beyond the newest two go, except the running job's.
-      assert.deepEqual(await gw.gateway.manager.pruneHistory(), { rows: 2, jobs: 2 });
+      assert.deepEqual(await gw.gateway.manager.pruneHistory(), { rows: 2, jobs: 2, events: 0 });
       const kept = (await gw.refreshes('totals')).map((r) => r.jobId);
       assert.equal(kept.length, 3);
       assert.ok(kept.includes('still-running'));
@@ -220,7 +218,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       }
       // A week and a day later everything finished goes but each table's newest success.
       const later = new Date(Date.now() + 8 * DAY_MS);
-      assert.deepEqual(await gw.gateway.manager.pruneHistory(later), { rows: 2, jobs: 2 });
+      assert.deepEqual(await gw.gateway.manager.pruneHistory(later), { rows: 2, jobs: 2, events: 0 });
       const left = await gw.refreshes('totals');
       assert.deepEqual(left.map((r) => r.trigger).sort(), ['CREATION', 'MANUAL']);
       assert.deepEqual(await gw.refreshes('keyed'), []);
@@ -233,7 +231,46 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
         (await jobs('?status=RUNNING')).jobs.map((j) => j.jobId),
         ['still-running'],
       );
-      assert.deepEqual(await gw.gateway.manager.pruneHistory(later), { rows: 0, jobs: 0 });
+      assert.deepEqual(await gw.gateway.manager.pruneHistory(later), { rows: 0, jobs: 0, events: 0 });
+    });
+
+    it("prunes freshness transitions by the same rules, keeping each table's newest so its state keeps its since", async () => {
+      await gw.sql(`CREATE DYNAMIC TABLE watched FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM src;
+        CREATE DYNAMIC TABLE dropped FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM src`);
+      const start = Date.now();
+      const at = (minutes: number) => new Date(start + minutes * 60_000);
+      // watched and dropped: FRESH, then WARN after 90 minutes, then STALE after three hours.
+      for (const minutes of [0, 90, 180]) await gw.gateway.manager.freshnessPass(at(minutes));
+      const events = async () => {
+        const res = await gw.request('GET', '/v3/freshness/events?limit=1000');
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const byTable = new Map<string, string[]>();
+        for (const e of (res.body.events as any[]).reverse()) {
+          const name = String(e.table).split('.').at(-1) as string;
+          byTable.set(name, [...(byTable.get(name) ?? []), e.state]);
+        }
+        return byTable;
+      };
+      assert.deepEqual((await events()).get('watched'), ['FRESH', 'WARN', 'STALE']);
+      await gw.sql('DROP DYNAMIC TABLE dropped');
+
+      // maxRowsPerTable (2): the oldest transition of watched, dropped and totals goes, however young.
+      assert.equal((await gw.gateway.manager.pruneHistory(at(180))).events, 3);
+      assert.deepEqual((await events()).get('watched'), ['WARN', 'STALE']);
+      assert.deepEqual((await events()).get('dropped'), ['WARN', 'STALE']);
+
+      // Past retentionDays every transition goes but the newest of each table that still exists.
+      const later = new Date(at(180).getTime() + 8 * DAY_MS);
+      assert.equal((await gw.gateway.manager.pruneHistory(later)).events, 4);
+      const left = await events();
+      assert.deepEqual(left.get('watched'), ['STALE']);
+      assert.deepEqual(left.get('totals'), ['STALE']);
+      assert.deepEqual(left.get('keyed'), ['UNKNOWN']);
+      assert.equal(left.get('dropped'), undefined, "a dropped table's transitions age out with the rest");
+      const watched = (await gw.gateway.manager.freshness(at(180))).find((t) => t.table.endsWith('.watched'));
+      assert.equal(watched?.state, 'STALE');
+      assert.equal(watched?.since, at(180).toISOString(), 'the state keeps its since');
+      assert.equal((await gw.gateway.manager.pruneHistory(later)).events, 0);
     });
   });
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import type { Scope } from '../src/manager/scopes';
 import { control } from './fixtures/refusing-scheduler';
-import { type CatalogKind, createDatabase, type ThrowawayDatabase } from './helpers/databases';
+import { BACKENDS } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 import { type Exposition, parseExposition, samplesOf, sampleValue } from './helpers/prometheus-text';
 
@@ -22,29 +22,19 @@ async function metrics(gw: TestGateway): Promise<Exposition> {
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
-/** Where the tables live: the catalog and the engine both on SQLite, or both on PostgreSQL. */
-async function settings(kind: CatalogKind): Promise<{ overrides: Record<string, unknown>; dbs: ThrowawayDatabase[] }> {
-  if (kind === 'sqlite') return { overrides: {}, dbs: [] };
-  const catalog = await createDatabase('postgres');
-  const warehouse = await createDatabase('postgres');
-  return {
-    overrides: { catalog: { url: catalog.url }, catalogs: { wh: { url: warehouse.url } }, defaultCatalog: 'wh' },
-    dbs: [catalog, warehouse],
-  };
-}
-
-for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
-  describe(`GET /metrics: tables, refreshes and requests (${kind})`, function () {
+// Where the tables live: the catalog and the engine both on SQLite, or both on PostgreSQL (databases of their own).
+for (const backend of BACKENDS) {
+  describe(`GET /metrics: tables, refreshes and requests (${backend.kind})`, function () {
     this.timeout(60_000);
     let gw: TestGateway;
-    let dbs: ThrowawayDatabase[] = [];
+    let drop: () => Promise<void> = async () => undefined;
     /** Identifiers by short name, as the gateway spells them. */
     const id: Record<string, string> = {};
     let failedJobId: string;
 
     before(async () => {
-      const setup = await settings(kind);
-      dbs = setup.dbs;
+      const setup = await backend.setUp({ warehouse: 'own' });
+      drop = setup.drop;
       gw = await TestGateway.start(setup.overrides);
       const later = "WITH ('initialize' = 'on_schedule') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL";
       await gw.sql(`CREATE TABLE src (k TEXT, v INTEGER);
@@ -77,7 +67,7 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
     });
     after(async () => {
       await gw?.close();
-      for (const db of dbs) await db.drop();
+      await drop();
     });
 
     it("serves Prometheus' text format with HELP and TYPE for every metric, and the process metrics", async () => {
@@ -211,6 +201,34 @@ for (const kind of ['sqlite', 'postgres'] as CatalogKind[]) {
       for (const route of routes) {
         assert.ok(route === 'unmatched' || route?.startsWith('/'), String(route));
         assert.ok(!/totals|no-such-thing|42/.test(route as string), `a raw path as a route: ${route}`);
+      }
+    });
+
+    it('counts windows a gated refresh skipped or failed as not ready by their history state, timing neither', async () => {
+      const created = await gw.request('POST', '/v3/sources', { name: 'feed', owner: 'data-team' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await gw.sql(`CREATE TABLE feed (k TEXT); INSERT INTO feed VALUES ('a');
+        CREATE DYNAMIC TABLE skipping WITH ('initialize' = 'on_schedule', 'readiness.sources' = 'feed',
+          'readiness.on_not_ready' = 'skip') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM feed;
+        CREATE DYNAMIC TABLE failing WITH ('initialize' = 'on_schedule', 'readiness.sources' = 'feed',
+          'readiness.on_not_ready' = 'fail') FRESHNESS = INTERVAL '1' HOUR REFRESH_MODE = FULL AS SELECT k FROM feed`);
+      for (const name of ['skipping', 'failing']) {
+        id[name] = (await gw.table(name)).identifier;
+        await gw.refresh({ tables: [name], scheduleTime: ago(600), isPeriodic: true }, 20);
+        const [last] = await gw.refreshes(name);
+        assert.equal(last.errorCode, 'NOT_READY', JSON.stringify(last));
+      }
+      const m = await metrics(gw);
+      const total = (name: string) =>
+        samplesOf(m, 'freshet_refresh_total', { table: id[name] as string }).map((s) => [
+          s.labels.status,
+          s.labels.trigger,
+          s.value,
+        ]);
+      assert.deepEqual(total('skipping'), [['SKIPPED', 'SCHEDULED', 1]]);
+      assert.deepEqual(total('failing'), [['FAILED', 'SCHEDULED', 1]]);
+      for (const name of ['skipping', 'failing']) {
+        assert.deepEqual(samplesOf(m, 'freshet_refresh_duration_seconds_count', { table: id[name] as string }), []);
       }
     });
 

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { ConfigInput } from '../src/config/config';
 import { openApiDocument, ROUTE_SPECS, responseSchemaOf } from '../src/rest/openapi';
-import { createDatabase } from './helpers/databases';
+import { BACKENDS as STORAGE } from './helpers/backends';
 import { TestGateway } from './helpers/gateway';
 
 /** The schema the document gives for a route's answer with `status`: the same object the document was built from. */
@@ -25,17 +24,7 @@ function undocumentedFields(operationId: string, status: number, body: Record<st
   return Object.keys(body).filter((key) => !(key in schema.shape));
 }
 
-const BACKENDS: ReadonlyArray<{ name: string; config(): Promise<{ overrides: ConfigInput; drop(): Promise<void> }> }> =
-  [
-    { name: 'SQLite catalog', config: async () => ({ overrides: {}, drop: async () => undefined }) },
-    {
-      name: 'PostgreSQL catalog',
-      config: async () => {
-        const catalog = await createDatabase('postgres');
-        return { overrides: { catalog: { url: catalog.url } }, drop: () => catalog.drop() };
-      },
-    },
-  ];
+const BACKENDS = STORAGE.map((backend) => ({ name: `${backend.name} catalog`, config: () => backend.setUp() }));
 
 for (const backend of BACKENDS) {
   describe(`OpenAPI document: real answers conform (${backend.name})`, function () {

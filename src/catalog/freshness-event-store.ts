@@ -1,8 +1,10 @@
 /**
  * The freshness monitor's transitions: one row each time a dynamic table's freshness state changes. A table's newest
  * row says what state it is in and since when; the rows together are the history `GET /v3/freshness/events` shows.
+ * They are pruned with the refresh history's retention, but never a table's newest.
  */
 import type { Knex } from 'knex';
+import { CHUNK as IDS_PER_STATEMENT, type PruneLimits } from './history-pruning';
 import { json, parseJson, str, strOrNull, type Row } from './row-mapping';
 
 /** Why a table is not fresh, as the monitor named it: `kind` and `message`, and whatever else the kind tells. */
@@ -60,6 +62,75 @@ export class FreshnessEventStore {
     const newest = this.db('freshness_events').max({ id: 'id' }).groupBy('table_key');
     const rows = (await this.db('freshness_events').whereIn('id', newest)) as Row[];
     return new Map(rows.map((row) => [str(row.table_key), toEvent(row)]));
+  }
+
+  /**
+   * Removes, in one bounded pass, transitions older than the cutoff and those beyond a table's newest
+   * `maxRowsPerTable`, but never the newest transition of a table that exists: its state's `since` comes from it.
+   * A dropped table's transitions age out with the rest. Returns how many went.
+   */
+  async prune(limits: PruneLimits): Promise<number> {
+    const ids = new Set<number>();
+    for (const id of await this.#agedIds(limits.cutoff, limits.batchSize)) ids.add(id);
+    if (ids.size < limits.batchSize) {
+      for (const id of await this.#excessIds(limits.maxRowsPerTable, limits.batchSize - ids.size)) ids.add(id);
+    }
+    const doomed = [...ids].slice(0, limits.batchSize);
+    let removed = 0;
+    for (let i = 0; i < doomed.length; i += IDS_PER_STATEMENT) {
+      removed += Number(
+        await this.db('freshness_events')
+          .whereIn('id', doomed.slice(i, i + IDS_PER_STATEMENT))
+          .delete(),
+      );
+    }
+    return removed;
+  }
+
+  /** The newest transition of each table that exists. */
+  #kept(): Knex.QueryBuilder {
+    return this.db('freshness_events')
+      .max({ id: 'id' })
+      .whereIn('table_key', this.db('dynamic_tables').select('table_key'))
+      .groupBy('table_key');
+  }
+
+  async #agedIds(cutoff: string, limit: number): Promise<number[]> {
+    const rows = (await this.db('freshness_events')
+      .select('id')
+      .where('at', '<', cutoff)
+      .whereNotIn('id', this.#kept())
+      .orderBy('id')
+      .limit(limit)) as Row[];
+    return rows.map((row) => Number(row.id));
+  }
+
+  /** Transitions beyond each table's newest `max` (at least one stays), oldest first. */
+  async #excessIds(max: number, limit: number): Promise<number[]> {
+    const keep = Math.max(1, max);
+    const crowded = (await this.db('freshness_events')
+      .select('table_key')
+      .groupBy('table_key')
+      .havingRaw('count(*) > ?', [keep])) as Row[];
+    const found: number[] = [];
+    for (const { table_key } of crowded) {
+      if (found.length >= limit) break;
+      const newest = (await this.db('freshness_events')
+        .select('id')
+        .where({ table_key })
+        .orderBy('id', 'desc')
+        .offset(keep - 1)
+        .limit(1)) as Row[];
+      const oldestKept = Number(newest[0]?.id ?? 0);
+      const rows = (await this.db('freshness_events')
+        .select('id')
+        .where({ table_key })
+        .andWhere('id', '<', oldestKept)
+        .orderBy('id')
+        .limit(limit - found.length)) as Row[];
+      found.push(...rows.map((row) => Number(row.id)));
+    }
+    return found;
   }
 
   /** Transitions newest first. */

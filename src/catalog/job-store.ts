@@ -240,11 +240,16 @@ export class JobStore {
 
   /**
    * Every table with a successful refresh, in one query: its newest data timestamp (its valid-through; null while
-   * no refresh has vouched for the whole table) and when its last successful refresh finished.
+   * no refresh has vouched for the whole table) and when its last successful refresh finished. With
+   * `finishedSince` (ISO-8601 UTC), only the successes that finished at or after it count: a reader that keeps
+   * what it read before reads the new ones through the `finished_at` index instead of the whole history.
    */
-  async lastSuccesses(): Promise<Map<string, { validThrough: string | null; finishedAt: string | null }>> {
-    const rows = (await this.db('refresh_history')
-      .where({ state: 'SUCCEEDED' })
+  async lastSuccesses(
+    finishedSince?: string,
+  ): Promise<Map<string, { validThrough: string | null; finishedAt: string | null }>> {
+    const query = this.db('refresh_history').where({ state: 'SUCCEEDED' });
+    if (finishedSince !== undefined) query.andWhere('finished_at', '>=', finishedSince);
+    const rows = (await query
       .groupBy('table_key')
       .select('table_key')
       .max({ valid_through: 'data_timestamp', finished_at: 'finished_at' })) as Row[];

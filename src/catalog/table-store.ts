@@ -3,8 +3,11 @@ import type { Knex } from 'knex';
 import type { Freshness } from '../model';
 import type { DynamicTableRecord, RefreshStatus } from './records';
 
-/** The fields of a table its freshness is judged by. */
-export type TableFreshness = Pick<DynamicTableRecord, 'key' | 'identifier' | 'freshness' | 'refreshStatus' | 'options'>;
+/** The fields of a table its freshness is judged by, and when it was created (a table dropped and created again is new). */
+export type TableFreshness = Pick<
+  DynamicTableRecord,
+  'key' | 'identifier' | 'freshness' | 'refreshStatus' | 'options' | 'createdAt'
+>;
 import { fromTable, parseJson, toTable, type Row } from './row-mapping';
 
 /** How long a gateway trusts a table record it read from a catalog shared with other gateways. */
@@ -23,6 +26,10 @@ export class DynamicTableStore {
    */
   private readonly cache = new Map<string, { readonly record: DynamicTableRecord | null; readonly until: number }>();
   private readonly cacheMs: number;
+  /** {@link listFreshness} of a catalog no other gateway writes, until this store writes a table. */
+  #freshness: TableFreshness[] | null = null;
+  /** Counts this store's writes: a list read while one was written is not kept. */
+  #writes = 0;
 
   constructor(
     private readonly db: Knex,
@@ -48,22 +55,36 @@ export class DynamicTableStore {
 
   /** What a table's freshness is measured by, for every table in one light query (metrics read it per scrape). */
   async listFreshness(): Promise<TableFreshness[]> {
+    if (this.#freshness !== null) return this.#freshness;
+    const writes = this.#writes;
     const rows = (await this.db('dynamic_tables')
-      .select('table_key', 'identifier', 'freshness_interval', 'freshness_unit', 'refresh_status', 'options')
+      .select(
+        'table_key',
+        'identifier',
+        'freshness_interval',
+        'freshness_unit',
+        'refresh_status',
+        'options',
+        'created_at',
+      )
       .orderBy('table_key')) as Row[];
-    return rows.map((row) => ({
+    const list = rows.map((row) => ({
       key: String(row.table_key),
       identifier: String(row.identifier),
       freshness: { interval: Number(row.freshness_interval), unit: String(row.freshness_unit) as Freshness['unit'] },
       refreshStatus: String(row.refresh_status) as RefreshStatus,
       options: parseJson(row.options, {}),
+      createdAt: String(row.created_at),
     }));
+    if (this.cacheMs === Infinity && writes === this.#writes) this.#freshness = list;
+    return list;
   }
 
   /** Inserts a new table; false when one with the same key exists already. */
   async insert(record: DynamicTableRecord): Promise<boolean> {
     try {
       await this.db('dynamic_tables').insert(fromTable(record));
+      this.#wrote();
       this.remember(record.key, record);
       return true;
     } catch (error) {
@@ -75,13 +96,21 @@ export class DynamicTableStore {
   async update(record: DynamicTableRecord): Promise<void> {
     this.cache.delete(record.key);
     await this.db('dynamic_tables').where({ table_key: record.key }).update(fromTable(record));
+    this.#wrote();
     this.remember(record.key, record);
   }
 
   async delete(key: string): Promise<void> {
     this.cache.delete(key);
     await this.db('dynamic_tables').where({ table_key: key }).delete();
+    this.#wrote();
     this.remember(key, null);
+  }
+
+  /** After a write of a table: the list of tables read before it is out of date. */
+  #wrote(): void {
+    this.#writes += 1;
+    this.#freshness = null;
   }
 
   private remember(key: string, record: DynamicTableRecord | null): void {

@@ -115,6 +115,29 @@ export class Alerts {
     return [...this.firing.values()].map((f) => f.event).filter((e) => e.alertname === alertname && e.table === table);
   }
 
+  /** Every alert firing as far as this gateway knows. */
+  firingAlerts(): AlertEvent[] {
+    return [...this.firing.values()].map((f) => f.event);
+  }
+
+  /**
+   * Takes a firing alert as sent without sending it: one that fired before this gateway started, or while another
+   * gateway led, as the catalog records it. Channels repeat it from now on, and its resolution finds it.
+   */
+  restore(event: AlertEvent, now = Date.now()): void {
+    const key = alertKey(event);
+    if (event.status !== 'firing' || this.firing.has(key)) return;
+    const sent = new Map<string, { at: number; count: number }>();
+    for (const q of this.queues)
+      if (channelTakes(q.channel, event.severity)) sent.set(q.channel.name, { at: now, count: 0 });
+    this.firing.set(key, { event, sent });
+  }
+
+  /** Stops repeating a firing alert without sending anything: it was resolved elsewhere, or its table is gone. */
+  forget(event: AlertEvent): void {
+    this.firing.delete(alertKey(event));
+  }
+
   /** Queues again the firing alerts each channel last received `repeatIntervalSeconds` or more before `now`. */
   resendDue(now: Date): void {
     for (const firing of this.firing.values()) {

@@ -36,7 +36,7 @@ import type { NameDefaults } from './identifiers';
 import type { LineageView } from './lineage-view';
 import type { ManagerParts } from './manager-parts';
 import { GatewayMetrics } from './metrics';
-import { DEFAULT_RETENTION, HistoryRetention } from './history-retention';
+import { DEFAULT_RETENTION, HistoryRetention, type Pruned } from './history-retention';
 import type { DdlOutcome, JobQuery, ManagerSettings, RefreshQuery, RefreshRequest } from './manager-types';
 import type { Namespaces } from './namespaces';
 import { explainTableChange, inspectPassthrough, runPassthrough } from './passthrough';
@@ -112,7 +112,7 @@ export class DynamicTableManager {
     deps.runner.onJobFinished((_jobId, failed) => guard.check(failed));
     this.metrics = new GatewayMetrics(catalog);
     deps.runner.onRefreshEnded((end) => this.metrics.observeRefresh(end));
-    this.retention = new HistoryRetention(catalog.jobs, settings.history ?? DEFAULT_RETENTION, leads, logger);
+    this.retention = new HistoryRetention(catalog, settings.history ?? DEFAULT_RETENTION, leads, logger);
     const monitorSettings = settings.monitor ?? DEFAULT_MONITOR;
     this.monitor = new FreshnessMonitor(catalog, monitorSettings, leads, () => this.lastDrift, alerts, logger);
   }
@@ -149,9 +149,10 @@ export class DynamicTableManager {
 
   /**
    * Runs one pass of the history pruning as of `now` (the background passes run every
-   * `history.pruneIntervalSeconds` on the leader); returns how many history rows and jobs it removed.
+   * `history.pruneIntervalSeconds` on the leader); returns how many history rows, jobs and freshness
+   * transitions it removed.
    */
-  pruneHistory(now = new Date()): Promise<{ rows: number; jobs: number }> {
+  pruneHistory(now = new Date()): Promise<Pruned> {
     return this.retention.prune(now);
   }
 

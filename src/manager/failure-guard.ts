@@ -6,10 +6,8 @@
  */
 import { messageOf } from '../errors';
 import type { TableAlteration } from './alter-table';
-import { suspendedAlert } from './freshness-alerts';
+import { SUSPENDED_DUE_TO_ERRORS, suspendedAlert } from './freshness-alerts';
 import type { ManagerParts } from './manager-parts';
-
-export const SUSPENDED_DUE_TO_ERRORS = 'SUSPENDED_DUE_TO_ERRORS';
 
 /** History states that end a refresh; unfinished rows of other jobs do not break a run of failures. */
 const FINAL_STATES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED']);

@@ -10,6 +10,9 @@ export const FRESHNESS_ALERT = 'DynamicTableFreshness';
 export const SUSPENDED_ALERT = 'DynamicTableSuspended';
 export const PUBLISH_BLOCKED_ALERT = 'DynamicTablePublishBlocked';
 
+/** The reason Freshet records when it suspends a table after failed refreshes in a row (failure-guard.ts). */
+export const SUSPENDED_DUE_TO_ERRORS = 'SUSPENDED_DUE_TO_ERRORS';
+
 const SEVERITY: Readonly<Record<string, AlertSeverity>> = { WARN: 'warning', STALE: 'critical' };
 
 export function freshnessAlerts(event: NewFreshnessEvent, alerts: Pick<Alerts, 'firingOf'>): AlertEvent[] {
@@ -33,18 +36,8 @@ export function freshnessAlerts(event: NewFreshnessEvent, alerts: Pick<Alerts, '
       endsAt: event.at,
     });
   }
-  if (now !== undefined && now !== before) {
-    out.push({
-      ...common,
-      id: `${id}:firing:${now}`,
-      severity: now,
-      status: 'firing',
-      summary: `${event.identifier} is ${event.state}: ${lag} (target ${event.targetLagSeconds} s)`,
-      description:
-        `${event.identifier} has not been refreshed within its freshness. ${event.cause?.message ?? ''}`.trim(),
-      startsAt: event.at,
-    });
-  }
+  const firing = firingAlertOf(event);
+  if (firing !== null && firing.severity !== before) out.push(firing);
   if (event.previousState === 'PAUSED') {
     for (const fired of alerts.firingOf(SUSPENDED_ALERT, event.identifier)) {
       out.push({
@@ -57,6 +50,26 @@ export function freshnessAlerts(event: NewFreshnessEvent, alerts: Pick<Alerts, '
     }
   }
   return out;
+}
+
+/** The alert a transition into WARN or STALE fires (null for the other states): the same whenever it is built. */
+export function firingAlertOf(event: NewFreshnessEvent): AlertEvent | null {
+  const severity = SEVERITY[event.state];
+  if (severity === undefined) return null;
+  const lag = event.lagSeconds === null ? 'never refreshed' : `lag ${event.lagSeconds} s`;
+  return {
+    id: `${event.tableKey}@${event.at}:firing:${severity}`,
+    alertname: FRESHNESS_ALERT,
+    table: event.identifier,
+    lagSeconds: event.lagSeconds,
+    cause: event.cause === null ? null : `${event.cause.kind}: ${event.cause.message}`,
+    severity,
+    status: 'firing',
+    summary: `${event.identifier} is ${event.state}: ${lag} (target ${event.targetLagSeconds} s)`,
+    description:
+      `${event.identifier} has not been refreshed within its freshness. ${event.cause?.message ?? ''}`.trim(),
+    startsAt: event.at,
+  };
 }
 
 /** The alert of a table Freshet suspended after failed refreshes in a row. */

@@ -6,9 +6,11 @@
  */
 import type { Catalog } from '../catalog/catalog';
 import type { FreshnessEventRecord, NewFreshnessEvent } from '../catalog/freshness-event-store';
+import type { DynamicTableRecord } from '../catalog/records';
 import { messageOf } from '../errors';
 import type { Logger } from '../logger';
 import type { Alerts } from './alerts';
+import { syncFiringAlerts } from './freshness-alert-sync';
 import { freshnessAlerts } from './freshness-alerts';
 import {
   baseStates,
@@ -69,7 +71,7 @@ export class FreshnessMonitor {
   /** Every table's freshness as of `now`, worst first (records nothing). */
   async current(now = new Date()): Promise<TableFreshness[]> {
     const since = await this.catalog.freshnessEvents.latestPerTable();
-    return this.evaluateAll(now, since);
+    return (await this.evaluateAll(now, since)).evaluated;
   }
 
   /**
@@ -94,7 +96,9 @@ export class FreshnessMonitor {
 
   async #pass(now: Date): Promise<NewFreshnessEvent[]> {
     const latest = await this.catalog.freshnessEvents.latestPerTable();
-    const tables = await this.evaluateAll(now, latest);
+    const { records, evaluated: tables } = await this.evaluateAll(now, latest);
+    // What fired before a restart, or while another gateway led, resolves as it fired and repeats; never twice.
+    syncFiringAlerts(this.alerts, latest, records);
     const at = now.toISOString();
     const changed: NewFreshnessEvent[] = tables
       .filter((t) => latest.get(t.key)?.state !== t.state)
@@ -128,7 +132,7 @@ export class FreshnessMonitor {
   private async evaluateAll(
     now: Date,
     since: ReadonlyMap<string, { readonly state: string; readonly at: string }>,
-  ): Promise<TableFreshness[]> {
+  ): Promise<{ records: DynamicTableRecord[]; evaluated: TableFreshness[] }> {
     const [tables, validThrough, settled] = await Promise.all([
       this.catalog.listTables(),
       this.catalog.jobs.newestDataTimestamps(),
@@ -141,6 +145,6 @@ export class FreshnessMonitor {
       slowCandidates.length === 0
         ? new Map()
         : await this.catalog.jobs.recentSuccesses(slowCandidates, RECENT_REFRESHES);
-    return evaluate(inputs, states, recent, since);
+    return { records: tables, evaluated: evaluate(inputs, states, recent, since) };
   }
 }

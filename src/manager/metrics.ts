@@ -1,13 +1,19 @@
 /**
- * The gateway's metrics in Prometheus' form (DESIGN.md §12). Each gateway has a registry of its own, so that two
+ * The gateway's metrics in Prometheus' form (DESIGN.md §12). Each gateway has metrics of its own, so that two
  * gateways in one process never share a series. Counters of refreshes are fed as refreshes end; the per-table
- * gauges are read from the catalog at each scrape, in one query for every table; the drift gauges hold what the
- * last drift check found. A metric's formatted text is kept until its values change (see metrics-tables.ts).
+ * gauges are read from the catalog at each scrape: the tables in one query, and the successful refreshes that
+ * finished since the scrape before (metrics-successes.ts); the drift gauges hold what the last drift check found.
+ * The families with a series per table are written by metrics-text.ts and metrics-tables.ts, the rest by
+ * prom-client; each family's text, bytes and compressed form are kept until its values change (see
+ * metrics-segments.ts).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Catalog } from '../catalog/catalog';
 import type { RefreshEnded } from '../refresh/refresh-runner';
-import { RefreshDurations, TableGauges } from './metrics-tables';
+import { type Segment, segmentOf } from './metrics-segments';
+import { LastSuccesses } from './metrics-successes';
+import { TableGauges } from './metrics-tables';
+import { CounterFamily, HistogramFamily } from './metrics-text';
 import type { DriftReport } from './scheduler-drift';
 
 /** The kinds of drift a drift check reports, as `freshet_scheduler_drift{kind}` names them. */
@@ -30,33 +36,49 @@ export interface MetricsCatalog {
   readonly jobs: Pick<Catalog['jobs'], 'lastSuccesses'>;
 }
 
+/** Refresh durations from 100 ms to an hour; few buckets, since every table has its own. */
+const REFRESH_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/** States of a refresh that did not run (nothing to time). */
+const NOT_RUN: ReadonlySet<string> = new Set(['UPSTREAM_FAILED', 'SKIPPED']);
+
+/** A scrape's answer: the exposition in segments, each family's bytes and compressed form kept while unchanged. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  readonly segments: readonly Segment[];
+}
+
 export class GatewayMetrics {
-  /** This gateway's metrics; the REST layer adds its request durations to it. */
+  /** This gateway's prom-client metrics; the REST layer adds its request durations to it. */
   readonly registry = new Registry();
-  readonly #durations = new RefreshDurations();
-  readonly #tables: TableGauges;
-  readonly #refreshes: Counter<'table' | 'status' | 'trigger'>;
-  readonly #rows: Counter<'table' | 'op'>;
+  readonly #tables = new TableGauges();
+  readonly #successes: LastSuccesses;
+  readonly #durations = new HistogramFamily(
+    'freshet_refresh_duration_seconds',
+    'How long table refreshes took, by action (FULL, INCREMENTAL, NO_DATA; FAILED for a refresh that failed, ' +
+      'BLOCKED for one a publish guard blocked).',
+    ['table', 'action'],
+    REFRESH_BUCKETS,
+  );
+  readonly #refreshes = new CounterFamily(
+    'freshet_refresh_total',
+    'Table refreshes that ended, by status (the history state: SUCCEEDED, FAILED, UPSTREAM_FAILED, SKIPPED, BLOCKED, …) ' +
+      'and trigger.',
+    ['table', 'status', 'trigger'],
+  );
+  readonly #rows = new CounterFamily(
+    'freshet_refresh_rows_total',
+    'Rows successful refreshes wrote (op="inserted") and deleted (op="deleted").',
+    ['table', 'op'],
+  );
   readonly #guardBlocks: Counter<'table' | 'guard'>;
   readonly #drift: Gauge<'kind'>;
-  /** Formatted text of the metrics this class feeds, until they change; any other metric is formatted each time. */
-  readonly #texts = new Map<string, string | null>();
+  /** Formatted text of the prom-client metrics this class feeds, until they change; the others each time. */
+  readonly #texts = new Map<string, Segment | null>();
 
   constructor(private readonly catalog: MetricsCatalog) {
+    this.#successes = new LastSuccesses((since) => catalog.jobs.lastSuccesses(since));
     const registers = [this.registry];
-    this.#tables = new TableGauges(this.registry);
-    this.#refreshes = new Counter({
-      name: 'freshet_refresh_total',
-      help: 'Table refreshes that ended, by status (SUCCEEDED, FAILED, UPSTREAM_FAILED, BLOCKED) and trigger.',
-      labelNames: ['table', 'status', 'trigger'],
-      registers,
-    });
-    this.#rows = new Counter({
-      name: 'freshet_refresh_rows_total',
-      help: 'Rows successful refreshes wrote (op="inserted") and deleted (op="deleted").',
-      labelNames: ['table', 'op'],
-      registers,
-    });
     this.#guardBlocks = new Counter({
       name: 'freshet_publish_guard_blocks_total',
       help: 'Refresh results a publish guard kept from replacing the table, by table and blocking guard.',
@@ -72,15 +94,17 @@ export class GatewayMetrics {
     for (const { name } of this.registry.getMetricsAsArray()) this.#texts.set(name, null);
   }
 
-  /** Counts a table refresh that ended; the runner calls it for each. */
+  /**
+   * Counts a table refresh that ended, whatever its state (the runner calls it for each, the windows it skipped
+   * or failed as not ready included); times those that ran.
+   */
   observeRefresh(end: RefreshEnded): void {
     this.#refreshes.inc({ table: end.table, status: end.state, trigger: end.trigger });
-    this.#changed('freshet_refresh_total');
-    if (end.state === 'UPSTREAM_FAILED') return;
-    const action = end.state === 'BLOCKED' ? 'BLOCKED' : (end.action ?? 'FAILED');
-    this.#durations.observe(end.table, action, Math.max(0, end.durationMs) / 1000);
+    if (NOT_RUN.has(end.state) || end.errorCode === 'NOT_READY') return;
+    const action = end.action ?? (end.state === 'SUCCEEDED' ? 'FULL' : end.state);
+    this.#durations.observe({ table: end.table, action }, Math.max(0, end.durationMs) / 1000);
     if (end.state === 'BLOCKED') {
-      for (const guard of end.blockedBy) this.#guardBlocks.inc({ table: end.table, guard });
+      for (const guard of end.blockedBy ?? []) this.#guardBlocks.inc({ table: end.table, guard });
       this.#changed('freshet_publish_guard_blocks_total');
       return;
     }
@@ -88,7 +112,6 @@ export class GatewayMetrics {
     // An engine that cannot count rows (Flink) reports -1: nothing is counted then.
     if (end.rowsWritten >= 0) this.#rows.inc({ table: end.table, op: 'inserted' }, end.rowsWritten);
     if (end.rowsDeleted >= 0) this.#rows.inc({ table: end.table, op: 'deleted' }, end.rowsDeleted);
-    this.#changed('freshet_refresh_rows_total');
   }
 
   /** Keeps what a drift check found, for the drift gauges. */
@@ -97,28 +120,26 @@ export class GatewayMetrics {
     this.#changed('freshet_scheduler_drift');
   }
 
-  /** The text exposition of this gateway's metrics and the process's, with the per-table gauges as of `now`. */
-  async exposition(now = new Date()): Promise<{ contentType: string; text: string }> {
-    const [tables, successes] = await Promise.all([
-      this.catalog.tables.listFreshness(),
-      this.catalog.jobs.lastSuccesses(),
-    ]);
-    for (const name of this.#tables.update(tables, successes, now)) this.#changed(name);
-    const parts: string[] = [];
+  /** This gateway's metrics and the process's, with the per-table gauges as of `now`. */
+  async exposition(now = new Date()): Promise<MetricsExposition> {
+    const tables = await this.catalog.tables.listFreshness();
+    const successes = await this.#successes.of(tables);
+    const segments = this.#tables.segments(tables, successes, now);
+    segments.push(...this.#refreshes.segments(), ...this.#rows.segments(), ...this.#durations.segments());
     for (const { name } of this.registry.getMetricsAsArray()) {
-      const kept = this.#texts.get(name);
-      if (typeof kept === 'string') parts.push(kept);
-      else {
-        const text = await this.registry.getSingleMetricAsString(name);
+      let kept = this.#texts.get(name);
+      if (kept === null || kept === undefined) {
+        const text = segmentOf(`${await this.registry.getSingleMetricAsString(name)}\n`);
         if (kept === null) this.#texts.set(name, text);
-        parts.push(text);
+        kept = text;
       }
+      segments.push(kept);
     }
-    parts.push(await this.#durations.text(), await processMetrics().metrics());
-    return { contentType: this.registry.contentType, text: `${parts.join('\n\n')}\n` };
+    segments.push(segmentOf(await processMetrics().metrics()));
+    return { contentType: this.registry.contentType, segments };
   }
 
-  /** Forgets the text of the metric `name`, whose values changed. */
+  /** Forgets the text of the prom-client metric `name`, whose values changed. */
   #changed(name: string): void {
     this.#texts.set(name, null);
   }

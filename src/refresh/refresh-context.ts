@@ -1,6 +1,7 @@
 /** What the parts of the refresh runner (submitting, executing, waiting, taking over) share. */
 import type { JobStore } from '../catalog/job-store';
-import type { RefreshAction, RefreshTrigger } from '../model';
+import { messageOf } from '../errors';
+import type { HistoryState, RefreshAction, RefreshTrigger } from '../model';
 import type { LeaseStore } from '../catalog/lease-store';
 import type { DynamicTableStore } from '../catalog/table-store';
 import type { Logger } from '../logger';
@@ -49,8 +50,10 @@ export interface RefreshEnded {
   readonly table: string;
   readonly jobId: string;
   readonly trigger: RefreshTrigger;
-  /** `BLOCKED`: a publish guard kept the result from replacing the table. */
-  readonly state: 'SUCCEEDED' | 'FAILED' | 'UPSTREAM_FAILED' | 'BLOCKED';
+  /** The state its history row ended in (`BLOCKED`: a publish guard kept the result from replacing the table). */
+  readonly state: HistoryState;
+  /** The history row's error code, when it has one that says why (`NOT_READY`: the refresh did not run). */
+  readonly errorCode?: string;
   /** What a successful refresh did; null for one that failed or did not run. */
   readonly action: RefreshAction | null;
   readonly durationMs: number;
@@ -63,6 +66,17 @@ export interface RefreshEnded {
   readonly blockedBy: readonly string[];
   /** When it ended (ISO-8601 UTC). */
   readonly at: string;
+}
+
+/** Tells every refresh observer how a table's refresh ended; an observer's fault never fails the refresh. */
+export function tellRefreshEnded(context: RunnerContext, ended: RefreshEnded): void {
+  for (const listener of context.refreshListeners) {
+    try {
+      listener(ended);
+    } catch (error) {
+      context.logger.warn('a refresh observer failed', { table: ended.table, error: messageOf(error) });
+    }
+  }
 }
 
 /** Job and history states that are not final. */

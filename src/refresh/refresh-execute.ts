@@ -1,7 +1,7 @@
 /** Runs a job's table refreshes in order, each under the table's lock (and lease), and records the outcome. */
 import type { JobRecord } from '../catalog/records';
 import { messageOf } from '../errors';
-import type { Progress, RefreshEnded, RunnerContext } from './refresh-context';
+import { type Progress, type RefreshEnded, type RunnerContext, tellRefreshEnded } from './refresh-context';
 import { awaitSources, recordNotReady } from './refresh-readiness';
 import { refreshIdOf } from './refresh-ledger';
 import type { RefreshOutcome } from '../engine/engine';
@@ -372,12 +372,5 @@ function logRefresh(context: RunnerContext, job: JobRecord, refresh: TableRefres
     blockedBy: blocked ? noted.filter((r) => r.verdict === 'BLOCKED').map((r) => r.guard) : [],
     at: new Date().toISOString(),
   };
-  for (const listener of context.refreshListeners) {
-    // An observer's fault must never fail the refresh it observes.
-    try {
-      listener(ended);
-    } catch (error) {
-      context.logger.warn('a refresh observer failed', { table: ended.table, error: messageOf(error) });
-    }
-  }
+  tellRefreshEnded(context, ended);
 }

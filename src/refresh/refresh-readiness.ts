@@ -4,7 +4,7 @@
  * FAILED (`NOT_READY`) without running.
  */
 import type { JobRecord } from '../catalog/records';
-import type { Progress, RunnerContext } from './refresh-context';
+import { type Progress, type RunnerContext, tellRefreshEnded } from './refresh-context';
 import type { ReadinessOutcome } from './refresh-hooks';
 import type { TableRefresh } from './table-refresher';
 
@@ -50,6 +50,20 @@ export async function recordNotReady(
     progress.causesByKey.set(table.key, outcome.reason);
   }
   context.gate.notify();
+  tellRefreshEnded(context, {
+    table: table.identifier,
+    jobId: job.jobId,
+    trigger: job.trigger,
+    state: skipped ? 'SKIPPED' : 'FAILED',
+    errorCode: 'NOT_READY',
+    action: null,
+    durationMs: 0,
+    rowsWritten: 0,
+    rowsDeleted: 0,
+    error: skipped ? null : outcome.reason,
+    blockedBy: [],
+    at,
+  });
   const fields = { table: table.identifier, job: job.jobId, window: [outcome.waitingOn.start, outcome.waitingOn.end] };
   logger.warn(skipped ? 'refresh skipped: sources not ready' : 'refresh failed: sources not ready', {
     ...fields,

@@ -5,6 +5,7 @@
 import type { Express, Request, RequestHandler } from 'express';
 import { Histogram, type Registry } from 'prom-client';
 import type { GatewayMetrics } from '../manager/metrics';
+import { gzipBody } from '../manager/metrics-segments';
 
 /** From 1 ms to 30 s: refresh calls with `?wait=` may hold a request that long. */
 const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -34,11 +35,28 @@ export function requestMetrics(registry: Registry): RequestHandler {
   };
 }
 
-/** `GET /metrics`; auth (the `metrics` or `admin` scope) is checked before it, as for every route. */
+/**
+ * `GET /metrics`; auth (the `metrics` or `admin` scope) is checked before it, as for every route. Gzipped when the
+ * scraper accepts it, as Prometheus does: two megabytes of text with a thousand tables are about 100 kB so.
+ */
 export function addMetricsRoute(app: Express, metrics: GatewayMetrics): void {
-  app.get('/metrics', async (_req, res) => {
-    const { contentType, text } = await metrics.exposition();
+  app.get('/metrics', async (req, res) => {
+    const { contentType, segments } = await metrics.exposition();
+    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
     res.setHeader('content-type', contentType);
-    res.send(text);
+    res.setHeader('vary', 'Accept-Encoding');
+    if (gzip) {
+      res.setHeader('content-encoding', 'gzip');
+      res.end(gzipBody(segments));
+      return;
+    }
+    // Two megabytes uncompressed: written segment by segment rather than copied into one buffer first.
+    res.setHeader(
+      'content-length',
+      segments.reduce((n, s) => n + s.bytes.length, 0),
+    );
+    res.cork();
+    for (const s of segments) res.write(s.bytes);
+    res.end();
   });
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import knexFactory from 'knex';
 import type { ConfigInput } from '../../src/config/config';
-import { createDatabase } from './databases';
+import { BACKENDS } from './backends';
 
 export interface ReflectionBackend {
   readonly name: string;
@@ -37,22 +37,19 @@ export const REFLECTION_BACKENDS: readonly ReflectionBackend[] = [
   {
     name: 'PostgreSQL',
     setUp: async () => {
-      const catalog = await createDatabase('postgres');
-      const engine = await createDatabase('postgres');
+      const postgres = BACKENDS.find((b) => b.kind === 'postgres');
+      const setUp = await postgres!.setUp({ warehouse: 'own', warehouseName: 'default' });
       return {
-        overrides: { catalog: { url: catalog.url }, catalogs: { default: { url: engine.url } } },
+        overrides: setUp.overrides,
         outside: async (_dataDir, sql) => {
-          const db = knexFactory({ client: 'pg', connection: engine.url });
+          const db = knexFactory({ client: 'pg', connection: setUp.warehouseUrl! });
           try {
             await db.raw(sql);
           } finally {
             await db.destroy();
           }
         },
-        drop: async () => {
-          await catalog.drop();
-          await engine.drop();
-        },
+        drop: setUp.drop,
       };
     },
   },

@@ -15,6 +15,7 @@ import * as sourceRegistry from './migrations/0009-source-registry';
 import * as gatedRefresh from './migrations/0011-gated-refresh';
 import * as schemaVersions from './migrations/0010-schema-versions';
 import * as freshnessEvents from './migrations/0012-freshness-events';
+import * as datasets from './migrations/0014-datasets';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -35,4 +36,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0010-schema-versions', ...schemaVersions },
   { name: '0011-gated-refresh', ...gatedRefresh },
   { name: '0012-freshness-events', ...freshnessEvents },
+  { name: '0014-datasets', ...datasets },
 ];

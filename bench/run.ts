@@ -1,20 +1,23 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
  * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating, the freshness
- * monitor and metrics scrapes (or the ones named on the command
+ * monitor, metrics scrapes, dataset profiles, dataset search and materialising a file (or the ones named on the command
  * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
 import { runCallbackThroughput } from './callback-throughput';
 import { runCrossCatalogCopy } from './cross-catalog-copy';
+import { runDatasetSearch } from './dataset-search';
 import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
 import { runGating } from './gating';
 import { runIncremental } from './incremental';
+import { runMaterialize } from './materialize';
 import { runMonitor } from './monitor';
 import { runMetrics } from './metrics';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
+import { runProfileCost } from './profile-cost';
 import { runReadiness } from './readiness';
 import { runRefreshOverhead } from './refresh-overhead';
 import {
@@ -40,6 +43,9 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   readiness: runReadiness,
   monitor: runMonitor,
   metrics: runMetrics,
+  profile: runProfileCost,
+  search: runDatasetSearch,
+  materialize: runMaterialize,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -57,6 +57,8 @@ export type NewDiscoveryError = Pick<DiscoveryErrorRecord, 'discoverer' | 'datas
 
 /** Ids in one `WHERE … IN` at most: SQLite and MySQL bound the parameters of one statement. */
 const CHUNK = 200;
+/** Datasets in one INSERT at most (16 columns each). */
+const INSERT_CHUNK = 50;
 
 export class DatasetStore {
   constructor(private readonly db: Knex) {}
@@ -76,6 +78,15 @@ export class DatasetStore {
     await this.db.transaction(async (trx) => {
       const updated = await trx('datasets').where({ id: record.id }).update(row);
       if (updated === 0) await trx('datasets').insert(row);
+    });
+  }
+
+  /** Inserts many new datasets in one transaction (a first discovery of a large source). */
+  async insertMany(records: readonly DatasetRecord[]): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      for (let i = 0; i < records.length; i += INSERT_CHUNK) {
+        await trx('datasets').insert(records.slice(i, i + INSERT_CHUNK).map(fromDataset));
+      }
     });
   }
 

@@ -24,6 +24,26 @@ export interface FileLoaded {
   readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
 }
 
+/**
+ * The batches of `source`, each read while the one before it is being written: the file is parsed in this thread
+ * while the engine writes (on a thread, process or server of its own). Memory holds two batches.
+ */
+export async function* readAhead<T>(source: AsyncIterator<T> & AsyncIterable<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = source.next();
+      // The read ahead may fail while this batch is written; its failure is handled when it is awaited.
+      next.catch(() => undefined);
+      yield current.value;
+    }
+  } finally {
+    await source.return?.(undefined);
+  }
+}
+
 export async function loadFile(file: FileMaterialize, load: FileLoad): Promise<FileLoaded> {
   const { engine } = load;
   const streaming = engine.streaming;
@@ -46,17 +66,12 @@ export async function loadFile(file: FileMaterialize, load: FileLoad): Promise<F
         definition: { table: { database: load.database, name: load.table }, columns, primaryKey: null },
         partition: null,
       },
-      typedBatches(file, layout, types, () => true, load.signal),
+      readAhead(typedBatches(file, layout, types, () => true, load.signal)),
     );
     return { rows: outcome.rowsWritten, columns: columns.map(({ name, type }) => ({ name, type })) };
   } catch (error) {
-    if (isFreshetError(error)) throw error;
-    const line = (error as { line?: unknown }).line;
-    if (typeof line === 'number') {
-      throw validationError(`${file.path}, line ${line}: ${(error as Error).message}; nothing was loaded.`, {
-        line,
-        details: { path: file.path, line },
-      });
+    if (isFreshetError(error) && error.line !== undefined) {
+      throw validationError(`${error.message}; nothing was loaded.`, { line: error.line, details: error.details });
     }
     throw error;
   }

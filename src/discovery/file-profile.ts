@@ -5,14 +5,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Engine, PortableTypeFamily, RowBatch } from '../engine/engine';
-import { type FileLayout, type FileMaterialize, fileBatches, fileLayout } from './file-rows';
-import { ColumnTypes, familyOf, seededRandom, typedValue, type ValueType } from './file-values';
+import { type FileLayout, type FileMaterialize, fileBatches, fileLayout, malformedRecord } from './file-rows';
+import {
+  ColumnTypes,
+  converterOf,
+  type FileValue,
+  familyOf,
+  MISFIT,
+  seededRandom,
+  type ValueType,
+} from './file-values';
 import type { DatasetProfile } from './profile-model';
 import { profileTable } from './profiler';
 import { quote } from './sql-dialect';
 
 /** Rows read and written at a time. */
-export const FILE_BATCH_ROWS = 5000;
+export const FILE_BATCH_ROWS = 1000;
 
 /**
  * SQLite's names for file column types. SQLite keeps any type name; these read back as the types they are, so
@@ -43,8 +51,8 @@ export async function scanFile(
   const types = new ColumnTypes(layout.columns.length);
   let rows = 0;
   for await (const batch of fileBatches(file.path, layout, FILE_BATCH_ROWS, signal)) {
-    for (const record of batch) types.observe(record.values);
-    rows += batch.length;
+    for (const values of batch.rows) types.observe(values);
+    rows += batch.rows.length;
   }
   return { layout, rows, types: types.result() };
 }
@@ -57,21 +65,21 @@ export async function* typedBatches(
   keep: () => boolean,
   signal?: AbortSignal,
 ): AsyncGenerator<RowBatch> {
+  const converters = layout.columns.map((_, i) => converterOf(types[i] ?? 'text'));
   for await (const batch of fileBatches(file.path, layout, FILE_BATCH_ROWS, signal)) {
     const rows: unknown[][] = [];
-    for (const record of batch) {
+    for (const [r, values] of batch.rows.entries()) {
       if (!keep()) continue;
-      rows.push(
-        record.values.map((value, i) => {
-          const type = types[i] ?? 'text';
-          try {
-            return typedValue(value, type);
-          } catch (error) {
-            const column = layout.columns[i] ?? `column ${i + 1}`;
-            throw Object.assign(new Error(`column ${column}: ${(error as Error).message}`), { line: record.line });
-          }
-        }),
-      );
+      const row = new Array<unknown>(converters.length);
+      for (let i = 0; i < converters.length; i++) {
+        const value = (converters[i] as (value: FileValue) => FileValue | typeof MISFIT)(values[i] ?? null);
+        if (value === MISFIT) {
+          const what = `column ${layout.columns[i]}: '${String(values[i])}' is not a value of type ${types[i]}`;
+          throw await malformedRecord(file.path, layout, batch.first + r, what);
+        }
+        row[i] = value;
+      }
+      rows.push(row);
     }
     if (rows.length > 0) yield rows;
   }

@@ -22,10 +22,11 @@ export interface FileLayout {
   readonly columns: readonly string[];
 }
 
-export interface FileRecord {
-  /** 1-based line of the file the record ends on. */
-  readonly line: number;
-  readonly values: readonly FileValue[];
+/** Records read from a file: their values, and where the first one is. */
+export interface FileBatch {
+  /** 0-based number of the batch's first record in the file ({@link lineOfRecord} finds its line). */
+  readonly first: number;
+  readonly rows: ReadonlyArray<readonly FileValue[]>;
 }
 
 const DELIMITERS = [',', ';', '\t', '|'] as const;
@@ -158,50 +159,103 @@ function jsonValue(value: unknown): FileValue {
   return JSON.stringify(value);
 }
 
-async function* ndjsonRecords(path: string, layout: FileLayout): AsyncGenerator<FileRecord> {
+/** NDJSON lines, in batches: a line's number is known as it is read. */
+async function* ndjsonBatches(path: string, layout: FileLayout, size: number): AsyncGenerator<FileBatch> {
   const lines = readline.createInterface({
     input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   let line = 0;
+  let first = 0;
+  let rows: FileValue[][] = [];
   for await (const raw of lines) {
     line++;
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
     const object = parseObjectLine(text, line, path);
-    yield { line, values: layout.columns.map((column) => jsonValue(object[column])) };
+    rows.push(layout.columns.map((column) => jsonValue(object[column])));
+    if (rows.length >= size) {
+      yield { first, rows };
+      first += rows.length;
+      rows = [];
+    }
   }
+  if (rows.length > 0) yield { first, rows };
 }
 
-async function* csvRecords(path: string, layout: FileLayout): AsyncGenerator<FileRecord> {
-  const parser = createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
+function csvParser(path: string, layout: FileLayout, numbered: boolean) {
+  return createReadStream(path, { highWaterMark: 1 << 20 }).pipe(
     parse({
       delimiter: layout.delimiter,
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       from_line: layout.header ? 2 : 1,
-      on_record: (record: string[], context: { lines: number }) => ({ line: context.lines, record }),
+      ...(numbered ? { on_record: (record: string[], context: { lines: number }) => [context.lines, record] } : {}),
       // csv-parse's types have on_record return a record of the input's shape; it may return anything.
     } as unknown as CsvOptions),
   );
-  const width = layout.columns.length;
+}
+
+/** The error of a malformed CSV file csv-parse found, with the line it gives. */
+function csvFailure(path: string, error: unknown): unknown {
+  const lines = (error as { lines?: unknown }).lines;
+  const code = (error as { code?: unknown }).code;
+  return typeof lines === 'number' && typeof code === 'string'
+    ? malformed(path, lines, (error as Error).message)
+    : error;
+}
+
+/**
+ * The line a CSV record ends on. Records are read without their lines (asking csv-parse for each record's line
+ * slows the read by half), so a record found wrong is looked up again here, reading the file up to it.
+ */
+export async function lineOfRecord(path: string, layout: FileLayout, index: number): Promise<number> {
+  if (layout.format === 'ndjson') return index + 1;
+  const parser = csvParser(path, layout, true);
+  let at = 0;
   try {
-    for await (const { line, record } of parser as AsyncIterable<{ line: number; record: string[] }>) {
-      if (record.length !== width) {
-        throw malformed(path, line, `expected ${width} fields, found ${record.length}`);
-      }
-      yield { line, values: record.map((cell) => (cell === '' ? null : cell)) };
+    for await (const [line] of parser as AsyncIterable<[number, string[]]>) {
+      if (at++ === index) return line;
     }
-  } catch (error) {
-    const lines = (error as { lines?: unknown }).lines;
-    if (typeof lines === 'number' && (error as { code?: unknown }).code !== undefined) {
-      throw malformed(path, lines, (error as Error).message);
-    }
-    throw error;
+  } catch {
+    // A malformed part past the record does not matter here.
   } finally {
     parser.destroy();
   }
+  return index + (layout.header ? 2 : 1);
+}
+
+/** A malformed record's error, at the line it is on. */
+export async function malformedRecord(path: string, layout: FileLayout, index: number, what: string) {
+  return malformed(path, await lineOfRecord(path, layout, index), what);
+}
+
+async function* csvBatches(path: string, layout: FileLayout, size: number): AsyncGenerator<FileBatch> {
+  const parser = csvParser(path, layout, false);
+  const width = layout.columns.length;
+  let first = 0;
+  let rows: FileValue[][] = [];
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (record.length !== width) {
+        const index = first + rows.length;
+        throw await malformedRecord(path, layout, index, `expected ${width} fields, found ${record.length}`);
+      }
+      for (let i = 0; i < width; i++) if (record[i] === '') (record as FileValue[])[i] = null;
+      rows.push(record as FileValue[]);
+      if (rows.length >= size) {
+        yield { first, rows };
+        first += rows.length;
+        rows = [];
+      }
+    }
+  } catch (error) {
+    throw csvFailure(path, error);
+  } finally {
+    parser.destroy();
+  }
+  if (rows.length > 0) yield { first, rows };
 }
 
 /** A file's records in batches of at most `size`; memory holds one batch (and the parser's buffer). */
@@ -210,16 +264,10 @@ export async function* fileBatches(
   layout: FileLayout,
   size: number,
   signal?: AbortSignal,
-): AsyncGenerator<FileRecord[]> {
-  let batch: FileRecord[] = [];
-  const records = layout.format === 'ndjson' ? ndjsonRecords(path, layout) : csvRecords(path, layout);
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= size) {
-      signal?.throwIfAborted();
-      yield batch;
-      batch = [];
-    }
+): AsyncGenerator<FileBatch> {
+  const batches = layout.format === 'ndjson' ? ndjsonBatches(path, layout, size) : csvBatches(path, layout, size);
+  for await (const batch of batches) {
+    signal?.throwIfAborted();
+    yield batch;
   }
-  if (batch.length > 0) yield batch;
 }

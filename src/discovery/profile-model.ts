@@ -148,23 +148,12 @@ export function semanticTypesOf(facts: TypingFacts): SemanticType[] {
   return types;
 }
 
-/** Counts of a time column's values that are not whole minutes, hours, days, first days of a month, Januaries. */
-export interface AlignmentCounts {
-  readonly offMinute: number;
-  readonly offHour: number;
-  readonly offDay: number;
-  readonly offMonthStart: number;
-  readonly offYearStart: number;
-}
+/** Resolutions from the coarsest; a time column's resolution is the finest its values need. */
+export const RESOLUTIONS: readonly Resolution[] = ['year', 'month', 'day', 'hour', 'minute', 'second'];
 
-/** The finest unit the values vary in: all on midnights of first days of months is `month`. */
-export function resolutionOf(counts: AlignmentCounts): Resolution {
-  if (counts.offMinute > 0) return 'second';
-  if (counts.offHour > 0) return 'minute';
-  if (counts.offDay > 0) return 'hour';
-  if (counts.offMonthStart > 0) return 'day';
-  if (counts.offYearStart > 0) return 'month';
-  return 'year';
+/** The resolution a value needs at least (its index in {@link RESOLUTIONS}): 0 for a New Year's midnight. */
+export function resolutionOf(finest: number): Resolution {
+  return RESOLUTIONS[Math.max(0, Math.min(RESOLUTIONS.length - 1, finest))] ?? 'second';
 }
 
 /** A statistic rounded to 12 significant digits: engines sum doubles in their own order. */

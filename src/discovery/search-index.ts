@@ -54,9 +54,39 @@ export interface SearchHit {
   readonly score: number;
 }
 
+/** What the filters read of a dataset, worked out once when it is indexed. */
+interface Entry {
+  readonly dataset: Dataset;
+  readonly columns: ReadonlySet<string>;
+  readonly types: ReadonlySet<SemanticType>;
+  /** Temporal coverage as [start, end] in milliseconds. */
+  readonly coverage: ReadonlyArray<readonly [number, number]>;
+  readonly catalog: string | null;
+}
+
+function entryOf(dataset: Dataset): Entry {
+  const columns = columnsOf(dataset);
+  const m = dataset.materialize;
+  return {
+    dataset,
+    columns: new Set(columns.map((c) => c.name.toLowerCase())),
+    types: new Set(columns.flatMap((c) => c.semanticTypes)),
+    coverage: (dataset.summary?.temporalCoverage ?? []).map((c) => [Date.parse(c.start), Date.parse(c.end)] as const),
+    catalog: m.kind === 'table' ? m.catalog.toLowerCase() : null,
+  };
+}
+
+/** Best first; equal scores by name, then id (code point order: the same everywhere, and fast). */
+function byRelevance(a: SearchHit, b: SearchHit): number {
+  if (a.score !== b.score) return b.score - a.score;
+  const [x, y] = [a.dataset, b.dataset];
+  if (x.name !== y.name) return x.name < y.name ? -1 : 1;
+  return x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
+}
+
 export class SearchIndex {
   private index = SearchIndex.emptyIndex();
-  private readonly datasets = new Map<string, Dataset>();
+  private readonly entries = new Map<string, Entry>();
 
   private static emptyIndex(): MiniSearch<Doc> {
     return new MiniSearch<Doc>({
@@ -70,15 +100,15 @@ export class SearchIndex {
   }
 
   get size(): number {
-    return this.datasets.size;
+    return this.entries.size;
   }
 
   /** Indexes exactly these datasets. */
   rebuild(datasets: Iterable<Dataset>): void {
     this.index = SearchIndex.emptyIndex();
-    this.datasets.clear();
-    for (const dataset of datasets) this.datasets.set(dataset.id, dataset);
-    this.index.addAll([...this.datasets.values()].map(docOf));
+    this.entries.clear();
+    for (const dataset of datasets) this.entries.set(dataset.id, entryOf(dataset));
+    this.index.addAll([...this.entries.values()].map((e) => docOf(e.dataset)));
   }
 
   /** Adds a dataset or replaces the one of the same id. */
@@ -86,12 +116,12 @@ export class SearchIndex {
     const doc = docOf(dataset);
     if (this.index.has(dataset.id)) this.index.replace(doc);
     else this.index.add(doc);
-    this.datasets.set(dataset.id, dataset);
+    this.entries.set(dataset.id, entryOf(dataset));
   }
 
   remove(id: string): void {
     if (this.index.has(id)) this.index.discard(id);
-    this.datasets.delete(id);
+    this.entries.delete(id);
   }
 
   /**
@@ -100,44 +130,36 @@ export class SearchIndex {
    */
   search(search: DatasetSearch, freshnessOf: (dataset: Dataset) => string | null): SearchHit[] {
     const keywords = search.keywords?.trim() ?? '';
-    const hits: SearchHit[] =
-      keywords === ''
-        ? [...this.datasets.values()].map((dataset) => ({ dataset, score: 0 }))
-        : this.index.search(keywords).flatMap((result) => {
-            const dataset = this.datasets.get(String(result.id));
-            return dataset === undefined ? [] : [{ dataset, score: result.score }];
-          });
-    const kept = hits.filter(({ dataset }) => matches(dataset, search, freshnessOf));
-    return kept.sort(
-      (a, b) =>
-        b.score - a.score || a.dataset.name.localeCompare(b.dataset.name) || (a.dataset.id < b.dataset.id ? -1 : 1),
-    );
+    const filter = filterOf(search, freshnessOf);
+    const hits: SearchHit[] = [];
+    if (keywords === '') {
+      for (const entry of this.entries.values()) if (filter(entry)) hits.push({ dataset: entry.dataset, score: 0 });
+    } else {
+      for (const result of this.index.search(keywords)) {
+        const entry = this.entries.get(String(result.id));
+        if (entry !== undefined && filter(entry)) hits.push({ dataset: entry.dataset, score: result.score });
+      }
+    }
+    return hits.sort(byRelevance);
   }
 }
 
-function matches(dataset: Dataset, search: DatasetSearch, freshnessOf: (dataset: Dataset) => string | null): boolean {
-  if (search.kind !== undefined && dataset.kind !== search.kind) return false;
-  if (search.catalog !== undefined) {
-    const m = dataset.materialize;
-    if (m.kind !== 'table' || m.catalog.toLowerCase() !== search.catalog.toLowerCase()) return false;
-  }
-  if ((search.columns?.length ?? 0) > 0 || (search.types?.length ?? 0) > 0) {
-    const columns = columnsOf(dataset);
-    const names = new Set(columns.map((c) => c.name.toLowerCase()));
-    if (!(search.columns ?? []).every((name) => names.has(name.toLowerCase()))) return false;
-    const types = new Set(columns.flatMap((c) => c.semanticTypes));
-    if (!(search.types ?? []).every((type) => types.has(type))) return false;
-  }
-  if (search.temporal !== undefined) {
-    const { start, end } = search.temporal;
-    const from = Date.parse(start);
-    const to = Date.parse(end);
-    const coverage = dataset.summary?.temporalCoverage ?? [];
-    if (!coverage.some((c) => Date.parse(c.start) <= to && Date.parse(c.end) >= from)) return false;
-  }
-  if (search.freshness !== undefined && search.freshness.length > 0) {
-    const state = freshnessOf(dataset);
-    if (state === null || !search.freshness.includes(state)) return false;
-  }
-  return true;
+function filterOf(search: DatasetSearch, freshnessOf: (dataset: Dataset) => string | null): (entry: Entry) => boolean {
+  const columns = (search.columns ?? []).map((c) => c.toLowerCase());
+  const types = search.types ?? [];
+  const catalog = search.catalog?.toLowerCase();
+  const interval = search.temporal && ([Date.parse(search.temporal.start), Date.parse(search.temporal.end)] as const);
+  const states = search.freshness !== undefined && search.freshness.length > 0 ? search.freshness : null;
+  return (entry) => {
+    if (search.kind !== undefined && entry.dataset.kind !== search.kind) return false;
+    if (catalog !== undefined && entry.catalog !== catalog) return false;
+    if (!columns.every((name) => entry.columns.has(name))) return false;
+    if (!types.every((type) => entry.types.has(type))) return false;
+    if (interval && !entry.coverage.some(([start, end]) => start <= interval[1] && end >= interval[0])) return false;
+    if (states !== null) {
+      const state = freshnessOf(entry.dataset);
+      if (state === null || !states.includes(state)) return false;
+    }
+    return true;
+  };
 }

@@ -241,6 +241,7 @@ function startDiscovery(
       discoverers: deps.parts.discoverers,
       profile: config.discovery.profile,
       queryDeadlineMs: config.discovery.queryDeadlineMs,
+      firstRunMs: config.discovery.firstRunSeconds * 1000,
       baseDir: config.dataDir,
       defaultCatalog: config.defaultCatalog ?? config.engine.catalogName,
     },

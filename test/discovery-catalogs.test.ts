@@ -12,7 +12,7 @@ describe('the catalogs discoverer, on by default', function () {
 
   before(async () => {
     pg = await createDatabase('postgres');
-    gw = await TestGateway.start({ catalogs: { pg: { url: pg.url } } });
+    gw = await TestGateway.start({ catalogs: { pg: { url: pg.url } }, discovery: { firstRunSeconds: 1 } });
     await gw.sql(`CREATE TABLE trips (id INTEGER PRIMARY KEY, city TEXT, km REAL, started_at TIMESTAMP);
       INSERT INTO trips VALUES (1, 'Oslo', 3.5, '2024-05-01 08:00:00'), (2, 'Oslo', 7.25, '2024-05-01 09:00:00'),
         (3, 'Lima', 1.0, '2024-05-02 08:00:00');
@@ -93,5 +93,15 @@ describe('the catalogs discoverer, on by default', function () {
     const run = await gw.request('POST', '/v3/discoverers/catalogs/run');
     assert.equal(run.body.removed, 1);
     assert.equal((await ids()).includes('catalogs:default.main.stations'), false);
+  });
+
+  it('rebuilds its search index from the catalog at start', async () => {
+    gw = await gw.restart();
+    const res = await gw.request('POST', '/v3/datasets/search', { keywords: 'kilometres' });
+    assert.deepEqual(
+      res.body.results.map((r: { id: string }) => r.id),
+      ['catalogs:default.main.km_by_city'],
+    );
+    assert.equal(res.body.results[0].status, 'profiled');
   });
 });

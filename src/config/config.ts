@@ -76,6 +76,8 @@ const discoverySchema = z
       .prefault({}),
     /** How long a search waits for discoverers that answer queries on demand. */
     queryDeadlineMs: z.number().int().min(0).max(60_000).default(2000),
+    /** How long after start the scheduled discoverers first run (start-up and early requests go first). */
+    firstRunSeconds: z.number().min(0).default(30),
   })
   .strict()
   .prefault({});

@@ -24,6 +24,7 @@ import type { DatasetKind } from './discoverer';
 import { DiscovererRuns, type RunSummary } from './discovery-runs';
 import { FileMaterializer, type MaterializeRequest, type Materialized } from './file-materializer';
 import type { ResolvedDiscoverer } from './registry';
+import { canProfile } from './table-profile';
 import type { DatasetSearch } from './search-index';
 
 export interface DiscoveryConfig {
@@ -133,7 +134,7 @@ export class DiscoveryService {
         .map((d) => d.id);
       await this.book.remove(unconfigured);
     }
-    this.runs.start(this.config.firstRunMs ?? 1000);
+    this.runs.start(this.config.firstRunMs ?? 30_000);
   }
 
   async close(): Promise<void> {
@@ -270,6 +271,9 @@ export class DiscoveryService {
     const record = (await this.parts.tables.list()).find((t) => t.identifier === identifier);
     const catalogsId = this.catalogsDiscoverer();
     if (record === undefined || catalogsId === null) return;
+    // A table on an engine the profiler cannot run on (a streaming one) waits for the catalogs discoverer's run.
+    const engine = this.catalogs.engineOf(record.catalogName);
+    if (engine === undefined || !canProfile(engine)) return;
     const { catalogName, databaseName, tableName } = record;
     const id = await this.discoverTable(catalogName, databaseName, tableName, false);
     if (id !== null && !this.closed) this.profiling.request(id, 'refresh');

@@ -1,21 +1,24 @@
 /**
  * `npm run bench`: runs the refresh-overhead, callback-throughput and DDL-throughput benchmarks, their
  * PostgreSQL counterparts, the cross-catalog copy, incremental refresh, readiness checks, gating, the freshness
- * monitor, metrics scrapes and publish guards (or the ones named on the command
- * line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
+ * monitor, metrics scrapes, publish guards, dataset profiles, dataset search and materialising a file (or the
+ * ones named on the command line) and prints a Markdown summary for README.md. Goals are reported, not asserted; the exit code is
  * non-zero only when a benchmark could not run.
  */
 import { runCallbackThroughput } from './callback-throughput';
 import { runCrossCatalogCopy } from './cross-catalog-copy';
+import { runDatasetSearch } from './dataset-search';
 import { disposeAllDatabases } from './databases';
 import { runDdlThroughput } from './ddl-throughput';
 import { runGating } from './gating';
 import { runGuards } from './guards';
 import { runIncremental } from './incremental';
+import { runMaterialize } from './materialize';
 import { runMonitor } from './monitor';
 import { runMetrics } from './metrics';
 import { runPostgresCallback } from './postgres-callback';
 import { runPostgresRefresh } from './postgres-refresh';
+import { runProfileCost } from './profile-cost';
 import { runReadiness } from './readiness';
 import { runRefreshOverhead } from './refresh-overhead';
 import {
@@ -42,6 +45,9 @@ const BENCHMARKS: Readonly<Record<string, (settings: BenchSettings) => Promise<S
   monitor: runMonitor,
   metrics: runMetrics,
   guards: runGuards,
+  profile: runProfileCost,
+  search: runDatasetSearch,
+  materialize: runMaterialize,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -6,6 +6,8 @@ export interface GatewayCatalogs {
   readonly catalogUrl?: string;
   /** `catalogs`: more engine connections beside the default SQLite one, by name. */
   readonly catalogs?: Readonly<Record<string, { readonly url: string }>>;
+  /** `discovery`: discoverers and profile settings, as the configuration writes them. */
+  readonly discovery?: Readonly<Record<string, unknown>>;
 }
 
 /** What the forked process serves: a real gateway on a data folder, or the bare express route to compare with. */

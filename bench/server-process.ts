@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config/config';
+import { type ConfigInput, loadConfig } from '../src/config/config';
 import { startGateway } from '../src/gateway';
 import { createBareRefreshApp } from './bare-route';
 import type { ChildMessage, ParentMessage, ServerSpec } from './server-messages';
@@ -40,6 +40,7 @@ async function startServer(spec: ServerSpec): Promise<{ url: string; stop: Stop 
       server: { port: 0 },
       ...(spec.catalogUrl === undefined ? {} : { catalog: { url: spec.catalogUrl } }),
       ...(spec.catalogs === undefined ? {} : { catalogs: { ...spec.catalogs } }),
+      ...(spec.discovery === undefined ? {} : { discovery: spec.discovery as ConfigInput['discovery'] }),
     },
   });
   const gateway = await startGateway(config);

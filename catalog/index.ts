@@ -16,6 +16,7 @@ import * as gatedRefresh from './migrations/0011-gated-refresh';
 import * as schemaVersions from './migrations/0010-schema-versions';
 import * as freshnessEvents from './migrations/0012-freshness-events';
 import * as publishGuards from './migrations/0013-publish-guards';
+import * as datasets from './migrations/0014-datasets';
 
 export interface CatalogMigration {
   readonly name: string;
@@ -37,4 +38,5 @@ export const CATALOG_MIGRATIONS: readonly CatalogMigration[] = [
   { name: '0011-gated-refresh', ...gatedRefresh },
   { name: '0012-freshness-events', ...freshnessEvents },
   { name: '0013-publish-guards', ...publishGuards },
+  { name: '0014-datasets', ...datasets },
 ];

@@ -16,6 +16,9 @@ import {
 } from './config/config';
 import type { Engine } from './engine/engine';
 import { createEngine } from './engine/registry';
+import { DiscoveryStatements } from './discovery/dataset-statements';
+import { DiscoveryService } from './discovery/discovery-service';
+import { DiscovererRegistry, type ResolvedDiscoverer } from './discovery/registry';
 import { createLogger, type Logger } from './logger';
 import { DynamicTableManager, type ManagerSettings } from './manager/dynamic-table-manager';
 import { Namespaces } from './manager/namespaces';
@@ -37,19 +40,25 @@ export interface Gateway {
   /** Base URL the gateway listens on (`http://127.0.0.1:8083`). */
   readonly url: string;
   readonly manager: DynamicTableManager;
+  /** Discovered datasets, their profiles and search (DESIGN.md §11). */
+  readonly discovery: DiscoveryService;
   close(): Promise<void>;
 }
 
 /** What `scheduler.type` names without a module path: the embedded scheduler and the plugins shipped with Freshet. */
 export const BUILT_IN_SCHEDULERS = new SchedulerRegistry([airflowSchedulerFactory, dolphinSchedulerFactory]);
 
+/** What `discovery.discoverers[].type` names without a module path: the discoverers shipped with Freshet. */
+export const BUILT_IN_DISCOVERERS = new DiscovererRegistry();
+
 /**
- * The configuration a gateway starts with: {@link loadConfig} plus the scheduler plugin and its options, every
- * problem listed in one ConfigError.
+ * The configuration a gateway starts with: {@link loadConfig} plus the scheduler plugin, the discoverers and their
+ * options, every problem listed in one ConfigError.
  */
 export function loadGatewayConfig(options: LoadConfigOptions = {}): FreshetConfig {
   const schedulerCheck: ConfigCheck = (input) => BUILT_IN_SCHEDULERS.problems(input.scheduler);
-  return loadConfig({ ...options, checks: [...(options.checks ?? []), schedulerCheck] });
+  const discoveryCheck: ConfigCheck = (input) => BUILT_IN_DISCOVERERS.problems(input.discovery);
+  return loadConfig({ ...options, checks: [...(options.checks ?? []), schedulerCheck, discoveryCheck] });
 }
 
 export async function startGateway(
@@ -73,15 +82,23 @@ type Closers = Array<() => Promise<void>>;
 
 async function assemble(config: FreshetConfig, logger: Logger, opened: Closers): Promise<Gateway> {
   const scheduler = BUILT_IN_SCHEDULERS.resolve(config.scheduler.type, config.scheduler.options);
+  const discoverers = BUILT_IN_DISCOVERERS.resolveAll(config.discovery);
   const { catalog, namespaces } = await openData(config, opened);
   const host = config.server.host;
   // The real port is known only after listen(); the callback URL is read lazily through this holder.
   const address = { url: config.server.publicUrl ?? urlOf(host, config.server.port) };
-  const manager = await startManager(config, logger, opened, { catalog, namespaces, scheduler, address });
+  const { manager, discovery } = await startManager(config, logger, opened, {
+    catalog,
+    namespaces,
+    scheduler,
+    address,
+    discoverers,
+  });
 
   const app = createRestApp({
     manager,
-    statements: new StatementService(manager, config.statements),
+    discovery,
+    statements: new StatementService(manager, config.statements, new DiscoveryStatements(discovery)),
     schedulerType: scheduler.factory.identifier,
     bodyLimitBytes: config.server.bodyLimitBytes,
     maxWaitSeconds: config.refresh.maxWaitSeconds,
@@ -110,6 +127,7 @@ async function assemble(config: FreshetConfig, logger: Logger, opened: Closers):
   return {
     url: urlOf(host, port),
     manager,
+    discovery,
     close: () =>
       (closing ??= (async () => {
         logger.info('Freshet gateway stopping', { url: address.url });
@@ -145,8 +163,9 @@ async function startManager(
     namespaces: Namespaces;
     scheduler: { factory: WorkflowSchedulerFactory<unknown>; options: unknown };
     address: { readonly url: string };
+    discoverers: readonly ResolvedDiscoverer[];
   },
-): Promise<DynamicTableManager> {
+): Promise<{ manager: DynamicTableManager; discovery: DiscoveryService }> {
   const { catalog, namespaces, address } = parts;
   const replica = await startReplica(catalog, config.replica, logger);
   opened.push(() => replica.close());
@@ -197,7 +216,48 @@ async function startManager(
   await manager.open();
   opened.push(() => scheduler.close());
   await scheduler.open();
-  return manager;
+  const discovery = startDiscovery(config, logger, { catalog, namespaces, runner, manager, replica, parts });
+  opened.push(() => discovery.close());
+  await discovery.open();
+  return { manager, discovery };
+}
+
+/** Discovery (DESIGN.md §11), following every successful refresh of a dynamic table with a new profile. */
+function startDiscovery(
+  config: FreshetConfig,
+  logger: Logger,
+  deps: {
+    catalog: Catalog;
+    namespaces: Namespaces;
+    runner: RefreshRunner;
+    manager: DynamicTableManager;
+    replica: { isLeader(): boolean };
+    parts: { discoverers: readonly ResolvedDiscoverer[] };
+  },
+): DiscoveryService {
+  const { catalog, namespaces, runner, manager, replica } = deps;
+  const discovery = new DiscoveryService(
+    {
+      discoverers: deps.parts.discoverers,
+      profile: config.discovery.profile,
+      queryDeadlineMs: config.discovery.queryDeadlineMs,
+      firstRunMs: config.discovery.firstRunSeconds * 1000,
+      baseDir: config.dataDir,
+      defaultCatalog: config.defaultCatalog ?? config.engine.catalogName,
+    },
+    {
+      store: catalog.datasets,
+      engines: namespaces.engines,
+      tables: catalog.tables,
+      jobs: catalog.jobs,
+      stateStore: (scope) => catalog.pluginStateStore(scope),
+      logger,
+      isLeader: () => replica.isLeader(),
+      freshness: async () => new Map((await manager.freshness()).map((t) => [t.key, t.state])),
+    },
+  );
+  runner.onRefreshEnded((end) => discovery.tableRefreshed(end));
+  return discovery;
 }
 
 function urlOf(host: string, port: number): string {

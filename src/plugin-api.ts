@@ -1,6 +1,6 @@
 /**
- * What a scheduler plugin may use of Freshet: the WorkflowScheduler extension point, the error catalogue, time
- * zone checks, an HTTP helper and the conformance suite. The plugins shipped with Freshet import this module;
+ * What a plugin may use of Freshet: the WorkflowScheduler and Discoverer extension points, the error catalogue,
+ * time zone checks, an HTTP helper and the conformance suites. The plugins shipped with Freshet import this module;
  * `src/index.ts` (the package `freshet`) re-exports it for third-party plugins.
  *
  * Nothing imported from here may load a plugin: the gateway registers the built-in plugins, and they import this
@@ -49,3 +49,24 @@ export {
   type ConformanceHarness,
 } from './scheduler/conformance';
 export { MemoryStateStore } from './scheduler/memory-state-store';
+export type {
+  CatalogAccess,
+  CatalogTable,
+  DatasetColumn,
+  DatasetKind,
+  DatasetMetadata,
+  Discoverer,
+  DiscovererContext,
+  DiscovererFactory,
+  DiscovererLogger,
+  DiscoveryQuery,
+  FileFormat,
+  Materialize,
+  Publish,
+} from './discovery/discoverer';
+export {
+  recordingPublish,
+  runDiscovererConformance,
+  type DiscovererConformanceHarness,
+  type PublishedForTest,
+} from './discovery/conformance';

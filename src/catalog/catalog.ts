@@ -8,6 +8,7 @@
 import type { PluginStateStore } from '../model';
 import { CallbackTokenStore } from './callback-token-store';
 import { CatalogConnection } from './catalog-connection';
+import { DatasetStore } from './dataset-store';
 import { FreshnessEventStore } from './freshness-event-store';
 import { JobStore } from './job-store';
 import { LeaseStore } from './lease-store';
@@ -48,6 +49,8 @@ export class Catalog {
   readonly schemaVersions: SchemaVersionStore;
   /** The freshness monitor's transitions (DESIGN.md §12). */
   readonly freshnessEvents: FreshnessEventStore;
+  /** Discovered datasets, their profiles and discovery errors (DESIGN.md §11). */
+  readonly datasets: DatasetStore;
   /**
    * True for a PostgreSQL or MySQL catalog, which several gateways may share; false for a SQLite catalog, which
    * belongs to one gateway.
@@ -70,6 +73,7 @@ export class Catalog {
     this.registry = new RegistryStore(db);
     this.schemaVersions = new SchemaVersionStore(db);
     this.freshnessEvents = new FreshnessEventStore(db);
+    this.datasets = new DatasetStore(db);
   }
 
   /** Applies pending migrations (one gateway at a time on a shared catalog). */

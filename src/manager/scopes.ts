@@ -78,6 +78,12 @@ export function statementNeed(statement: Statement): StatementNeed {
       return { scope: 'read', what: 'DESCRIBE' };
     case 'showSources':
       return { scope: 'read', what: 'SHOW SOURCES' };
+    case 'showDatasets':
+      return { scope: 'read', what: 'SHOW DATASETS' };
+    case 'describeDataset':
+      return { scope: 'read', what: 'DESCRIBE DATASET' };
+    case 'searchDatasets':
+      return { scope: 'read', what: 'SEARCH DATASETS' };
     case 'showPartitions':
       return { scope: 'read', what: 'SHOW PARTITIONS' };
     case 'showReadiness':

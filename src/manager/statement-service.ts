@@ -3,11 +3,19 @@
  * Statements run in order; the first failure stops the script and reports which statement failed and what the
  * ones before it returned.
  */
-import { alreadyExists, cancelled, FreshetError, notFound, statementTimeout, validationError } from '../errors';
+import {
+  alreadyExists,
+  cancelled,
+  FreshetError,
+  invalidState,
+  notFound,
+  statementTimeout,
+  validationError,
+} from '../errors';
 import { formatFreshness } from '../freshness';
 import { parseScriptOffLoop } from '../sql/analysis-thread';
 import { likeMatcher } from '../sql/like';
-import type { ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
+import type { DatasetStatement, ObjectName, PassthroughStatement, ShowRefreshes, Statement } from '../sql/statements';
 import type { DdlOutcome, DynamicTableManager } from './dynamic-table-manager';
 import type { NameDefaults } from './identifiers';
 import { guardsText } from './guard-view';
@@ -78,6 +86,11 @@ export interface StatementControl {
 
 const DEFAULT_TIMEOUT_SECONDS = 300;
 
+/** Answers SHOW DATASETS, DESCRIBE DATASET and SEARCH DATASETS (discovery, DESIGN.md §11). */
+export interface DatasetStatements {
+  run(statement: DatasetStatement, rowLimit: number): Promise<StatementResultJson>;
+}
+
 export class StatementService {
   /** Scripts started with a {@link StatementControl}, by id. */
   private readonly running = new Map<string, AbortController>();
@@ -85,6 +98,8 @@ export class StatementService {
   constructor(
     private readonly manager: DynamicTableManager,
     private readonly limits: StatementLimits,
+    /** Absent on a gateway without discovery: the dataset statements are then refused. */
+    private readonly datasets?: DatasetStatements,
   ) {}
 
   /**
@@ -217,6 +232,11 @@ export class StatementService {
         return runRegistryStatement(this.manager, this.limits.rowLimit, statement, ns);
       case 'showFreshness':
         return showFreshness(this.manager, statement.like, this.limits.rowLimit);
+      case 'showDatasets':
+      case 'describeDataset':
+      case 'searchDatasets':
+        if (this.datasets === undefined) throw invalidState('Discovery does not run on this gateway.');
+        return this.datasets.run(statement, this.limits.rowLimit);
       case 'passthrough':
         return this.passthrough(statement, ns, signal);
     }

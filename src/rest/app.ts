@@ -5,12 +5,14 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { type ErrorCode, httpStatusOf, isStorageFullMessage, notFound, validationError } from '../errors';
 import type { Logger } from '../logger';
+import type { DiscoveryService } from '../discovery/discovery-service';
 import type { DynamicTableManager } from '../manager/dynamic-table-manager';
 import type { StatementService } from '../manager/statement-service';
 import type { JobDetail } from '../manager/table-view';
 import { authenticate, callerScopes, type TokenGrant } from './auth';
 import { addConsole } from './console-routes';
 import { errorHandler, sendError } from './error-handler';
+import { addDatasetRoutes } from './dataset-routes';
 import { addFreshnessRoutes } from './freshness-routes';
 import { addHistoryRoutes } from './history-routes';
 import { addDocsPage, addOpenApiRoute } from './openapi-docs';
@@ -24,6 +26,8 @@ import { backfillBody, lineageQuery, refreshBody, statementBody } from './schema
 
 export interface RestDependencies {
   readonly manager: DynamicTableManager;
+  /** Discovery, dataset profiles and search; its routes answer INVALID_STATE without it. */
+  readonly discovery?: DiscoveryService;
   readonly statements: StatementService;
   readonly schedulerType: string;
   readonly bodyLimitBytes: number;
@@ -199,6 +203,7 @@ export function createRestApp(deps: RestDependencies): Express {
   addRegistryRoutes(app, manager.registry);
   addRegistryCompatRoutes(app, manager.registry);
   addReflectionRoutes(app, manager);
+  addDatasetRoutes(app, () => deps.discovery);
   addMetricsRoute(app, manager.metrics);
 
   app.get('/v3/scheduler/drift', async (_req, res) => {

@@ -78,6 +78,20 @@ const ROUTES: readonly RouteRule[] = [
     needs: 'operate',
     allowed: ['operate'],
   },
+  // Searching datasets is reading, though the search is sent as a body; profiling and running a discoverer read
+  // the data again now; materialising a file makes a table, so only admin may (no rule).
+  {
+    methods: ['POST'],
+    path: /^\/v3\/datasets\/search\/?$/i,
+    needs: 'read',
+    allowed: ['read', 'operate'],
+  },
+  {
+    methods: ['POST'],
+    path: /^\/v3\/(datasets\/[^/]+\/profile|discoverers\/[^/]+\/run)\/?$/i,
+    needs: 'operate',
+    allowed: ['operate'],
+  },
   // The API's description is no secret from anyone the gateway knows (src/rest/openapi.ts).
   { methods: ['GET', 'HEAD'], path: /^\/v3\/openapi\.json\/?$/i, needs: 'read', allowed: ALL_SCOPES },
   { methods: ['GET', 'HEAD'], path: /^\/v3\//i, needs: 'read', allowed: ['read', 'operate'] },

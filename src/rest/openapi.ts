@@ -14,6 +14,7 @@
  * otherwise any valid token, whatever its scopes (src/rest/auth.ts). `/docs` and its assets need no token: they
  * are swagger-ui's files and say nothing about this gateway; the page asks for a token when the document needs one.
  */
+import { DATASET_ROUTES } from './openapi-dataset-routes';
 import { PIPELINE_ROUTES } from './openapi-pipeline-routes';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
@@ -24,7 +25,12 @@ import { CORE_ROUTES } from './openapi-routes';
 import { REGISTRY_ROUTES } from './openapi-registry-routes';
 
 /** Every described route. */
-export const ROUTE_SPECS: readonly RouteSpec[] = [...CORE_ROUTES, ...REGISTRY_ROUTES, ...PIPELINE_ROUTES];
+export const ROUTE_SPECS: readonly RouteSpec[] = [
+  ...CORE_ROUTES,
+  ...REGISTRY_ROUTES,
+  ...PIPELINE_ROUTES,
+  ...DATASET_ROUTES,
+];
 
 /** `/v3/sources/:name` → `/v3/sources/{name}`. */
 export function openApiPath(expressPath: string): string {

@@ -11,6 +11,7 @@ import { CreateDynamicTableParser } from './ddl-create';
 import { classifyPassthrough } from './ddl-passthrough';
 import { isShowFreshness, ShowFreshnessParser } from './ddl-freshness';
 import { isRegistryStatement, RegistryStatementParser } from './ddl-registry';
+import { DatasetStatementParser, isDatasetStatement } from './ddl-datasets';
 import { ShowDescribeParser } from './ddl-show-describe';
 import { isTemporaryWord } from './identifiers';
 import { splitStatements, type StatementSlice } from './splitter';
@@ -34,6 +35,7 @@ export function parseStatement(slice: StatementSlice): Statement {
   const tokens = new TokenStream(slice.text, slice.position, text.length);
   if (isRegistryStatement(tokens)) return new RegistryStatementParser(tokens, text).parse();
   if (isShowFreshness(tokens)) return new ShowFreshnessParser(tokens, text).parse();
+  if (isDatasetStatement(tokens)) return new DatasetStatementParser(tokens, text).parse();
   if (!isDynamicTableStatement(tokens) && !isPlainShowOrDescribe(tokens))
     return classifyPassthrough(tokens, text, slice.position);
   return parseDynamicTableStatement(tokens, text);

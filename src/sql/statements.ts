@@ -231,11 +231,38 @@ export interface ShowFreshness {
   readonly text: string;
 }
 
+/** `SHOW DATASETS [LIKE '…']`: the discovered datasets (DESIGN.md §11). */
+export interface ShowDatasets {
+  readonly kind: 'showDatasets';
+  /** SQL LIKE pattern on the dataset's name or id, or null. */
+  readonly like: string | null;
+  readonly text: string;
+}
+
+/** `DESCRIBE DATASET <id>`: a dataset's columns with its newest profile. */
+export interface DescribeDataset {
+  readonly kind: 'describeDataset';
+  /** A string literal is one part (a dataset id such as `files:sales.csv`); a name may be dotted. */
+  readonly name: ObjectName;
+  readonly text: string;
+}
+
+/** `SEARCH DATASETS '<keywords>'`: datasets ranked by the keywords. */
+export interface SearchDatasets {
+  readonly kind: 'searchDatasets';
+  readonly keywords: string;
+  readonly text: string;
+}
+
+/** The statements about discovered datasets. */
+export type DatasetStatement = ShowDatasets | DescribeDataset | SearchDatasets;
+
 /** The statements about the source registry. */
 export type RegistryStatement = ShowSources | ShowPartitions | ShowReadiness | AlterSource;
 
 export type Statement =
   | RegistryStatement
+  | DatasetStatement
   | ShowFreshness
   | CreateDynamicTable
   | AlterDynamicTable

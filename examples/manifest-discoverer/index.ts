@@ -1,0 +1,1 @@
+export { discovererFactory, type ManifestOptions } from './manifest-discoverer';

@@ -20,7 +20,7 @@ import { profileTable } from './profiler';
 import { quote } from './sql-dialect';
 
 /** Rows read and written at a time. */
-export const FILE_BATCH_ROWS = 1000;
+export const FILE_BATCH_ROWS = 2000;
 
 /**
  * SQLite's names for file column types. SQLite keeps any type name; these read back as the types they are, so

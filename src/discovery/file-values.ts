@@ -159,8 +159,13 @@ export function converterOf(type: ValueType): (value: FileValue) => FileValue | 
       };
     case 'timestamp':
       return (value) => (typeof value === 'string' && PLAIN_TIMESTAMP.test(value) ? value : careful(value));
-    default:
-      return careful;
+    case 'date':
+      return (value) => {
+        const match = typeof value === 'string' ? DATE.exec(value) : null;
+        if (match === null) return careful(value);
+        const [month, day] = [Number(match[2]), Number(match[3])];
+        return month >= 1 && month <= 12 && day >= 1 && day <= 31 ? value : careful(value);
+      };
   }
 }
 

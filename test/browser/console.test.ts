@@ -288,6 +288,7 @@ describe('web console in chromium, with auth on', function () {
 
   before(async function () {
     if (!hasChromium()) {
+      // As above: CI installs chromium; a machine without it cannot run these tests, and says why.
       if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
       this.skip();
     }
